@@ -1,0 +1,53 @@
+"""The FastAPI application.
+
+    uv run uvicorn services.api.app:app --host 127.0.0.1 --port 8000
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from services.api.deps import AppResources
+from services.api.errors import install_error_handlers
+from services.api.routers import auth, cases, households, reference
+from services.db.engine import create_engine, session_factory
+from services.settings import Settings, get_settings
+from services.temporal_client import connect
+
+
+def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+    """`temporal` lets tests pass a client of their own Temporal server."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resolved = settings or get_settings()
+        engine = create_engine(resolved.require_database_url())
+        client = temporal or await connect(resolved)
+        app.state.resources = AppResources(resolved, engine, session_factory(engine), client)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="防止返贫动态监测和帮扶 · 识别认定服务",
+        version="0.1.0",
+        description="Cases run as Temporal workflows; every step is an action on the case. See README.md.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (auth.router, households.router, cases.router, reference.router):
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,130 @@
+"""Starting cases and acting on their steps, through Temporal.
+
+The API checks who is asking (role, area) and the payload's shape; the workflow
+decides whether the case's current step allows the action. Refusals from the
+workflow come back as ApplicationErrors and are mapped to HTTP answers here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.api.errors import ApiError, conflict
+from services.db.tables import Account, CaseRecord
+from services.domain.case_state import Actor, CaseStart, CaseState
+from services.domain.policy import Policy
+from services.domain.vocabulary import Action, Channel, Role
+from services.workflows.identification import IdentificationWorkflow, identification_workflow_id
+
+# The workflow update behind each action.
+ACTION_UPDATES = {
+    Action.verify_home: IdentificationWorkflow.verify_home,
+    Action.record_authorisation: IdentificationWorkflow.record_authorisation,
+    Action.record_cross_check: IdentificationWorkflow.record_cross_check,
+    Action.record_review: IdentificationWorkflow.record_review,
+    Action.file_objection: IdentificationWorkflow.file_objection,
+    Action.resolve_objection: IdentificationWorkflow.resolve_objection,
+    Action.review_in_township: IdentificationWorkflow.review_in_township,
+    Action.decide_in_county: IdentificationWorkflow.decide_in_county,
+    Action.announce: IdentificationWorkflow.announce,
+}
+
+_REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "Forbidden": 403, "NotFound": 404, "Invalid": 422}
+_CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "Forbidden": "forbidden",
+          "NotFound": "not_found", "Invalid": "invalid"}
+
+
+def actor_of(account: Account) -> Actor:
+    return Actor(
+        username=account.username,
+        display_name=account.display_name,
+        role=Role(account.role),
+        area_code=account.area_code,
+    )
+
+
+def _unavailable() -> ApiError:
+    return ApiError(503, "workflow_unavailable", "流程服务暂时不可用，请稍后用同一个 Idempotency-Key 重试")
+
+
+async def start_case(
+    client: Client,
+    task_queue: str,
+    account: Account,
+    household_code: str,
+    village_code: str,
+    channel: Channel,
+    lead_note: str,
+    policy: Policy,
+) -> CaseState:
+    """Opens the household's identification case; 409 naming the open case if there is one."""
+    workflow_id = identification_workflow_id(household_code)
+    case_id = uuid.uuid4().hex
+    start = CaseStart(
+        case_id=case_id,
+        household_code=household_code,
+        village_code=village_code,
+        channel=channel,
+        lead_note=lead_note,
+        policy=policy,
+        opened_by=actor_of(account),
+    )
+    try:
+        handle = await client.start_workflow(
+            IdentificationWorkflow.run,
+            start,
+            id=workflow_id,
+            task_queue=task_queue,
+            # One open case per household, whoever starts it; a closed one may be followed by a new one.
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            memo={"case_id": case_id},
+        )
+    except WorkflowAlreadyStartedError:
+        description = await client.get_workflow_handle(workflow_id).describe()
+        open_case_id = (await description.memo()).get("case_id")
+        raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=open_case_id)
+    except RPCError as error:
+        raise _unavailable() from error
+    try:
+        # Answers once the case is in the read model, so lists show it straight away.
+        return await handle.execute_update(IdentificationWorkflow.opened)
+    except RPCError as error:
+        raise _unavailable() from error
+
+
+async def act_on_case(
+    client: Client,
+    record: CaseRecord,
+    action: Action,
+    account: Account,
+    payload: list[Any],
+    idempotency_key: str | None,
+) -> CaseState:
+    handle = client.get_workflow_handle(record.workflow_id, run_id=record.run_id)
+    update_id = f"{action}:{idempotency_key}" if idempotency_key else f"{action}:{uuid.uuid4().hex}"
+    args: list[Any] = [actor_of(account), *payload]
+    try:
+        return await handle.execute_update(ACTION_UPDATES[action], args=args, id=update_id)
+    except WorkflowUpdateFailedError as failure:
+        raise _refusal(failure.cause) from failure
+    except RPCError as error:
+        if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise conflict("case_closed", "该案件已办结，不能再办理") from error
+        raise _unavailable() from error
+
+
+def _refusal(cause: BaseException | None) -> ApiError:
+    if isinstance(cause, ApplicationError) and cause.type in _REFUSAL_STATUS:
+        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        return ApiError(_REFUSAL_STATUS[cause.type], _CODES[cause.type], cause.message, **details)
+    if isinstance(cause, ApplicationError) and cause.type == "AcceptedUpdateCompletedWorkflow":
+        return conflict("case_closed", "该案件已办结，不能再办理")
+    return _unavailable()

@@ -1,0 +1,43 @@
+"""What readers see of a case: the workflow's state plus labels and deadline flags,
+with ID numbers masked for readers who do not need them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from services.api.access import sees_personal_data
+from services.db.tables import Account
+from services.domain.personal_data import masked_copy
+from services.domain.vocabulary import CHANNEL_LABELS, OUTCOME_LABELS, STEP_LABELS, Channel, Outcome, Step
+
+
+def _is_past(moment: str | datetime | None, now: datetime) -> bool:
+    if moment is None:
+        return False
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return when < now
+
+
+def deadline_flags(state: dict[str, Any], now: datetime | None = None) -> dict[str, bool]:
+    now = now or datetime.now(UTC)
+    is_open = state["step"] != Step.closed
+    return {
+        "overdue": is_open and _is_past(state["due_at"], now),
+        "step_overdue": is_open and _is_past(state.get("step_due_at"), now),
+    }
+
+
+def labels(state: dict[str, Any]) -> dict[str, str | None]:
+    outcome = state.get("outcome")
+    return {
+        "step_label": STEP_LABELS[Step(state["step"])],
+        "channel_label": CHANNEL_LABELS[Channel(state["channel"])],
+        "outcome_label": OUTCOME_LABELS[Outcome(outcome)] if outcome else None,
+    }
+
+
+def case_view(state: dict[str, Any], reader: Account) -> dict[str, Any]:
+    """The full case for its detail page and action answers."""
+    shown = state if sees_personal_data(reader, state["village_code"]) else masked_copy(state)
+    return {**shown, **labels(state), **deadline_flags(state)}

@@ -1,0 +1,70 @@
+"""FastAPI dependencies: the app's shared resources and the signed-in account."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from services.api.errors import ApiError
+from services.api.security import username_from_token
+from services.db.tables import Account
+from services.settings import Settings
+
+
+@dataclass
+class AppResources:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    temporal: Client
+
+
+def get_resources(request: Request) -> AppResources:
+    return request.app.state.resources
+
+
+Resources = Annotated[AppResources, Depends(get_resources)]
+
+
+async def get_session(resources: Resources) -> AsyncIterator[AsyncSession]:
+    async with resources.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="POST /api/v1/auth/login 返回的 access_token")
+
+
+async def current_account(
+    resources: Resources,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Account:
+    if credentials is None:
+        raise ApiError(401, "not_signed_in", "请先登录")
+    username = username_from_token(resources.settings, credentials.credentials)
+    # The account is read on every request, so disabling it takes effect at once.
+    account = await session.get(Account, username) if username else None
+    if account is None or account.disabled:
+        raise ApiError(401, "token_invalid", "登录已失效，请重新登录")
+    return account
+
+
+CurrentAccount = Annotated[Account, Depends(current_account)]
+
+
+def idempotency_key(
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100, min_length=1)] = None,
+) -> str | None:
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

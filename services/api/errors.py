@@ -1,0 +1,105 @@
+"""Error answers in a shape every client can rely on, with messages cadres can read.
+
+    {"detail": {"code": "...", "message": "中文说明", "field": "...", ...}}
+
+422 answers list every problem: {"detail": {"code": "invalid", "message": ..., "errors": [{"field", "message"}]}}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+class ApiError(HTTPException):
+    def __init__(self, status_code: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(status_code, detail={"code": code, "message": message, **extra})
+
+
+def not_found(message: str = "没有找到该记录，或您无权查看") -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def conflict(code: str, message: str, **extra: Any) -> ApiError:
+    return ApiError(409, code, message, **extra)
+
+
+def invalid(field: str, message: str) -> ApiError:
+    return ApiError(422, "invalid", f"{field}：{message}", errors=[{"field": field, "message": message}])
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not str(part).startswith(("function-", "literal[")):
+            path += f".{part}" if path else str(part)
+    return path or (str(loc[0]) if loc else "请求")
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
+    templates = {
+        "missing": "必填",
+        "string_too_long": "不能超过{max_length}个字符",
+        "string_too_short": "不能为空" if ctx.get("min_length") == 1 else "至少需要{min_length}个字符",
+        "too_short": "至少需要{min_length}项",
+        "too_long": "最多{max_length}项",
+        "int_parsing": "应为整数",
+        "int_type": "应为整数",
+        "int_from_float": "应为整数",
+        "float_parsing": "应为数字",
+        "float_type": "应为数字",
+        "bool_parsing": "应为是或否（true/false）",
+        "bool_type": "应为是或否（true/false）",
+        "string_type": "应为文本",
+        "list_type": "应为列表",
+        "dict_type": "格式不正确，应为对象",
+        "model_type": "格式不正确，应为对象",
+        "model_attributes_type": "格式不正确，应为对象",
+        "date_parsing": "应为日期，格式如 2026-11-29",
+        "date_from_datetime_parsing": "应为日期，格式如 2026-11-29",
+        "date_type": "应为日期，格式如 2026-11-29",
+        "datetime_parsing": "应为日期时间，格式如 2026-11-29T10:00:00+08:00",
+        "datetime_from_date_parsing": "应为日期时间，格式如 2026-11-29T10:00:00+08:00",
+        "datetime_type": "应为日期时间，格式如 2026-11-29T10:00:00+08:00",
+        "timezone_aware": "日期时间须带时区，如 +08:00",
+        "enum": "取值无效，可选：{expected}",
+        "literal_error": "取值无效，可选：{expected}",
+        "greater_than_equal": "不能小于{ge}",
+        "greater_than": "必须大于{gt}",
+        "less_than_equal": "不能大于{le}",
+        "less_than": "必须小于{lt}",
+        "extra_forbidden": "不认识的字段，请删除",
+        "json_invalid": "请求内容不是有效的 JSON",
+        "finite_number": "应为有效数字",
+        "string_pattern_mismatch": "格式不正确",
+    }
+    template = templates.get(kind, "格式不正确")
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return template
+
+
+def validation_errors(errors: list[dict[str, Any]]) -> JSONResponse:
+    items = [{"field": _field_path(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors]
+    summary = "；".join(f"{i['field']}：{i['message']}" for i in items[:5])
+    return JSONResponse(status_code=422, content={"detail": {"code": "invalid", "message": summary, "errors": items}})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_errors(list(exc.errors()))

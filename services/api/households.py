@@ -1,0 +1,136 @@
+"""The household registry (一户一档): registering households with their members."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api.errors import conflict, invalid
+from services.db.tables import Area, Household, Member
+from services.domain.areas import AreaLevel, area_level, county_of, township_of
+from services.domain.personal_data import birth_date_of, id_number_problem, mask_id_number, phone_problem
+from services.domain.vocabulary import LabourCapacity
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+HEAD = "户主"
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    id_number: str = Field(max_length=18, description="身份证号（18位）")
+    relation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
+        description="与户主关系：户主、配偶、子女…")
+    sex: Literal["male", "female"]
+    labour_capacity: LabourCapacity
+    health: str | None = Field(default=None, max_length=200, description="健康状况")
+    disability: str | None = Field(default=None, max_length=200, description="残疾情况")
+    schooling: str | None = Field(default=None, max_length=50, description="在校情况")
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        value = value.strip().upper()
+        if problem := id_number_problem(value):
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _sex_matches_id(self) -> "MemberIn":
+        # GB 11643: the 17th digit is odd for men, even for women.
+        if (int(self.id_number[16]) % 2 == 1) != (self.sex == "male"):
+            raise ValueError("性别与身份证号不一致")
+        return self
+
+
+class HouseholdIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    village_code: str = Field(min_length=12, max_length=12, pattern=r"^\d{12}$", description="村级区划代码")
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    phone: str | None = Field(default=None, max_length=11, description="联系电话")
+    members: list[MemberIn] = Field(min_length=1, max_length=30)
+
+    @field_validator("phone")
+    @classmethod
+    def _valid_phone(cls, value: str | None) -> str | None:
+        if value is not None and (problem := phone_problem(value)):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("members")
+    @classmethod
+    def _one_head_distinct_ids(cls, members: list[MemberIn]) -> list[MemberIn]:
+        if sum(m.relation == HEAD for m in members) != 1:
+            raise ValueError("家庭成员中须有且只有一位户主（relation 为“户主”）")
+        if len({m.id_number for m in members}) != len(members):
+            raise ValueError("家庭成员身份证号不能重复")
+        return members
+
+    @property
+    def head(self) -> MemberIn:
+        return next(m for m in self.members if m.relation == HEAD)
+
+
+def household_code(village_code: str, number: int) -> str:
+    return f"{village_code}{number:06d}"
+
+
+async def register_household(session: AsyncSession, body: HouseholdIn, username: str) -> Household:
+    village = await session.get(Area, body.village_code)
+    if village is None or area_level(village.code) != AreaLevel.village:
+        raise invalid("village_code", "没有这个村级区划代码")
+    taken = (await session.scalars(
+        select(Member.id_number).where(Member.id_number.in_([m.id_number for m in body.members]))
+    )).first()
+    if taken:
+        raise _id_number_taken()
+    number = await session.scalar(select(func.nextval("household_number_seq")))
+    household = Household(
+        code=household_code(body.village_code, number),
+        county_code=county_of(body.village_code),
+        township_code=township_of(body.village_code),
+        village_code=body.village_code,
+        head_name=body.head.name,
+        address=body.address,
+        phone=body.phone,
+        created_by=username,
+    )
+    session.add(household)
+    await session.flush()
+    session.add_all(
+        Member(household_code=household.code, birth_date=birth_date_of(m.id_number), **m.model_dump())
+        for m in body.members
+    )
+    try:
+        await session.commit()
+    except IntegrityError:  # registered by someone else at the same moment
+        raise _id_number_taken() from None
+    return household
+
+
+def _id_number_taken() -> Exception:
+    return conflict("id_number_registered", "有家庭成员的身份证号已登记在其他农户中，请核实", field="members.id_number")
+
+
+async def members_of(session: AsyncSession, code: str) -> list[Member]:
+    return list((await session.scalars(select(Member).where(Member.household_code == code).order_by(Member.id))).all())
+
+
+def member_view(member: Member, show_personal_data: bool) -> dict[str, object]:
+    return {
+        "name": member.name,
+        "id_number": member.id_number if show_personal_data else mask_id_number(member.id_number),
+        "relation": member.relation,
+        "sex": member.sex,
+        "birth_date": member.birth_date if show_personal_data else None,
+        "labour_capacity": member.labour_capacity,
+        "health": member.health if show_personal_data else None,
+        "disability": member.disability if show_personal_data else None,
+        "schooling": member.schooling,
+    }

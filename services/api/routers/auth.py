@@ -1,0 +1,53 @@
+"""Sign-in: username and password in, an expiring bearer token out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from services.api.deps import CurrentAccount, Resources, SessionDep
+from services.api.errors import ApiError
+from services.api.security import issue_token, verify_password
+from services.db.tables import Account
+from services.domain.vocabulary import ROLE_LABELS, Role
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth 登录"])
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=50)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+    role_label: str
+    area_code: str
+
+
+@router.post("/login", summary="登录")
+async def login(body: Login, resources: Resources, session: SessionDep) -> Token:
+    account = await session.get(Account, body.username)
+    if not verify_password(body.password, account.password_hash if account else None) or account is None:
+        raise ApiError(401, "bad_credentials", "用户名或密码不正确")
+    if account.disabled:
+        raise ApiError(401, "account_disabled", "该账号已停用，请联系管理员")
+    token, expires_at = issue_token(resources.settings, account.username)
+    return Token(access_token=token, expires_at=expires_at)
+
+
+@router.get("/me", summary="当前登录账号")
+async def me(account: CurrentAccount) -> Me:
+    role = Role(account.role)
+    return Me(username=account.username, display_name=account.display_name, role=role,
+              role_label=ROLE_LABELS[role], area_code=account.area_code)

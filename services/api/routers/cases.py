@@ -1,0 +1,216 @@
+"""Cases: start, list, read, timeline, and one endpoint per action on a step.
+
+(No `from __future__ import annotations` here: the action endpoints are built in a
+loop, and FastAPI must see each one's form type as a real object.)
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api import pagination
+from services.api.access import area_scope, can_see, require_role, sees_personal_data
+from services.api.case_commands import act_on_case, start_case
+from services.api.case_views import case_view, deadline_flags, labels
+from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
+from services.api.errors import forbidden, not_found
+from services.api.idempotency import answer_once, fingerprint
+from services.api.policies import current_policy
+from services.db.tables import Account, AuditEntry, CaseRecord, Household
+from services.domain.areas import area_contains, is_area_code
+from services.domain.case_forms import (
+    Announcement,
+    Authorisation,
+    CountyDecision,
+    CrossCheckEntry,
+    DemocraticReview,
+    HomeVerification,
+    Objection,
+    ObjectionResolution,
+    TownshipReview,
+)
+from services.domain.personal_data import masked_copy
+from services.domain.vocabulary import ACTION_RULES, CASE_OPENING_ROLES, Action, Channel, Role, Step
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
+
+
+class CaseOpen(BaseModel):
+    household_code: str = Field(min_length=1, max_length=20, description="户编码")
+    channel: Channel = Field(description="发现渠道")
+    lead_note: str = Field(default="", max_length=2000, description="线索说明")
+
+
+async def _visible_case(session: AsyncSession, account: Account, case_id: str) -> CaseRecord:
+    record = await session.get(CaseRecord, case_id) if len(case_id) <= 40 else None
+    if record is None or not can_see(account, record.village_code):
+        raise not_found("没有找到该案件，或该案件不在您的管辖区域内")
+    return record
+
+
+@router.post("", status_code=201, response_model=None, summary="发起识别（录入风险线索）")
+async def open_case(
+    body: CaseOpen, request: Request, account: CurrentAccount, resources: Resources, session: SessionDep,
+    key: IdempotencyKey,
+) -> JSONResponse:
+    """Opens the identification case of a household. Answers 409 with the open case's id if it has one."""
+    require_role(account, *CASE_OPENING_ROLES)
+    household = await session.get(Household, body.household_code)
+    if household is None or not can_see(account, household.village_code):
+        raise not_found("没有找到该农户，或该农户不在您的管辖区域内")
+    policy = await current_policy(session)
+
+    async def produce() -> tuple[int, Any]:
+        state = await start_case(
+            resources.temporal, resources.settings.temporal_task_queue, account, household.code,
+            household.village_code, body.channel, body.lead_note, policy,
+        )
+        return 201, case_view(state.model_dump(mode="json"), account)
+
+    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+
+
+@router.get("", summary="案件列表")
+async def list_cases(
+    account: CurrentAccount,
+    session: SessionDep,
+    area: Annotated[str | None, Query(description="区划代码（县、镇或村），默认本人辖区")] = None,
+    step: Step | None = None,
+    overdue: bool | None = Query(default=None, description="只看超期（true）或未超期（false）的在办案件"),
+    open: bool | None = Query(default=None, description="在办（true）或已办结（false）"),
+    household_code: str | None = Query(default=None, max_length=20),
+    limit: int = Query(default=50, ge=1, le=200),
+    cursor: str | None = Query(default=None, max_length=200),
+) -> dict[str, Any]:
+    scope = area or account.area_code
+    if not is_area_code(scope) or not area_contains(account.area_code, scope):
+        raise forbidden("超出您的管辖区域")
+    now = datetime.now(UTC)
+    query = (
+        select(CaseRecord, Household.head_name)
+        .join(Household, Household.code == CaseRecord.household_code)
+        .where(area_scope(CaseRecord, scope))
+    )
+    if step is not None:
+        query = query.where(CaseRecord.step == step)
+    if household_code is not None:
+        query = query.where(CaseRecord.household_code == household_code)
+    if open is not None:
+        query = query.where(CaseRecord.closed_at.is_(None) if open else CaseRecord.closed_at.is_not(None))
+    if overdue is not None:
+        late = and_(CaseRecord.closed_at.is_(None), CaseRecord.due_at < now)
+        query = query.where(late if overdue else ~late)
+    if cursor is not None:
+        opened_at, case_id = pagination.decode(cursor)
+        query = query.where(
+            or_(CaseRecord.opened_at < opened_at, and_(CaseRecord.opened_at == opened_at, CaseRecord.case_id < case_id))
+        )
+    query = query.order_by(CaseRecord.opened_at.desc(), CaseRecord.case_id.desc()).limit(limit + 1)
+    rows = (await session.execute(query)).all()
+    items = [_summary(record, head_name) for record, head_name in rows[:limit]]
+    next_cursor = pagination.encode(rows[limit - 1][0].opened_at, rows[limit - 1][0].case_id) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _summary(record: CaseRecord, head_name: str) -> dict[str, Any]:
+    state = record.state
+    return {
+        "case_id": record.case_id,
+        "household_code": record.household_code,
+        "head_name": head_name,
+        "village_code": record.village_code,
+        "channel": record.channel,
+        "step": record.step,
+        "outcome": record.outcome,
+        "opened_at": record.opened_at,
+        "due_at": record.due_at,
+        "step_due_at": record.step_due_at,
+        "closed_at": record.closed_at,
+        **labels(state),
+        **deadline_flags(state),
+    }
+
+
+@router.get("/{case_id}", response_model=None, summary="案件详情")
+async def get_case(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
+    record = await _visible_case(session, account, case_id)
+    return case_view(record.state, account)
+
+
+@router.get("/{case_id}/timeline", summary="办理记录（每一次操作）")
+async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
+    record = await _visible_case(session, account, case_id)
+    entries = (
+        await session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq))
+    ).all()
+    show_all = sees_personal_data(account, record.village_code)
+    return {
+        "case_id": case_id,
+        "entries": [
+            {
+                "seq": e.seq,
+                "action": e.action,
+                "actor": e.actor_username,
+                "role": e.actor_role,
+                "area_code": e.actor_area_code,
+                "at": e.at,
+                "data": e.data if show_all else masked_copy(e.data),
+            }
+            for e in entries
+        ],
+    }
+
+
+async def _act(
+    action: Action, case_id: str, payload: list[Any], request: Request, account: Account,
+    resources: Resources, session: AsyncSession, key: str | None,
+) -> JSONResponse:
+    record = await _visible_case(session, account, case_id)
+    require_role(account, Role(ACTION_RULES[action].role))
+
+    async def produce() -> tuple[int, Any]:
+        state = await act_on_case(resources.temporal, record, action, account, payload, key)
+        return 200, case_view(state.model_dump(mode="json"), account)
+
+    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+
+
+_ACTION_ENDPOINTS = [
+    (Action.verify_home, "home-verification", HomeVerification, "入户核查"),
+    (Action.record_authorisation, "authorisation", Authorisation, "承诺授权"),
+    (Action.record_cross_check, "cross-check-results", CrossCheckEntry, "录入信息比对结果"),
+    (Action.record_review, "democratic-review", DemocraticReview, "民主评议"),
+    (Action.file_objection, "objections", Objection, "登记公示异议"),
+    (Action.review_in_township, "township-review", TownshipReview, "镇审核"),
+    (Action.decide_in_county, "county-decision", CountyDecision, "县级审定"),
+    (Action.announce, "announcement", Announcement, "结果公告"),
+]
+_ACTION_DOC = "Answers the case's new state. 409: the case is at another step (`current_step` names it); " \
+    "403: another role acts here; 422: a field is wrong (`errors` names it). Send `Idempotency-Key` to retry safely."
+
+
+def _add_action_endpoint(action: Action, path: str, form_type: type[BaseModel], summary: str) -> None:
+    async def endpoint(case_id: str, form: form_type, request: Request, account: CurrentAccount,  # type: ignore[valid-type]
+                       resources: Resources, session: SessionDep, key: IdempotencyKey) -> JSONResponse:
+        return await _act(action, case_id, [form], request, account, resources, session, key)
+
+    router.add_api_route(f"/{{case_id}}/{path}", endpoint, methods=["POST"], response_model=None,
+                         summary=summary, description=_ACTION_DOC, name=action.value)
+
+
+for _action, _path, _form, _summary in _ACTION_ENDPOINTS:
+    _add_action_endpoint(_action, _path, _form, _summary)
+
+
+@router.post("/{case_id}/objections/{objection_id}/resolution", response_model=None, summary="异议核实结论",
+             description=_ACTION_DOC)
+async def resolve_objection(case_id: str, objection_id: Annotated[int, Path(ge=1, le=1000)],
+                            resolution: ObjectionResolution, request: Request, account: CurrentAccount,
+                            resources: Resources, session: SessionDep, key: IdempotencyKey) -> JSONResponse:
+    return await _act(Action.resolve_objection, case_id, [objection_id, resolution], request, account, resources,
+                      session, key)

@@ -1,0 +1,166 @@
+"""A case driven through the HTTP API from lead to announcement, with valid
+payloads for every step. Used by the README walk-through, the tests and the bench.
+
+    uv run python -m services.demo_case [--base-url http://127.0.0.1:8000] [--notice-seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import date
+from typing import Any
+
+import httpx
+
+from services.demo_data import DEMO_PASSWORD
+from services.domain.vocabulary import Department
+
+VILLAGE_CADRE, SECOND_CADRE = "dongkeng.cadre", "dongkeng.cadre2"
+TOWNSHIP_APPROVER, COUNTY_OFFICER, ADMIN = "dongkeng.approver", "county.officer", "admin"
+DEMO_VILLAGE = "610824100201"
+
+
+def home_verification(**overrides: Any) -> dict[str, Any]:
+    return {
+        "visited_on": date.today().isoformat(),
+        "verifiers": ["张村干部", "刘网格员"],
+        "household_size": 4,
+        "income": {"wage": 12000, "business_net": 3000, "property_income": 0, "transfer": 4200},
+        "compliant_spending": 9000,
+        "living_conditions": {"food_and_clothing": True, "compulsory_education": True, "basic_medical_care": False,
+                              "safe_housing": True, "safe_drinking_water": True},
+        "risk_types": ["illness"],
+        "labour_capacity": "partial",
+        "able_workers": 2,
+        "proposed_category": "marginal",
+        "notes": "户主妻子患慢性病，长期自付医药费",
+    } | overrides
+
+
+def authorisation(decision: str = "signed") -> dict[str, Any]:
+    return {"decision": decision, "signed_on": date.today().isoformat(), "signer_name": "户主"}
+
+
+def cross_check_results(departments: list[str] | None = None) -> dict[str, Any]:
+    return {"results": [
+        {"department": d, "status": "completed", "findings": [], "completed_at": "2026-11-29T10:00:00+08:00"}
+        for d in (departments or [d.value for d in Department])
+    ]}
+
+
+def democratic_review(votes_for: int = 9, votes_against: int = 1, abstentions: int = 0) -> dict[str, Any]:
+    present = votes_for + votes_against + abstentions
+    return {"held_on": date.today().isoformat(), "eligible_representatives": 12,
+            "attendees": [f"村民代表{i + 1}" for i in range(present)], "votes_for": votes_for,
+            "votes_against": votes_against, "abstentions": abstentions, "minutes": "经评议，同意纳入监测对象"}
+
+
+def objection() -> dict[str, Any]:
+    return {"received_on": date.today().isoformat(), "raised_by": "匿名", "content": "该户家中有一辆小轿车"}
+
+
+def township_review(decision: str = "approve") -> dict[str, Any]:
+    return {"decision": decision, "opinion": "" if decision == "approve" else "材料不全，请补充"}
+
+
+def county_decision(decision: str = "approve") -> dict[str, Any]:
+    return {"decision": decision, "opinion": "" if decision == "approve" else "比对发现家庭有车辆，不符合条件"}
+
+
+def announcement() -> dict[str, Any]:
+    return {"announced_on": date.today().isoformat()}
+
+
+class CaseDriver:
+    """Signs in the demo accounts and acts on cases through the API."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self._tokens: dict[str, str] = {}
+
+    async def headers(self, username: str) -> dict[str, str]:
+        if username not in self._tokens:
+            answer = await self.http.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+            answer.raise_for_status()
+            self._tokens[username] = answer.json()["access_token"]
+        return {"Authorization": f"Bearer {self._tokens[username]}"}
+
+    async def post(self, username: str, path: str, body: Any, **headers: str) -> httpx.Response:
+        return await self.http.post(path, json=body, headers=await self.headers(username) | headers)
+
+    async def get(self, username: str, path: str, **params: Any) -> httpx.Response:
+        return await self.http.get(path, params=params, headers=await self.headers(username))
+
+    async def act(self, username: str, case_id: str, step_path: str, body: Any) -> dict[str, Any]:
+        answer = await self.post(username, f"/api/v1/cases/{case_id}/{step_path}", body)
+        if answer.status_code != 200:
+            raise AssertionError(f"{step_path}: {answer.status_code} {answer.text}")
+        return answer.json()
+
+    async def open_case(self, household_code: str, channel: str = "cadre_screening") -> dict[str, Any]:
+        answer = await self.post(VILLAGE_CADRE, "/api/v1/cases", {"household_code": household_code,
+                                                                  "channel": channel, "lead_note": "走访发现"})
+        if answer.status_code != 201:
+            raise AssertionError(f"open case: {answer.status_code} {answer.text}")
+        return answer.json()
+
+    async def through_review(self, case_id: str) -> dict[str, Any]:
+        """Steps 2–5: from an open case to the village notice."""
+        await self.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
+        await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
+        await self.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results())
+        return await self.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review())
+
+    async def after_notice(self, case_id: str) -> dict[str, Any]:
+        """Steps 7–9: from township review to announcement."""
+        await self.act(TOWNSHIP_APPROVER, case_id, "township-review", township_review())
+        await self.act(COUNTY_OFFICER, case_id, "county-decision", county_decision())
+        return await self.act(TOWNSHIP_APPROVER, case_id, "announcement", announcement())
+
+    async def wait_for_step(self, case_id: str, step: str, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            case = (await self.get(VILLAGE_CADRE, f"/api/v1/cases/{case_id}")).json()
+            if case["step"] == step or asyncio.get_running_loop().time() > deadline:
+                return case
+            await asyncio.sleep(0.2)
+
+    async def publish_notice_seconds(self, seconds: float) -> dict[str, Any]:
+        answer = await self.post(ADMIN, "/api/v1/policies", {"notice_days": seconds / 86400})
+        answer.raise_for_status()
+        return answer.json()
+
+
+async def _walk_through(base_url: str, notice_seconds: float) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        driver = CaseDriver(http)
+        policy = await driver.publish_notice_seconds(notice_seconds)
+        print(f"published policy version {policy['version']}: notice period {notice_seconds:g} s")
+        households = (await driver.get(VILLAGE_CADRE, "/api/v1/households", status="not_monitored")).json()["items"]
+        open_cases = (await driver.get(VILLAGE_CADRE, "/api/v1/cases", open=True)).json()["items"]
+        busy = {c["household_code"] for c in open_cases}
+        household = next(h for h in households if h["code"] not in busy)
+        case = await driver.open_case(household["code"])
+        print(f"opened case {case['case_id']} for household {household['code']} ({household['head_name']})")
+        case = await driver.through_review(case["case_id"])
+        print(f"democratic review passed; village notice until {case['notice']['ends_at']}")
+        case = await driver.wait_for_step(case["case_id"], "township_review", timeout=notice_seconds + 30)
+        case = await driver.after_notice(case["case_id"])
+        print(f"announced: {case['outcome_label']}; household status:",
+              (await driver.get(VILLAGE_CADRE, f"/api/v1/households/{household['code']}")).json()["status_label"])
+        timeline = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case['case_id']}/timeline")).json()
+        print(json.dumps([(e["seq"], e["action"], e["actor"]) for e in timeline["entries"]], ensure_ascii=False))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--notice-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    asyncio.run(_walk_through(args.base_url, args.notice_seconds))
+
+
+if __name__ == "__main__":
+    main()

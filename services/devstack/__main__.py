@@ -1,0 +1,88 @@
+"""Runs the whole service on one machine: `./scripts/run` calls this.
+
+With DATABASE_URL unset it starts an embedded PostgreSQL in .devdata/postgres;
+with TEMPORAL_ADDRESS unset it starts the Temporal dev server (with its web UI)
+persisting to .devdata/temporal.sqlite. Then it applies migrations, loads the
+demo data, and runs the worker and the API until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from services.devstack.servers import start_embedded_postgres, start_temporal_dev_server, wait_for_port
+
+DATA = Path(".devdata")
+API_HOST, API_PORT = "127.0.0.1", int(os.environ.get("API_PORT", "8000"))
+TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
+
+
+def main() -> int:
+    DATA.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    children: list[subprocess.Popen[bytes]] = []
+    postgres = None
+    try:
+        if not env.get("DATABASE_URL"):
+            postgres, env["DATABASE_URL"] = start_embedded_postgres((DATA / "postgres").resolve())
+            print(f"PostgreSQL (embedded) on {env['DATABASE_URL']}")
+        if not env.get("TEMPORAL_ADDRESS"):
+            children.append(start_temporal_dev_server(
+                DATA / "temporal.sqlite", TEMPORAL_PORT, TEMPORAL_UI_PORT, log_file=DATA / "temporal.log"))
+            env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{TEMPORAL_PORT}"
+            print(f"Temporal dev server on {env['TEMPORAL_ADDRESS']}")
+        python = sys.executable
+        subprocess.run([python, "-m", "alembic", "upgrade", "head"], env=env, check=True)
+        subprocess.run([python, "-m", "services.demo_data"], env=env, check=True)
+        children.append(subprocess.Popen([python, "-m", "services.workers.main"], env=env))
+        children.append(subprocess.Popen(
+            [python, "-m", "uvicorn", "services.api.app:app", "--host", API_HOST, "--port", str(API_PORT)], env=env))
+        wait_for_port(API_PORT, timeout=60, process=children[-1])
+        print(
+            "\nReady.\n"
+            f"  API docs:     http://{API_HOST}:{API_PORT}/docs\n"
+            + (f"  Temporal UI:  http://127.0.0.1:{TEMPORAL_UI_PORT}\n" if not os.environ.get("TEMPORAL_ADDRESS") else "")
+            + "  Demo sign-in: see README.md (password Demo@2026)\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        return _wait_until_stopped(children)
+    finally:
+        for child in reversed(children):
+            child.terminate()
+        for child in reversed(children):
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if postgres is not None:
+            postgres.cleanup()
+
+
+def _wait_until_stopped(children: list[subprocess.Popen[bytes]]) -> int:
+    stop = asyncio.Event()
+
+    async def watch() -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        while not stop.is_set():
+            if any(c.poll() is not None for c in children):
+                print("a service process exited; stopping", file=sys.stderr)
+                return 1
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1)
+            except TimeoutError:
+                pass
+        return 0
+
+    return asyncio.run(watch())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""What a person submits at each step of the identification procedure.
+
+These models are both the API's request bodies and the workflow's update
+arguments, so a payload is validated once, at the edge, with the same rules the
+workflow relies on. Messages raised here are shown to cadres: Chinese.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from services.domain.personal_data import id_number_problem
+from services.domain.vocabulary import Category, Department, LabourCapacity, RiskType
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Yuan = Annotated[float, Field(ge=0, le=100_000_000)]
+
+
+class Form(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IncomeBySource(Form):
+    """Household income over the last 12 months, yuan."""
+
+    wage: Yuan = Field(description="工资性收入")
+    business_net: float = Field(ge=-100_000_000, le=100_000_000, description="经营净收入（可为负）")
+    property_income: Yuan = Field(description="财产性收入")
+    transfer: Yuan = Field(description="转移性收入")
+
+    @property
+    def total(self) -> float:
+        return self.wage + self.business_net + self.property_income + self.transfer
+
+
+class LivingConditions(Form):
+    """两不愁三保障 and drinking water: True means secured."""
+
+    food_and_clothing: bool = Field(description="吃穿不愁")
+    compulsory_education: bool = Field(description="义务教育有保障")
+    basic_medical_care: bool = Field(description="基本医疗有保障")
+    safe_housing: bool = Field(description="住房安全有保障")
+    safe_drinking_water: bool = Field(description="饮水安全有保障")
+
+
+class HomeVerification(Form):
+    visited_on: date = Field(description="入户日期")
+    verifiers: list[ShortText] = Field(min_length=1, max_length=10, description="核查人员姓名")
+    household_size: int = Field(ge=1, le=30, description="家庭人口数")
+    income: IncomeBySource
+    compliant_spending: Yuan = Field(description="合规自付支出（元）")
+    living_conditions: LivingConditions
+    risk_types: list[RiskType] = Field(min_length=1, max_length=11, description="风险类型")
+    labour_capacity: LabourCapacity = Field(description="家庭劳动能力")
+    able_workers: int = Field(ge=0, le=30, description="有劳动能力人数")
+    proposed_category: Category = Field(description="拟认定类别")
+    notes: LongText = Field(default="", description="核查情况说明")
+
+    @field_validator("verifiers")
+    @classmethod
+    def _distinct_verifiers(cls, names: list[str]) -> list[str]:
+        if len(set(names)) != len(names):
+            raise ValueError("核查人员姓名不能重复")
+        return names
+
+    @field_validator("risk_types")
+    @classmethod
+    def _distinct_risks(cls, risks: list[RiskType]) -> list[RiskType]:
+        if len(set(risks)) != len(risks):
+            raise ValueError("风险类型不能重复")
+        return risks
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "HomeVerification":
+        if self.able_workers > self.household_size:
+            raise ValueError("有劳动能力人数不能超过家庭人口数")
+        if (self.labour_capacity == LabourCapacity.none) != (self.able_workers == 0):
+            raise ValueError("家庭劳动能力与有劳动能力人数不一致")
+        return self
+
+    @property
+    def per_capita_net_income(self) -> float:
+        return round((self.income.total - self.compliant_spending) / self.household_size, 2)
+
+
+class Authorisation(Form):
+    decision: Literal["signed", "refused"] = Field(description="签署或拒绝")
+    signed_on: date = Field(description="签署（或拒绝）日期")
+    signer_name: ShortText = Field(description="签署人")
+    notes: LongText = ""
+
+
+class CrossCheckMatch(Form):
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    description: Annotated[str, StringConstraints(max_length=500)]
+    value: float | None = None
+
+
+class CrossCheckFinding(Form):
+    id_number: str = Field(max_length=18)
+    matches: list[CrossCheckMatch] = Field(max_length=100)
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if problem := id_number_problem(value):
+            raise ValueError(problem)
+        return value
+
+
+class CrossCheckResult(Form):
+    department: Department
+    status: Literal["completed", "failed"]
+    findings: list[CrossCheckFinding] = Field(default_factory=list, max_length=100)
+    completed_at: datetime
+
+
+class CrossCheckEntry(Form):
+    """Results typed in by the county officer, one or more departments at a time."""
+
+    results: list[CrossCheckResult] = Field(min_length=1, max_length=10)
+
+    @field_validator("results")
+    @classmethod
+    def _distinct_departments(cls, results: list[CrossCheckResult]) -> list[CrossCheckResult]:
+        if len({r.department for r in results}) != len(results):
+            raise ValueError("同一部门的比对结果只能录入一次")
+        return results
+
+
+class DemocraticReview(Form):
+    held_on: date = Field(description="评议日期")
+    eligible_representatives: int = Field(ge=1, le=500, description="应到评议人数")
+    attendees: list[ShortText] = Field(min_length=1, max_length=500, description="实到人员")
+    votes_for: int = Field(ge=0, le=500, description="同意票")
+    votes_against: int = Field(ge=0, le=500, description="反对票")
+    abstentions: int = Field(ge=0, le=500, description="弃权票")
+    minutes: LongText = Field(default="", description="评议记录")
+
+    @model_validator(mode="after")
+    def _votes_add_up(self) -> "DemocraticReview":
+        if len(self.attendees) > self.eligible_representatives:
+            raise ValueError("实到人数不能超过应到人数")
+        if self.votes_for + self.votes_against + self.abstentions != len(self.attendees):
+            raise ValueError("同意、反对、弃权票数之和应等于实到人数")
+        return self
+
+
+class Objection(Form):
+    received_on: date = Field(description="收到异议日期")
+    raised_by: ShortText = Field(default="匿名", description="异议人（可匿名）")
+    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ObjectionResolution(Form):
+    decision: Literal["upheld", "dismissed"] = Field(description="异议成立或不成立")
+    # Only for an upheld objection: send the case back to home verification, or end it.
+    upheld_action: Literal["reverify", "end"] | None = None
+    findings: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+    @model_validator(mode="after")
+    def _action_matches_decision(self) -> "ObjectionResolution":
+        if self.decision == "upheld" and self.upheld_action is None:
+            raise ValueError("异议成立时须选择处理方式：重新入户核查（reverify）或终止识别（end）")
+        if self.decision == "dismissed" and self.upheld_action is not None:
+            raise ValueError("异议不成立时不需要选择处理方式")
+        return self
+
+
+class TownshipReview(Form):
+    decision: Literal["approve", "return"]
+    opinion: LongText = Field(default="", description="审核意见")
+
+    @model_validator(mode="after")
+    def _reason_for_return(self) -> "TownshipReview":
+        if self.decision == "return" and not self.opinion:
+            raise ValueError("退回时须填写审核意见")
+        return self
+
+
+class CountyDecision(Form):
+    decision: Literal["approve", "reject"]
+    opinion: LongText = Field(default="", description="审定意见")
+
+    @model_validator(mode="after")
+    def _reason_for_rejection(self) -> "CountyDecision":
+        if self.decision == "reject" and not self.opinion:
+            raise ValueError("不予认定时须填写审定意见")
+        return self
+
+
+class Announcement(Form):
+    announced_on: date = Field(description="公告日期")
+    notes: LongText = ""

@@ -1,0 +1,118 @@
+"""A case's state as the workflow holds it, its start input and its events.
+
+The workflow is the source of truth; activities copy each event's state into
+the PostgreSQL read model (`case_records`) and the audit log (`audit_entries`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from services.domain.case_forms import (
+    Announcement,
+    Authorisation,
+    CountyDecision,
+    CrossCheckResult,
+    DemocraticReview,
+    HomeVerification,
+    Objection,
+    ObjectionResolution,
+    TownshipReview,
+)
+from services.domain.policy import Policy
+from services.domain.vocabulary import Channel, Department, Outcome, Role, Step
+
+
+class Actor(BaseModel):
+    """Who acts: a signed-in person, or the service itself (timers)."""
+
+    username: str
+    display_name: str
+    role: Role | None  # None: the service
+    area_code: str
+
+    @classmethod
+    def system(cls, area_code: str) -> "Actor":
+        return cls(username="system", display_name="系统", role=None, area_code=area_code)
+
+
+class CaseStart(BaseModel):
+    case_id: str
+    household_code: str
+    village_code: str
+    channel: Channel
+    lead_note: str = ""
+    policy: Policy
+    opened_by: Actor
+
+
+class ReviewRecord(DemocraticReview):
+    passed: bool
+
+
+class ObjectionRecord(BaseModel):
+    objection_id: int
+    objection: Objection
+    filed_by: str
+    resolution: ObjectionResolution | None = None
+    resolved_by: str | None = None
+
+
+class NoticePeriod(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    objections: list[ObjectionRecord] = Field(default_factory=list)
+
+    @property
+    def pending_objections(self) -> list[ObjectionRecord]:
+        return [o for o in self.objections if o.resolution is None]
+
+
+class CaseState(BaseModel):
+    case_id: str
+    household_code: str
+    county_code: str
+    township_code: str
+    village_code: str
+    channel: Channel
+    lead_note: str
+    policy_version: int
+    step: Step
+    outcome: Outcome | None = None
+    opened_at: datetime
+    due_at: datetime
+    step_started_at: datetime
+    step_due_at: datetime | None
+    closed_at: datetime | None = None
+    # Rises by one with every recorded change; the read model keeps the highest.
+    seq: int = 0
+    verification_round: int = 1
+    verification: HomeVerification | None = None
+    per_capita_net_income: float | None = None
+    authorisation: Authorisation | None = None
+    cross_checks: dict[Department, CrossCheckResult] = Field(default_factory=dict)
+    review: ReviewRecord | None = None
+    notice: NoticePeriod | None = None
+    township_review: TownshipReview | None = None
+    county_decision: CountyDecision | None = None
+    announcement: Announcement | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.step != Step.closed
+
+
+class CaseEvent(BaseModel):
+    """One recorded change: the audit entry and the read model's new row."""
+
+    workflow_id: str
+    run_id: str
+    seq: int
+    action: str
+    actor: Actor
+    at: datetime
+    data: dict[str, Any]
+    state: CaseState

@@ -1,0 +1,59 @@
+"""Personal data rules: ID number validation (GB 11643) and masking."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_PHONE_SHAPE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def id_check_char(first17: str) -> str:
+    return _CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
+
+
+def id_number_problem(value: str) -> str | None:
+    """Why `value` is not a valid resident ID number, in words a cadre reads; None if valid."""
+    if not _ID_SHAPE.match(value):
+        return "身份证号应为18位，前17位为数字，最后一位为数字或大写X"
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return "身份证号中的出生日期无效"
+    if id_check_char(value[:17]) != value[17]:
+        return "身份证号校验位不正确，请核对后重新填写"
+    return None
+
+
+def birth_date_of(id_number: str) -> date:
+    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+
+
+def phone_problem(value: str) -> str | None:
+    return None if _PHONE_SHAPE.match(value) else "手机号应为11位数字，以1开头"
+
+
+def mask_id_number(value: str) -> str:
+    """610824199001011234 → 610824********1234."""
+    return value[:6] + "*" * 8 + value[-4:] if len(value) == 18 else "*" * len(value)
+
+
+def mask_phone(value: str) -> str:
+    return value[:3] + "****" + value[-4:] if len(value) == 11 else "*" * len(value)
+
+
+_MASKERS = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+def masked_copy(value: object) -> object:
+    """A deep copy of JSON-like data with every `id_number` and `phone` value masked."""
+    if isinstance(value, dict):
+        return {
+            k: _MASKERS[k](v) if k in _MASKERS and isinstance(v, str) else masked_copy(v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [masked_copy(v) for v in value]
+    return value

@@ -1,0 +1,65 @@
+"""The versioned procedure policy.
+
+Figures that differ by province and year live here as data. A case copies the
+policy version in force when it starts into its workflow input, so publishing a
+new version never changes cases already in flight.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, model_validator
+
+from services.domain.vocabulary import Department, Step
+
+
+class VoteRule(BaseModel):
+    """Quorum: attendees/eligible ≥ quorum_numerator/quorum_denominator; then
+    votes for must be more than half of those present."""
+
+    quorum_numerator: int = Field(default=2, ge=1)
+    quorum_denominator: int = Field(default=3, ge=1)
+
+    def passes(self, eligible: int, attendees: int, votes_for: int) -> bool:
+        quorate = attendees * self.quorum_denominator >= eligible * self.quorum_numerator
+        return quorate and votes_for * 2 > attendees
+
+
+class PolicyBody(BaseModel):
+    """Everything configurable about the procedure. Days may be fractional
+    (a demo or test policy can shorten the notice to seconds)."""
+
+    identification_days: float = Field(default=15, gt=0, le=365, description="从线索到认定完成的时限（天）")
+    notice_days: float = Field(default=5, gt=0, le=60, description="村级公示天数")
+    step_days: dict[Step, float] = Field(
+        default_factory=lambda: {
+            Step.home_verification: 3,
+            Step.authorisation: 3,
+            Step.cross_check: 5,
+            Step.democratic_review: 3,
+            Step.township_review: 2,
+            Step.county_decision: 2,
+            Step.announcement: 2,
+        },
+        description="各环节办理时限（天）",
+    )
+    self_report_acceptance_days: float = Field(default=2, gt=0, le=30)
+    min_verifiers: int = Field(default=2, ge=1, le=10, description="入户核查最少人数")
+    vote_rule: VoteRule = Field(default_factory=VoteRule)
+    cross_check_departments: list[Department] = Field(default_factory=lambda: list(Department), min_length=1)
+    income_line_yuan: float = Field(default=7800, gt=0, description="监测范围：年人均纯收入标准（元）")
+    medical_expense_threshold_low_income: float = Field(default=10000, gt=0)
+    medical_expense_threshold_other: float = Field(default=26000, gt=0)
+
+    @model_validator(mode="after")
+    def _positive_step_days(self) -> "PolicyBody":
+        for step, days in self.step_days.items():
+            if days <= 0:
+                raise ValueError(f"step_days[{step}] must be positive")
+        return self
+
+
+class Policy(PolicyBody):
+    version: int = Field(ge=1)
+
+
+DEFAULT_POLICY = Policy(version=1)

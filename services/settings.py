@@ -1,0 +1,80 @@
+"""Runtime settings, read from environment variables (and an optional `.env`).
+
+The same variable names are used by the embedded development stack, by
+docker-compose.yml and by the tests, so one list describes every deployment.
+"""
+
+from __future__ import annotations
+
+import base64
+import warnings
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only secrets: usable on a laptop, refused in production.
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+DEV_PAYLOAD_KEY = base64.b64encode(b"dev-only-payload-key-32-bytes!!!").decode()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    # PostgreSQL, asyncpg dialect: postgresql+asyncpg://user:pass@host:5432/db
+    database_url: str | None = None
+    # Temporal frontend, host:port.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "identification"
+
+    # Signs bearer tokens (HS256).
+    jwt_secret: str = DEV_JWT_SECRET
+    access_token_minutes: int = Field(default=480, gt=0, le=24 * 60)
+    # 32-byte AES key, base64: encrypts Temporal payloads (they carry ID numbers).
+    payload_encryption_key: str = DEV_PAYLOAD_KEY
+
+    # Where the service is reachable, for links in printed output and callbacks.
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> "Settings":
+        unsafe = [
+            name
+            for name, value, dev in (
+                ("JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET),
+                ("PAYLOAD_ENCRYPTION_KEY", self.payload_encryption_key, DEV_PAYLOAD_KEY),
+            )
+            if value == dev
+        ]
+        if unsafe and self.environment == "production":
+            raise ValueError(f"set {', '.join(unsafe)} for production; the development defaults are public")
+        if unsafe and self.environment == "development":
+            warnings.warn(f"using development defaults for {', '.join(unsafe)}", stacklevel=2)
+        if len(base64.b64decode(self.payload_encryption_key)) != 32:
+            raise ValueError("PAYLOAD_ENCRYPTION_KEY must be 32 bytes, base64-encoded")
+        if len(self.jwt_secret) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters")
+        return self
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("DATABASE_URL is not set (the dev stack sets it for you: ./scripts/run)")
+        return self.database_url
+
+    def require_temporal_address(self) -> str:
+        if not self.temporal_address:
+            raise RuntimeError("TEMPORAL_ADDRESS is not set (the dev stack sets it for you: ./scripts/run)")
+        return self.temporal_address
+
+
+# Variables the code reads; docker-compose.yml must provide the required ones.
+REQUIRED_ENV = ("DATABASE_URL", "TEMPORAL_ADDRESS", "JWT_SECRET", "PAYLOAD_ENCRYPTION_KEY", "ENVIRONMENT")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,76 @@
+"""Activities that write a case's events into PostgreSQL.
+
+Both writes are idempotent, so a retried activity never writes twice: the
+audit entry is keyed by (case_id, seq), and the read model only moves forward
+(an older event never overwrites a newer one, whatever order retries land in).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+
+from services.db.tables import AuditEntry, CaseRecord, Household
+from services.domain.case_state import CaseEvent
+from services.domain.vocabulary import HouseholdStatus, Outcome
+from services.workflows.identification import RECORD_CASE_EVENT
+
+
+class CaseRecordActivities:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @activity.defn(name=RECORD_CASE_EVENT)
+    async def record_case_event(self, event: CaseEvent) -> None:
+        state = event.state
+        row = {
+            "case_id": state.case_id,
+            "workflow_id": event.workflow_id,
+            "run_id": event.run_id,
+            "household_code": state.household_code,
+            "county_code": state.county_code,
+            "township_code": state.township_code,
+            "village_code": state.village_code,
+            "channel": state.channel,
+            "step": state.step,
+            "outcome": state.outcome,
+            "policy_version": state.policy_version,
+            "opened_at": state.opened_at,
+            "due_at": state.due_at,
+            "step_due_at": state.step_due_at,
+            "closed_at": state.closed_at,
+            "last_seq": event.seq,
+            "state": state.model_dump(mode="json"),
+        }
+        upsert = insert(CaseRecord).values(row)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[CaseRecord.case_id],
+            set_={k: upsert.excluded[k] for k in row if k != "case_id"} | {"updated_at": upsert.excluded.updated_at},
+            where=CaseRecord.last_seq < upsert.excluded.last_seq,
+        )
+        audit = (
+            insert(AuditEntry)
+            .values(
+                case_id=state.case_id,
+                seq=event.seq,
+                action=event.action,
+                actor_username=event.actor.username,
+                actor_role=event.actor.role,
+                actor_area_code=event.actor.area_code,
+                at=event.at,
+                data=event.data,
+            )
+            .on_conflict_do_nothing(constraint="uq_audit_case_seq")
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(audit)
+            await conn.execute(upsert)
+            if state.outcome == Outcome.monitoring_target:
+                category = state.verification.proposed_category if state.verification else None
+                await conn.execute(
+                    update(Household)
+                    .where(Household.code == state.household_code)
+                    .values(status=HouseholdStatus.risk_not_eliminated, category=category)
+                )
