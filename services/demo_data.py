@@ -36,7 +36,9 @@ DEMO_PASSWORD = "Demo@2026"
 DEMO_ACCOUNTS = [
     ("admin", "系统管理员", "admin", "610824000000"),
     ("county.officer", "县乡村振兴局 李科长", "county_officer", "610824000000"),
+    ("county.officer2", "县乡村振兴局 孙干事", "county_officer", "610824000000"),
     ("dongkeng.approver", "东坑镇 王审核", "township_approver", "610824100000"),
+    ("dongkeng.approver2", "东坑镇 周审核", "township_approver", "610824100000"),
     ("qingyangcha.approver", "青阳岔镇 赵审核", "township_approver", "610824101000"),
     ("dongkeng.cadre", "东坑村 张村干部", "village_cadre", "610824100201"),
     ("dongkeng.cadre2", "东坑村 刘网格员", "village_cadre", "610824100201"),

@@ -124,6 +124,8 @@ async def act_on_case(
 def _refusal(cause: BaseException | None) -> ApiError:
     if isinstance(cause, ApplicationError) and cause.type in _REFUSAL_STATUS:
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        if cause.type == "Invalid":
+            details = {"errors": [{"field": details.get("field", ""), "message": cause.message}]}
         return ApiError(_REFUSAL_STATUS[cause.type], _CODES[cause.type], cause.message, **details)
     if isinstance(cause, ApplicationError) and cause.type == "AcceptedUpdateCompletedWorkflow":
         return conflict("case_closed", "该案件已办结，不能再办理")

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
@@ -111,7 +112,7 @@ async def list_cases(
             or_(CaseRecord.opened_at < opened_at, and_(CaseRecord.opened_at == opened_at, CaseRecord.case_id < case_id))
         )
     query = query.order_by(CaseRecord.opened_at.desc(), CaseRecord.case_id.desc()).limit(limit + 1)
-    rows = (await session.execute(query)).all()
+    rows = (await session.exec(query)).all()
     items = [_summary(record, head_name) for record, head_name in rows[:limit]]
     next_cursor = pagination.encode(rows[limit - 1][0].opened_at, rows[limit - 1][0].case_id) if len(rows) > limit else None
     return {"items": items, "next_cursor": next_cursor}
@@ -145,9 +146,7 @@ async def get_case(case_id: str, account: CurrentAccount, session: SessionDep) -
 @router.get("/{case_id}/timeline", summary="办理记录（每一次操作）")
 async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
     record = await _visible_case(session, account, case_id)
-    entries = (
-        await session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq))
-    ).all()
+    entries = (await session.exec(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq))).all()
     show_all = sees_personal_data(account, record.village_code)
     return {
         "case_id": case_id,
@@ -203,8 +202,8 @@ def _add_action_endpoint(action: Action, path: str, form_type: type[BaseModel], 
                          summary=summary, description=_ACTION_DOC, name=action.value)
 
 
-for _action, _path, _form, _summary in _ACTION_ENDPOINTS:
-    _add_action_endpoint(_action, _path, _form, _summary)
+for _endpoint_spec in _ACTION_ENDPOINTS:
+    _add_action_endpoint(*_endpoint_spec)
 
 
 @router.post("/{case_id}/objections/{objection_id}/resolution", response_model=None, summary="异议核实结论",

@@ -1,0 +1,164 @@
+"""The whole identification procedure through HTTP, and every way it can end early."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from services.demo_case import (
+    COUNTY_OFFICER,
+    TOWNSHIP_APPROVER,
+    VILLAGE_CADRE,
+    CaseDriver,
+    authorisation,
+    county_decision,
+    cross_check_results,
+    democratic_review,
+    home_verification,
+    objection,
+    township_review,
+)
+from tests.conftest import NewHousehold
+
+NOTICE_SECONDS = 2
+
+
+async def test_lead_to_announcement(driver: CaseDriver, new_household: NewHousehold) -> None:
+    policy = await driver.publish_notice_seconds(NOTICE_SECONDS)
+    household = await new_household()
+    case = await driver.open_case(household)
+    assert case["step"] == "home_verification" and case["policy_version"] == policy["version"]
+    assert case["step_label"] == "入户核查" and case["channel_label"] == "镇村干部排查"
+    # The case is in the read model as soon as the answer comes back.
+    listed = (await driver.get(TOWNSHIP_APPROVER, "/api/v1/cases", step="home_verification")).json()["items"]
+    assert case["case_id"] in {c["case_id"] for c in listed}
+
+    case = await driver.act(VILLAGE_CADRE, case["case_id"], "home-verification", home_verification())
+    assert case["step"] == "authorisation"
+    assert case["per_capita_net_income"] == round((12000 + 3000 + 4200 - 9000) / 4, 2)
+    case = await driver.act(VILLAGE_CADRE, case["case_id"], "authorisation", authorisation())
+    assert case["step"] == "cross_check"
+    case = await driver.act(COUNTY_OFFICER, case["case_id"], "cross-check-results",
+                            cross_check_results(["real_estate", "vehicles"]))
+    assert case["step"] == "cross_check", "waits for every department of the policy"
+    case = await driver.act(COUNTY_OFFICER, case["case_id"], "cross-check-results",
+                            cross_check_results(["market_entities", "public_payroll", "social_insurance"]))
+    assert case["step"] == "democratic_review"
+    case = await driver.act(VILLAGE_CADRE, case["case_id"], "democratic-review", democratic_review())
+    assert case["step"] == "village_notice" and case["review"]["passed"] is True
+
+    case = await driver.wait_for_step(case["case_id"], "township_review")
+    assert case["step"] == "township_review", "the notice ends by itself when its time is up"
+    case = await driver.after_notice(case["case_id"])
+    assert case["step"] == "closed" and case["outcome"] == "monitoring_target"
+    assert case["outcome_label"] == "已认定为监测对象"
+
+    record = (await driver.get(VILLAGE_CADRE, f"/api/v1/households/{household}")).json()
+    assert record["status"] == "risk_not_eliminated" and record["status_label"] == "风险未消除"
+    assert record["category"] == "marginal"
+    timeline = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case['case_id']}/timeline")).json()["entries"]
+    assert [e["action"] for e in timeline] == [
+        "open_case", "verify_home", "record_authorisation", "record_cross_check", "record_cross_check",
+        "record_review", "end_notice", "review_in_township", "decide_in_county", "announce",
+    ]
+    assert [e["seq"] for e in timeline] == list(range(1, 11))
+    assert timeline[-1]["actor"] == TOWNSHIP_APPROVER and timeline[-1]["role"] == "township_approver"
+    assert timeline[1]["data"]["verifiers"] == ["张村干部", "刘网格员"]
+
+    # A closed case lets the household start a new one later.
+    again = await driver.open_case(household, channel="platform_analysis")
+    assert again["case_id"] != case["case_id"]
+
+
+async def _to_notice(driver: CaseDriver, household: str) -> str:
+    case = await driver.open_case(household)
+    await driver.through_review(case["case_id"])
+    return case["case_id"]
+
+
+async def test_refused_authorisation_ends_the_case(driver: CaseDriver, new_household: NewHousehold) -> None:
+    case = await driver.open_case(await new_household())
+    await driver.act(VILLAGE_CADRE, case["case_id"], "home-verification", home_verification())
+    case = await driver.act(VILLAGE_CADRE, case["case_id"], "authorisation", authorisation("refused"))
+    assert case["step"] == "closed" and case["outcome"] == "authorisation_refused"
+
+
+async def test_failed_vote_ends_the_case(driver: CaseDriver, new_household: NewHousehold) -> None:
+    case = await driver.open_case(await new_household())
+    case_id = case["case_id"]
+    await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
+    await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
+    await driver.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results())
+    case = await driver.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review(4, 5, 1))
+    assert case["step"] == "closed" and case["outcome"] == "review_failed" and case["review"]["passed"] is False
+
+
+async def test_vote_without_quorum_fails(driver: CaseDriver, new_household: NewHousehold) -> None:
+    """7 of 12 attend (< 2/3): unanimous votes still do not pass."""
+    case = await driver.open_case(await new_household())
+    case_id = case["case_id"]
+    await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
+    await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
+    await driver.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results())
+    case = await driver.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review(7, 0, 0))
+    assert case["outcome"] == "review_failed"
+
+
+async def test_upheld_objection_can_end_the_case(driver: CaseDriver, new_household: NewHousehold) -> None:
+    await driver.publish_notice_seconds(3600)
+    case_id = await _to_notice(driver, await new_household())
+    case = await driver.act(VILLAGE_CADRE, case_id, "objections", objection())
+    assert case["notice"]["objections"][0]["objection_id"] == 1
+    case = await driver.act(VILLAGE_CADRE, case_id, "objections/1/resolution",
+                            {"decision": "upheld", "upheld_action": "end", "findings": "经核实该户有车辆"})
+    assert case["step"] == "closed" and case["outcome"] == "objection_upheld"
+
+
+async def test_upheld_objection_can_send_the_case_back(driver: CaseDriver, new_household: NewHousehold) -> None:
+    await driver.publish_notice_seconds(3600)
+    case_id = await _to_notice(driver, await new_household())
+    await driver.act(VILLAGE_CADRE, case_id, "objections", objection())
+    case = await driver.act(VILLAGE_CADRE, case_id, "objections/1/resolution",
+                            {"decision": "upheld", "upheld_action": "reverify", "findings": "收入需重新核实"})
+    assert case["step"] == "home_verification" and case["verification_round"] == 2
+    # Authorisation stays signed: after re-verification the cross-check runs again.
+    case = await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(household_size=5))
+    assert case["step"] == "cross_check" and case["cross_checks"] == {}
+
+
+async def test_dismissed_objection_holds_the_notice_until_resolved(
+    driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    await driver.publish_notice_seconds(NOTICE_SECONDS)
+    case_id = await _to_notice(driver, await new_household())
+    await driver.act(VILLAGE_CADRE, case_id, "objections", objection())
+    await asyncio.sleep(NOTICE_SECONDS + 1.5)
+    case = (await driver.get(VILLAGE_CADRE, f"/api/v1/cases/{case_id}")).json()
+    assert case["step"] == "village_notice", "a pending objection holds the notice past its days"
+    late = await driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/objections", objection())
+    assert late.status_code == 409 and "公示期已满" in late.json()["detail"]["message"]
+    await driver.act(VILLAGE_CADRE, case_id, "objections/1/resolution",
+                     {"decision": "dismissed", "findings": "经核实车辆已于去年报废"})
+    case = await driver.wait_for_step(case_id, "township_review")
+    assert case["step"] == "township_review"
+
+
+@pytest.mark.parametrize(
+    ("who", "step_path", "body", "outcome"),
+    [
+        (TOWNSHIP_APPROVER, "township-review", township_review("return"), "returned_by_township"),
+        (COUNTY_OFFICER, "county-decision", county_decision("reject"), "rejected_by_county"),
+    ],
+)
+async def test_township_return_and_county_rejection_end_the_case(
+    driver: CaseDriver, new_household: NewHousehold, who: str, step_path: str, body: dict, outcome: str
+) -> None:
+    await driver.publish_notice_seconds(1)
+    case_id = await _to_notice(driver, await new_household())
+    await driver.wait_for_step(case_id, "township_review")
+    if step_path == "county-decision":
+        await driver.act(TOWNSHIP_APPROVER, case_id, "township-review", township_review())
+    case = await driver.act(who, case_id, step_path, body)
+    assert case["step"] == "closed" and case["outcome"] == outcome
+    assert case["step_due_at"] is None and case["closed_at"] is not None

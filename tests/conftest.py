@@ -1,0 +1,131 @@
+"""Fixtures: real servers only. An embedded PostgreSQL (or TEST_DATABASE_URL, an
+empty database), a Temporal dev server, a worker, and the API served in-process
+over httpx. Time-skipping tests get their own Temporal test server and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from alembic import command
+from alembic.config import Config
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from services.api.app import create_app
+from services.db.engine import create_engine
+from services.demo_case import DEMO_VILLAGE, VILLAGE_CADRE, CaseDriver
+from services.demo_data import demo_id_number, load_demo_data
+from services.devstack.servers import SQLITE_PRAGMAS, start_embedded_postgres, venv_binary
+from services.settings import Settings
+from services.temporal_client import data_converter
+from services.workers.main import running_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    server = None
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        server, url = start_embedded_postgres(tmp_path_factory.mktemp("postgres"))
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+    async def seed() -> None:
+        engine = create_engine(url)
+        await load_demo_data(engine)
+        await engine.dispose()
+
+    asyncio.run(seed())
+    yield url
+    if server is not None:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(environment="test", database_url=database_url, temporal_address="set-by-fixture")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+    pragmas = [arg for p in SQLITE_PRAGMAS for arg in ("--sqlite-pragma", p)]
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=venv_binary("temporal"),
+        data_converter=data_converter(settings),
+        dev_server_extra_args=pragmas,
+        ui=False,
+    ) as env:
+        yield env
+
+
+@asynccontextmanager
+async def api_for(settings: Settings, client: Client) -> AsyncIterator[CaseDriver]:
+    """The real FastAPI app (lifespan and all) over an in-process HTTP transport."""
+    app = create_app(settings, temporal=client)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=60) as http:
+            yield CaseDriver(http)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def driver(settings: Settings, temporal: WorkflowEnvironment) -> AsyncIterator[CaseDriver]:
+    async with running_worker(temporal.client, settings), api_for(settings, temporal.client) as case_driver:
+        yield case_driver
+
+
+_numbers = itertools.count(random.randrange(1, 10_000) * 100)
+
+
+def new_household_body(village_code: str = DEMO_VILLAGE, size: int = 2) -> dict[str, Any]:
+    """A registrable household with ID numbers no other test uses."""
+    members = []
+    for i in range(size):
+        n = next(_numbers)
+        born = date(1960, 1, 1) + timedelta(days=n % 15000)
+        male = i % 2 == 0
+        members.append({
+            "name": f"测试{n}", "id_number": demo_id_number("610824", born, n, male),
+            "relation": "户主" if i == 0 else "配偶", "sex": "male" if male else "female",
+            "labour_capacity": "full",
+        })
+    return {"village_code": village_code, "address": "测试地址1组1号", "phone": "13800138000", "members": members}
+
+
+NewHousehold = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+def new_household(driver: CaseDriver) -> NewHousehold:
+    async def register(village_code: str = DEMO_VILLAGE, cadre: str = VILLAGE_CADRE) -> str:
+        answer = await driver.post(cadre, "/api/v1/households", new_household_body(village_code))
+        assert answer.status_code == 201, answer.text
+        return answer.json()["code"]
+
+    return register
+
+
+async def case_snapshot(driver: CaseDriver, client: Client, case_id: str) -> tuple[Any, ...]:
+    """What a refused request must leave unchanged: the workflow's state, the read model, the audit."""
+    from services.workflows.identification import IdentificationWorkflow
+
+    case = (await driver.get(VILLAGE_CADRE, f"/api/v1/cases/{case_id}")).json()
+    timeline = (await driver.get(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/timeline")).json()
+    handle = client.get_workflow_handle(f"identification-{case['household_code']}")
+    workflow_state = await handle.query(IdentificationWorkflow.state)
+    return workflow_state.model_dump(mode="json"), case["seq"], case["step"], len(timeline["entries"])
