@@ -7,7 +7,7 @@ docker-compose.yml and by the tests, so one list describes every deployment.
 from __future__ import annotations
 
 import base64
-import warnings
+import logging
 from functools import lru_cache
 from typing import Literal
 
@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         if unsafe and self.environment == "production":
             raise ValueError(f"set {', '.join(unsafe)} for production; the development defaults are public")
         if unsafe and self.environment == "development":
-            warnings.warn(f"using development defaults for {', '.join(unsafe)}", stacklevel=2)
+            logging.getLogger(__name__).warning("using development defaults for %s", ", ".join(unsafe))
         if len(base64.b64decode(self.payload_encryption_key)) != 32:
             raise ValueError("PAYLOAD_ENCRYPTION_KEY must be 32 bytes, base64-encoded")
         if len(self.jwt_secret) < 32:

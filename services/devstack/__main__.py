@@ -17,13 +17,15 @@ from pathlib import Path
 
 from services.devstack.servers import start_embedded_postgres, start_temporal_dev_server, wait_for_port
 
-DATA = Path(".devdata")
+# Overridable so a second stack (the tests' smoke run) can sit beside a running one.
+DATA = Path(os.environ.get("DEVSTACK_DATA", ".devdata"))
 API_HOST, API_PORT = "127.0.0.1", int(os.environ.get("API_PORT", "8000"))
-TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
+TEMPORAL_PORT = int(os.environ.get("TEMPORAL_PORT", "7233"))
+TEMPORAL_UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
 
 
 def main() -> int:
-    DATA.mkdir(exist_ok=True)
+    DATA.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     children: list[subprocess.Popen[bytes]] = []
     postgres = None
