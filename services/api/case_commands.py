@@ -34,6 +34,7 @@ ACTION_UPDATES = {
     Action.review_in_township: IdentificationWorkflow.review_in_township,
     Action.decide_in_county: IdentificationWorkflow.decide_in_county,
     Action.announce: IdentificationWorkflow.announce,
+    Action.add_lead: IdentificationWorkflow.add_lead,
 }
 
 _REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "Forbidden": 403, "NotFound": 404, "Invalid": 422}

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from services.domain.personal_data import id_number_problem
-from services.domain.vocabulary import Category, Department, LabourCapacity, RiskType
+from services.domain.vocabulary import Category, Channel, Department, LabourCapacity, RiskType
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -196,3 +196,10 @@ class CountyDecision(Form):
 class Announcement(Form):
     announced_on: date = Field(description="公告日期")
     notes: LongText = ""
+
+
+class Lead(Form):
+    """A further lead on a household whose case is already open (DOMAIN.md: it joins the open case)."""
+
+    channel: Channel = Field(description="发现渠道")
+    note: LongText = Field(default="", description="线索说明")

@@ -18,6 +18,7 @@ from services.domain.case_forms import (
     CrossCheckResult,
     DemocraticReview,
     HomeVerification,
+    Lead,
     Objection,
     ObjectionResolution,
     TownshipReview,
@@ -47,6 +48,11 @@ class CaseStart(BaseModel):
     lead_note: str = ""
     policy: Policy
     opened_by: Actor
+
+
+class LeadRecord(Lead):
+    added_by: str
+    added_at: datetime
 
 
 class ReviewRecord(DemocraticReview):
@@ -79,6 +85,7 @@ class CaseState(BaseModel):
     village_code: str
     channel: Channel
     lead_note: str
+    further_leads: list[LeadRecord] = Field(default_factory=list)
     policy_version: int
     step: Step
     outcome: Outcome | None = None

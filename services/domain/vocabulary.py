@@ -59,6 +59,7 @@ class Action(StrEnum):
     review_in_township = "review_in_township"
     decide_in_county = "decide_in_county"
     announce = "announce"
+    add_lead = "add_lead"
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ ACTION_RULES: dict[Action, ActionRule] = {
     Action.announce: ActionRule(Step.announcement, Role.township_approver, "结果公告"),
 }
 
-# Roles that may open a case (a lead) for a household inside their area.
+# Roles that may open a case (a lead) for a household inside their area, or add a lead to it.
 CASE_OPENING_ROLES = frozenset({Role.village_cadre, Role.township_approver, Role.county_officer})
 
 

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         CrossCheckEntry,
         DemocraticReview,
         HomeVerification,
+        Lead,
         Objection,
         ObjectionResolution,
         TownshipReview,
@@ -40,11 +41,20 @@ with workflow.unsafe.imports_passed_through():
         CaseEvent,
         CaseStart,
         CaseState,
+        LeadRecord,
         NoticePeriod,
         ObjectionRecord,
         ReviewRecord,
     )
-    from services.domain.vocabulary import ACTION_RULES, ROLE_LABELS, STEP_LABELS, Action, Outcome, Step
+    from services.domain.vocabulary import (
+        ACTION_RULES,
+        CASE_OPENING_ROLES,
+        ROLE_LABELS,
+        STEP_LABELS,
+        Action,
+        Outcome,
+        Step,
+    )
 
 RECORD_CASE_EVENT = "record_case_event"
 
@@ -249,6 +259,24 @@ class IdentificationWorkflow:
     @announce.validator
     def _validate_announce(self, actor: Actor, form: Announcement) -> None:
         self._check(Action.announce, actor)
+
+    @workflow.update
+    async def add_lead(self, actor: Actor, lead: Lead) -> CaseState:
+        """A further lead joins the open case, at whatever step it stands."""
+        self._validate_add_lead(actor, lead)
+        self._state.further_leads.append(LeadRecord(**lead.model_dump(), added_by=actor.username,
+                                                    added_at=workflow.now()))
+        return await self._record(Action.add_lead, actor, lead)
+
+    @add_lead.validator
+    def _validate_add_lead(self, actor: Actor, lead: Lead) -> None:
+        # The service itself (role None) adds leads from department warnings and self-reports.
+        if actor.role is not None and actor.role not in CASE_OPENING_ROLES:
+            raise _refuse("Forbidden", "您的角色不能登记线索")
+        if not area_contains(actor.area_code, self._state.village_code):
+            raise _refuse("Forbidden", "该农户不在您的管辖区域内")
+        if not self._state.is_open:
+            raise _refuse("WrongStep", "该案件已办结", current_step=self._state.step)
 
     # -- the notice period ----------------------------------------------------
 

@@ -53,3 +53,14 @@ async def test_start_needs_a_known_household_in_the_area(driver: CaseDriver, new
     assert admin.status_code == 403
     listed = (await driver.get(COUNTY_OFFICER, "/api/v1/cases", household_code=elsewhere)).json()["items"]
     assert listed == []
+
+
+async def test_a_further_lead_joins_the_open_case(driver: CaseDriver, new_household: NewHousehold) -> None:
+    case = await driver.open_case(await new_household())
+    joined = await driver.act(TOWNSHIP_APPROVER, case["case_id"], "leads",
+                              {"channel": "supervision_feedback", "note": "12345热线反映"})
+    assert joined["step"] == "home_verification"
+    assert joined["further_leads"][0]["channel"] == "supervision_feedback"
+    assert joined["further_leads"][0]["added_by"] == TOWNSHIP_APPROVER
+    refused = await driver.post("admin", f"/api/v1/cases/{case['case_id']}/leads", {"channel": "platform_analysis"})
+    assert refused.status_code == 403

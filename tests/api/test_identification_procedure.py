@@ -84,23 +84,23 @@ async def test_refused_authorisation_ends_the_case(driver: CaseDriver, new_house
     assert case["step"] == "closed" and case["outcome"] == "authorisation_refused"
 
 
-async def test_failed_vote_ends_the_case(driver: CaseDriver, new_household: NewHousehold) -> None:
-    case = await driver.open_case(await new_household())
-    case_id = case["case_id"]
+async def _to_review(driver: CaseDriver, household: str) -> str:
+    case_id = (await driver.open_case(household))["case_id"]
     await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
     await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
     await driver.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results())
+    return case_id
+
+
+async def test_failed_vote_ends_the_case(driver: CaseDriver, new_household: NewHousehold) -> None:
+    case_id = await _to_review(driver, await new_household())
     case = await driver.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review(4, 5, 1))
     assert case["step"] == "closed" and case["outcome"] == "review_failed" and case["review"]["passed"] is False
 
 
 async def test_vote_without_quorum_fails(driver: CaseDriver, new_household: NewHousehold) -> None:
     """7 of 12 attend (< 2/3): unanimous votes still do not pass."""
-    case = await driver.open_case(await new_household())
-    case_id = case["case_id"]
-    await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
-    await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
-    await driver.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results())
+    case_id = await _to_review(driver, await new_household())
     case = await driver.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review(7, 0, 0))
     assert case["outcome"] == "review_failed"
 

@@ -31,12 +31,13 @@ from services.domain.case_forms import (
     CrossCheckEntry,
     DemocraticReview,
     HomeVerification,
+    Lead,
     Objection,
     ObjectionResolution,
     TownshipReview,
 )
 from services.domain.personal_data import masked_copy
-from services.domain.vocabulary import ACTION_RULES, CASE_OPENING_ROLES, Action, Channel, Role, Step
+from services.domain.vocabulary import ACTION_RULES, CASE_OPENING_ROLES, Action, Channel, Step
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
 
@@ -170,7 +171,7 @@ async def _act(
     resources: Resources, session: AsyncSession, key: str | None,
 ) -> JSONResponse:
     record = await _visible_case(session, account, case_id)
-    require_role(account, Role(ACTION_RULES[action].role))
+    require_role(account, *([ACTION_RULES[action].role] if action in ACTION_RULES else CASE_OPENING_ROLES))
 
     async def produce() -> tuple[int, Any]:
         state = await act_on_case(resources.temporal, record, action, account, payload, key)
@@ -188,6 +189,7 @@ _ACTION_ENDPOINTS = [
     (Action.review_in_township, "township-review", TownshipReview, "镇审核"),
     (Action.decide_in_county, "county-decision", CountyDecision, "县级审定"),
     (Action.announce, "announcement", Announcement, "结果公告"),
+    (Action.add_lead, "leads", Lead, "新线索并入在办案件"),
 ]
 _ACTION_DOC = "Answers the case's new state. 409: the case is at another step (`current_step` names it); " \
     "403: another role acts here; 422: a field is wrong (`errors` names it). Send `Idempotency-Key` to retry safely."

@@ -1,0 +1,548 @@
+"""Cases per second through the real service, beside a bare workflow of the same shape.
+
+    uv run python bench/identification_throughput.py [--cases 40] [--concurrency 10] [--notice-seconds 1]
+
+Starts its own embedded PostgreSQL, Temporal dev server, worker and API (uvicorn)
+in a temporary directory, then measures in one run against the same Temporal server:
+
+  service  N cases driven end to end through the HTTP API (open, every step, the
+           notice shortened by a published policy, township review, county
+           decision, announcement), at most C in flight;
+  bare     N runs of `bench/bare_case_workflow.py` (same number of updates,
+           activities and timers, no-op activities) driven straight with the
+           Temporal client, at most C in flight, by a worker in this process.
+
+Prints both rates and their ratio (target: service ≥ 0.75 × bare) and writes the
+figures to bench/results/identification_throughput.json. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta, UTC
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+
+from bench.bare_case_workflow import (  # noqa: E402
+    AFTER_NOTICE,
+    BARE_TASK_QUEUE,
+    BEFORE_NOTICE,
+    CLOSED,
+    BareCaseWorkflow,
+    bare_record,
+)
+from services.demo_case import (  # noqa: E402
+    ADMIN,
+    COUNTY_OFFICER,
+    DEMO_VILLAGE,
+    TOWNSHIP_APPROVER,
+    VILLAGE_CADRE,
+    CaseDriver,
+)
+from services.demo_data import demo_id_number  # noqa: E402
+from services.devstack.servers import (  # noqa: E402
+    free_port,
+    start_embedded_postgres,
+    start_temporal_dev_server,
+    wait_for_port,
+)
+from services.settings import Settings  # noqa: E402
+from services.temporal_client import connect  # noqa: E402
+
+TARGET_RATIO = 0.75
+RESULTS = ROOT / "bench" / "results"
+SERVICE_TASK_QUEUE = "identification"
+# CaseDriver.wait_for_step polls every 0.2 s; the bare driver polls its query as often.
+POLL_SECONDS = 0.2
+# Call labels in the order a case makes them (API endpoint names; "poll" waits for the notice to end).
+CALLS = ("open", *BEFORE_NOTICE, "poll", *AFTER_NOTICE)
+
+
+# -- the stack ------------------------------------------------------------------
+
+
+class Stack:
+    """PostgreSQL, Temporal, the worker and the API, as the dev stack runs them."""
+
+    def __init__(self, workdir: Path, logs: Path) -> None:
+        self.workdir, self.logs = workdir, logs
+        self.postgres: Any = None
+        self.temporal: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.api: subprocess.Popen[bytes] | None = None
+        self.temporal_address = ""
+        self.api_url = ""
+
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        for old in self.logs.glob("*.log"):
+            old.unlink()
+        self.postgres, database_url = start_embedded_postgres(self.workdir / "postgres")
+        temporal_port = free_port()
+        self.temporal = start_temporal_dev_server(
+            self.workdir / "temporal.sqlite", temporal_port, None, log_file=self.logs / "temporal.log")
+        self.temporal_address = f"127.0.0.1:{temporal_port}"
+        env = dict(os.environ) | {
+            "DATABASE_URL": database_url,
+            "TEMPORAL_ADDRESS": self.temporal_address,
+            "TEMPORAL_TASK_QUEUE": SERVICE_TASK_QUEUE,
+            "ENVIRONMENT": "test",
+        }
+        python = sys.executable
+        for name, args in (("migrate", ["-m", "alembic", "upgrade", "head"]), ("demo_data", ["-m", "services.demo_data"])):
+            with open(self.logs / f"{name}.log", "wb") as log:
+                subprocess.run([python, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+        self.worker = self._spawn("worker", [python, "-m", "services.workers.main"], env)
+        api_port = free_port()
+        self.api = self._spawn("api", [python, "-m", "uvicorn", "services.api.app:app", "--host", "127.0.0.1",
+                                       "--port", str(api_port)], env)
+        wait_for_port(api_port, timeout=60, process=self.api)
+        self.api_url = f"http://127.0.0.1:{api_port}"
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the process)
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def check_alive(self) -> None:
+        for name, process in (("temporal", self.temporal), ("worker", self.worker), ("api", self.api)):
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"the {name} process exited with status {process.returncode}; see {self.logs}")
+
+    def stop(self) -> None:
+        children = [p for p in (self.temporal, self.worker, self.api) if p is not None]
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        for child in reversed(children):
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if self.postgres is not None:
+            self.postgres.cleanup()
+
+    def pids(self) -> dict[str, int | None]:
+        return {
+            "temporal server": self.temporal.pid if self.temporal else None,
+            "postgres": self.postgres.get_pid() if self.postgres else None,
+            "api": self.api.pid if self.api else None,
+            "worker": self.worker.pid if self.worker else None,
+        }
+
+
+# -- CPU accounting (Linux /proc) ---------------------------------------------------
+
+
+def _proc_table() -> dict[int, tuple[int, int]]:
+    """pid → (parent pid, CPU ticks used so far, user + system)."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        table[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return table
+
+
+def _machine_ticks() -> tuple[int, int]:
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def cpu_snapshot(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack (a process and its descendants)."""
+    if not Path("/proc/stat").exists():
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    table = _proc_table()
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (ppid, _) in table.items():
+        children[ppid].append(pid)
+
+    def tree_ticks(root: int) -> int:
+        total, todo = 0, [root]
+        while todo:
+            pid = todo.pop()
+            total += table.get(pid, (0, 0))[1]
+            todo += children.get(pid, [])
+        return total
+
+    snapshot = {name: tree_ticks(pid) / tick for name, pid in stack.pids().items() if pid}
+    own = os.times()
+    snapshot["bench (driver + bare worker)"] = own.user + own.system
+    busy, total = _machine_ticks()
+    snapshot["_machine_busy"], snapshot["_machine_total"] = busy / tick, total / tick
+    return snapshot
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    used = {k: round(after[k] - before[k], 2) for k in after if k in before and not k.startswith("_")}
+    if "_machine_total" in before:
+        span = after["_machine_total"] - before["_machine_total"]
+        used["_machine_busy_fraction"] = round((after["_machine_busy"] - before["_machine_busy"]) / span, 3) if span else 0
+    return used
+
+
+# -- timing -------------------------------------------------------------------------
+
+
+class CallTimes:
+    """Seconds per call, by label."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = defaultdict(list)
+
+    def add(self, label: str, started: float) -> None:
+        self.seconds[label].append(time.perf_counter() - started)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {label: _stats(values) for label, values in self.seconds.items()}
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "count": len(values),
+        "mean_ms": round(statistics.fmean(values) * 1000, 1),
+        "p50_ms": round(ordered[len(ordered) // 2] * 1000, 1),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 1),
+    }
+
+
+# -- the service: cases through the HTTP API -----------------------------------------
+
+
+class TimedCaseDriver(CaseDriver):
+    """CaseDriver that times every call and (like a careful client) sends an Idempotency-Key."""
+
+    def __init__(self, http: httpx.AsyncClient, idempotency_keys: bool) -> None:
+        super().__init__(http)
+        self.idempotency_keys = idempotency_keys
+        self.times = CallTimes()
+
+    async def post(self, username: str, path: str, body: Any, **headers: str) -> httpx.Response:
+        if self.idempotency_keys:
+            headers.setdefault("Idempotency-Key", uuid.uuid4().hex)
+        started = time.perf_counter()
+        answer = await super().post(username, path, body, **headers)
+        self.times.add("open" if path == "/api/v1/cases" else path.rsplit("/", 1)[-1], started)
+        return answer
+
+    async def get(self, username: str, path: str, **params: Any) -> httpx.Response:
+        started = time.perf_counter()
+        answer = await super().get(username, path, **params)
+        self.times.add("poll", started)
+        return answer
+
+
+def household_body(index: int) -> dict[str, Any]:
+    """A registrable two-person household. Its members are born before 1952 and the
+    demo data's after, so the ID numbers never clash."""
+    born = date(1900, 1, 1) + timedelta(days=index)
+    return {
+        "village_code": DEMO_VILLAGE,
+        "address": f"东坑村压测组{index}号",
+        "phone": "13800138000",
+        "members": [
+            {"name": f"压测户主{index}", "id_number": demo_id_number("610824", born, 0, True),
+             "relation": "户主", "sex": "male", "labour_capacity": "full"},
+            {"name": f"压测配偶{index}", "id_number": demo_id_number("610824", born, 1, False),
+             "relation": "配偶", "sex": "female", "labour_capacity": "partial"},
+        ],
+    }
+
+
+async def register_households(driver: CaseDriver, count: int, concurrency: int) -> list[str]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def register(index: int) -> str:
+        async with gate:
+            answer = await driver.http.post("/api/v1/households", json=household_body(index),
+                                            headers=await driver.headers(VILLAGE_CADRE))
+        if answer.status_code != 201:
+            raise RuntimeError(f"registering household {index}: {answer.status_code} {answer.text}")
+        return answer.json()["code"]
+
+    return list(await asyncio.gather(*(register(i) for i in range(count))))
+
+
+async def service_case(driver: TimedCaseDriver, household_code: str, notice_seconds: float) -> None:
+    case = await driver.open_case(household_code)
+    case_id = case["case_id"]
+    await driver.through_review(case_id)
+    case = await driver.wait_for_step(case_id, "township_review", timeout=notice_seconds + 60)
+    if case["step"] != "township_review":
+        raise RuntimeError(f"case {case_id} still at {case['step']} long after its notice should have ended")
+    case = await driver.after_notice(case_id)
+    if case["step"] != "closed" or case["outcome"] != "monitoring_target":
+        raise RuntimeError(f"case {case_id} ended at {case['step']} / {case['outcome']}")
+
+
+# -- the bare workflow: straight against Temporal --------------------------------------
+
+
+async def bare_case(client: Client, workflow_id: str, notice_seconds: float, times: CallTimes) -> None:
+    started = time.perf_counter()
+    # As the API starts a case: start, then the `opened` update (not update-with-start).
+    handle = await client.start_workflow(
+        BareCaseWorkflow.run, notice_seconds, id=workflow_id, task_queue=BARE_TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL, id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        memo={"case_id": workflow_id},
+    )
+    await handle.execute_update(BareCaseWorkflow.opened)
+    times.add("open", started)
+    for step in BEFORE_NOTICE:
+        started = time.perf_counter()
+        await handle.execute_update(BareCaseWorkflow.act, step)
+        times.add(step, started)
+    deadline = time.monotonic() + notice_seconds + 60
+    while True:  # as CaseDriver.wait_for_step: look, then every 0.2 s
+        started = time.perf_counter()
+        step = await handle.query(BareCaseWorkflow.step)
+        times.add("poll", started)
+        if step == AFTER_NOTICE[0]:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{workflow_id} still at {step} long after its notice should have ended")
+        await asyncio.sleep(POLL_SECONDS)
+    for step in AFTER_NOTICE:
+        started = time.perf_counter()
+        answer = await handle.execute_update(BareCaseWorkflow.act, step)
+        times.add(step, started)
+    if answer != CLOSED:
+        raise RuntimeError(f"{workflow_id} ended at {answer}")
+
+
+# -- phases ---------------------------------------------------------------------------
+
+
+async def run_cases(cases: list[Callable[[], Awaitable[None]]], concurrency: int) -> tuple[float, list[float]]:
+    """Runs the cases with at most `concurrency` in flight: (wall seconds, each case's seconds)."""
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def one(case: Callable[[], Awaitable[None]]) -> None:
+        async with gate:
+            started = time.perf_counter()
+            await case()
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    async with asyncio.TaskGroup() as group:
+        for case in cases:
+            group.create_task(one(case))
+    return time.perf_counter() - started, latencies
+
+
+class Phase:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.rounds: list[dict[str, Any]] = []
+        self.latencies: list[float] = []
+        self.times = CallTimes()
+        self.cpu: dict[str, float] = defaultdict(float)
+
+    def add_round(self, cases: int, seconds: float, latencies: list[float], cpu: dict[str, float]) -> None:
+        self.rounds.append({"cases": cases, "seconds": round(seconds, 3), "cases_per_second": round(cases / seconds, 3),
+                            "machine_busy_fraction": cpu.get("_machine_busy_fraction")})
+        self.latencies += latencies
+        for k, v in cpu.items():
+            if not k.startswith("_"):
+                self.cpu[k] += v
+
+    @property
+    def cases(self) -> int:
+        return sum(r["cases"] for r in self.rounds)
+
+    @property
+    def seconds(self) -> float:
+        return sum(r["seconds"] for r in self.rounds)
+
+    @property
+    def rate(self) -> float:
+        return self.cases / self.seconds
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "seconds": round(self.seconds, 3),
+            "cases_per_second": round(self.rate, 3),
+            "case_latency": _stats(self.latencies),
+            "rounds": self.rounds,
+            "calls": self.times.summary(),
+            "cpu_seconds": {k: round(v, 2) for k, v in self.cpu.items()},
+            "cpu_seconds_per_case": {k: round(v / self.cases, 3) for k, v in self.cpu.items()},
+        }
+
+
+def split(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    settings = Settings(environment="test", temporal_address=stack.temporal_address,
+                        temporal_task_queue=SERVICE_TASK_QUEUE)
+    client = await connect(settings)  # the service's data converter (pydantic + AES-GCM)
+    run_tag = uuid.uuid4().hex[:8]
+    limits = httpx.Limits(max_connections=args.concurrency * 2 + 10, max_keepalive_connections=args.concurrency * 2 + 10)
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=120, limits=limits) as http:
+        driver = TimedCaseDriver(http, idempotency_keys=not args.no_idempotency_keys)
+        for username in (VILLAGE_CADRE, COUNTY_OFFICER, TOWNSHIP_APPROVER, ADMIN):
+            await driver.headers(username)  # sign in now: argon2 is slow by design, and not what is measured
+        policy = await driver.publish_notice_seconds(args.notice_seconds)
+        print(f"published policy version {policy['version']}: notice {args.notice_seconds:g} s", flush=True)
+        households = await register_households(driver, args.warmup + args.cases, args.concurrency)
+        print(f"registered {len(households)} households", flush=True)
+        warmup_households, households = households[:args.warmup], households[args.warmup:]
+
+        async with Worker(client, task_queue=BARE_TASK_QUEUE, workflows=[BareCaseWorkflow], activities=[bare_record]):
+            numbers = iter(range(10**9))
+
+            def service_cases(codes: list[str]) -> list[Callable[[], Awaitable[None]]]:
+                return [lambda code=code: service_case(driver, code, args.notice_seconds) for code in codes]
+
+            def bare_cases(count: int, times: CallTimes) -> list[Callable[[], Awaitable[None]]]:
+                return [lambda n=next(numbers): bare_case(client, f"bench-bare-{run_tag}-{n}", args.notice_seconds, times)
+                        for _ in range(count)]
+
+            if args.warmup:  # untimed: loads the sandboxed workflows, fills connection pools and caches
+                await run_cases(service_cases(warmup_households) + bare_cases(args.warmup, CallTimes()),
+                                args.concurrency)
+                print(f"warm-up: {args.warmup} cases each, untimed", flush=True)
+
+            service, bare = Phase("service"), Phase("bare")
+            order: list[str] = []
+            for round_no, count in enumerate(split(args.cases, args.rounds)):
+                # ABBA: bare first in even rounds, service first in odd ones, so drift
+                # (a growing Temporal database, a warming cache) weighs on both alike.
+                for name in (("bare", "service") if round_no % 2 == 0 else ("service", "bare")):
+                    stack.check_alive()
+                    before = cpu_snapshot(stack)
+                    if name == "service":
+                        driver.times = service.times
+                        codes, households = households[:count], households[count:]
+                        seconds, latencies = await run_cases(service_cases(codes), args.concurrency)
+                        phase = service
+                    else:
+                        seconds, latencies = await run_cases(bare_cases(count, bare.times), args.concurrency)
+                        phase = bare
+                    phase.add_round(count, seconds, latencies, cpu_used(before, cpu_snapshot(stack)))
+                    order.append(name)
+                    print(f"round {round_no + 1} {name:8s}: {count} cases in {seconds:.2f} s "
+                          f"= {count / seconds:.2f} cases/s", flush=True)
+    ratio = service.rate / bare.rate
+    return {
+        "bench": "identification_throughput",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "config": {"cases_per_phase": args.cases, "concurrency": args.concurrency,
+                   "notice_seconds": args.notice_seconds, "rounds": args.rounds, "warmup_cases": args.warmup,
+                   "idempotency_keys": not args.no_idempotency_keys, "order": order,
+                   "per_case": {"starts": 1, "updates": 8, "activities": 9, "timers": 1}},
+        "service": service.as_dict(),
+        "bare": bare.as_dict(),
+        "ratio_service_to_bare": round(ratio, 3),
+        "target_ratio": TARGET_RATIO,
+        "passed": ratio >= TARGET_RATIO,
+    }
+
+
+# -- report ---------------------------------------------------------------------------
+
+
+def print_report(result: dict[str, Any]) -> None:
+    service, bare, config = result["service"], result["bare"], result["config"]
+    print()
+    print(f"Identification throughput: {config['cases_per_phase']} cases per phase, concurrency "
+          f"{config['concurrency']}, notice {config['notice_seconds']:g} s, order {' → '.join(config['order'])}")
+    print(f"{'':26s}{'cases':>7s}{'seconds':>10s}{'cases/s':>10s}{'case latency mean / p95':>26s}")
+    for label, phase in (("bare workflow (Temporal)", bare), ("service (HTTP API)", service)):
+        lat = phase["case_latency"]
+        print(f"{label:26s}{phase['cases']:7d}{phase['seconds']:10.2f}{phase['cases_per_second']:10.2f}"
+              f"{lat['mean_ms'] / 1000:18.2f} s / {lat['p95_ms'] / 1000:.2f} s")
+    verdict = "PASS" if result["passed"] else "FAIL"
+    print(f"ratio service / bare: {result['ratio_service_to_bare']:.3f}   target ≥ {result['target_ratio']}   {verdict}")
+    print()
+    print(f"{'mean ms per call':26s}{'bare':>10s}{'service':>10s}{'service p95':>13s}")
+    for label in CALLS:
+        b, s = bare["calls"].get(label), service["calls"].get(label)
+        print(f"{label:26s}{b['mean_ms'] if b else float('nan'):10.1f}{s['mean_ms'] if s else float('nan'):10.1f}"
+              f"{s['p95_ms'] if s else float('nan'):13.1f}")
+    if service["cpu_seconds"]:
+        print()
+        print(f"{'CPU ms per case':26s}{'bare':>10s}{'service':>10s}")
+        for name in service["cpu_seconds_per_case"]:
+            print(f"{name:26s}{bare['cpu_seconds_per_case'].get(name, 0) * 1000:10.0f}"
+                  f"{service['cpu_seconds_per_case'][name] * 1000:10.0f}")
+        busy = [r["machine_busy_fraction"] for r in service["rounds"]], [r["machine_busy_fraction"] for r in bare["rounds"]]
+        print(f"machine CPU busy (all cores): service {busy[0]}, bare {busy[1]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=40, help="cases per phase (default 40)")
+    parser.add_argument("--concurrency", type=int, default=10, help="cases in flight at most (default 10)")
+    parser.add_argument("--notice-seconds", type=float, default=1.0, help="the shortened notice period (default 1)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="split each phase's cases over this many rounds, alternating which phase goes first "
+                             "(default 2: bare, service, service, bare)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed cases per phase before measuring (default 2)")
+    parser.add_argument("--no-idempotency-keys", action="store_true",
+                        help="send the API's POSTs without an Idempotency-Key header")
+    parser.add_argument("--fail-under-target", action="store_true", help="exit 1 when the ratio is under the target")
+    args = parser.parse_args()
+    if args.cases < args.rounds or args.concurrency < 1 or args.notice_seconds <= 0:
+        parser.error("need --cases ≥ --rounds, --concurrency ≥ 1 and --notice-seconds > 0")
+
+    logs = RESULTS / "logs"
+    with tempfile.TemporaryDirectory(prefix="bench-identification-") as workdir:
+        stack = Stack(Path(workdir), logs)
+        try:
+            print("starting PostgreSQL, Temporal, the worker and the API…", flush=True)
+            started = time.perf_counter()
+            stack.start()
+            print(f"stack ready in {time.perf_counter() - started:.1f} s (logs in {logs})", flush=True)
+            result = asyncio.run(measure(stack, args))
+        except BaseException:
+            print(f"bench failed; the stack's logs are in {logs}", file=sys.stderr)
+            raise
+        finally:
+            stack.stop()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "identification_throughput.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print_report(result)
+    print(f"\nfigures written to {out.relative_to(ROOT)}")
+    return 1 if args.fail_under_target and not result["passed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
