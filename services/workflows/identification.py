@@ -13,7 +13,7 @@ Error types raised to callers (the API maps them to HTTP statuses):
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -115,7 +115,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     async def opened(self) -> CaseState:
-        """Answers once the new case is in the read model (used with update-with-start)."""
+        """Answers once the new case is in the read model; the API awaits it right after the start."""
         await workflow.wait_condition(lambda: self._opened)
         return self._state
 
@@ -327,7 +327,7 @@ class IdentificationWorkflow:
                 return record
         raise _refuse("NotFound", "没有这条异议", objection_id=objection_id)
 
-    def _step_due(self, step: Step) -> Any:
+    def _step_due(self, step: Step) -> datetime | None:
         days = self._policy.step_days.get(step)
         return workflow.now() + timedelta(days=days) if days else None
 
