@@ -74,7 +74,7 @@ async def open_case(
         )
         return 201, case_view(state.model_dump(mode="json"), account)
 
-    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+    return await answer_once(session, account.username, key, await fingerprint(request), produce)
 
 
 @router.get("", summary="案件列表")
@@ -177,7 +177,7 @@ async def _act(
         state = await act_on_case(resources.temporal, record, action, account, payload, key)
         return 200, case_view(state.model_dump(mode="json"), account)
 
-    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+    return await answer_once(session, account.username, key, await fingerprint(request), produce)
 
 
 _ACTION_ENDPOINTS = [
