@@ -17,7 +17,7 @@ from tests.conftest import api_for, new_household_body
 
 
 @pytest_asyncio.fixture(scope="module")
-async def skipping(settings: Settings) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
+async def skipping(settings: Settings, live_api: object) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
     own = settings.model_copy(update={"temporal_task_queue": "identification-time-skipping"})
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter(own)

@@ -29,6 +29,7 @@ from services.domain.case_forms import (
     Authorisation,
     CountyDecision,
     CrossCheckEntry,
+    CrossCheckResend,
     DemocraticReview,
     HomeVerification,
     Lead,
@@ -183,7 +184,8 @@ async def _act(
 _ACTION_ENDPOINTS = [
     (Action.verify_home, "home-verification", HomeVerification, "入户核查"),
     (Action.record_authorisation, "authorisation", Authorisation, "承诺授权"),
-    (Action.record_cross_check, "cross-check-results", CrossCheckEntry, "录入信息比对结果"),
+    (Action.record_cross_check, "cross-check-results", CrossCheckEntry, "手工录入信息比对结果（须说明原因）"),
+    (Action.resend_cross_check, "cross-check-resends", CrossCheckResend, "重新发送信息比对请求（部门逾期未反馈时）"),
     (Action.record_review, "democratic-review", DemocraticReview, "民主评议"),
     (Action.file_objection, "objections", Objection, "登记公示异议"),
     (Action.review_in_township, "township-review", TownshipReview, "镇审核"),
