@@ -28,7 +28,6 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -44,7 +43,7 @@ import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench.identification_throughput import household_body, register_households  # noqa: E402
-from bench.stack import Stack  # noqa: E402
+from bench.stack import RESULTS, Stack, run_on_stack  # noqa: E402
 from services.db.engine import create_engine  # noqa: E402
 from services.demo_case import COUNTY_OFFICER, VILLAGE_CADRE, CaseDriver, authorisation, home_verification  # noqa: E402
 from services.demo_data import DEMO_DEPARTMENT_SECRETS, demo_id_number  # noqa: E402
@@ -53,7 +52,6 @@ from services.departments.signing import signed_headers  # noqa: E402
 from services.devstack.servers import free_port, wait_for_port  # noqa: E402
 from services.domain.vocabulary import Department  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 TARGET_RATIO, TARGET_BATCH_SECONDS = 0.5, 2.0
 BATCH = 1000
 
@@ -255,25 +253,16 @@ def main() -> int:
     parser.add_argument("--latency-batches", type=int, default=5, help="batches sent one at a time (default 5)")
     parser.add_argument("--fail-under-target", action="store_true")
     args = parser.parse_args()
-    logs = RESULTS / "logs"
-    with tempfile.TemporaryDirectory(prefix="bench-departments-") as workdir:
-        stack = Stack(Path(workdir), logs)
-        try:
-            print("starting PostgreSQL, Temporal, the simulator, the worker, the API and the baseline…", flush=True)
-            stack.start()
-            port = free_port()
-            baseline = stack.spawn("baseline", [sys.executable, "-m", "uvicorn", "bench.signature_only_app:app",
-                                                "--host", "127.0.0.1", "--port", str(port)], stack.env)
-            wait_for_port(port, timeout=60, process=baseline)
-            result = asyncio.run(measure(stack, f"http://127.0.0.1:{port}", args))
-        except BaseException:
-            print(f"bench failed; the stack's logs are in {logs}", file=sys.stderr)
-            raise
-        finally:
-            stack.stop()
-    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    def measure_with_baseline(stack: Stack) -> dict[str, Any]:
+        port = free_port()
+        baseline = stack.spawn("baseline", [sys.executable, "-m", "uvicorn", "bench.signature_only_app:app",
+                                            "--host", "127.0.0.1", "--port", str(port)], stack.env)
+        wait_for_port(port, timeout=60, process=baseline)
+        return asyncio.run(measure(stack, f"http://127.0.0.1:{port}", args))
+
+    result = run_on_stack("department_endpoints", measure_with_baseline)
     out = RESULTS / "department_endpoints.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     cb, ew = result["callbacks"], result["early_warnings"]
     print(f"\ncallbacks/s      real {cb['real']['per_second']:>10,.0f}   baseline {cb['baseline']['per_second']:>10,.0f}"
           f"   ratio {cb['ratio']:.3f} (target ≥ {TARGET_RATIO})")

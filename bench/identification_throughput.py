@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -61,12 +58,11 @@ from services.demo_case import (  # noqa: E402
     CaseDriver,
 )
 from services.demo_data import demo_id_number  # noqa: E402
-from bench.stack import Stack  # noqa: E402
+from bench.stack import RESULTS, Stack, run_on_stack  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.temporal_client import connect  # noqa: E402
 
 TARGET_RATIO = 0.75
-RESULTS = ROOT / "bench" / "results"
 SERVICE_TASK_QUEUE = Stack.TASK_QUEUE
 # CaseDriver.wait_for_step polls every 0.2 s; the bare driver polls its query as often.
 POLL_SECONDS = 0.2
@@ -444,23 +440,8 @@ def main() -> int:
     if args.cases < args.rounds or args.concurrency < 1 or args.notice_seconds <= 0:
         parser.error("need --cases ≥ --rounds, --concurrency ≥ 1 and --notice-seconds > 0")
 
-    logs = RESULTS / "logs"
-    with tempfile.TemporaryDirectory(prefix="bench-identification-") as workdir:
-        stack = Stack(Path(workdir), logs)
-        try:
-            print("starting PostgreSQL, Temporal, the worker and the API…", flush=True)
-            started = time.perf_counter()
-            stack.start()
-            print(f"stack ready in {time.perf_counter() - started:.1f} s (logs in {logs})", flush=True)
-            result = asyncio.run(measure(stack, args))
-        except BaseException:
-            print(f"bench failed; the stack's logs are in {logs}", file=sys.stderr)
-            raise
-        finally:
-            stack.stop()
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = run_on_stack("identification_throughput", lambda stack: asyncio.run(measure(stack, args)))
     out = RESULTS / "identification_throughput.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print_report(result)
     print(f"\nfigures written to {out.relative_to(ROOT)}")
     return 1 if args.fail_under_target and not result["passed"] else 0

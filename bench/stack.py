@@ -4,14 +4,24 @@ the worker and the API (uvicorn), each its own process, logs in one folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from services.department_simulator.client import start_simulator
-from services.devstack.servers import free_port, start_embedded_postgres, start_temporal_dev_server, wait_for_port
+from services.devstack.servers import (
+    free_port,
+    start_embedded_postgres,
+    start_temporal_dev_server,
+    stop_processes,
+    wait_for_port,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,16 +94,7 @@ class Stack:
                 raise RuntimeError(f"the {name} process exited with status {process.returncode}; see {self.logs}")
 
     def stop(self) -> None:
-        children = [p for p in (self.temporal, self.simulator, self.worker, self.api, *self.extra) if p is not None]
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in reversed(children):
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        stop_processes([p for p in (self.temporal, self.simulator, self.worker, self.api, *self.extra) if p is not None])
         if self.postgres is not None:
             self.postgres.cleanup()
 
@@ -106,3 +107,28 @@ class Stack:
         }
 
 
+
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def run_on_stack(name: str, measure: Callable[[Stack], dict[str, Any]]) -> dict[str, Any]:
+    """Starts a stack in a temporary folder, measures on it, stops it, and writes the figures
+    to bench/results/<name>.json (logs in bench/results/logs/)."""
+    logs = RESULTS / "logs"
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as workdir:
+        stack = Stack(Path(workdir), logs)
+        try:
+            print("starting PostgreSQL, Temporal, the simulator, the worker and the API…", flush=True)
+            started = time.perf_counter()
+            stack.start()
+            print(f"stack ready in {time.perf_counter() - started:.1f} s (logs in {logs})", flush=True)
+            result = measure(stack)
+        except BaseException:
+            print(f"bench failed; the stack's logs are in {logs}", file=sys.stderr)
+            raise
+        finally:
+            stack.stop()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return result

@@ -138,6 +138,17 @@ async def live_api(settings: Settings, temporal: WorkflowEnvironment, simulator:
             await serving
 
 
+@asynccontextmanager
+async def time_skipping_api(settings: Settings, task_queue: str) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
+    """A time-skipping Temporal test server with its own worker and API (on its own task queue)."""
+    own = settings.model_copy(update={"temporal_task_queue": task_queue})
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter(own)
+    ) as env:
+        async with running_worker(env.client, own), api_for(own, env.client) as case_driver:
+            yield env, case_driver
+
+
 @pytest_asyncio.fixture(scope="session")
 async def driver(settings: Settings, temporal: WorkflowEnvironment, live_api: FastAPI) -> AsyncIterator[CaseDriver]:
     async with running_worker(temporal.client, settings), driver_for(live_api) as case_driver:

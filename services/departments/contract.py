@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from services.domain.case_forms import CrossCheckResult
-from services.domain.personal_data import id_number_problem
+from services.domain.personal_data import IdNumber
 from services.domain.vocabulary import Department, WarningKind
 
 MAX_WARNINGS_PER_BATCH = 1000
@@ -49,18 +49,11 @@ class EarlyWarning(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     warning_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    id_number: str = Field(max_length=18)
+    id_number: IdNumber
     kind: WarningKind
     amount: float | None = Field(default=None, ge=0, le=100_000_000)
     occurred_on: date
     detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        if problem := id_number_problem(value):
-            raise ValueError(problem)
-        return value
 
     @model_validator(mode="after")
     def _amount_for_expenses(self) -> "EarlyWarning":

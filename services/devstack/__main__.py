@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.devstack.servers import start_embedded_postgres, start_temporal_dev_server, wait_for_port
+from services.devstack.servers import start_embedded_postgres, start_temporal_dev_server, stop_processes, wait_for_port
 
 # Overridable so a second stack (the tests' smoke run) can sit beside a running one.
 DATA = Path(os.environ.get("DEVSTACK_DATA", ".devdata"))
@@ -64,13 +64,7 @@ def main() -> int:
         )
         return _wait_until_stopped(children)
     finally:
-        for child in reversed(children):
-            child.terminate()
-        for child in reversed(children):
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_processes(children)
         if postgres is not None:
             postgres.cleanup()
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from services.domain.personal_data import id_number_problem
+from services.domain.personal_data import IdNumber
 from services.domain.vocabulary import Category, Channel, Department, LabourCapacity, RiskType
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
@@ -101,15 +101,8 @@ class CrossCheckMatch(Form):
 
 
 class CrossCheckFinding(Form):
-    id_number: str = Field(max_length=18)
+    id_number: IdNumber
     matches: list[CrossCheckMatch] = Field(max_length=100)
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        if problem := id_number_problem(value):
-            raise ValueError(problem)
-        return value
 
 
 class CrossCheckResult(Form):
