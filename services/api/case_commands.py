@@ -35,11 +35,21 @@ ACTION_UPDATES = {
     Action.decide_in_county: IdentificationWorkflow.decide_in_county,
     Action.announce: IdentificationWorkflow.announce,
     Action.add_lead: IdentificationWorkflow.add_lead,
+    Action.resend_cross_check: IdentificationWorkflow.resend_cross_check,
 }
 
-_REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "Forbidden": 403, "NotFound": 404, "Invalid": 422}
-_CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "Forbidden": "forbidden",
-          "NotFound": "not_found", "Invalid": "invalid"}
+_REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "NotOverdue": 409, "Forbidden": 403, "NotFound": 404,
+                   "Invalid": 422}
+_CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "NotOverdue": "not_overdue",
+          "Forbidden": "forbidden", "NotFound": "not_found", "Invalid": "invalid"}
+
+
+class CaseAlreadyOpen(Exception):
+    """The household has an open case; `start_key` is what that case was opened with (its memo)."""
+
+    def __init__(self, case_id: str | None, start_key: str | None) -> None:
+        super().__init__(case_id)
+        self.case_id, self.start_key = case_id, start_key
 
 
 def actor_of(account: Account) -> Actor:
@@ -66,10 +76,8 @@ async def start_case(
     policy: Policy,
 ) -> CaseState:
     """Opens the household's identification case; 409 naming the open case if there is one."""
-    workflow_id = identification_workflow_id(household_code)
-    case_id = uuid.uuid4().hex
     start = CaseStart(
-        case_id=case_id,
+        case_id=uuid.uuid4().hex,
         household_code=household_code,
         village_code=village_code,
         channel=channel,
@@ -77,6 +85,19 @@ async def start_case(
         policy=policy,
         opened_by=actor_of(account),
     )
+    try:
+        return await open_case(client, task_queue, start)
+    except CaseAlreadyOpen as already:
+        raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=already.case_id)
+    except RPCError as error:
+        raise _unavailable() from error
+
+
+async def open_case(client: Client, task_queue: str, start: CaseStart, start_key: str | None = None) -> CaseState:
+    """Starts the case's workflow and answers once it is in the read model. Raises CaseAlreadyOpen
+    when the household has an open case. `start_key` (kept in the memo) lets a retried start by
+    the service recognise the case it opened itself."""
+    workflow_id = identification_workflow_id(start.household_code)
     try:
         handle = await client.start_workflow(
             IdentificationWorkflow.run,
@@ -86,19 +107,13 @@ async def start_case(
             # One open case per household, whoever starts it; a closed one may be followed by a new one.
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            memo={"case_id": case_id},
+            memo={"case_id": start.case_id, "start_key": start_key},
         )
     except WorkflowAlreadyStartedError:
-        description = await client.get_workflow_handle(workflow_id).describe()
-        open_case_id = (await description.memo()).get("case_id")
-        raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=open_case_id)
-    except RPCError as error:
-        raise _unavailable() from error
-    try:
-        # Answers once the case is in the read model, so lists show it straight away.
-        return await handle.execute_update(IdentificationWorkflow.opened)
-    except RPCError as error:
-        raise _unavailable() from error
+        memo = await (await client.get_workflow_handle(workflow_id).describe()).memo()
+        raise CaseAlreadyOpen(memo.get("case_id"), memo.get("start_key")) from None
+    # Answers once the case is in the read model, so lists show it straight away.
+    return await handle.execute_update(IdentificationWorkflow.opened)
 
 
 async def act_on_case(
