@@ -44,7 +44,11 @@ class Account(SQLModel, table=True):
     area_code: str = Field(foreign_key="areas.code", max_length=12)
     password_hash: str = Field(max_length=200)
     disabled: bool = Field(default=False)
+    # Carried in every token; raised when the password changes, so older tokens stop working.
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime | None = _timestamp(default_now=True)
+    updated_at: datetime | None = _timestamp(nullable=True)
+    updated_by: str | None = Field(default=None, max_length=50)
 
 
 class Household(SQLModel, table=True):
@@ -118,20 +122,33 @@ class CaseRecord(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Append-only: a database trigger refuses UPDATE and DELETE (migration 0001)."""
+    """Every action, by people and systems. Append-only: a database trigger refuses UPDATE,
+    DELETE and TRUNCATE (migration 0001). A case's events are keyed by (case_id, seq); other
+    actions (accounts, task claims, policy, departments) name their subject instead."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
+        Index("ix_audit_entries_at", "at", "id"),
+        Index("ix_audit_entries_actor_at", "actor_username", "at", "id"),
+        Index("ix_audit_entries_subject", "subject_type", "subject_id", "id"),
+    )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    case_id: str = Field(max_length=40, index=True)
-    seq: int
+    case_id: str | None = Field(default=None, max_length=40, index=True)
+    seq: int | None = None
+    # What was acted on: `case`, `account`, `task`, `policy`, `department`, `household`.
+    subject_type: str = Field(default="case", max_length=20, sa_column_kwargs={"server_default": "case"})
+    subject_id: str | None = Field(default=None, max_length=200)
     action: str = Field(max_length=40)
     actor_username: str = Field(max_length=50, index=True)
     actor_role: str | None = Field(default=None, max_length=20)
     actor_area_code: str = Field(max_length=12)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    # The subject's state before and after, only the parts that changed (services/domain/changes.py).
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -269,3 +286,65 @@ class EarlyWarningRecord(SQLModel, table=True):
     delivered_at: datetime | None = _timestamp(nullable=True)
     delivered_as: str | None = Field(default=None, max_length=20)
     case_id: str | None = Field(default=None, max_length=40)
+
+
+# Open tasks only: the inbox, the county's overdue list and a case's own tasks read these.
+_OPEN = text("closed_at IS NULL")
+
+
+class Task(SQLModel, table=True):
+    """One occurrence of a step waiting on a person (services/domain/tasks.py), written by the
+    activity that records the workflow's event, closed in the same transaction when the wait ends.
+    Claims live here: `version` rises with every claim, release or assignment."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_inbox", "area_code", "role", "due_at", "id", postgresql_where=_OPEN),
+        Index("ix_tasks_inbox_step", "area_code", "role", "step", "due_at", "id", postgresql_where=_OPEN),
+        Index("ix_tasks_inbox_village", "area_code", "role", "village_code", "due_at", "id", postgresql_where=_OPEN),
+        Index("ix_tasks_open_county", "county_code", "due_at", "id", postgresql_where=_OPEN),
+        Index("ix_tasks_open_township", "township_code", "due_at", "id", postgresql_where=_OPEN),
+        Index("ix_tasks_open_case", "case_id", postgresql_where=_OPEN),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    key: str = Field(max_length=200, unique=True)
+    source: str = Field(max_length=30)  # the kind of workflow: `identification`, …
+    case_id: str = Field(max_length=40)
+    workflow_id: str = Field(max_length=80)
+    step: str = Field(max_length=40)
+    action: str | None = Field(default=None, max_length=40)
+    subject: str | None = Field(default=None, max_length=64)
+    title: str = Field(max_length=200)
+    household_code: str = Field(max_length=20)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    village_code: str = Field(max_length=12)
+    # Who may act: people of this role whose area is this one.
+    role: str = Field(max_length=20)
+    area_code: str = Field(max_length=12)
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    escalated_at: datetime | None = _timestamp(nullable=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False,
+                                                                          server_default=text("'{}'::jsonb")))
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    opened_seq: int
+    closed_at: datetime | None = _timestamp(nullable=True)
+    closed_seq: int | None = None
+    closed_by: str | None = Field(default=None, max_length=50)
+    claimed_by: str | None = Field(default=None, max_length=50)
+    claimed_at: datetime | None = _timestamp(nullable=True)
+    assigned_by: str | None = Field(default=None, max_length=50)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class TaskCount(SQLModel, table=True):
+    """Open tasks per inbox (area, role) and step, kept by a trigger on `tasks` (migration 0005),
+    so an inbox's counts cost the same however many tasks it holds."""
+
+    __tablename__ = "task_counts"
+
+    area_code: str = Field(primary_key=True, max_length=12)
+    role: str = Field(primary_key=True, max_length=20)
+    step: str = Field(primary_key=True, max_length=40)
+    open: int = Field(default=0)

@@ -7,7 +7,7 @@ the PostgreSQL read model (`case_records`) and the audit log (`audit_entries`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
@@ -80,6 +80,22 @@ class NoticePeriod(BaseModel):
         return [o for o in self.objections if o.resolution is None]
 
 
+class Escalation(BaseModel):
+    """A deadline that passed while the case still waited: the level above was told
+    (services/domain/escalation.py)."""
+
+    scope: Literal["step", "identification"]
+    step: Step  # the step the case was at
+    step_started_at: datetime
+    due_at: datetime
+    escalated_at: datetime
+    from_role: Role | None  # who was late; None for the whole identification
+    to_role: Role
+    to_area_code: str
+    # When the level above should have followed it up (policy `escalation_days`).
+    respond_by: datetime
+
+
 class CaseState(BaseModel):
     case_id: str
     household_code: str
@@ -111,6 +127,7 @@ class CaseState(BaseModel):
     township_review: TownshipReview | None = None
     county_decision: CountyDecision | None = None
     announcement: Announcement | None = None
+    escalations: list[Escalation] = Field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
@@ -133,6 +150,10 @@ class CaseEvent(BaseModel):
     actor: Actor
     at: datetime
     data: dict[str, Any]
+    # What this event changed in the case: only the differing parts, before and after
+    # (services/domain/changes.py), so the audit holds both without copying the whole case.
+    before: dict[str, Any] = Field(default_factory=dict)
+    after: dict[str, Any] = Field(default_factory=dict)
     state: CaseState
     # The case's task queue: the worker serving it forwards department results to it.
     task_queue: str = ""

@@ -43,6 +43,7 @@ class PolicyBody(BaseModel):
         description="各环节办理时限（天）",
     )
     self_report_acceptance_days: float = Field(default=2, gt=0, le=30)
+    escalation_days: float = Field(default=1, gt=0, le=30, description="超期督办：上级跟进办理时限（天）")
     min_verifiers: int = Field(default=2, ge=1, le=10, description="入户核查最少人数")
     vote_rule: VoteRule = Field(default_factory=VoteRule)
     cross_check_departments: list[Department] = Field(default_factory=lambda: list(Department), min_length=1)

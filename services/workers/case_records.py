@@ -1,8 +1,10 @@
 """Activities that write a case's events into PostgreSQL.
 
-Both writes are idempotent, so a retried activity never writes twice: the
-audit entry is keyed by (case_id, seq), and the read model only moves forward
-(an older event never overwrites a newer one, whatever order retries land in).
+Every write is idempotent, so a retried activity never writes twice: the audit
+entry is keyed by (case_id, seq), and the read model only moves forward (an
+older event never overwrites a newer one, whatever order retries land in). The
+case's open tasks follow the read model in the same transaction: written only
+when the case row moved forward, so a step that is done leaves every inbox at once.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from temporalio import activity
 
 from services.db.tables import AuditEntry, CaseRecord, CrossCheckRequestRecord, Household
 from services.domain.case_state import CaseEvent
+from services.domain.tasks import identification_tasks
 from services.domain.vocabulary import HouseholdStatus, Outcome
+from services.workers.task_inbox import TaskSource, sync_tasks
 from services.workflows.identification import RECORD_CASE_EVENT
 
 
@@ -51,24 +55,31 @@ class CaseRecordActivities:
             index_elements=[CaseRecord.case_id],
             set_={k: upsert.excluded[k] for k in row if k != "case_id"} | {"updated_at": upsert.excluded.updated_at},
             where=CaseRecord.last_seq < upsert.excluded.last_seq,
-        )
+        ).returning(CaseRecord.case_id)
         audit = (
             insert(AuditEntry)
             .values(
                 case_id=state.case_id,
                 seq=event.seq,
+                subject_type="case",
+                subject_id=state.case_id,
                 action=event.action,
                 actor_username=event.actor.username,
                 actor_role=event.actor.role,
                 actor_area_code=event.actor.area_code,
                 at=event.at,
                 data=event.data,
+                before=event.before,
+                after=event.after,
             )
             .on_conflict_do_nothing(constraint="uq_audit_case_seq")
         )
         async with self._engine.begin() as conn:
             await conn.execute(audit)
-            await conn.execute(upsert)
+            moved_forward = (await conn.execute(upsert)).first() is not None
+            if moved_forward:
+                await sync_tasks(conn, _task_source(event), identification_tasks(state), event.seq, event.at,
+                                 event.actor.username)
             await _write_cross_check_requests(conn, event)
             if state.outcome == Outcome.monitoring_target:
                 category = state.verification.proposed_category if state.verification else None
@@ -77,6 +88,13 @@ class CaseRecordActivities:
                     .where(Household.code == state.household_code)
                     .values(status=HouseholdStatus.risk_not_eliminated, category=category)
                 )
+
+
+def _task_source(event: CaseEvent) -> TaskSource:
+    state = event.state
+    return TaskSource(source="identification", case_id=state.case_id, workflow_id=event.workflow_id,
+                      household_code=state.household_code, county_code=state.county_code,
+                      township_code=state.township_code, village_code=state.village_code)
 
 
 def _request_rows(event: CaseEvent) -> list[dict[str, Any]]:

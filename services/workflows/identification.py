@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         ObjectionRecord,
         ReviewRecord,
     )
+    from services.domain.changes import state_changes
     from services.domain.cross_check import (
         CrossCheckDispatch,
         CrossCheckPlan,
@@ -64,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         CrossCheckRound,
         DepartmentRequest,
     )
+    from services.domain.escalation import escalation, pending_deadlines
     from services.domain.vocabulary import (
         ACTION_RULES,
         CASE_OPENING_ROLES,
@@ -80,6 +82,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 RECORD_CASE_EVENT = "record_case_event"
+# Step deadlines and the identification limit escalate (timers added after the first release).
+DEADLINES_PATCH = "escalate-missed-deadlines"
 PLAN_CROSS_CHECK = "plan_cross_check"
 SEND_CROSS_CHECK_REQUEST = "send_cross_check_request"
 # Raised (non-retryable) by the send activity when the county has no such department registered.
@@ -114,6 +118,8 @@ class IdentificationWorkflow:
         self._sends: dict[tuple[int, Department], asyncio.Task[None]] = {}
         # Rises with every change to the cross-check, so its deadline watch wakes up.
         self._cross_check_changes = 0
+        # The state as last recorded: each event's audit entry holds what changed since.
+        self._recorded: dict[str, Any] = {}
         self._state = CaseState(
             case_id=start.case_id,
             household_code=start.household_code,
@@ -134,6 +140,8 @@ class IdentificationWorkflow:
     async def run(self, start: CaseStart) -> CaseState:
         await self._record("open_case", start.opened_by, {"channel": start.channel, "lead_note": start.lead_note})
         self._opened = True
+        deadlines = asyncio.create_task(self._escalate_missed_deadlines()) if workflow.patched(DEADLINES_PATCH) \
+            else None
         while self._state.is_open:
             step = self._state.step
             if step == Step.village_notice:
@@ -146,6 +154,8 @@ class IdentificationWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._cross_check_task is not None:
             await self._cross_check_task
+        if deadlines is not None:
+            await deadlines
         return self._state
 
     # -- reads ---------------------------------------------------------------
@@ -571,6 +581,31 @@ class IdentificationWorkflow:
         return Actor(username=f"department.{department}", display_name=f"{DEPARTMENT_LABELS[department]}部门",
                      role=None, area_code=self._state.county_code)
 
+    # -- deadlines that escalate ---------------------------------------------
+
+    async def _escalate_missed_deadlines(self) -> None:
+        """Each step's deadline and the identification limit as timers: when one passes while the
+        case still waits, an `escalate` event tells the level above (services/domain/escalation.py)."""
+        while self._state.is_open:
+            watched = self._deadline_watch()
+            pending = pending_deadlines(self._state)
+            timeout = min(d.due_at for d in pending) - workflow.now() if pending else None
+            if timeout is None or timeout > timedelta(0):
+                try:
+                    await workflow.wait_condition(lambda: self._deadline_watch() != watched, timeout=timeout)
+                    continue
+                except asyncio.TimeoutError:
+                    pass
+            # Re-read after each record: the case may move on while one is written.
+            while passed := [d for d in pending_deadlines(self._state) if d.due_at <= workflow.now()]:
+                late = escalation(self._state, passed[0], workflow.now(), self._policy.escalation_days)
+                self._state.escalations.append(late)
+                await self._record("escalate", self._system(), late.model_dump(mode="json"))
+
+    def _deadline_watch(self) -> tuple[Any, ...]:
+        state = self._state
+        return state.step, state.step_started_at, state.step_due_at, len(state.escalations)
+
     # -- helpers --------------------------------------------------------------
 
     def _check(self, action: Action, actor: Actor) -> None:
@@ -623,6 +658,9 @@ class IdentificationWorkflow:
     async def _record(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> CaseState:
         """Writes the change just made to the read model and audit log, then returns the state."""
         self._state.seq += 1
+        snapshot = self._state.model_dump(mode="json")
+        before, after = state_changes(self._recorded, snapshot)
+        self._recorded = snapshot
         info = workflow.info()
         event = CaseEvent(
             workflow_id=info.workflow_id,
@@ -632,6 +670,8 @@ class IdentificationWorkflow:
             actor=actor,
             at=workflow.now(),
             data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
+            before=before,
+            after=after,
             state=self._state.model_copy(deep=True),
             task_queue=info.task_queue,
         )

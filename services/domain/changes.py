@@ -1,0 +1,39 @@
+"""What one change did to a JSON document: only the differing parts, before and after.
+
+The audit keeps these instead of two whole copies of a case (a case state runs to several
+kilobytes, most of which an event leaves alone). Objects are compared key by key, recursively;
+anything else (lists, numbers, text) is kept whole when it differs. A key missing on one side
+is missing from that side's answer too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Keys that change with every event or are derived from others: left out of the comparison.
+_NOT_COMPARED = frozenset({"seq", "findings_by_member"})
+
+
+def changes(before: Any, after: Any) -> tuple[Any, Any]:
+    """(old, new): the parts of `before` and `after` that differ."""
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return before, after
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    # Keys in a fixed order (not a set's), so a workflow computing this stays deterministic.
+    for key in [*before, *(k for k in after if k not in before)]:
+        if key in before and key in after:
+            if before[key] != after[key]:
+                old[key], new[key] = changes(before[key], after[key])
+        elif key in before:
+            old[key] = before[key]
+        else:
+            new[key] = after[key]
+    return old, new
+
+
+def state_changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`changes` of two dumped case states, without their event counter and derived fields."""
+    old, new = changes({k: v for k, v in before.items() if k not in _NOT_COMPARED},
+                       {k: v for k, v in after.items() if k not in _NOT_COMPARED})
+    return old, new

@@ -1,0 +1,114 @@
+"""Tasks: every step that waits on a person, as rows of one generic inbox.
+
+A workflow's recorded state says which tasks are open; the activity that records the event
+writes exactly those (services/workers/tasks.py) and closes the rest in the same transaction,
+so a step that is done leaves every inbox at once. Any workflow can feed the inbox the same
+way: derive its `TaskSpec`s from its state, with keys that name one occurrence of a wait.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from services.domain.case_state import CaseState
+from services.domain.escalation import STEP_ACTIONS, acting_area, current_step_escalation
+from services.domain.vocabulary import (
+    ACTION_RULES,
+    CROSS_CHECK_STATUS_LABELS,
+    DEPARTMENT_LABELS,
+    NEEDS_OFFICER,
+    ROLE_LABELS,
+    STEP_LABELS,
+    Action,
+    Role,
+    Step,
+)
+
+ESCALATION = "escalation"
+# What the inbox calls each kind of task (its `step`): the procedure's steps and escalations.
+TASK_STEP_LABELS: dict[str, str] = {**{str(s): label for s, label in STEP_LABELS.items()}, ESCALATION: "超期督办"}
+
+
+class TaskSpec(BaseModel):
+    """One open task as a workflow's state implies it."""
+
+    key: str = Field(max_length=200)  # one occurrence of one wait; stable across retries
+    step: str  # the step (or `escalation`) the task belongs to: the inbox filters and counts by it
+    action: Action | None  # the action that completes it (claims are checked against it)
+    subject: str | None = None  # which part of the case: a department, an objection number
+    role: Role
+    area_code: str
+    due_at: datetime
+    escalated_at: datetime | None = None  # when its deadline passed and the level above was told
+    title: str  # one line for the inbox, in Chinese
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+def identification_tasks(state: CaseState) -> list[TaskSpec]:
+    """The open tasks of an identification case in this state."""
+    if not state.is_open:
+        return []
+    return [*_step_task(state), *_objection_tasks(state), *_cross_check_tasks(state), *_escalation_tasks(state)]
+
+
+def _task(state: CaseState, key: str, step: str, action: Action | None, role: Role, due_at: datetime,
+          title: str, **extra: Any) -> TaskSpec:
+    return TaskSpec(key=f"{state.case_id}:{key}", step=step, action=action, role=role,
+                    area_code=acting_area(role, state), due_at=due_at, title=title, **extra)
+
+
+def _step_task(state: CaseState) -> list[TaskSpec]:
+    action = STEP_ACTIONS.get(state.step)
+    if action is None or state.step_due_at is None:
+        return []
+    late = current_step_escalation(state)
+    return [_task(state, f"{state.step}:{state.step_started_at.isoformat()}", state.step, action,
+                  ACTION_RULES[action].role, state.step_due_at, STEP_LABELS[state.step],
+                  escalated_at=late.escalated_at if late else None)]
+
+
+def _objection_tasks(state: CaseState) -> list[TaskSpec]:
+    if state.step != Step.village_notice or state.notice is None:
+        return []
+    return [
+        _task(state, f"objection:{state.verification_round}:{o.objection_id}", Step.village_notice,
+              Action.resolve_objection, Role.village_cadre, state.notice.ends_at,
+              f"核实公示异议（第{o.objection_id}条）", subject=str(o.objection_id))
+        for o in state.notice.pending_objections
+    ]
+
+
+def _cross_check_tasks(state: CaseState) -> list[TaskSpec]:
+    """A department that did not answer in time, or has no system registered: the county officer
+    re-sends it or records its result by hand. Each (re)send is a new occurrence."""
+    round_ = state.cross_check
+    if round_ is None:
+        return []
+    return [
+        _task(state, f"cross_check:{round_.round}:{department}:{len(request.request_ids)}", Step.cross_check,
+              Action.record_cross_check, Role.county_officer, request.respond_by,
+              f"信息比对：{DEPARTMENT_LABELS[department]}{CROSS_CHECK_STATUS_LABELS[request.status]}",
+              subject=str(department), detail={"status": request.status, "request_id": request.request_id})
+        for department, request in round_.requests.items() if request.status in NEEDS_OFFICER
+    ]
+
+
+def _escalation_tasks(state: CaseState) -> list[TaskSpec]:
+    """The level above follows up a late step while the case still waits at it, and a late
+    identification while the case is open."""
+    tasks = []
+    for e in state.escalations:
+        if e.scope == "step" and not (e.step == state.step and e.step_started_at == state.step_started_at):
+            continue
+        late_role = f"{ROLE_LABELS[e.from_role]}" if e.from_role else ""
+        title = (f"超期督办：{late_role}「{STEP_LABELS[e.step]}」已超期" if e.scope == "step"
+                 else "超期督办：识别认定已超过办理时限")
+        key = f"{ESCALATION}:{e.scope}:{e.step}:{e.step_started_at.isoformat()}" if e.scope == "step" \
+            else f"{ESCALATION}:identification"
+        tasks.append(_task(state, key, ESCALATION, None, e.to_role, e.respond_by, title,
+                           subject=e.scope, detail={"overdue_step": e.step, "overdue_role": e.from_role,
+                                                    "was_due_at": e.due_at.isoformat()}))
+    return tasks
