@@ -1,4 +1,9 @@
-"""Who may see and do what, by role and area. One place, so every router agrees."""
+"""Who may see and do what, by role and area. One place, so every router agrees.
+
+Reading: a person sees what lies inside their own area (outside it: 404, so existence does
+not leak); lists cover their area or a part of it (asking for another area: 403). Acting:
+the role must be the one DOMAIN.md gives the step (403), inside the area (404). Personal
+data is shown whole only to the roles that act on the household, inside their area."""
 
 from __future__ import annotations
 
@@ -6,13 +11,20 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from services.api.errors import forbidden
+from services.api.errors import forbidden, not_found
 from services.db.tables import Account
-from services.domain.areas import AreaLevel, area_contains, area_level
+from services.domain.areas import AreaLevel, area_contains, area_level, is_area_code
 from services.domain.vocabulary import ROLE_LABELS, Role
 
 # Roles that act on cases in their area and so need the household's personal data.
-_CASEWORK_ROLES = frozenset({Role.village_cadre, Role.township_approver, Role.county_officer})
+CASEWORK_ROLES = frozenset({Role.village_cadre, Role.township_approver, Role.county_officer})
+# The level of area each role works at (an account's area must be of its role's level).
+ROLE_AREA_LEVELS = {
+    Role.village_cadre: AreaLevel.village,
+    Role.township_approver: AreaLevel.township,
+    Role.county_officer: AreaLevel.county,
+    Role.admin: AreaLevel.county,
+}
 
 
 def area_scope(model: Any, area_code: str) -> ColumnElement[bool]:
@@ -25,12 +37,26 @@ def area_scope(model: Any, area_code: str) -> ColumnElement[bool]:
     return column == area_code
 
 
+def list_scope(account: Account, area: str | None) -> str:
+    """The area a list covers: the caller's own, or a part of it they asked for (another: 403)."""
+    scope = area or account.area_code
+    if not is_area_code(scope) or not area_contains(account.area_code, scope):
+        raise forbidden("超出您的管辖区域")
+    return scope
+
+
 def can_see(account: Account, village_code: str) -> bool:
     return area_contains(account.area_code, village_code)
 
 
+def require_visible(account: Account, area_code: str, message: str = "没有找到该记录，或不在您的管辖区域内") -> None:
+    """404 outside the caller's area: existence must not leak."""
+    if not area_contains(account.area_code, area_code):
+        raise not_found(message)
+
+
 def sees_personal_data(account: Account, village_code: str) -> bool:
-    return account.role in _CASEWORK_ROLES and can_see(account, village_code)
+    return account.role in CASEWORK_ROLES and can_see(account, village_code)
 
 
 def require_role(account: Account, *roles: Role) -> None:

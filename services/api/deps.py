@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from services.api.errors import ApiError
-from services.api.security import username_from_token
+from services.api.security import token_subject
 from services.db.tables import Account
 from services.settings import Settings
 
@@ -50,10 +50,10 @@ async def current_account(
 ) -> Account:
     if credentials is None:
         raise ApiError(401, "not_signed_in", "请先登录")
-    username = username_from_token(resources.settings, credentials.credentials)
-    # The account is read on every request, so disabling it takes effect at once.
-    account = await session.get(Account, username) if username else None
-    if account is None or account.disabled:
+    subject = token_subject(resources.settings, credentials.credentials)
+    # The account is read on every request, so disabling it (or changing its password) takes effect at once.
+    account = await session.get(Account, subject[0]) if subject else None
+    if account is None or account.disabled or subject is None or subject[1] != account.token_version:
         raise ApiError(401, "token_invalid", "登录已失效，请重新登录")
     return account
 

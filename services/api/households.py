@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import conflict, invalid
+from services.db.audit import Acting, append_audit
 from services.db.tables import Area, Household, Member
 from services.domain.areas import AreaLevel, area_level, county_of, township_of
 from services.domain.personal_data import birth_date_of, id_number_problem, mask_id_number, phone_problem
@@ -81,7 +82,7 @@ def household_code(village_code: str, number: int) -> str:
     return f"{village_code}{number:06d}"
 
 
-async def register_household(session: AsyncSession, body: HouseholdIn, username: str) -> Household:
+async def register_household(session: AsyncSession, body: HouseholdIn, actor: Acting) -> Household:
     village = await session.get(Area, body.village_code)
     if village is None or area_level(village.code) != AreaLevel.village:
         raise invalid("village_code", "没有这个村级区划代码")
@@ -99,7 +100,7 @@ async def register_household(session: AsyncSession, body: HouseholdIn, username:
         head_name=body.head.name,
         address=body.address,
         phone=body.phone,
-        created_by=username,
+        created_by=actor.username,
     )
     session.add(household)
     await session.flush()
@@ -107,6 +108,9 @@ async def register_household(session: AsyncSession, body: HouseholdIn, username:
         Member(household_code=household.code, birth_date=birth_date_of(m.id_number), **m.model_dump())
         for m in body.members
     )
+    given = body.model_dump(mode="json")
+    await append_audit(session, actor, "register_household", "household", household.code, given,
+                       before={}, after={"code": household.code, **given})
     try:
         await session.commit()
     except IntegrityError:  # registered by someone else at the same moment

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.db.audit import Acting, append_audit
 from services.db.tables import PolicyVersion
 from services.domain.policy import DEFAULT_POLICY, Policy, PolicyBody
 
@@ -18,11 +19,14 @@ async def current_policy(session: AsyncSession | AsyncConnection) -> Policy:
     return DEFAULT_POLICY if row is None else Policy(version=row.version, **row.body)
 
 
-async def publish_policy(session: AsyncSession, body: PolicyBody, username: str) -> Policy:
+async def publish_policy(session: AsyncSession, body: PolicyBody, actor: Acting) -> Policy:
     """Adds the next version. Cases already started keep the version they started with."""
     await session.execute(select(func.pg_advisory_xact_lock(0x706F6C)))  # serialise version numbers
     latest = await session.scalar(select(func.max(PolicyVersion.version)))
     policy = Policy(version=max(latest or 0, DEFAULT_POLICY.version) + 1, **body.model_dump())
-    session.add(PolicyVersion(version=policy.version, body=body.model_dump(mode="json"), created_by=username))
+    previous = await current_policy(session)
+    session.add(PolicyVersion(version=policy.version, body=body.model_dump(mode="json"), created_by=actor.username))
+    await append_audit(session, actor, "publish_policy", "policy", str(policy.version), body.model_dump(mode="json"),
+                       before=previous.model_dump(mode="json"), after=policy.model_dump(mode="json"))
     await session.commit()
     return policy

@@ -26,16 +26,27 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-def issue_token(settings: Settings, username: str) -> tuple[str, datetime]:
+def issue_token(settings: Settings, username: str, token_version: int = 0) -> tuple[str, datetime]:
+    """`token_version` is the account's: raising it (a password change) retires every older token."""
     expires_at = datetime.now(UTC) + timedelta(minutes=settings.access_token_minutes)
-    token = jwt.encode({"sub": username, "exp": expires_at}, settings.jwt_secret, algorithm="HS256")
-    return token, expires_at
+    claims = {"sub": username, "ver": token_version, "exp": expires_at}
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256"), expires_at
 
 
-def username_from_token(settings: Settings, token: str) -> str | None:
-    """The token's subject, or None when it is forged, malformed or expired."""
+def token_subject(settings: Settings, token: str) -> tuple[str, int] | None:
+    """The token's (username, token version), or None when it is forged, malformed or expired."""
     try:
         claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
     except jwt.PyJWTError:
         return None
-    return claims["sub"]
+    version = claims.get("ver", 0)
+    return (claims["sub"], version) if isinstance(version, int) else None
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is too weak, in words a cadre reads; None if it will do."""
+    classes = sum(any(test(c) for c in password) for test in (str.islower, str.isupper, str.isdigit,
+                                                              lambda c: not c.isalnum()))
+    if len(password) < 8 or classes < 3:
+        return "密码至少8位，且须包含大写字母、小写字母、数字、符号中的至少三种"
+    return None

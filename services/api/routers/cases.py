@@ -15,15 +15,15 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
-from services.api.access import area_scope, can_see, require_role, sees_personal_data
+from services.api.access import area_scope, can_see, list_scope, require_role, sees_personal_data
 from services.api.case_commands import act_on_case, start_case
 from services.api.case_views import case_view, deadline_flags, labels, review_input
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
-from services.api.errors import forbidden, not_found
+from services.api.errors import not_found
 from services.api.idempotency import answer_once, fingerprint
 from services.api.policies import current_policy
+from services.api.task_claims import require_free_to_act
 from services.db.tables import Account, AuditEntry, CaseRecord, Household
-from services.domain.areas import area_contains, is_area_code
 from services.domain.case_forms import (
     Announcement,
     Authorisation,
@@ -90,9 +90,7 @@ async def list_cases(
     limit: int = Query(default=50, ge=1, le=200),
     cursor: str | None = Query(default=None, max_length=200),
 ) -> dict[str, Any]:
-    scope = area or account.area_code
-    if not is_area_code(scope) or not area_contains(account.area_code, scope):
-        raise forbidden("超出您的管辖区域")
+    scope = list_scope(account, area)
     now = datetime.now(UTC)
     query = (
         select(CaseRecord, Household.head_name)
@@ -156,7 +154,8 @@ async def get_review_input(case_id: str, account: CurrentAccount, session: Sessi
 @router.get("/{case_id}/timeline", summary="办理记录（每一次操作）")
 async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
     record = await _visible_case(session, account, case_id)
-    entries = (await session.exec(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq))).all()
+    entries = (await session.exec(select(AuditEntry).where(AuditEntry.case_id == case_id, AuditEntry.seq.is_not(None))
+                                  .order_by(AuditEntry.seq))).all()
     show_all = sees_personal_data(account, record.village_code)
     return {
         "case_id": case_id,
@@ -169,6 +168,8 @@ async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDe
                 "area_code": e.actor_area_code,
                 "at": e.at,
                 "data": e.data if show_all else masked_copy(e.data),
+                "before": e.before if show_all else masked_copy(e.before),
+                "after": e.after if show_all else masked_copy(e.after),
             }
             for e in entries
         ],
@@ -181,12 +182,24 @@ async def _act(
 ) -> JSONResponse:
     record = await _visible_case(session, account, case_id)
     require_role(account, *([ACTION_RULES[action].role] if action in ACTION_RULES else CASE_OPENING_ROLES))
+    await require_free_to_act(session, account, case_id, action, _task_subjects(action, payload))
 
     async def produce() -> tuple[int, Any]:
         state = await act_on_case(resources.temporal, record, action, account, payload, key)
         return 200, case_view(state.model_dump(mode="json"), account)
 
     return await answer_once(session, account.username, key, await fingerprint(request), produce)
+
+
+def _task_subjects(action: Action, payload: list[Any]) -> list[str] | None:
+    """Which of the case's tasks an action settles: the departments or objection it names."""
+    if action == Action.record_cross_check:
+        return [str(r.department) for r in payload[0].results]
+    if action == Action.resend_cross_check:
+        return [str(payload[0].department)]
+    if action == Action.resolve_objection:
+        return [str(payload[0])]
+    return None
 
 
 _ACTION_ENDPOINTS = [

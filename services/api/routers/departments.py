@@ -14,6 +14,7 @@ from sqlmodel import select
 from services.api.access import require_role
 from services.api.deps import CurrentAccount, Resources, SessionDep
 from services.api.errors import invalid, not_found
+from services.db.audit import append_audit
 from services.db.tables import DepartmentRecord
 from services.departments.registry import secret_box
 from services.domain.areas import county_of
@@ -83,6 +84,7 @@ async def put_department(kind: DepartmentKind, body: DepartmentIn, account: Curr
     require_role(account, Role.admin)
     county = county_of(account.area_code)
     department = await _find(session, county, kind)
+    before = _view(department) if department is not None else {}
     now = datetime.now(UTC)
     if department is None:
         if body.secret is None:
@@ -98,6 +100,10 @@ async def put_department(kind: DepartmentKind, body: DepartmentIn, account: Curr
         department.secret_sealed = secret_box(resources.settings).seal(body.secret.get_secret_value(), county, kind)
         department.secret_updated_at = now
     session.add(department)
+    await session.flush()
+    await append_audit(session, account, "put_department", "department", f"{county}:{kind}",
+                       body.model_dump(mode="json", exclude={"secret"}) | {"secret_replaced": body.secret is not None},
+                       before=before, after=_view(department))
     await session.commit()
     await session.refresh(department)
     log.info("department %s of %s set by %s (secret %s)", kind, county, account.username,

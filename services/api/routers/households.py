@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from services.api import pagination
-from services.api.access import area_scope, can_see, require_role, sees_personal_data
+from services.api.access import area_scope, can_see, list_scope, require_role, sees_personal_data
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import forbidden, not_found
 from services.api.households import HouseholdIn, member_view, members_of, register_household
 from services.db.tables import Account, Household
-from services.domain.areas import area_contains, is_area_code
+from services.domain.areas import area_contains
 from services.domain.personal_data import mask_phone
 from services.domain.vocabulary import HOUSEHOLD_STATUS_LABELS, HouseholdStatus, Role
 
@@ -43,7 +43,7 @@ async def create_household(body: HouseholdIn, account: CurrentAccount, session: 
     require_role(account, Role.village_cadre, Role.township_approver)
     if not area_contains(account.area_code, body.village_code):
         raise forbidden("只能登记本人辖区内的农户")
-    household = await register_household(session, body, account.username)
+    household = await register_household(session, body, account)
     return await _detail(session, household, account)
 
 
@@ -70,9 +70,7 @@ async def list_households(
     limit: int = Query(default=50, ge=1, le=200),
     cursor: str | None = Query(default=None, max_length=200),
 ) -> dict[str, Any]:
-    scope = area or account.area_code
-    if not is_area_code(scope) or not area_contains(account.area_code, scope):
-        raise forbidden("超出您的管辖区域")
+    scope = list_scope(account, area)
     query = select(Household).where(area_scope(Household, scope))
     if status is not None:
         query = query.where(Household.status == status)

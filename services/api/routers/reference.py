@@ -34,4 +34,4 @@ async def get_current_policy(session: SessionDep, _: CurrentAccount) -> Policy:
 @router.post("/policies", status_code=201, summary="发布新版政策参数（只影响此后发起的案件）")
 async def create_policy(body: PolicyBody, account: CurrentAccount, session: SessionDep) -> Policy:
     require_role(account, Role.admin)
-    return await publish_policy(session, body, account.username)
+    return await publish_policy(session, body, account)

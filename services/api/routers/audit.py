@@ -1,0 +1,71 @@
+"""The audit log, for county officers: who did what, when, with the data given and what it
+changed. Read-only: this router has no other method, and the table refuses UPDATE, DELETE and
+TRUNCATE (migration 0001). Personal data in it is masked here, as in every list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import and_, or_
+from sqlmodel import select
+
+from services.api import pagination
+from services.api.access import require_role
+from services.api.deps import CurrentAccount, SessionDep
+from services.api.errors import invalid
+from services.db.tables import AuditEntry
+from services.domain.areas import area_prefix
+from services.domain.personal_data import masked_copy
+from services.domain.vocabulary import Role
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit 审计"])
+
+
+@router.get("", summary="审计日志查询（县乡村振兴局）")
+async def query_audit(
+    account: CurrentAccount, session: SessionDep,
+    case_id: Annotated[str | None, Query(max_length=40, description="案件编号")] = None,
+    actor: Annotated[str | None, Query(max_length=50, description="操作人登录名（system、department.* 为系统）")] = None,
+    subject_type: Annotated[str | None, Query(
+        max_length=20, description="case、account、task、policy、department、household")] = None,
+    subject_id: Annotated[str | None, Query(max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    since: datetime | None = Query(default=None, description="起始时间（含），如 2026-11-29T00:00:00+08:00"),
+    until: datetime | None = Query(default=None, description="截止时间（不含）"),
+    limit: int = Query(default=50, ge=1, le=500),
+    cursor: str | None = Query(default=None, max_length=200),
+) -> dict[str, Any]:
+    """Newest first. Entries of actions taken inside the caller's area (by its people and by the
+    systems acting for it)."""
+    require_role(account, Role.county_officer)
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and moment.tzinfo is None:
+            raise invalid(name, "日期时间须带时区，如 +08:00")
+    query = select(AuditEntry).where(AuditEntry.actor_area_code.startswith(area_prefix(account.area_code)))
+    for column, value in ((AuditEntry.case_id, case_id), (AuditEntry.actor_username, actor),
+                          (AuditEntry.subject_type, subject_type), (AuditEntry.subject_id, subject_id),
+                          (AuditEntry.action, action)):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    if cursor is not None:
+        at, entry_id = pagination.decode(cursor)
+        if not entry_id.isdigit():
+            raise invalid("cursor", "分页游标无效，请从第一页重新查询")
+        query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < int(entry_id))))
+    rows = (await session.exec(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1))).all()
+    last = rows[limit - 1] if len(rows) > limit else None
+    return {
+        "items": [{
+            "id": e.id, "at": e.at, "action": e.action, "actor": e.actor_username, "role": e.actor_role,
+            "area_code": e.actor_area_code, "case_id": e.case_id, "seq": e.seq, "subject_type": e.subject_type,
+            "subject_id": e.subject_id, "data": masked_copy(e.data), "before": masked_copy(e.before),
+            "after": masked_copy(e.after),
+        } for e in rows[:limit]],
+        "next_cursor": pagination.encode(last.at, str(last.id)) if last else None,
+    }

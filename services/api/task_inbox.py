@@ -1,0 +1,153 @@
+"""Reading the task inbox: "my tasks" (what the caller's role may act on inside their area),
+one task, and the overdue overview by area.
+
+Pages are keyset pages on (due_at, id) over partial indexes of open tasks (migration 0005),
+and the counts per step come from `task_counts` (kept by a trigger), so a page costs the same
+whether the database holds a thousand cases or a million.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, func, select, tuple_
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api import pagination
+from services.api.errors import invalid
+from services.db.tables import Account, Area, CaseRecord, Household, Task, TaskCount
+from services.domain.areas import AreaLevel, area_level
+from services.domain.tasks import TASK_STEP_LABELS
+from services.domain.vocabulary import ROLE_LABELS, Role
+
+ClaimFilter = Literal["mine", "free", "others"]
+
+
+def task_view(task: Task, head_name: str | None, village_name: str | None, reader: Account,
+              now: datetime, holder_name: str | None = None) -> dict[str, Any]:
+    return {
+        "task_id": task.id,
+        "step": task.step,
+        "step_label": TASK_STEP_LABELS.get(task.step, task.step),
+        "title": task.title,
+        "action": task.action,
+        "subject": task.subject,
+        "case_id": task.case_id,
+        "household_code": task.household_code,
+        "head_name": head_name,
+        "village_code": task.village_code,
+        "village_name": village_name,
+        "role": task.role,
+        "role_label": ROLE_LABELS.get(Role(task.role), task.role),
+        "area_code": task.area_code,
+        "due_at": task.due_at,
+        "overdue": task.closed_at is None and task.due_at <= now,
+        "escalated_at": task.escalated_at,
+        "opened_at": task.opened_at,
+        "closed_at": task.closed_at,
+        "claimed_by": task.claimed_by,
+        "claimed_by_name": holder_name,
+        "claimed_at": task.claimed_at,
+        "assigned_by": task.assigned_by,
+        "can_act": task.closed_at is None and task.claimed_by in (None, reader.username)
+                   and task.role == reader.role,
+        "version": task.version,
+        "detail": task.detail,
+    }
+
+
+def _with_names(query: Select[Any]) -> Select[Any]:
+    holder = Account.__table__.alias("holder")
+    return (query.add_columns(Household.head_name, Area.name, holder.c.display_name)
+            .join(Household, Household.code == Task.household_code, isouter=True)
+            .join(Area, Area.code == Task.village_code, isouter=True)
+            .join(holder, holder.c.username == Task.claimed_by, isouter=True))
+
+
+def _page(query: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
+    if cursor is not None:
+        due_at, task_id = pagination.decode(cursor)
+        if not task_id.isdigit():
+            raise invalid("cursor", "分页游标无效，请从第一页重新查询")
+        query = query.where(tuple_(Task.due_at, Task.id) > tuple_(due_at, int(task_id)))
+    return query.order_by(Task.due_at, Task.id).limit(limit + 1)
+
+
+async def _items(session: AsyncSession, query: Select[Any], cursor: str | None, limit: int, reader: Account,
+                 now: datetime) -> tuple[list[dict[str, Any]], str | None]:
+    rows = (await session.execute(_with_names(_page(query, cursor, limit)))).all()
+    items = [task_view(task, head, village, reader, now, holder) for task, head, village, holder in rows[:limit]]
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return items, pagination.encode(last.due_at, str(last.id)) if last else None
+
+
+async def my_tasks(session: AsyncSession, account: Account, now: datetime, step: str | None, village: str | None,
+                   overdue: bool | None, claimed: ClaimFilter | None, limit: int,
+                   cursor: str | None) -> dict[str, Any]:
+    """Open tasks for the caller's role in the caller's area, soonest due first, with counts per step."""
+    query = select(Task).where(Task.closed_at.is_(None), Task.area_code == account.area_code,
+                               Task.role == account.role)
+    if step is not None:
+        query = query.where(Task.step == step)
+    if village is not None:
+        query = query.where(Task.village_code == village)
+    if overdue is not None:
+        query = query.where(Task.due_at <= now if overdue else Task.due_at > now)
+    if claimed == "mine":
+        query = query.where(Task.claimed_by == account.username)
+    elif claimed == "free":
+        query = query.where(Task.claimed_by.is_(None))
+    elif claimed == "others":
+        query = query.where(Task.claimed_by != account.username)
+    items, next_cursor = await _items(session, query, cursor, limit, account, now)
+    counts = dict((await session.execute(
+        select(TaskCount.step, TaskCount.open)
+        .where(TaskCount.area_code == account.area_code, TaskCount.role == account.role, TaskCount.open > 0)
+        .order_by(TaskCount.step)
+    )).tuples().all())
+    return {"items": items, "next_cursor": next_cursor, "counts": counts, "total": sum(counts.values())}
+
+
+async def one_task(session: AsyncSession, task_id: int, reader: Account,
+                   now: datetime) -> tuple[Task, dict[str, Any]] | None:
+    row = (await session.execute(_with_names(select(Task).where(Task.id == task_id)))).first()
+    if row is None:
+        return None
+    task, head, village, holder = row
+    return task, task_view(task, head, village, reader, now, holder)
+
+
+_CHILD_COLUMN = {AreaLevel.county: "township_code", AreaLevel.township: "village_code"}
+_OWN_COLUMN = {AreaLevel.county: "county_code", AreaLevel.township: "township_code"}
+
+
+async def overdue_overview(session: AsyncSession, account: Account, scope: str, now: datetime, limit: int,
+                           cursor: str | None) -> dict[str, Any]:
+    """Overdue open tasks (every role) and overdue cases inside `scope`, counted by the areas one
+    level down (a county by township, a township by village), and the overdue tasks themselves."""
+    level = area_level(scope)
+    if level not in _CHILD_COLUMN:
+        raise invalid("area", "请按县或镇查看超期情况")
+    own, child = _OWN_COLUMN[level], _CHILD_COLUMN[level]
+    late_tasks = dict((await session.execute(
+        select(getattr(Task, child), func.count()).where(getattr(Task, own) == scope, Task.closed_at.is_(None),
+                                                         Task.due_at <= now).group_by(getattr(Task, child))
+    )).tuples().all())
+    late_cases = dict((await session.execute(
+        select(getattr(CaseRecord, child), func.count())
+        .where(getattr(CaseRecord, own) == scope, CaseRecord.closed_at.is_(None), CaseRecord.due_at <= now)
+        .group_by(getattr(CaseRecord, child))
+    )).tuples().all())
+    areas = (await session.execute(select(Area.code, Area.name).where(Area.parent_code == scope)
+                                   .order_by(Area.code))).tuples().all()
+    items, next_cursor = await _items(
+        session, select(Task).where(and_(getattr(Task, own) == scope, Task.closed_at.is_(None), Task.due_at <= now)),
+        cursor, limit, account, now)
+    return {
+        "area_code": scope,
+        "by_area": [{"area_code": code, "name": name, "overdue_tasks": late_tasks.get(code, 0),
+                     "overdue_cases": late_cases.get(code, 0)} for code, name in areas],
+        "items": items,
+        "next_cursor": next_cursor,
+    }

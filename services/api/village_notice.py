@@ -1,0 +1,89 @@
+"""The village notice (村级公示): the households of one village on notice on a given day, as
+data and as a printable page. It shows only what a notice may show (DOMAIN.md, step 6): the
+household head's name, the village, the household size, the proposed category and the notice
+dates: never ID numbers, phone numbers, bank accounts, health details or risk types."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from html import escape
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.db.tables import Area, CaseRecord, Household
+from services.domain.vocabulary import CATEGORY_LABELS, Category, Outcome, Step
+
+CHINA = timezone(timedelta(hours=8))
+# Cases sent back to verification by an upheld objection, or ended by one, left the notice.
+_WITHDRAWN_STEPS = {Step.home_verification, Step.authorisation, Step.democratic_review}
+
+
+def _local_day(moment: str) -> date:
+    return datetime.fromisoformat(moment).astimezone(CHINA).date()
+
+
+async def notice_of(session: AsyncSession, village: Area, on: date) -> dict[str, Any]:
+    rows = (await session.execute(
+        select(CaseRecord.state, Household.head_name)
+        .join(Household, Household.code == CaseRecord.household_code)
+        .where(CaseRecord.village_code == village.code, CaseRecord.state["notice"].as_string().is_not(None))
+    )).all()
+    entries = []
+    for state, head_name in rows:
+        notice, verification = state["notice"], state.get("verification") or {}
+        starts, ends = _local_day(notice["starts_at"]), _local_day(notice["ends_at"])
+        if not (starts <= on <= ends) or state["step"] in _WITHDRAWN_STEPS \
+                or state.get("outcome") == Outcome.objection_upheld:
+            continue
+        category = verification.get("proposed_category")
+        entries.append({
+            "head_name": head_name,
+            "household_size": verification.get("household_size"),
+            "category": category,
+            "category_label": CATEGORY_LABELS[Category(category)] if category else None,
+            "notice_starts_on": starts,
+            "notice_ends_on": ends,
+        })
+    entries.sort(key=lambda e: (e["notice_starts_on"], e["head_name"]))
+    return {"village_code": village.code, "village_name": village.name, "on": on,
+            "title": f"{village.name}防止返贫监测对象识别公示", "households": entries}
+
+
+def notice_page(notice: dict[str, Any], township_name: str) -> str:
+    """A printable A4 page of the notice."""
+    rows = "\n".join(
+        f"<tr><td>{i}</td><td>{escape(e['head_name'])}</td><td>{escape(notice['village_name'])}</td>"
+        f"<td>{e['household_size'] or ''}</td><td>{escape(e['category_label'] or '')}</td>"
+        f"<td>{e['notice_starts_on']:%Y年%m月%d日} 至 {e['notice_ends_on']:%Y年%m月%d日}</td></tr>"
+        for i, e in enumerate(notice["households"], start=1)
+    ) or '<tr><td colspan="6">本期无公示对象</td></tr>'
+    title = escape(notice["title"])
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+  @page {{ size: A4; margin: 20mm; }}
+  body {{ font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; color: #000; }}
+  h1 {{ text-align: center; font-size: 22pt; letter-spacing: 2pt; }}
+  p {{ font-size: 12pt; line-height: 1.8; text-indent: 2em; }}
+  table {{ width: 100%; border-collapse: collapse; font-size: 12pt; }}
+  th, td {{ border: 1px solid #000; padding: 6pt; text-align: center; }}
+  .sign {{ text-align: right; margin-top: 24pt; text-indent: 0; }}
+</style></head>
+<body>
+<h1>{title}</h1>
+<p>经农户申请（或干部排查、部门预警）、入户核查、信息比对和村民代表民主评议，以下农户拟纳入防止返贫监测对象，
+现予以公示。公示期间，如有异议，请向村民委员会或{escape(township_name)}人民政府反映。</p>
+<table>
+<thead><tr><th>序号</th><th>户主姓名</th><th>所在村</th><th>家庭人口</th><th>拟认定类别</th><th>公示时间</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table>
+<p class="sign">{escape(notice['village_name'])}村民委员会<br>{notice['on']:%Y年%m月%d日}</p>
+</body></html>
+"""
+
+
+def today_in_china() -> date:
+    return datetime.now(CHINA).date()
