@@ -62,11 +62,12 @@ def _task(state: CaseState, key: str, step: str, action: Action | None, role: Ro
 
 def _step_task(state: CaseState) -> list[TaskSpec]:
     action = STEP_ACTIONS.get(state.step)
-    if action is None or state.step_due_at is None:
+    if action is None:
         return []
     late = current_step_escalation(state)
+    # A step the policy gives no days of its own is due when the identification is.
     return [_task(state, f"{state.step}:{state.step_started_at.isoformat()}", state.step, action,
-                  ACTION_RULES[action].role, state.step_due_at, STEP_LABELS[state.step],
+                  ACTION_RULES[action].role, state.step_due_at or state.due_at, STEP_LABELS[state.step],
                   escalated_at=late.escalated_at if late else None)]
 
 
