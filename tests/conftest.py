@@ -30,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 from services.api.app import create_app
 from services.db.engine import create_engine
 from services.demo_case import DEMO_VILLAGE, VILLAGE_CADRE, CaseDriver
-from services.demo_data import demo_id_number, load_demo_data, load_demo_departments
+from services.demo_data import DEMO_PASSWORD, demo_id_number, load_demo_data, load_demo_departments
 from services.department_simulator.client import SimulatorClient, start_simulator
 from services.devstack.servers import SQLITE_PRAGMAS, free_port, start_embedded_postgres, venv_binary
 from services.settings import Settings
@@ -195,3 +195,31 @@ async def case_snapshot(driver: CaseDriver, client: Client, case_id: str) -> tup
     handle = client.get_workflow_handle(f"identification-{case['household_code']}")
     workflow_state = await handle.query(IdentificationWorkflow.state)
     return workflow_state.model_dump(mode="json"), case["seq"], case["step"], len(timeline["entries"])
+
+
+# A second county (榆阳区) with one person of every role: "outside the area" for 靖边县's people.
+OTHER_COUNTY = {"admin": "yuyang.admin", "county_officer": "yuyang.officer",
+                "township_approver": "yuyang.approver", "village_cadre": "yuyang.cadre"}
+
+
+@pytest_asyncio.fixture(scope="session")
+async def other_county(settings: Settings) -> dict[str, str]:
+    from sqlalchemy.dialects.postgresql import insert
+
+    from services.api.security import hash_password
+    from services.db.tables import Account, Area
+
+    county, township, village = "610802000000", "610802100000", "610802100201"
+    areas = [(county, "榆阳区", "county", None), (township, "鱼河镇", "township", county),
+             (village, "鱼河村", "village", township)]
+    homes = {"admin": county, "county_officer": county, "township_approver": township, "village_cadre": village}
+    engine = create_engine(settings.require_database_url(), pool_size=1)
+    async with engine.begin() as conn:
+        await conn.execute(insert(Area).values([dict(zip(("code", "name", "level", "parent_code"), a)) for a in areas])
+                           .on_conflict_do_nothing())
+        await conn.execute(insert(Account).values([
+            {"username": u, "display_name": f"榆阳区 {role}", "role": role, "area_code": homes[role],
+             "password_hash": hash_password(DEMO_PASSWORD)} for role, u in OTHER_COUNTY.items()
+        ]).on_conflict_do_nothing())
+    await engine.dispose()
+    return OTHER_COUNTY
