@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.access import ROLE_AREA_LEVELS
-from services.api.errors import invalid
+from services.api.errors import forbidden, invalid
 from services.api.security import password_problem
 from services.db.tables import Account, Area, Task
 from services.domain.areas import area_contains, area_level
@@ -92,9 +92,10 @@ def audit_view(account: Account) -> dict[str, Any]:
 
 async def check_placement(session: AsyncSession, admin: Account, role: Role, area_code: str) -> None:
     """The area exists, lies inside the admin's area, and is of the role's level."""
-    area = await session.get(Area, area_code)
-    if area is None or not area_contains(admin.area_code, area_code):
-        raise invalid("area_code", "没有这个区划代码，或不在您的管辖区域内")
+    if not area_contains(admin.area_code, area_code):
+        raise forbidden("只能在本人辖区内设置账号")
+    if await session.get(Area, area_code) is None:
+        raise invalid("area_code", "没有这个区划代码")
     if area_level(area_code) != ROLE_AREA_LEVELS[role]:
         raise invalid("area_code", f"{ROLE_LABELS[role]}的区划应为{_LEVEL_LABELS[ROLE_AREA_LEVELS[role]]}级")
 

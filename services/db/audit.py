@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import func, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,7 +35,8 @@ async def append_audit(
     case_id: str | None = None,
 ) -> None:
     """One entry; `before` and `after` are whole states of the subject, kept as their differing parts."""
-    old, new = changes(before or {}, after or {})
+    old, new = changes(to_jsonable_python(before or {}), to_jsonable_python(after or {}))
+    data = to_jsonable_python(data)
     await db.execute(insert(AuditEntry).values(
         case_id=case_id, subject_type=subject_type, subject_id=subject_id, action=action,
         actor_username=actor.username, actor_role=actor.role, actor_area_code=actor.area_code,

@@ -1,0 +1,263 @@
+"""Every endpoint × every role, inside and outside its area: allowed or refused, and a refusal
+changes nothing.
+
+The target is a case (with its household and task) in 金佛坪村, an account there, and 靖边县's
+vehicles department. For each role one person works inside that area and one outside it (another
+village, another township, another county). An allowed call must get past access control (any
+answer but 401/403/404: many are business refusals such as 409 wrong step, chosen so the case
+stays put); a refused one is 403 (wrong role) or 404 (outside the area, where even existence must
+not leak), and leaves the target, the caller's audit trail and every counted table as they were.
+Lists answer about the caller's own area: the target shows inside it and never outside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from sqlalchemy import text
+from temporalio.testing import WorkflowEnvironment
+
+from services.db.engine import create_engine
+from services.demo_case import (
+    CaseDriver,
+    announcement,
+    authorisation,
+    county_decision,
+    cross_check_results,
+    democratic_review,
+    home_verification,
+    objection,
+    township_review,
+)
+from services.demo_data import DEMO_PASSWORD
+from services.settings import Settings
+from services.workflows.identification import IdentificationWorkflow
+from tests.conftest import new_household_body
+
+VILLAGE = "610824100203"  # 金佛坪村, 东坑镇, 靖边县
+MATRIX_CADRE = "jinfoping.cadre"
+# role → (inside the target's area, outside it)
+PEOPLE = {
+    "village_cadre": (MATRIX_CADRE, "dongkeng.cadre"),
+    "township_approver": ("dongkeng.approver", "qingyangcha.approver"),
+    "county_officer": ("county.officer", "yuyang.officer"),
+    "admin": ("admin", "yuyang.admin"),
+}
+ALL = frozenset(PEOPLE)
+CASEWORK = frozenset({"village_cadre", "township_approver", "county_officer"})
+
+
+@dataclass
+class World:
+    household: str
+    case_id: str
+    task_id: int
+    account: str
+    vehicles_url: str
+    serial: int = 0
+
+    def next(self) -> int:
+        self.serial += 1
+        return self.serial
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # with {case}, {household}, {task}, {account}, {village}
+    roles: frozenset[str]  # who may call it
+    outside: str = "404"  # what an allowed role outside the area gets: 404, 403, or "own" (its own area's answer)
+    body: Callable[[World, dict[str, Any]], Any] | None = None
+    params: Callable[[World], dict[str, Any]] | None = None
+    # For lists: whether the answer holds the target (asserted inside, and never outside).
+    holds: Callable[[World, Any], bool] | None = None
+    holds_for: frozenset[str] = ALL  # roles whose list shows the target inside
+
+    @property
+    def changes(self) -> bool:
+        return self.method != "GET"
+
+
+def _items(answer: Any) -> list[dict[str, Any]]:
+    return answer["items"] if isinstance(answer, dict) else answer
+
+
+def _case(path: str, roles: frozenset[str], body: Callable[[World, dict[str, Any]], Any]) -> Endpoint:
+    return Endpoint("POST", f"/api/v1/cases/{{case}}/{path}", roles, body=body)
+
+
+def _versioned(extra: dict[str, Any] | None = None) -> Callable[[World, dict[str, Any]], Any]:
+    return lambda w, now: {"version": now["task"][0], **(extra or {})}
+
+
+CADRE, TOWNSHIP, COUNTY, ADMIN = (frozenset({r}) for r in ("village_cadre", "township_approver", "county_officer",
+                                                            "admin"))
+MATRIX = [
+    Endpoint("GET", "/api/v1/auth/me", ALL, "own"),
+    Endpoint("POST", "/api/v1/auth/password", ALL, "own",
+             body=lambda w, now: {"current_password": "wrong-password", "new_password": "Matrix@2026x"}),
+    Endpoint("GET", "/api/v1/areas", ALL, "own"),
+    Endpoint("GET", "/api/v1/policies/current", ALL, "own"),
+    # Policy versions are deployment-wide (one county per deployment): see README.
+    Endpoint("POST", "/api/v1/policies", ADMIN, "own", body=lambda w, now: {}),
+    Endpoint("GET", "/api/v1/households", ALL, "403", params=lambda w: {"area": VILLAGE, "limit": 200},
+             holds=lambda w, a: w.household in {h["code"] for h in _items(a)}),
+    Endpoint("POST", "/api/v1/households", CADRE | TOWNSHIP, "403", body=lambda w, now: new_household_body(VILLAGE)),
+    Endpoint("GET", "/api/v1/households/{household}", ALL),
+    Endpoint("GET", "/api/v1/cases", ALL, "own", params=lambda w: {"household_code": w.household},
+             holds=lambda w, a: w.case_id in {c["case_id"] for c in _items(a)}),
+    Endpoint("POST", "/api/v1/cases", CASEWORK,
+             body=lambda w, now: {"household_code": w.household, "channel": "cadre_screening"}),
+    Endpoint("GET", "/api/v1/cases/{case}", ALL),
+    Endpoint("GET", "/api/v1/cases/{case}/review-input", ALL),
+    Endpoint("GET", "/api/v1/cases/{case}/timeline", ALL),
+    # One verifier: the workflow refuses it (422) after every access check, so the case stays put.
+    _case("home-verification", CADRE, lambda w, now: home_verification(verifiers=["张村干部"])),
+    _case("authorisation", CADRE, lambda w, now: authorisation()),
+    _case("cross-check-results", COUNTY, lambda w, now: cross_check_results(["vehicles"])),
+    _case("cross-check-resends", COUNTY, lambda w, now: {"department": "vehicles"}),
+    _case("democratic-review", CADRE, lambda w, now: democratic_review()),
+    _case("objections", CADRE, lambda w, now: objection()),
+    _case("objections/1/resolution", CADRE, lambda w, now: {"decision": "dismissed", "findings": "不实"}),
+    _case("township-review", TOWNSHIP, lambda w, now: township_review()),
+    _case("county-decision", COUNTY, lambda w, now: county_decision()),
+    _case("announcement", TOWNSHIP, lambda w, now: announcement()),
+    _case("leads", CASEWORK, lambda w, now: {"channel": "platform_analysis", "note": "矩阵测试"}),
+    Endpoint("GET", "/api/v1/tasks", CASEWORK, "403", params=lambda w: {"village": VILLAGE, "limit": 200},
+             holds=lambda w, a: w.task_id in {t["task_id"] for t in _items(a)}, holds_for=CADRE),
+    Endpoint("GET", "/api/v1/tasks/overdue", TOWNSHIP | COUNTY, "own"),
+    Endpoint("GET", "/api/v1/tasks/{task}", CASEWORK),
+    Endpoint("POST", "/api/v1/tasks/{task}/claim", CADRE, body=_versioned()),
+    Endpoint("POST", "/api/v1/tasks/{task}/release", CADRE, body=_versioned()),
+    Endpoint("POST", "/api/v1/tasks/{task}/assign", TOWNSHIP | COUNTY, body=_versioned({"username": None})),
+    Endpoint("GET", "/api/v1/audit", COUNTY, "own", params=lambda w: {"case_id": w.case_id},
+             holds=lambda w, a: len(_items(a)) > 0),
+    Endpoint("GET", "/api/v1/villages/{village}/notice", CASEWORK),
+    Endpoint("GET", "/api/v1/villages/{village}/notice.html", CASEWORK),
+    Endpoint("GET", "/api/v1/accounts", ADMIN, "own", params=lambda w: {"limit": 200},
+             holds=lambda w, a: w.account in {x["username"] for x in _items(a)}),
+    Endpoint("POST", "/api/v1/accounts", ADMIN, "403", body=lambda w, now: {
+        "username": f"matrix.new{w.next()}", "display_name": "金佛坪村 新网格员", "role": "village_cadre",
+        "area_code": VILLAGE, "password": DEMO_PASSWORD}),
+    Endpoint("GET", "/api/v1/accounts/{account}", ADMIN),
+    Endpoint("PATCH", "/api/v1/accounts/{account}", ADMIN, body=lambda w, now: {"display_name": "金佛坪村 矩阵网格员"}),
+    Endpoint("GET", "/api/v1/departments", COUNTY | ADMIN, "own",
+             holds=lambda w, a: any(d["base_url"] == w.vehicles_url for d in _items(a))),
+    Endpoint("GET", "/api/v1/departments/vehicles", COUNTY | ADMIN),
+    # Without a secret: an update of 靖边县's row inside; outside, a new row of one's own county (refused: 422).
+    Endpoint("PUT", "/api/v1/departments/vehicles", ADMIN, "own",
+             body=lambda w, now: {"base_url": w.vehicles_url, "enabled": True}),
+    Endpoint("GET", "/api/v1/cross-check-tasks", COUNTY, "own"),
+    Endpoint("GET", "/api/v1/early-warnings", COUNTY | ADMIN, "own"),
+]
+# Department systems sign their requests; a person's bearer token opens nothing there.
+SIGNED = [("POST", "/api/v1/early-warnings"), ("POST", "/api/v1/callbacks/cross-checks/{request_id}")]
+PUBLIC = [("POST", "/api/v1/auth/login")]
+
+
+async def _sign_up(driver: CaseDriver, username: str) -> None:
+    answer = await driver.post("admin", "/api/v1/accounts", {
+        "username": username, "display_name": "金佛坪村 矩阵村干部", "role": "village_cadre", "area_code": VILLAGE,
+        "password": DEMO_PASSWORD})
+    assert answer.status_code in (201, 409), answer.text
+
+
+@pytest_asyncio.fixture(scope="module")
+async def world(driver: CaseDriver, other_county: dict[str, str]) -> World:
+    await _sign_up(driver, MATRIX_CADRE)
+    await _sign_up(driver, "jinfoping.target")
+    household = (await driver.post(MATRIX_CADRE, "/api/v1/households", new_household_body(VILLAGE))).json()["code"]
+    case = await driver.post(MATRIX_CADRE, "/api/v1/cases", {"household_code": household, "channel": "self_report"})
+    assert case.status_code == 201, case.text
+    tasks = (await driver.get(MATRIX_CADRE, "/api/v1/tasks", village=VILLAGE, limit=200)).json()["items"]
+    task_id = next(t["task_id"] for t in tasks if t["case_id"] == case.json()["case_id"])
+    vehicles = (await driver.get("admin", "/api/v1/departments/vehicles")).json()
+    return World(household, case.json()["case_id"], task_id, "jinfoping.target", vehicles["base_url"])
+
+
+@pytest_asyncio.fixture(scope="module")
+async def snapshot(settings: Settings, temporal: WorkflowEnvironment,
+                   world: World) -> AsyncIterator[Callable[[str], Any]]:
+    """What a refusal must leave unchanged, as seen from the database and the workflow."""
+    engine = create_engine(settings.require_database_url(), pool_size=1)
+    sql = text("""
+        SELECT (SELECT row(last_seq, step, state)::text FROM case_records WHERE case_id = :case_id),
+               (SELECT row(version, claimed_by, closed_at)::text FROM tasks WHERE id = :task_id),
+               (SELECT count(*) FROM tasks WHERE case_id = :case_id),
+               (SELECT row(display_name, role, area_code, disabled, token_version, updated_at)::text
+                FROM accounts WHERE username = :account),
+               (SELECT count(*) FROM accounts),
+               (SELECT row(base_url, secret_sealed, updated_by, updated_at)::text FROM departments
+                WHERE county_code = '610824000000' AND kind = 'vehicles'),
+               (SELECT count(*) FROM departments),
+               (SELECT max(version) FROM policy_versions),
+               (SELECT count(*) FROM households WHERE village_code = :village),
+               (SELECT count(*) FROM audit_entries WHERE actor_username = :caller)
+    """)
+
+    async def take(caller: str) -> Any:
+        async with engine.connect() as conn:
+            row = (await conn.execute(sql, {"case_id": world.case_id, "task_id": world.task_id,
+                                            "account": world.account, "village": VILLAGE, "caller": caller})).one()
+        handle = temporal.client.get_workflow_handle(f"identification-{world.household}")
+        state = await handle.query(IdentificationWorkflow.state)
+        return tuple(row), state.model_dump(mode="json")
+
+    yield take
+    await engine.dispose()
+
+
+def _label(endpoint: Endpoint) -> str:
+    return f"{endpoint.method} {endpoint.path}"
+
+
+@pytest.mark.parametrize("endpoint", MATRIX, ids=_label)
+async def test_endpoint_by_role_and_area(driver: CaseDriver, world: World, snapshot: Callable[[str], Any],
+                                         endpoint: Endpoint) -> None:
+    path = endpoint.path.format(case=world.case_id, household=world.household, task=world.task_id,
+                                account=world.account, village=VILLAGE)
+    for role, people in PEOPLE.items():
+        for inside, username in zip((True, False), people):
+            where = f"{username} ({role}, {'inside' if inside else 'outside'})"
+            before = await snapshot(username)
+            now = {"task": before[0][1].strip("()").split(",")}
+            headers = await driver.headers(username)
+            params = endpoint.params(world) if endpoint.params else None
+            body = endpoint.body(world, now) if endpoint.body else None
+            answer = await driver.http.request(endpoint.method, path, params=params, json=body, headers=headers)
+            allowed = role in endpoint.roles and (inside or endpoint.outside == "own")
+            if allowed:
+                assert answer.status_code not in (401, 403, 404), (where, answer.status_code, answer.text)
+                if endpoint.holds and answer.status_code == 200:
+                    shown = endpoint.holds(world, answer.json())
+                    assert shown is (inside and role in endpoint.holds_for), (where, "target listed?", shown)
+                continue
+            expected = {403} if inside or endpoint.outside == "403" else {404}
+            if role not in endpoint.roles and not inside:
+                expected = {403, 404}
+            assert answer.status_code in expected, (where, answer.status_code, answer.text)
+            if endpoint.changes:
+                assert await snapshot(username) == before, (where, "a refusal changed something")
+
+
+async def test_signed_endpoints_refuse_bearer_tokens(driver: CaseDriver, world: World) -> None:
+    for method, path in SIGNED:
+        for people in PEOPLE.values():
+            for username in people:
+                answer = await driver.http.request(method, path.format(request_id="nope"), json={},
+                                                   headers=await driver.headers(username))
+                assert answer.status_code == 401, (path, username, answer.text)
+
+
+async def test_the_matrix_covers_every_endpoint(live_api: FastAPI) -> None:
+    served = {(m.upper(), p) for p, methods in live_api.openapi()["paths"].items() for m in methods}
+    covered = {(e.method, e.path.replace("{case}", "{case_id}").replace("{household}", "{code}")
+                .replace("{task}", "{task_id}").replace("{account}", "{username}")
+                .replace("{village}", "{village_code}").replace("/vehicles", "/{kind}")
+                .replace("objections/1/", "objections/{objection_id}/")) for e in MATRIX}
+    assert served - covered - set(SIGNED) - set(PUBLIC) == set()
