@@ -45,14 +45,16 @@ class Stack:
         self.simulator_url = ""
         self.env: dict[str, str] = {}
 
-    def start(self) -> None:
+    def start(self, read_only: bool = False) -> None:
+        """`read_only`: no department simulator and no worker, for benches that read what they seed."""
         self.logs.mkdir(parents=True, exist_ok=True)
         for old in self.logs.glob("*.log"):
             old.unlink()
         self.postgres, database_url = start_embedded_postgres(self.workdir / "postgres")
         self.database_url = database_url
         simulator_port, api_port = free_port(), free_port()
-        self.simulator = start_simulator(simulator_port, log_file=self.logs / "simulator.log")
+        if not read_only:
+            self.simulator = start_simulator(simulator_port, log_file=self.logs / "simulator.log")
         self.simulator_url = f"http://127.0.0.1:{simulator_port}"
         temporal_port = free_port()
         self.temporal = start_temporal_dev_server(
@@ -67,15 +69,27 @@ class Stack:
             "DEPARTMENT_SIMULATOR_URL": self.simulator_url,
         }
         self.env = env
-        python = sys.executable
+        self.prepare_database(env)
+        if not read_only:
+            self.worker = self._spawn("worker", [sys.executable, "-m", "services.workers.main"], env)
+        self.api, self.api_url = self.start_api("api", env, api_port)
+
+    def prepare_database(self, env: dict[str, str]) -> None:
+        """Migrations and demo data on the database of `env`."""
         for name, args in (("migrate", ["-m", "alembic", "upgrade", "head"]), ("demo_data", ["-m", "services.demo_data"])):
-            with open(self.logs / f"{name}.log", "wb") as log:
-                subprocess.run([python, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
-        self.worker = self._spawn("worker", [python, "-m", "services.workers.main"], env)
-        self.api = self._spawn("api", [python, "-m", "uvicorn", "services.api.app:app", "--host", "127.0.0.1",
-                                       "--port", str(api_port)], env)
-        wait_for_port(api_port, timeout=60, process=self.api)
-        self.api_url = f"http://127.0.0.1:{api_port}"
+            with open(self.logs / f"{name}.log", "ab") as log:
+                subprocess.run([sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               check=True)
+
+    def start_api(self, name: str, env: dict[str, str],
+                  port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+        """An API process under uvicorn (on `port`, or a free one) with the settings of `env`; a second
+        one (another database) is stopped with the stack."""
+        port = port or free_port()
+        args = [sys.executable, "-m", "uvicorn", "services.api.app:app", "--host", "127.0.0.1", "--port", str(port)]
+        api = self._spawn(name, args, env) if name == "api" else self.spawn(name, args, env)
+        wait_for_port(port, timeout=60, process=api)
+        return api, f"http://127.0.0.1:{port}"
 
     def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         """Another process of the stack (stopped with it), its output in the logs folder."""
@@ -112,7 +126,7 @@ class Stack:
 RESULTS = ROOT / "bench" / "results"
 
 
-def run_on_stack(name: str, measure: Callable[[Stack], dict[str, Any]]) -> dict[str, Any]:
+def run_on_stack(name: str, measure: Callable[[Stack], dict[str, Any]], read_only: bool = False) -> dict[str, Any]:
     """Starts a stack in a temporary folder, measures on it, stops it, and writes the figures
     to bench/results/<name>.json (logs in bench/results/logs/)."""
     logs = RESULTS / "logs"
@@ -121,7 +135,7 @@ def run_on_stack(name: str, measure: Callable[[Stack], dict[str, Any]]) -> dict[
         try:
             print("starting PostgreSQL, Temporal, the simulator, the worker and the API…", flush=True)
             started = time.perf_counter()
-            stack.start()
+            stack.start(read_only)
             print(f"stack ready in {time.perf_counter() - started:.1f} s (logs in {logs})", flush=True)
             result = measure(stack)
         except BaseException:

@@ -15,6 +15,10 @@ by its deadline becomes a task for the county officer (re-send, or record by han
 When the notice ends, the case goes to township review only once every department
 has answered or been settled; until then it waits at the `cross_check` step.
 
+Deadlines are timers too: when a step's deadline (policy `step_days`) or the identification's
+(`identification_days`) passes while the case still waits, an `escalate` event tells the level
+above (services/domain/escalation.py); the recorded events drive the task inbox.
+
 Error types raised to callers (the API maps them to HTTP statuses):
   WrongStep → 409, AlreadyRecorded → 409, NotOverdue → 409, Forbidden → 403, NotFound → 404, Invalid → 422.
 """
