@@ -133,7 +133,8 @@ def run_on_stack(name: str, measure: Callable[[Stack], dict[str, Any]], read_onl
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as workdir:
         stack = Stack(Path(workdir), logs)
         try:
-            print("starting PostgreSQL, Temporal, the simulator, the worker and the API…", flush=True)
+            parts = "the API" if read_only else "the simulator, the worker and the API"
+            print(f"starting PostgreSQL, Temporal, {parts}…", flush=True)
             started = time.perf_counter()
             stack.start(read_only)
             print(f"stack ready in {time.perf_counter() - started:.1f} s (logs in {logs})", flush=True)

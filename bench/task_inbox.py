@@ -77,7 +77,7 @@ _SEED = [
     INSERT INTO tasks (key, source, case_id, workflow_id, step, action, title, household_code, county_code,
                        township_code, village_code, role, area_code, due_at, opened_at, opened_seq,
                        closed_at, closed_seq, closed_by)
-    SELECT c.case_id || ':home_verification', 'identification', c.case_id, c.workflow_id, 'home_verification',
+    SELECT c.case_id || '\:home_verification', 'identification', c.case_id, c.workflow_id, 'home_verification',
            'verify_home', '入户核查', c.household_code, c.county_code, c.township_code, c.village_code,
            'village_cadre', c.village_code, c.opened_at + interval '3 days', c.opened_at, 1,
            c.opened_at + interval '1 day', 2, 'bench'
@@ -86,7 +86,7 @@ _SEED = [
     """
     INSERT INTO tasks (key, source, case_id, workflow_id, step, action, title, household_code, county_code,
                        township_code, village_code, role, area_code, due_at, opened_at, opened_seq)
-    SELECT c.case_id || ':open', 'identification', c.case_id, c.workflow_id, k.step, k.action, k.title,
+    SELECT c.case_id || '\:open', 'identification', c.case_id, c.workflow_id, k.step, k.action, k.title,
            c.household_code, c.county_code, c.township_code, c.village_code, k.role,
            CASE k.role WHEN 'village_cadre' THEN c.village_code WHEN 'township_approver' THEN c.township_code
                        ELSE c.county_code END,

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, func, select, tuple_
+from sqlalchemy import BigInteger, DateTime, Select, and_, func, literal, select, tuple_
+from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
@@ -57,12 +58,16 @@ def task_view(task: Task, head_name: str | None, village_name: str | None, reade
     }
 
 
-def _with_names(query: Select[Any]) -> Select[Any]:
-    holder = Account.__table__.alias("holder")
-    return (query.add_columns(Household.head_name, Area.name, holder.c.display_name)
-            .join(Household, Household.code == Task.household_code, isouter=True)
-            .join(Area, Area.code == Task.village_code, isouter=True)
-            .join(holder, holder.c.username == Task.claimed_by, isouter=True))
+def _with_names(page: Select[Any]) -> Select[Any]:
+    """The page's tasks (found first, on the tasks table alone) with the names a reader needs."""
+    found = page.subquery()
+    task = aliased(Task, found)
+    holder = aliased(Account)
+    return (select(task, Household.head_name, Area.name, holder.display_name)
+            .join(Household, Household.code == task.household_code, isouter=True)
+            .join(Area, Area.code == task.village_code, isouter=True)
+            .join(holder, holder.username == task.claimed_by, isouter=True)
+            .order_by(task.due_at, task.id))
 
 
 def _page(query: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
@@ -70,7 +75,9 @@ def _page(query: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
         due_at, task_id = pagination.decode(cursor)
         if not task_id.isdigit():
             raise invalid("cursor", "分页游标无效，请从第一页重新查询")
-        query = query.where(tuple_(Task.due_at, Task.id) > tuple_(due_at, int(task_id)))
+        # The id typed as the column (bigint): a row comparison with an int4 is not an index condition.
+        after = tuple_(literal(due_at, DateTime(timezone=True)), literal(int(task_id), BigInteger))
+        query = query.where(tuple_(Task.due_at, Task.id) > after)
     return query.order_by(Task.due_at, Task.id).limit(limit + 1)
 
 
