@@ -112,8 +112,8 @@ class CaseState(BaseModel):
         return self.step != Step.closed
 
 
-class CaseEvent(BaseModel):
-    """One recorded change: the audit entry and the read model's new row."""
+class RecordedEvent(BaseModel):
+    """One recorded change of a workflow's state: who did what, when, with which data."""
 
     workflow_id: str
     run_id: str
@@ -122,4 +122,9 @@ class CaseEvent(BaseModel):
     actor: Actor
     at: datetime
     data: dict[str, Any]
+
+
+class CaseEvent(RecordedEvent):
+    """The audit entry and the read model's new row."""
+
     state: CaseState
