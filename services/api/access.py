@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement
 
 from services.api.errors import forbidden
 from services.db.tables import Account
-from services.domain.areas import AreaLevel, area_contains, area_level
+from services.domain.areas import AreaLevel, area_contains, area_level, is_area_code
 from services.domain.vocabulary import ROLE_LABELS, Role
 
 # Roles that act on cases in their area and so need the household's personal data.
@@ -37,3 +37,11 @@ def require_role(account: Account, *roles: Role) -> None:
     if account.role not in roles:
         names = "、".join(ROLE_LABELS[r] for r in roles)
         raise forbidden(f"只有{names}可以办理此事项")
+
+
+def requested_area(account: Account, area: str | None) -> str:
+    """The area a list asks for (default: the reader's own), refused outside the reader's area."""
+    scope = area or account.area_code
+    if not is_area_code(scope) or not area_contains(account.area_code, scope):
+        raise forbidden("超出您的管辖区域")
+    return scope

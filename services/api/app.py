@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from services.api.deps import AppResources
 from services.api.errors import install_error_handlers
-from services.api.routers import auth, cases, households, reference
+from services.api.routers import auth, cases, household_file, households, monitoring, monitoring_actions, reference
 from services.db.engine import create_engine, session_factory
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
@@ -34,13 +34,15 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             await engine.dispose()
 
     app = FastAPI(
-        title="防止返贫动态监测和帮扶 · 识别认定服务",
+        title="防止返贫动态监测和帮扶 · 识别认定与监测帮扶服务",
         version="0.1.0",
-        description="Cases run as Temporal workflows; every step is an action on the case. See README.md.",
+        description="Cases and monitoring periods run as Temporal workflows; every step is an action on one. "
+        "See README.md.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (auth.router, households.router, cases.router, reference.router):
+    for router in (auth.router, households.router, household_file.router, cases.router, monitoring.router,
+                   monitoring_actions.router, reference.router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

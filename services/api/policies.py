@@ -5,14 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.db.policy_versions import current_policy  # noqa: F401  (re-exported: routers import it from here)
 from services.db.tables import PolicyVersion
 from services.domain.policy import DEFAULT_POLICY, Policy, PolicyBody
-
-
-async def current_policy(session: AsyncSession) -> Policy:
-    """The newest published version; the built-in default (version 1) before any is published."""
-    row = await session.scalar(select(PolicyVersion).order_by(PolicyVersion.version.desc()).limit(1))
-    return DEFAULT_POLICY if row is None else Policy(version=row.version, **row.body)
 
 
 async def publish_policy(session: AsyncSession, body: PolicyBody, username: str) -> Policy:

@@ -1,8 +1,9 @@
 """PostgreSQL tables (SQLModel). Alembic migrations in `migrations/` create them.
 
 What lives here: the household registry, accounts, policy versions, the case
-read model, the append-only audit log and stored idempotent responses. Where
-each case stands in its procedure lives in Temporal, not here.
+read model, the monitoring read model (periods, visit tasks, visits), the
+append-only audit log and stored idempotent responses. Where each case and
+each monitoring period stands lives in Temporal, not here.
 """
 
 from __future__ import annotations
@@ -145,3 +146,76 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     created_at: datetime | None = _timestamp(default_now=True)
+
+
+class MonitoringRecord(SQLModel, table=True):
+    """Read model of a monitoring period, written only by the `record_monitoring_event` activity."""
+
+    __tablename__ = "monitoring_records"
+    __table_args__ = (
+        Index("ix_monitoring_records_township_status", "township_code", "status"),
+        # Inboxes: "tasks @> [{...}]" finds the periods waiting for a role or a person.
+        Index("ix_monitoring_records_tasks", "tasks", postgresql_using="gin"),
+    )
+
+    monitoring_id: str = Field(primary_key=True, max_length=40)
+    workflow_id: str = Field(max_length=80)
+    household_code: str = Field(max_length=20, index=True)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    village_code: str = Field(max_length=12, index=True)
+    status: str = Field(max_length=30)
+    exit_step: str | None = Field(default=None, max_length=30)
+    exit_eligible: bool = Field(default=False)
+    support_person: str | None = Field(default=None, max_length=50, index=True)
+    since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    risk_eliminated_at: datetime | None = _timestamp(nullable=True)
+    tasks: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    last_seq: int
+    state: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    updated_at: datetime | None = _timestamp(default_now=True)
+
+
+class VisitTaskRecord(SQLModel, table=True):
+    """One visit owed by a monitored household for one period; the source of visit coverage."""
+
+    __tablename__ = "visit_tasks"
+    __table_args__ = (
+        Index("ix_visit_tasks_village_period", "village_code", "period"),
+        Index("ix_visit_tasks_township_status", "township_code", "status"),
+    )
+
+    monitoring_id: str = Field(primary_key=True, max_length=40)
+    period: str = Field(primary_key=True, max_length=7)
+    household_code: str = Field(max_length=20, index=True)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    village_code: str = Field(max_length=12)
+    opens_on: date
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    status: str = Field(max_length=20)
+    visit_count: int
+    first_visited_on: date | None = None
+    escalated_to: str | None = Field(default=None, max_length=12)
+    last_seq: int
+
+
+class VisitRecord(SQLModel, table=True):
+    """A visit as recorded (走访记录): every visit, for the household file."""
+
+    __tablename__ = "monitoring_visits"
+
+    monitoring_id: str = Field(primary_key=True, max_length=40)
+    visit_no: int = Field(primary_key=True)
+    household_code: str = Field(max_length=20, index=True)
+    village_code: str = Field(max_length=12)
+    period: str = Field(max_length=7)
+    visited_on: date
+    visitors: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    findings: str = Field(max_length=2000)
+    per_capita_net_income: float
+    living_conditions: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    new_risks: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    new_risk_note: str = Field(max_length=2000)
+    recorded_by: str = Field(max_length=50)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

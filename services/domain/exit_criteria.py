@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.domain.calendar import add_months, local_date
+from services.domain.months import add_months, local_date
 from services.domain.case_forms import LivingConditions
 from services.domain.monitoring_forms import ExitVerification
 from services.domain.monitoring_state import ExitAssessment, MonitoringState, UnmetCriterion

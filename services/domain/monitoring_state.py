@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.domain.case_forms import CountyDecision, LivingConditions, TownshipReview
-from services.domain.case_state import CaseState, NoticePeriod, RecordedEvent, ReviewRecord
+from services.domain.case_state import Actor, CaseState, NoticePeriod, RecordedEvent, ReviewRecord
 from services.domain.monitoring_forms import ExitProposal, ExitReversal, ExitVerification, MeasureDelivery, MeasureDraft
 from services.domain.monitoring_vocabulary import (
     ExitOutcome,
@@ -24,13 +24,15 @@ from services.domain.monitoring_vocabulary import (
     VisitTaskStatus,
 )
 from services.domain.policy import Policy
-from services.domain.vocabulary import Category, HouseholdStatus, LabourCapacity, Outcome, RiskType
+from services.domain.vocabulary import Category, Channel, HouseholdStatus, LabourCapacity, Outcome, RiskType
 
 
 class IdentificationSummary(BaseModel):
     """What the monitoring needs of an identification case of the household."""
 
     case_id: str
+    household_code: str
+    village_code: str
     outcome: Outcome | None
     opened_at: datetime
     closed_at: datetime | None
@@ -46,6 +48,8 @@ class IdentificationSummary(BaseModel):
         found = case.verification
         return cls(
             case_id=case.case_id,
+            household_code=case.household_code,
+            village_code=case.village_code,
             outcome=case.outcome,
             opened_at=case.opened_at,
             closed_at=case.closed_at,
@@ -242,3 +246,15 @@ class MonitoringEvent(RecordedEvent):
     """The audit entry and the read model's new rows."""
 
     state: MonitoringState
+
+
+class RiskLead(BaseModel):
+    """A new risk found while monitored, to open (or join) the household's identification case."""
+
+    household_code: str
+    village_code: str
+    # The id a new case gets, chosen by the monitoring workflow so that it knows the case at once.
+    case_id: str
+    channel: Channel
+    note: str
+    reported_by: Actor

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from services.domain.calendar import local_date, next_period, period_end, period_first_day, period_of
+from services.domain.months import local_date, next_period, period_end, period_first_day, period_of
 from services.domain.monitoring_forms import Visit
 from services.domain.monitoring_state import MonitoringState, VisitTask
 from services.domain.monitoring_vocabulary import VisitTaskStatus

@@ -8,13 +8,13 @@ audit entry is keyed by (case_id, seq), and the read model only moves forward
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
-from services.db.tables import AuditEntry, CaseRecord, Household
+from services.db.tables import CaseRecord, Household
 from services.domain.case_state import CaseEvent
 from services.domain.vocabulary import HouseholdStatus, Outcome
+from services.workers.read_model import audit_entry, forward_upsert
 from services.workflows.identification import RECORD_CASE_EVENT
 
 
@@ -44,26 +44,8 @@ class CaseRecordActivities:
             "last_seq": event.seq,
             "state": state.model_dump(mode="json"),
         }
-        upsert = insert(CaseRecord).values(row)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[CaseRecord.case_id],
-            set_={k: upsert.excluded[k] for k in row if k != "case_id"} | {"updated_at": upsert.excluded.updated_at},
-            where=CaseRecord.last_seq < upsert.excluded.last_seq,
-        )
-        audit = (
-            insert(AuditEntry)
-            .values(
-                case_id=state.case_id,
-                seq=event.seq,
-                action=event.action,
-                actor_username=event.actor.username,
-                actor_role=event.actor.role,
-                actor_area_code=event.actor.area_code,
-                at=event.at,
-                data=event.data,
-            )
-            .on_conflict_do_nothing(constraint="uq_audit_case_seq")
-        )
+        upsert = forward_upsert(CaseRecord, ["case_id"], row)
+        audit = audit_entry(state.case_id, event)
         async with self._engine.begin() as conn:
             await conn.execute(audit)
             await conn.execute(upsert)

@@ -22,7 +22,8 @@ from services.api.deps import CurrentAccount, IdempotencyKey, Resources, Session
 from services.api.errors import forbidden, not_found
 from services.api.idempotency import answer_once, fingerprint
 from services.api.policies import current_policy
-from services.db.tables import Account, AuditEntry, CaseRecord, Household
+from services.api.timelines import timeline
+from services.db.tables import Account, CaseRecord, Household
 from services.domain.areas import area_contains, is_area_code
 from services.domain.case_forms import (
     Announcement,
@@ -36,7 +37,6 @@ from services.domain.case_forms import (
     ObjectionResolution,
     TownshipReview,
 )
-from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import ACTION_RULES, CASE_OPENING_ROLES, Action, Channel, Step
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
@@ -147,23 +147,8 @@ async def get_case(case_id: str, account: CurrentAccount, session: SessionDep) -
 @router.get("/{case_id}/timeline", summary="办理记录（每一次操作）")
 async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
     record = await _visible_case(session, account, case_id)
-    entries = (await session.exec(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq))).all()
     show_all = sees_personal_data(account, record.village_code)
-    return {
-        "case_id": case_id,
-        "entries": [
-            {
-                "seq": e.seq,
-                "action": e.action,
-                "actor": e.actor_username,
-                "role": e.actor_role,
-                "area_code": e.actor_area_code,
-                "at": e.at,
-                "data": e.data if show_all else masked_copy(e.data),
-            }
-            for e in entries
-        ],
-    }
+    return {"case_id": case_id, "entries": await timeline(session, case_id, show_all)}
 
 
 async def _act(

@@ -37,6 +37,7 @@ def period_first_day(period: str) -> date:
 
 
 def next_period(period: str, months: int) -> str:
+    """The period `months` later (earlier, if negative)."""
     return f"{_first_of(_month_index(period_first_day(period)) + months):%Y-%m}"
 
 
