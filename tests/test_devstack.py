@@ -1,5 +1,6 @@
-"""The README's first command, end to end: the embedded stack starts, the walk-through
-takes a demo household from lead to announcement, and Ctrl-C stops everything."""
+"""The README's first command, end to end: the embedded stack starts, the walk-throughs
+take a demo household from lead to announcement and another from announcement to
+"risk eliminated", and Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
         )
         assert walk.returncode == 0, walk.stdout + walk.stderr
         assert "announced: 已认定为监测对象; household status: 风险未消除" in walk.stdout
+        monitoring = subprocess.run(
+            [sys.executable, "-m", "services.demo_monitoring", "--base-url", f"http://127.0.0.1:{api_port}",
+             "--notice-seconds", "2"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert monitoring.returncode == 0, monitoring.stdout + monitoring.stderr
+        assert "exit: 已标注风险消除; household status: 风险已消除" in monitoring.stdout
     finally:
         stack.send_signal(signal.SIGINT)
         output, _ = stack.communicate(timeout=60)

@@ -117,3 +117,32 @@ async def test_exit_after_six_good_months_and_refused_without_labour(months: Mon
     met = timeline[actions.index("exit_criteria_met")]
     assert met["actor"] == "system" and met["data"]["eligible"] is True
     assert [e["seq"] for e in timeline] == list(range(1, len(timeline) + 1))
+
+
+async def test_township_return_and_county_rejection_end_the_exit(months: Months) -> None:
+    policy = {"exit_min_monitoring_months": 0, "exit_income_months": 1}  # an exit possible after one visit
+    assert (await months.cases.post(ADMIN, "/api/v1/policies", policy)).status_code == 201
+    [period] = await months.monitored(None)
+    monitoring_id = period["monitoring_id"]
+    period = await months.driver.support_with_plan(monitoring_id)
+    today = await months.today()
+    await months.driver.act(SUPPORT_PERSON, monitoring_id,
+                            f"measures/{period['plans'][-1]['measures'][0]['measure_id']}/delivery", delivery(today))
+    assert (await months.driver.act(VILLAGE_CADRE, monitoring_id, "visits", visit(today)))["assessment"]["eligible"]
+
+    for ending in ("returned_by_township", "rejected_by_county"):
+        await months.driver.exit_to_notice(monitoring_id, await months.today())
+        await months.env.sleep(timedelta(days=5, hours=1))
+        await months.driver.wait_for(monitoring_id, lambda p: p["exits"][-1]["step"] == "township_review")
+        if ending == "returned_by_township":
+            period = await months.driver.act(TOWNSHIP_APPROVER, monitoring_id, "exit/township-review",
+                                             {"decision": "return", "opinion": "佐证材料不足"})
+        else:
+            await months.driver.act(TOWNSHIP_APPROVER, monitoring_id, "exit/township-review", {"decision": "approve"})
+            no_reason = await months.driver.post(COUNTY_OFFICER, monitoring_id, "exit/county-decision",
+                                                 {"decision": "reject"})
+            assert no_reason.status_code == 422
+            period = await months.driver.act(COUNTY_OFFICER, monitoring_id, "exit/county-decision",
+                                             {"decision": "reject", "opinion": "需继续观察"})
+        assert period["exits"][-1]["outcome"] == ending and period["status"] == "risk_not_eliminated"
+        assert [t["kind"] for t in period["tasks"] if t["assignee"]] == ["propose_exit"], "it may be proposed again"
