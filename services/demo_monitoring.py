@@ -11,7 +11,6 @@ periods started earlier keep their own policy version.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 from datetime import date
@@ -30,6 +29,7 @@ from services.demo_case import (
     cross_check_results,
     democratic_review,
     home_verification,
+    run_walk_through,
 )
 
 SUPPORT_PERSON = SECOND_CADRE
@@ -178,11 +178,7 @@ async def _walk_through(base_url: str, notice_seconds: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
-    parser.add_argument("--notice-seconds", type=float, default=5.0)
-    args = parser.parse_args()
-    asyncio.run(_walk_through(args.base_url, args.notice_seconds))
+    run_walk_through(__doc__.splitlines()[0], _walk_through)
 
 
 if __name__ == "__main__":

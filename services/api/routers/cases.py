@@ -5,6 +5,7 @@ loop, and FastAPI must see each one's form type as a real object.)
 """
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -16,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import area_scope, can_see, require_role, sees_personal_data
+from services.api.action_routes import add_form_route, answer_with_state
 from services.api.case_commands import act_on_case, start_case
 from services.api.case_views import case_view, deadline_flags, labels
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
@@ -157,12 +159,8 @@ async def _act(
 ) -> JSONResponse:
     record = await _visible_case(session, account, case_id)
     require_role(account, *([ACTION_RULES[action].role] if action in ACTION_RULES else CASE_OPENING_ROLES))
-
-    async def produce() -> tuple[int, Any]:
-        state = await act_on_case(resources.temporal, record, action, account, payload, key)
-        return 200, case_view(state.model_dump(mode="json"), account)
-
-    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+    return await answer_with_state(request, account, resources, key, lambda: act_on_case(
+        resources.temporal, record, action, account, payload, key), case_view)
 
 
 _ACTION_ENDPOINTS = [
@@ -180,17 +178,9 @@ _ACTION_DOC = "Answers the case's new state. 409: the case is at another step (`
     "403: another role acts here; 422: a field is wrong (`errors` names it). Send `Idempotency-Key` to retry safely."
 
 
-def _add_action_endpoint(action: Action, path: str, form_type: type[BaseModel], summary: str) -> None:
-    async def endpoint(case_id: str, form: form_type, request: Request, account: CurrentAccount,  # type: ignore[valid-type]
-                       resources: Resources, session: SessionDep, key: IdempotencyKey) -> JSONResponse:
-        return await _act(action, case_id, [form], request, account, resources, session, key)
-
-    router.add_api_route(f"/{{case_id}}/{path}", endpoint, methods=["POST"], response_model=None,
-                         summary=summary, description=_ACTION_DOC, name=action.value)
-
-
-for _endpoint_spec in _ACTION_ENDPOINTS:
-    _add_action_endpoint(*_endpoint_spec)
+for _action, _path, _form, _title in _ACTION_ENDPOINTS:
+    add_form_route(router, "case_id", _path, _form, partial(_act, _action), summary=_title,
+                   description=_ACTION_DOC, name=_action.value)
 
 
 @router.post("/{case_id}/objections/{objection_id}/resolution", response_model=None, summary="异议核实结论",

@@ -1,20 +1,19 @@
 """Acting on a monitoring period: support person, plan, deliveries, visits, the exit procedure
-and its reversal — one endpoint per action, each a workflow Update.
+and its reversal — one endpoint per action, each a workflow Update."""
 
-(No `from __future__ import annotations` here: the action endpoints are built in a
-loop, and FastAPI must see each one's form type as a real object.)
-"""
+from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.access import require_role
-from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
+from services.api.action_routes import add_form_route, answer_with_state
+from services.api.deps import AppResources, CurrentAccount, IdempotencyKey, Resources, SessionDep
 from services.api.errors import invalid
-from services.api.idempotency import answer_once, fingerprint
 from services.api.monitoring_commands import act_on_monitoring
 from services.api.monitoring_views import monitoring_view
 from services.api.routers.monitoring import visible_period
@@ -41,15 +40,11 @@ Number = Annotated[int, Path(ge=1, le=10_000)]
 
 
 async def _act(action: MonitoringAction, monitoring_id: str, payload: list[Any], request: Request, account: Account,
-               resources: Resources, session: SessionDep, key: str | None) -> JSONResponse:
+               resources: AppResources, session: AsyncSession, key: str | None) -> JSONResponse:
     record = await visible_period(session, account, monitoring_id)
     require_role(account, MONITORING_RULES[action].role)
-
-    async def produce() -> tuple[int, Any]:
-        state = await act_on_monitoring(resources.temporal, record, action, account, payload, key)
-        return 200, monitoring_view(state.model_dump(mode="json"), account)
-
-    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+    return await answer_with_state(request, account, resources, key, lambda: act_on_monitoring(
+        resources.temporal, record, action, account, payload, key), monitoring_view)
 
 
 _ACTIONS = [
@@ -63,20 +58,9 @@ _ACTIONS = [
     (MonitoringAction.decide_exit_in_county, "exit/county-decision", CountyDecision, "风险消除：县级审定"),
     (MonitoringAction.reverse_exit, "exit-reversal", ExitReversal, "回退风险消除标注（县级）"),
 ]
-
-
-def _add_action(action: MonitoringAction, path: str, form_type: type[BaseModel], summary: str) -> None:
-    async def endpoint(monitoring_id: str, form: form_type, request: Request,  # type: ignore[valid-type]
-                       account: CurrentAccount, resources: Resources, session: SessionDep,
-                       key: IdempotencyKey) -> JSONResponse:
-        return await _act(action, monitoring_id, [form], request, account, resources, session, key)
-
-    router.add_api_route(f"/{{monitoring_id}}/{path}", endpoint, methods=["POST"], response_model=None,
-                         summary=summary, description=_DOC, name=action.value)
-
-
-for _spec in _ACTIONS:
-    _add_action(*_spec)
+for _action, _path, _form, _title in _ACTIONS:
+    add_form_route(router, "monitoring_id", _path, _form, partial(_act, _action), summary=_title, description=_DOC,
+                   name=_action.value)
 
 
 @router.post("/{monitoring_id}/support-person", response_model=None, summary="任命帮扶责任人（镇审核）",
