@@ -53,6 +53,10 @@ def open_tasks(state: MonitoringState) -> list[Task]:
     for visit in state.visit_tasks:
         if visit.status == VisitTaskStatus.open:
             tasks.append(_task(TaskKind.visit, Role.village_cadre, due_at=visit.due_at, detail=visit.period))
+    # Escalation: the last period was missed and this one has no visit yet.
+    if len(state.visit_tasks) >= 2 and state.visit_tasks[-2].status == VisitTaskStatus.overdue \
+            and state.visit_tasks[-1].status == VisitTaskStatus.open:
+        tasks.append(_task(TaskKind.visit_overdue, Role.township_approver, detail=state.visit_tasks[-2].period))
     exit_ = state.open_exit
     if exit_ is None and state.assessment is not None and state.assessment.eligible and person is not None:
         tasks.append(_task(TaskKind.propose_exit, Role.village_cadre, mine))

@@ -168,6 +168,7 @@ class TaskKind(StrEnum):
     review_plan = "review_plan"
     deliver_measures = "deliver_measures"
     visit = "visit"
+    visit_overdue = "visit_overdue"
     propose_exit = "propose_exit"
     exit_step = "exit_step"
 
@@ -178,6 +179,7 @@ TASK_LABELS = {
     TaskKind.review_plan: "审核帮扶计划",
     TaskKind.deliver_measures: "落实帮扶措施",
     TaskKind.visit: "本期走访",
+    TaskKind.visit_overdue: "上期未走访，请督促走访",
     TaskKind.propose_exit: "已满足风险消除条件，请提出风险消除",
     TaskKind.exit_step: "风险消除程序",
 }

@@ -33,10 +33,10 @@ class MonitoringRecordActivities:
                     MonitoringRecord.monitoring_id
                 )
             )
-            for task in state.visit_tasks:
-                row = {**_area_columns(state), "monitoring_id": state.monitoring_id, "last_seq": event.seq,
-                       **task.model_dump(exclude={"per_capita_net_income"})}
-                await conn.execute(forward_upsert(VisitTaskRecord, ["monitoring_id", "period"], row))
+            if state.visit_tasks:
+                rows = [{**_area_columns(state), "monitoring_id": state.monitoring_id, "last_seq": event.seq,
+                         **task.model_dump(exclude={"per_capita_net_income"})} for task in state.visit_tasks]
+                await conn.execute(forward_upsert(VisitTaskRecord, ["monitoring_id", "period"], rows))
             if event.action == MonitoringAction.record_visit:
                 await _insert_visit(conn, event)
             if advanced.first() is not None:  # only the newest event sets the household's status

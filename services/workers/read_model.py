@@ -33,10 +33,11 @@ def audit_entry(record_id: str, event: RecordedEvent) -> Insert:
     )
 
 
-def forward_upsert(model: Any, keys: list[str], row: dict[str, Any]) -> Insert:
-    """Inserts `row`, or updates the existing one if `row["last_seq"]` is newer."""
-    upsert = insert(model).values(row)
-    updated = {k: upsert.excluded[k] for k in row if k not in keys}
+def forward_upsert(model: Any, keys: list[str], rows: dict[str, Any] | list[dict[str, Any]]) -> Insert:
+    """Inserts each row, or updates the existing one where the row's `last_seq` is newer."""
+    upsert = insert(model).values(rows)
+    columns = rows[0] if isinstance(rows, list) else rows
+    updated = {k: upsert.excluded[k] for k in columns if k not in keys}
     if "updated_at" in model.__table__.columns:
         updated["updated_at"] = upsert.excluded.updated_at
     return upsert.on_conflict_do_update(

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver
+from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver, home_verification
 from services.demo_monitoring import SUPPORT_PERSON, MonitoringDriver, delivery, no_labour_verification, visit
 from services.domain.months import local_date
 from services.workflows.monitoring import MonitoringWorkflow, monitoring_workflow_id
@@ -151,8 +152,6 @@ async def test_plan_review_and_measure_delivery(
 async def test_measure_proposals_follow_the_risks(
     driver: CaseDriver, new_household: NewHousehold, monitoring: MonitoringDriver
 ) -> None:
-    from services.demo_case import home_verification
-
     composite = await _monitored(driver, new_household, home_verification(risk_types=["illness", "schooling"]))
     proposed = (await driver.get(VILLAGE_CADRE, f"/api/v1/monitoring/{composite['monitoring_id']}/proposed-measures"))
     kinds = [m["kind"] for m in proposed.json()["measures"]]
@@ -204,3 +203,21 @@ async def test_visit_rules_and_retries(
     record = (await driver.get(ADMIN, f"/api/v1/households/{period['household_code']}/file")).json()
     assert record["monitoring_periods"][0]["visits"][0]["visitors"] == visit(today)["visitors"]
     assert all("********" in m["id_number"] for m in record["household"]["members"])
+
+
+async def test_two_approvers_on_one_plan_one_wins(
+    driver: CaseDriver, new_household: NewHousehold, monitoring: MonitoringDriver
+) -> None:
+    period = await _monitored(driver, new_household)
+    monitoring_id = period["monitoring_id"]
+    await monitoring.act(TOWNSHIP_APPROVER, monitoring_id, "support-person", {"username": SUPPORT_PERSON})
+    measure = {"kind": "social_security", "content": "落实医疗救助", "owner": "县医保局", "starts_on": _today()}
+    await monitoring.act(SUPPORT_PERSON, monitoring_id, "plans", {"measures": [measure]})
+    answers = await asyncio.gather(
+        monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "plans/1/review", {"decision": "approve"}),
+        monitoring.post("dongkeng.approver2", monitoring_id, "plans/1/review",
+                        {"decision": "return", "opinion": "请细化"}),
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    timeline = (await driver.get(COUNTY_OFFICER, f"/api/v1/monitoring/{monitoring_id}/timeline")).json()["entries"]
+    assert [e["action"] for e in timeline].count("review_plan") == 1

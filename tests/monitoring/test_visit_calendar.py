@@ -33,6 +33,9 @@ async def test_a_visit_task_each_month_overdue_when_missed(months: Months) -> No
     assert missed["escalated_to"] == period["township_code"]
     assert current["period"] == second_period and current["status"] == "open"
     assert [t["period"] for t in await months.overdue_for_township(code)] == [first["period"]]
+    escalations = (await months.cases.get(TOWNSHIP_APPROVER, "/api/v1/monitoring", mine=True,
+                                          task="visit_overdue")).json()["items"]
+    assert monitoring_id in {p["monitoring_id"] for p in escalations}
     assert await months.overdue_for_township(code) == (await months.cases.get(
         COUNTY_OFFICER, "/api/v1/monitoring/visit-tasks", status="overdue", household_code=code)).json()["items"]
 
@@ -42,6 +45,7 @@ async def test_a_visit_task_each_month_overdue_when_missed(months: Months) -> No
     period = await months.driver.act(VILLAGE_CADRE, monitoring_id, "visits", visit(today, income=9900))
     current = period["visit_tasks"][-1]
     assert current["status"] == "done" and current["visit_count"] == 2 and current["per_capita_net_income"] == 9900
+    assert not any(t["kind"] in ("visit", "visit_overdue") for t in period["tasks"]), "visited: escalation over"
 
     after = {p: await _coverage(months, village, p) for p in (first["period"], second_period)}
     assert after[first["period"]]["overdue"] - before[first["period"]]["overdue"] == 1
