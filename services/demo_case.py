@@ -107,9 +107,10 @@ class CaseDriver:
             raise AssertionError(f"open case: {answer.status_code} {answer.text}")
         return answer.json()
 
-    async def through_review(self, case_id: str) -> dict[str, Any]:
-        """Steps 2–5: from an open case to the village notice."""
-        await self.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
+    async def through_review(self, case_id: str, verification: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Steps 2–5: from an open case to the village notice (`verification`: the home
+        verification to record, default `home_verification()`)."""
+        await self.act(VILLAGE_CADRE, case_id, "home-verification", verification or home_verification())
         await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
         await self.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results())
         return await self.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review())

@@ -25,8 +25,6 @@ from services.demo_case import (
     TOWNSHIP_APPROVER,
     VILLAGE_CADRE,
     CaseDriver,
-    authorisation,
-    cross_check_results,
     democratic_review,
     home_verification,
     run_walk_through,
@@ -76,15 +74,9 @@ class MonitoringDriver:
     async def to_notice(self, household_code: str, verification: dict[str, Any] | None = None) -> str:
         """Identification steps 1–5 for the household: the case id, now in its village notice."""
         case_id = (await self.cases.open_case(household_code))["case_id"]
-        await self.through_review(case_id, verification)
+        await self.cases.through_review(case_id, verification)
         return case_id
 
-    async def through_review(self, case_id: str, verification: dict[str, Any] | None = None) -> None:
-        """Identification steps 2–5 of an open case, with the given home verification."""
-        await self.cases.act(VILLAGE_CADRE, case_id, "home-verification", verification or home_verification())
-        await self.cases.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
-        await self.cases.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results())
-        await self.cases.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review())
 
     async def period_of(self, household_code: str, timeout: float = 30.0, status: str = "risk_not_eliminated",
                         other_than: str | None = None) -> dict[str, Any]:

@@ -3,11 +3,15 @@
 Both writes are idempotent, so a retried activity never writes twice: the
 audit entry is keyed by (case_id, seq), and the read model only moves forward
 (an older event never overwrites a newer one, whatever order retries land in).
+After the commit, `on_recorded` (the monitoring intake) hears of the event: a case
+opening on a monitored household, or a case ending, concerns its monitoring.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
@@ -18,9 +22,14 @@ from services.workers.read_model import audit_entry, forward_upsert
 from services.workflows.identification import RECORD_CASE_EVENT
 
 
+# Told of every recorded event with the household's status after it (monitoring_intake.py).
+CaseRecorded = Callable[[CaseEvent, str | None], Awaitable[None]]
+
+
 class CaseRecordActivities:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, on_recorded: CaseRecorded | None = None) -> None:
         self._engine = engine
+        self._on_recorded = on_recorded
 
     @activity.defn(name=RECORD_CASE_EVENT)
     async def record_case_event(self, event: CaseEvent) -> None:
@@ -56,3 +65,6 @@ class CaseRecordActivities:
                     .where(Household.code == state.household_code)
                     .values(status=HouseholdStatus.risk_not_eliminated, category=category)
                 )
+            household_status = await conn.scalar(select(Household.status).where(Household.code == state.household_code))
+        if self._on_recorded is not None:  # (monitoring) after the commit: a retry finds the rows in place
+            await self._on_recorded(event, household_status)

@@ -17,7 +17,7 @@ from services.db.engine import create_engine
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
 from services.workers.case_records import CaseRecordActivities
-from services.workers.monitoring_intake import MonitoringIntakeActivities
+from services.workers.monitoring_intake import MonitoringIntake
 from services.workers.monitoring_records import MonitoringRecordActivities
 from services.workflows.identification import IdentificationWorkflow
 from services.workflows.monitoring import MonitoringWorkflow
@@ -29,15 +29,15 @@ log = logging.getLogger("services.worker")
 async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
     """A started worker with its database engine; both are closed on exit."""
     engine = create_engine(settings.require_database_url())
-    records = CaseRecordActivities(engine)
+    intake = MonitoringIntake(client, engine, settings.temporal_task_queue)
+    records = CaseRecordActivities(engine, intake.case_recorded)
     monitoring_records = MonitoringRecordActivities(engine)
-    intake = MonitoringIntakeActivities(client, engine, settings.temporal_task_queue)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=[IdentificationWorkflow, MonitoringWorkflow],
         activities=[records.record_case_event, monitoring_records.record_monitoring_event,
-                    intake.hand_over_case, intake.open_identification_for_risk],
+                    intake.open_identification_for_risk],
     )
     try:
         async with worker:

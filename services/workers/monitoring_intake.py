@@ -1,13 +1,15 @@
-"""Activities between identification and monitoring, through the Temporal client.
+"""Between identification and monitoring, through the Temporal client.
 
-- `hand_over_case_to_monitoring` (from IdentificationWorkflow): a case opened → tell the
-  household's running monitoring workflow (an open risk); a case ended → hand its result
-  over; a `monitoring_target` result starts the monitoring workflow if none runs
-  (Signal-with-Start: one call either starts it or signals the running one).
-- `open_identification_for_risk` (from MonitoringWorkflow): a risk found at a visit
+- `case_recorded` (called by the `record_case_event` activity once an event is in
+  PostgreSQL): a case opened on a monitored household → tell its monitoring workflow (an
+  open risk); a case ended → hand its result over; a `monitoring_target` result starts the
+  household's monitoring workflow if none runs (Signal-with-Start: one call either starts it
+  or signals the running one). Riding on the record activity costs a case no extra activity,
+  and leaves IdentificationWorkflow as it was.
+- `open_identification_for_risk` (activity of MonitoringWorkflow): a risk found at a visit
   opens a fresh identification, or joins the household's open case.
 
-Both are safe to retry: the monitoring workflow ignores a case it already knows, and
+Both are safe to repeat: the monitoring workflow ignores a case it already knows, and
 `open_or_join` finds its own earlier work.
 """
 
@@ -23,12 +25,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.db.policy_versions import current_policy
 from services.domain.case_forms import Lead
-from services.domain.case_state import CaseStart
+from services.domain.case_state import CaseEvent, CaseStart
 from services.domain.monitoring_state import IdentificationSummary, MonitoringStart, RiskLead
 from services.domain.policy import Policy
-from services.domain.vocabulary import Outcome
+from services.domain.vocabulary import HouseholdStatus, Outcome
 from services.identification_starts import open_or_join
-from services.workflows.identification import HAND_OVER_CASE
 from services.workflows.monitoring import (
     IDENTIFICATION_CONCLUDED,
     IDENTIFICATION_OPENED,
@@ -37,18 +38,23 @@ from services.workflows.monitoring import (
     monitoring_workflow_id,
 )
 
+OPEN_CASE = "open_case"
 
-class MonitoringIntakeActivities:
+
+class MonitoringIntake:
     def __init__(self, client: Client, engine: AsyncEngine, task_queue: str) -> None:
         self._client = client
         self._engine = engine
         self._task_queue = task_queue
 
-    @activity.defn(name=HAND_OVER_CASE)
-    async def hand_over_case(self, case: IdentificationSummary) -> None:
+    async def case_recorded(self, event: CaseEvent, household_status: str | None) -> None:
+        """What the household's monitoring must hear of this case event, if anything."""
+        case = IdentificationSummary.of(event.state)
+        monitored = household_status == HouseholdStatus.risk_not_eliminated
         workflow_id = monitoring_workflow_id(case.household_code)
-        if case.closed_at is None:
+        if event.action == OPEN_CASE and monitored:
             await self._signal_if_running(workflow_id, IDENTIFICATION_OPENED, case)
+        if case.closed_at is None or not (monitored or case.outcome == Outcome.monitoring_target):
             return
         start = MonitoringStart(monitoring_id=uuid.uuid4().hex, household_code=case.household_code,
                                 village_code=case.village_code, policy=await self._policy(), identification=case)

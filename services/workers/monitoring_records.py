@@ -61,7 +61,7 @@ def _record_row(event: MonitoringEvent) -> dict[str, object]:
         "workflow_id": event.workflow_id,
         "status": state.status,
         "exit_step": exit_.step if exit_ else None,
-        "exit_eligible": bool(state.assessment and state.assessment.eligible),
+        "exit_eligible": bool(state.is_monitored and state.assessment and state.assessment.eligible),
         "support_person": person.username if person else None,
         "since": state.since,
         "risk_eliminated_at": state.risk_eliminated_at,

@@ -42,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
         NoticePeriod,
         ObjectionRecord,
     )
-    from services.domain.monitoring_state import IdentificationSummary
     from services.domain.vocabulary import (
         ACTION_RULES,
         CASE_OPENING_ROLES,
@@ -55,8 +54,6 @@ with workflow.unsafe.imports_passed_through():
     from services.workflows.procedure import refuse as _refuse
 
 RECORD_CASE_EVENT = "record_case_event"
-# (monitoring) Tells the household's monitoring workflow that a case opened or ended.
-HAND_OVER_CASE = "hand_over_case_to_monitoring"
 
 
 def identification_workflow_id(household_code: str) -> str:
@@ -91,7 +88,6 @@ class IdentificationWorkflow:
     async def run(self, start: CaseStart) -> CaseState:
         await self._record("open_case", start.opened_by, {"channel": start.channel, "lead_note": start.lead_note})
         self._opened = True
-        await self._hand_over_to_monitoring("monitoring-handover-open")  # (monitoring)
         while self._state.is_open:
             step = self._state.step
             if step == Step.village_notice:
@@ -99,7 +95,6 @@ class IdentificationWorkflow:
             else:
                 await workflow.wait_condition(lambda: self._state.step != step)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._hand_over_to_monitoring("monitoring-handover-close")  # (monitoring)
         return self._state
 
     # -- reads ---------------------------------------------------------------
@@ -275,18 +270,6 @@ class IdentificationWorkflow:
         if await procedure.notice_ran_out(self._notice(), still_in_this_notice):
             self._move_to(Step.township_review)
             await self._record("end_notice", Actor.system(self._state.county_code), {})
-
-    # -- monitoring hand-over (added with the monitoring workflow) ------------
-
-    async def _hand_over_to_monitoring(self, patch_id: str) -> None:
-        """An open case is an open risk for a monitored household; a case that ends as
-        `monitoring_target` starts the household's monitoring (or joins its running one).
-        Patched, so cases started before this change replay unchanged."""
-        if workflow.patched(patch_id):
-            await workflow.execute_activity(
-                HAND_OVER_CASE, IdentificationSummary.of(self._state),
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=procedure.RECORD_RETRY,
-            )
 
     # -- helpers --------------------------------------------------------------
 

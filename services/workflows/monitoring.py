@@ -475,7 +475,7 @@ class MonitoringWorkflow:
             await self._record("end_exit_notice", self._system(), {"exit_no": exit_.exit_no})
         before = self._state.assessment
         self._assess()
-        if before is None or _unmet_codes(before) != _unmet_codes(self._state.assessment):
+        if _unmet_codes(before) != _unmet_codes(self._state.assessment):
             await self._record_assessment()  # time alone changed it (e.g. the minimum months passed)
 
     async def _advance_calendar(self) -> None:
@@ -560,7 +560,9 @@ class MonitoringWorkflow:
         return Actor.system(self._state.county_code)
 
     def _assess(self) -> bool:
-        """Re-evaluates the exit rules; True when eligibility changed."""
+        """Re-evaluates the exit rules (while monitored); True when eligibility changed."""
+        if not self._state.is_monitored:
+            return False
         before = self._state.assessment
         self._state.assessment = assess_exit(self._state, self._policy, workflow.now())
         return (before.eligible if before else False) != self._state.assessment.eligible
