@@ -121,8 +121,10 @@ class MonitoringWorkflow:
 
     @workflow.run
     async def run(self, start: MonitoringStart) -> MonitoringState:
-        if self._fresh:
-            await self._record("start_monitoring", self._system(), {"case_id": start.identification.case_id})
+        if self._fresh:  # the first visit task opens with the period: no one sees one without the other
+            first = advance_calendar(self._state, self._policy, workflow.now())
+            await self._record("start_monitoring", self._system(),
+                               {"case_id": start.identification.case_id, "visit_tasks": [t.period for _, t in first]})
         self._started = True
         while True:
             await self._catch_up()
