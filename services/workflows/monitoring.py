@@ -16,7 +16,8 @@ every handler has finished, carrying its whole state: tasks and timers are deriv
 that state (absolute times), so nothing is lost at the boundary.
 
 Identification cases tell this workflow when they open (an open risk blocks the exit)
-and when they end (Signals from the `hand_over_case` activity, deduplicated by case id).
+and when they end: Signals sent once `record_case_event` has written the case's event
+(services/workers/monitoring_intake.py), deduplicated here by case id.
 """
 
 from __future__ import annotations
