@@ -77,7 +77,6 @@ class MonitoringDriver:
         await self.cases.through_review(case_id, verification)
         return case_id
 
-
     async def period_of(self, household_code: str, timeout: float = 30.0, status: str = "risk_not_eliminated",
                         other_than: str | None = None) -> dict[str, Any]:
         """The household's monitoring period (once the read model has it)."""

@@ -1,5 +1,6 @@
 """Starting a household's identification case through Temporal, for the API (a person
-opens a case) and the worker (a risk found at a monitoring visit opens one).
+opens a case) and the worker (a department's early warning, or a risk found at a
+monitoring visit, opens a case or joins the open one).
 
 One open case per household: the workflow id is the household's, with the id-conflict
 policy FAIL, so a second start, from anyone, is refused by Temporal itself; a closed
@@ -8,60 +9,76 @@ case may be followed by a new one.
 
 from __future__ import annotations
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.domain.case_forms import Lead
-from services.domain.case_state import Actor, CaseStart
+from services.domain.case_state import Actor, CaseStart, CaseState
 from services.workflows.identification import IdentificationWorkflow, identification_workflow_id
 
-# Refusals that mean "that case has just closed": a new one may open instead.
-_CLOSED = {"WrongStep", "AcceptedUpdateCompletedWorkflow"}
+
+class CaseAlreadyOpen(Exception):
+    """The household has an open case; `start_key` is what that case was opened with (its memo)."""
+
+    def __init__(self, case_id: str | None, start_key: str | None) -> None:
+        super().__init__(case_id)
+        self.case_id, self.start_key = case_id, start_key
 
 
-async def start_identification(client: Client, task_queue: str, start: CaseStart) -> WorkflowHandle:
-    """Starts the case; raises WorkflowAlreadyStartedError while the household has an open one."""
-    return await client.start_workflow(
-        IdentificationWorkflow.run,
-        start,
-        id=identification_workflow_id(start.household_code),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        memo={"case_id": start.case_id},
-    )
+def case_closed(error: BaseException) -> bool:
+    """Whether an update failed because the case has closed (a new one may open instead)."""
+    if isinstance(error, RPCError):
+        return error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION)
+    if isinstance(error, WorkflowUpdateFailedError):
+        cause = error.cause
+        return isinstance(cause, ApplicationError) and cause.type in ("AcceptedUpdateCompletedWorkflow", "WrongStep")
+    return False
 
 
-async def open_case_id(client: Client, household_code: str) -> str | None:
-    """The id of the household's running (or latest) case, from the workflow's memo."""
-    description = await client.get_workflow_handle(identification_workflow_id(household_code)).describe()
-    return (await description.memo()).get("case_id")
+async def open_case(client: Client, task_queue: str, start: CaseStart, start_key: str | None = None) -> CaseState:
+    """Starts the case's workflow and answers once it is in the read model, so lists show it
+    straight away. Raises CaseAlreadyOpen when the household has an open case. `start_key`
+    (kept in the memo) lets a retried start by the service recognise the case it opened itself."""
+    workflow_id = identification_workflow_id(start.household_code)
+    try:
+        handle = await client.start_workflow(
+            IdentificationWorkflow.run,
+            start,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            memo={"case_id": start.case_id, "start_key": start_key},
+        )
+    except WorkflowAlreadyStartedError:
+        memo = await (await client.get_workflow_handle(workflow_id).describe()).memo()
+        raise CaseAlreadyOpen(memo.get("case_id"), memo.get("start_key")) from None
+    return await handle.execute_update(IdentificationWorkflow.opened)
 
 
-async def open_or_join(client: Client, task_queue: str, start: CaseStart, lead: Lead, actor: Actor) -> tuple[str, bool]:
-    """Opens the case `start` describes, or adds `lead` to the household's open case.
-    Returns (case id, joined). Safe to repeat: the new case's id and the lead's update id
-    are fixed by `start.case_id`, so a retry finds its own earlier work."""
+async def open_or_join(
+    client: Client, task_queue: str, start: CaseStart, lead: Lead, actor: Actor, start_key: str
+) -> tuple[str, bool]:
+    """Opens the case `start` describes, or adds `lead` (from `actor`) to the household's open
+    case. Returns (case id, joined). Safe to repeat with the same `start_key`: a retry finds
+    the case it opened (the key is in that case's memo) or the lead it added (the key makes
+    the update id)."""
+    handle = client.get_workflow_handle(identification_workflow_id(start.household_code))
     for _ in range(5):
         try:
-            await (await start_identification(client, task_queue, start)).execute_update(IdentificationWorkflow.opened)
-            return start.case_id, False
-        except WorkflowAlreadyStartedError:
-            pass
-        open_id = await open_case_id(client, start.household_code)
-        handle = client.get_workflow_handle(identification_workflow_id(start.household_code))
-        if open_id == start.case_id:  # started by an earlier attempt
+            return (await open_case(client, task_queue, start, start_key)).case_id, False
+        except CaseAlreadyOpen as already:
+            open_id, opened_by_us = str(already.case_id), already.start_key == start_key
+        if opened_by_us:  # by an earlier attempt: answer once it is in the read model
             await handle.execute_update(IdentificationWorkflow.opened)
-            return start.case_id, False
+            return open_id, False
         try:
-            await handle.execute_update(IdentificationWorkflow.add_lead, args=[actor, lead], id=f"lead:{start.case_id}")
-            return str(open_id), True
-        except WorkflowUpdateFailedError as failure:
-            if not (isinstance(failure.cause, ApplicationError) and failure.cause.type in _CLOSED):
+            await handle.execute_update(IdentificationWorkflow.add_lead, args=[actor, lead], id=f"lead:{start_key}")
+            return open_id, True
+        except (RPCError, WorkflowUpdateFailedError) as error:
+            if not case_closed(error):
                 raise
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
+        # That case closed in between: open a new one.
     raise RuntimeError(f"household {start.household_code}: its cases kept closing while a lead was added")

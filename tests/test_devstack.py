@@ -22,12 +22,14 @@ def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
         "API_PORT": str(api_port),
         "TEMPORAL_PORT": str(free_port()),
         "TEMPORAL_UI_PORT": str(free_port()),
+        "SIMULATOR_PORT": str(free_port()),
     }
     stack = subprocess.Popen([sys.executable, "-m", "services.devstack"], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for_port(api_port, timeout=120, process=stack)
         walk = _walk_through("services.demo_case", api_port, env)
+        assert '"real_estate": "answered"' in walk, "the simulator answered the cross-check"
         assert "announced: 已认定为监测对象; household status: 风险未消除" in walk
         walk = _walk_through("services.demo_monitoring", api_port, env)
         assert "exit: 已标注风险消除; household status: 风险已消除" in walk

@@ -22,16 +22,17 @@ Act = Callable[[str, list[Any], Request, Account, AppResources, AsyncSession, st
 
 
 async def answer_with_state(
-    request: Request, account: Account, resources: AppResources, key: str | None,
+    request: Request, account: Account, session: AsyncSession, key: str | None,
     act: Callable[[], Awaitable[BaseModel]], view: Callable[[dict[str, Any], Account], dict[str, Any]],
 ) -> JSONResponse:
-    """Runs the action once per key and answers the record's new state as `view` shows it to `account`."""
+    """Runs the action once per key and answers the record's new state as `view` shows it to `account`.
+    The request's `session` is committed before the action runs (see `answer_once`)."""
 
     async def produce() -> tuple[int, Any]:
         state = await act()
         return 200, view(state.model_dump(mode="json"), account)
 
-    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+    return await answer_once(session, account.username, key, await fingerprint(request), produce)
 
 
 def add_form_route(router: APIRouter, id_name: str, path: str, form_type: type[BaseModel], act: Act,

@@ -13,7 +13,18 @@ from temporalio.client import Client
 
 from services.api.deps import AppResources
 from services.api.errors import install_error_handlers
-from services.api.routers import auth, cases, household_file, households, monitoring, monitoring_actions, reference
+from services.api.routers import (
+    auth,
+    cases,
+    department_inbound,
+    department_work,
+    departments,
+    household_file,
+    households,
+    monitoring,
+    monitoring_actions,
+    reference,
+)
 from services.db.engine import create_engine, session_factory
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
@@ -42,7 +53,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     )
     install_error_handlers(app)
     for router in (auth.router, households.router, household_file.router, cases.router, monitoring.router,
-                   monitoring_actions.router, reference.router):
+                   monitoring_actions.router, reference.router, departments.router, department_work.router,
+                   department_inbound.router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

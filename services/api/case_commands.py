@@ -11,7 +11,6 @@ import uuid
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from services.api.errors import ApiError, conflict
@@ -21,7 +20,7 @@ from services.db.tables import Account, CaseRecord
 from services.domain.case_state import CaseStart, CaseState
 from services.domain.policy import Policy
 from services.domain.vocabulary import Action, Channel
-from services.identification_starts import open_case_id, start_identification
+from services.identification_starts import CaseAlreadyOpen, open_case
 from services.workflows.identification import IdentificationWorkflow
 
 # The workflow update behind each action.
@@ -36,6 +35,7 @@ ACTION_UPDATES = {
     Action.decide_in_county: IdentificationWorkflow.decide_in_county,
     Action.announce: IdentificationWorkflow.announce,
     Action.add_lead: IdentificationWorkflow.add_lead,
+    Action.resend_cross_check: IdentificationWorkflow.resend_cross_check,
 }
 
 
@@ -50,9 +50,8 @@ async def start_case(
     policy: Policy,
 ) -> CaseState:
     """Opens the household's identification case; 409 naming the open case if there is one."""
-    case_id = uuid.uuid4().hex
     start = CaseStart(
-        case_id=case_id,
+        case_id=uuid.uuid4().hex,
         household_code=household_code,
         village_code=village_code,
         channel=channel,
@@ -61,15 +60,9 @@ async def start_case(
         opened_by=actor_of(account),
     )
     try:
-        handle = await start_identification(client, task_queue, start)
-    except WorkflowAlreadyStartedError:
-        raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件",
-                       case_id=await open_case_id(client, household_code))
-    except RPCError as error:
-        raise _unavailable() from error
-    try:
-        # Answers once the case is in the read model, so lists show it straight away.
-        return await handle.execute_update(IdentificationWorkflow.opened)
+        return await open_case(client, task_queue, start)
+    except CaseAlreadyOpen as already:
+        raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=already.case_id)
     except RPCError as error:
         raise _unavailable() from error
 

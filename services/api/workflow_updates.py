@@ -18,10 +18,10 @@ from services.db.tables import Account
 from services.domain.case_state import Actor
 from services.domain.vocabulary import Role
 
-_REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "NotEligible": 409, "Forbidden": 403, "NotFound": 404,
-                   "Invalid": 422}
-_CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "NotEligible": "exit_criteria_unmet",
-          "Forbidden": "forbidden", "NotFound": "not_found", "Invalid": "invalid"}
+_REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "NotOverdue": 409, "NotEligible": 409, "Forbidden": 403,
+                   "NotFound": 404, "Invalid": 422}
+_CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "NotOverdue": "not_overdue",
+          "NotEligible": "exit_criteria_unmet", "Forbidden": "forbidden", "NotFound": "not_found", "Invalid": "invalid"}
 
 
 def actor_of(account: Account) -> Actor:

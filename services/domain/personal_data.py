@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -57,3 +60,13 @@ def masked_copy(value: object) -> object:
     if isinstance(value, list):
         return [masked_copy(v) for v in value]
     return value
+
+
+def _checked_id_number(value: str) -> str:
+    if problem := id_number_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+# A resident ID number that passes GB 11643, as a pydantic field type.
+IdNumber = Annotated[str, StringConstraints(max_length=18), AfterValidator(_checked_id_number)]

@@ -10,12 +10,13 @@ opening on a monitored household, or a case ending, concerns its monitoring.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from temporalio import activity
 
-from services.db.tables import CaseRecord, Household
+from services.db.tables import CaseRecord, CrossCheckRequestRecord, Household
 from services.domain.case_state import CaseEvent
 from services.domain.vocabulary import HouseholdStatus, Outcome
 from services.workers.read_model import audit_entry, forward_upsert
@@ -58,6 +59,7 @@ class CaseRecordActivities:
         async with self._engine.begin() as conn:
             await conn.execute(audit)
             await conn.execute(upsert)
+            await _write_cross_check_requests(conn, event)
             if state.outcome == Outcome.monitoring_target:
                 category = state.verification.proposed_category if state.verification else None
                 await conn.execute(
@@ -68,3 +70,52 @@ class CaseRecordActivities:
             household_status = await conn.scalar(select(Household.status).where(Household.code == state.household_code))
         if self._on_recorded is not None:  # (monitoring) after the commit: a retry finds the rows in place
             await self._on_recorded(event, household_status)
+
+
+def _request_rows(event: CaseEvent) -> list[dict[str, Any]]:
+    state, round_ = event.state, event.state.cross_check
+    if round_ is None:
+        return []
+    return [
+        {
+            "request_id": request_id,
+            "case_id": state.case_id,
+            "workflow_id": event.workflow_id,
+            "run_id": event.run_id,
+            "task_queue": event.task_queue,
+            "household_code": state.household_code,
+            "county_code": state.county_code,
+            "township_code": state.township_code,
+            "village_code": state.village_code,
+            "department": department,
+            "round": round_.round,
+            "status": request.status,
+            "is_latest": request_id == request.request_id,
+            "is_live": state.is_open,
+            "requested_at": request.requested_at,
+            "respond_by": request.respond_by,
+            "answered_at": request.answered_at,
+            "last_seq": event.seq,
+        }
+        for department, request in round_.requests.items()
+        for request_id in request.request_ids
+    ]
+
+
+async def _write_cross_check_requests(conn: AsyncConnection, event: CaseEvent) -> None:
+    """The case's cross-check requests, as the callback endpoint and the officers' task list read them.
+    Like the case row, a request row only moves forward (by `last_seq`)."""
+    state = event.state
+    if state.cross_check is None and state.is_open and state.verification_round == 1:
+        return  # no request exists yet
+    rows = _request_rows(event)
+    if rows:
+        await conn.execute(forward_upsert(CrossCheckRequestRecord, ["request_id"], rows))
+    # Requests of earlier rounds (an upheld objection restarted verification) no longer await anything.
+    current = [row["request_id"] for row in rows]
+    await conn.execute(
+        update(CrossCheckRequestRecord)
+        .where(CrossCheckRequestRecord.case_id == state.case_id, CrossCheckRequestRecord.is_live,
+               CrossCheckRequestRecord.request_id.not_in(current), CrossCheckRequestRecord.last_seq < event.seq)
+        .values(is_live=False, last_seq=event.seq)
+    )

@@ -77,7 +77,8 @@ class MonitoringIntake:
                           channel=lead.channel, lead_note=lead.note, policy=await self._policy(),
                           opened_by=lead.reported_by)
         further = Lead(channel=lead.channel, note=lead.note)
-        case_id, _ = await open_or_join(self._client, self._task_queue, start, further, lead.reported_by)
+        case_id, _ = await open_or_join(self._client, self._task_queue, start, further, lead.reported_by,
+                                        start_key=f"monitoring-risk:{lead.case_id}")
         return case_id
 
     async def _signal_if_running(self, workflow_id: str, signal: str, arg: object) -> None:

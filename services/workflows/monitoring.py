@@ -517,7 +517,7 @@ class MonitoringWorkflow:
             raise refuse("WrongStep", f"{message}，不能{rule.label}", current_step=status)
         if rule.exit_step is not None:
             exit_ = self._state.open_exit
-            procedure.check_step(exit_.step if exit_ else ExitStep.closed, rule.exit_step, rule.label,
+            procedure.check_step(exit_.step if exit_ else ExitStep.closed, {rule.exit_step}, rule.label,
                                  EXIT_STEP_LABELS, "风险消除程序")
 
     def _plan_awaiting_review(self, monitoring_id: str, actor: Actor, plan_no: int) -> PlanRecord:

@@ -12,7 +12,7 @@ Refusal types (the API maps them to HTTP statuses):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -53,8 +53,9 @@ def check_area(actor: Actor, village_code: str) -> None:
         raise refuse("Forbidden", "该农户不在您的管辖区域内")
 
 
-def check_step(current: StrEnum, required: StrEnum, label: str, labels: Mapping[Any, str], subject: str) -> None:
-    if current != required:
+def check_step(current: StrEnum, allowed: Collection[StrEnum], label: str, labels: Mapping[Any, str],
+               subject: str) -> None:
+    if current not in allowed:
         raise refuse("WrongStep", f"{subject}当前处于「{labels[current]}」环节，不能{label}", current_step=current)
 
 
@@ -117,10 +118,17 @@ async def notice_ran_out(notice: NoticePeriod, still_in_notice: Callable[[], boo
 
 
 async def record_event(
-    activity: str, event_type: type[Event], state: Any, action: str, actor: Actor, data: BaseModel | dict[str, Any]
+    activity: str,
+    event_type: type[Event],
+    state: Any,
+    action: str,
+    actor: Actor,
+    data: BaseModel | dict[str, Any],
+    **fields: Any,
 ) -> Any:
     """Numbers the change just made to `state`, writes it (audit + read model) through
-    `activity`, and returns the state as recorded. `state` needs a `seq` field."""
+    `activity`, and returns the state as recorded. `state` needs a `seq` field; `fields`
+    fills what else `event_type` carries."""
     state.seq += 1
     info = workflow.info()
     event = event_type(
@@ -132,6 +140,7 @@ async def record_event(
         at=workflow.now(),
         data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
         state=state.model_copy(deep=True),
+        **fields,
     )
     await workflow.execute_activity(
         activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY

@@ -1,6 +1,7 @@
 """Monitoring runs for months: these tests get a time-skipping Temporal server of their
 own (one per test, so other households' calendars do not tick along), with a worker and
-the API on it. PostgreSQL is the session's."""
+the API on it. PostgreSQL, the department simulator and the live API (where departments
+call back) are the session's."""
 
 from __future__ import annotations
 
@@ -13,12 +14,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.demo_case import TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver
 from services.demo_monitoring import MonitoringDriver
-from services.devstack.servers import venv_binary
 from services.domain.months import local_date
 from services.settings import Settings
-from services.temporal_client import data_converter
-from services.workers.main import running_worker
-from tests.conftest import api_for, new_household_body
+from tests.conftest import new_household_body, time_skipping_api
 
 
 class Months:
@@ -42,12 +40,18 @@ class Months:
         """New households identified as monitoring targets (one per verification given),
         their notices passing together; their monitoring periods."""
         codes = [await self.household() for _ in verifications]
-        case_ids = [await self.driver.to_notice(code, found) for code, found in zip(codes, verifications)]
+        await self.announced([await self.driver.to_notice(code, found) for code, found in zip(codes, verifications)])
+        return [await self.driver.period_of(code) for code in codes]
+
+    async def announced(self, case_ids: list[str]) -> None:
+        """Cases in their village notice: the departments answer the cross-check (before any
+        days pass, or they would be overdue), the five days pass, then reviews and announcement."""
+        for case_id in case_ids:
+            assert (await self.cases.wait_for_cross_check(case_id))["cross_check"]["completed_at"]
         await self.env.sleep(timedelta(days=5, hours=1))
         for case_id in case_ids:
             assert (await self.cases.wait_for_step(case_id, "township_review"))["step"] == "township_review"
             await self.cases.after_notice(case_id)
-        return [await self.driver.period_of(code) for code in codes]
 
     async def into_next_period(self, period: dict[str, Any]) -> None:
         """Sleeps until an hour into the period after the household's current one."""
@@ -61,10 +65,7 @@ class Months:
 
 
 @pytest_asyncio.fixture
-async def months(settings: Settings) -> AsyncIterator[Months]:
-    own = settings.model_copy(update={"temporal_task_queue": "monitoring-time-skipping"})
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter(own)
-    ) as env:
-        async with running_worker(env.client, own), api_for(own, env.client) as cases:
-            yield Months(env, MonitoringDriver(cases))
+async def months(settings: Settings, live_api: object) -> AsyncIterator[Months]:
+    # `live_api`: the departments answer the cross-checks of these cases through it.
+    async with time_skipping_api(settings, "monitoring-time-skipping") as (env, cases):
+        yield Months(env, MonitoringDriver(cases))

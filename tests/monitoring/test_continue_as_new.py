@@ -27,7 +27,8 @@ HISTORY_THRESHOLD = 40
 
 
 @pytest_asyncio.fixture
-async def short_histories(settings: Settings) -> AsyncIterator[tuple[Client, MonitoringDriver]]:
+async def short_histories(settings: Settings, live_api: object) -> AsyncIterator[tuple[Client, MonitoringDriver]]:
+    # `live_api`: the departments answer the cross-checks of this server's cases through it.
     own = settings.model_copy(update={"temporal_task_queue": "monitoring-continue-as-new"})
     args = [arg for p in SQLITE_PRAGMAS for arg in ("--sqlite-pragma", p)]
     args += ["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={HISTORY_THRESHOLD}"]

@@ -15,9 +15,7 @@ from tests.monitoring.conftest import Months
 async def _identified(months: Months, case_id: str) -> None:
     """Drives an open case from home verification to announcement."""
     await months.cases.through_review(case_id, home_verification(risk_types=["illness"]))
-    await months.env.sleep(timedelta(days=5, hours=1))
-    await months.cases.wait_for_step(case_id, "township_review")
-    await months.cases.after_notice(case_id)
+    await months.announced([case_id])
 
 
 async def test_new_risk_at_a_visit_reopens_identification(months: Months) -> None:

@@ -43,7 +43,7 @@ async def _act(action: MonitoringAction, monitoring_id: str, payload: list[Any],
                resources: AppResources, session: AsyncSession, key: str | None) -> JSONResponse:
     record = await visible_period(session, account, monitoring_id)
     require_role(account, MONITORING_RULES[action].role)
-    return await answer_with_state(request, account, resources, key, lambda: act_on_monitoring(
+    return await answer_with_state(request, account, session, key, lambda: act_on_monitoring(
         resources.temporal, record, action, account, payload, key), monitoring_view)
 
 
