@@ -74,11 +74,12 @@ async def temporal(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
 
 
 @asynccontextmanager
-async def api_for(settings: Settings, client: Client) -> AsyncIterator[CaseDriver]:
-    """The real FastAPI app (lifespan and all) over an in-process HTTP transport."""
+async def api_for(settings: Settings, client: Client, client_address: str = "127.0.0.1") -> AsyncIterator[CaseDriver]:
+    """The real FastAPI app (lifespan and all) over an in-process HTTP transport; requests
+    appear to come from `client_address` (rate limits count per address)."""
     app = create_app(settings, temporal=client)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=60) as http:
             yield CaseDriver(http)
 

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -51,23 +51,26 @@ def actor_of(account: Account) -> Actor:
     )
 
 
-def _unavailable() -> ApiError:
+def unavailable() -> ApiError:
     return ApiError(503, "workflow_unavailable", "流程服务暂时不可用，请稍后用同一个 Idempotency-Key 重试")
 
 
 async def start_case(
     client: Client,
     task_queue: str,
-    account: Account,
+    opened_by: Actor,
     household_code: str,
     village_code: str,
     channel: Channel,
     lead_note: str,
     policy: Policy,
+    case_id: str | None = None,
 ) -> CaseState:
-    """Opens the household's identification case; 409 naming the open case if there is one."""
+    """Opens the household's identification case; 409 naming the open case if there is one.
+
+    `case_id` lets a retried caller (an activity) recognise the case it started itself."""
     workflow_id = identification_workflow_id(household_code)
-    case_id = uuid.uuid4().hex
+    case_id = case_id or uuid.uuid4().hex
     start = CaseStart(
         case_id=case_id,
         household_code=household_code,
@@ -75,7 +78,7 @@ async def start_case(
         channel=channel,
         lead_note=lead_note,
         policy=policy,
-        opened_by=actor_of(account),
+        opened_by=opened_by,
     )
     try:
         handle = await client.start_workflow(
@@ -93,12 +96,12 @@ async def start_case(
         open_case_id = (await description.memo()).get("case_id")
         raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=open_case_id)
     except RPCError as error:
-        raise _unavailable() from error
+        raise unavailable() from error
     try:
         # Answers once the case is in the read model, so lists show it straight away.
         return await handle.execute_update(IdentificationWorkflow.opened)
     except RPCError as error:
-        raise _unavailable() from error
+        raise unavailable() from error
 
 
 async def act_on_case(
@@ -112,22 +115,29 @@ async def act_on_case(
     handle = client.get_workflow_handle(record.workflow_id, run_id=record.run_id)
     update_id = f"{action}:{idempotency_key}" if idempotency_key else f"{action}:{uuid.uuid4().hex}"
     args: list[Any] = [actor_of(account), *payload]
+    return await execute_step(handle, ACTION_UPDATES[action], args, update_id,
+                              closed=conflict("case_closed", "该案件已办结，不能再办理"))
+
+
+async def execute_step(handle: WorkflowHandle[Any, Any], update: Any, args: list[Any], update_id: str,
+                       closed: ApiError) -> Any:
+    """Runs a step's Workflow Update; refusals become API errors, `closed` when the workflow has ended."""
     try:
-        return await handle.execute_update(ACTION_UPDATES[action], args=args, id=update_id)
+        return await handle.execute_update(update, args=args, id=update_id)
     except WorkflowUpdateFailedError as failure:
-        raise _refusal(failure.cause) from failure
+        raise _refusal(failure.cause, closed) from failure
     except RPCError as error:
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise conflict("case_closed", "该案件已办结，不能再办理") from error
-        raise _unavailable() from error
+            raise closed from error
+        raise unavailable() from error
 
 
-def _refusal(cause: BaseException | None) -> ApiError:
+def _refusal(cause: BaseException | None, closed: ApiError) -> ApiError:
     if isinstance(cause, ApplicationError) and cause.type in _REFUSAL_STATUS:
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         if cause.type == "Invalid":
             details = {"errors": [{"field": details.get("field", ""), "message": cause.message}]}
         return ApiError(_REFUSAL_STATUS[cause.type], _CODES[cause.type], cause.message, **details)
     if isinstance(cause, ApplicationError) and cause.type == "AcceptedUpdateCompletedWorkflow":
-        return conflict("case_closed", "该案件已办结，不能再办理")
-    return _unavailable()
+        return closed
+    return unavailable()

@@ -57,3 +57,17 @@ def masked_copy(value: object) -> object:
     if isinstance(value, list):
         return [masked_copy(v) for v in value]
     return value
+
+
+# Runs of digits that look like a resident ID number (18, last may be X) or a mobile number (11).
+_PERSONAL_NUMBERS = re.compile(r"(?<![0-9])(?:\d{17}[\dXx]|1[3-9]\d{9})(?![0-9Xx])")
+
+
+def redact_personal_numbers(text: str) -> str:
+    """Free text (a reason typed by an official) with ID and phone numbers masked, for notices."""
+
+    def mask(found: re.Match[str]) -> str:
+        value = found.group()
+        return mask_id_number(value.upper()) if len(value) == 18 else mask_phone(value)
+
+    return _PERSONAL_NUMBERS.sub(mask, text)

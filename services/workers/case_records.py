@@ -7,20 +7,27 @@ audit entry is keyed by (case_id, seq), and the read model only moves forward
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from services.db.tables import AuditEntry, CaseRecord, Household
-from services.domain.case_state import CaseEvent
+from services.domain.case_state import CaseEvent, CaseState
 from services.domain.vocabulary import HouseholdStatus, Outcome
 from services.workflows.identification import RECORD_CASE_EVENT
 
 
+# Called after a case's closing event is written (again on a retry: hooks must be idempotent).
+ClosedCaseHook = Callable[[CaseState], Awaitable[None]]
+
+
 class CaseRecordActivities:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, on_closed: Sequence[ClosedCaseHook] = ()) -> None:
         self._engine = engine
+        self._on_closed = tuple(on_closed)
 
     @activity.defn(name=RECORD_CASE_EVENT)
     async def record_case_event(self, event: CaseEvent) -> None:
@@ -74,3 +81,6 @@ class CaseRecordActivities:
                     .where(Household.code == state.household_code)
                     .values(status=HouseholdStatus.risk_not_eliminated, category=category)
                 )
+        if state.outcome is not None:
+            for hook in self._on_closed:
+                await hook(state)
