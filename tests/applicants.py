@@ -3,20 +3,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
 
 from services.demo_case import DEMO_VILLAGE, VILLAGE_CADRE, CaseDriver
 from services.domain.personal_data import mask_phone
-from tests.conftest import new_household_body
+from services.settings import Settings
+from tests.conftest import api_for, new_household_body
 
+T = TypeVar("T")
 _serial = itertools.count(random.randrange(10_000))
 
 
@@ -53,6 +58,17 @@ def sms_log() -> Iterator[SmsLog]:
         yield handler
     finally:
         logger.removeHandler(handler)
+
+
+_addresses = itertools.count(10)
+
+
+@pytest_asyncio.fixture
+async def mini(settings: Settings, temporal: WorkflowEnvironment) -> AsyncIterator[tuple[CaseDriver, SmsLog]]:
+    """The API as the mini-program reaches it, from a client address of its own, and the SMS log."""
+    with sms_log() as sms:
+        async with api_for(settings, temporal.client, client_address=f"127.0.9.{next(_addresses)}") as api:
+            yield api, sms
 
 
 class Household:
@@ -123,3 +139,19 @@ async def registered_head(driver: CaseDriver, village_code: str = DEMO_VILLAGE,
     assert answer.status_code == 201, answer.text
     head = body["members"][0]
     return answer.json()["code"], head["name"], head["id_number"]
+
+
+async def decide(driver: CaseDriver, who: str, application_id: str, decision: str = "accept",
+                 reason: str = "") -> httpx.Response:
+    return await driver.post(who, f"/api/v1/self-reports/{application_id}/decision",
+                             {"decision": decision, "reason": reason})
+
+
+async def eventually(check: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 20) -> T:
+    """Polls `check` until `done` holds for its answer (work that follows an answer in the background)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if done(value) or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.1)

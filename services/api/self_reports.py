@@ -105,7 +105,8 @@ async def submit_application(session: AsyncSession, client: Client, task_queue: 
 
 
 def _is_overdue(row: SelfReport, now: datetime) -> bool:
-    return row.status == ApplicationStatus.pending and row.due_at < now
+    """Still unanswered past its deadline: escalated by the workflow's timer, or about to be."""
+    return row.status == ApplicationStatus.pending and (row.escalated_at is not None or row.due_at < now)
 
 
 # -- what the applicant sees ------------------------------------------------------------

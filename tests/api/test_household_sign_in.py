@@ -3,12 +3,9 @@ wrong codes, rate limits per phone and per client address, and tokens of their o
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import jwt
-import pytest_asyncio
 from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 
@@ -16,18 +13,8 @@ from services.db.engine import create_engine
 from services.db.tables import SmsCode
 from services.demo_case import VILLAGE_CADRE, CaseDriver
 from services.settings import Settings
-from tests.applicants import Household, SmsLog, sms_log
+from tests.applicants import Household, SmsLog, mini, sms_log  # noqa: F401 (fixture)
 from tests.conftest import api_for
-
-_addresses = itertools.count(10)
-
-
-@pytest_asyncio.fixture
-async def mini(settings: Settings, temporal: WorkflowEnvironment) -> AsyncIterator[tuple[CaseDriver, SmsLog]]:
-    """The API as seen from one phone's own client address."""
-    with sms_log() as sms:
-        async with api_for(settings, temporal.client, client_address=f"127.0.9.{next(_addresses)}") as api:
-            yield api, sms
 
 
 async def _expire_codes(settings: Settings, phone: str) -> None:

@@ -60,7 +60,8 @@ async def list_self_reports(
     if status is not None:
         query = query.where(SelfReport.status == status)
     if overdue is not None:
-        late = and_(SelfReport.status == ApplicationStatus.pending, SelfReport.due_at < now)
+        late = and_(SelfReport.status == ApplicationStatus.pending,
+                    or_(SelfReport.escalated_at.is_not(None), SelfReport.due_at < now))
         query = query.where(late if overdue else ~late)
     if cursor is not None:
         submitted_at, application_id = pagination.decode(cursor)
