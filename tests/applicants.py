@@ -155,3 +155,10 @@ async def eventually(check: Callable[[], Awaitable[T]], done: Callable[[T], bool
         if done(value) or asyncio.get_running_loop().time() > deadline:
             return value
         await asyncio.sleep(0.1)
+
+
+async def apply_signed_in(http: httpx.AsyncClient, sms: SmsLog, name: str, id_number: str) -> tuple[Household, str]:
+    """A new phone signs in and applies for the head `name`; returns it and the application id."""
+    household = await Household(http, sms).sign_in()
+    applied = await household.apply(application_form(name, id_number, household.phone))
+    return household, applied["application_id"]

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from services.api.case_commands import unavailable
 from services.api.errors import ApiError, conflict, invalid
@@ -69,8 +69,8 @@ async def _refuse_if_in_progress(session: AsyncSession, applicant: Applicant, fo
         SelfReport.status == ApplicationStatus.pending, same))).first()
     if pending is not None:
         yours = {"application_id": pending.application_id} if pending.applicant_id == applicant.id else {}
-        raise conflict("application_pending", f"您家已有一份申报（{day(pending.submitted_at)}提交）正在等待镇里受理，"
-                       "请不要重复申报", status_label=APPLICATION_STATUS_LABELS[ApplicationStatus.pending], **yours)
+        raise _pending_elsewhere(f"您家已有一份申报（{day(pending.submitted_at)}提交）正在等待镇里受理，请不要重复申报",
+                                 **yours)
 
 
 async def submit_application(session: AsyncSession, client: Client, task_queue: str, applicant: Applicant,
@@ -92,16 +92,29 @@ async def submit_application(session: AsyncSession, client: Client, task_queue: 
             SelfReportWorkflow.run, start, id=self_report_workflow_id(application_id), task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+    except RPCError as error:
+        raise unavailable() from error
+    try:
         # Answers once the application is in the read model, or refuses a duplicate found there.
         return await handle.execute_update(SelfReportWorkflow.submitted)
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
         if isinstance(cause, ApplicationError) and cause.type == DUPLICATE:
-            raise conflict("application_pending", cause.message,
-                           status_label=APPLICATION_STATUS_LABELS[ApplicationStatus.pending]) from failure
+            raise _pending_elsewhere(cause.message) from failure
         raise unavailable() from failure
     except RPCError as error:
-        raise unavailable() from error
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise unavailable() from error
+    # The workflow ended (refused) before the update reached it: its result says why.
+    ended = await handle.result()
+    if ended.refusal is None:
+        raise unavailable()
+    raise _pending_elsewhere(ended.refusal["message"])
+
+
+def _pending_elsewhere(message: str, **extra: str) -> ApiError:
+    return conflict("application_pending", message,
+                    status_label=APPLICATION_STATUS_LABELS[ApplicationStatus.pending], **extra)
 
 
 def _is_overdue(row: SelfReport, now: datetime) -> bool:

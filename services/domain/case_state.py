@@ -112,8 +112,8 @@ class CaseState(BaseModel):
         return self.step != Step.closed
 
 
-class CaseEvent(BaseModel):
-    """One recorded change: the audit entry and the read model's new row."""
+class RecordedEvent(BaseModel):
+    """One change a workflow records: who did what, when, with what data (its history entry)."""
 
     workflow_id: str
     run_id: str
@@ -122,4 +122,9 @@ class CaseEvent(BaseModel):
     actor: Actor
     at: datetime
     data: dict[str, Any]
+
+
+class CaseEvent(RecordedEvent):
+    """One recorded change of a case: the audit entry and the read model's new row."""
+
     state: CaseState

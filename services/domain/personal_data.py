@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -34,6 +37,25 @@ def birth_date_of(id_number: str) -> date:
 
 def phone_problem(value: str) -> str | None:
     return None if _PHONE_SHAPE.match(value) else "手机号应为11位数字，以1开头"
+
+
+def _checked_id_number(value: str) -> str:
+    value = value.strip().upper()
+    if problem := id_number_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+def _checked_phone(value: str) -> str:
+    value = value.strip()
+    if problem := phone_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+# Form fields: a resident ID number (GB 11643) and a mobile number, checked with messages people read.
+IdNumber = Annotated[str, Field(max_length=30, description="身份证号（18位）"), AfterValidator(_checked_id_number)]
+MobilePhone = Annotated[str, Field(max_length=20, description="手机号"), AfterValidator(_checked_phone)]
 
 
 def mask_id_number(value: str) -> str:

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from services.domain.case_state import Actor
-from services.domain.personal_data import id_number_problem, phone_problem
+from services.domain.case_state import Actor, RecordedEvent
+from services.domain.personal_data import IdNumber, MobilePhone
 from services.domain.policy import Policy
 from services.domain.vocabulary import RISK_TYPE_LABELS, Outcome, RiskType
 
@@ -41,8 +41,8 @@ class SelfReportForm(BaseModel):
 
     head_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = Field(
         description="户主姓名")
-    id_number: str = Field(max_length=30, description="户主身份证号（18位）")
-    phone: str = Field(max_length=20, description="联系电话（手机号）")
+    id_number: IdNumber = Field(description="户主身份证号（18位）")
+    phone: MobilePhone = Field(description="联系电话（手机号）")
     village_code: str = Field(max_length=20, description="所在村（村级区划代码）")
     risk_types: list[RiskType] = Field(max_length=11, description="遇到的困难（可多选）")
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = Field(
@@ -54,22 +54,6 @@ class SelfReportForm(BaseModel):
     def _name_given(cls, value: str) -> str:
         if not value:
             raise ValueError("请填写户主姓名")
-        return value
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        value = value.strip().upper()
-        if problem := id_number_problem(value):
-            raise ValueError(problem)
-        return value
-
-    @field_validator("phone")
-    @classmethod
-    def _valid_phone(cls, value: str) -> str:
-        value = value.strip()
-        if problem := phone_problem(value):
-            raise ValueError(problem)
         return value
 
     @field_validator("village_code")
@@ -166,16 +150,9 @@ class SelfReportState(BaseModel):
     seq: int = 0
 
 
-class SelfReportEvent(BaseModel):
+class SelfReportEvent(RecordedEvent):
     """One recorded change of an application: its history entry and the read model's new row."""
 
-    workflow_id: str
-    run_id: str
-    seq: int
-    action: str
-    actor: Actor
-    at: datetime
-    data: dict[str, object]
     state: SelfReportState
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+
+from services.workflows.refusals import refuse as _refuse
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
@@ -65,10 +66,6 @@ _RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inter
 def identification_workflow_id(household_code: str) -> str:
     """One open identification per household: the id is the household's."""
     return f"identification-{household_code}"
-
-
-def _refuse(kind: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(message, details, type=kind, non_retryable=True)
 
 
 @workflow.defn

@@ -24,6 +24,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from services.workflows.refusals import refuse as _refuse
+
 with workflow.unsafe.imports_passed_through():
     from services.domain.areas import area_contains, county_of, township_of
     from services.domain.case_state import Actor
@@ -47,16 +49,16 @@ OPEN_CASE_FOR_SELF_REPORT = "open_case_for_self_report"
 SEND_SELF_REPORT_NOTICE = "send_self_report_notice"
 DUPLICATE = "Duplicate"
 
-# Database writes, case starts and SMS keep trying: a gateway or database outage delays, never loses.
+# Database writes and SMS keep trying: a gateway or database outage delays, never loses.
 _KEEP_TRYING = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+# Opening the case answers a person who waits: after a few tries the acceptance fails (503) and
+# may be sent again; the case id derived from the application keeps a retry from opening a second.
+_OPEN_CASE_TRIES = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10),
+                               maximum_attempts=5)
 
 
 def self_report_workflow_id(application_id: str) -> str:
     return f"self-report-{application_id}"
-
-
-def _refuse(kind: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(message, details, type=kind, non_retryable=True)
 
 
 @workflow.defn
@@ -146,11 +148,11 @@ class SelfReportWorkflow:
         try:
             opened = await workflow.execute_activity(
                 OPEN_CASE_FOR_SELF_REPORT, request, result_type=OpenedCase,
-                start_to_close_timeout=timedelta(seconds=60), retry_policy=_KEEP_TRYING,
+                start_to_close_timeout=timedelta(seconds=60), retry_policy=_OPEN_CASE_TRIES,
             )
         except ActivityError as failure:
             self._deciding = False
-            raise _refuse("Invalid", "无法为该户发起识别案件，请核实农户档案后重试", field="household_code") from failure
+            raise _refuse("Unavailable", "暂时无法为该户发起识别案件，请稍后重试") from failure
         self._state.household_code = household_code
         self._state.case_id = opened.case_id
         self._state.joined_open_case = opened.joined

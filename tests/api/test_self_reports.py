@@ -16,6 +16,7 @@ from tests.applicants import (  # noqa: F401 (fixture)
     Household,
     SmsLog,
     application_form,
+    apply_signed_in,
     decide,
     eventually,
     mini,
@@ -110,9 +111,7 @@ async def test_a_rejection_tells_the_applicant_why(
     mini: tuple[CaseDriver, SmsLog], driver: CaseDriver, settings: Settings
 ) -> None:
     api, sms = mini
-    name, id_number = unregistered_head()
-    household = await Household(api.http, sms).sign_in()
-    application_id = (await household.apply(application_form(name, id_number, household.phone)))["application_id"]
+    household, application_id = await apply_signed_in(api.http, sms, *unregistered_head())
     no_reason = await decide(driver, TOWNSHIP_APPROVER, application_id, "reject")
     assert no_reason.status_code == 422
     assert no_reason.json()["detail"]["errors"][0]["message"] == "不予受理时须填写理由，申报人会看到这条理由"
@@ -138,9 +137,8 @@ async def test_another_household_can_neither_read_nor_withdraw(
 ) -> None:
     api, sms = mini
     name, id_number = unregistered_head()
-    owner = await Household(api.http, sms).sign_in()
+    owner, application_id = await apply_signed_in(api.http, sms, name, id_number)
     intruder = await Household(api.http, sms).sign_in()
-    application_id = (await owner.apply(application_form(name, id_number, owner.phone)))["application_id"]
     before = await owner.view(application_id), len(await _rows(settings, SelfReportEvent, application_id))
 
     read = await intruder.get(f"/applications/{application_id}")
@@ -221,11 +219,10 @@ async def test_an_unregistered_household_is_registered_then_accepted(
 async def test_acceptance_joins_a_case_opened_meanwhile(mini: tuple[CaseDriver, SmsLog], driver: CaseDriver) -> None:
     api, sms = mini
     code, name, id_number = await registered_head(driver)
-    household = await Household(api.http, sms).sign_in()
-    application_id = (await household.apply(application_form(name, id_number, household.phone)))["application_id"]
+    household, application_id = await apply_signed_in(api.http, sms, name, id_number)
     cadre_case = await driver.open_case(code)
 
-    accepted = await decide(driver, TOWNSHIP_APPROVER, application_id, **{})
+    accepted = await decide(driver, TOWNSHIP_APPROVER, application_id)
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["case_id"] == cadre_case["case_id"] and accepted.json()["joined_open_case"]
     case = (await driver.get(VILLAGE_CADRE, f"/api/v1/cases/{cadre_case['case_id']}")).json()
@@ -238,8 +235,7 @@ async def test_acceptance_joins_a_case_opened_meanwhile(mini: tuple[CaseDriver, 
 async def test_a_retried_decision_acts_once(mini: tuple[CaseDriver, SmsLog], driver: CaseDriver) -> None:
     api, sms = mini
     code, name, id_number = await registered_head(driver)
-    household = await Household(api.http, sms).sign_in()
-    application_id = (await household.apply(application_form(name, id_number, household.phone)))["application_id"]
+    _, application_id = await apply_signed_in(api.http, sms, name, id_number)
     path, body = f"/api/v1/self-reports/{application_id}/decision", {"decision": "accept"}
     answers = await asyncio.gather(*(driver.post(TOWNSHIP_APPROVER, path, body, **{"Idempotency-Key": "acc-1"})
                                      for _ in range(3)))

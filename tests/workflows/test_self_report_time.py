@@ -28,7 +28,7 @@ from services.devstack.servers import venv_binary
 from services.settings import Settings
 from services.temporal_client import data_converter
 from services.workers.main import running_worker
-from tests.applicants import Household, SmsLog, application_form, decide, eventually, registered_head, sms_log
+from tests.applicants import Household, SmsLog, apply_signed_in, decide, eventually, registered_head, sms_log
 from tests.conftest import api_for
 
 Skipping = tuple[WorkflowEnvironment, CaseDriver, SmsLog]
@@ -49,9 +49,7 @@ async def skipping(settings: Settings) -> AsyncIterator[Skipping]:
 
 async def _apply(driver: CaseDriver, sms: SmsLog) -> tuple[Household, str]:
     _, name, id_number = await registered_head(driver)
-    household = await Household(driver.http, sms).sign_in()
-    applied = await household.apply(application_form(name, id_number, household.phone))
-    return household, applied["application_id"]
+    return await apply_signed_in(driver.http, sms, name, id_number)
 
 
 async def _overdue_ids(driver: CaseDriver, who: str) -> set[str]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,7 +23,7 @@ from services.api.idempotency import answer_once, fingerprint
 from services.api.security import APPLICANT, issue_token
 from services.api.self_reports import application_closed, applicant_view, submit_application
 from services.db.tables import Applicant, Area, SelfReport
-from services.domain.personal_data import phone_problem
+from services.domain.personal_data import MobilePhone
 from services.domain.self_report import SelfReportForm
 from services.messaging.sms import sms_sender
 from services.messaging.wechat import WechatCodeRejected, WechatUnavailable, wechat_identity
@@ -35,15 +35,7 @@ router = APIRouter(prefix="/api/v1/self-service", tags=["self-service 农户一�
 class PhoneNumber(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone: str = Field(max_length=20, description="手机号")
-
-    @field_validator("phone")
-    @classmethod
-    def _valid_phone(cls, value: str) -> str:
-        value = value.strip()
-        if problem := phone_problem(value):
-            raise ValueError(problem)
-        return value
+    phone: MobilePhone
 
 
 class SignIn(PhoneNumber):
