@@ -64,8 +64,11 @@ _addresses = itertools.count(10)
 
 
 @pytest_asyncio.fixture
-async def mini(settings: Settings, temporal: WorkflowEnvironment) -> AsyncIterator[tuple[CaseDriver, SmsLog]]:
-    """The API as the mini-program reaches it, from a client address of its own, and the SMS log."""
+async def mini(
+    settings: Settings, temporal: WorkflowEnvironment, driver: CaseDriver
+) -> AsyncIterator[tuple[CaseDriver, SmsLog]]:
+    """The API as the mini-program reaches it, from a client address of its own, and the SMS log.
+    (`driver` keeps the session's worker running.)"""
     with sms_log() as sms:
         async with api_for(settings, temporal.client, client_address=f"127.0.9.{next(_addresses)}") as api:
             yield api, sms
