@@ -19,7 +19,6 @@ from services.domain.case_state import CaseEvent, CaseState
 from services.domain.vocabulary import HouseholdStatus, Outcome
 from services.workflows.identification import RECORD_CASE_EVENT
 
-
 # Called after a case's closing event is written (again on a retry: hooks must be idempotent).
 ClosedCaseHook = Callable[[CaseState], Awaitable[None]]
 

@@ -21,7 +21,7 @@ from services.api.deps import IdempotencyKey, Resources, SessionDep
 from services.api.errors import ApiError, not_found
 from services.api.idempotency import answer_once, fingerprint
 from services.api.security import APPLICANT, issue_token
-from services.api.self_reports import application_closed, applicant_view, submit_application
+from services.api.self_reports import applicant_view, application_closed, submit_application
 from services.db.tables import Applicant, Area, SelfReport
 from services.domain.personal_data import MobilePhone
 from services.domain.self_report import SelfReportForm
