@@ -87,6 +87,7 @@ async def submit_application(session: AsyncSession, client: Client, task_queue: 
         village_code=household.village_code if household else form.village_code,
         policy=await current_policy(session),
     )
+    await session.commit()  # hold no pooled connection while the workflow works
     try:
         handle = await client.start_workflow(
             SelfReportWorkflow.run, start, id=self_report_workflow_id(application_id), task_queue=task_queue,

@@ -101,8 +101,10 @@ async def decide(application_id: str, body: Acceptance, request: Request, accoun
                 raise conflict("household_not_registered", "申报户尚未登记在农户档案中：请先登记该户"
                                "（户主身份证号与申报一致），再受理")
             args = [actor_of(account), household.code, household.village_code]
+            await session.commit()  # hold no pooled connection while the workflow works
             await execute_step(handle, SelfReportWorkflow.accept, args, update_id, closed=application_closed())
         else:
+            await session.commit()
             await execute_step(handle, SelfReportWorkflow.reject, [actor_of(account), body.reason], update_id,
                                closed=application_closed())
         await session.refresh(row)

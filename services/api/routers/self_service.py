@@ -133,6 +133,7 @@ async def withdraw(application_id: str, applicant: CurrentApplicant, resources: 
                    session: SessionDep) -> dict[str, Any]:
     """409 `wrong_step` once the township is answering or has answered; 409 `application_closed` once it is over."""
     row = await _own_application(session, applicant, application_id)
+    await session.commit()  # hold no pooled connection while the workflow works
     handle = resources.temporal.get_workflow_handle(self_report_workflow_id(application_id), run_id=row.run_id)
     await execute_step(handle, SelfReportWorkflow.withdraw, [applicant.id], f"withdraw:{application_id}",
                        closed=application_closed())
