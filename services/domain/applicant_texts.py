@@ -60,7 +60,9 @@ def application_progress(status: ApplicationStatus, due_at: datetime, escalated:
 def notice_text(notice: NoticeRequest) -> str:
     """The SMS a household receives. Free text from officials is scrubbed of ID and phone numbers."""
     submitted = day(notice.submitted_at)
-    if notice.kind == NoticeKind.accepted:
+    if notice.kind == NoticeKind.accepted and notice.joined_open_case:
+        body = f"您{submitted}提交的困难申报已由镇里受理，并入您家正在办理的识别，请保持电话畅通。"
+    elif notice.kind == NoticeKind.accepted:
         body = f"您{submitted}提交的困难申报已由镇里受理，村干部会上门核查，请保持电话畅通。"
     elif notice.kind == NoticeKind.rejected:
         reason = redact_personal_numbers(notice.reason or "")

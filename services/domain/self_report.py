@@ -184,6 +184,8 @@ class NoticeRequest(BaseModel):
     submitted_at: datetime
     reason: str | None = None
     outcome: Outcome | None = None
+    # Accepted into the household's case that was already open (it may be past home verification).
+    joined_open_case: bool = False
 
 
 def applicant_actor(applicant_id: str, village_code: str) -> Actor:

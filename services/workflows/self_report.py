@@ -242,6 +242,6 @@ class SelfReportWorkflow:
         outcome = self._state.case_outcome.outcome if self._state.case_outcome else None
         notice = NoticeRequest(application_id=self._state.application_id, kind=kind, phone=self._start.notice_phone,
                                submitted_at=self._state.submitted_at, reason=self._state.rejection_reason,
-                               outcome=outcome)
+                               outcome=outcome, joined_open_case=self._state.joined_open_case)
         await workflow.execute_activity(SEND_SELF_REPORT_NOTICE, notice,
                                         start_to_close_timeout=timedelta(seconds=30), retry_policy=_KEEP_TRYING)

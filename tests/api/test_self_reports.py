@@ -216,7 +216,9 @@ async def test_an_unregistered_household_is_registered_then_accepted(
     assert case["household_code"] == registered.json()["code"] and case["channel"] == "self_report"
 
 
-async def test_acceptance_joins_a_case_opened_meanwhile(mini: tuple[CaseDriver, SmsLog], driver: CaseDriver) -> None:
+async def test_acceptance_joins_a_case_opened_meanwhile(
+    mini: tuple[CaseDriver, SmsLog], driver: CaseDriver, settings: Settings
+) -> None:
     api, sms = mini
     code, name, id_number = await registered_head(driver)
     household, application_id = await apply_signed_in(api.http, sms, name, id_number)
@@ -230,6 +232,8 @@ async def test_acceptance_joins_a_case_opened_meanwhile(mini: tuple[CaseDriver, 
     assert case["channel"] == "cadre_screening"
     view = await household.view(application_id)
     assert view["case"]["step"] == "home_verification" and view["case"]["milestones"][0]["label"] == "开始识别"
+    notice = await eventually(lambda: _rows(settings, SelfReportNotice, application_id), bool)
+    assert "并入您家正在办理的识别" in notice[0].text
 
 
 async def test_a_retried_decision_acts_once(mini: tuple[CaseDriver, SmsLog], driver: CaseDriver) -> None:
