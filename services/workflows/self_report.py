@@ -99,13 +99,18 @@ class SelfReportWorkflow:
             return self._state
         self._recorded = True
 
+        def answered() -> bool:
+            # Not merely begun: an acceptance whose case could not be opened leaves the application
+            # pending, and its deadline still runs.
+            return self._state.status != ApplicationStatus.pending
+
         try:
-            await workflow.wait_condition(self._answered, timeout=self._state.due_at - workflow.now())
+            await workflow.wait_condition(answered, timeout=self._state.due_at - workflow.now())
         except asyncio.TimeoutError:
             self._state.escalated_at = workflow.now()
             await self._record("escalate", Actor.system(self._state.county_code), {})
-            await workflow.wait_condition(self._answered)
-        await workflow.wait_condition(lambda: not self._deciding and self._state.status != ApplicationStatus.pending)
+            await workflow.wait_condition(answered)
+        await workflow.wait_condition(lambda: not self._deciding)  # the answer is in the read model
 
         if self._state.status == ApplicationStatus.rejected:
             await self._notify(NoticeKind.rejected)
@@ -119,9 +124,6 @@ class SelfReportWorkflow:
             await self._notify(NoticeKind.case_decided)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
-
-    def _answered(self) -> bool:
-        return self._deciding or self._state.status != ApplicationStatus.pending
 
     # -- reads ---------------------------------------------------------------
 
