@@ -16,7 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.api.errors import ApiError, conflict
+from services.api.errors import ApiError, conflict, workflow_unavailable
 from services.db.tables import Account, CaseRecord
 from services.domain.case_state import Actor, CaseStart, CaseState
 from services.domain.policy import Policy
@@ -42,6 +42,14 @@ _CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "For
           "NotFound": "not_found", "Invalid": "invalid"}
 
 
+class CaseAlreadyOpen(Exception):
+    """The household has an open case; `start_key` is what that case was opened with (its memo)."""
+
+    def __init__(self, case_id: str | None, start_key: str | None) -> None:
+        super().__init__(case_id)
+        self.case_id, self.start_key = case_id, start_key
+
+
 def actor_of(account: Account) -> Actor:
     return Actor(
         username=account.username,
@@ -51,35 +59,43 @@ def actor_of(account: Account) -> Actor:
     )
 
 
-def unavailable() -> ApiError:
-    return ApiError(503, "workflow_unavailable", "流程服务暂时不可用，请稍后用同一个 Idempotency-Key 重试")
+def _unavailable() -> ApiError:
+    return workflow_unavailable()
 
 
 async def start_case(
     client: Client,
     task_queue: str,
-    opened_by: Actor,
+    account: Account,
     household_code: str,
     village_code: str,
     channel: Channel,
     lead_note: str,
     policy: Policy,
-    case_id: str | None = None,
 ) -> CaseState:
-    """Opens the household's identification case; 409 naming the open case if there is one.
-
-    `case_id` lets a retried caller (an activity) recognise the case it started itself."""
-    workflow_id = identification_workflow_id(household_code)
-    case_id = case_id or uuid.uuid4().hex
+    """Opens the household's identification case; 409 naming the open case if there is one."""
     start = CaseStart(
-        case_id=case_id,
+        case_id=uuid.uuid4().hex,
         household_code=household_code,
         village_code=village_code,
         channel=channel,
         lead_note=lead_note,
         policy=policy,
-        opened_by=opened_by,
+        opened_by=actor_of(account),
     )
+    try:
+        return await open_case(client, task_queue, start)
+    except CaseAlreadyOpen as already:
+        raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=already.case_id)
+    except RPCError as error:
+        raise _unavailable() from error
+
+
+async def open_case(client: Client, task_queue: str, start: CaseStart, start_key: str | None = None) -> CaseState:
+    """Starts the case's workflow and answers once it is in the read model. Raises CaseAlreadyOpen
+    when the household has an open case. `start_key` (kept in the memo) lets a retried start by
+    the service recognise the case it opened itself."""
+    workflow_id = identification_workflow_id(start.household_code)
     try:
         handle = await client.start_workflow(
             IdentificationWorkflow.run,
@@ -89,19 +105,13 @@ async def start_case(
             # One open case per household, whoever starts it; a closed one may be followed by a new one.
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            memo={"case_id": case_id},
+            memo={"case_id": start.case_id, "start_key": start_key},
         )
     except WorkflowAlreadyStartedError:
-        description = await client.get_workflow_handle(workflow_id).describe()
-        open_case_id = (await description.memo()).get("case_id")
-        raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=open_case_id)
-    except RPCError as error:
-        raise unavailable() from error
-    try:
-        # Answers once the case is in the read model, so lists show it straight away.
-        return await handle.execute_update(IdentificationWorkflow.opened)
-    except RPCError as error:
-        raise unavailable() from error
+        memo = await (await client.get_workflow_handle(workflow_id).describe()).memo()
+        raise CaseAlreadyOpen(memo.get("case_id"), memo.get("start_key")) from None
+    # Answers once the case is in the read model, so lists show it straight away.
+    return await handle.execute_update(IdentificationWorkflow.opened)
 
 
 async def act_on_case(
@@ -129,7 +139,7 @@ async def execute_step(handle: WorkflowHandle[Any, Any], update: Any, args: list
     except RPCError as error:
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise closed from error
-        raise unavailable() from error
+        raise _unavailable() from error
 
 
 def _refusal(cause: BaseException | None, closed: ApiError) -> ApiError:
@@ -140,4 +150,4 @@ def _refusal(cause: BaseException | None, closed: ApiError) -> ApiError:
         return ApiError(_REFUSAL_STATUS[cause.type], _CODES[cause.type], cause.message, **details)
     if isinstance(cause, ApplicationError) and cause.type == "AcceptedUpdateCompletedWorkflow":
         return closed
-    return unavailable()
+    return _unavailable()

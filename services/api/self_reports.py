@@ -22,8 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.api.case_commands import unavailable
-from services.api.errors import ApiError, conflict, invalid
+from services.api.errors import ApiError, conflict, invalid, workflow_unavailable
 from services.api.policies import current_policy
 from services.db.tables import Applicant, Area, AuditEntry, CaseRecord, Household, Member, SelfReport
 from services.domain.applicant_texts import CASE_STEP_TEXTS, OUTCOME_TEXTS, application_progress, day
@@ -94,7 +93,7 @@ async def submit_application(session: AsyncSession, client: Client, task_queue: 
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except RPCError as error:
-        raise unavailable() from error
+        raise workflow_unavailable() from error
     try:
         # Answers once the application is in the read model, or refuses a duplicate found there.
         return await handle.execute_update(SelfReportWorkflow.submitted)
@@ -102,14 +101,14 @@ async def submit_application(session: AsyncSession, client: Client, task_queue: 
         cause = failure.cause
         if isinstance(cause, ApplicationError) and cause.type == DUPLICATE:
             raise _pending_elsewhere(cause.message) from failure
-        raise unavailable() from failure
+        raise workflow_unavailable() from failure
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
-            raise unavailable() from error
+            raise workflow_unavailable() from error
     # The workflow ended (refused) before the update reached it: its result says why.
     ended = await handle.result()
     if ended.refusal is None:
-        raise unavailable()
+        raise workflow_unavailable()
     raise _pending_elsewhere(ended.refusal["message"])
 
 

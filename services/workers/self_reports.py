@@ -20,13 +20,12 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.api.case_commands import start_case
-from services.api.errors import ApiError
+from services.api.case_commands import CaseAlreadyOpen, open_case
 from services.api.policies import current_policy
 from services.db.tables import SelfReport, SelfReportEvent, SelfReportNotice
 from services.domain.applicant_texts import day, notice_text
 from services.domain.case_forms import Lead
-from services.domain.case_state import CaseState
+from services.domain.case_state import CaseStart, CaseState
 from services.domain.self_report import (
     APPLICATION_STATUS_LABELS,
     ApplicationStatus,
@@ -115,25 +114,26 @@ class SelfReportActivities:
     @activity.defn(name=OPEN_CASE_FOR_SELF_REPORT)
     async def open_case_for_self_report(self, request: OpenCaseRequest) -> OpenedCase:
         """Opens the household's case with channel self-report, or joins the case already open."""
+        start_key = f"self-report:{request.application_id}"
         own_case = case_id_for(request.application_id)
         for _ in range(3):  # a case that closes between "already open" and joining it: start again
             await self._link(request.application_id, own_case)
             async with self._sessions() as session:
                 policy = await current_policy(session)
+            start = CaseStart(case_id=own_case, household_code=request.household_code,
+                              village_code=request.village_code, channel=Channel.self_report,
+                              lead_note=request.lead_note, policy=policy, opened_by=request.actor)
             try:
-                await start_case(self._client, self._task_queue, request.actor, request.household_code,
-                                 request.village_code, Channel.self_report, request.lead_note, policy,
-                                 case_id=own_case)
+                await open_case(self._client, self._task_queue, start, start_key)
                 return OpenedCase(case_id=own_case, joined=False)
-            except ApiError as error:
-                if error.detail["code"] != "case_already_open":
-                    raise RuntimeError(f"case start failed: {error.detail['code']}") from None
-                open_case = error.detail["case_id"]
-            if open_case == own_case:  # started by an earlier attempt of this activity
-                return OpenedCase(case_id=own_case, joined=False)
-            await self._link(request.application_id, open_case)
-            if await self._join(request, open_case):
-                return OpenedCase(case_id=open_case, joined=True)
+            except CaseAlreadyOpen as already:
+                if already.start_key == start_key:  # started by an earlier attempt of this activity
+                    return OpenedCase(case_id=own_case, joined=False)
+                open_case_id = already.case_id
+            assert open_case_id is not None, "every case workflow carries its case id in its memo"
+            await self._link(request.application_id, open_case_id)
+            if await self._join(request, open_case_id):
+                return OpenedCase(case_id=open_case_id, joined=True)
         raise RuntimeError("the household's open case kept closing; trying again")
 
     async def _link(self, application_id: str, case_id: str) -> None:

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import area_scope, can_see, require_role, sees_personal_data
-from services.api.case_commands import act_on_case, actor_of, start_case
+from services.api.case_commands import act_on_case, start_case
 from services.api.case_views import case_view, deadline_flags, labels
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
 from services.api.errors import forbidden, not_found
@@ -69,7 +69,7 @@ async def open_case(
 
     async def produce() -> tuple[int, Any]:
         state = await start_case(
-            resources.temporal, resources.settings.temporal_task_queue, actor_of(account), household.code,
+            resources.temporal, resources.settings.temporal_task_queue, account, household.code,
             household.village_code, body.channel, body.lead_note, policy,
         )
         return 201, case_view(state.model_dump(mode="json"), account)
