@@ -90,3 +90,30 @@ class BareCaseWorkflow:
         await workflow.execute_activity(
             bare_record, action, start_to_close_timeout=timedelta(seconds=30), retry_policy=_RETRY
         )
+
+
+def _serve(temporal_address: str) -> None:
+    """Runs the bare worker in a process of its own (the bench's --bare-worker-process)."""
+    import asyncio
+    import signal
+
+    from temporalio.worker import Worker
+
+    from services.settings import Settings
+    from services.temporal_client import connect
+
+    async def serve() -> None:
+        client = await connect(Settings(environment="test", temporal_address=temporal_address))
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        async with Worker(client, task_queue=BARE_TASK_QUEUE, workflows=[BareCaseWorkflow], activities=[bare_record]):
+            print("bare worker started", flush=True)
+            await stop.wait()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    import sys
+
+    _serve(sys.argv[1])

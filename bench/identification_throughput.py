@@ -2,8 +2,8 @@
 
     uv run python bench/identification_throughput.py [--cases 40] [--concurrency 10] [--notice-seconds 1]
 
-Starts its own embedded PostgreSQL, Temporal dev server, worker and API (uvicorn)
-in a temporary directory, then measures in one run against the same Temporal server:
+Starts its own embedded PostgreSQL, Temporal dev server, department simulator,
+worker and API (uvicorn) in a temporary directory (bench/stack.py), then measures in one run against the same Temporal server:
 
   service  N cases driven end to end through the HTTP API (open, every step, the
            notice shortened by a published policy, township review, county
@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -61,95 +58,16 @@ from services.demo_case import (  # noqa: E402
     CaseDriver,
 )
 from services.demo_data import demo_id_number  # noqa: E402
-from services.devstack.servers import (  # noqa: E402
-    free_port,
-    start_embedded_postgres,
-    start_temporal_dev_server,
-    wait_for_port,
-)
+from bench.stack import RESULTS, Stack, run_on_stack  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.temporal_client import connect  # noqa: E402
 
 TARGET_RATIO = 0.75
-RESULTS = ROOT / "bench" / "results"
-SERVICE_TASK_QUEUE = "identification"
+SERVICE_TASK_QUEUE = Stack.TASK_QUEUE
 # CaseDriver.wait_for_step polls every 0.2 s; the bare driver polls its query as often.
 POLL_SECONDS = 0.2
 # Call labels in the order a case makes them (API endpoint names; "poll" waits for the notice to end).
 CALLS = ("open", *BEFORE_NOTICE, "poll", *AFTER_NOTICE)
-
-
-# -- the stack ------------------------------------------------------------------
-
-
-class Stack:
-    """PostgreSQL, Temporal, the worker and the API, as the dev stack runs them."""
-
-    def __init__(self, workdir: Path, logs: Path) -> None:
-        self.workdir, self.logs = workdir, logs
-        self.postgres: Any = None
-        self.temporal: subprocess.Popen[bytes] | None = None
-        self.worker: subprocess.Popen[bytes] | None = None
-        self.api: subprocess.Popen[bytes] | None = None
-        self.temporal_address = ""
-        self.api_url = ""
-
-    def start(self) -> None:
-        self.logs.mkdir(parents=True, exist_ok=True)
-        for old in self.logs.glob("*.log"):
-            old.unlink()
-        self.postgres, database_url = start_embedded_postgres(self.workdir / "postgres")
-        temporal_port = free_port()
-        self.temporal = start_temporal_dev_server(
-            self.workdir / "temporal.sqlite", temporal_port, None, log_file=self.logs / "temporal.log")
-        self.temporal_address = f"127.0.0.1:{temporal_port}"
-        env = dict(os.environ) | {
-            "DATABASE_URL": database_url,
-            "TEMPORAL_ADDRESS": self.temporal_address,
-            "TEMPORAL_TASK_QUEUE": SERVICE_TASK_QUEUE,
-            "ENVIRONMENT": "test",
-        }
-        python = sys.executable
-        for name, args in (("migrate", ["-m", "alembic", "upgrade", "head"]), ("demo_data", ["-m", "services.demo_data"])):
-            with open(self.logs / f"{name}.log", "wb") as log:
-                subprocess.run([python, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
-        self.worker = self._spawn("worker", [python, "-m", "services.workers.main"], env)
-        api_port = free_port()
-        self.api = self._spawn("api", [python, "-m", "uvicorn", "services.api.app:app", "--host", "127.0.0.1",
-                                       "--port", str(api_port)], env)
-        wait_for_port(api_port, timeout=60, process=self.api)
-        self.api_url = f"http://127.0.0.1:{api_port}"
-
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the process)
-        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def check_alive(self) -> None:
-        for name, process in (("temporal", self.temporal), ("worker", self.worker), ("api", self.api)):
-            if process is not None and process.poll() is not None:
-                raise RuntimeError(f"the {name} process exited with status {process.returncode}; see {self.logs}")
-
-    def stop(self) -> None:
-        children = [p for p in (self.temporal, self.worker, self.api) if p is not None]
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in reversed(children):
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-        if self.postgres is not None:
-            self.postgres.cleanup()
-
-    def pids(self) -> dict[str, int | None]:
-        return {
-            "temporal server": self.temporal.pid if self.temporal else None,
-            "postgres": self.postgres.get_pid() if self.postgres else None,
-            "api": self.api.pid if self.api else None,
-            "worker": self.worker.pid if self.worker else None,
-        }
 
 
 # -- CPU accounting (Linux /proc) ---------------------------------------------------
@@ -522,23 +440,8 @@ def main() -> int:
     if args.cases < args.rounds or args.concurrency < 1 or args.notice_seconds <= 0:
         parser.error("need --cases ≥ --rounds, --concurrency ≥ 1 and --notice-seconds > 0")
 
-    logs = RESULTS / "logs"
-    with tempfile.TemporaryDirectory(prefix="bench-identification-") as workdir:
-        stack = Stack(Path(workdir), logs)
-        try:
-            print("starting PostgreSQL, Temporal, the worker and the API…", flush=True)
-            started = time.perf_counter()
-            stack.start()
-            print(f"stack ready in {time.perf_counter() - started:.1f} s (logs in {logs})", flush=True)
-            result = asyncio.run(measure(stack, args))
-        except BaseException:
-            print(f"bench failed; the stack's logs are in {logs}", file=sys.stderr)
-            raise
-        finally:
-            stack.stop()
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = run_on_stack("identification_throughput", lambda stack: asyncio.run(measure(stack, args)))
     out = RESULTS / "identification_throughput.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print_report(result)
     print(f"\nfigures written to {out.relative_to(ROOT)}")
     return 1 if args.fail_under_target and not result["passed"] else 0

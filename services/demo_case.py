@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -43,11 +44,13 @@ def authorisation(decision: str = "signed") -> dict[str, Any]:
     return {"decision": decision, "signed_on": date.today().isoformat(), "signer_name": "户主"}
 
 
-def cross_check_results(departments: list[str] | None = None) -> dict[str, Any]:
+def cross_check_results(departments: list[str] | None = None, findings: list[dict[str, Any]] | None = None,
+                        reason: str = "部门逾期未反馈，已线下调取比对结果") -> dict[str, Any]:
+    """Results recorded by hand by the county officer (the departments normally answer by themselves)."""
     return {"results": [
-        {"department": d, "status": "completed", "findings": [], "completed_at": "2026-11-29T10:00:00+08:00"}
+        {"department": d, "status": "completed", "findings": findings or [], "completed_at": "2026-11-29T10:00:00+08:00"}
         for d in (departments or [d.value for d in Department])
-    ]}
+    ], "reason": reason}
 
 
 def democratic_review(votes_for: int = 9, votes_against: int = 1, abstentions: int = 0) -> dict[str, Any]:
@@ -107,11 +110,26 @@ class CaseDriver:
         return answer.json()
 
     async def through_review(self, case_id: str) -> dict[str, Any]:
-        """Steps 2–5: from an open case to the village notice."""
+        """Steps 2–5: from an open case to the village notice. The departments' cross-check runs
+        beside the review (they answer by themselves); township review waits for it."""
         await self.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
         await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
-        await self.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results())
         return await self.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review())
+
+    async def wait_for(self, case_id: str, done: Callable[[dict[str, Any]], bool],
+                       timeout: float = 30.0) -> dict[str, Any]:
+        """The case as soon as `done(case)` holds, or as it is when the time is up."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            case = (await self.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
+            if done(case) or asyncio.get_running_loop().time() > deadline:
+                return case
+            await asyncio.sleep(0.2)
+
+    async def wait_for_cross_check(self, case_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The case once every department of its cross-check has answered (or been settled)."""
+        return await self.wait_for(case_id, lambda c: bool(c.get("cross_check")) and c["cross_check"]["completed_at"]
+                                   is not None, timeout)
 
     async def after_notice(self, case_id: str) -> dict[str, Any]:
         """Steps 7–9: from township review to announcement."""
@@ -120,12 +138,7 @@ class CaseDriver:
         return await self.act(TOWNSHIP_APPROVER, case_id, "announcement", announcement())
 
     async def wait_for_step(self, case_id: str, step: str, timeout: float = 30.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            case = (await self.get(VILLAGE_CADRE, f"/api/v1/cases/{case_id}")).json()
-            if case["step"] == step or asyncio.get_running_loop().time() > deadline:
-                return case
-            await asyncio.sleep(0.2)
+        return await self.wait_for(case_id, lambda c: c["step"] == step, timeout)
 
     async def publish_notice_seconds(self, seconds: float) -> dict[str, Any]:
         answer = await self.post(ADMIN, "/api/v1/policies", {"notice_days": seconds / 86400})
@@ -146,6 +159,9 @@ async def _walk_through(base_url: str, notice_seconds: float) -> None:
         print(f"opened case {case['case_id']} for household {household['code']} ({household['head_name']})")
         case = await driver.through_review(case["case_id"])
         print(f"democratic review passed; village notice until {case['notice']['ends_at']}")
+        case = await driver.wait_for_cross_check(case["case_id"], timeout=notice_seconds + 60)
+        answered = {d: r["status"] for d, r in case["cross_check"]["requests"].items()} if case["cross_check"] else {}
+        print(f"department cross-check: {json.dumps(answered)}")
         case = await driver.wait_for_step(case["case_id"], "township_review", timeout=notice_seconds + 30)
         case = await driver.after_notice(case["case_id"])
         print(f"announced: {case['outcome_label']}; household status:",

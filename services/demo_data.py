@@ -9,6 +9,7 @@ village codes below 靖边县 are illustrative, not the official list.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 from datetime import date, timedelta
 
@@ -19,10 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.api.households import household_code
 from services.api.security import hash_password
 from services.db.engine import create_engine
-from services.db.tables import Account, Area, Household, Member
+from services.db.tables import Account, Area, DepartmentRecord, Household, Member
+from services.departments.secret_box import SecretBox
 from services.domain.areas import county_of, township_of
 from services.domain.personal_data import id_check_char
-from services.settings import get_settings
+from services.domain.vocabulary import DEPARTMENT_KIND_LABELS, DepartmentKind
+from services.settings import Settings, get_settings
 
 COUNTY = ("610824000000", "靖边县")
 TOWNSHIPS = {
@@ -46,6 +49,10 @@ DEMO_ACCOUNTS = [
     ("qingyangcha.cadre", "青阳岔村 杨村干部", "village_cadre", "610824101201"),
 ]
 HOUSEHOLDS_PER_VILLAGE = 4
+# Every department kind of 靖边县, played by the department simulator (python -m services.department_simulator
+# --demo). Public development values, like the other demo secrets.
+DEMO_DEPARTMENT_SECRETS = {kind.value: f"demo-{kind.value}-shared-secret-2026-0123456789" for kind in DepartmentKind}
+DEMO_SIMULATOR_URL = "http://127.0.0.1:8300"
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 _GIVEN = "建国 秀英 志强 桂兰 海军 春梅 永刚 玉兰 小龙 丽娟 文斌 红霞 宏伟 晓燕 俊杰 淑珍".split()
 
@@ -113,12 +120,36 @@ async def load_demo_data(engine: AsyncEngine) -> None:
         await conn.execute(insert(Member).values(members).on_conflict_do_nothing())
 
 
+async def load_demo_departments(engine: AsyncEngine, settings: Settings, simulator_url: str) -> None:
+    """Registers every department kind for 靖边县 at the simulator. Rows an admin has changed since
+    (updated_by is no longer `demo`) are left alone; demo rows follow the simulator's address."""
+    box = SecretBox(settings.department_secret_key)
+    rows = [{
+        "county_code": COUNTY[0], "kind": kind, "name": DEPARTMENT_KIND_LABELS[DepartmentKind(kind)],
+        "base_url": f"{simulator_url.rstrip('/')}/{kind}", "secret_sealed": box.seal(secret, COUNTY[0], kind),
+        "enabled": True, "created_by": "demo", "updated_by": "demo",
+    } for kind, secret in DEMO_DEPARTMENT_SECRETS.items()]
+    upsert = insert(DepartmentRecord).values(rows)
+    upsert = upsert.on_conflict_do_update(
+        constraint="uq_departments_county_kind",
+        set_={"base_url": upsert.excluded.base_url, "secret_sealed": upsert.excluded.secret_sealed,
+              "enabled": True},
+        where=DepartmentRecord.updated_by == "demo",
+    )
+    async with engine.begin() as conn:
+        await conn.execute(upsert)
+
+
 async def main() -> None:
-    engine = create_engine(get_settings().require_database_url())
+    settings = get_settings()
+    engine = create_engine(settings.require_database_url())
+    simulator_url = os.environ.get("DEPARTMENT_SIMULATOR_URL", DEMO_SIMULATOR_URL)
     try:
         await load_demo_data(engine)
+        await load_demo_departments(engine, settings, simulator_url)
     finally:
         await engine.dispose()
+    print(f"demo departments registered at the simulator {simulator_url}")
     print(f"demo data loaded: {len(DEMO_ACCOUNTS)} accounts (password {DEMO_PASSWORD}), "
           f"{sum(len(v) for _, v in TOWNSHIPS.values()) * HOUSEHOLDS_PER_VILLAGE} households")
 

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development-only secrets: usable on a laptop, refused in production.
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_PAYLOAD_KEY = base64.b64encode(b"dev-only-payload-key-32-bytes!!!").decode()
+DEV_DEPARTMENT_SECRET_KEY = base64.b64encode(b"dev-only-department-key-32bytes!").decode()
 
 
 class Settings(BaseSettings):
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=480, gt=0, le=24 * 60)
     # 32-byte AES key, base64: encrypts Temporal payloads (they carry ID numbers).
     payload_encryption_key: str = DEV_PAYLOAD_KEY
+    # 32-byte AES key, base64: encrypts the departments' shared secrets in PostgreSQL.
+    department_secret_key: str = DEV_DEPARTMENT_SECRET_KEY
 
     # Where the service is reachable, for links in printed output and callbacks.
     public_base_url: str = "http://127.0.0.1:8000"
@@ -64,6 +67,7 @@ class Settings(BaseSettings):
             for name, value, dev in (
                 ("JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET),
                 ("PAYLOAD_ENCRYPTION_KEY", self.payload_encryption_key, DEV_PAYLOAD_KEY),
+                ("DEPARTMENT_SECRET_KEY", self.department_secret_key, DEV_DEPARTMENT_SECRET_KEY),
             )
             if value == dev
         ]
@@ -78,8 +82,10 @@ class Settings(BaseSettings):
             raise ValueError("SMS_PROVIDER=http needs SMS_GATEWAY_URL and SMS_GATEWAY_SECRET")
         if self.wechat_provider == "wechat" and not (self.wechat_app_id and self.wechat_app_secret):
             raise ValueError("WECHAT_PROVIDER=wechat needs WECHAT_APP_ID and WECHAT_APP_SECRET")
-        if len(base64.b64decode(self.payload_encryption_key)) != 32:
-            raise ValueError("PAYLOAD_ENCRYPTION_KEY must be 32 bytes, base64-encoded")
+        for name, key in (("PAYLOAD_ENCRYPTION_KEY", self.payload_encryption_key),
+                          ("DEPARTMENT_SECRET_KEY", self.department_secret_key)):
+            if len(base64.b64decode(key)) != 32:
+                raise ValueError(f"{name} must be 32 bytes, base64-encoded")
         if len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
         return self
@@ -96,7 +102,8 @@ class Settings(BaseSettings):
 
 
 # Variables the code reads; docker-compose.yml must provide the required ones.
-REQUIRED_ENV = ("DATABASE_URL", "TEMPORAL_ADDRESS", "JWT_SECRET", "PAYLOAD_ENCRYPTION_KEY", "ENVIRONMENT")
+REQUIRED_ENV = ("DATABASE_URL", "TEMPORAL_ADDRESS", "JWT_SECRET", "PAYLOAD_ENCRYPTION_KEY", "DEPARTMENT_SECRET_KEY",
+                "ENVIRONMENT")
 
 
 @lru_cache

@@ -1,6 +1,9 @@
 """Fixtures: real servers only. An embedded PostgreSQL (or TEST_DATABASE_URL, an
-empty database), a Temporal dev server, a worker, and the API served in-process
-over httpx. Time-skipping tests get their own Temporal test server and worker."""
+empty database), a Temporal dev server, a worker, the department simulator (its own
+process), and the API: served over real HTTP on a free port (departments call it
+back there) and to the tests in-process over httpx. Time-skipping tests get their own
+Temporal test server and worker; department callbacks for their cases arrive at the
+same live API and reach them through their worker's inbox forwarder."""
 
 from __future__ import annotations
 
@@ -17,16 +20,19 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+import uvicorn
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from services.api.app import create_app
 from services.db.engine import create_engine
 from services.demo_case import DEMO_VILLAGE, VILLAGE_CADRE, CaseDriver
-from services.demo_data import demo_id_number, load_demo_data
-from services.devstack.servers import SQLITE_PRAGMAS, start_embedded_postgres, venv_binary
+from services.demo_data import demo_id_number, load_demo_data, load_demo_departments
+from services.department_simulator.client import SimulatorClient, start_simulator
+from services.devstack.servers import SQLITE_PRAGMAS, free_port, start_embedded_postgres, venv_binary
 from services.settings import Settings
 from services.temporal_client import data_converter
 from services.workers.main import running_worker
@@ -58,7 +64,33 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(environment="test", database_url=database_url, temporal_address="set-by-fixture")
+    # The live API (fixture `live_api`) listens on this port: departments call back there.
+    return Settings(environment="test", database_url=database_url, temporal_address="set-by-fixture",
+                    public_base_url=f"http://127.0.0.1:{free_port()}")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def simulator(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SimulatorClient]:
+    """The department simulator, every department kind of 靖边县 registered at it."""
+    port = free_port()
+    process = start_simulator(port, log_file=tmp_path_factory.mktemp("simulator") / "simulator.log")
+    url = f"http://127.0.0.1:{port}"
+    engine = create_engine(settings.require_database_url())
+    await load_demo_departments(engine, settings, url)
+    await engine.dispose()
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            yield SimulatorClient(url, http)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest_asyncio.fixture
+async def departments(simulator: SimulatorClient) -> AsyncIterator[SimulatorClient]:
+    """The simulator, back to its default behaviour (answer at once, nothing found) after the test."""
+    yield simulator
+    await simulator.reset()
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -74,19 +106,54 @@ async def temporal(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
 
 
 @asynccontextmanager
+async def driver_for(app: FastAPI, client_address: str = "127.0.0.1") -> AsyncIterator[CaseDriver]:
+    """Requests appear to come from `client_address` (rate limits count per address)."""
+    transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=60) as http:
+        yield CaseDriver(http)
+
+
+@asynccontextmanager
 async def api_for(settings: Settings, client: Client, client_address: str = "127.0.0.1") -> AsyncIterator[CaseDriver]:
-    """The real FastAPI app (lifespan and all) over an in-process HTTP transport; requests
-    appear to come from `client_address` (rate limits count per address)."""
+    """The real FastAPI app (lifespan and all) over an in-process HTTP transport."""
     app = create_app(settings, temporal=client)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=60) as http:
-            yield CaseDriver(http)
+    async with app.router.lifespan_context(app), driver_for(app, client_address) as case_driver:
+        yield case_driver
 
 
 @pytest_asyncio.fixture(scope="session")
-async def driver(settings: Settings, temporal: WorkflowEnvironment) -> AsyncIterator[CaseDriver]:
-    async with running_worker(temporal.client, settings), api_for(settings, temporal.client) as case_driver:
+async def live_api(settings: Settings, temporal: WorkflowEnvironment, simulator: SimulatorClient) -> AsyncIterator[FastAPI]:
+    """The API on settings.public_base_url over real HTTP (uvicorn, in this event loop)."""
+    app = create_app(settings, temporal=temporal.client)
+    async with app.router.lifespan_context(app):
+        port = int(settings.public_base_url.rsplit(":", 1)[1])
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                serving.result()
+            await asyncio.sleep(0.05)
+        try:
+            yield app
+        finally:
+            server.should_exit = True
+            await serving
+
+
+@asynccontextmanager
+async def time_skipping_api(settings: Settings, task_queue: str) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
+    """A time-skipping Temporal test server with its own worker and API (on its own task queue)."""
+    own = settings.model_copy(update={"temporal_task_queue": task_queue})
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter(own)
+    ) as env:
+        async with running_worker(env.client, own), api_for(own, env.client) as case_driver:
+            yield env, case_driver
+
+
+@pytest_asyncio.fixture(scope="session")
+async def driver(settings: Settings, temporal: WorkflowEnvironment, live_api: FastAPI) -> AsyncIterator[CaseDriver]:
+    async with running_worker(temporal.client, settings), driver_for(live_api) as case_driver:
         yield case_driver
 
 

@@ -21,6 +21,7 @@ def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
         "API_PORT": str(api_port),
         "TEMPORAL_PORT": str(free_port()),
         "TEMPORAL_UI_PORT": str(free_port()),
+        "SIMULATOR_PORT": str(free_port()),
     }
     stack = subprocess.Popen([sys.executable, "-m", "services.devstack"], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -32,6 +33,7 @@ def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
         )
         assert walk.returncode == 0, walk.stdout + walk.stderr
+        assert '"real_estate": "answered"' in walk.stdout, "the simulator answered the cross-check"
         assert "announced: 已认定为监测对象; household status: 风险未消除" in walk.stdout
     finally:
         stack.send_signal(signal.SIGINT)

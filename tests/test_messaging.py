@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pydantic import ValidationError
 
-from services.messaging.sms import HttpSmsSender, LogSmsSender, SmsFailed, signature, sms_sender
+from services.departments.signing import signature
+from services.messaging.sms import HttpSmsSender, LogSmsSender, SmsFailed, sms_sender
 from services.messaging.wechat import (
     DevelopmentWechatIdentity,
     WechatCodeRejected,
@@ -108,7 +109,8 @@ async def test_the_development_adapters_are_stable_and_never_in_production() -> 
     settings = Settings(environment="test")
     assert isinstance(sms_sender(settings), LogSmsSender)
     assert isinstance(wechat_identity(settings), DevelopmentWechatIdentity)
-    real = {"jwt_secret": "x" * 40, "payload_encryption_key": "cHJvZHVjdGlvbi1rZXktMzItYnl0ZXMtbG9uZyEhISE="}
+    key = "cHJvZHVjdGlvbi1rZXktMzItYnl0ZXMtbG9uZyEhISE="
+    real = {"jwt_secret": "x" * 40, "payload_encryption_key": key, "department_secret_key": key}
     with pytest.raises(ValidationError, match="SMS_PROVIDER=http"):
         Settings(environment="production", **real)
     with pytest.raises(ValidationError, match="SMS_GATEWAY_URL"):

@@ -13,7 +13,17 @@ from temporalio.client import Client
 
 from services.api.deps import AppResources
 from services.api.errors import install_error_handlers
-from services.api.routers import auth, cases, households, reference, self_reports, self_service
+from services.api.routers import (
+    auth,
+    cases,
+    department_inbound,
+    department_work,
+    departments,
+    households,
+    reference,
+    self_reports,
+    self_service,
+)
 from services.db.engine import create_engine, session_factory
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
@@ -40,8 +50,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (auth.router, households.router, cases.router, reference.router, self_reports.router,
-                   self_service.router):
+    for router in (auth.router, households.router, cases.router, reference.router, departments.router,
+                   department_work.router, department_inbound.router, self_reports.router, self_service.router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -35,11 +35,13 @@ ACTION_UPDATES = {
     Action.decide_in_county: IdentificationWorkflow.decide_in_county,
     Action.announce: IdentificationWorkflow.announce,
     Action.add_lead: IdentificationWorkflow.add_lead,
+    Action.resend_cross_check: IdentificationWorkflow.resend_cross_check,
 }
 
-_REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "Forbidden": 403, "NotFound": 404, "Invalid": 422}
-_CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "Forbidden": "forbidden",
-          "NotFound": "not_found", "Invalid": "invalid"}
+_REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "NotOverdue": 409, "Forbidden": 403, "NotFound": 404,
+                   "Invalid": 422}
+_CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "NotOverdue": "not_overdue",
+          "Forbidden": "forbidden", "NotFound": "not_found", "Invalid": "invalid"}
 
 
 class CaseAlreadyOpen(Exception):

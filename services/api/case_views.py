@@ -9,7 +9,18 @@ from typing import Any
 from services.api.access import sees_personal_data
 from services.db.tables import Account
 from services.domain.personal_data import masked_copy
-from services.domain.vocabulary import CHANNEL_LABELS, OUTCOME_LABELS, STEP_LABELS, Channel, Outcome, Step
+from services.domain.vocabulary import (
+    CHANNEL_LABELS,
+    CROSS_CHECK_STATUS_LABELS,
+    DEPARTMENT_LABELS,
+    OUTCOME_LABELS,
+    STEP_LABELS,
+    Channel,
+    CrossCheckStatus,
+    Department,
+    Outcome,
+    Step,
+)
 
 
 def _is_past(moment: str | datetime | None, now: datetime) -> bool:
@@ -41,3 +52,32 @@ def case_view(state: dict[str, Any], reader: Account) -> dict[str, Any]:
     """The full case for its detail page and action answers."""
     shown = state if sees_personal_data(reader, state["village_code"]) else masked_copy(state)
     return {**shown, **labels(state), **deadline_flags(state)}
+
+
+def review_input(view: dict[str, Any]) -> dict[str, Any]:
+    """From a case view (already masked for its reader): what the reviews weigh."""
+    round_ = view.get("cross_check") or {"requests": {}}
+    departments = {
+        department: {
+            "label": DEPARTMENT_LABELS[Department(department)],
+            "status": request["status"],
+            "status_label": CROSS_CHECK_STATUS_LABELS[CrossCheckStatus(request["status"])],
+            "answered_at": request["answered_at"],
+            "result_status": (view["cross_checks"].get(department) or {}).get("status"),
+            "recorded_by": request["recorded_by"],
+            "reason": request["reason"],
+        }
+        for department, request in round_["requests"].items()
+    }
+    return {
+        "case_id": view["case_id"],
+        "household_code": view["household_code"],
+        "step": view["step"],
+        "verification": view["verification"],
+        "per_capita_net_income": view["per_capita_net_income"],
+        "members": view["findings_by_member"],
+        "departments": departments,
+        "pending_departments": [d for d, r in departments.items()
+                                if r["status"] not in (CrossCheckStatus.answered, CrossCheckStatus.recorded_by_hand)],
+        "cross_check_started": view.get("cross_check") is not None,
+    }

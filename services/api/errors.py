@@ -97,9 +97,14 @@ def _message(error: dict[str, Any]) -> str:
         return template
 
 
-def validation_errors(errors: list[dict[str, Any]]) -> JSONResponse:
+def described_errors(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+    """Pydantic errors as `[{field, message}]` in words a reader understands, and a one-line summary."""
     items = [{"field": _field_path(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors]
-    summary = "；".join(f"{i['field']}：{i['message']}" for i in items[:5])
+    return "；".join(f"{i['field']}：{i['message']}" for i in items[:5]), items
+
+
+def validation_errors(errors: list[dict[str, Any]]) -> JSONResponse:
+    summary, items = described_errors(errors)
     return JSONResponse(status_code=422, content={"detail": {"code": "invalid", "message": summary, "errors": items}})
 
 

@@ -20,7 +20,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import ApiError
@@ -35,35 +34,40 @@ async def fingerprint(request: Request) -> str:
 
 
 async def answer_once(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     username: str,
     key: str | None,
     request_fingerprint: str,
     produce: Callable[[], Awaitable[tuple[int, Any]]],
 ) -> JSONResponse:
-    """Runs `produce` (→ status, body) unless this key already has an answer."""
-    if key is None:
-        return await _run(produce)
-    async with sessions() as session:
-        await session.execute(
-            insert(IdempotencyRecord)
-            .values(username=username, key=key, request_hash=request_fingerprint)
-            .on_conflict_do_nothing()
-        )
-        record = await session.get(IdempotencyRecord, (username, key))
-        await session.commit()
-    assert record is not None
-    if record.request_hash != request_fingerprint:
-        raise ApiError(
-            422,
-            "idempotency_key_reused",
-            "该 Idempotency-Key 已用于另一个不同的请求；重试请保持请求内容不变，新请求请使用新的 Key",
-            field="Idempotency-Key",
-        )
-    if record.status_code is not None:
-        return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
+    """Runs `produce` (→ status, body) unless this key already has an answer.
+
+    The request's own session is committed before `produce` runs, so no pooled
+    connection is held while the workflow works (that would starve the pool
+    under load)."""
+    claimed = None
+    if key is not None:
+        claim = insert(IdempotencyRecord).values(username=username, key=key, request_hash=request_fingerprint)
+        # A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
+        claim = claim.on_conflict_do_update(
+            index_elements=[IdempotencyRecord.username, IdempotencyRecord.key],
+            set_={"username": claim.excluded.username},
+        ).returning(IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.response)
+        claimed = (await session.execute(claim)).one()
+    await session.commit()
+    if claimed is not None:
+        if claimed.request_hash != request_fingerprint:
+            raise ApiError(
+                422,
+                "idempotency_key_reused",
+                "该 Idempotency-Key 已用于另一个不同的请求；重试请保持请求内容不变，新请求请使用新的 Key",
+                field="Idempotency-Key",
+            )
+        if claimed.status_code is not None:
+            return JSONResponse(claimed.response, status_code=claimed.status_code,
+                                headers={"Idempotent-Replayed": "true"})
     response = await _run(produce)
-    async with sessions() as session:
+    if key is not None:
         await session.execute(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.username == username, IdempotencyRecord.key == key)

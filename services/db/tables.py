@@ -147,6 +147,130 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime | None = _timestamp(default_now=True)
 
 
+class DepartmentRecord(SQLModel, table=True):
+    """A county's department system (INTERFACES.md): where to send cross-checks, and the
+    shared secret both sides sign with, stored sealed (services/departments/secret_box.py)."""
+
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("county_code", "kind", name="uq_departments_county_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    county_code: str = Field(foreign_key="areas.code", max_length=12)
+    kind: str = Field(max_length=40, index=True)
+    name: str = Field(max_length=100)
+    base_url: str = Field(max_length=500)
+    secret_sealed: str = Field(max_length=500)
+    # Days a department has to answer a cross-check; None: the case policy's cross-check days.
+    answer_days: float | None = None
+    enabled: bool = True
+    created_by: str = Field(max_length=50)
+    updated_by: str = Field(max_length=50)
+    created_at: datetime | None = _timestamp(default_now=True)
+    updated_at: datetime | None = _timestamp(default_now=True)
+    secret_updated_at: datetime | None = _timestamp(default_now=True)
+
+
+class CrossCheckRequestRecord(SQLModel, table=True):
+    """Read model of the cross-check requests, one row per request id, written by
+    `record_case_event` from the case state (only ever moved forward by `last_seq`).
+    The callback endpoint finds a request, its department and whether it still
+    awaits a result here; the send activity adds how delivery went."""
+
+    __tablename__ = "cross_check_requests"
+    __table_args__ = (
+        Index("ix_cross_check_requests_tasks", "county_code", "respond_by",
+              postgresql_where=text("is_live AND is_latest AND status IN ('overdue', 'not_configured')")),
+    )
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(max_length=40, index=True)
+    workflow_id: str = Field(max_length=80)
+    run_id: str = Field(max_length=64)
+    task_queue: str = Field(max_length=100)
+    household_code: str = Field(max_length=20)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    village_code: str = Field(max_length=12)
+    department: str = Field(max_length=40)
+    round: int
+    status: str = Field(max_length=20)
+    # The department's newest request id (a re-send makes a new one).
+    is_latest: bool
+    # In the case's current round, and the case is open.
+    is_live: bool
+    requested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    respond_by: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    answered_at: datetime | None = _timestamp(nullable=True)
+    last_seq: int
+    send_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_send_error: str | None = Field(default=None, max_length=200)
+    accepted_at: datetime | None = _timestamp(nullable=True)
+
+
+class CrossCheckCallbackRecord(SQLModel, table=True):
+    """Inbox of department results: stored by the callback endpoint before it answers
+    200, then handed to the case by the worker's forwarder (services/workers/department_inbox.py)."""
+
+    __tablename__ = "cross_check_callbacks"
+    __table_args__ = (
+        Index("ix_cross_check_callbacks_undelivered", "task_queue", "received_at",
+              postgresql_where=text("delivered_at IS NULL")),
+    )
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    department: str = Field(max_length=40)
+    workflow_id: str = Field(max_length=80)
+    run_id: str = Field(max_length=64)
+    task_queue: str = Field(max_length=100)
+    result: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    result_hash: str = Field(max_length=64)
+    received_at: datetime | None = _timestamp(default_now=True)
+    claimed_until: datetime | None = _timestamp(nullable=True)
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    delivered_at: datetime | None = _timestamp(nullable=True)
+    # recorded | repeat | not_awaiting | case_closed: what the case made of it.
+    delivery_outcome: str | None = Field(default=None, max_length=20)
+
+
+class EarlyWarningRecord(SQLModel, table=True):
+    """Every early warning received (INTERFACES.md §3), with its outcome. Warnings that
+    became leads are handed to a case (opened or joined) by the worker's forwarder."""
+
+    __tablename__ = "early_warnings"
+    __table_args__ = (
+        # "unique per department": a repeated warning_id is a duplicate; an invalid one never counted.
+        Index("uq_early_warnings_department_warning", "department_id", "warning_id", unique=True,
+              postgresql_where=text("outcome <> 'invalid'")),
+        Index("ix_early_warnings_undelivered", "task_queue", "id",
+              postgresql_where=text("outcome IN ('opened', 'joined') AND delivered_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    department_id: int = Field(foreign_key="departments.id")
+    department: str = Field(max_length=40)
+    county_code: str = Field(max_length=12)
+    warning_id: str | None = Field(default=None, max_length=100)
+    id_number: str | None = Field(default=None, max_length=18)
+    kind: str | None = Field(default=None, max_length=30)
+    amount: float | None = None
+    occurred_on: date | None = None
+    detail: str | None = Field(default=None, max_length=500)
+    # The warning as sent, kept for invalid ones (whose fields may not fit the columns).
+    raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    outcome: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=1000)
+    household_code: str | None = Field(default=None, max_length=20, index=True)
+    low_income: bool | None = None
+    threshold: float | None = None
+    task_queue: str = Field(max_length=100)
+    received_at: datetime | None = _timestamp(default_now=True)
+    claimed_until: datetime | None = _timestamp(nullable=True)
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    delivered_at: datetime | None = _timestamp(nullable=True)
+    delivered_as: str | None = Field(default=None, max_length=20)
+    case_id: str | None = Field(default=None, max_length=40)
+
+
 # -- household self-reports (一键申报) ------------------------------------------------
 
 

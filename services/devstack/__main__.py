@@ -3,7 +3,8 @@
 With DATABASE_URL unset it starts an embedded PostgreSQL in .devdata/postgres;
 with TEMPORAL_ADDRESS unset it starts the Temporal dev server (with its web UI)
 persisting to .devdata/temporal.sqlite. Then it applies migrations, loads the
-demo data, and runs the worker and the API until Ctrl-C.
+demo data (departments registered at the simulator), and runs the department
+simulator, the worker and the API until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.devstack.servers import start_embedded_postgres, start_temporal_dev_server, wait_for_port
+from services.devstack.servers import start_embedded_postgres, start_temporal_dev_server, stop_processes, wait_for_port
 
 # Overridable so a second stack (the tests' smoke run) can sit beside a running one.
 DATA = Path(os.environ.get("DEVSTACK_DATA", ".devdata"))
 API_HOST, API_PORT = "127.0.0.1", int(os.environ.get("API_PORT", "8000"))
 TEMPORAL_PORT = int(os.environ.get("TEMPORAL_PORT", "7233"))
 TEMPORAL_UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
+SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", "8300"))
 
 
 def main() -> int:
@@ -38,9 +40,15 @@ def main() -> int:
                 DATA / "temporal.sqlite", TEMPORAL_PORT, TEMPORAL_UI_PORT, log_file=DATA / "temporal.log"))
             env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{TEMPORAL_PORT}"
             print(f"Temporal dev server on {env['TEMPORAL_ADDRESS']}")
+        # Departments call back here; the demo departments are played by the simulator.
+        env.setdefault("PUBLIC_BASE_URL", f"http://{API_HOST}:{API_PORT}")
+        env["DEPARTMENT_SIMULATOR_URL"] = f"http://127.0.0.1:{SIMULATOR_PORT}"
         python = sys.executable
         subprocess.run([python, "-m", "alembic", "upgrade", "head"], env=env, check=True)
         subprocess.run([python, "-m", "services.demo_data"], env=env, check=True)
+        children.append(subprocess.Popen(
+            [python, "-m", "services.department_simulator", "--demo", "--port", str(SIMULATOR_PORT)], env=env))
+        wait_for_port(SIMULATOR_PORT, timeout=30, process=children[-1])
         children.append(subprocess.Popen([python, "-m", "services.workers.main"], env=env))
         children.append(subprocess.Popen(
             [python, "-m", "uvicorn", "services.api.app:app", "--host", API_HOST, "--port", str(API_PORT)], env=env))
@@ -49,19 +57,14 @@ def main() -> int:
             "\nReady.\n"
             f"  API docs:     http://{API_HOST}:{API_PORT}/docs\n"
             + (f"  Temporal UI:  http://127.0.0.1:{TEMPORAL_UI_PORT}\n" if not os.environ.get("TEMPORAL_ADDRESS") else "")
+            + f"  Department simulator: http://127.0.0.1:{SIMULATOR_PORT}/docs\n"
             + "  Demo sign-in: see README.md (password Demo@2026)\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )
         return _wait_until_stopped(children)
     finally:
-        for child in reversed(children):
-            child.terminate()
-        for child in reversed(children):
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_processes(children)
         if postgres is not None:
             postgres.cleanup()
 

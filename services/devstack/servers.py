@@ -75,3 +75,16 @@ def start_temporal_dev_server(
     process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     wait_for_port(port, process=process)
     return process
+
+
+def stop_processes(children: list[subprocess.Popen[bytes]]) -> None:
+    """Terminates the children, last started first; kills any that do not stop within 15 s."""
+    for child in reversed(children):
+        if child.poll() is None:
+            child.terminate()
+    for child in reversed(children):
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

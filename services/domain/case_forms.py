@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from services.domain.personal_data import id_number_problem
+from services.domain.personal_data import IdNumber
 from services.domain.vocabulary import Category, Channel, Department, LabourCapacity, RiskType
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
@@ -101,15 +101,8 @@ class CrossCheckMatch(Form):
 
 
 class CrossCheckFinding(Form):
-    id_number: str = Field(max_length=18)
+    id_number: IdNumber
     matches: list[CrossCheckMatch] = Field(max_length=100)
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        if problem := id_number_problem(value):
-            raise ValueError(problem)
-        return value
 
 
 class CrossCheckResult(Form):
@@ -120,9 +113,12 @@ class CrossCheckResult(Form):
 
 
 class CrossCheckEntry(Form):
-    """Results typed in by the county officer, one or more departments at a time."""
+    """Results recorded by hand by the county officer, one or more departments at a time:
+    a department without a registered system, or one that did not answer in time."""
 
     results: list[CrossCheckResult] = Field(min_length=1, max_length=10)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
+        description="手工录入的原因（如：部门逾期未反馈，已线下调取结果）")
 
     @field_validator("results")
     @classmethod
@@ -130,6 +126,13 @@ class CrossCheckEntry(Form):
         if len({r.department for r in results}) != len(results):
             raise ValueError("同一部门的比对结果只能录入一次")
         return results
+
+
+class CrossCheckResend(Form):
+    """The county officer sends a department's request again (a new request id), e.g. after its deadline."""
+
+    department: Department = Field(description="比对部门")
+    note: LongText = Field(default="", description="说明")
 
 
 class DemocraticReview(Form):

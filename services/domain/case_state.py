@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from services.domain.case_forms import (
     Announcement,
@@ -23,6 +23,7 @@ from services.domain.case_forms import (
     ObjectionResolution,
     TownshipReview,
 )
+from services.domain.cross_check import CrossCheckRound, MemberFindings, findings_by_member
 from services.domain.policy import Policy
 from services.domain.vocabulary import Channel, Department, Outcome, Role, Step
 
@@ -57,6 +58,8 @@ class LeadRecord(Lead):
 
 class ReviewRecord(DemocraticReview):
     passed: bool
+    # Departments whose cross-check results the meeting did not have yet (they may come later).
+    cross_check_pending: list[Department] = Field(default_factory=list)
 
 
 class ObjectionRecord(BaseModel):
@@ -100,7 +103,9 @@ class CaseState(BaseModel):
     verification: HomeVerification | None = None
     per_capita_net_income: float | None = None
     authorisation: Authorisation | None = None
+    # Results by department (from the department, or recorded by hand) of the current round.
     cross_checks: dict[Department, CrossCheckResult] = Field(default_factory=dict)
+    cross_check: CrossCheckRound | None = None
     review: ReviewRecord | None = None
     notice: NoticePeriod | None = None
     township_review: TownshipReview | None = None
@@ -110,6 +115,12 @@ class CaseState(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.step != Step.closed
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def findings_by_member(self) -> list[MemberFindings]:
+        """The cross-check findings, each attached to the member it names (for the case page and the reviews)."""
+        return findings_by_member(self.cross_check.subjects if self.cross_check else [], self.cross_checks)
 
 
 class RecordedEvent(BaseModel):
@@ -128,3 +139,5 @@ class CaseEvent(RecordedEvent):
     """One recorded change of a case: the audit entry and the read model's new row."""
 
     state: CaseState
+    # The case's task queue: the worker serving it forwards department results to it.
+    task_queue: str = ""

@@ -39,7 +39,7 @@ class Step(StrEnum):
 STEP_LABELS = {
     Step.home_verification: "入户核查",
     Step.authorisation: "承诺授权",
-    Step.cross_check: "信息比对",
+    Step.cross_check: "等待信息比对结果",
     Step.democratic_review: "民主评议",
     Step.village_notice: "村级公示",
     Step.township_review: "镇审核",
@@ -60,26 +60,36 @@ class Action(StrEnum):
     decide_in_county = "decide_in_county"
     announce = "announce"
     add_lead = "add_lead"
+    resend_cross_check = "resend_cross_check"
 
 
 @dataclass(frozen=True)
 class ActionRule:
-    step: Step
+    steps: frozenset[Step]
     role: Role
     label: str
 
 
-# Who may take which action, and at which step (DOMAIN.md, "People and systems").
+def _at(*steps: Step) -> frozenset[Step]:
+    return frozenset(steps)
+
+
+# The department cross-check runs beside the democratic review and the notice (DOMAIN.md, step 4);
+# after the notice the case waits at `cross_check` until every department has answered.
+CROSS_CHECK_STEPS = _at(Step.democratic_review, Step.village_notice, Step.cross_check)
+
+# Who may take which action, and at which steps (DOMAIN.md, "People and systems").
 ACTION_RULES: dict[Action, ActionRule] = {
-    Action.verify_home: ActionRule(Step.home_verification, Role.village_cadre, "录入入户核查"),
-    Action.record_authorisation: ActionRule(Step.authorisation, Role.village_cadre, "录入承诺授权"),
-    Action.record_cross_check: ActionRule(Step.cross_check, Role.county_officer, "录入信息比对结果"),
-    Action.record_review: ActionRule(Step.democratic_review, Role.village_cadre, "录入民主评议"),
-    Action.file_objection: ActionRule(Step.village_notice, Role.village_cadre, "登记公示异议"),
-    Action.resolve_objection: ActionRule(Step.village_notice, Role.village_cadre, "录入异议核实结论"),
-    Action.review_in_township: ActionRule(Step.township_review, Role.township_approver, "镇审核"),
-    Action.decide_in_county: ActionRule(Step.county_decision, Role.county_officer, "县级审定"),
-    Action.announce: ActionRule(Step.announcement, Role.township_approver, "结果公告"),
+    Action.verify_home: ActionRule(_at(Step.home_verification), Role.village_cadre, "录入入户核查"),
+    Action.record_authorisation: ActionRule(_at(Step.authorisation), Role.village_cadre, "录入承诺授权"),
+    Action.record_cross_check: ActionRule(CROSS_CHECK_STEPS, Role.county_officer, "手工录入信息比对结果"),
+    Action.resend_cross_check: ActionRule(CROSS_CHECK_STEPS, Role.county_officer, "重新发送信息比对请求"),
+    Action.record_review: ActionRule(_at(Step.democratic_review), Role.village_cadre, "录入民主评议"),
+    Action.file_objection: ActionRule(_at(Step.village_notice), Role.village_cadre, "登记公示异议"),
+    Action.resolve_objection: ActionRule(_at(Step.village_notice), Role.village_cadre, "录入异议核实结论"),
+    Action.review_in_township: ActionRule(_at(Step.township_review), Role.township_approver, "镇审核"),
+    Action.decide_in_county: ActionRule(_at(Step.county_decision), Role.county_officer, "县级审定"),
+    Action.announce: ActionRule(_at(Step.announcement), Role.township_approver, "结果公告"),
 }
 
 # Roles that may open a case (a lead) for a household inside their area, or add a lead to it.
@@ -198,3 +208,81 @@ DEPARTMENT_LABELS = {
     Department.public_payroll: "财政供养",
     Department.social_insurance: "人社社保",
 }
+
+
+class DepartmentKind(StrEnum):
+    """Every kind of department system a county may register: the five that answer
+    cross-checks (`Department`) and those that push early warnings."""
+
+    real_estate = "real_estate"
+    vehicles = "vehicles"
+    market_entities = "market_entities"
+    public_payroll = "public_payroll"
+    social_insurance = "social_insurance"
+    medical_insurance = "medical_insurance"
+    civil_affairs = "civil_affairs"
+    disabled_persons_federation = "disabled_persons_federation"
+    emergency_management = "emergency_management"
+
+
+DEPARTMENT_KIND_LABELS = {
+    **{DepartmentKind(d.value): label for d, label in DEPARTMENT_LABELS.items()},
+    DepartmentKind.medical_insurance: "医疗保障",
+    DepartmentKind.civil_affairs: "民政",
+    DepartmentKind.disabled_persons_federation: "残联",
+    DepartmentKind.emergency_management: "应急管理",
+}
+
+
+class CrossCheckStatus(StrEnum):
+    """Where one department's part of a cross-check round stands."""
+
+    not_configured = "not_configured"  # no such department registered for the county: record by hand
+    sending = "sending"  # being delivered, retried with backoff
+    awaiting = "awaiting"  # the department accepted it; its answer is due by `respond_by`
+    overdue = "overdue"  # `respond_by` passed without an answer: a task for the county officer
+    answered = "answered"  # the department's result arrived
+    recorded_by_hand = "recorded_by_hand"  # the county officer recorded it, with a reason
+
+
+CROSS_CHECK_STATUS_LABELS = {
+    CrossCheckStatus.not_configured: "未配置比对部门，需手工录入",
+    CrossCheckStatus.sending: "发送中",
+    CrossCheckStatus.awaiting: "等待部门反馈",
+    CrossCheckStatus.overdue: "部门逾期未反馈",
+    CrossCheckStatus.answered: "部门已反馈",
+    CrossCheckStatus.recorded_by_hand: "已手工录入",
+}
+# A department's result is still accepted in these states.
+AWAITING_RESULT = frozenset({CrossCheckStatus.sending, CrossCheckStatus.awaiting, CrossCheckStatus.overdue})
+# These put a task in the county officer's list: re-send, or record by hand.
+NEEDS_OFFICER = frozenset({CrossCheckStatus.not_configured, CrossCheckStatus.overdue})
+SETTLED = frozenset({CrossCheckStatus.answered, CrossCheckStatus.recorded_by_hand})
+
+
+class WarningKind(StrEnum):
+    medical_expense = "medical_expense"
+    disability = "disability"
+    disaster = "disaster"
+    accident = "accident"
+    unemployment = "unemployment"
+    other = "other"
+
+
+WARNING_KIND_LABELS = {
+    WarningKind.medical_expense: "医疗自付费用较高",
+    WarningKind.disability: "新增残疾",
+    WarningKind.disaster: "受灾",
+    WarningKind.accident: "意外事故",
+    WarningKind.unemployment: "失业",
+    WarningKind.other: "其他",
+}
+
+
+class WarningOutcome(StrEnum):
+    opened = "opened"
+    joined = "joined"
+    below_threshold = "below_threshold"
+    unknown_person = "unknown_person"
+    duplicate = "duplicate"
+    invalid = "invalid"

@@ -17,15 +17,13 @@ Two adapters, chosen by `SMS_PROVIDER`:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import time
 from typing import Protocol
 
 import httpx
 
+from services.departments.signing import signed_headers
 from services.domain.personal_data import mask_phone
 from services.settings import Settings
 
@@ -48,11 +46,6 @@ class LogSmsSender:
         log.warning("SMS (development, not sent) to %s [%s]: %s", mask_phone(phone), message_id, text)
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
 class HttpSmsSender:
     def __init__(self, url: str, secret: str, timeout: float = 10.0) -> None:
         self._url = url
@@ -61,9 +54,7 @@ class HttpSmsSender:
 
     async def send(self, phone: str, text: str, message_id: str) -> None:
         body = json.dumps({"message_id": message_id, "phone": phone, "text": text}, ensure_ascii=False).encode()
-        timestamp = str(int(time.time()))
-        headers = {"Content-Type": "application/json", "X-Timestamp": timestamp,
-                   "X-Signature": signature(self._secret, timestamp, body)}
+        headers = signed_headers(self._secret, body)
         try:
             async with httpx.AsyncClient(timeout=self._timeout) as http:
                 answer = await http.post(self._url, content=body, headers=headers)

@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
 
+import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -18,6 +20,8 @@ from services.settings import Settings, get_settings
 from services.temporal_client import connect
 from services.messaging.sms import sms_sender
 from services.workers.case_records import CaseRecordActivities
+from services.workers.cross_checks import CrossCheckActivities
+from services.workers.department_inbox import DepartmentInbox
 from services.workers.self_reports import SelfReportActivities
 from services.workflows.identification import IdentificationWorkflow
 from services.workflows.self_report import SelfReportWorkflow
@@ -27,25 +31,36 @@ log = logging.getLogger("services.worker")
 
 @asynccontextmanager
 async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
-    """A started worker with its database engine; both are closed on exit."""
+    """A started worker with its database engine, its HTTP client for departments and the
+    forwarder of department results and warnings to cases; all are closed on exit."""
     engine = create_engine(settings.require_database_url())
+    # Each attempt is short; Temporal's retry policy spaces attempts out (services/workflows/identification.py).
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     self_reports = SelfReportActivities(engine, client, settings.temporal_task_queue, sms_sender(settings))
     records = CaseRecordActivities(engine, on_closed=[self_reports.tell_linked_applications])
+    cross_checks = CrossCheckActivities(engine, settings, http)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=[IdentificationWorkflow, SelfReportWorkflow],
         activities=[
             records.record_case_event,
+            cross_checks.plan_cross_check,
+            cross_checks.send_cross_check_request,
             self_reports.record_self_report_event,
             self_reports.open_case_for_self_report,
             self_reports.send_self_report_notice,
         ],
     )
+    forwarder = asyncio.create_task(DepartmentInbox(engine, client, settings.temporal_task_queue).run())
     try:
         async with worker:
             yield worker
     finally:
+        forwarder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await forwarder
+        await http.aclose()
         await engine.dispose()
 
 

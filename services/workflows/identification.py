@@ -6,18 +6,28 @@ history; the handler checks again (two updates can both pass validation before
 either runs), changes the state, and waits until an activity has written the
 event to PostgreSQL, so the caller's answer is already visible in lists.
 
+The department cross-check (信息比对) starts once the household has signed the
+authorisation and runs beside the democratic review and the notice: one request per
+department, each sent by an activity that retries with backoff under the same
+request id. Department results arrive through `receive_cross_check_result` (the
+worker forwards them from the callback inbox); a department that has not answered
+by its deadline becomes a task for the county officer (re-send, or record by hand).
+When the notice ends, the case goes to township review only once every department
+has answered or been settled; until then it waits at the `cross_check` step.
+
 Error types raised to callers (the API maps them to HTTP statuses):
-  WrongStep → 409, AlreadyRecorded → 409, Forbidden → 403, NotFound → 404, Invalid → 422.
+  WrongStep → 409, AlreadyRecorded → 409, NotOverdue → 409, Forbidden → 403, NotFound → 404, Invalid → 422.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from services.workflows.refusals import refuse as _refuse
 
@@ -30,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
         Authorisation,
         CountyDecision,
         CrossCheckEntry,
+        CrossCheckResend,
+        CrossCheckResult,
         DemocraticReview,
         HomeVerification,
         Lead,
@@ -47,20 +59,40 @@ with workflow.unsafe.imports_passed_through():
         ObjectionRecord,
         ReviewRecord,
     )
+    from services.domain.cross_check import (
+        CrossCheckDispatch,
+        CrossCheckPlan,
+        CrossCheckPlanInput,
+        CrossCheckRound,
+        DepartmentRequest,
+    )
     from services.domain.vocabulary import (
         ACTION_RULES,
         CASE_OPENING_ROLES,
+        DEPARTMENT_LABELS,
+        NEEDS_OFFICER,
         ROLE_LABELS,
+        SETTLED,
         STEP_LABELS,
         Action,
+        CrossCheckStatus,
+        Department,
         Outcome,
         Step,
     )
 
 RECORD_CASE_EVENT = "record_case_event"
+PLAN_CROSS_CHECK = "plan_cross_check"
+SEND_CROSS_CHECK_REQUEST = "send_cross_check_request"
+# Raised (non-retryable) by the send activity when the county has no such department registered.
+DEPARTMENT_NOT_CONFIGURED = "DepartmentNotConfigured"
 
 # Writing the read model must never give up: PostgreSQL may be down for a while.
 _RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
+_SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2,
+                          maximum_interval=timedelta(minutes=10), non_retryable_error_types=[DEPARTMENT_NOT_CONFIGURED])
+_SEND_ATTEMPT_TIMEOUT = timedelta(seconds=30)
 
 
 def identification_workflow_id(household_code: str) -> str:
@@ -75,6 +107,11 @@ class IdentificationWorkflow:
         now = workflow.now()
         self._policy = start.policy
         self._opened = False
+        self._cross_check_task: asyncio.Task[None] | None = None
+        # One send task per (round, department); cancelled once that department is settled.
+        self._sends: dict[tuple[int, Department], asyncio.Task[None]] = {}
+        # Rises with every change to the cross-check, so its deadline watch wakes up.
+        self._cross_check_changes = 0
         self._state = CaseState(
             case_id=start.case_id,
             household_code=start.household_code,
@@ -100,8 +137,13 @@ class IdentificationWorkflow:
             if step == Step.village_notice:
                 await self._run_notice()
             else:
-                await workflow.wait_condition(lambda: self._state.step != step)
+                await workflow.wait_condition(lambda: self._state.step != step or self._cross_check_failed())
+            if self._cross_check_failed():
+                assert self._cross_check_task is not None
+                self._cross_check_task.result()  # a bug in the cross-check: fail the workflow task, visibly
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._cross_check_task is not None:
+            await self._cross_check_task
         return self._state
 
     # -- reads ---------------------------------------------------------------
@@ -112,7 +154,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     async def opened(self) -> CaseState:
-        """Answers once the new case is in the read model (used with update-with-start)."""
+        """Answers once the new case is in the read model; the API awaits it right after the start."""
         await workflow.wait_condition(lambda: self._opened)
         return self._state
 
@@ -124,7 +166,11 @@ class IdentificationWorkflow:
         self._state.verification = form
         self._state.per_capita_net_income = form.per_capita_net_income
         signed = self._state.authorisation is not None and self._state.authorisation.decision == "signed"
-        self._move_to(Step.cross_check if signed else Step.authorisation)
+        if signed:  # a second round (an upheld objection sent the case back): the cross-check runs again
+            self._move_to(Step.democratic_review)
+            self._begin_cross_check()
+        else:
+            self._move_to(Step.authorisation)
         return await self._record(Action.verify_home, actor, form)
 
     @verify_home.validator
@@ -138,7 +184,8 @@ class IdentificationWorkflow:
         self._check(Action.record_authorisation, actor)
         self._state.authorisation = form
         if form.decision == "signed":
-            self._move_to(Step.cross_check)
+            self._move_to(Step.democratic_review)
+            self._begin_cross_check()
         else:
             self._close(Outcome.authorisation_refused)
         return await self._record(Action.record_authorisation, actor, form)
@@ -149,21 +196,75 @@ class IdentificationWorkflow:
 
     @workflow.update
     async def record_cross_check(self, actor: Actor, entry: CrossCheckEntry) -> CaseState:
+        """The county officer records results by hand, with a reason (a department without a
+        system, or one that did not answer in time)."""
         self._validate_record_cross_check(actor, entry)
         for result in entry.results:
-            self._state.cross_checks[result.department] = result
-        if set(self._policy.cross_check_departments) <= set(self._state.cross_checks):
-            self._move_to(Step.democratic_review)
+            request = self._round().requests[result.department]
+            request.recorded_by, request.reason = actor.username, entry.reason
+            self._settle(request, CrossCheckStatus.recorded_by_hand, result)
         return await self._record(Action.record_cross_check, actor, entry)
 
     @record_cross_check.validator
     def _validate_record_cross_check(self, actor: Actor, entry: CrossCheckEntry) -> None:
         self._check(Action.record_cross_check, actor)
+        round_ = self._round_or_refuse()
         for result in entry.results:
-            if result.department not in self._policy.cross_check_departments:
+            request = round_.requests.get(result.department)
+            if request is None:
                 raise _refuse("Invalid", "本案件适用的政策不要求该部门比对", field="results.department")
-            if result.department in self._state.cross_checks:
+            if request.status in SETTLED:
                 raise _refuse("AlreadyRecorded", "该部门的比对结果已录入", department=result.department)
+
+    @workflow.update
+    async def resend_cross_check(self, actor: Actor, form: CrossCheckResend) -> CaseState:
+        """A new request (new request id, new deadline) to a department that did not answer in time."""
+        self._validate_resend_cross_check(actor, form)
+        request = self._round().requests[form.department]
+        if request.request_id:
+            request.earlier_request_ids.append(request.request_id)
+        now = workflow.now()
+        request.request_id = workflow.uuid4().hex
+        request.status = CrossCheckStatus.sending
+        request.requested_at, request.respond_by = now, now + timedelta(days=request.answer_days)
+        request.accepted_at = None
+        request.resends += 1
+        self._cross_check_changed()
+        state = await self._record(Action.resend_cross_check, actor,
+                                   {**form.model_dump(mode="json"), "request_id": request.request_id})
+        self._send(request)  # after the record: the request is in the read model before a callback can come
+        return state
+
+    @resend_cross_check.validator
+    def _validate_resend_cross_check(self, actor: Actor, form: CrossCheckResend) -> None:
+        self._check(Action.resend_cross_check, actor)
+        request = self._round_or_refuse().requests.get(form.department)
+        if request is None:
+            raise _refuse("Invalid", "本案件适用的政策不要求该部门比对", field="department")
+        if request.status in SETTLED:
+            raise _refuse("AlreadyRecorded", "该部门的比对结果已录入", department=form.department)
+        if request.status not in NEEDS_OFFICER:
+            raise _refuse("NotOverdue", "该部门尚未逾期，仍在等待反馈，暂不能重新发送", department=form.department,
+                          respond_by=request.respond_by.isoformat())
+
+    @workflow.update
+    async def receive_cross_check_result(self, request_id: str, result: CrossCheckResult) -> str:
+        """A department's result, forwarded from the callback inbox. Answers `recorded`, `repeat`
+        (the same result again: nothing changes) or `not_awaiting` (an earlier round, a closed
+        case, or a department already settled)."""
+        round_ = self._state.cross_check if self._state.is_open else None
+        request = round_.request_with_id(request_id) if round_ else None
+        if request is None or request.department != result.department:
+            return "not_awaiting"
+        if request.status == CrossCheckStatus.answered and self._state.cross_checks.get(request.department) == result:
+            return "repeat"
+        if not request.awaits_result:
+            return "not_awaiting"
+        request.answered_at = workflow.now()
+        self._settle(request, CrossCheckStatus.answered, result)
+        await self._record("receive_cross_check_result", self._department_actor(request.department),
+                           {"request_id": request_id, **result.model_dump(mode="json")})
+        return "recorded"
 
     @workflow.update
     async def record_review(self, actor: Actor, review: DemocraticReview) -> CaseState:
@@ -171,7 +272,9 @@ class IdentificationWorkflow:
         passed = self._policy.vote_rule.passes(
             review.eligible_representatives, len(review.attendees), review.votes_for
         )
-        self._state.review = ReviewRecord(**review.model_dump(), passed=passed)
+        round_ = self._state.cross_check
+        pending = round_.pending if round_ else list(self._policy.cross_check_departments)
+        self._state.review = ReviewRecord(**review.model_dump(), passed=passed, cross_check_pending=pending)
         if passed:
             now = workflow.now()
             self._state.notice = NoticePeriod(starts_at=now, ends_at=now + timedelta(days=self._policy.notice_days))
@@ -205,8 +308,9 @@ class IdentificationWorkflow:
         record.resolution = resolution
         record.resolved_by = actor.username
         if resolution.upheld_action == "reverify":
-            self._state.verification_round += 1
+            self._state.verification_round += 1  # the running cross-check round ends with this
             self._state.cross_checks = {}
+            self._state.cross_check = None
             self._state.review = None
             self._move_to(Step.home_verification)
         elif resolution.upheld_action == "end":
@@ -292,8 +396,178 @@ class IdentificationWorkflow:
                 pass
         await workflow.wait_condition(lambda: not still_in_this_notice() or not self._notice().pending_objections)
         if still_in_this_notice():
-            self._move_to(Step.township_review)
-            await self._record("end_notice", Actor.system(self._state.county_code), {})
+            # Township review sees every department's answer: wait at `cross_check` for the missing ones.
+            self._move_to(Step.township_review if self._cross_check_complete() else Step.cross_check)
+            await self._record("end_notice", self._system(), {})
+
+    # -- the department cross-check ------------------------------------------
+
+    def _begin_cross_check(self) -> None:
+        self._state.cross_check = None
+        self._state.cross_checks = {}
+        self._cross_check_task = asyncio.create_task(self._run_cross_check(self._state.verification_round))
+
+    def _in_round(self, round_no: int) -> bool:
+        return self._state.is_open and self._state.verification_round == round_no
+
+    async def _run_cross_check(self, round_no: int) -> None:
+        """Plans the round, sends every request, and turns missed deadlines into officer tasks."""
+        plan = await workflow.execute_activity(
+            PLAN_CROSS_CHECK,
+            CrossCheckPlanInput(household_code=self._state.household_code, county_code=self._state.county_code,
+                                departments=list(self._policy.cross_check_departments)),
+            result_type=CrossCheckPlan,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_RECORD_RETRY,
+        )
+        if not self._in_round(round_no):
+            return
+        now = workflow.now()
+        default_days = self._policy.step_days.get(Step.cross_check, 5)
+        requests = {}
+        for department in self._policy.cross_check_departments:
+            setup = plan.configured.get(department)
+            days = setup.answer_days if setup and setup.answer_days else default_days
+            requests[department] = DepartmentRequest(
+                department=department,
+                request_id=workflow.uuid4().hex if setup else None,
+                status=CrossCheckStatus.sending if setup else CrossCheckStatus.not_configured,
+                requested_at=now, answer_days=days, respond_by=now + timedelta(days=days),
+            )
+        self._state.cross_check = CrossCheckRound(round=round_no, subjects=plan.subjects, requests=requests,
+                                                  started_at=now)
+        self._cross_check_changed()
+        await self._record("request_cross_check", self._system(), {
+            "round": round_no,
+            "subjects": len(plan.subjects),
+            "requests": {d: r.model_dump(mode="json", include={"request_id", "status", "respond_by"})
+                         for d, r in requests.items()},
+        })
+        for request in requests.values():
+            if request.status == CrossCheckStatus.sending and self._in_round(round_no):
+                self._send(request)
+        try:
+            await self._watch_deadlines(round_no)
+        finally:
+            for (sent_round, _), task in list(self._sends.items()):
+                if sent_round == round_no:
+                    task.cancel()
+
+    async def _watch_deadlines(self, round_no: int) -> None:
+        while self._in_round(round_no) and not self._round().complete:
+            seen = self._cross_check_changes
+            deadlines = [r.respond_by for r in self._round().requests.values()
+                         if r.status in (CrossCheckStatus.sending, CrossCheckStatus.awaiting)]
+            timeout = min(deadlines) - workflow.now() if deadlines else None
+            if timeout is None or timeout > timedelta(0):
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._cross_check_changes != seen or not self._in_round(round_no), timeout=timeout)
+                    continue
+                except asyncio.TimeoutError:
+                    pass
+            if not self._in_round(round_no):
+                return
+            now = workflow.now()
+            overdue = [r for r in self._round().requests.values()
+                       if r.status in (CrossCheckStatus.sending, CrossCheckStatus.awaiting) and r.respond_by <= now]
+            for request in overdue:
+                request.status = CrossCheckStatus.overdue
+            if overdue:
+                self._cross_check_changed()
+                await self._record("cross_check_overdue", self._system(), {
+                    "departments": [r.department for r in overdue],
+                    "request_ids": [r.request_id for r in overdue],
+                })
+
+    def _send(self, request: DepartmentRequest) -> None:
+        key = (self._round().round, request.department)
+        if (earlier := self._sends.pop(key, None)) is not None:
+            earlier.cancel()
+        assert request.request_id is not None
+        self._sends[key] = asyncio.create_task(self._deliver(self._round(), request, request.request_id))
+
+    async def _deliver(self, round_: CrossCheckRound, request: DepartmentRequest, request_id: str) -> None:
+        """Sends one request, retried with backoff (same request id) until its deadline."""
+        dispatch = CrossCheckDispatch(
+            request_id=request_id, department=request.department, county_code=self._state.county_code,
+            case_reference=self._state.case_id, subjects=round_.subjects, respond_by=request.respond_by,
+        )
+        try:
+            await workflow.execute_activity(
+                SEND_CROSS_CHECK_REQUEST,
+                dispatch,
+                start_to_close_timeout=_SEND_ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=max(request.respond_by - workflow.now(), 2 * _SEND_ATTEMPT_TIMEOUT),
+                retry_policy=_SEND_RETRY,
+            )
+        except ActivityError as error:
+            # Gave up at the deadline (the deadline watch makes it overdue), or nothing to send to.
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == DEPARTMENT_NOT_CONFIGURED:
+                if self._still_sending(round_, request, request_id):
+                    request.status = CrossCheckStatus.not_configured
+                    self._cross_check_changed()
+                    await self._record("cross_check_not_configured", self._system(),
+                                       {"department": request.department, "request_id": request_id})
+            return
+        if self._still_sending(round_, request, request_id):
+            request.status = CrossCheckStatus.awaiting
+            request.accepted_at = workflow.now()
+            self._cross_check_changed()
+
+    def _still_sending(self, round_: CrossCheckRound, request: DepartmentRequest, request_id: str) -> bool:
+        return (self._state.cross_check is round_ and self._state.is_open and request.request_id == request_id
+                and request.status == CrossCheckStatus.sending)
+
+    def _settle(self, request: DepartmentRequest, status: CrossCheckStatus, result: CrossCheckResult) -> None:
+        request.status = status
+        self._state.cross_checks[request.department] = result
+        if (send := self._sends.pop((self._round().round, request.department), None)) is not None:
+            send.cancel()
+        self._cross_check_changed()
+
+    def _cross_check_changed(self) -> None:
+        """Wakes the deadline watch; completes the round, and ends the wait at `cross_check`."""
+        self._cross_check_changes += 1
+        round_ = self._state.cross_check
+        if round_ is None or not self._state.is_open:
+            return
+        if round_.complete and round_.completed_at is None:
+            round_.completed_at = workflow.now()
+        if self._state.step == Step.cross_check:
+            if round_.complete:
+                self._move_to(Step.township_review)
+            else:
+                self._state.step_due_at = self._cross_check_due()
+
+    def _cross_check_complete(self) -> bool:
+        return self._state.cross_check is not None and self._state.cross_check.complete
+
+    def _cross_check_failed(self) -> bool:
+        task = self._cross_check_task
+        return task is not None and task.done() and not task.cancelled() and task.exception() is not None
+
+    def _cross_check_due(self) -> Any:
+        round_ = self._state.cross_check
+        pending = [round_.requests[d].respond_by for d in round_.pending] if round_ else []
+        return max(pending) if pending else workflow.now()
+
+    def _round(self) -> CrossCheckRound:
+        assert self._state.cross_check is not None, "a cross-check round exists here"
+        return self._state.cross_check
+
+    def _round_or_refuse(self) -> CrossCheckRound:
+        if self._state.cross_check is None:
+            raise _refuse("WrongStep", "信息比对请求正在生成，请稍后再试", current_step=self._state.step)
+        return self._state.cross_check
+
+    def _system(self) -> Actor:
+        return Actor.system(self._state.county_code)
+
+    def _department_actor(self, department: Department) -> Actor:
+        return Actor(username=f"department.{department}", display_name=f"{DEPARTMENT_LABELS[department]}部门",
+                     role=None, area_code=self._state.county_code)
 
     # -- helpers --------------------------------------------------------------
 
@@ -303,7 +577,7 @@ class IdentificationWorkflow:
             raise _refuse("Forbidden", f"只有{ROLE_LABELS[rule.role]}可以{rule.label}", required_role=rule.role)
         if not area_contains(actor.area_code, self._state.village_code):
             raise _refuse("Forbidden", "该农户不在您的管辖区域内")
-        if self._state.step != rule.step:
+        if self._state.step not in rule.steps:
             current = self._state.step
             raise _refuse(
                 "WrongStep",
@@ -324,16 +598,19 @@ class IdentificationWorkflow:
                 return record
         raise _refuse("NotFound", "没有这条异议", objection_id=objection_id)
 
-    def _step_due(self, step: Step) -> Any:
+    def _step_due(self, step: Step) -> datetime | None:
         days = self._policy.step_days.get(step)
         return workflow.now() + timedelta(days=days) if days else None
 
     def _move_to(self, step: Step) -> None:
         self._state.step = step
         self._state.step_started_at = workflow.now()
-        self._state.step_due_at = (
-            self._notice().ends_at if step == Step.village_notice else self._step_due(step)
-        )
+        if step == Step.village_notice:
+            self._state.step_due_at = self._notice().ends_at
+        elif step == Step.cross_check:
+            self._state.step_due_at = self._cross_check_due()
+        else:
+            self._state.step_due_at = self._step_due(step)
 
     def _close(self, outcome: Outcome) -> None:
         self._state.step = Step.closed
@@ -354,6 +631,7 @@ class IdentificationWorkflow:
             at=workflow.now(),
             data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
             state=self._state.model_copy(deep=True),
+            task_queue=info.task_queue,
         )
         await workflow.execute_activity(
             RECORD_CASE_EVENT,

@@ -13,7 +13,6 @@ from services.demo_case import (
     CaseDriver,
     authorisation,
     county_decision,
-    cross_check_results,
     democratic_review,
     home_verification,
     objection,
@@ -38,13 +37,11 @@ async def test_lead_to_announcement(driver: CaseDriver, new_household: NewHouseh
     assert case["step"] == "authorisation"
     assert case["per_capita_net_income"] == round((12000 + 3000 + 4200 - 9000) / 4, 2)
     case = await driver.act(VILLAGE_CADRE, case["case_id"], "authorisation", authorisation())
-    assert case["step"] == "cross_check"
-    case = await driver.act(COUNTY_OFFICER, case["case_id"], "cross-check-results",
-                            cross_check_results(["real_estate", "vehicles"]))
-    assert case["step"] == "cross_check", "waits for every department of the policy"
-    case = await driver.act(COUNTY_OFFICER, case["case_id"], "cross-check-results",
-                            cross_check_results(["market_entities", "public_payroll", "social_insurance"]))
-    assert case["step"] == "democratic_review"
+    assert case["step"] == "democratic_review", "the department cross-check runs beside the review"
+    case = await driver.wait_for_cross_check(case["case_id"])
+    assert {r["status"] for r in case["cross_check"]["requests"].values()} == {"answered"}
+    assert set(case["cross_checks"]) == {"real_estate", "vehicles", "market_entities", "public_payroll",
+                                         "social_insurance"}
     case = await driver.act(VILLAGE_CADRE, case["case_id"], "democratic-review", democratic_review())
     assert case["step"] == "village_notice" and case["review"]["passed"] is True
 
@@ -59,10 +56,13 @@ async def test_lead_to_announcement(driver: CaseDriver, new_household: NewHouseh
     assert record["category"] == "marginal"
     timeline = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case['case_id']}/timeline")).json()["entries"]
     assert [e["action"] for e in timeline] == [
-        "open_case", "verify_home", "record_authorisation", "record_cross_check", "record_cross_check",
+        "open_case", "verify_home", "record_authorisation", "request_cross_check", *["receive_cross_check_result"] * 5,
         "record_review", "end_notice", "review_in_township", "decide_in_county", "announce",
     ]
-    assert [e["seq"] for e in timeline] == list(range(1, 11))
+    assert [e["seq"] for e in timeline] == list(range(1, 15))
+    assert {e["actor"] for e in timeline if e["action"] == "receive_cross_check_result"} == {
+        "department.real_estate", "department.vehicles", "department.market_entities", "department.public_payroll",
+        "department.social_insurance"}
     assert timeline[-1]["actor"] == TOWNSHIP_APPROVER and timeline[-1]["role"] == "township_approver"
     assert timeline[1]["data"]["verifiers"] == ["张村干部", "刘网格员"]
 
@@ -88,7 +88,6 @@ async def _to_review(driver: CaseDriver, household: str) -> str:
     case_id = (await driver.open_case(household))["case_id"]
     await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
     await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
-    await driver.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results())
     return case_id
 
 
@@ -122,9 +121,13 @@ async def test_upheld_objection_can_send_the_case_back(driver: CaseDriver, new_h
     case = await driver.act(VILLAGE_CADRE, case_id, "objections/1/resolution",
                             {"decision": "upheld", "upheld_action": "reverify", "findings": "收入需重新核实"})
     assert case["step"] == "home_verification" and case["verification_round"] == 2
-    # Authorisation stays signed: after re-verification the cross-check runs again.
+    # Authorisation stays signed: after re-verification the cross-check runs again, a new round.
+    first_round = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
+    assert first_round["cross_check"] is None and first_round["cross_checks"] == {}
     case = await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(household_size=5))
-    assert case["step"] == "cross_check" and case["cross_checks"] == {}
+    assert case["step"] == "democratic_review" and case["cross_checks"] == {}
+    case = await driver.wait_for_cross_check(case_id)
+    assert case["cross_check"]["round"] == 2 and len(case["cross_checks"]) == 5
 
 
 async def test_dismissed_objection_holds_the_notice_until_resolved(

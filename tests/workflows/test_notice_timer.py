@@ -9,23 +9,16 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from services.demo_case import VILLAGE_CADRE, CaseDriver, objection
-from services.devstack.servers import venv_binary
 from services.settings import Settings
-from services.temporal_client import data_converter
-from services.workers.main import running_worker
-from tests.conftest import api_for, new_household_body
+from tests.conftest import new_household_body, time_skipping_api
 
 
 @pytest_asyncio.fixture(scope="module")
-async def skipping(settings: Settings) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
-    own = settings.model_copy(update={"temporal_task_queue": "identification-time-skipping"})
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter(own)
-    ) as env:
-        async with running_worker(env.client, own), api_for(own, env.client) as driver:
-            policy = (await driver.post("admin", "/api/v1/policies", {})).json()
-            assert policy["notice_days"] == 5
-            yield env, driver
+async def skipping(settings: Settings, live_api: object) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
+    async with time_skipping_api(settings, "identification-time-skipping") as (env, driver):
+        policy = (await driver.post("admin", "/api/v1/policies", {})).json()
+        assert policy["notice_days"] == 5
+        yield env, driver
 
 
 async def _case_in_notice(driver: CaseDriver) -> str:

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api import pagination
 from services.api.access import area_scope, can_see, require_role, sees_personal_data
 from services.api.case_commands import act_on_case, start_case
-from services.api.case_views import case_view, deadline_flags, labels
+from services.api.case_views import case_view, deadline_flags, labels, review_input
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
 from services.api.errors import forbidden, not_found
 from services.api.idempotency import answer_once, fingerprint
@@ -29,6 +29,7 @@ from services.domain.case_forms import (
     Authorisation,
     CountyDecision,
     CrossCheckEntry,
+    CrossCheckResend,
     DemocraticReview,
     HomeVerification,
     Lead,
@@ -74,7 +75,7 @@ async def open_case(
         )
         return 201, case_view(state.model_dump(mode="json"), account)
 
-    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+    return await answer_once(session, account.username, key, await fingerprint(request), produce)
 
 
 @router.get("", summary="案件列表")
@@ -144,6 +145,14 @@ async def get_case(case_id: str, account: CurrentAccount, session: SessionDep) -
     return case_view(record.state, account)
 
 
+@router.get("/{case_id}/review-input", summary="评议与审核参考：入户核查情况和各成员的部门比对结果")
+async def get_review_input(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
+    """What the democratic review and the township review weigh: the verification, and each
+    department finding attached to the member it names (ID numbers masked for readers who do not need them)."""
+    record = await _visible_case(session, account, case_id)
+    return review_input(case_view(record.state, account))
+
+
 @router.get("/{case_id}/timeline", summary="办理记录（每一次操作）")
 async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
     record = await _visible_case(session, account, case_id)
@@ -177,13 +186,14 @@ async def _act(
         state = await act_on_case(resources.temporal, record, action, account, payload, key)
         return 200, case_view(state.model_dump(mode="json"), account)
 
-    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+    return await answer_once(session, account.username, key, await fingerprint(request), produce)
 
 
 _ACTION_ENDPOINTS = [
     (Action.verify_home, "home-verification", HomeVerification, "入户核查"),
     (Action.record_authorisation, "authorisation", Authorisation, "承诺授权"),
-    (Action.record_cross_check, "cross-check-results", CrossCheckEntry, "录入信息比对结果"),
+    (Action.record_cross_check, "cross-check-results", CrossCheckEntry, "手工录入信息比对结果（须说明原因）"),
+    (Action.resend_cross_check, "cross-check-resends", CrossCheckResend, "重新发送信息比对请求（部门逾期未反馈时）"),
     (Action.record_review, "democratic-review", DemocraticReview, "民主评议"),
     (Action.file_objection, "objections", Objection, "登记公示异议"),
     (Action.review_in_township, "township-review", TownshipReview, "镇审核"),

@@ -110,4 +110,4 @@ async def decide(application_id: str, body: Acceptance, request: Request, accoun
         await session.refresh(row)
         return 200, await staff_detail(session, row, sees_personal_data(account, row.village_code))
 
-    return await answer_once(resources.sessions, account.username, key, await fingerprint(request), produce)
+    return await answer_once(session, account.username, key, await fingerprint(request), produce)

@@ -113,7 +113,7 @@ async def apply(form: SelfReportForm, request: Request, applicant: CurrentApplic
         assert row is not None, "the workflow answers once the application is recorded"
         return 201, await applicant_view(session, row)
 
-    return await answer_once(resources.sessions, f"applicant:{applicant.id}", key, await fingerprint(request), produce)
+    return await answer_once(session, f"applicant:{applicant.id}", key, await fingerprint(request), produce)
 
 
 @router.get("/applications", summary="我的申报")

@@ -1,0 +1,134 @@
+"""The service's stack for benchmarks, as the dev stack runs it: embedded PostgreSQL, the
+Temporal dev server, the department simulator (every demo department registered at it),
+the worker and the API (uvicorn), each its own process, logs in one folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from services.department_simulator.client import start_simulator
+from services.devstack.servers import (
+    free_port,
+    start_embedded_postgres,
+    start_temporal_dev_server,
+    stop_processes,
+    wait_for_port,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Stack:
+    """PostgreSQL, Temporal, the department simulator, the worker and the API."""
+
+    TASK_QUEUE = "identification"
+
+    def __init__(self, workdir: Path, logs: Path) -> None:
+        self.workdir, self.logs = workdir, logs
+        self.postgres: Any = None
+        self.temporal: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.api: subprocess.Popen[bytes] | None = None
+        self.simulator: subprocess.Popen[bytes] | None = None
+        self.extra: list[subprocess.Popen[bytes]] = []
+        self.temporal_address = ""
+        self.database_url = ""
+        self.api_url = ""
+        self.simulator_url = ""
+        self.env: dict[str, str] = {}
+
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        for old in self.logs.glob("*.log"):
+            old.unlink()
+        self.postgres, database_url = start_embedded_postgres(self.workdir / "postgres")
+        self.database_url = database_url
+        simulator_port, api_port = free_port(), free_port()
+        self.simulator = start_simulator(simulator_port, log_file=self.logs / "simulator.log")
+        self.simulator_url = f"http://127.0.0.1:{simulator_port}"
+        temporal_port = free_port()
+        self.temporal = start_temporal_dev_server(
+            self.workdir / "temporal.sqlite", temporal_port, None, log_file=self.logs / "temporal.log")
+        self.temporal_address = f"127.0.0.1:{temporal_port}"
+        env = dict(os.environ) | {
+            "DATABASE_URL": database_url,
+            "TEMPORAL_ADDRESS": self.temporal_address,
+            "TEMPORAL_TASK_QUEUE": self.TASK_QUEUE,
+            "ENVIRONMENT": "test",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
+            "DEPARTMENT_SIMULATOR_URL": self.simulator_url,
+        }
+        self.env = env
+        python = sys.executable
+        for name, args in (("migrate", ["-m", "alembic", "upgrade", "head"]), ("demo_data", ["-m", "services.demo_data"])):
+            with open(self.logs / f"{name}.log", "wb") as log:
+                subprocess.run([python, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+        self.worker = self._spawn("worker", [python, "-m", "services.workers.main"], env)
+        self.api = self._spawn("api", [python, "-m", "uvicorn", "services.api.app:app", "--host", "127.0.0.1",
+                                       "--port", str(api_port)], env)
+        wait_for_port(api_port, timeout=60, process=self.api)
+        self.api_url = f"http://127.0.0.1:{api_port}"
+
+    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Another process of the stack (stopped with it), its output in the logs folder."""
+        process = self._spawn(name, args, env)
+        self.extra.append(process)
+        return process
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the process)
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def check_alive(self) -> None:
+        for name, process in (("temporal", self.temporal), ("worker", self.worker), ("api", self.api),
+                              ("simulator", self.simulator)):
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"the {name} process exited with status {process.returncode}; see {self.logs}")
+
+    def stop(self) -> None:
+        stop_processes([p for p in (self.temporal, self.simulator, self.worker, self.api, *self.extra) if p is not None])
+        if self.postgres is not None:
+            self.postgres.cleanup()
+
+    def pids(self) -> dict[str, int | None]:
+        return {
+            "temporal server": self.temporal.pid if self.temporal else None,
+            "postgres": self.postgres.get_pid() if self.postgres else None,
+            "api": self.api.pid if self.api else None,
+            "worker": self.worker.pid if self.worker else None,
+        }
+
+
+
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def run_on_stack(name: str, measure: Callable[[Stack], dict[str, Any]]) -> dict[str, Any]:
+    """Starts a stack in a temporary folder, measures on it, stops it, and writes the figures
+    to bench/results/<name>.json (logs in bench/results/logs/)."""
+    logs = RESULTS / "logs"
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as workdir:
+        stack = Stack(Path(workdir), logs)
+        try:
+            print("starting PostgreSQL, Temporal, the simulator, the worker and the API…", flush=True)
+            started = time.perf_counter()
+            stack.start()
+            print(f"stack ready in {time.perf_counter() - started:.1f} s (logs in {logs})", flush=True)
+            result = measure(stack)
+        except BaseException:
+            print(f"bench failed; the stack's logs are in {logs}", file=sys.stderr)
+            raise
+        finally:
+            stack.stop()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return result

@@ -1,0 +1,69 @@
+"""The bodies of INTERFACES.md, exactly: what the service sends and what departments send.
+
+Used by the API (receiving), the worker (sending) and the department simulator.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.domain.case_forms import CrossCheckResult
+from services.domain.personal_data import IdNumber
+from services.domain.vocabulary import Department, WarningKind
+
+MAX_WARNINGS_PER_BATCH = 1000
+RequestId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class CrossCheckSubject(BaseModel):
+    name: str
+    id_number: str
+
+
+class CrossCheckRequestBody(BaseModel):
+    """§1: service → department, `POST {base URL}/cross-checks`."""
+
+    request_id: str
+    department: Department
+    case_reference: str
+    subjects: list[CrossCheckSubject]
+    callback_url: str
+    respond_by: datetime
+
+
+class CrossCheckCallback(CrossCheckResult):
+    """§2: department → service, `POST /api/v1/callbacks/cross-checks/{request_id}`."""
+
+    request_id: RequestId
+
+    def result(self) -> CrossCheckResult:
+        return CrossCheckResult.model_validate(self.model_dump(exclude={"request_id"}))
+
+
+class EarlyWarning(BaseModel):
+    """§3: one warning of a batch. Checked one by one: a bad one does not spoil the batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warning_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    id_number: IdNumber
+    kind: WarningKind
+    amount: float | None = Field(default=None, ge=0, le=100_000_000)
+    occurred_on: date
+    detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+    @model_validator(mode="after")
+    def _amount_for_expenses(self) -> "EarlyWarning":
+        if self.kind == WarningKind.medical_expense and self.amount is None:
+            raise ValueError("医疗费用预警须填写金额（amount）")
+        return self
+
+
+class EarlyWarningBatch(BaseModel):
+    """§3 envelope. Each warning stays raw here and is validated on its own."""
+
+    department: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    warnings: list[Any] = Field(min_length=1, max_length=MAX_WARNINGS_PER_BATCH)
