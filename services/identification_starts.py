@@ -1,6 +1,6 @@
 """Starting a household's identification case through Temporal, for the API (a person
-opens a case) and the worker (a department's early warning, or a risk found at a
-monitoring visit, opens a case or joins the open one).
+opens a case) and the worker (a department's early warning, a risk found at a
+monitoring visit, or an accepted self-report opens a case or joins the open one).
 
 One open case per household: the workflow id is the household's, with the id-conflict
 policy FAIL, so a second start, from anyone, is refused by Temporal itself; a closed
@@ -8,6 +8,8 @@ case may be followed by a new one.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -59,14 +61,18 @@ async def open_case(client: Client, task_queue: str, start: CaseStart, start_key
 
 
 async def open_or_join(
-    client: Client, task_queue: str, start: CaseStart, lead: Lead, actor: Actor, start_key: str
+    client: Client, task_queue: str, start: CaseStart, lead: Lead, actor: Actor, start_key: str,
+    before: Callable[[str], Awaitable[None]] | None = None,
 ) -> tuple[str, bool]:
     """Opens the case `start` describes, or adds `lead` (from `actor`) to the household's open
     case. Returns (case id, joined). Safe to repeat with the same `start_key`: a retry finds
     the case it opened (the key is in that case's memo) or the lead it added (the key makes
-    the update id)."""
+    the update id). `before` hears the id of each case about to be opened or joined, before it
+    is: a caller that must be found when that case closes links itself there (self-reports)."""
     handle = client.get_workflow_handle(identification_workflow_id(start.household_code))
     for _ in range(5):
+        if before is not None:
+            await before(start.case_id)
         try:
             return (await open_case(client, task_queue, start, start_key)).case_id, False
         except CaseAlreadyOpen as already:
@@ -74,11 +80,16 @@ async def open_or_join(
         if opened_by_us:  # by an earlier attempt: answer once it is in the read model
             await handle.execute_update(IdentificationWorkflow.opened)
             return open_id, False
+        if before is not None:
+            await before(open_id)
         try:
-            await handle.execute_update(IdentificationWorkflow.add_lead, args=[actor, lead], id=f"lead:{start_key}")
-            return open_id, True
+            joined = await handle.execute_update(IdentificationWorkflow.add_lead, args=[actor, lead],
+                                                 id=f"lead:{start_key}")
         except (RPCError, WorkflowUpdateFailedError) as error:
             if not case_closed(error):
                 raise
-        # That case closed in between: open a new one.
+            continue  # that case closed in between: open a new one
+        if joined.case_id == open_id:
+            return open_id, True
+        # The lead went to a case opened after `open_id` closed: go round to confirm that one.
     raise RuntimeError(f"household {start.household_code}: its cases kept closing while a lead was added")

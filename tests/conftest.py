@@ -111,16 +111,18 @@ async def temporal(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
 
 
 @asynccontextmanager
-async def driver_for(app: FastAPI) -> AsyncIterator[CaseDriver]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test", timeout=60) as http:
+async def driver_for(app: FastAPI, client_address: str = "127.0.0.1") -> AsyncIterator[CaseDriver]:
+    """Requests appear to come from `client_address` (rate limits count per address)."""
+    transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=60) as http:
         yield CaseDriver(http)
 
 
 @asynccontextmanager
-async def api_for(settings: Settings, client: Client) -> AsyncIterator[CaseDriver]:
+async def api_for(settings: Settings, client: Client, client_address: str = "127.0.0.1") -> AsyncIterator[CaseDriver]:
     """The real FastAPI app (lifespan and all) over an in-process HTTP transport."""
     app = create_app(settings, temporal=client)
-    async with app.router.lifespan_context(app), driver_for(app) as case_driver:
+    async with app.router.lifespan_context(app), driver_for(app, client_address) as case_driver:
         yield case_driver
 
 

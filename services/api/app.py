@@ -24,6 +24,8 @@ from services.api.routers import (
     monitoring,
     monitoring_actions,
     reference,
+    self_reports,
+    self_service,
 )
 from services.db.engine import create_engine, session_factory
 from services.settings import Settings, get_settings
@@ -54,7 +56,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     install_error_handlers(app)
     for router in (auth.router, households.router, household_file.router, cases.router, monitoring.router,
                    monitoring_actions.router, reference.router, departments.router, department_work.router,
-                   department_inbound.router):
+                   department_inbound.router, self_reports.router, self_service.router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -13,9 +13,8 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from services.api.errors import ApiError, conflict
+from services.api.errors import ApiError, conflict, workflow_unavailable
 from services.api.workflow_updates import actor_of, run_update
-from services.api.workflow_updates import unavailable as _unavailable
 from services.db.tables import Account, CaseRecord
 from services.domain.case_state import CaseStart, CaseState
 from services.domain.policy import Policy
@@ -64,7 +63,7 @@ async def start_case(
     except CaseAlreadyOpen as already:
         raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=already.case_id)
     except RPCError as error:
-        raise _unavailable() from error
+        raise workflow_unavailable() from error
 
 
 async def act_on_case(

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from services.api.errors import ApiError
-from services.api.security import username_from_token
+from services.api.security import subject_from_token
 from services.db.tables import Account
 from services.settings import Settings
 
@@ -50,7 +50,7 @@ async def current_account(
 ) -> Account:
     if credentials is None:
         raise ApiError(401, "not_signed_in", "请先登录")
-    username = username_from_token(resources.settings, credentials.credentials)
+    username = subject_from_token(resources.settings, credentials.credentials)
     # The account is read on every request, so disabling it takes effect at once.
     account = await session.get(Account, username) if username else None
     if account is None or account.disabled:

@@ -1,4 +1,9 @@
-"""Passwords (argon2id, salted and slow) and bearer tokens (JWT, HS256, expiring)."""
+"""Passwords (argon2id, salted and slow) and bearer tokens (JWT, HS256, expiring).
+
+Tokens name their audience: `staff` (cadres and officers, subject = username) or `applicant`
+(households on the mini-program, subject = applicant id). Each audience's check refuses the
+other's tokens, so a household token never passes as staff and a staff token never as a household.
+"""
 
 from __future__ import annotations
 
@@ -26,16 +31,21 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-def issue_token(settings: Settings, username: str) -> tuple[str, datetime]:
-    expires_at = datetime.now(UTC) + timedelta(minutes=settings.access_token_minutes)
-    token = jwt.encode({"sub": username, "exp": expires_at}, settings.jwt_secret, algorithm="HS256")
+STAFF, APPLICANT = "staff", "applicant"
+
+
+def issue_token(settings: Settings, subject: str, audience: str = STAFF) -> tuple[str, datetime]:
+    minutes = settings.applicant_token_minutes if audience == APPLICANT else settings.access_token_minutes
+    expires_at = datetime.now(UTC) + timedelta(minutes=minutes)
+    token = jwt.encode({"sub": subject, "aud": audience, "exp": expires_at}, settings.jwt_secret, algorithm="HS256")
     return token, expires_at
 
 
-def username_from_token(settings: Settings, token: str) -> str | None:
-    """The token's subject, or None when it is forged, malformed or expired."""
+def subject_from_token(settings: Settings, token: str, audience: str = STAFF) -> str | None:
+    """The token's subject, or None when it is forged, malformed, expired or for another audience."""
     try:
-        claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=audience,
+                            options={"require": ["exp", "sub", "aud"]})
     except jwt.PyJWTError:
         return None
     return claims["sub"]

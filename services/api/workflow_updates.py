@@ -2,7 +2,7 @@
 
 The workflow's validators and handlers refuse with ApplicationErrors whose type
 names the refusal (see services/workflows/procedure.py); here each becomes the
-documented status and code. Shared by cases and monitoring periods.
+documented status and code. Shared by cases, monitoring periods and self-reports.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.api.errors import ApiError
+from services.api.errors import ApiError, workflow_unavailable
 from services.db.tables import Account
 from services.domain.case_state import Actor
 from services.domain.vocabulary import Role
@@ -33,10 +33,6 @@ def actor_of(account: Account) -> Actor:
     )
 
 
-def unavailable() -> ApiError:
-    return ApiError(503, "workflow_unavailable", "流程服务暂时不可用，请稍后用同一个 Idempotency-Key 重试")
-
-
 def refusal(cause: BaseException | None, closed: ApiError) -> ApiError:
     if isinstance(cause, ApplicationError) and cause.type in _REFUSAL_STATUS:
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
@@ -45,7 +41,7 @@ def refusal(cause: BaseException | None, closed: ApiError) -> ApiError:
         return ApiError(_REFUSAL_STATUS[cause.type], _CODES[cause.type], cause.message, **details)
     if isinstance(cause, ApplicationError) and cause.type == "AcceptedUpdateCompletedWorkflow":
         return closed
-    return unavailable()
+    return workflow_unavailable()
 
 
 async def run_update(handle: WorkflowHandle, update: Any, args: list[Any], update_id: str, closed: ApiError) -> Any:
@@ -57,4 +53,4 @@ async def run_update(handle: WorkflowHandle, update: Any, args: list[Any], updat
     except RPCError as error:
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise closed from error
-        raise unavailable() from error
+        raise workflow_unavailable() from error

@@ -345,3 +345,100 @@ class EarlyWarningRecord(SQLModel, table=True):
     delivered_at: datetime | None = _timestamp(nullable=True)
     delivered_as: str | None = Field(default=None, max_length=20)
     case_id: str | None = Field(default=None, max_length=40)
+
+
+# -- household self-reports (一键申报) ------------------------------------------------
+
+
+class Applicant(SQLModel, table=True):
+    """A household member signed in to the mini-program with a verified phone number."""
+
+    __tablename__ = "applicants"
+
+    id: str = Field(primary_key=True, max_length=32)
+    phone: str = Field(max_length=11, unique=True)
+    wechat_openid: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime | None = _timestamp(default_now=True)
+    last_signed_in_at: datetime | None = _timestamp(nullable=True)
+
+
+class SmsCode(SQLModel, table=True):
+    """A one-time sign-in code, stored only as a keyed hash. Rows also count requests for the rate limits."""
+
+    __tablename__ = "sms_codes"
+    __table_args__ = (
+        Index("ix_sms_codes_phone_created", "phone", "created_at"),
+        Index("ix_sms_codes_address_created", "client_address", "created_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    phone: str = Field(max_length=11)
+    code_hash: str = Field(max_length=64)
+    client_address: str = Field(max_length=45)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    attempts: int = Field(default=0)
+    used_at: datetime | None = _timestamp(nullable=True)
+
+
+class SelfReport(SQLModel, table=True):
+    """Read model of a self-report application, written only by the `record_self_report_event` activity.
+
+    At most one pending application per head ID number and per registered household (partial unique
+    indexes): the activity that writes the first event is refused on a duplicate."""
+
+    __tablename__ = "self_reports"
+    __table_args__ = (
+        Index("ux_self_reports_pending_head", "head_id_number", unique=True,
+              postgresql_where=text("status = 'pending'")),
+        Index("ux_self_reports_pending_household", "household_code", unique=True,
+              postgresql_where=text("status = 'pending' AND household_code IS NOT NULL")),
+        Index("ix_self_reports_township_status", "township_code", "status"),
+    )
+
+    application_id: str = Field(primary_key=True, max_length=32)
+    workflow_id: str = Field(max_length=80)
+    run_id: str = Field(max_length=64)
+    applicant_id: str = Field(foreign_key="applicants.id", max_length=32, index=True)
+    head_id_number: str = Field(max_length=18)
+    household_code: str | None = Field(default=None, max_length=20)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    village_code: str = Field(max_length=12)
+    status: str = Field(max_length=20)
+    submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    escalated_at: datetime | None = _timestamp(nullable=True)
+    decided_at: datetime | None = _timestamp(nullable=True)
+    case_id: str | None = Field(default=None, max_length=40, index=True)
+    last_seq: int
+    state: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    updated_at: datetime | None = _timestamp(default_now=True)
+
+
+class SelfReportEvent(SQLModel, table=True):
+    """Append-only history of an application (the same trigger as `audit_entries`)."""
+
+    __tablename__ = "self_report_events"
+    __table_args__ = (UniqueConstraint("application_id", "seq", name="uq_self_report_event_seq"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    application_id: str = Field(max_length=32, index=True)
+    seq: int
+    action: str = Field(max_length=40)
+    actor_username: str = Field(max_length=50)
+    actor_role: str | None = Field(default=None, max_length=20)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class SelfReportNotice(SQLModel, table=True):
+    """One SMS notice per application and kind: a retried activity never sends a second one."""
+
+    __tablename__ = "self_report_notices"
+
+    application_id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, max_length=20)
+    text: str = Field(max_length=500)
+    created_at: datetime | None = _timestamp(default_now=True)
+    sent_at: datetime | None = _timestamp(nullable=True)

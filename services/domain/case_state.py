@@ -124,7 +124,8 @@ class CaseState(BaseModel):
 
 
 class RecordedEvent(BaseModel):
-    """One recorded change of a workflow's state: who did what, when, with which data."""
+    """One recorded change of a workflow's state (case, monitoring period, self-report): who did what,
+    when, with which data; its audit or history entry."""
 
     workflow_id: str
     run_id: str
@@ -136,7 +137,7 @@ class RecordedEvent(BaseModel):
 
 
 class CaseEvent(RecordedEvent):
-    """The audit entry and the read model's new row."""
+    """One recorded change of a case: the audit entry and the read model's new row."""
 
     state: CaseState
     # The case's task queue: the worker serving it forwards department results to it.

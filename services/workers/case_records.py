@@ -3,13 +3,16 @@
 Both writes are idempotent, so a retried activity never writes twice: the
 audit entry is keyed by (case_id, seq), and the read model only moves forward
 (an older event never overwrites a newer one, whatever order retries land in).
-After the commit, `on_recorded` (the monitoring intake) hears of the event: a case
-opening on a monitored household, or a case ending, concerns its monitoring.
+After the commit, each `on_recorded` hook hears of the event, with the household's status
+after it: the monitoring intake (a case opening on a monitored household, or a case ending,
+concerns its monitoring) and the self-report activities (a closing case answers the
+applications linked to it). A retried activity calls them again: hooks must be idempotent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,20 +20,32 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from temporalio import activity
 
 from services.db.tables import CaseRecord, CrossCheckRequestRecord, Household
-from services.domain.case_state import CaseEvent
+from services.domain.case_state import CaseEvent, CaseState
 from services.domain.vocabulary import HouseholdStatus, Outcome
 from services.workers.read_model import audit_entry, forward_upsert
 from services.workflows.identification import RECORD_CASE_EVENT
 
 
-# Told of every recorded event with the household's status after it (monitoring_intake.py).
-CaseRecorded = Callable[[CaseEvent, str | None], Awaitable[None]]
+@dataclass(frozen=True)
+class RecordedCase:
+    """A case event once it is in PostgreSQL, with the household's status after it."""
+
+    event: CaseEvent
+    household_status: str | None
+
+    @property
+    def state(self) -> CaseState:
+        return self.event.state
+
+
+# Called after every recorded case event, once it is committed.
+CaseRecorded = Callable[[RecordedCase], Awaitable[None]]
 
 
 class CaseRecordActivities:
-    def __init__(self, engine: AsyncEngine, on_recorded: CaseRecorded | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, on_recorded: Sequence[CaseRecorded] = ()) -> None:
         self._engine = engine
-        self._on_recorded = on_recorded
+        self._on_recorded = tuple(on_recorded)
 
     @activity.defn(name=RECORD_CASE_EVENT)
     async def record_case_event(self, event: CaseEvent) -> None:
@@ -68,8 +83,9 @@ class CaseRecordActivities:
                     .values(status=HouseholdStatus.risk_not_eliminated, category=category)
                 )
             household_status = await conn.scalar(select(Household.status).where(Household.code == state.household_code))
-        if self._on_recorded is not None:  # (monitoring) after the commit: a retry finds the rows in place
-            await self._on_recorded(event, household_status)
+        recorded = RecordedCase(event, household_status)
+        for hook in self._on_recorded:  # after the commit: a retry finds the rows in place
+            await hook(recorded)
 
 
 def _request_rows(event: CaseEvent) -> list[dict[str, Any]]:

@@ -25,11 +25,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.db.policy_versions import current_policy
 from services.domain.case_forms import Lead
-from services.domain.case_state import CaseEvent, CaseStart
+from services.domain.case_state import CaseStart
 from services.domain.monitoring_state import IdentificationSummary, MonitoringStart, RiskLead
 from services.domain.policy import Policy
 from services.domain.vocabulary import HouseholdStatus, Outcome
 from services.identification_starts import open_or_join
+from services.workers.case_records import RecordedCase
 from services.workflows.monitoring import (
     IDENTIFICATION_CONCLUDED,
     IDENTIFICATION_OPENED,
@@ -47,10 +48,11 @@ class MonitoringIntake:
         self._engine = engine
         self._task_queue = task_queue
 
-    async def case_recorded(self, event: CaseEvent, household_status: str | None) -> None:
+    async def case_recorded(self, recorded: RecordedCase) -> None:
         """What the household's monitoring must hear of this case event, if anything."""
+        event = recorded.event
         case = IdentificationSummary.of(event.state)
-        monitored = household_status == HouseholdStatus.risk_not_eliminated
+        monitored = recorded.household_status == HouseholdStatus.risk_not_eliminated
         workflow_id = monitoring_workflow_id(case.household_code)
         if event.action == OPEN_CASE and monitored:
             await self._signal_if_running(workflow_id, IDENTIFICATION_OPENED, case)

@@ -29,6 +29,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from services.workflows.refusals import refuse as _refuse
+
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
@@ -77,7 +79,6 @@ with workflow.unsafe.imports_passed_through():
         Step,
     )
     from services.workflows import procedure
-    from services.workflows.procedure import refuse as _refuse
 
 RECORD_CASE_EVENT = "record_case_event"
 PLAN_CROSS_CHECK = "plan_cross_check"

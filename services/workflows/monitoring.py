@@ -76,7 +76,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus, LabourCapacity, Outcome, Role
     from services.workflows import procedure
-    from services.workflows.procedure import refuse
+    from services.workflows.refusals import refuse
 
 RECORD_MONITORING_EVENT = "record_monitoring_event"
 OPEN_IDENTIFICATION_FOR_RISK = "open_identification_for_risk"

@@ -1,12 +1,11 @@
-"""Pieces every procedure workflow uses: refusals, role/area/step checks, the democratic
+"""Pieces every procedure workflow uses: role/area/step checks, the democratic
 review's vote, the village notice with its objections, and recording an event.
 
 The identification (识别认定) and the exit (风险消除) follow the same village procedure
 — verification, democratic review, notice, township review, county decision — so they
 share these rules rather than each keeping a copy. Deterministic: workflow code only.
 
-Refusal types (the API maps them to HTTP statuses):
-  WrongStep → 409, AlreadyRecorded → 409, Forbidden → 403, NotFound → 404, Invalid → 422.
+Refusals are raised with `services/workflows/refusals.py::refuse`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+
+from services.workflows.refusals import refuse
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
@@ -34,10 +34,6 @@ with workflow.unsafe.imports_passed_through():
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 Event = TypeVar("Event", bound=RecordedEvent)
-
-
-def refuse(kind: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(message, details, type=kind, non_retryable=True)
 
 
 # -- who may act ---------------------------------------------------------------
