@@ -1,26 +1,47 @@
 """A bare workflow with the identification procedure's shape and none of its work.
 
 It makes the same Temporal calls as one case of `IdentificationWorkflow` driven
-through the API from lead to announcement (see `services/workflows/identification.py`
-and `services/demo_case.py`):
+through the API from lead to announcement (see `services/workflows/identification.py`,
+`services/demo_case.py`, `services/workers/cross_checks.py` and
+`services/workers/department_inbox.py`), the departments all answering in time:
 
   - the run method records the opening (1 activity), then waits for updates;
   - `opened`: the update the API sends right after starting, answered once the
     opening is recorded (no activity of its own, as in the real workflow);
-  - 7 step updates (`act`), each checked by a validator and awaiting 1 activity:
-    home verification, authorisation, cross-check (one entry, all departments),
-    democratic review, township review, county decision, announcement;
+  - 6 step updates (`act`), each checked by a validator and awaiting 1 activity:
+    home verification, authorisation, democratic review, township review, county
+    decision, announcement (the officer no longer records cross-check results by
+    hand: the departments answer by themselves);
+  - the cross-check, started by the authorisation update and running beside the
+    review and the notice, as `_run_cross_check`: 1 activity (the plan), 1 activity
+    (the `request_cross_check` record), then 5 activities in parallel (one send per
+    department) and a deadline watch that waits on a days-long timer, restarted
+    whenever the round changes (a send accepted, a result in) until it is complete;
+  - 5 `department_result` updates (the forwarder's `receive_cross_check_result`),
+    each awaiting 1 activity (the record); the driver sends each one as soon as the
+    no-op send activity has "reached the department", concurrently with the review
+    and the notice, as the simulator's callbacks arrive;
   - 1 timer (the village notice) after the democratic review, then 1 activity
-    (the end of the notice) before the township review may start.
+    (the end of the notice); township review then waits until all 5 departments
+    have answered, as the real case waits at `cross_check`.
 
-So per case: 1 start, 8 updates, 9 activities, 1 timer — like the real one. The
-activity does nothing and the payloads are a step name, so what the service adds
-on top (HTTP, sign-in checks, PostgreSQL writes, idempotency records, payload
-validation, the case-state snapshot in every event) shows up as the difference.
+So per case: 1 start, 12 updates (7 from the API, 5 from the forwarder), 0 signals,
+20 activities (14 records, 1 plan, 5 sends), 1 notice timer plus the deadline
+watch's timers (started and cancelled; how many depends on how the changes batch
+into workflow tasks, exactly as in the real one). The activities do nothing and the
+payloads are a step or department name, so what the service adds on top (HTTP,
+sign-in checks, PostgreSQL writes, idempotency records, payload validation, the
+case-state snapshot in every event, the departments' signed requests and callbacks,
+the callback inbox and its forwarder) shows up as the difference.
+
+The send activity hands the request to `DEPARTMENTS` (an in-process stand-in for the
+simulator), which the bench's driver awaits: the worker must run in the bench process.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from datetime import timedelta
 
 from temporalio import activity, workflow
@@ -30,18 +51,47 @@ from temporalio.exceptions import ApplicationError
 BARE_TASK_QUEUE = "bench-bare-case"
 
 # The steps a client acts on before and after the notice, named like the API's endpoints.
-BEFORE_NOTICE = ("home-verification", "authorisation", "cross-check-results", "democratic-review")
+BEFORE_NOTICE = ("home-verification", "authorisation", "democratic-review")
 AFTER_NOTICE = ("township-review", "county-decision", "announcement")
-NOTICE, CLOSED = "village-notice", "closed"
+NOTICE, CROSS_CHECK, CLOSED = "village-notice", "cross-check", "closed"
 STEPS = (*BEFORE_NOTICE, NOTICE, *AFTER_NOTICE, CLOSED)
+# As the default policy's cross_check_departments (every `Department`).
+BARE_DEPARTMENTS = ("real_estate", "vehicles", "market_entities", "public_payroll", "social_insurance")
+# The real deadline watch's timeout is the earliest answer deadline, days away.
+_ANSWER_DAYS = timedelta(days=5)
 
-# As in the real workflow, so a retry would look the same (none happens: the activity cannot fail).
+# As in the real workflow, so a retry would look the same (none happens: the activities cannot fail).
 _RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+class Departments:
+    """The requests the bare workflows have sent, per workflow id: what the driver turns into callbacks."""
+
+    def __init__(self) -> None:
+        self._received: dict[str, asyncio.Queue[str]] = defaultdict(asyncio.Queue)
+
+    def receive(self, workflow_id: str, department: str) -> None:
+        self._received[workflow_id].put_nowait(department)
+
+    async def next_request(self, workflow_id: str) -> str:
+        return await self._received[workflow_id].get()
+
+    def forget(self, workflow_id: str) -> None:
+        self._received.pop(workflow_id, None)
+
+
+DEPARTMENTS = Departments()
 
 
 @activity.defn
 async def bare_record(action: str) -> None:
-    """Stands in for `record_case_event`: does nothing."""
+    """Stands in for `record_case_event` (and `plan_cross_check`): does nothing."""
+
+
+@activity.defn
+async def bare_send(department: str) -> None:
+    """Stands in for `send_cross_check_request`: the department has the request, and will call back."""
+    DEPARTMENTS.receive(activity.info().workflow_id, department)
 
 
 @workflow.defn
@@ -50,6 +100,10 @@ class BareCaseWorkflow:
     def __init__(self, notice_seconds: float) -> None:
         self._step = STEPS[0]
         self._opened = False
+        self._cross_check: asyncio.Task[None] | None = None
+        self._sent: set[str] = set()
+        self._answered: set[str] = set()
+        self._changes = 0
 
     @workflow.run
     async def run(self, notice_seconds: float) -> str:
@@ -57,12 +111,14 @@ class BareCaseWorkflow:
         self._opened = True
         await workflow.wait_condition(lambda: self._step == NOTICE)
         await workflow.sleep(timedelta(seconds=notice_seconds))
-        # Recorded before the step moves on: the service's clients see the township
-        # review step only once `end_notice` has written it to the read model.
+        # As `_run_notice`: the step moves before `end_notice` is recorded; township review
+        # sees every department's answer, so without all of them the case waits at `cross_check`.
+        self._step = AFTER_NOTICE[0] if self._complete() else CROSS_CHECK
         await self._record("end-notice")
-        self._step = AFTER_NOTICE[0]
         await workflow.wait_condition(lambda: self._step == CLOSED)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._cross_check is not None:
+            await self._cross_check
         return self._step
 
     @workflow.query
@@ -78,42 +134,57 @@ class BareCaseWorkflow:
     async def act(self, step: str) -> str:
         self._validate_act(step)  # again: two updates may both pass validation before either runs
         self._step = STEPS[STEPS.index(step) + 1]
+        if step == "authorisation":
+            self._cross_check = asyncio.create_task(self._run_cross_check())
         await self._record(step)
         return self._step
 
     @act.validator
     def _validate_act(self, step: str) -> None:
-        if step != self._step or step == NOTICE:
+        if step != self._step or step in (NOTICE, CROSS_CHECK):
             raise ApplicationError(f"the case is at {self._step}, not {step}", type="WrongStep", non_retryable=True)
+
+    @workflow.update
+    async def department_result(self, department: str) -> str:
+        """As `receive_cross_check_result`: no validator, answers `recorded` or `not_awaiting`."""
+        if department not in self._sent or department in self._answered:
+            return "not_awaiting"
+        self._answered.add(department)
+        self._changed()
+        await self._record(f"result-{department}")
+        return "recorded"
+
+    async def _run_cross_check(self) -> None:
+        await self._record("plan-cross-check")  # stands in for the `plan_cross_check` activity
+        self._sent = set(BARE_DEPARTMENTS)
+        self._changed()
+        await self._record("request-cross-check")
+        sends = [asyncio.create_task(self._send(d)) for d in BARE_DEPARTMENTS]
+        while not self._complete():  # as `_watch_deadlines`: one timer per wait, cancelled by a change
+            seen = self._changes
+            try:
+                await workflow.wait_condition(lambda: self._changes != seen, timeout=_ANSWER_DAYS)
+            except asyncio.TimeoutError:
+                raise ApplicationError("a bare department missed its deadline", non_retryable=True) from None
+        for send in sends:
+            send.cancel()  # as `_settle`: a settled department's send is cancelled (long done here)
+
+    async def _send(self, department: str) -> None:
+        await workflow.execute_activity(
+            bare_send, department, start_to_close_timeout=timedelta(seconds=30),
+            schedule_to_close_timeout=_ANSWER_DAYS, retry_policy=_RETRY,
+        )
+        self._changed()  # as `_deliver`: the request is accepted, awaiting the answer
+
+    def _complete(self) -> bool:
+        return bool(self._sent) and self._answered == self._sent
+
+    def _changed(self) -> None:
+        self._changes += 1
+        if self._step == CROSS_CHECK and self._complete():
+            self._step = AFTER_NOTICE[0]
 
     async def _record(self, action: str) -> None:
         await workflow.execute_activity(
             bare_record, action, start_to_close_timeout=timedelta(seconds=30), retry_policy=_RETRY
         )
-
-
-def _serve(temporal_address: str) -> None:
-    """Runs the bare worker in a process of its own (the bench's --bare-worker-process)."""
-    import asyncio
-    import signal
-
-    from temporalio.worker import Worker
-
-    from services.settings import Settings
-    from services.temporal_client import connect
-
-    async def serve() -> None:
-        client = await connect(Settings(environment="test", temporal_address=temporal_address))
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        async with Worker(client, task_queue=BARE_TASK_QUEUE, workflows=[BareCaseWorkflow], activities=[bare_record]):
-            print("bare worker started", flush=True)
-            await stop.wait()
-
-    asyncio.run(serve())
-
-
-if __name__ == "__main__":
-    import sys
-
-    _serve(sys.argv[1])

@@ -8,12 +8,17 @@ worker and API (uvicorn) in a temporary directory (bench/stack.py), then measure
   service  N cases driven end to end through the HTTP API (open, every step, the
            notice shortened by a published policy, township review, county
            decision, announcement), at most C in flight;
-  bare     N runs of `bench/bare_case_workflow.py` (same number of updates,
-           activities and timers, no-op activities) driven straight with the
-           Temporal client, at most C in flight, by a worker in this process.
+  bare     N runs of `bench/bare_case_workflow.py` (same number of starts,
+           updates, signals, activities and timers, no-op activities, the
+           departments' cross-check included: 5 parallel sends after the
+           authorisation, 5 result updates delivered as the "departments" get
+           their requests, beside the review and the notice) driven straight with
+           the Temporal client, at most C in flight, by a worker in this process.
 
-Prints both rates and their ratio (target: service ≥ 0.75 × bare) and writes the
-figures to bench/results/identification_throughput.json. See bench/README.md.
+Prints both rates and their ratio (target: service ≥ 0.75 × bare), CPU per case by
+process, how busy the machine was, and each shape as counted from the histories of
+the last cases (starts, updates by name, signals, activities by type, timers), and
+writes the figures to bench/results/identification_throughput.json. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -39,15 +44,19 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy  # noqa: E402
+from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from bench.bare_case_workflow import (  # noqa: E402
     AFTER_NOTICE,
     BARE_TASK_QUEUE,
+    BARE_DEPARTMENTS,
     BEFORE_NOTICE,
     CLOSED,
+    DEPARTMENTS,
     BareCaseWorkflow,
     bare_record,
+    bare_send,
 )
 from services.demo_case import (  # noqa: E402
     ADMIN,
@@ -61,13 +70,16 @@ from services.demo_data import demo_id_number  # noqa: E402
 from bench.stack import RESULTS, Stack, run_on_stack  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.temporal_client import connect  # noqa: E402
+from services.workflows.identification import identification_workflow_id  # noqa: E402
 
 TARGET_RATIO = 0.75
 SERVICE_TASK_QUEUE = Stack.TASK_QUEUE
 # CaseDriver.wait_for_step polls every 0.2 s; the bare driver polls its query as often.
 POLL_SECONDS = 0.2
 # Call labels in the order a case makes them (API endpoint names; "poll" waits for the notice to end).
-CALLS = ("open", *BEFORE_NOTICE, "poll", *AFTER_NOTICE)
+CALLS = ("open", *BEFORE_NOTICE, "poll", *AFTER_NOTICE, "department-result")
+# The events counted in each case's history, to show both shapes match (see history_shape).
+HISTORY_CASES = 5
 
 
 # -- CPU accounting (Linux /proc) ---------------------------------------------------
@@ -237,6 +249,33 @@ async def bare_case(client: Client, workflow_id: str, notice_seconds: float, tim
     )
     await handle.execute_update(BareCaseWorkflow.opened)
     times.add("open", started)
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(bare_callbacks(handle, times))
+            await bare_steps(handle, workflow_id, notice_seconds, times)
+    finally:
+        DEPARTMENTS.forget(workflow_id)
+
+
+async def bare_callbacks(handle: Any, times: CallTimes) -> None:
+    """As the simulator and the worker's inbox forwarder: once a department has the request
+    (the no-op send ran), its result goes to the case as an update with the forwarder's kind
+    of id, all departments concurrently, beside the review and the notice."""
+
+    async def deliver(department: str) -> None:
+        started = time.perf_counter()
+        outcome = await handle.execute_update(BareCaseWorkflow.department_result, department,
+                                              id=f"cross-check-result:{handle.id}:{department}")
+        times.add("department-result", started)
+        if outcome != "recorded":
+            raise RuntimeError(f"{handle.id}: the {department} result was {outcome}")
+
+    async with asyncio.TaskGroup() as group:
+        for _ in BARE_DEPARTMENTS:
+            group.create_task(deliver(await DEPARTMENTS.next_request(handle.id)))
+
+
+async def bare_steps(handle: Any, workflow_id: str, notice_seconds: float, times: CallTimes) -> None:
     for step in BEFORE_NOTICE:
         started = time.perf_counter()
         await handle.execute_update(BareCaseWorkflow.act, step)
@@ -257,6 +296,44 @@ async def bare_case(client: Client, workflow_id: str, notice_seconds: float, tim
         times.add(step, started)
     if answer != CLOSED:
         raise RuntimeError(f"{workflow_id} ended at {answer}")
+
+
+# -- the shape of a case, counted from its history --------------------------------------
+
+
+async def history_shape(client: Client, workflow_ids: list[str]) -> dict[str, Any]:
+    """Per case (min–max over the given cases): starts, updates by name, signals, activities
+    by type, timers started / fired / cancelled, workflow tasks."""
+    counts: list[dict[str, int]] = []
+    for workflow_id in workflow_ids:
+        count: dict[str, int] = defaultdict(int)
+        async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                count["starts"] += 1
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                name = event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+                count[f"update {name}"] += 1
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                count["signals"] += 1
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                count[f"activity {event.activity_task_scheduled_event_attributes.activity_type.name}"] += 1
+            elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
+                count["timers started"] += 1
+            elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
+                count["timers fired"] += 1
+            elif kind == EventType.EVENT_TYPE_TIMER_CANCELED:
+                count["timers cancelled"] += 1
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                count["workflow tasks"] += 1
+            count["history events"] += 1
+        counts.append(count)
+    keys = sorted({k for c in counts for k in c})
+    shape: dict[str, Any] = {}
+    for key in keys:
+        low, high = min(c.get(key, 0) for c in counts), max(c.get(key, 0) for c in counts)
+        shape[key] = low if low == high else f"{low}–{high}"
+    return shape
 
 
 # -- phases ---------------------------------------------------------------------------
@@ -340,16 +417,20 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         households = await register_households(driver, args.warmup + args.cases, args.concurrency)
         print(f"registered {len(households)} households", flush=True)
         warmup_households, households = households[:args.warmup], households[args.warmup:]
+        measured_households = list(households)
+        bare_ids: list[str] = []
 
-        async with Worker(client, task_queue=BARE_TASK_QUEUE, workflows=[BareCaseWorkflow], activities=[bare_record]):
+        async with Worker(client, task_queue=BARE_TASK_QUEUE, workflows=[BareCaseWorkflow],
+                          activities=[bare_record, bare_send]):
             numbers = iter(range(10**9))
 
             def service_cases(codes: list[str]) -> list[Callable[[], Awaitable[None]]]:
                 return [lambda code=code: service_case(driver, code, args.notice_seconds) for code in codes]
 
             def bare_cases(count: int, times: CallTimes) -> list[Callable[[], Awaitable[None]]]:
-                return [lambda n=next(numbers): bare_case(client, f"bench-bare-{run_tag}-{n}", args.notice_seconds, times)
-                        for _ in range(count)]
+                ids = [f"bench-bare-{run_tag}-{next(numbers)}" for _ in range(count)]
+                bare_ids.extend(ids)
+                return [lambda wid=wid: bare_case(client, wid, args.notice_seconds, times) for wid in ids]
 
             if args.warmup:  # untimed: loads the sandboxed workflows, fills connection pools and caches
                 await run_cases(service_cases(warmup_households) + bare_cases(args.warmup, CallTimes()),
@@ -376,6 +457,11 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                     order.append(name)
                     print(f"round {round_no + 1} {name:8s}: {count} cases in {seconds:.2f} s "
                           f"= {count / seconds:.2f} cases/s", flush=True)
+        shapes = {
+            "service": await history_shape(client, [identification_workflow_id(code)
+                                                    for code in measured_households[-HISTORY_CASES:]]),
+            "bare": await history_shape(client, bare_ids[-HISTORY_CASES:]),
+        }
     ratio = service.rate / bare.rate
     return {
         "bench": "identification_throughput",
@@ -384,7 +470,10 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "config": {"cases_per_phase": args.cases, "concurrency": args.concurrency,
                    "notice_seconds": args.notice_seconds, "rounds": args.rounds, "warmup_cases": args.warmup,
                    "idempotency_keys": not args.no_idempotency_keys, "order": order,
-                   "per_case": {"starts": 1, "updates": 8, "activities": 9, "timers": 1}},
+                   "per_case": {"starts": 1, "updates": 12, "updates_from_api": 7, "updates_from_forwarder": 5,
+                                "signals": 0, "activities": 20, "record_activities": 14, "plan_activities": 1,
+                                "send_activities": 5, "timers_fired": 1}},
+        "history_per_case": shapes,
         "service": service.as_dict(),
         "bare": bare.as_dict(),
         "ratio_service_to_bare": round(ratio, 3),
@@ -422,6 +511,12 @@ def print_report(result: dict[str, Any]) -> None:
                   f"{service['cpu_seconds_per_case'][name] * 1000:10.0f}")
         busy = [r["machine_busy_fraction"] for r in service["rounds"]], [r["machine_busy_fraction"] for r in bare["rounds"]]
         print(f"machine CPU busy (all cores): service {busy[0]}, bare {busy[1]}")
+    shapes = result.get("history_per_case")
+    if shapes:
+        print()
+        print(f"{'per case, from history':40s}{'bare':>10s}{'service':>10s}")
+        for key in sorted(set(shapes["bare"]) | set(shapes["service"])):
+            print(f"{key:40s}{str(shapes['bare'].get(key, 0)):>10s}{str(shapes['service'].get(key, 0)):>10s}")
 
 
 def main() -> int:

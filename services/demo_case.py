@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -109,10 +109,11 @@ class CaseDriver:
             raise AssertionError(f"open case: {answer.status_code} {answer.text}")
         return answer.json()
 
-    async def through_review(self, case_id: str) -> dict[str, Any]:
-        """Steps 2–5: from an open case to the village notice. The departments' cross-check runs
-        beside the review (they answer by themselves); township review waits for it."""
-        await self.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
+    async def through_review(self, case_id: str, verification: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Steps 2–5: from an open case to the village notice (`verification`: the home
+        verification to record, default `home_verification()`). The departments' cross-check
+        runs beside the review (they answer by themselves); township review waits for it."""
+        await self.act(VILLAGE_CADRE, case_id, "home-verification", verification or home_verification())
         await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
         return await self.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review())
 
@@ -170,12 +171,17 @@ async def _walk_through(base_url: str, notice_seconds: float) -> None:
         print(json.dumps([(e["seq"], e["action"], e["actor"]) for e in timeline["entries"]], ensure_ascii=False))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_walk_through(description: str, walk: Callable[[str, float], Awaitable[None]]) -> None:
+    """The command line every walk-through shares: --base-url and --notice-seconds."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
     parser.add_argument("--notice-seconds", type=float, default=5.0)
     args = parser.parse_args()
-    asyncio.run(_walk_through(args.base_url, args.notice_seconds))
+    asyncio.run(walk(args.base_url, args.notice_seconds))
+
+
+def main() -> None:
+    run_walk_through(__doc__.splitlines()[0], _walk_through)
 
 
 if __name__ == "__main__":

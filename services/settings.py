@@ -43,6 +43,23 @@ class Settings(BaseSettings):
     # Where the service is reachable, for links in printed output and callbacks.
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # Household sign-in (mini-program). "log" writes codes and notices to the log instead of
+    # sending them: development only. "http" posts them, signed, to an SMS gateway.
+    sms_provider: Literal["log", "http"] = "log"
+    sms_gateway_url: str | None = None
+    sms_gateway_secret: str | None = None
+    # "development" turns a wx.login code into a stable made-up openid; "wechat" asks WeChat.
+    wechat_provider: Literal["development", "wechat"] = "development"
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    sms_code_seconds: int = Field(default=300, gt=0, le=1800)
+    sms_resend_seconds: int = Field(default=60, ge=0, le=600)
+    sms_code_attempts: int = Field(default=5, ge=1, le=20)
+    sms_codes_per_phone_hour: int = Field(default=5, ge=1, le=100)
+    sms_codes_per_address_hour: int = Field(default=20, ge=1, le=10000)
+    applicant_token_minutes: int = Field(default=24 * 60, gt=0, le=30 * 24 * 60)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":
         unsafe = [
@@ -58,6 +75,13 @@ class Settings(BaseSettings):
             raise ValueError(f"set {', '.join(unsafe)} for production; the development defaults are public")
         if unsafe and self.environment == "development":
             logging.getLogger(__name__).warning("using development defaults for %s", ", ".join(unsafe))
+        if self.environment == "production" and (self.sms_provider == "log" or self.wechat_provider == "development"):
+            raise ValueError("set SMS_PROVIDER=http and WECHAT_PROVIDER=wechat for production; "
+                             "the development adapters write sign-in codes to the log")
+        if self.sms_provider == "http" and not (self.sms_gateway_url and self.sms_gateway_secret):
+            raise ValueError("SMS_PROVIDER=http needs SMS_GATEWAY_URL and SMS_GATEWAY_SECRET")
+        if self.wechat_provider == "wechat" and not (self.wechat_app_id and self.wechat_app_secret):
+            raise ValueError("WECHAT_PROVIDER=wechat needs WECHAT_APP_ID and WECHAT_APP_SECRET")
         for name, key in (("PAYLOAD_ENCRYPTION_KEY", self.payload_encryption_key),
                           ("DEPARTMENT_SECRET_KEY", self.department_secret_key)):
             if len(base64.b64decode(key)) != 32:

@@ -40,12 +40,8 @@ from services.workers.main import running_worker
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    server = None
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        server, url = start_embedded_postgres(tmp_path_factory.mktemp("postgres"))
+def migrate_with_demo_data(url: str) -> None:
+    """Brings an empty database to the newest schema and loads the demo data."""
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.attributes["database_url"] = url
@@ -57,6 +53,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
         await engine.dispose()
 
     asyncio.run(seed())
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    server = None
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        server, url = start_embedded_postgres(tmp_path_factory.mktemp("postgres"))
+    migrate_with_demo_data(url)
     yield url
     if server is not None:
         server.cleanup()
@@ -106,23 +111,25 @@ async def temporal(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
 
 
 @asynccontextmanager
-async def driver_for(app: FastAPI) -> AsyncIterator[CaseDriver]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test", timeout=60) as http:
+async def driver_for(app: FastAPI, client_address: str = "127.0.0.1") -> AsyncIterator[CaseDriver]:
+    """Requests appear to come from `client_address` (rate limits count per address)."""
+    transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=60) as http:
         yield CaseDriver(http)
 
 
 @asynccontextmanager
-async def api_for(settings: Settings, client: Client) -> AsyncIterator[CaseDriver]:
+async def api_for(settings: Settings, client: Client, client_address: str = "127.0.0.1") -> AsyncIterator[CaseDriver]:
     """The real FastAPI app (lifespan and all) over an in-process HTTP transport."""
     app = create_app(settings, temporal=client)
-    async with app.router.lifespan_context(app), driver_for(app) as case_driver:
+    async with app.router.lifespan_context(app), driver_for(app, client_address) as case_driver:
         yield case_driver
 
 
-@pytest_asyncio.fixture(scope="session")
-async def live_api(settings: Settings, temporal: WorkflowEnvironment, simulator: SimulatorClient) -> AsyncIterator[FastAPI]:
+@asynccontextmanager
+async def serving_api(settings: Settings, client: Client) -> AsyncIterator[FastAPI]:
     """The API on settings.public_base_url over real HTTP (uvicorn, in this event loop)."""
-    app = create_app(settings, temporal=temporal.client)
+    app = create_app(settings, temporal=client)
     async with app.router.lifespan_context(app):
         port = int(settings.public_base_url.rsplit(":", 1)[1])
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
@@ -136,6 +143,13 @@ async def live_api(settings: Settings, temporal: WorkflowEnvironment, simulator:
         finally:
             server.should_exit = True
             await serving
+
+
+@pytest_asyncio.fixture(scope="session")
+async def live_api(settings: Settings, temporal: WorkflowEnvironment, simulator: SimulatorClient) -> AsyncIterator[FastAPI]:
+    """The API where departments call back (settings.public_base_url)."""
+    async with serving_api(settings, temporal.client) as app:
+        yield app
 
 
 @asynccontextmanager

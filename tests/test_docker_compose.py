@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 APP_SERVICES = ("migrate", "api", "worker")
-SECRETS = ("JWT_SECRET", "PAYLOAD_ENCRYPTION_KEY", "DEPARTMENT_SECRET_KEY")
+SECRETS = ("JWT_SECRET", "PAYLOAD_ENCRYPTION_KEY", "DEPARTMENT_SECRET_KEY", "SMS_GATEWAY_SECRET", "WECHAT_APP_SECRET")
 REQUIRED_VAR = re.compile(r"^\$\{(?P<name>[A-Z_][A-Z0-9_]*):\?[^}]+\}$")
 
 

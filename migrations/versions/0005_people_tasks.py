@@ -1,7 +1,7 @@
 """people and tasks: task inbox with per-inbox counts, claims; account management; audit before/after
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-29 10:39:02.083085
 
 Audit rows written before this revision keep `subject_id` empty (the table refuses UPDATE);
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -21,9 +21,14 @@ from services.api.routers import (
     department_inbound,
     department_work,
     departments,
+    household_file,
     households,
+    monitoring,
+    monitoring_actions,
     notices,
     reference,
+    self_reports,
+    self_service,
     tasks,
 )
 from services.db.engine import create_engine, session_factory
@@ -46,15 +51,17 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             await engine.dispose()
 
     app = FastAPI(
-        title="防止返贫动态监测和帮扶 · 识别认定服务",
+        title="防止返贫动态监测和帮扶 · 识别认定与监测帮扶服务",
         version="0.1.0",
-        description="Cases run as Temporal workflows; every step is an action on the case. See README.md.",
+        description="Cases and monitoring periods run as Temporal workflows; every step is an action on one. "
+        "See README.md.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (auth.router, households.router, cases.router, reference.router, departments.router,
-                   department_work.router, department_inbound.router, accounts.router, tasks.router, audit.router,
-                   notices.router):
+    for router in (auth.router, households.router, household_file.router, cases.router, monitoring.router,
+                   monitoring_actions.router, reference.router, departments.router, department_work.router,
+                   department_inbound.router, self_reports.router, self_service.router, accounts.router,
+                   tasks.router, audit.router, notices.router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from services.api.errors import ApiError
-from services.api.security import token_subject
+from services.api.security import staff_subject
 from services.db.tables import Account
 from services.settings import Settings
 
@@ -50,7 +50,7 @@ async def current_account(
 ) -> Account:
     if credentials is None:
         raise ApiError(401, "not_signed_in", "请先登录")
-    subject = token_subject(resources.settings, credentials.credentials)
+    subject = staff_subject(resources.settings, credentials.credentials)
     # The account is read on every request, so disabling it (or changing its password) takes effect at once.
     account = await session.get(Account, subject[0]) if subject else None
     if account is None or account.disabled or subject is None or subject[1] != account.token_version:

@@ -31,6 +31,10 @@ def conflict(code: str, message: str, **extra: Any) -> ApiError:
     return ApiError(409, code, message, **extra)
 
 
+def workflow_unavailable() -> ApiError:
+    return ApiError(503, "workflow_unavailable", "流程服务暂时不可用，请稍后用同一个 Idempotency-Key 重试")
+
+
 def invalid(field: str, message: str) -> ApiError:
     return ApiError(422, "invalid", f"{field}：{message}", errors=[{"field": field, "message": message}])
 

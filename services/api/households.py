@@ -13,7 +13,7 @@ from services.api.errors import conflict, invalid
 from services.db.audit import Acting, append_audit
 from services.db.tables import Area, Household, Member
 from services.domain.areas import AreaLevel, area_level, county_of, township_of
-from services.domain.personal_data import birth_date_of, id_number_problem, mask_id_number, phone_problem
+from services.domain.personal_data import IdNumber, MobilePhone, birth_date_of, mask_id_number
 from services.domain.vocabulary import LabourCapacity
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
@@ -24,7 +24,7 @@ class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    id_number: str = Field(max_length=18, description="身份证号（18位）")
+    id_number: IdNumber
     relation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
         description="与户主关系：户主、配偶、子女…")
     sex: Literal["male", "female"]
@@ -32,14 +32,6 @@ class MemberIn(BaseModel):
     health: str | None = Field(default=None, max_length=200, description="健康状况")
     disability: str | None = Field(default=None, max_length=200, description="残疾情况")
     schooling: str | None = Field(default=None, max_length=50, description="在校情况")
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        value = value.strip().upper()
-        if problem := id_number_problem(value):
-            raise ValueError(problem)
-        return value
 
     @model_validator(mode="after")
     def _sex_matches_id(self) -> "MemberIn":
@@ -54,15 +46,8 @@ class HouseholdIn(BaseModel):
 
     village_code: str = Field(min_length=12, max_length=12, pattern=r"^\d{12}$", description="村级区划代码")
     address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    phone: str | None = Field(default=None, max_length=11, description="联系电话")
+    phone: MobilePhone | None = Field(default=None, description="联系电话")
     members: list[MemberIn] = Field(min_length=1, max_length=30)
-
-    @field_validator("phone")
-    @classmethod
-    def _valid_phone(cls, value: str | None) -> str | None:
-        if value is not None and (problem := phone_problem(value)):
-            raise ValueError(problem)
-        return value
 
     @field_validator("members")
     @classmethod

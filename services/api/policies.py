@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.db.audit import Acting, append_audit
+from services.db.policy_versions import current_policy  # noqa: F401  (re-exported: routers import it from here)
 from services.db.tables import PolicyVersion
 from services.domain.policy import DEFAULT_POLICY, Policy, PolicyBody
-
-
-async def current_policy(session: AsyncSession | AsyncConnection) -> Policy:
-    """The newest published version; the built-in default (version 1) before any is published."""
-    row = (await session.execute(
-        select(PolicyVersion.version, PolicyVersion.body).order_by(PolicyVersion.version.desc()).limit(1)
-    )).first()
-    return DEFAULT_POLICY if row is None else Policy(version=row.version, **row.body)
 
 
 async def publish_policy(session: AsyncSession, body: PolicyBody, actor: Acting) -> Policy:

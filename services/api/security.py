@@ -1,8 +1,15 @@
-"""Passwords (argon2id, salted and slow) and bearer tokens (JWT, HS256, expiring)."""
+"""Passwords (argon2id, salted and slow) and bearer tokens (JWT, HS256, expiring).
+
+Tokens name their audience: `staff` (cadres and officers, subject = username) or `applicant`
+(households on the mini-program, subject = applicant id). Each audience's check refuses the
+other's tokens, so a household token never passes as staff and a staff token never as a household.
+Staff tokens also carry the account's token version (raised by a password change).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -26,21 +33,39 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-def issue_token(settings: Settings, username: str, token_version: int = 0) -> tuple[str, datetime]:
-    """`token_version` is the account's: raising it (a password change) retires every older token."""
-    expires_at = datetime.now(UTC) + timedelta(minutes=settings.access_token_minutes)
-    claims = {"sub": username, "ver": token_version, "exp": expires_at}
+STAFF, APPLICANT = "staff", "applicant"
+
+
+def issue_token(settings: Settings, subject: str, audience: str = STAFF, token_version: int = 0) -> tuple[str, datetime]:
+    """A staff token also carries the account's `token_version`: raising it (a password change)
+    retires every older token. Applicant tokens carry none."""
+    minutes = settings.applicant_token_minutes if audience == APPLICANT else settings.access_token_minutes
+    expires_at = datetime.now(UTC) + timedelta(minutes=minutes)
+    claims = {"sub": subject, "aud": audience, "exp": expires_at}
+    if audience == STAFF:
+        claims["ver"] = token_version
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256"), expires_at
 
 
-def token_subject(settings: Settings, token: str) -> tuple[str, int] | None:
-    """The token's (username, token version), or None when it is forged, malformed or expired."""
+def subject_from_token(settings: Settings, token: str, audience: str = STAFF) -> str | None:
+    """The token's subject, or None when it is forged, malformed, expired or for another audience."""
+    claims = _claims(settings, token, audience)
+    return claims["sub"] if claims else None
+
+
+def staff_subject(settings: Settings, token: str) -> tuple[str, int] | None:
+    """A staff token's (username, token version), or None when it is no valid staff token."""
+    claims = _claims(settings, token, STAFF)
+    version = claims.get("ver", 0) if claims else None
+    return (claims["sub"], version) if claims and isinstance(version, int) else None
+
+
+def _claims(settings: Settings, token: str, audience: str) -> dict[str, Any] | None:
     try:
-        claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        return jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=audience,
+                          options={"require": ["exp", "sub", "aud"]})
     except jwt.PyJWTError:
         return None
-    version = claims.get("ver", 0)
-    return (claims["sub"], version) if isinstance(version, int) else None
 
 
 def password_problem(password: str) -> str | None:

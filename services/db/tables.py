@@ -1,8 +1,11 @@
 """PostgreSQL tables (SQLModel). Alembic migrations in `migrations/` create them.
 
 What lives here: the household registry, accounts, policy versions, the case
-read model, the append-only audit log and stored idempotent responses. Where
-each case stands in its procedure lives in Temporal, not here.
+read model, the monitoring read model (periods, visit tasks, visits), the
+append-only audit log, stored idempotent responses, and the departments side
+(registered department systems, cross-check requests, the inboxes of department
+results and early warnings), the self-reports, and the task inbox (tasks, claims,
+counts). Where each case and each monitoring period stands lives in Temporal, not here.
 """
 
 from __future__ import annotations
@@ -137,7 +140,7 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     case_id: str | None = Field(default=None, max_length=40, index=True)
     seq: int | None = None
-    # What was acted on: `case`, `account`, `task`, `policy`, `department`, `household`.
+    # What was acted on: `case`, `monitoring` (a period), `account`, `task`, `policy`, `department`, `household`.
     subject_type: str = Field(default="case", max_length=20, sa_column_kwargs={"server_default": "case"})
     subject_id: str | None = Field(default=None, max_length=200)
     action: str = Field(max_length=40)
@@ -162,6 +165,79 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     created_at: datetime | None = _timestamp(default_now=True)
+
+
+class MonitoringRecord(SQLModel, table=True):
+    """Read model of a monitoring period, written only by the `record_monitoring_event` activity."""
+
+    __tablename__ = "monitoring_records"
+    __table_args__ = (
+        Index("ix_monitoring_records_township_status", "township_code", "status"),
+        # Inboxes: "tasks @> [{...}]" finds the periods waiting for a role or a person.
+        Index("ix_monitoring_records_tasks", "tasks", postgresql_using="gin"),
+    )
+
+    monitoring_id: str = Field(primary_key=True, max_length=40)
+    workflow_id: str = Field(max_length=80)
+    household_code: str = Field(max_length=20, index=True)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    village_code: str = Field(max_length=12, index=True)
+    status: str = Field(max_length=30)
+    exit_step: str | None = Field(default=None, max_length=30)
+    exit_eligible: bool = Field(default=False)
+    support_person: str | None = Field(default=None, max_length=50, index=True)
+    since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    risk_eliminated_at: datetime | None = _timestamp(nullable=True)
+    tasks: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    last_seq: int
+    state: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    updated_at: datetime | None = _timestamp(default_now=True)
+
+
+class VisitTaskRecord(SQLModel, table=True):
+    """One visit owed by a monitored household for one period; the source of visit coverage."""
+
+    __tablename__ = "visit_tasks"
+    __table_args__ = (
+        Index("ix_visit_tasks_village_period", "village_code", "period"),
+        Index("ix_visit_tasks_township_status", "township_code", "status"),
+    )
+
+    monitoring_id: str = Field(primary_key=True, max_length=40)
+    period: str = Field(primary_key=True, max_length=7)
+    household_code: str = Field(max_length=20, index=True)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    village_code: str = Field(max_length=12)
+    opens_on: date
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    status: str = Field(max_length=20)
+    visit_count: int
+    first_visited_on: date | None = None
+    escalated_to: str | None = Field(default=None, max_length=12)
+    last_seq: int
+
+
+class VisitRecord(SQLModel, table=True):
+    """A visit as recorded (走访记录): every visit, for the household file."""
+
+    __tablename__ = "monitoring_visits"
+
+    monitoring_id: str = Field(primary_key=True, max_length=40)
+    visit_no: int = Field(primary_key=True)
+    household_code: str = Field(max_length=20, index=True)
+    village_code: str = Field(max_length=12)
+    period: str = Field(max_length=7)
+    visited_on: date
+    visitors: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    findings: str = Field(max_length=2000)
+    per_capita_net_income: float
+    living_conditions: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    new_risks: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    new_risk_note: str = Field(max_length=2000)
+    recorded_by: str = Field(max_length=50)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class DepartmentRecord(SQLModel, table=True):
@@ -286,6 +362,103 @@ class EarlyWarningRecord(SQLModel, table=True):
     delivered_at: datetime | None = _timestamp(nullable=True)
     delivered_as: str | None = Field(default=None, max_length=20)
     case_id: str | None = Field(default=None, max_length=40)
+
+
+# -- household self-reports (一键申报) ------------------------------------------------
+
+
+class Applicant(SQLModel, table=True):
+    """A household member signed in to the mini-program with a verified phone number."""
+
+    __tablename__ = "applicants"
+
+    id: str = Field(primary_key=True, max_length=32)
+    phone: str = Field(max_length=11, unique=True)
+    wechat_openid: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime | None = _timestamp(default_now=True)
+    last_signed_in_at: datetime | None = _timestamp(nullable=True)
+
+
+class SmsCode(SQLModel, table=True):
+    """A one-time sign-in code, stored only as a keyed hash. Rows also count requests for the rate limits."""
+
+    __tablename__ = "sms_codes"
+    __table_args__ = (
+        Index("ix_sms_codes_phone_created", "phone", "created_at"),
+        Index("ix_sms_codes_address_created", "client_address", "created_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    phone: str = Field(max_length=11)
+    code_hash: str = Field(max_length=64)
+    client_address: str = Field(max_length=45)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    attempts: int = Field(default=0)
+    used_at: datetime | None = _timestamp(nullable=True)
+
+
+class SelfReport(SQLModel, table=True):
+    """Read model of a self-report application, written only by the `record_self_report_event` activity.
+
+    At most one pending application per head ID number and per registered household (partial unique
+    indexes): the activity that writes the first event is refused on a duplicate."""
+
+    __tablename__ = "self_reports"
+    __table_args__ = (
+        Index("ux_self_reports_pending_head", "head_id_number", unique=True,
+              postgresql_where=text("status = 'pending'")),
+        Index("ux_self_reports_pending_household", "household_code", unique=True,
+              postgresql_where=text("status = 'pending' AND household_code IS NOT NULL")),
+        Index("ix_self_reports_township_status", "township_code", "status"),
+    )
+
+    application_id: str = Field(primary_key=True, max_length=32)
+    workflow_id: str = Field(max_length=80)
+    run_id: str = Field(max_length=64)
+    applicant_id: str = Field(foreign_key="applicants.id", max_length=32, index=True)
+    head_id_number: str = Field(max_length=18)
+    household_code: str | None = Field(default=None, max_length=20)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    village_code: str = Field(max_length=12)
+    status: str = Field(max_length=20)
+    submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    escalated_at: datetime | None = _timestamp(nullable=True)
+    decided_at: datetime | None = _timestamp(nullable=True)
+    case_id: str | None = Field(default=None, max_length=40, index=True)
+    last_seq: int
+    state: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    updated_at: datetime | None = _timestamp(default_now=True)
+
+
+class SelfReportEvent(SQLModel, table=True):
+    """Append-only history of an application (the same trigger as `audit_entries`)."""
+
+    __tablename__ = "self_report_events"
+    __table_args__ = (UniqueConstraint("application_id", "seq", name="uq_self_report_event_seq"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    application_id: str = Field(max_length=32, index=True)
+    seq: int
+    action: str = Field(max_length=40)
+    actor_username: str = Field(max_length=50)
+    actor_role: str | None = Field(default=None, max_length=20)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class SelfReportNotice(SQLModel, table=True):
+    """One SMS notice per application and kind: a retried activity never sends a second one."""
+
+    __tablename__ = "self_report_notices"
+
+    application_id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, max_length=20)
+    text: str = Field(max_length=500)
+    created_at: datetime | None = _timestamp(default_now=True)
+    sent_at: datetime | None = _timestamp(nullable=True)
 
 
 # Open tasks only: the inbox, the county's overdue list and a case's own tasks read these.

@@ -47,17 +47,17 @@ class LivingConditions(Form):
     safe_drinking_water: bool = Field(description="饮水安全有保障")
 
 
-class HomeVerification(Form):
+class HouseholdAssessment(Form):
+    """What cadres find at a household visit for a decision on it (identification or exit)."""
+
     visited_on: date = Field(description="入户日期")
     verifiers: list[ShortText] = Field(min_length=1, max_length=10, description="核查人员姓名")
     household_size: int = Field(ge=1, le=30, description="家庭人口数")
     income: IncomeBySource
     compliant_spending: Yuan = Field(description="合规自付支出（元）")
     living_conditions: LivingConditions
-    risk_types: list[RiskType] = Field(min_length=1, max_length=11, description="风险类型")
     labour_capacity: LabourCapacity = Field(description="家庭劳动能力")
     able_workers: int = Field(ge=0, le=30, description="有劳动能力人数")
-    proposed_category: Category = Field(description="拟认定类别")
     notes: LongText = Field(default="", description="核查情况说明")
 
     @field_validator("verifiers")
@@ -67,15 +67,8 @@ class HomeVerification(Form):
             raise ValueError("核查人员姓名不能重复")
         return names
 
-    @field_validator("risk_types")
-    @classmethod
-    def _distinct_risks(cls, risks: list[RiskType]) -> list[RiskType]:
-        if len(set(risks)) != len(risks):
-            raise ValueError("风险类型不能重复")
-        return risks
-
     @model_validator(mode="after")
-    def _consistent(self) -> "HomeVerification":
+    def _consistent(self) -> "HouseholdAssessment":
         if self.able_workers > self.household_size:
             raise ValueError("有劳动能力人数不能超过家庭人口数")
         if (self.labour_capacity == LabourCapacity.none) != (self.able_workers == 0):
@@ -85,6 +78,18 @@ class HomeVerification(Form):
     @property
     def per_capita_net_income(self) -> float:
         return round((self.income.total - self.compliant_spending) / self.household_size, 2)
+
+
+class HomeVerification(HouseholdAssessment):
+    risk_types: list[RiskType] = Field(min_length=1, max_length=11, description="风险类型")
+    proposed_category: Category = Field(description="拟认定类别")
+
+    @field_validator("risk_types")
+    @classmethod
+    def _distinct_risks(cls, risks: list[RiskType]) -> list[RiskType]:
+        if len(set(risks)) != len(risks):
+            raise ValueError("风险类型不能重复")
+        return risks
 
 
 class Authorisation(Form):

@@ -140,8 +140,9 @@ class CaseState(BaseModel):
         return findings_by_member(self.cross_check.subjects if self.cross_check else [], self.cross_checks)
 
 
-class CaseEvent(BaseModel):
-    """One recorded change: the audit entry and the read model's new row."""
+class RecordedEvent(BaseModel):
+    """One recorded change of a workflow's state (case, monitoring period, self-report): who did what,
+    when, with which data; its audit or history entry."""
 
     workflow_id: str
     run_id: str
@@ -150,10 +151,16 @@ class CaseEvent(BaseModel):
     actor: Actor
     at: datetime
     data: dict[str, Any]
-    # What this event changed in the case: only the differing parts, before and after
-    # (services/domain/changes.py), so the audit holds both without copying the whole case.
-    before: dict[str, Any] = Field(default_factory=dict)
-    after: dict[str, Any] = Field(default_factory=dict)
+    # What this event changed in the workflow's state: only the differing parts, before and after
+    # (services/domain/changes.py), so the audit holds both without copying the whole state.
+    # None where the workflow does not work them out (monitoring, self-reports).
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+class CaseEvent(RecordedEvent):
+    """One recorded change of a case: the audit entry and the read model's new row."""
+
     state: CaseState
     # The case's task queue: the worker serving it forwards department results to it.
     task_queue: str = ""

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -39,6 +39,25 @@ def phone_problem(value: str) -> str | None:
     return None if _PHONE_SHAPE.match(value) else "手机号应为11位数字，以1开头"
 
 
+def _checked_id_number(value: str) -> str:
+    value = value.strip().upper()
+    if problem := id_number_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+def _checked_phone(value: str) -> str:
+    value = value.strip()
+    if problem := phone_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+# Form fields: a resident ID number (GB 11643) and a mobile number, checked with messages people read.
+IdNumber = Annotated[str, Field(max_length=30, description="身份证号（18位）"), AfterValidator(_checked_id_number)]
+MobilePhone = Annotated[str, Field(max_length=20, description="手机号"), AfterValidator(_checked_phone)]
+
+
 def mask_id_number(value: str) -> str:
     """610824199001011234 → 610824********1234."""
     return value[:6] + "*" * 8 + value[-4:] if len(value) == 18 else "*" * len(value)
@@ -62,11 +81,15 @@ def masked_copy(value: object) -> object:
     return value
 
 
-def _checked_id_number(value: str) -> str:
-    if problem := id_number_problem(value):
-        raise ValueError(problem)
-    return value
+# Runs of digits that look like a resident ID number (18, last may be X) or a mobile number (11).
+_PERSONAL_NUMBERS = re.compile(r"(?<![0-9])(?:\d{17}[\dXx]|1[3-9]\d{9})(?![0-9Xx])")
 
 
-# A resident ID number that passes GB 11643, as a pydantic field type.
-IdNumber = Annotated[str, StringConstraints(max_length=18), AfterValidator(_checked_id_number)]
+def redact_personal_numbers(text: str) -> str:
+    """Free text (a reason typed by an official) with ID and phone numbers masked, for notices."""
+
+    def mask(found: re.Match[str]) -> str:
+        value = found.group()
+        return mask_id_number(value.upper()) if len(value) == 18 else mask_phone(value)
+
+    return _PERSONAL_NUMBERS.sub(mask, text)

@@ -50,12 +50,19 @@ class PolicyBody(BaseModel):
     income_line_yuan: float = Field(default=7800, gt=0, description="监测范围：年人均纯收入标准（元）")
     medical_expense_threshold_low_income: float = Field(default=10000, gt=0)
     medical_expense_threshold_other: float = Field(default=26000, gt=0)
+    # Monitoring and exit (帮扶与风险消除).
+    visit_every_months: int = Field(default=1, ge=1, le=12, description="走访周期（月）：每个周期至少走访一次")
+    exit_min_monitoring_months: int = Field(default=6, ge=0, le=60, description="标注风险消除前至少监测月数")
+    exit_income_months: int = Field(default=6, ge=1, le=24, description="退出前收入须持续高于监测标准的月数（按走访）")
+    exit_min_delivered_measures: int = Field(default=1, ge=0, le=20, description="退出前至少落实的帮扶措施数")
 
     @model_validator(mode="after")
     def _positive_step_days(self) -> "PolicyBody":
         for step, days in self.step_days.items():
             if days <= 0:
                 raise ValueError(f"step_days[{step}] must be positive")
+        if 12 % self.visit_every_months:
+            raise ValueError("走访周期须能整除12：1、2、3、4、6或12个月")
         return self
 
 

@@ -5,28 +5,51 @@ entry is keyed by (case_id, seq), and the read model only moves forward (an
 older event never overwrites a newer one, whatever order retries land in). The
 case's open tasks follow the read model in the same transaction: written only
 when the case row moved forward, so a step that is done leaves every inbox at once.
+After the commit, each `on_recorded` hook hears of the event, with the household's status
+after it: the monitoring intake (a case opening on a monitored household, or a case ending,
+concerns its monitoring) and the self-report activities (a closing case answers the
+applications linked to it). A retried activity calls them again: hooks must be idempotent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from temporalio import activity
 
-from services.db.tables import AuditEntry, CaseRecord, CrossCheckRequestRecord, Household
-from services.domain.case_state import CaseEvent
+from services.db.tables import CaseRecord, CrossCheckRequestRecord, Household
+from services.domain.case_state import CaseEvent, CaseState
 from services.domain.tasks import identification_tasks
 from services.domain.vocabulary import HouseholdStatus, Outcome
+from services.workers.read_model import audit_entry, forward_upsert
 from services.workers.task_inbox import TaskSource, sync_tasks
 from services.workflows.identification import RECORD_CASE_EVENT
 
 
+@dataclass(frozen=True)
+class RecordedCase:
+    """A case event once it is in PostgreSQL, with the household's status after it."""
+
+    event: CaseEvent
+    household_status: str | None
+
+    @property
+    def state(self) -> CaseState:
+        return self.event.state
+
+
+# Called after every recorded case event, once it is committed.
+CaseRecorded = Callable[[RecordedCase], Awaitable[None]]
+
+
 class CaseRecordActivities:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, on_recorded: Sequence[CaseRecorded] = ()) -> None:
         self._engine = engine
+        self._on_recorded = tuple(on_recorded)
 
     @activity.defn(name=RECORD_CASE_EVENT)
     async def record_case_event(self, event: CaseEvent) -> None:
@@ -50,30 +73,8 @@ class CaseRecordActivities:
             "last_seq": event.seq,
             "state": state.model_dump(mode="json"),
         }
-        upsert = insert(CaseRecord).values(row)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[CaseRecord.case_id],
-            set_={k: upsert.excluded[k] for k in row if k != "case_id"} | {"updated_at": upsert.excluded.updated_at},
-            where=CaseRecord.last_seq < upsert.excluded.last_seq,
-        ).returning(CaseRecord.case_id)
-        audit = (
-            insert(AuditEntry)
-            .values(
-                case_id=state.case_id,
-                seq=event.seq,
-                subject_type="case",
-                subject_id=state.case_id,
-                action=event.action,
-                actor_username=event.actor.username,
-                actor_role=event.actor.role,
-                actor_area_code=event.actor.area_code,
-                at=event.at,
-                data=event.data,
-                before=event.before,
-                after=event.after,
-            )
-            .on_conflict_do_nothing(constraint="uq_audit_case_seq")
-        )
+        upsert = forward_upsert(CaseRecord, ["case_id"], row).returning(CaseRecord.case_id)
+        audit = audit_entry("case", state.case_id, event)
         async with self._engine.begin() as conn:
             await conn.execute(audit)
             moved_forward = (await conn.execute(upsert)).first() is not None
@@ -88,6 +89,10 @@ class CaseRecordActivities:
                     .where(Household.code == state.household_code)
                     .values(status=HouseholdStatus.risk_not_eliminated, category=category)
                 )
+            household_status = await conn.scalar(select(Household.status).where(Household.code == state.household_code))
+        recorded = RecordedCase(event, household_status)
+        for hook in self._on_recorded:  # after the commit: a retry finds the rows in place
+            await hook(recorded)
 
 
 def _task_source(event: CaseEvent) -> TaskSource:
@@ -135,13 +140,7 @@ async def _write_cross_check_requests(conn: AsyncConnection, event: CaseEvent) -
         return  # no request exists yet
     rows = _request_rows(event)
     if rows:
-        upsert = insert(CrossCheckRequestRecord).values(rows)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[CrossCheckRequestRecord.request_id],
-            set_={k: upsert.excluded[k] for k in rows[0] if k != "request_id"},
-            where=CrossCheckRequestRecord.last_seq < upsert.excluded.last_seq,
-        )
-        await conn.execute(upsert)
+        await conn.execute(forward_upsert(CrossCheckRequestRecord, ["request_id"], rows))
     # Requests of earlier rounds (an upheld objection restarted verification) no longer await anything.
     current = [row["request_id"] for row in rows]
     await conn.execute(

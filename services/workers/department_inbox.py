@@ -24,18 +24,17 @@ from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
-from services.api.case_commands import CaseAlreadyOpen, open_case
-from services.api.policies import current_policy
 from services.db.engine import session_factory
+from services.db.policy_versions import current_policy
 from services.domain.case_forms import CrossCheckResult, Lead
 from services.domain.case_state import Actor, CaseStart
 from services.domain.early_warning import lead_note
 from services.domain.policy import Policy
 from services.domain.vocabulary import Channel, DepartmentKind, WarningKind
-from services.workflows.identification import IdentificationWorkflow, identification_workflow_id
+from services.identification_starts import case_closed, open_or_join
+from services.workflows.identification import IdentificationWorkflow
 
 log = logging.getLogger("services.department_inbox")
 
@@ -83,15 +82,6 @@ _WARNING_LATER = text("UPDATE early_warnings SET claimed_until = now() + make_in
 
 def _retry_wait(attempts: int) -> int:
     return min(2 ** attempts, 300)
-
-
-def _case_closed(error: BaseException) -> bool:
-    if isinstance(error, RPCError):
-        return error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION)
-    if isinstance(error, WorkflowUpdateFailedError):
-        cause = error.cause
-        return isinstance(cause, ApplicationError) and cause.type in ("AcceptedUpdateCompletedWorkflow", "WrongStep")
-    return False
 
 
 class DepartmentInbox:
@@ -154,7 +144,7 @@ class DepartmentInbox:
                     id=f"cross-check-result:{row.request_id}",
                 )
         except (RPCError, WorkflowUpdateFailedError) as error:
-            if not _case_closed(error):
+            if not case_closed(error):
                 log.warning("result %s not delivered yet (%s); retrying", row.request_id, type(error).__name__)
                 await self._mark(_RESULT_LATER, key=row.request_id, wait=_retry_wait(row.attempts))
                 return
@@ -193,26 +183,9 @@ class DepartmentInbox:
         note = lead_note(DepartmentKind(row.department), WarningKind(row.kind), row.amount, row.occurred_on,
                          row.detail or "", row.warning_id)
         actor = Actor.system(row.county_code)
-        start_key = f"early-warning:{row.id}"
-        while True:
-            start = CaseStart(case_id=uuid.uuid4().hex, household_code=row.household_code,
-                              village_code=row.village_code, channel=Channel.department_warning, lead_note=note,
-                              policy=policy, opened_by=actor)
-            try:
-                state = await open_case(self._client, self._queue, start, start_key)
-                return "opened", state.case_id
-            except CaseAlreadyOpen as already:
-                if already.start_key == start_key:  # opened by an earlier attempt of this delivery
-                    return "opened", str(already.case_id)
-            handle = self._client.get_workflow_handle(identification_workflow_id(row.household_code))
-            try:
-                state = await handle.execute_update(
-                    IdentificationWorkflow.add_lead,
-                    args=[actor, Lead(channel=Channel.department_warning, note=note)],
-                    id=f"lead:{start_key}",
-                )
-                return "joined", state.case_id
-            except (RPCError, WorkflowUpdateFailedError) as error:
-                if not _case_closed(error):
-                    raise
-                # The case closed in between: open a new one.
+        start = CaseStart(case_id=uuid.uuid4().hex, household_code=row.household_code, village_code=row.village_code,
+                          channel=Channel.department_warning, lead_note=note, policy=policy, opened_by=actor)
+        lead = Lead(channel=Channel.department_warning, note=note)
+        case_id, joined = await open_or_join(self._client, self._queue, start, lead, actor,
+                                             start_key=f"early-warning:{row.id}")
+        return ("joined" if joined else "opened"), case_id

@@ -1,4 +1,4 @@
-"""The worker process: runs case workflows and the activities that do their I/O.
+"""The worker process: runs the case, monitoring and self-report workflows and the activities that do their I/O.
 
     uv run python -m services.workers.main
 """
@@ -18,10 +18,16 @@ from temporalio.worker import Worker
 from services.db.engine import create_engine
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
+from services.messaging.sms import sms_sender
 from services.workers.case_records import CaseRecordActivities
 from services.workers.cross_checks import CrossCheckActivities
 from services.workers.department_inbox import DepartmentInbox
+from services.workers.monitoring_intake import MonitoringIntake
+from services.workers.monitoring_records import MonitoringRecordActivities
+from services.workers.self_reports import SelfReportActivities
 from services.workflows.identification import IdentificationWorkflow
+from services.workflows.monitoring import MonitoringWorkflow
+from services.workflows.self_report import SelfReportWorkflow
 
 log = logging.getLogger("services.worker")
 
@@ -33,13 +39,25 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
     engine = create_engine(settings.require_database_url())
     # Each attempt is short; Temporal's retry policy spaces attempts out (services/workflows/identification.py).
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
-    records = CaseRecordActivities(engine)
+    intake = MonitoringIntake(client, engine, settings.temporal_task_queue)
+    self_reports = SelfReportActivities(engine, client, settings.temporal_task_queue, sms_sender(settings))
+    records = CaseRecordActivities(engine, on_recorded=[intake.case_recorded, self_reports.tell_linked_applications])
+    monitoring_records = MonitoringRecordActivities(engine)
     cross_checks = CrossCheckActivities(engine, settings, http)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[IdentificationWorkflow],
-        activities=[records.record_case_event, cross_checks.plan_cross_check, cross_checks.send_cross_check_request],
+        workflows=[IdentificationWorkflow, MonitoringWorkflow, SelfReportWorkflow],
+        activities=[
+            records.record_case_event,
+            monitoring_records.record_monitoring_event,
+            intake.open_identification_for_risk,
+            cross_checks.plan_cross_check,
+            cross_checks.send_cross_check_request,
+            self_reports.record_self_report_event,
+            self_reports.open_case_for_self_report,
+            self_reports.send_self_report_notice,
+        ],
     )
     forwarder = asyncio.create_task(DepartmentInbox(engine, client, settings.temporal_task_queue).run())
     try:

@@ -33,10 +33,12 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from services.workflows.refusals import refuse as _refuse
+
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
-    from services.domain.areas import area_contains, county_of, township_of
+    from services.domain.areas import county_of, township_of
     from services.domain.case_forms import (
         Announcement,
         Authorisation,
@@ -59,7 +61,6 @@ with workflow.unsafe.imports_passed_through():
         LeadRecord,
         NoticePeriod,
         ObjectionRecord,
-        ReviewRecord,
     )
     from services.domain.changes import state_changes
     from services.domain.cross_check import (
@@ -75,7 +76,6 @@ with workflow.unsafe.imports_passed_through():
         CASE_OPENING_ROLES,
         DEPARTMENT_LABELS,
         NEEDS_OFFICER,
-        ROLE_LABELS,
         SETTLED,
         STEP_LABELS,
         Action,
@@ -84,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Step,
     )
+    from services.workflows import procedure
 
 RECORD_CASE_EVENT = "record_case_event"
 # Step deadlines and the identification limit escalate (timers added after the first release).
@@ -93,8 +94,6 @@ SEND_CROSS_CHECK_REQUEST = "send_cross_check_request"
 # Raised (non-retryable) by the send activity when the county has no such department registered.
 DEPARTMENT_NOT_CONFIGURED = "DepartmentNotConfigured"
 
-# Writing the read model must never give up: PostgreSQL may be down for a while.
-_RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
 _SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2,
                           maximum_interval=timedelta(minutes=10), non_retryable_error_types=[DEPARTMENT_NOT_CONFIGURED])
@@ -104,10 +103,6 @@ _SEND_ATTEMPT_TIMEOUT = timedelta(seconds=30)
 def identification_workflow_id(household_code: str) -> str:
     """One open identification per household: the id is the household's."""
     return f"identification-{household_code}"
-
-
-def _refuse(kind: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(message, details, type=kind, non_retryable=True)
 
 
 @workflow.defn
@@ -192,8 +187,7 @@ class IdentificationWorkflow:
     @verify_home.validator
     def _validate_verify_home(self, actor: Actor, form: HomeVerification) -> None:
         self._check(Action.verify_home, actor)
-        if len(form.verifiers) < self._policy.min_verifiers:
-            raise _refuse("Invalid", f"入户核查至少需要{self._policy.min_verifiers}名核查人员", field="verifiers")
+        procedure.check_verifiers(self._policy, form.verifiers)
 
     @workflow.update
     async def record_authorisation(self, actor: Actor, form: Authorisation) -> CaseState:
@@ -285,15 +279,12 @@ class IdentificationWorkflow:
     @workflow.update
     async def record_review(self, actor: Actor, review: DemocraticReview) -> CaseState:
         self._check(Action.record_review, actor)
-        passed = self._policy.vote_rule.passes(
-            review.eligible_representatives, len(review.attendees), review.votes_for
-        )
         round_ = self._state.cross_check
-        pending = round_.pending if round_ else list(self._policy.cross_check_departments)
-        self._state.review = ReviewRecord(**review.model_dump(), passed=passed, cross_check_pending=pending)
-        if passed:
-            now = workflow.now()
-            self._state.notice = NoticePeriod(starts_at=now, ends_at=now + timedelta(days=self._policy.notice_days))
+        record = procedure.review_record(self._policy, review)
+        record.cross_check_pending = round_.pending if round_ else list(self._policy.cross_check_departments)
+        self._state.review = record
+        if record.passed:
+            self._state.notice = procedure.new_notice(self._policy)
             self._move_to(Step.village_notice)
         else:
             self._close(Outcome.review_failed)
@@ -306,17 +297,13 @@ class IdentificationWorkflow:
     @workflow.update
     async def file_objection(self, actor: Actor, objection: Objection) -> CaseState:
         self._validate_file_objection(actor, objection)
-        notice = self._notice()
-        notice.objections.append(
-            ObjectionRecord(objection_id=len(notice.objections) + 1, objection=objection, filed_by=actor.username)
-        )
+        procedure.add_objection(self._notice(), objection, actor)
         return await self._record(Action.file_objection, actor, objection)
 
     @file_objection.validator
     def _validate_file_objection(self, actor: Actor, objection: Objection) -> None:
         self._check(Action.file_objection, actor)
-        if workflow.now() >= self._notice().ends_at:
-            raise _refuse("WrongStep", "公示期已满，不能再登记异议", current_step=Step.village_notice)
+        procedure.refuse_late_objection(self._notice(), Step.village_notice)
 
     @workflow.update
     async def resolve_objection(self, actor: Actor, objection_id: int, resolution: ObjectionResolution) -> CaseState:
@@ -390,8 +377,7 @@ class IdentificationWorkflow:
         # The service itself (role None) adds leads from department warnings and self-reports.
         if actor.role is not None and actor.role not in CASE_OPENING_ROLES:
             raise _refuse("Forbidden", "您的角色不能登记线索")
-        if not area_contains(actor.area_code, self._state.village_code):
-            raise _refuse("Forbidden", "该农户不在您的管辖区域内")
+        procedure.check_area(actor, self._state.village_code)
         if not self._state.is_open:
             raise _refuse("WrongStep", "该案件已办结", current_step=self._state.step)
 
@@ -404,14 +390,7 @@ class IdentificationWorkflow:
         def still_in_this_notice() -> bool:
             return self._state.step == Step.village_notice and self._state.verification_round == round_
 
-        remaining = self._notice().ends_at - workflow.now()
-        if remaining > timedelta(0):
-            try:
-                await workflow.wait_condition(lambda: not still_in_this_notice(), timeout=remaining)
-            except asyncio.TimeoutError:
-                pass
-        await workflow.wait_condition(lambda: not still_in_this_notice() or not self._notice().pending_objections)
-        if still_in_this_notice():
+        if await procedure.notice_ran_out(self._notice(), still_in_this_notice):
             # Township review sees every department's answer: wait at `cross_check` for the missing ones.
             self._move_to(Step.township_review if self._cross_check_complete() else Step.cross_check)
             await self._record("end_notice", self._system(), {})
@@ -434,7 +413,7 @@ class IdentificationWorkflow:
                                 departments=list(self._policy.cross_check_departments)),
             result_type=CrossCheckPlan,
             start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_RECORD_RETRY,
+            retry_policy=procedure.RECORD_RETRY,
         )
         if not self._in_round(round_no):
             return
@@ -614,17 +593,9 @@ class IdentificationWorkflow:
 
     def _check(self, action: Action, actor: Actor) -> None:
         rule = ACTION_RULES[action]
-        if actor.role != rule.role:
-            raise _refuse("Forbidden", f"只有{ROLE_LABELS[rule.role]}可以{rule.label}", required_role=rule.role)
-        if not area_contains(actor.area_code, self._state.village_code):
-            raise _refuse("Forbidden", "该农户不在您的管辖区域内")
-        if self._state.step not in rule.steps:
-            current = self._state.step
-            raise _refuse(
-                "WrongStep",
-                f"案件当前处于「{STEP_LABELS[current]}」环节，不能{rule.label}",
-                current_step=current,
-            )
+        procedure.check_role(actor, rule.role, rule.label)
+        procedure.check_area(actor, self._state.village_code)
+        procedure.check_step(self._state.step, rule.steps, rule.label, STEP_LABELS, "案件")
 
     def _notice(self) -> NoticePeriod:
         assert self._state.notice is not None, "notice exists whenever the step is village_notice"
@@ -632,12 +603,7 @@ class IdentificationWorkflow:
 
     def _pending_objection(self, actor: Actor, objection_id: int) -> ObjectionRecord:
         self._check(Action.resolve_objection, actor)
-        for record in self._notice().objections:
-            if record.objection_id == objection_id:
-                if record.resolution is not None:
-                    raise _refuse("AlreadyRecorded", "该异议已有核实结论", objection_id=objection_id)
-                return record
-        raise _refuse("NotFound", "没有这条异议", objection_id=objection_id)
+        return procedure.pending_objection(self._notice(), objection_id)
 
     def _step_due(self, step: Step) -> datetime | None:
         days = self._policy.step_days.get(step)
@@ -661,28 +627,9 @@ class IdentificationWorkflow:
 
     async def _record(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> CaseState:
         """Writes the change just made to the read model and audit log, then returns the state."""
-        self._state.seq += 1
         snapshot = self._state.model_dump(mode="json")
         before, after = state_changes(self._recorded, snapshot)
         self._recorded = snapshot
-        info = workflow.info()
-        event = CaseEvent(
-            workflow_id=info.workflow_id,
-            run_id=info.run_id,
-            seq=self._state.seq,
-            action=action,
-            actor=actor,
-            at=workflow.now(),
-            data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
-            before=before,
-            after=after,
-            state=self._state.model_copy(deep=True),
-            task_queue=info.task_queue,
-        )
-        await workflow.execute_activity(
-            RECORD_CASE_EVENT,
-            event,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_RECORD_RETRY,
-        )
-        return event.state
+        # The case's task queue goes with it: the worker serving that queue forwards department results.
+        return await procedure.record_event(RECORD_CASE_EVENT, CaseEvent, self._state, action, actor, data,
+                                            before=before, after=after, task_queue=workflow.info().task_queue)

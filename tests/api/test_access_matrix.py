@@ -1,19 +1,22 @@
 """Every endpoint × every role, inside and outside its area: allowed or refused, and a refusal
 changes nothing.
 
-The target is a case (with its household and task) in 金佛坪村, an account there, and 靖边县's
-vehicles department. For each role one person works inside that area and one outside it (another
+The target is a case (with its household and task) in 金佛坪村, an account there, 靖边县's
+vehicles department, a monitoring period of another household there (with its support person
+appointed and a plan awaiting review) and a household's self-report from there. For each role one person works inside that area and one outside it (another
 village, another township, another county). An allowed call must get past access control (any
 answer but 401/403/404: many are business refusals such as 409 wrong step, chosen so the case
 stays put); a refused one is 403 (wrong role) or 404 (outside the area, where even existence must
 not leak), and leaves the target, the caller's audit trail and every counted table as they were.
 Lists answer about the caller's own area: the target shows inside it and never outside.
+The mini-program's endpoints take applicant tokens only: they are their own row (staff refused).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -24,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.db.engine import create_engine
 from services.demo_case import (
+    TOWNSHIP_APPROVER,
     CaseDriver,
     announcement,
     authorisation,
@@ -35,9 +39,11 @@ from services.demo_case import (
     township_review,
 )
 from services.demo_data import DEMO_PASSWORD
+from services.demo_monitoring import MonitoringDriver, delivery, exit_verification, visit
 from services.settings import Settings
 from services.workflows.identification import IdentificationWorkflow
-from tests.conftest import new_household_body
+from tests.applicants import Household, application_form, sms_log, unregistered_head
+from tests.conftest import api_for, new_household_body
 
 VILLAGE = "610824100203"  # 金佛坪村, 东坑镇, 靖边县
 MATRIX_CADRE = "jinfoping.cadre"
@@ -59,6 +65,9 @@ class World:
     task_id: int
     account: str
     vehicles_url: str
+    monitoring_id: str
+    application_id: str
+    applicant: Household
     serial: int = 0
 
     def next(self) -> int:
@@ -69,7 +78,7 @@ class World:
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # with {case}, {household}, {task}, {account}, {village}
+    path: str  # with {case}, {household}, {task}, {account}, {village}, {monitoring}, {application}
     roles: frozenset[str]  # who may call it
     outside: str = "404"  # what an allowed role outside the area gets: 404, 403, or "own" (its own area's answer)
     body: Callable[[World, dict[str, Any]], Any] | None = None
@@ -89,6 +98,10 @@ def _items(answer: Any) -> list[dict[str, Any]]:
 
 def _case(path: str, roles: frozenset[str], body: Callable[[World, dict[str, Any]], Any]) -> Endpoint:
     return Endpoint("POST", f"/api/v1/cases/{{case}}/{path}", roles, body=body)
+
+
+def _monitoring(path: str, roles: frozenset[str], body: Callable[[World, dict[str, Any]], Any]) -> Endpoint:
+    return Endpoint("POST", f"/api/v1/monitoring/{{monitoring}}/{path}", roles, body=body)
 
 
 def _versioned(extra: dict[str, Any] | None = None) -> Callable[[World, dict[str, Any]], Any]:
@@ -154,10 +167,50 @@ MATRIX = [
              body=lambda w, now: {"base_url": w.vehicles_url, "enabled": True}),
     Endpoint("GET", "/api/v1/cross-check-tasks", COUNTY, "own"),
     Endpoint("GET", "/api/v1/early-warnings", COUNTY | ADMIN, "own"),
+    Endpoint("GET", "/api/v1/households/{household}/file", ALL),
+    Endpoint("GET", "/api/v1/monitoring", ALL, "403", params=lambda w: {"area": VILLAGE, "limit": 200},
+             holds=lambda w, a: w.monitoring_id in {m["monitoring_id"] for m in _items(a)}),
+    Endpoint("GET", "/api/v1/monitoring/visit-tasks", ALL, "403", params=lambda w: {"area": VILLAGE, "limit": 200},
+             holds=lambda w, a: w.monitoring_id in {t["monitoring_id"] for t in _items(a)}),
+    Endpoint("GET", "/api/v1/monitoring/visit-coverage", ALL, "403", params=lambda w: {"area": VILLAGE}),
+    Endpoint("GET", "/api/v1/monitoring/{monitoring}", ALL),
+    Endpoint("GET", "/api/v1/monitoring/{monitoring}/timeline", ALL),
+    Endpoint("GET", "/api/v1/monitoring/{monitoring}/proposed-measures", ALL),
+    # Another village's cadre as support person: refused (422) after every access check.
+    _monitoring("support-person", TOWNSHIP, lambda w, now: {"username": "dongkeng.cadre"}),
+    # A plan awaits review: the support person may not submit another (409).
+    _monitoring("plans", CADRE, lambda w, now: {"measures": [{
+        "kind": "employment", "content": "公益性岗位", "owner": "镇人社所", "starts_on": "2026-01-01"}]}),
+    # The township approver inside approves the plan awaiting review (the one allowed change here).
+    _monitoring("plans/1/review", TOWNSHIP, lambda w, now: {"decision": "approve", "opinion": ""}),
+    # A delivery dated before the monitoring began: refused after the access checks.
+    _monitoring("measures/1/delivery", CADRE, lambda w, now: delivery(date(2020, 1, 15))),
+    # A visit outside this period: refused (422) after the access checks.
+    _monitoring("visits", CADRE, lambda w, now: visit(date(2020, 1, 15))),
+    _monitoring("exit/proposal", CADRE, lambda w, now: {}),
+    # No exit is open: every exit step answers 409.
+    _monitoring("exit/home-verification", CADRE, lambda w, now: exit_verification(date(2020, 1, 15))),
+    _monitoring("exit/democratic-review", CADRE, lambda w, now: democratic_review()),
+    _monitoring("exit/objections", CADRE, lambda w, now: objection()),
+    _monitoring("exit/objections/1/resolution", CADRE, lambda w, now: {"decision": "dismissed", "findings": "不实"}),
+    _monitoring("exit/township-review", TOWNSHIP, lambda w, now: township_review()),
+    _monitoring("exit/county-decision", COUNTY, lambda w, now: county_decision()),
+    _monitoring("exit-reversal", COUNTY, lambda w, now: {"reason": "矩阵测试"}),
+    Endpoint("GET", "/api/v1/self-reports", CASEWORK, "403", params=lambda w: {"area": VILLAGE, "limit": 200},
+             holds=lambda w, a: w.application_id in {r["application_id"] for r in _items(a)}),
+    Endpoint("GET", "/api/v1/self-reports/{application}", CASEWORK),
+    # The household is not registered: accepting answers 409 `household_not_registered`.
+    Endpoint("POST", "/api/v1/self-reports/{application}/decision", TOWNSHIP | COUNTY,
+             body=lambda w, now: {"decision": "accept"}),
 ]
 # Department systems sign their requests; a person's bearer token opens nothing there.
 SIGNED = [("POST", "/api/v1/early-warnings"), ("POST", "/api/v1/callbacks/cross-checks/{request_id}")]
-PUBLIC = [("POST", "/api/v1/auth/login")]
+PUBLIC = [("POST", "/api/v1/auth/login"), ("POST", "/api/v1/self-service/sign-in/code"),
+          ("POST", "/api/v1/self-service/sign-in"), ("GET", "/api/v1/self-service/areas")]
+# The mini-program's endpoints: a household's (applicant) token only.
+APPLICANT = [("POST", "/api/v1/self-service/applications"), ("GET", "/api/v1/self-service/applications"),
+             ("GET", "/api/v1/self-service/applications/{application_id}"),
+             ("POST", "/api/v1/self-service/applications/{application_id}/withdrawal")]
 
 
 async def _sign_up(driver: CaseDriver, username: str) -> None:
@@ -167,17 +220,56 @@ async def _sign_up(driver: CaseDriver, username: str) -> None:
     assert answer.status_code in (201, 409), answer.text
 
 
+async def _monitored(driver: CaseDriver) -> str:
+    """A household of 金佛坪村 identified as a monitoring target (a notice of half a second), its
+    support person appointed and a plan submitted: its monitoring period's id."""
+    await driver.publish_notice_seconds(0.5)
+    household = (await driver.post(MATRIX_CADRE, "/api/v1/households", new_household_body(VILLAGE))).json()["code"]
+    case = await driver.post(MATRIX_CADRE, "/api/v1/cases", {"household_code": household,
+                                                              "channel": "cadre_screening"})
+    assert case.status_code == 201, case.text
+    case_id = case.json()["case_id"]
+    for step, body in (("home-verification", home_verification()), ("authorisation", authorisation()),
+                       ("democratic-review", democratic_review())):
+        await driver.act(MATRIX_CADRE, case_id, step, body)
+    await driver.wait_for_step(case_id, "township_review")
+    assert (await driver.post("admin", "/api/v1/policies", {})).status_code == 201  # the default notice again
+    await driver.after_notice(case_id)
+    monitoring = MonitoringDriver(driver)
+    monitoring_id = (await monitoring.period_of(household))["monitoring_id"]
+    await monitoring.act(TOWNSHIP_APPROVER, monitoring_id, "support-person", {"username": MATRIX_CADRE})
+    proposed = (await driver.get(MATRIX_CADRE, f"/api/v1/monitoring/{monitoring_id}/proposed-measures")).json()
+    measures = [{k: v for k, v in m.items() if k != "kind_label"} for m in proposed["measures"]]
+    await monitoring.act(MATRIX_CADRE, monitoring_id, "plans", {"measures": measures, "notes": "按风险类型制定"})
+    return monitoring_id
+
+
+async def _applied(settings: Settings, temporal: WorkflowEnvironment) -> tuple[Household, str]:
+    """A household of 金佛坪村 (not registered) applies on the mini-program: it and its application."""
+    name, id_number = unregistered_head()
+    with sms_log() as sms:
+        async with api_for(settings, temporal.client, client_address="127.0.7.1") as api:
+            household = await Household(api.http, sms).sign_in()
+            applied = await household.apply(application_form(name, id_number, household.phone, VILLAGE))
+    return household, applied["application_id"]
+
+
 @pytest_asyncio.fixture(scope="module")
-async def world(driver: CaseDriver, other_county: dict[str, str]) -> World:
+async def world(driver: CaseDriver, other_county: dict[str, str], settings: Settings, temporal: WorkflowEnvironment,
+                live_api: FastAPI) -> World:
+    # `live_api`: the departments answer the monitored household's cross-check through it.
     await _sign_up(driver, MATRIX_CADRE)
     await _sign_up(driver, "jinfoping.target")
+    monitoring_id = await _monitored(driver)
+    applicant, application_id = await _applied(settings, temporal)
     household = (await driver.post(MATRIX_CADRE, "/api/v1/households", new_household_body(VILLAGE))).json()["code"]
     case = await driver.post(MATRIX_CADRE, "/api/v1/cases", {"household_code": household, "channel": "self_report"})
     assert case.status_code == 201, case.text
     tasks = (await driver.get(MATRIX_CADRE, "/api/v1/tasks", village=VILLAGE, limit=200)).json()["items"]
     task_id = next(t["task_id"] for t in tasks if t["case_id"] == case.json()["case_id"])
     vehicles = (await driver.get("admin", "/api/v1/departments/vehicles")).json()
-    return World(household, case.json()["case_id"], task_id, "jinfoping.target", vehicles["base_url"])
+    return World(household, case.json()["case_id"], task_id, "jinfoping.target", vehicles["base_url"], monitoring_id,
+                 application_id, applicant)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -197,13 +289,18 @@ async def snapshot(settings: Settings, temporal: WorkflowEnvironment,
                (SELECT count(*) FROM departments),
                (SELECT max(version) FROM policy_versions),
                (SELECT count(*) FROM households WHERE village_code = :village),
-               (SELECT count(*) FROM audit_entries WHERE actor_username = :caller)
+               (SELECT count(*) FROM audit_entries WHERE actor_username = :caller),
+               (SELECT row(last_seq, state)::text FROM monitoring_records WHERE monitoring_id = :monitoring_id),
+               (SELECT row(status, case_id, last_seq)::text FROM self_reports
+                WHERE application_id = :application_id)
     """)
 
     async def take(caller: str) -> Any:
         async with engine.connect() as conn:
             row = (await conn.execute(sql, {"case_id": world.case_id, "task_id": world.task_id,
-                                            "account": world.account, "village": VILLAGE, "caller": caller})).one()
+                                            "account": world.account, "village": VILLAGE, "caller": caller,
+                                            "monitoring_id": world.monitoring_id,
+                                            "application_id": world.application_id})).one()
         handle = temporal.client.get_workflow_handle(f"identification-{world.household}")
         state = await handle.query(IdentificationWorkflow.state)
         return tuple(row), state.model_dump(mode="json")
@@ -220,7 +317,8 @@ def _label(endpoint: Endpoint) -> str:
 async def test_endpoint_by_role_and_area(driver: CaseDriver, world: World, snapshot: Callable[[str], Any],
                                          endpoint: Endpoint) -> None:
     path = endpoint.path.format(case=world.case_id, household=world.household, task=world.task_id,
-                                account=world.account, village=VILLAGE)
+                                account=world.account, village=VILLAGE, monitoring=world.monitoring_id,
+                                application=world.application_id)
     for role, people in PEOPLE.items():
         for inside, username in zip((True, False), people):
             where = f"{username} ({role}, {'inside' if inside else 'outside'})"
@@ -254,10 +352,32 @@ async def test_signed_endpoints_refuse_bearer_tokens(driver: CaseDriver, world: 
                 assert answer.status_code == 401, (path, username, answer.text)
 
 
+async def test_applicant_endpoints_take_applicant_tokens_only(driver: CaseDriver, world: World) -> None:
+    """Staff tokens open none of the mini-program's endpoints (and a refusal withdraws nothing);
+    the household's token opens its own applications and no staff endpoint."""
+    for method, path in APPLICANT:
+        url = path.format(application_id=world.application_id)
+        for people in PEOPLE.values():
+            for username in people:
+                answer = await driver.http.request(method, url, json={}, headers=await driver.headers(username))
+                assert answer.status_code == 401, (path, username, answer.text)
+    own = await driver.http.get("/api/v1/self-service/applications", headers=world.applicant.headers)
+    assert own.status_code == 200 and world.application_id in {a["application_id"] for a in own.json()["items"]}
+    mine = await driver.http.get(f"/api/v1/self-service/applications/{world.application_id}",
+                                 headers=world.applicant.headers)
+    assert mine.status_code == 200 and mine.json()["status"] == "pending", mine.text
+    for method, path in (("GET", "/api/v1/cases"), ("GET", "/api/v1/self-reports"), ("GET", "/api/v1/auth/me"),
+                         ("GET", f"/api/v1/self-reports/{world.application_id}")):
+        answer = await driver.http.request(method, path, headers=world.applicant.headers)
+        assert answer.status_code == 401, (path, answer.text)
+
+
 async def test_the_matrix_covers_every_endpoint(live_api: FastAPI) -> None:
     served = {(m.upper(), p) for p, methods in live_api.openapi()["paths"].items() for m in methods}
     covered = {(e.method, e.path.replace("{case}", "{case_id}").replace("{household}", "{code}")
                 .replace("{task}", "{task_id}").replace("{account}", "{username}")
                 .replace("{village}", "{village_code}").replace("/vehicles", "/{kind}")
+                .replace("{monitoring}", "{monitoring_id}").replace("{application}", "{application_id}")
+                .replace("plans/1/", "plans/{plan_no}/").replace("measures/1/", "measures/{measure_id}/")
                 .replace("objections/1/", "objections/{objection_id}/")) for e in MATRIX}
-    assert served - covered - set(SIGNED) - set(PUBLIC) == set()
+    assert served - covered - set(SIGNED) - set(PUBLIC) - set(APPLICANT) == set()

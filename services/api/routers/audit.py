@@ -29,7 +29,7 @@ async def query_audit(
     case_id: Annotated[str | None, Query(max_length=40, description="案件编号")] = None,
     actor: Annotated[str | None, Query(max_length=50, description="操作人登录名（system、department.* 为系统）")] = None,
     subject_type: Annotated[str | None, Query(
-        max_length=20, description="case、account、task、policy、department、household")] = None,
+        max_length=20, description="case、monitoring、account、task、policy、department、household")] = None,
     subject_id: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
     since: datetime | None = Query(default=None, description="起始时间（含），如 2026-11-29T00:00:00+08:00"),

@@ -44,7 +44,7 @@ async def login(body: Login, resources: Resources, session: SessionDep) -> Token
         raise ApiError(401, "bad_credentials", "用户名或密码不正确")
     if account.disabled:
         raise ApiError(401, "account_disabled", "该账号已停用，请联系管理员")
-    token, expires_at = issue_token(resources.settings, account.username, account.token_version)
+    token, expires_at = issue_token(resources.settings, account.username, token_version=account.token_version)
     return Token(access_token=token, expires_at=expires_at)
 
 
@@ -64,7 +64,7 @@ async def change_password(body: PasswordChange, account: CurrentAccount, resourc
     await append_audit(session, account, "change_password", "account", account.username, {},
                        before=before, after=audit_view(account))
     await session.commit()
-    token, expires_at = issue_token(resources.settings, account.username, account.token_version)
+    token, expires_at = issue_token(resources.settings, account.username, token_version=account.token_version)
     return Token(access_token=token, expires_at=expires_at)
 
 

@@ -5,6 +5,7 @@ loop, and FastAPI must see each one's form type as a real object.)
 """
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -16,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import area_scope, can_see, list_scope, require_role, sees_personal_data
+from services.api.action_routes import add_form_route, answer_with_state
 from services.api.case_commands import act_on_case, start_case
 from services.api.case_views import case_view, deadline_flags, labels, review_input
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
@@ -23,7 +25,8 @@ from services.api.errors import not_found
 from services.api.idempotency import answer_once, fingerprint
 from services.api.policies import current_policy
 from services.api.task_claims import require_free_to_act
-from services.db.tables import Account, AuditEntry, CaseRecord, Household
+from services.api.timelines import timeline
+from services.db.tables import Account, CaseRecord, Household
 from services.domain.case_forms import (
     Announcement,
     Authorisation,
@@ -37,7 +40,6 @@ from services.domain.case_forms import (
     ObjectionResolution,
     TownshipReview,
 )
-from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import ACTION_RULES, CASE_OPENING_ROLES, Action, Channel, Step
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
@@ -154,26 +156,8 @@ async def get_review_input(case_id: str, account: CurrentAccount, session: Sessi
 @router.get("/{case_id}/timeline", summary="办理记录（每一次操作）")
 async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
     record = await _visible_case(session, account, case_id)
-    entries = (await session.exec(select(AuditEntry).where(AuditEntry.case_id == case_id, AuditEntry.seq.is_not(None))
-                                  .order_by(AuditEntry.seq))).all()
     show_all = sees_personal_data(account, record.village_code)
-    return {
-        "case_id": case_id,
-        "entries": [
-            {
-                "seq": e.seq,
-                "action": e.action,
-                "actor": e.actor_username,
-                "role": e.actor_role,
-                "area_code": e.actor_area_code,
-                "at": e.at,
-                "data": e.data if show_all else masked_copy(e.data),
-                "before": e.before if show_all else masked_copy(e.before),
-                "after": e.after if show_all else masked_copy(e.after),
-            }
-            for e in entries
-        ],
-    }
+    return {"case_id": case_id, "entries": await timeline(session, case_id, show_all)}
 
 
 async def _act(
@@ -183,12 +167,8 @@ async def _act(
     record = await _visible_case(session, account, case_id)
     require_role(account, *([ACTION_RULES[action].role] if action in ACTION_RULES else CASE_OPENING_ROLES))
     await require_free_to_act(session, account, case_id, action, _task_subjects(action, payload))
-
-    async def produce() -> tuple[int, Any]:
-        state = await act_on_case(resources.temporal, record, action, account, payload, key)
-        return 200, case_view(state.model_dump(mode="json"), account)
-
-    return await answer_once(session, account.username, key, await fingerprint(request), produce)
+    return await answer_with_state(request, account, session, key, lambda: act_on_case(
+        resources.temporal, record, action, account, payload, key), case_view)
 
 
 def _task_subjects(action: Action, payload: list[Any]) -> list[str] | None:
@@ -218,17 +198,9 @@ _ACTION_DOC = "Answers the case's new state. 409: the case is at another step (`
     "403: another role acts here; 422: a field is wrong (`errors` names it). Send `Idempotency-Key` to retry safely."
 
 
-def _add_action_endpoint(action: Action, path: str, form_type: type[BaseModel], summary: str) -> None:
-    async def endpoint(case_id: str, form: form_type, request: Request, account: CurrentAccount,  # type: ignore[valid-type]
-                       resources: Resources, session: SessionDep, key: IdempotencyKey) -> JSONResponse:
-        return await _act(action, case_id, [form], request, account, resources, session, key)
-
-    router.add_api_route(f"/{{case_id}}/{path}", endpoint, methods=["POST"], response_model=None,
-                         summary=summary, description=_ACTION_DOC, name=action.value)
-
-
-for _endpoint_spec in _ACTION_ENDPOINTS:
-    _add_action_endpoint(*_endpoint_spec)
+for _action, _path, _form, _title in _ACTION_ENDPOINTS:
+    add_form_route(router, "case_id", _path, _form, partial(_act, _action), summary=_title,
+                   description=_ACTION_DOC, name=_action.value)
 
 
 @router.post("/{case_id}/objections/{objection_id}/resolution", response_model=None, summary="异议核实结论",

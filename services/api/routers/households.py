@@ -44,7 +44,7 @@ async def create_household(body: HouseholdIn, account: CurrentAccount, session: 
     if not area_contains(account.area_code, body.village_code):
         raise forbidden("只能登记本人辖区内的农户")
     household = await register_household(session, body, account)
-    return await _detail(session, household, account)
+    return await household_detail(session, household, account)
 
 
 @router.get("/{code}", summary="农户档案")
@@ -52,10 +52,10 @@ async def get_household(code: str, account: CurrentAccount, session: SessionDep)
     household = await session.get(Household, code) if len(code) <= 20 else None
     if household is None or not can_see(account, household.village_code):
         raise not_found("没有找到该农户，或该农户不在您的管辖区域内")
-    return await _detail(session, household, account)
+    return await household_detail(session, household, account)
 
 
-async def _detail(session: SessionDep, household: Household, reader: Account) -> dict[str, Any]:
+async def household_detail(session: SessionDep, household: Household, reader: Account) -> dict[str, Any]:
     show = sees_personal_data(reader, household.village_code)
     members = await members_of(session, household.code)
     return {**_household_view(household, reader), "members": [member_view(m, show) for m in members]}

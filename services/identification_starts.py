@@ -1,0 +1,95 @@
+"""Starting a household's identification case through Temporal, for the API (a person
+opens a case) and the worker (a department's early warning, a risk found at a
+monitoring visit, or an accepted self-report opens a case or joins the open one).
+
+One open case per household: the workflow id is the household's, with the id-conflict
+policy FAIL, so a second start, from anyone, is refused by Temporal itself; a closed
+case may be followed by a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.domain.case_forms import Lead
+from services.domain.case_state import Actor, CaseStart, CaseState
+from services.workflows.identification import IdentificationWorkflow, identification_workflow_id
+
+
+class CaseAlreadyOpen(Exception):
+    """The household has an open case; `start_key` is what that case was opened with (its memo)."""
+
+    def __init__(self, case_id: str | None, start_key: str | None) -> None:
+        super().__init__(case_id)
+        self.case_id, self.start_key = case_id, start_key
+
+
+def case_closed(error: BaseException) -> bool:
+    """Whether an update failed because the case has closed (a new one may open instead)."""
+    if isinstance(error, RPCError):
+        return error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION)
+    if isinstance(error, WorkflowUpdateFailedError):
+        cause = error.cause
+        return isinstance(cause, ApplicationError) and cause.type in ("AcceptedUpdateCompletedWorkflow", "WrongStep")
+    return False
+
+
+async def open_case(client: Client, task_queue: str, start: CaseStart, start_key: str | None = None) -> CaseState:
+    """Starts the case's workflow and answers once it is in the read model, so lists show it
+    straight away. Raises CaseAlreadyOpen when the household has an open case. `start_key`
+    (kept in the memo) lets a retried start by the service recognise the case it opened itself."""
+    workflow_id = identification_workflow_id(start.household_code)
+    try:
+        handle = await client.start_workflow(
+            IdentificationWorkflow.run,
+            start,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            memo={"case_id": start.case_id, "start_key": start_key},
+        )
+    except WorkflowAlreadyStartedError:
+        memo = await (await client.get_workflow_handle(workflow_id).describe()).memo()
+        raise CaseAlreadyOpen(memo.get("case_id"), memo.get("start_key")) from None
+    return await handle.execute_update(IdentificationWorkflow.opened)
+
+
+async def open_or_join(
+    client: Client, task_queue: str, start: CaseStart, lead: Lead, actor: Actor, start_key: str,
+    before: Callable[[str], Awaitable[None]] | None = None,
+) -> tuple[str, bool]:
+    """Opens the case `start` describes, or adds `lead` (from `actor`) to the household's open
+    case. Returns (case id, joined). Safe to repeat with the same `start_key`: a retry finds
+    the case it opened (the key is in that case's memo) or the lead it added (the key makes
+    the update id). `before` hears the id of each case about to be opened or joined, before it
+    is: a caller that must be found when that case closes links itself there (self-reports)."""
+    handle = client.get_workflow_handle(identification_workflow_id(start.household_code))
+    for _ in range(5):
+        if before is not None:
+            await before(start.case_id)
+        try:
+            return (await open_case(client, task_queue, start, start_key)).case_id, False
+        except CaseAlreadyOpen as already:
+            open_id, opened_by_us = str(already.case_id), already.start_key == start_key
+        if opened_by_us:  # by an earlier attempt: answer once it is in the read model
+            await handle.execute_update(IdentificationWorkflow.opened)
+            return open_id, False
+        if before is not None:
+            await before(open_id)
+        try:
+            joined = await handle.execute_update(IdentificationWorkflow.add_lead, args=[actor, lead],
+                                                 id=f"lead:{start_key}")
+        except (RPCError, WorkflowUpdateFailedError) as error:
+            if not case_closed(error):
+                raise
+            continue  # that case closed in between: open a new one
+        if joined.case_id == open_id:
+            return open_id, True
+        # The lead went to a case opened after `open_id` closed: go round to confirm that one.
+    raise RuntimeError(f"household {start.household_code}: its cases kept closing while a lead was added")
