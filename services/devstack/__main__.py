@@ -16,7 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.devstack.servers import start_embedded_postgres, start_temporal_dev_server, stop_processes, wait_for_port
+from services.devstack.servers import (
+    port_in_use,
+    start_embedded_postgres,
+    start_temporal_dev_server,
+    stop_processes,
+    wait_for_port,
+)
 
 # Overridable so a second stack (the tests' smoke run) can sit beside a running one.
 DATA = Path(os.environ.get("DEVSTACK_DATA", ".devdata"))
@@ -26,9 +32,21 @@ TEMPORAL_UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
 SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", "8300"))
 
 
+def _refuse_busy_ports(env: dict[str, str]) -> None:
+    """A server left over from an earlier run would answer in place of the new one: say so."""
+    wanted = {API_PORT: "API_PORT", SIMULATOR_PORT: "SIMULATOR_PORT"}
+    if not env.get("TEMPORAL_ADDRESS"):
+        wanted |= {TEMPORAL_PORT: "TEMPORAL_PORT", TEMPORAL_UI_PORT: "TEMPORAL_UI_PORT"}
+    busy = [f"{port} ({name})" for port, name in wanted.items() if port_in_use(port)]
+    if busy:
+        raise SystemExit(f"already in use on 127.0.0.1: {', '.join(busy)}. Stop what runs there "
+                         "(an earlier ./scripts/run?) or choose other ports with those variables.")
+
+
 def main() -> int:
     DATA.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    _refuse_busy_ports(env)
     children: list[subprocess.Popen[bytes]] = []
     postgres = None
     try:
@@ -77,8 +95,10 @@ def _wait_until_stopped(children: list[subprocess.Popen[bytes]]) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         while not stop.is_set():
-            if any(c.poll() is not None for c in children):
-                print("a service process exited; stopping", file=sys.stderr)
+            exited = [c for c in children if c.poll() is not None]
+            if exited:
+                names = ", ".join(" ".join(str(a) for a in c.args[1:4]) for c in exited)
+                print(f"a service process exited ({names}); stopping", file=sys.stderr)
                 return 1
             try:
                 await asyncio.wait_for(stop.wait(), timeout=1)
