@@ -59,14 +59,17 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
             self_reports.send_self_report_notice,
         ],
     )
-    forwarder = asyncio.create_task(DepartmentInbox(engine, client, settings.temporal_task_queue).run())
     try:
         async with worker:
-            yield worker
+            forwarder = asyncio.create_task(DepartmentInbox(engine, client, settings.temporal_task_queue).run())
+            try:
+                yield worker
+            finally:
+                # Stop feeding updates to cases before the worker that runs them shuts down.
+                forwarder.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await forwarder
     finally:
-        forwarder.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await forwarder
         await http.aclose()
         await engine.dispose()
 
