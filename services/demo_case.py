@@ -10,22 +10,34 @@ import argparse
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 
 from services.demo_data import DEMO_PASSWORD
+from services.domain.months import local_date
 from services.domain.vocabulary import Department
 
 VILLAGE_CADRE, SECOND_CADRE = "dongkeng.cadre", "dongkeng.cadre2"
 TOWNSHIP_APPROVER, COUNTY_OFFICER, ADMIN = "dongkeng.approver", "county.officer", "admin"
 DEMO_VILLAGE = "610824100201"
 
+Clock = Callable[[], Awaitable[datetime]]
 
-def home_verification(**overrides: Any) -> dict[str, Any]:
+
+async def machine_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def county_today() -> date:
+    """Today in the county (Beijing time): the date a cadre writes on a form, whatever the machine's zone."""
+    return local_date(datetime.now(UTC))
+
+
+def home_verification(on: date | None = None, **overrides: Any) -> dict[str, Any]:
     return {
-        "visited_on": date.today().isoformat(),
+        "visited_on": (on or county_today()).isoformat(),
         "verifiers": ["张村干部", "刘网格员"],
         "household_size": 4,
         "income": {"wage": 12000, "business_net": 3000, "property_income": 0, "transfer": 4200},
@@ -40,8 +52,8 @@ def home_verification(**overrides: Any) -> dict[str, Any]:
     } | overrides
 
 
-def authorisation(decision: str = "signed") -> dict[str, Any]:
-    return {"decision": decision, "signed_on": date.today().isoformat(), "signer_name": "户主"}
+def authorisation(decision: str = "signed", on: date | None = None) -> dict[str, Any]:
+    return {"decision": decision, "signed_on": (on or county_today()).isoformat(), "signer_name": "户主"}
 
 
 def cross_check_results(departments: list[str] | None = None, findings: list[dict[str, Any]] | None = None,
@@ -53,15 +65,16 @@ def cross_check_results(departments: list[str] | None = None, findings: list[dic
     ], "reason": reason}
 
 
-def democratic_review(votes_for: int = 9, votes_against: int = 1, abstentions: int = 0) -> dict[str, Any]:
+def democratic_review(votes_for: int = 9, votes_against: int = 1, abstentions: int = 0,
+                      on: date | None = None) -> dict[str, Any]:
     present = votes_for + votes_against + abstentions
-    return {"held_on": date.today().isoformat(), "eligible_representatives": 12,
+    return {"held_on": (on or county_today()).isoformat(), "eligible_representatives": 12,
             "attendees": [f"村民代表{i + 1}" for i in range(present)], "votes_for": votes_for,
             "votes_against": votes_against, "abstentions": abstentions, "minutes": "经评议，同意纳入监测对象"}
 
 
-def objection() -> dict[str, Any]:
-    return {"received_on": date.today().isoformat(), "raised_by": "匿名", "content": "该户家中有一辆小轿车"}
+def objection(on: date | None = None) -> dict[str, Any]:
+    return {"received_on": (on or county_today()).isoformat(), "raised_by": "匿名", "content": "该户家中有一辆小轿车"}
 
 
 def township_review(decision: str = "approve") -> dict[str, Any]:
@@ -72,16 +85,22 @@ def county_decision(decision: str = "approve") -> dict[str, Any]:
     return {"decision": decision, "opinion": "" if decision == "approve" else "比对发现家庭有车辆，不符合条件"}
 
 
-def announcement() -> dict[str, Any]:
-    return {"announced_on": date.today().isoformat()}
+def announcement(on: date | None = None) -> dict[str, Any]:
+    return {"announced_on": (on or county_today()).isoformat()}
 
 
 class CaseDriver:
-    """Signs in the demo accounts and acts on cases through the API."""
+    """Signs in the demo accounts and acts on cases through the API. `clock` is the workflows'
+    clock (a time-skipping server's runs ahead of the machine's): the dates written on forms
+    are its day in the county."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, clock: Clock = machine_clock) -> None:
         self.http = http
+        self.clock = clock
         self._tokens: dict[str, str] = {}
+
+    async def today(self) -> date:
+        return local_date(await self.clock())
 
     async def headers(self, username: str) -> dict[str, str]:
         if username not in self._tokens:
@@ -113,9 +132,10 @@ class CaseDriver:
         """Steps 2–5: from an open case to the village notice (`verification`: the home
         verification to record, default `home_verification()`). The departments' cross-check
         runs beside the review (they answer by themselves); township review waits for it."""
-        await self.act(VILLAGE_CADRE, case_id, "home-verification", verification or home_verification())
-        await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
-        return await self.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review())
+        on = await self.today()
+        await self.act(VILLAGE_CADRE, case_id, "home-verification", verification or home_verification(on))
+        await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=on))
+        return await self.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review(on=await self.today()))
 
     async def wait_for(self, case_id: str, done: Callable[[dict[str, Any]], bool],
                        timeout: float = 30.0) -> dict[str, Any]:
@@ -136,7 +156,7 @@ class CaseDriver:
         """Steps 7–9: from township review to announcement."""
         await self.act(TOWNSHIP_APPROVER, case_id, "township-review", township_review())
         await self.act(COUNTY_OFFICER, case_id, "county-decision", county_decision())
-        return await self.act(TOWNSHIP_APPROVER, case_id, "announcement", announcement())
+        return await self.act(TOWNSHIP_APPROVER, case_id, "announcement", announcement(await self.today()))
 
     async def wait_for_step(self, case_id: str, step: str, timeout: float = 30.0) -> dict[str, Any]:
         return await self.wait_for(case_id, lambda c: c["step"] == step, timeout)

@@ -126,7 +126,7 @@ class MonitoringDriver:
         """Exit proposal, home verification and democratic review: the exit's village notice."""
         await self.act(SUPPORT_PERSON, monitoring_id, "exit/proposal", {"notes": "收入稳定超过监测标准"})
         await self.act(VILLAGE_CADRE, monitoring_id, "exit/home-verification", exit_verification(on))
-        return await self.act(VILLAGE_CADRE, monitoring_id, "exit/democratic-review", democratic_review())
+        return await self.act(VILLAGE_CADRE, monitoring_id, "exit/democratic-review", democratic_review(on=on))
 
     async def exit_after_notice(self, monitoring_id: str) -> dict[str, Any]:
         await self.act(TOWNSHIP_APPROVER, monitoring_id, "exit/township-review", {"decision": "approve"})

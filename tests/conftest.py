@@ -29,7 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.api.app import create_app
 from services.db.engine import create_engine
-from services.demo_case import DEMO_VILLAGE, VILLAGE_CADRE, CaseDriver
+from services.demo_case import DEMO_VILLAGE, VILLAGE_CADRE, CaseDriver, Clock, machine_clock
 from services.demo_data import DEMO_PASSWORD, demo_id_number, load_demo_data, load_demo_departments
 from services.department_simulator.client import SimulatorClient, start_simulator
 from services.devstack.servers import SQLITE_PRAGMAS, free_port, start_embedded_postgres, venv_binary
@@ -111,18 +111,21 @@ async def temporal(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
 
 
 @asynccontextmanager
-async def driver_for(app: FastAPI, client_address: str = "127.0.0.1") -> AsyncIterator[CaseDriver]:
-    """Requests appear to come from `client_address` (rate limits count per address)."""
+async def driver_for(app: FastAPI, client_address: str = "127.0.0.1",
+                     clock: Clock = machine_clock) -> AsyncIterator[CaseDriver]:
+    """Requests appear to come from `client_address` (rate limits count per address); forms are
+    dated by `clock`, the workflows' clock."""
     transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=60) as http:
-        yield CaseDriver(http)
+        yield CaseDriver(http, clock)
 
 
 @asynccontextmanager
-async def api_for(settings: Settings, client: Client, client_address: str = "127.0.0.1") -> AsyncIterator[CaseDriver]:
+async def api_for(settings: Settings, client: Client, client_address: str = "127.0.0.1",
+                  clock: Clock = machine_clock) -> AsyncIterator[CaseDriver]:
     """The real FastAPI app (lifespan and all) over an in-process HTTP transport."""
     app = create_app(settings, temporal=client)
-    async with app.router.lifespan_context(app), driver_for(app, client_address) as case_driver:
+    async with app.router.lifespan_context(app), driver_for(app, client_address, clock) as case_driver:
         yield case_driver
 
 
@@ -159,7 +162,7 @@ async def time_skipping_api(settings: Settings, task_queue: str) -> AsyncIterato
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter(own)
     ) as env:
-        async with running_worker(env.client, own), api_for(own, env.client) as case_driver:
+        async with running_worker(env.client, own), api_for(own, env.client, clock=env.get_current_time) as case_driver:
             yield env, case_driver
 
 

@@ -1,15 +1,18 @@
 """The exit (风险消除): assessed from the records as months pass, proposed by the support
 person once six good months hold, run through verification, review, notice (with an
 objection), township and county; refused for a household where no one can work; and
-reversed by the county. Months pass in seconds (time-skipping)."""
+reversed by the county. Months pass in seconds (time-skipping). The six months are counted
+from 29 February, where "six months later" is a date that exists (29 August) only by luck."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, objection
 from services.demo_monitoring import SUPPORT_PERSON, delivery, no_labour_verification, visit
-from tests.monitoring.conftest import Months
+from services.domain.months import add_months, local_date
+from tests.awkward_moments import leap_day
+from tests.monitoring.conftest import NOTICE_AND_MARGIN, Months
 
 
 def _unmet(period: dict) -> set[str]:
@@ -23,8 +26,13 @@ async def _proposals_waiting(months: Months) -> set[str]:
 
 async def test_exit_after_six_good_months_and_refused_without_labour(months: Months) -> None:
     assert (await months.cases.post(ADMIN, "/api/v1/policies", {})).status_code == 201
-    working, no_labour = await months.monitored(None, no_labour_verification())
+    announce_at = leap_day(await months.env.get_current_time(), NOTICE_AND_MARGIN + timedelta(days=1))
+    working, no_labour = await months.monitored(None, no_labour_verification(), announce_at=announce_at)
     ids = [working["monitoring_id"], no_labour["monitoring_id"]]
+    clock_started_at = datetime.fromisoformat(working["clock_started_at"])
+    assert local_date(clock_started_at) == local_date(announce_at)
+    six_months_on = add_months(clock_started_at, 6)
+    assert (local_date(six_months_on).month, local_date(six_months_on).day) == (8, 29)
     for monitoring_id in ids:
         period = await months.driver.support_with_plan(monitoring_id)
         measure = period["plans"][-1]["measures"][0]
@@ -47,7 +55,8 @@ async def test_exit_after_six_good_months_and_refused_without_labour(months: Mon
     assert early.status_code == 409 and early.json()["detail"]["code"] == "exit_criteria_unmet"
 
     # Six months after monitoring began, time alone makes the exit possible: a task for the support person.
-    await months.env.sleep(timedelta(days=6))
+    assert f"（{local_date(six_months_on)}满）" in working["assessment"]["unmet"][0]["message"]
+    await months.skip_to(six_months_on + timedelta(hours=1))
     working = await months.driver.wait_for(ids[0], lambda p: p["assessment"]["eligible"])
     assert working["assessment"]["eligible"] and working["exits"] == []
     assert [t["assignee"] for t in working["tasks"] if t["kind"] == "propose_exit"] == [SUPPORT_PERSON]
@@ -73,7 +82,7 @@ async def test_exit_after_six_good_months_and_refused_without_labour(months: Mon
     assert not any(t["kind"] == "propose_exit" for t in period["tasks"])
     too_early = await months.driver.post(TOWNSHIP_APPROVER, ids[0], "exit/township-review", {"decision": "approve"})
     assert too_early.status_code == 409 and too_early.json()["detail"]["current_step"] == "village_notice"
-    await months.driver.act(VILLAGE_CADRE, ids[0], "exit/objections", objection())
+    await months.driver.act(VILLAGE_CADRE, ids[0], "exit/objections", objection(today))
     await months.env.sleep(timedelta(days=5, hours=1))
     period = await months.driver.get(ids[0])
     assert period["exits"][-1]["step"] == "village_notice", "a pending objection holds the notice"

@@ -174,11 +174,12 @@ async def test_visit_rules_and_retries(
     period = await _monitored(driver, new_household)
     monitoring_id = period["monitoring_id"]
     today = local_date(datetime.now(UTC))
+    since = local_date(datetime.fromisoformat(period["since"]))  # yesterday, if the test straddles midnight
     before = await _snapshot(driver, temporal, period)
     _refused(await monitoring.post(OTHER_VILLAGE_CADRE, monitoring_id, "visits", visit(today)), 404)
     _refused(await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "visits", visit(today)), 403)
-    for when, words in ((today + timedelta(days=1), "不能晚于今天"), (today - timedelta(days=1), "早于"),
-                        (today - timedelta(days=40), "早于")):
+    for when, words in ((today + timedelta(days=1), "不能晚于今天"), (since - timedelta(days=1), "早于"),
+                        (since - timedelta(days=40), "早于")):
         detail = _refused(await monitoring.post(VILLAGE_CADRE, monitoring_id, "visits", visit(when)), 422, "invalid")
         assert words in detail["message"] and detail["errors"][0]["field"] == "visited_on"
     for body in (visit(today) | {"visitors": []}, visit(today) | {"visitors": ["甲", "甲"]},

@@ -1,12 +1,20 @@
-"""Every monitored household owes a visit each calendar month; a month that ends without
-one is overdue and escalated to the township. Months pass in seconds (time-skipping)."""
+"""Every monitored household owes a visit each calendar month (Beijing time); a month that
+ends without one is overdue and escalated to the township. Months pass in seconds
+(time-skipping), and monitoring starts at moments chosen to catch a date taken in the wrong
+zone: the first minutes of a month (still the previous month in UTC), the last minutes of a
+month, and 29 February."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+import pytest
+
 from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE
 from services.demo_monitoring import visit
-from services.domain.months import next_period
-from tests.monitoring.conftest import Months
+from services.domain.months import local_date, next_period, period_of
+from tests.awkward_moments import AWKWARD_MOMENTS, Moment
+from tests.monitoring.conftest import NOTICE_AND_MARGIN, Months
 
 
 async def _coverage(months: Months, village: str, period: str) -> dict[str, int]:
@@ -15,12 +23,17 @@ async def _coverage(months: Months, village: str, period: str) -> dict[str, int]
     return rows[0] if rows else {"owed": 0, "visited": 0, "overdue": 0, "open": 0}
 
 
-async def test_a_visit_task_each_month_overdue_when_missed(months: Months) -> None:
+@pytest.mark.parametrize("moment", AWKWARD_MOMENTS.values(), ids=AWKWARD_MOMENTS.keys())
+async def test_a_visit_task_each_month_overdue_when_missed(months: Months, moment: Moment) -> None:
     assert (await months.cases.post(ADMIN, "/api/v1/policies", {})).status_code == 201
-    [period] = await months.monitored(None)
+    announce_at = moment(await months.env.get_current_time(), NOTICE_AND_MARGIN + timedelta(days=1))
+    [period] = await months.monitored(None, announce_at=announce_at)
     code, monitoring_id, village = period["household_code"], period["monitoring_id"], period["village_code"]
+    since = local_date(datetime.fromisoformat(period["since"]))
+    assert since == local_date(announce_at), "monitoring starts on the day of the announcement, Beijing time"
     first = period["visit_tasks"][-1]
-    assert first["status"] == "open" and first["opens_on"] == period["since"][:10]
+    assert first["status"] == "open" and first["opens_on"] == since.isoformat()
+    assert first["period"] == period_of(since, 1)
     assert any(t["kind"] == "visit" and t["role"] == "village_cadre" for t in period["tasks"])
     second_period = next_period(first["period"], 1)
     before = {p: await _coverage(months, village, p) for p in (first["period"], second_period)}
