@@ -8,7 +8,8 @@ A department verifies the service's signature (401 otherwise), answers 202, and 
 back after its delay with its findings; a repeated request_id is the same request (one
 callback). Failures on purpose: `fail_next` answers 5xx, `hang_seconds` holds the
 answer past the client's timeout, `callback_signature`/`sign_as` sign callbacks wrongly,
-`callback_copies` sends duplicates, `silent` never calls back.
+`callback_copies` sends duplicates, `silent` never calls back, `lose_answers` accepts and
+never calls back until the same request_id comes again (an answer lost in an outage).
 """
 
 from __future__ import annotations
@@ -68,10 +69,14 @@ class Simulator:
             behaviour.fail_next -= 1
             return JSONResponse({"error": "failing on purpose"}, status_code=behaviour.fail_status)
         if payload.request_id not in department.answered and not behaviour.silent:
-            department.answered.add(payload.request_id)  # a repeated request_id is the same request
-            task = asyncio.create_task(self._call_back(name, department, payload))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            if behaviour.lose_answers > 0 and not seen.lost:
+                behaviour.lose_answers -= 1
+                seen.lost = True  # accepted, but its answer never leaves: only a repeat is answered
+            else:
+                department.answered.add(payload.request_id)  # a repeated request_id is the same request
+                task = asyncio.create_task(self._call_back(name, department, payload))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
         return JSONResponse({"request_id": payload.request_id, "accepted": True}, status_code=202)
 
     async def _call_back(self, name: str, department: Department, payload: CrossCheckRequestBody) -> None:
