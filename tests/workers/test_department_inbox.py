@@ -10,6 +10,7 @@ arrives exactly once, and the household's warnings in the order they came.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -77,8 +78,7 @@ async def _answer(settings: Settings, request_id: str, department: str) -> None:
 
 
 async def _eventually(probe: Any, timeout: float = PROMPTLY) -> Any:
-    import asyncio
-
+    """What `probe()` answers once it is truthy, or its last answer when the time is up."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         found = await probe()
@@ -101,7 +101,8 @@ async def _stuck_answers(driver: CaseDriver, case_id: str) -> list[dict[str, Any
 # Before the forwarder isolated cases, this hung: the stuck update held the whole inbox, and the worker's shutdown.
 @pytest.mark.timeout(120)
 async def test_a_stuck_case_holds_no_other_cases_answers(
-    settings: Settings, temporal: WorkflowEnvironment, live_api: object, departments: SimulatorClient
+    settings: Settings, temporal: WorkflowEnvironment, live_api: object, departments: SimulatorClient,
+    other_county: dict[str, str],
 ) -> None:
     own = settings.model_copy(update={"temporal_task_queue": QUEUE})
     await departments.behave("vehicles", silent=True)  # its answers are posted by the test
@@ -153,6 +154,16 @@ async def test_a_stuck_case_holds_no_other_cases_answers(
             waiting = await _warnings_of(driver, stuck_household)
             assert "重试" in waiting[f"{stuck_household}-1"]["delivery_label"]
             assert waiting[f"{stuck_household}-2"]["delivered_as"] is None, "the household's second waits its turn"
+            flagged = (await driver.get(COUNTY_OFFICER, "/api/v1/early-warnings", needs_attention="true")).json()
+            assert f"{stuck_household}-1" in {w["warning_id"] for w in flagged["items"]}
+            assert f"{warned_household}-1" not in {w["warning_id"] for w in flagged["items"]}
+
+            # Another county's officer sees none of it.
+            outsider = other_county["county_officer"]
+            tasks = (await driver.get(outsider, "/api/v1/cross-check-tasks")).json()["items"]
+            assert stuck["case_id"] not in {t["case_id"] for t in tasks}
+            outside = await driver.get(outsider, "/api/v1/early-warnings", household_code=stuck_household)
+            assert outside.status_code == 200 and outside.json()["items"] == []
 
         # The case can take them now: each arrives once, the household's warnings in order.
         stuck = await driver.wait_for(stuck["case_id"], lambda c: "vehicles" in c["cross_checks"] and
