@@ -2,7 +2,8 @@
 
     POST /{department}/cross-checks          a department's cross-check endpoint (INTERFACES.md §1)
     PUT  /_admin/departments/{department}    set how that department behaves (Behaviour)
-    GET  /_admin/departments/{department}    its behaviour (without the secret), requests received, callbacks sent
+    GET  /_admin/departments/{department}    its behaviour (without the secret), requests received, callbacks sent,
+                                             answers lost
 
 A department verifies the service's signature (401 otherwise), answers 202, and calls
 back after its delay with its findings; a repeated request_id is the same request (one
@@ -38,6 +39,8 @@ class Department:
         self.received: list[Received] = []
         self.callbacks: list[CallbackSent] = []
         self.answered: set[str] = set()
+        # Requests whose answers were lost (`lose_answers`): answered only when they come again.
+        self.lost: list[str] = []
 
 
 class Simulator:
@@ -69,9 +72,9 @@ class Simulator:
             behaviour.fail_next -= 1
             return JSONResponse({"error": "failing on purpose"}, status_code=behaviour.fail_status)
         if payload.request_id not in department.answered and not behaviour.silent:
-            if behaviour.lose_answers > 0 and not seen.lost:
+            if behaviour.lose_answers > 0 and payload.request_id not in department.lost:
                 behaviour.lose_answers -= 1
-                seen.lost = True  # accepted, but its answer never leaves: only a repeat is answered
+                department.lost.append(payload.request_id)  # accepted, but its answer never leaves
             else:
                 department.answered.add(payload.request_id)  # a repeated request_id is the same request
                 task = asyncio.create_task(self._call_back(name, department, payload))
@@ -143,6 +146,7 @@ def create_simulator_app(secrets: dict[str, str]) -> FastAPI:
             "behaviour": simulated.behaviour.model_dump(exclude={"secret"}),
             "received": [r.model_dump() for r in simulated.received],
             "callbacks": [c.model_dump() for c in simulated.callbacks],
+            "lost": simulated.lost,
         }
 
     @app.get("/healthz")

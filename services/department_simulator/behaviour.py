@@ -46,8 +46,6 @@ class Received(BaseModel):
     # Times this request_id was received (a repeat is the same request).
     answered: int
     subjects: int
-    # Its answer was lost (`lose_answers`) the first time it came.
-    lost: bool = False
 
 
 class CallbackSent(BaseModel):

@@ -14,8 +14,8 @@ One case never holds another's delivery. Each row (each household's warnings, in
 order they came: the first may open the case, the rest join it) is delivered on its
 own, never awaited with a batch, and each hand-over is bounded in time (`InboxTiming`):
 a case that cannot take it (its worker is down, its records fail, its update waits) is
-retried later with backoff under the same update id, so a later attempt continues the
-same update. After `attention_after` failed attempts the row is marked
+retried later with backoff under the same update id: a later attempt waits on the update
+already sent, and sends it again only if Temporal has lost it. After `attention_after` failed attempts the row is marked
 `needs_attention_since`, which shows it to the county officer (`GET /cross-check-tasks`,
 `GET /early-warnings`); it is still retried, at the slowest pace: what a department
 sent is never dropped.
@@ -37,6 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from services.db.engine import session_factory
 from services.db.policy_versions import current_policy
@@ -231,20 +232,30 @@ class DepartmentInbox:
         return len(rows)
 
     async def _deliver_result(self, row: Row[Any]) -> None:
-        handle = self._client.get_workflow_handle(row.workflow_id, run_id=row.run_id)
         try:
-            outcome = await self._hand_over(handle.execute_update(
-                IdentificationWorkflow.receive_cross_check_result,
-                args=[row.request_id, CrossCheckResult.model_validate(row.result)],
-                id=f"cross-check-result:{row.request_id}",
-                rpc_timeout=timedelta(seconds=self._timing.handover_seconds),
-            ))
+            outcome = await self._hand_over(self._result_update(row))
         except Exception as error:
             if not case_closed(error):
                 await self._later(_RESULT_LATER, "result", row.request_id, row.attempts, error)
                 return
             outcome = "case_closed"
         await self._mark(_RESULT_DELIVERED, key=row.request_id, outcome=outcome)
+
+    async def _result_update(self, row: Row[Any]) -> str:
+        """The case's answer to the update carrying this result. A retry first waits on the
+        update an earlier attempt sent (the same update: it may be in the case already), and
+        sends it again only when Temporal does not know it."""
+        handle = self._client.get_workflow_handle(row.workflow_id, run_id=row.run_id)
+        update, update_id = IdentificationWorkflow.receive_cross_check_result, f"cross-check-result:{row.request_id}"
+        rpc_timeout = timedelta(seconds=self._timing.handover_seconds)
+        if row.attempts > 1:
+            try:
+                return await handle.get_update_handle_for(update, update_id).result(rpc_timeout=rpc_timeout)
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise
+        return await handle.execute_update(update, args=[row.request_id, CrossCheckResult.model_validate(row.result)],
+                                           id=update_id, rpc_timeout=rpc_timeout)
 
     # -- early warnings ----------------------------------------------------------------
 

@@ -74,7 +74,8 @@ async def _started(driver: CaseDriver, waiting_for: str) -> dict[str, Any]:
     case = await authorised_case(driver, code)
     case = await driver.wait_for(case["case_id"], lambda c: len(c["cross_checks"]) == 4 and
                                  c["cross_check"]["requests"][waiting_for]["status"] == "awaiting")
-    assert waiting_for not in case["cross_checks"] and case["cross_check"]["requests"][waiting_for]["accepted_at"]
+    request = case["cross_check"]["requests"][waiting_for]
+    assert waiting_for not in case["cross_checks"] and request["accepted_at"], (request, case["step"])
     return case
 
 
@@ -104,7 +105,8 @@ async def test_a_lost_answer_is_asked_for_again_and_settles_the_case(
         case = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
         assert case["cross_check"]["requests"]["vehicles"]["status"] == "awaiting"
         assert await _received(departments, "vehicles", request_id) == {
-            "request_id": request_id, "answered": 1, "subjects": 2, "lost": True}
+            "request_id": request_id, "answered": 1, "subjects": 2}
+        assert (await departments.inspect("vehicles"))["lost"] == [request_id]
         assert await _tasks_of(driver, case_id) == {}
 
         await env.sleep(timedelta(minutes=20))
