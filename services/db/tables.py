@@ -255,6 +255,8 @@ class DepartmentRecord(SQLModel, table=True):
     secret_sealed: str = Field(max_length=500)
     # Days a department has to answer a cross-check; None: the case policy's cross-check days.
     answer_days: float | None = None
+    # Hours without an answer after which an accepted cross-check request is asked again (same request id).
+    reask_hours: float = Field(default=24.0, sa_column_kwargs={"server_default": "24"})
     enabled: bool = True
     created_by: str = Field(max_length=50)
     updated_by: str = Field(max_length=50)
@@ -272,7 +274,7 @@ class CrossCheckRequestRecord(SQLModel, table=True):
     __tablename__ = "cross_check_requests"
     __table_args__ = (
         Index("ix_cross_check_requests_tasks", "county_code", "respond_by",
-              postgresql_where=text("is_live AND is_latest AND status IN ('overdue', 'not_configured')")),
+              postgresql_where=text("is_live AND is_latest AND status IN ('overdue', 'not_configured', 'silent')")),
     )
 
     request_id: str = Field(primary_key=True, max_length=64)
@@ -321,6 +323,8 @@ class CrossCheckCallbackRecord(SQLModel, table=True):
     claimed_until: datetime | None = _timestamp(nullable=True)
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     delivered_at: datetime | None = _timestamp(nullable=True)
+    # Set once the case has failed to take it several times (still retried): shown to the county officer.
+    needs_attention_since: datetime | None = _timestamp(nullable=True)
     # recorded | repeat | not_awaiting | case_closed: what the case made of it.
     delivery_outcome: str | None = Field(default=None, max_length=20)
 
@@ -360,6 +364,8 @@ class EarlyWarningRecord(SQLModel, table=True):
     claimed_until: datetime | None = _timestamp(nullable=True)
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     delivered_at: datetime | None = _timestamp(nullable=True)
+    # Set once its case has failed to take it several times (still retried): shown to the county officer.
+    needs_attention_since: datetime | None = _timestamp(nullable=True)
     delivered_as: str | None = Field(default=None, max_length=20)
     case_id: str | None = Field(default=None, max_length=40)
 

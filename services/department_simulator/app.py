@@ -2,13 +2,15 @@
 
     POST /{department}/cross-checks          a department's cross-check endpoint (INTERFACES.md §1)
     PUT  /_admin/departments/{department}    set how that department behaves (Behaviour)
-    GET  /_admin/departments/{department}    its behaviour (without the secret), requests received, callbacks sent
+    GET  /_admin/departments/{department}    its behaviour (without the secret), requests received, callbacks sent,
+                                             answers lost
 
 A department verifies the service's signature (401 otherwise), answers 202, and calls
 back after its delay with its findings; a repeated request_id is the same request (one
 callback). Failures on purpose: `fail_next` answers 5xx, `hang_seconds` holds the
 answer past the client's timeout, `callback_signature`/`sign_as` sign callbacks wrongly,
-`callback_copies` sends duplicates, `silent` never calls back.
+`callback_copies` sends duplicates, `silent` never calls back, `lose_answers` accepts and
+never calls back until the same request_id comes again (an answer lost in an outage).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Department:
         self.received: list[Received] = []
         self.callbacks: list[CallbackSent] = []
         self.answered: set[str] = set()
+        # Requests whose answers were lost (`lose_answers`): answered only when they come again.
+        self.lost: list[str] = []
 
 
 class Simulator:
@@ -68,10 +72,14 @@ class Simulator:
             behaviour.fail_next -= 1
             return JSONResponse({"error": "failing on purpose"}, status_code=behaviour.fail_status)
         if payload.request_id not in department.answered and not behaviour.silent:
-            department.answered.add(payload.request_id)  # a repeated request_id is the same request
-            task = asyncio.create_task(self._call_back(name, department, payload))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            if behaviour.lose_answers > 0 and payload.request_id not in department.lost:
+                behaviour.lose_answers -= 1
+                department.lost.append(payload.request_id)  # accepted, but its answer never leaves
+            else:
+                department.answered.add(payload.request_id)  # a repeated request_id is the same request
+                task = asyncio.create_task(self._call_back(name, department, payload))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
         return JSONResponse({"request_id": payload.request_id, "accepted": True}, status_code=202)
 
     async def _call_back(self, name: str, department: Department, payload: CrossCheckRequestBody) -> None:
@@ -138,6 +146,7 @@ def create_simulator_app(secrets: dict[str, str]) -> FastAPI:
             "behaviour": simulated.behaviour.model_dump(exclude={"secret"}),
             "received": [r.model_dump() for r in simulated.received],
             "callbacks": [c.model_dump() for c in simulated.callbacks],
+            "lost": simulated.lost,
         }
 
     @app.get("/healthz")

@@ -30,6 +30,9 @@ class Behaviour(BaseModel):
     hang_seconds: float = Field(default=0.0, ge=0, le=600)
     # Accept, but never call back.
     silent: bool = False
+    # Accept the next N new requests and lose their answers (as in an outage): no call back
+    # until the same request_id is sent again, which is then answered.
+    lose_answers: int = Field(default=0, ge=0)
     # How to sign the callback: correctly, with a wrong secret, with a stale timestamp,
     # or with another department's secret (that department must be configured here).
     callback_signature: Literal["valid", "wrong_secret", "stale_timestamp"] = "valid"
@@ -40,6 +43,7 @@ class Behaviour(BaseModel):
 
 class Received(BaseModel):
     request_id: str
+    # Times this request_id was received (a repeat is the same request).
     answered: int
     subjects: int
 

@@ -6,16 +6,28 @@ departments answer asynchronously (INTERFACES.md §1–2); a department that doe
 answer by `respond_by` becomes a task for the county officer: re-send, or record the
 result by hand with a reason. Findings are evidence for the reviews, attached here to
 the member each one names.
+
+A department that accepted a request and then stays silent (its answer lost in an
+outage, say) is asked again with the same request id every `reask_hours` (a registry
+setting, per department: how long its system normally takes is its own) until the
+deadline; a repeated request id is the same request (INTERFACES.md §1), so asking again
+is always safe. It is then `silent`, and the county officer sees it before it is overdue.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
 from services.domain.case_forms import CrossCheckResult
 from services.domain.vocabulary import AWAITING_RESULT, SETTLED, CrossCheckStatus, Department
+
+# Hours without an answer before an accepted request is asked again: a day by default (a
+# department's system answers within hours when it is up); never sooner than an hour, so a
+# slow department is not flooded with repeats.
+DEFAULT_REASK_HOURS = 24.0
+REASK_FLOOR_HOURS = 1.0
 
 
 class Subject(BaseModel):
@@ -30,6 +42,7 @@ class DepartmentSetup(BaseModel):
     """A registered department's settings that a round needs (read when the round starts)."""
 
     answer_days: float | None = None
+    reask_hours: float | None = None
 
 
 class CrossCheckPlan(BaseModel):
@@ -53,8 +66,23 @@ class DepartmentRequest(BaseModel):
     accepted_at: datetime | None = None
     answered_at: datetime | None = None
     resends: int = 0
+    # Hours without an answer before asking again (None: planned before the setting existed).
+    reask_hours: float | None = None
+    # Times this request id was asked again, and when last.
+    reasks: int = 0
+    reasked_at: datetime | None = None
     recorded_by: str | None = None
     reason: str | None = None
+
+    @property
+    def next_reask_at(self) -> datetime | None:
+        """When to ask again a department that accepted this request and has not answered;
+        None when it is not in that state, or when its deadline comes first."""
+        if self.status not in (CrossCheckStatus.awaiting, CrossCheckStatus.silent) or self.accepted_at is None:
+            return None
+        hours = max(self.reask_hours or DEFAULT_REASK_HOURS, REASK_FLOOR_HOURS)
+        at = (self.reasked_at or self.accepted_at) + timedelta(hours=hours)
+        return at if at < self.respond_by else None
 
     @property
     def request_ids(self) -> list[str]:

@@ -240,6 +240,9 @@ class CrossCheckStatus(StrEnum):
     not_configured = "not_configured"  # no such department registered for the county: record by hand
     sending = "sending"  # being delivered, retried with backoff
     awaiting = "awaiting"  # the department accepted it; its answer is due by `respond_by`
+    # Accepted, but no answer after the department's re-ask time: asked again (same request id),
+    # shown to the county officer before it is overdue.
+    silent = "silent"
     overdue = "overdue"  # `respond_by` passed without an answer: a task for the county officer
     answered = "answered"  # the department's result arrived
     recorded_by_hand = "recorded_by_hand"  # the county officer recorded it, with a reason
@@ -249,14 +252,23 @@ CROSS_CHECK_STATUS_LABELS = {
     CrossCheckStatus.not_configured: "未配置比对部门，需手工录入",
     CrossCheckStatus.sending: "发送中",
     CrossCheckStatus.awaiting: "等待部门反馈",
+    CrossCheckStatus.silent: "部门已受理但久未反馈，已自动重新询问",
     CrossCheckStatus.overdue: "部门逾期未反馈",
     CrossCheckStatus.answered: "部门已反馈",
     CrossCheckStatus.recorded_by_hand: "已手工录入",
 }
 # A department's result is still accepted in these states.
-AWAITING_RESULT = frozenset({CrossCheckStatus.sending, CrossCheckStatus.awaiting, CrossCheckStatus.overdue})
+AWAITING_RESULT = frozenset({CrossCheckStatus.sending, CrossCheckStatus.awaiting, CrossCheckStatus.silent,
+                             CrossCheckStatus.overdue})
+# Sent, or accepted, and not answered yet: the deadline watch makes these overdue at `respond_by`.
+UNANSWERED = frozenset({CrossCheckStatus.sending, CrossCheckStatus.awaiting, CrossCheckStatus.silent})
 # These put a task in the county officer's list: re-send, or record by hand.
 NEEDS_OFFICER = frozenset({CrossCheckStatus.not_configured, CrossCheckStatus.overdue})
+# The county officer's cross-check list: the tasks, and departments silent before their deadline.
+OFFICER_SEES = NEEDS_OFFICER | {CrossCheckStatus.silent}
+# A department's answer that its case has not taken after several tries (the worker still retries).
+ANSWER_NEEDS_ATTENTION = "needs_attention"
+ANSWER_NEEDS_ATTENTION_LABEL = "部门已反馈，但案件暂时无法接收，系统正在持续重试，请关注"
 SETTLED = frozenset({CrossCheckStatus.answered, CrossCheckStatus.recorded_by_hand})
 
 
@@ -276,6 +288,21 @@ WARNING_KIND_LABELS = {
     WarningKind.accident: "意外事故",
     WarningKind.unemployment: "失业",
     WarningKind.other: "其他",
+}
+
+
+class WarningDelivery(StrEnum):
+    """How far a warning that became a lead has got to its case (the worker's forwarder delivers it)."""
+
+    pending = "pending"
+    delivered = "delivered"
+    needs_attention = "needs_attention"  # its case has not taken it after several tries; still retried
+
+
+WARNING_DELIVERY_LABELS = {
+    WarningDelivery.pending: "正在送达案件",
+    WarningDelivery.delivered: "已送达案件",
+    WarningDelivery.needs_attention: "案件暂时无法接收该预警，系统正在持续重试，请关注",
 }
 
 

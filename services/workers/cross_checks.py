@@ -47,13 +47,14 @@ class CrossCheckActivities:
                 .where(Member.household_code == plan.household_code).order_by(Member.id)
             )).all()
             departments = (await conn.execute(
-                select(DepartmentRecord.kind, DepartmentRecord.answer_days).where(
+                select(DepartmentRecord.kind, DepartmentRecord.answer_days, DepartmentRecord.reask_hours).where(
                     DepartmentRecord.county_code == plan.county_code, DepartmentRecord.enabled,
                     DepartmentRecord.kind.in_([str(d) for d in plan.departments]))
             )).all()
         return CrossCheckPlan(
             subjects=[Subject(name=m.name, id_number=m.id_number, relation=m.relation) for m in members],
-            configured={Department(d.kind): DepartmentSetup(answer_days=d.answer_days) for d in departments},
+            configured={Department(d.kind): DepartmentSetup(answer_days=d.answer_days, reask_hours=d.reask_hours)
+                        for d in departments},
         )
 
     @activity.defn(name=SEND_CROSS_CHECK_REQUEST)

@@ -21,7 +21,7 @@ from services.temporal_client import connect
 from services.messaging.sms import sms_sender
 from services.workers.case_records import CaseRecordActivities
 from services.workers.cross_checks import CrossCheckActivities
-from services.workers.department_inbox import DepartmentInbox
+from services.workers.department_inbox import DepartmentInbox, InboxTiming
 from services.workers.monitoring_intake import MonitoringIntake
 from services.workers.monitoring_records import MonitoringRecordActivities
 from services.workers.self_reports import SelfReportActivities
@@ -33,9 +33,11 @@ log = logging.getLogger("services.worker")
 
 
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
+async def running_worker(client: Client, settings: Settings,
+                         inbox_timing: InboxTiming = InboxTiming()) -> AsyncIterator[Worker]:
     """A started worker with its database engine, its HTTP client for departments and the
-    forwarder of department results and warnings to cases; all are closed on exit."""
+    forwarder of department results and warnings to cases (paced by `inbox_timing`); all
+    are closed on exit."""
     engine = create_engine(settings.require_database_url())
     # Each attempt is short; Temporal's retry policy spaces attempts out (services/workflows/identification.py).
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
@@ -61,7 +63,7 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
     )
     try:
         async with worker:
-            forwarder = asyncio.create_task(DepartmentInbox(engine, client, settings.temporal_task_queue).run())
+            forwarder = asyncio.create_task(DepartmentInbox(engine, client, settings.temporal_task_queue, inbox_timing).run())
             try:
                 yield worker
             finally:

@@ -10,8 +10,11 @@ The department cross-check (信息比对) starts once the household has signed t
 authorisation and runs beside the democratic review and the notice: one request per
 department, each sent by an activity that retries with backoff under the same
 request id. Department results arrive through `receive_cross_check_result` (the
-worker forwards them from the callback inbox); a department that has not answered
-by its deadline becomes a task for the county officer (re-send, or record by hand).
+worker forwards them from the callback inbox). A department that accepted its request
+but stays silent past its re-ask time is asked again with the same request id (its
+answer may have been lost in an outage), and the county officer sees it as `silent`;
+one that has not answered by its deadline becomes a task for the county officer
+(re-send, or record by hand).
 When the notice ends, the case goes to township review only once every department
 has answered or been settled; until then it waits at the `cross_check` step.
 
@@ -78,6 +81,7 @@ with workflow.unsafe.imports_passed_through():
         NEEDS_OFFICER,
         SETTLED,
         STEP_LABELS,
+        UNANSWERED,
         Action,
         CrossCheckStatus,
         Department,
@@ -89,6 +93,8 @@ with workflow.unsafe.imports_passed_through():
 RECORD_CASE_EVENT = "record_case_event"
 # Step deadlines and the identification limit escalate (timers added after the first release).
 DEADLINES_PATCH = "escalate-missed-deadlines"
+# Departments silent past their re-ask time are asked again (timers and sends added later).
+REASK_PATCH = "reask-silent-departments"
 PLAN_CROSS_CHECK = "plan_cross_check"
 SEND_CROSS_CHECK_REQUEST = "send_cross_check_request"
 # Raised (non-retryable) by the send activity when the county has no such department registered.
@@ -238,6 +244,7 @@ class IdentificationWorkflow:
         request.status = CrossCheckStatus.sending
         request.requested_at, request.respond_by = now, now + timedelta(days=request.answer_days)
         request.accepted_at = None
+        request.reasked_at, request.reasks = None, 0
         request.resends += 1
         self._cross_check_changed()
         state = await self._record(Action.resend_cross_check, actor,
@@ -428,6 +435,7 @@ class IdentificationWorkflow:
                 request_id=workflow.uuid4().hex if setup else None,
                 status=CrossCheckStatus.sending if setup else CrossCheckStatus.not_configured,
                 requested_at=now, answer_days=days, respond_by=now + timedelta(days=days),
+                reask_hours=setup.reask_hours if setup else None,
             )
         self._state.cross_check = CrossCheckRound(round=round_no, subjects=plan.subjects, requests=requests,
                                                   started_at=now)
@@ -449,11 +457,16 @@ class IdentificationWorkflow:
                     task.cancel()
 
     async def _watch_deadlines(self, round_no: int) -> None:
+        """Makes unanswered requests overdue at their deadline and, before it, asks silent
+        departments again (in rounds watched since the re-ask came in; older ones replay as they ran)."""
+        reask = workflow.patched(REASK_PATCH)
         while self._in_round(round_no) and not self._round().complete:
             seen = self._cross_check_changes
-            deadlines = [r.respond_by for r in self._round().requests.values()
-                         if r.status in (CrossCheckStatus.sending, CrossCheckStatus.awaiting)]
-            timeout = min(deadlines) - workflow.now() if deadlines else None
+            unanswered = [r for r in self._round().requests.values() if r.status in UNANSWERED]
+            wake_at = [r.respond_by for r in unanswered]
+            if reask:
+                wake_at += [at for r in unanswered if (at := r.next_reask_at) is not None]
+            timeout = min(wake_at) - workflow.now() if wake_at else None
             if timeout is None or timeout > timedelta(0):
                 try:
                     await workflow.wait_condition(
@@ -464,8 +477,7 @@ class IdentificationWorkflow:
             if not self._in_round(round_no):
                 return
             now = workflow.now()
-            overdue = [r for r in self._round().requests.values()
-                       if r.status in (CrossCheckStatus.sending, CrossCheckStatus.awaiting) and r.respond_by <= now]
+            overdue = [r for r in self._round().requests.values() if r.status in UNANSWERED and r.respond_by <= now]
             for request in overdue:
                 request.status = CrossCheckStatus.overdue
             if overdue:
@@ -474,6 +486,31 @@ class IdentificationWorkflow:
                     "departments": [r.department for r in overdue],
                     "request_ids": [r.request_id for r in overdue],
                 })
+            if reask and self._in_round(round_no):
+                await self._reask_silent(round_no)
+
+    async def _reask_silent(self, round_no: int) -> None:
+        """Asks again, under the same request id, each department that accepted its request but
+        has not answered within its re-ask time (INTERFACES.md §1: a repeated request id is the
+        same request, so a department that did answer changes nothing)."""
+        now = workflow.now()
+        silent = [r for r in self._round().requests.values() if (at := r.next_reask_at) is not None and at <= now]
+        if not silent:
+            return
+        for request in silent:
+            request.status = CrossCheckStatus.silent
+            request.reasks += 1
+            request.reasked_at = now
+        self._cross_check_changed()
+        await self._record("reask_cross_check", self._system(), {
+            "departments": [r.department for r in silent],
+            "request_ids": [r.request_id for r in silent],
+            "reasks": {r.department: r.reasks for r in silent},
+            "silent_since": {r.department: r.accepted_at.isoformat() for r in silent if r.accepted_at},
+        })
+        for request in silent:  # unless its answer came while the re-ask was being recorded
+            if self._in_round(round_no) and request.status == CrossCheckStatus.silent:
+                self._send(request)
 
     def _send(self, request: DepartmentRequest) -> None:
         key = (self._round().round, request.department)
@@ -483,7 +520,8 @@ class IdentificationWorkflow:
         self._sends[key] = asyncio.create_task(self._deliver(self._round(), request, request.request_id))
 
     async def _deliver(self, round_: CrossCheckRound, request: DepartmentRequest, request_id: str) -> None:
-        """Sends one request, retried with backoff (same request id) until its deadline."""
+        """Sends one request (first, or again to a silent department), retried with backoff
+        (same request id) until its deadline."""
         dispatch = CrossCheckDispatch(
             request_id=request_id, department=request.department, county_code=self._state.county_code,
             case_reference=self._state.case_id, subjects=round_.subjects, respond_by=request.respond_by,

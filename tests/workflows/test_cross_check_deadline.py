@@ -45,8 +45,10 @@ async def test_deadline_gives_the_county_officer_a_task(
     await env.sleep(timedelta(days=4, hours=23))
     case = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
     assert case["step"] == "cross_check", "the notice is over, but two departments have not answered"
-    assert case["cross_check"]["requests"]["vehicles"]["status"] == "awaiting"
-    assert await _tasks_of(driver, case_id) == {}
+    # Silent since they accepted: asked again each day, and listed as silent, not yet as overdue.
+    assert case["cross_check"]["requests"]["vehicles"]["status"] == "silent"
+    assert {d: t["status"] for d, t in (await _tasks_of(driver, case_id)).items()} == {
+        "vehicles": "silent", "real_estate": "silent"}
 
     await env.sleep(timedelta(hours=2))
     case = await driver.wait_for(case_id, lambda c: c["cross_check"]["requests"]["vehicles"]["status"] == "overdue")

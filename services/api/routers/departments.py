@@ -1,5 +1,6 @@
 """The department registry of a county: where each department system is reached, its shared
-secret and its answer deadline. Managed by the county's admin; secrets are write-only."""
+secret, its answer deadline and when a silent one is asked again. Managed by the county's
+admin; secrets are write-only."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from services.db.audit import append_audit
 from services.db.tables import DepartmentRecord
 from services.departments.registry import secret_box
 from services.domain.areas import county_of
+from services.domain.cross_check import DEFAULT_REASK_HOURS, REASK_FLOOR_HOURS
 from services.domain.vocabulary import DEPARTMENT_KIND_LABELS, DepartmentKind, Role
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments 部门配置"])
@@ -35,6 +37,9 @@ class DepartmentIn(BaseModel):
                                      description="共享密钥（至少32个字符）；新建时必填，修改时不填则保留原密钥；从不返回")
     answer_days: float | None = Field(default=None, gt=0, le=60,
                                       description="比对反馈时限（天）；不填则按案件政策的信息比对时限")
+    reask_hours: float = Field(default=DEFAULT_REASK_HOURS, ge=REASK_FLOOR_HOURS, le=60 * 24,
+                               description="部门受理比对请求后超过多少小时未反馈，即以同一请求编号重新询问（默认24小时，"
+                                           "不少于1小时），直至反馈时限")
     enabled: bool = Field(default=True, description="停用后不再发送比对请求、不再接收预警")
 
     @field_validator("base_url")
@@ -53,6 +58,7 @@ def _view(department: DepartmentRecord) -> dict[str, Any]:
         "name": department.name,
         "base_url": department.base_url,
         "answer_days": department.answer_days,
+        "reask_hours": department.reask_hours,
         "enabled": department.enabled,
         "secret_set": bool(department.secret_sealed),
         "secret_updated_at": department.secret_updated_at,
@@ -94,6 +100,7 @@ async def put_department(kind: DepartmentKind, body: DepartmentIn, account: Curr
     department.name = body.name or DEPARTMENT_KIND_LABELS[kind]
     department.base_url = body.base_url
     department.answer_days = body.answer_days
+    department.reask_hours = body.reask_hours
     department.enabled = body.enabled
     department.updated_by, department.updated_at = account.username, now
     if body.secret is not None:
