@@ -33,8 +33,8 @@ class CaseAlreadyOpen(Exception):
 
 
 class CaseUnrecordable(ApplicationError):
-    """PostgreSQL refused what the start carried: no case was opened (its workflow failed at once).
-    An ApplicationError, non-retryable, so an activity that meets it stops trying."""
+    """PostgreSQL refused what a start or a lead carried: no case was opened (its workflow failed
+    at once), no lead added. An ApplicationError, non-retryable: an activity meeting it stops trying."""
 
     def __init__(self) -> None:
         super().__init__(UNRECORDABLE_MESSAGE, type=UNRECORDABLE, non_retryable=True)
@@ -106,7 +106,8 @@ async def open_or_join(
     case. Returns (case id, joined). Safe to repeat with the same `start_key`: a retry finds
     the case it opened (the key is in that case's memo) or the lead it added (the key makes
     the update id). `before` hears the id of each case about to be opened or joined, before it
-    is: a caller that must be found when that case closes links itself there (self-reports)."""
+    is: a caller that must be found when that case closes links itself there (self-reports).
+    Raises CaseUnrecordable when PostgreSQL refuses the start or the lead."""
     handle = client.get_workflow_handle(identification_workflow_id(start.household_code))
     for _ in range(5):
         if before is not None:
@@ -121,6 +122,8 @@ async def open_or_join(
             joined = await handle.execute_update(IdentificationWorkflow.add_lead, args=[actor, lead],
                                                  id=f"lead:{start_key}")
         except (RPCError, WorkflowUpdateFailedError) as error:
+            if isinstance(error, WorkflowUpdateFailedError) and _unrecordable(error.cause):
+                raise CaseUnrecordable() from None
             if not case_closed(error):
                 raise
             continue  # that case closed in between: open a new one

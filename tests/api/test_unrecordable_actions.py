@@ -34,6 +34,7 @@ from services.identification_starts import CaseUnrecordable, open_case
 from services.settings import Settings
 from services.workflows.identification import IdentificationWorkflow, identification_workflow_id
 from services.workflows.monitoring import MonitoringWorkflow, monitoring_workflow_id
+from tests.applicants import SmsLog, apply_signed_in, decide, mini, unregistered_head  # noqa: F401 (fixture)
 from tests.conftest import NewHousehold
 from tests.database_refusals import new_marker, refusing
 from tests.inbox import inbox_tasks
@@ -59,6 +60,17 @@ async def _workflow_and_read_model(driver: CaseDriver, temporal: WorkflowEnviron
     return state, {k: view[k] for k in state}
 
 
+async def _listed_as_needing_attention(driver: CaseDriver, case: dict[str, Any]) -> bool:
+    listed = (await driver.get(COUNTY_OFFICER, "/api/v1/cases", household_code=case["household_code"])).json()
+    return bool(listed["items"][0]["needs_attention"])
+
+
+async def _at_authorisation(driver: CaseDriver, new_household: NewHousehold) -> dict[str, Any]:
+    case = await driver.open_case(await new_household())
+    await driver.act(VILLAGE_CADRE, case["case_id"], "home-verification", home_verification(await driver.today()))
+    return case
+
+
 async def _no_activity_retrying(temporal: WorkflowEnvironment, workflow_id: str) -> None:
     description = await temporal.client.get_workflow_handle(workflow_id).describe()
     assert description.status == WorkflowExecutionStatus.RUNNING
@@ -68,9 +80,8 @@ async def _no_activity_retrying(temporal: WorkflowEnvironment, workflow_id: str)
 async def test_a_step_the_database_refuses_changes_nothing_and_the_case_goes_on(
     driver: CaseDriver, new_household: NewHousehold, temporal: WorkflowEnvironment, settings: Settings
 ) -> None:
-    case = await driver.open_case(await new_household())
+    case = await _at_authorisation(driver, new_household)
     case_id = case["case_id"]
-    await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(await driver.today()))
     marker = new_marker()
     refused_form = authorisation(on=await driver.today()) | {"signer_name": marker}
     async with refusing(settings.require_database_url(), "audit_entries", "data", marker):
@@ -91,12 +102,14 @@ async def test_a_step_the_database_refuses_changes_nothing_and_the_case_goes_on(
         assert actions[-1] == "record_refused" and "record_authorisation" not in actions
         attention = await inbox_tasks(driver, COUNTY_OFFICER, case_id, step="attention")
         assert [t["title"] for t in attention] == ["需要关注：「录入承诺授权」未能保存，未生效"]
+        assert await _listed_as_needing_attention(driver, case)
         await _no_activity_retrying(temporal, identification_workflow_id(case["household_code"]))
 
         # The same step with storable data goes through; the flag and its task are settled.
         signed = await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=await driver.today()))
         assert signed["step"] == "democratic_review" and signed["needs_attention"] == []
     assert await inbox_tasks(driver, COUNTY_OFFICER, case_id, step="attention") == []
+    assert not await _listed_as_needing_attention(driver, case)
     crossed = await driver.wait_for_cross_check(case_id)
     assert crossed["cross_check"]["round"] == 1
     assert (await _actions(driver, case_id)).count("request_cross_check") == 1
@@ -106,9 +119,8 @@ async def test_a_closing_step_the_database_refuses_leaves_the_case_open(
     driver: CaseDriver, new_household: NewHousehold, temporal: WorkflowEnvironment, settings: Settings
 ) -> None:
     """A refused authorisation would end the case; refused by the database, it leaves it open."""
-    case = await driver.open_case(await new_household())
+    case = await _at_authorisation(driver, new_household)
     case_id = case["case_id"]
-    await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(await driver.today()))
     marker = new_marker()
     refusal = authorisation("refused", on=await driver.today()) | {"signer_name": marker}
     async with refusing(settings.require_database_url(), "audit_entries", "data", marker):
@@ -182,3 +194,17 @@ async def test_a_monitoring_action_the_database_refuses_changes_nothing(
                                          {"username": SUPPORT_PERSON, "note": "包联"})
     assert [p["username"] for p in appointed["support_people"]] == [SUPPORT_PERSON]
     assert appointed["needs_attention"] == []
+
+
+async def test_a_self_report_decision_the_database_refuses_leaves_it_pending(
+    mini: tuple[CaseDriver, SmsLog], driver: CaseDriver, settings: Settings  # noqa: F811 (fixture)
+) -> None:
+    api, sms = mini
+    _, application_id = await apply_signed_in(api.http, sms, *unregistered_head())
+    marker = new_marker()
+    async with refusing(settings.require_database_url(), "self_report_events", "data", marker):
+        _unrecordable(await decide(driver, TOWNSHIP_APPROVER, application_id, "reject", f"材料不全 {marker}"))
+        shown = (await driver.get(TOWNSHIP_APPROVER, f"/api/v1/self-reports/{application_id}")).json()
+        assert shown["status"] == "pending" and shown.get("rejection_reason") in (None, "")
+    rejected = await decide(driver, TOWNSHIP_APPROVER, application_id, "reject", "材料不全，请补充住院证明")
+    assert rejected.status_code == 200, rejected.text

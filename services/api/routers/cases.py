@@ -141,6 +141,7 @@ def _summary(record: CaseRecord, head_name: str) -> dict[str, Any]:
         "closed_at": record.closed_at,
         **labels(state),
         **deadline_flags(state),
+        "needs_attention": bool(state.get("needs_attention")),  # an action the database refused
     }
 
 
