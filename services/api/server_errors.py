@@ -6,7 +6,7 @@ exception's text, which for a database error can hold a refused value or a faili
 
 - 503 `database_unavailable` with `Retry-After` while PostgreSQL is away or busy
   (services/db/failures.py `passing`); the engine's timeouts bound how long that takes;
-- 503 `workflow_unavailable` with `Retry-After` while Temporal is unreachable;
+- 503 `workflow_unavailable` with `Retry-After` while Temporal is unreachable (as routes answer it);
 - 422 `unrecordable` when PostgreSQL refuses the data itself (`incurable`): the request's
   transaction is rolled back, so nothing changed, and sending it again would fail again;
 - 500 `internal_error` for anything else (a bug).
@@ -25,12 +25,12 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.api.errors import RETRY_AFTER_SECONDS, workflow_unavailable
 from services.db import failures
 from services.workflows.refusals import UNRECORDABLE_MESSAGE
 
 log = logging.getLogger("services.api")
 
-RETRY_AFTER_SECONDS = 5
 _TEMPORAL_AWAY = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 
@@ -44,8 +44,8 @@ def answer_for(error: Exception) -> JSONResponse:
         return _answer(503, "database_unavailable", "数据库暂时无法访问，本次操作未完成，请稍后重试"
                        "（带 Idempotency-Key 的请求请用同一个 Key 重试）", retry_after=True)
     if isinstance(error, RPCError) and error.status in _TEMPORAL_AWAY:
-        return _answer(503, "workflow_unavailable", "流程服务暂时不可用，请稍后用同一个 Idempotency-Key 重试",
-                       retry_after=True)
+        away = workflow_unavailable()
+        return JSONResponse({"detail": away.detail}, status_code=away.status_code, headers=away.headers)
     if failures.incurable(error):
         return _answer(422, "unrecordable", UNRECORDABLE_MESSAGE)
     return _answer(500, "internal_error", "服务内部错误，本次操作可能未完成，请稍后重试；如一再出现请联系系统管理员")

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from services.db.engine import create_engine
 from services.db.policy_versions import current_policy
@@ -34,6 +35,7 @@ from services.identification_starts import CaseUnrecordable, open_case
 from services.settings import Settings
 from services.workflows.identification import IdentificationWorkflow, identification_workflow_id
 from services.workflows.monitoring import MonitoringWorkflow, monitoring_workflow_id
+from services.workflows.self_report import SelfReportWorkflow, self_report_workflow_id
 from tests.applicants import SmsLog, apply_signed_in, decide, mini, unregistered_head  # noqa: F401 (fixture)
 from tests.conftest import NewHousehold
 from tests.database_refusals import new_marker, refusing
@@ -69,6 +71,13 @@ async def _at_authorisation(driver: CaseDriver, new_household: NewHousehold) -> 
     case = await driver.open_case(await new_household())
     await driver.act(VILLAGE_CADRE, case["case_id"], "home-verification", home_verification(await driver.today()))
     return case
+
+
+async def _replays(temporal: WorkflowEnvironment, workflow_id: str, workflow: type) -> None:
+    """The history, refusal and take-back included, replays against the code without a difference."""
+    history = await temporal.client.get_workflow_handle(workflow_id).fetch_history()
+    replayer = Replayer(workflows=[workflow], data_converter=temporal.client.data_converter)
+    await replayer.replay_workflow(history, raise_on_replay_failure=True)
 
 
 async def _no_activity_retrying(temporal: WorkflowEnvironment, workflow_id: str) -> None:
@@ -113,6 +122,7 @@ async def test_a_step_the_database_refuses_changes_nothing_and_the_case_goes_on(
     crossed = await driver.wait_for_cross_check(case_id)
     assert crossed["cross_check"]["round"] == 1
     assert (await _actions(driver, case_id)).count("request_cross_check") == 1
+    await _replays(temporal, identification_workflow_id(case["household_code"]), IdentificationWorkflow)
 
 
 async def test_a_closing_step_the_database_refuses_leaves_the_case_open(
@@ -131,6 +141,7 @@ async def test_a_closing_step_the_database_refuses_leaves_the_case_open(
     await _no_activity_retrying(temporal, identification_workflow_id(case["household_code"]))
     await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=await driver.today()))
     await driver.wait_for_cross_check(case_id)
+    await _replays(temporal, identification_workflow_id(case["household_code"]), IdentificationWorkflow)
 
 
 async def test_a_start_the_database_refuses_opens_no_case(
@@ -194,10 +205,12 @@ async def test_a_monitoring_action_the_database_refuses_changes_nothing(
                                          {"username": SUPPORT_PERSON, "note": "包联"})
     assert [p["username"] for p in appointed["support_people"]] == [SUPPORT_PERSON]
     assert appointed["needs_attention"] == []
+    await _replays(temporal, monitoring_workflow_id(code), MonitoringWorkflow)
 
 
 async def test_a_self_report_decision_the_database_refuses_leaves_it_pending(
-    mini: tuple[CaseDriver, SmsLog], driver: CaseDriver, settings: Settings  # noqa: F811 (fixture)
+    mini: tuple[CaseDriver, SmsLog], driver: CaseDriver, settings: Settings,  # noqa: F811 (fixture)
+    temporal: WorkflowEnvironment,
 ) -> None:
     api, sms = mini
     _, application_id = await apply_signed_in(api.http, sms, *unregistered_head())
@@ -208,3 +221,4 @@ async def test_a_self_report_decision_the_database_refuses_leaves_it_pending(
         assert shown["status"] == "pending" and shown.get("rejection_reason") in (None, "")
     rejected = await decide(driver, TOWNSHIP_APPROVER, application_id, "reject", "材料不全，请补充住院证明")
     assert rejected.status_code == 200, rejected.text
+    await _replays(temporal, self_report_workflow_id(application_id), SelfReportWorkflow)
