@@ -4,14 +4,16 @@ monitoring visit, or an accepted self-report opens a case or joins the open one)
 
 One open case per household: the workflow id is the household's, with the id-conflict
 policy FAIL, so a second start, from anyone, is refused by Temporal itself; a closed
-case may be followed by a new one.
+case may be followed by a new one. A start may carry a `start_key` (kept in the workflow's
+memo): a start repeated with the same key is answered with the case the first one opened.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -19,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.domain.case_forms import Lead
 from services.domain.case_state import Actor, CaseStart, CaseState
 from services.workflows.identification import IdentificationWorkflow, identification_workflow_id
+from services.workflows.refusals import UNRECORDABLE, UNRECORDABLE_MESSAGE
 
 
 class CaseAlreadyOpen(Exception):
@@ -27,6 +30,18 @@ class CaseAlreadyOpen(Exception):
     def __init__(self, case_id: str | None, start_key: str | None) -> None:
         super().__init__(case_id)
         self.case_id, self.start_key = case_id, start_key
+
+
+class CaseUnrecordable(ApplicationError):
+    """PostgreSQL refused what a start or a lead carried: no case was opened (its workflow failed
+    at once), no lead added. An ApplicationError, non-retryable: an activity meeting it stops trying."""
+
+    def __init__(self) -> None:
+        super().__init__(UNRECORDABLE_MESSAGE, type=UNRECORDABLE, non_retryable=True)
+
+
+def _unrecordable(error: BaseException | None) -> bool:
+    return isinstance(error, ApplicationError) and error.type == UNRECORDABLE
 
 
 def case_closed(error: BaseException) -> bool:
@@ -41,11 +56,12 @@ def case_closed(error: BaseException) -> bool:
 
 async def open_case(client: Client, task_queue: str, start: CaseStart, start_key: str | None = None) -> CaseState:
     """Starts the case's workflow and answers once it is in the read model, so lists show it
-    straight away. Raises CaseAlreadyOpen when the household has an open case. `start_key`
-    (kept in the memo) lets a retried start by the service recognise the case it opened itself."""
+    straight away. Raises CaseAlreadyOpen when the household has an open case, unless that case
+    was opened with the same `start_key` (kept in the memo): then a retried or concurrent start
+    gets that case. Raises CaseUnrecordable when PostgreSQL refused the start."""
     workflow_id = identification_workflow_id(start.household_code)
     try:
-        handle = await client.start_workflow(
+        handle: WorkflowHandle[Any, Any] = await client.start_workflow(
             IdentificationWorkflow.run,
             start,
             id=workflow_id,
@@ -55,9 +71,31 @@ async def open_case(client: Client, task_queue: str, start: CaseStart, start_key
             memo={"case_id": start.case_id, "start_key": start_key},
         )
     except WorkflowAlreadyStartedError:
-        memo = await (await client.get_workflow_handle(workflow_id).describe()).memo()
-        raise CaseAlreadyOpen(memo.get("case_id"), memo.get("start_key")) from None
-    return await handle.execute_update(IdentificationWorkflow.opened)
+        handle = client.get_workflow_handle(workflow_id)
+        memo = await (await handle.describe()).memo()
+        if start_key is None or memo.get("start_key") != start_key:
+            raise CaseAlreadyOpen(memo.get("case_id"), memo.get("start_key")) from None
+    return await _once_opened(handle)
+
+
+async def _once_opened(handle: WorkflowHandle[Any, Any]) -> CaseState:
+    try:
+        return await handle.execute_update(IdentificationWorkflow.opened)
+    except WorkflowUpdateFailedError as failure:
+        if _unrecordable(failure.cause):
+            raise CaseUnrecordable() from None
+        if not case_closed(failure):
+            raise
+    except RPCError as error:
+        if not case_closed(error):
+            raise
+    # The workflow ended before the update reached it: a refused start fails it as Unrecordable.
+    try:
+        return await handle.result()
+    except WorkflowFailureError as failure:
+        if _unrecordable(failure.cause):
+            raise CaseUnrecordable() from None
+        raise
 
 
 async def open_or_join(
@@ -68,24 +106,24 @@ async def open_or_join(
     case. Returns (case id, joined). Safe to repeat with the same `start_key`: a retry finds
     the case it opened (the key is in that case's memo) or the lead it added (the key makes
     the update id). `before` hears the id of each case about to be opened or joined, before it
-    is: a caller that must be found when that case closes links itself there (self-reports)."""
+    is: a caller that must be found when that case closes links itself there (self-reports).
+    Raises CaseUnrecordable when PostgreSQL refuses the start or the lead."""
     handle = client.get_workflow_handle(identification_workflow_id(start.household_code))
     for _ in range(5):
         if before is not None:
             await before(start.case_id)
-        try:
+        try:  # a case an earlier attempt opened (same key) is answered here too
             return (await open_case(client, task_queue, start, start_key)).case_id, False
         except CaseAlreadyOpen as already:
-            open_id, opened_by_us = str(already.case_id), already.start_key == start_key
-        if opened_by_us:  # by an earlier attempt: answer once it is in the read model
-            await handle.execute_update(IdentificationWorkflow.opened)
-            return open_id, False
+            open_id = str(already.case_id)
         if before is not None:
             await before(open_id)
         try:
             joined = await handle.execute_update(IdentificationWorkflow.add_lead, args=[actor, lead],
                                                  id=f"lead:{start_key}")
         except (RPCError, WorkflowUpdateFailedError) as error:
+            if isinstance(error, WorkflowUpdateFailedError) and _unrecordable(error.cause):
+                raise CaseUnrecordable() from None
             if not case_closed(error):
                 raise
             continue  # that case closed in between: open a new one

@@ -2,7 +2,11 @@
 
 Payloads are pydantic-serialised and then AES-GCM encrypted, because case
 payloads carry ID numbers (cross-check findings, household members); the
-Temporal server and its UI only ever see ciphertext.
+Temporal server and its UI only ever see ciphertext. Failures too: their
+messages and stack traces are moved into an encoded attribute and encrypted
+with the payloads (the UI shows "Encoded failure" and the failure's type), so
+no error text reaches Temporal in the clear, whatever failed (activities
+already name their errors without values: services/workers/activity_failures.py).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from services.settings import Settings
 
@@ -59,7 +63,8 @@ class EncryptionCodec(PayloadCodec):
 
 def data_converter(settings: Settings) -> DataConverter:
     key = base64.b64decode(settings.payload_encryption_key)
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(key))
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(key),
+                               failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 
 
 async def connect(settings: Settings) -> Client:

@@ -1,17 +1,32 @@
 """Logs never hold an ID number: every log record of the service, the API server, Temporal's SDK
 and the HTTP clients is captured while a case runs from lead to announcement through the API,
-with a department finding that names a member, and none contains any member's ID number."""
+with a department finding that names a member, and none contains any member's ID number.
+Nor when a database error happens on data holding ID numbers and phones, in a request and in an
+activity: neither the logs nor the workflow's history in Temporal (its failures above all, which
+Temporal keeps beside the encrypted payloads) hold them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from google.protobuf.json_format import MessageToJson
+from google.protobuf.message import Message
+from temporalio.api.failure.v1 import Failure
+from temporalio.exceptions import FailureError
+from temporalio.testing import WorkflowEnvironment
 
 from services.demo_case import VILLAGE_CADRE, CaseDriver
+from services.demo_data import DEMO_PASSWORD
 from services.department_simulator.client import SimulatorClient
-from tests.conftest import NewHousehold
+from services.settings import Settings
+from tests.applicants import Household, SmsLog, application_form, mini, unregistered_head  # noqa: F401 (fixture)
+from tests.conftest import NewHousehold, new_household_body
+from tests.database_refusals import new_marker, refusing
 
 # Root at INFO as the service runs (services/workers/main.py), uvicorn at its default INFO; the
 # others keep their own level (SQLAlchemy's WARN: the service never echoes SQL).
@@ -68,3 +83,74 @@ async def test_a_full_case_logs_no_id_number(driver: CaseDriver, new_household: 
     assert captured.lines, "the capture works: the service did log"
     leaks = [line for line in captured.lines if any(n in line for n in id_numbers)]
     assert leaks == []
+
+
+def _failures(message: Message) -> Iterator[Failure]:
+    """Every failure an event of a workflow's history carries (a failure's causes are inside it)."""
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        for item in (value if field.is_repeated else [value]):
+            if isinstance(item, Failure):
+                yield item
+            elif isinstance(item, Message):
+                yield from _failures(item)
+
+
+async def _history_texts(temporal: WorkflowEnvironment, since: datetime) -> tuple[list[str], list[str]]:
+    """The self-report workflows started since `since`: their histories as Temporal stores them, and
+    each failure in them as the service reads it (decrypted, message and stack trace restored)."""
+    stored, failures = [], []
+    query = f"WorkflowType = 'SelfReportWorkflow' AND StartTime >= '{since.isoformat()}'"
+    async for run in temporal.client.list_workflows(query):
+        history = await temporal.client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
+        stored.append(history.to_json())
+        for event in history.events:
+            for failure in _failures(event):
+                copy = Failure()
+                copy.CopyFrom(failure)
+                error: BaseException | None = await temporal.client.data_converter.decode_failure(copy)
+                while isinstance(error, FailureError) and error.failure is not None:
+                    failures.append(MessageToJson(error.failure))
+                    error = error.__cause__
+    return stored, failures
+
+
+async def test_database_errors_keep_personal_data_out_of_logs_and_temporal(
+    live_api: FastAPI, settings: Settings, temporal: WorkflowEnvironment, driver: CaseDriver,
+    mini: tuple[CaseDriver, SmsLog], captured: _Everything,  # noqa: F811 (fixture)
+) -> None:
+    since = datetime.now(UTC)
+    marker = new_marker()
+    # In a request, on the API server over HTTP: a member's row refused.
+    household = new_household_body()
+    household["members"][1]["health"] = marker
+    id_numbers = [m["id_number"] for m in household["members"]]
+    phones = [household["phone"]]
+    async with refusing(settings.require_database_url(), "members", "health", marker), \
+            httpx.AsyncClient(base_url=settings.public_base_url, timeout=60) as http:
+        login = await http.post("/api/v1/auth/login", json={"username": VILLAGE_CADRE, "password": DEMO_PASSWORD})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        in_request = await http.post("/api/v1/households", json=household, headers=headers)
+    # In an activity: a household's application (the head's ID number, the phone) refused.
+    api, sms = mini
+    applicant = await Household(api.http, sms).sign_in()
+    name, id_number = unregistered_head()
+    id_numbers.append(id_number)
+    phones.append(applicant.phone)
+    form = application_form(name, id_number, applicant.phone, description=f"老伴今年住院两次 {marker}")
+    async with refusing(settings.require_database_url(), "self_reports", "state", marker):
+        in_activity = await applicant.post("/applications", form)
+
+    personal = id_numbers + phones
+    assert [line for line in captured.lines if any(p in line for p in personal)] == []
+    assert any("23514" in line for line in captured.lines), "the errors were logged, by their kind"
+    stored, failures = await _history_texts(temporal, since)
+    assert [h for h in stored if any(p in h for p in personal)] == []
+    assert [f for f in failures if any(p in f for p in personal)] == []
+    assert stored and any("23514" in f for f in failures), "the failures were found, naming the error's kind"
+    for answer in (in_request, in_activity):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"]["code"] == "unrecordable"
+    applied = await applicant.post("/applications", form | {"description": "老伴今年住院两次"})
+    assert applied.status_code == 201, applied.text  # nothing of the refused application remains

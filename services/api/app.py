@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from services.api.deps import AppResources
 from services.api.errors import install_error_handlers
+from services.api.server_errors import ServerErrors
 from services.api.routers import (
     accounts,
     audit,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(ServerErrors)  # what no route answered: documented shape, values kept out of logs
     for router in (auth.router, households.router, household_file.router, cases.router, monitoring.router,
                    monitoring_actions.router, reference.router, departments.router, department_work.router,
                    department_inbound.router, self_reports.router, self_service.router, accounts.router,

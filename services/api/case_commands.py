@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -19,8 +20,11 @@ from services.db.tables import Account, CaseRecord
 from services.domain.case_state import CaseStart, CaseState
 from services.domain.policy import Policy
 from services.domain.vocabulary import Action, Channel
-from services.identification_starts import CaseAlreadyOpen, open_case
+from services.identification_starts import CaseAlreadyOpen, CaseUnrecordable, open_case
 from services.workflows.identification import IdentificationWorkflow
+from services.workflows.refusals import UNRECORDABLE_MESSAGE
+
+_KEYED_CASE_IDS = uuid.UUID("8d0f3c52-6a1e-4b7e-9f25-3c4d8e1a7b60")
 
 # The workflow update behind each action.
 ACTION_UPDATES = {
@@ -38,6 +42,24 @@ ACTION_UPDATES = {
 }
 
 
+def start_key(account: Account, idempotency_key: str | None) -> str | None:
+    """What a case start sent with an `Idempotency-Key` is known by, in its workflow's memo."""
+    return f"api:{account.username}:{idempotency_key}" if idempotency_key is not None else None
+
+
+def _case_id(key: str | None) -> str:
+    """A keyed start's case id is the key's, so every attempt names the same case."""
+    return uuid.uuid5(_KEYED_CASE_IDS, key).hex if key is not None else uuid.uuid4().hex
+
+
+async def case_opened_with(session: AsyncSession, key: str | None) -> CaseRecord | None:
+    """The case an earlier attempt with this start key opened, if it is recorded (it may have moved
+    on, or closed, since). Ends the session's transaction: no connection is held afterwards."""
+    record = await session.get(CaseRecord, _case_id(key)) if key is not None else None
+    await session.commit()
+    return record
+
+
 async def start_case(
     client: Client,
     task_queue: str,
@@ -47,10 +69,12 @@ async def start_case(
     channel: Channel,
     lead_note: str,
     policy: Policy,
+    key: str | None = None,
 ) -> CaseState:
-    """Opens the household's identification case; 409 naming the open case if there is one."""
+    """Opens the household's identification case; 409 naming the open case if there is one (and
+    it was not opened with `key`, see `start_key`); 422 `unrecordable` if PostgreSQL refused it."""
     start = CaseStart(
-        case_id=uuid.uuid4().hex,
+        case_id=_case_id(key),
         household_code=household_code,
         village_code=village_code,
         channel=channel,
@@ -59,9 +83,11 @@ async def start_case(
         opened_by=actor_of(account),
     )
     try:
-        return await open_case(client, task_queue, start)
+        return await open_case(client, task_queue, start, key)
     except CaseAlreadyOpen as already:
         raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=already.case_id)
+    except CaseUnrecordable:
+        raise ApiError(422, "unrecordable", UNRECORDABLE_MESSAGE) from None
     except RPCError as error:
         raise workflow_unavailable() from error
 

@@ -31,8 +31,14 @@ def conflict(code: str, message: str, **extra: Any) -> ApiError:
     return ApiError(409, code, message, **extra)
 
 
+# Seconds a client is asked to wait before retrying a 503 (an outage of PostgreSQL or Temporal).
+RETRY_AFTER_SECONDS = 5
+
+
 def workflow_unavailable() -> ApiError:
-    return ApiError(503, "workflow_unavailable", "流程服务暂时不可用，请稍后用同一个 Idempotency-Key 重试")
+    error = ApiError(503, "workflow_unavailable", "流程服务暂时不可用，请稍后用同一个 Idempotency-Key 重试")
+    error.headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return error
 
 
 def invalid(field: str, message: str) -> ApiError:

@@ -4,8 +4,10 @@ The first request with a key claims it together with a fingerprint of the
 request (method, path, body). A repeat with the same fingerprint gets the
 stored answer; one with another fingerprint is refused. A repeat that arrives
 while the first is still running (or after it crashed) runs again: the action
-underneath is itself deduplicated (Temporal update id = the key), so it still
-acts once.
+underneath is itself deduplicated, so it still acts once and gets the same
+answer: an action on a workflow by its update id (= the key), a case start by
+the start key in its workflow's memo and a case id derived from the key
+(services/api/case_commands.py). Passing failures (5xx) are not stored.
 """
 
 from __future__ import annotations

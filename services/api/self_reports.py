@@ -36,7 +36,8 @@ from services.domain.self_report import (
     SelfReportState,
 )
 from services.domain.vocabulary import OUTCOME_LABELS, RISK_TYPE_LABELS, Outcome, Step
-from services.workflows.self_report import DUPLICATE, SelfReportWorkflow, self_report_workflow_id
+from services.workflows.refusals import UNRECORDABLE, UNRECORDABLE_MESSAGE
+from services.workflows.self_report import DUPLICATE, UNRECORDABLE_CODE, SelfReportWorkflow, self_report_workflow_id
 
 
 def application_closed() -> ApiError:
@@ -101,6 +102,8 @@ async def submit_application(session: AsyncSession, client: Client, task_queue: 
         cause = failure.cause
         if isinstance(cause, ApplicationError) and cause.type == DUPLICATE:
             raise _pending_elsewhere(cause.message) from failure
+        if isinstance(cause, ApplicationError) and cause.type == UNRECORDABLE:
+            raise _unrecordable() from failure
         raise workflow_unavailable() from failure
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
@@ -109,7 +112,13 @@ async def submit_application(session: AsyncSession, client: Client, task_queue: 
     ended = await handle.result()
     if ended.refusal is None:
         raise workflow_unavailable()
+    if ended.refusal.get("code") == UNRECORDABLE_CODE:
+        raise _unrecordable()
     raise _pending_elsewhere(ended.refusal["message"])
+
+
+def _unrecordable() -> ApiError:
+    return ApiError(422, "unrecordable", UNRECORDABLE_MESSAGE)
 
 
 def _pending_elsewhere(message: str, **extra: str) -> ApiError:

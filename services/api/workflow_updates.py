@@ -17,11 +17,13 @@ from services.api.errors import ApiError, workflow_unavailable
 from services.db.tables import Account
 from services.domain.case_state import Actor
 from services.domain.vocabulary import Role
+from services.workflows.refusals import UNRECORDABLE
 
 _REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "NotOverdue": 409, "NotEligible": 409, "Forbidden": 403,
-                   "NotFound": 404, "Invalid": 422}
+                   "NotFound": 404, "Invalid": 422, UNRECORDABLE: 422}
 _CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "NotOverdue": "not_overdue",
-          "NotEligible": "exit_criteria_unmet", "Forbidden": "forbidden", "NotFound": "not_found", "Invalid": "invalid"}
+          "NotEligible": "exit_criteria_unmet", "Forbidden": "forbidden", "NotFound": "not_found", "Invalid": "invalid",
+          UNRECORDABLE: "unrecordable"}
 
 
 def actor_of(account: Account) -> Actor:

@@ -96,6 +96,18 @@ class Escalation(BaseModel):
     respond_by: datetime
 
 
+class RefusedAction(BaseModel):
+    """An action PostgreSQL refused to store for good (a value it cannot hold): the action changed
+    nothing and its caller was told so. Its record needs a person's attention (the county officer's
+    for a case) until the same action is recorded."""
+
+    action: str
+    label: str  # what was refused, in Chinese
+    actor: str  # username, or `system` / `department.<kind>`
+    at: datetime
+    error: str  # the error's kind (types, SQLSTATE, table or constraint), never the refused values
+
+
 class CaseState(BaseModel):
     case_id: str
     household_code: str
@@ -128,6 +140,7 @@ class CaseState(BaseModel):
     county_decision: CountyDecision | None = None
     announcement: Announcement | None = None
     escalations: list[Escalation] = Field(default_factory=list)
+    needs_attention: list[RefusedAction] = Field(default_factory=list)
 
     @property
     def is_open(self) -> bool:

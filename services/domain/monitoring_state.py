@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.domain.case_forms import CountyDecision, LivingConditions, TownshipReview
-from services.domain.case_state import Actor, CaseState, NoticePeriod, RecordedEvent, ReviewRecord
+from services.domain.case_state import Actor, CaseState, NoticePeriod, RecordedEvent, RefusedAction, ReviewRecord
 from services.domain.monitoring_forms import ExitProposal, ExitReversal, ExitVerification, MeasureDelivery, MeasureDraft
 from services.domain.monitoring_vocabulary import (
     ExitOutcome,
@@ -201,6 +201,8 @@ class MonitoringState(BaseModel):
     exits: list[ExitProcedure] = Field(default_factory=list)
     assessment: ExitAssessment | None = None
     risk_eliminated_at: datetime | None = None
+    # Actions PostgreSQL refused to store: each awaits a person's attention until it is recorded.
+    needs_attention: list[RefusedAction] = Field(default_factory=list)
     # Rises by one with every recorded change; the read model keeps the highest.
     seq: int = 0
 

@@ -28,8 +28,11 @@ from services.domain.vocabulary import (
 )
 
 ESCALATION = "escalation"
-# What the inbox calls each kind of task (its `step`): the procedure's steps and escalations.
-TASK_STEP_LABELS: dict[str, str] = {**{str(s): label for s, label in STEP_LABELS.items()}, ESCALATION: "超期督办"}
+ATTENTION = "attention"
+# What the inbox calls each kind of task (its `step`): the procedure's steps, escalations, and
+# actions the database refused to store (the county officer follows them up).
+TASK_STEP_LABELS: dict[str, str] = {**{str(s): label for s, label in STEP_LABELS.items()}, ESCALATION: "超期督办",
+                                    ATTENTION: "需要关注"}
 
 
 class TaskSpec(BaseModel):
@@ -51,7 +54,8 @@ def identification_tasks(state: CaseState) -> list[TaskSpec]:
     """The open tasks of an identification case in this state."""
     if not state.is_open:
         return []
-    return [*_step_task(state), *_objection_tasks(state), *_cross_check_tasks(state), *_escalation_tasks(state)]
+    return [*_step_task(state), *_objection_tasks(state), *_cross_check_tasks(state), *_escalation_tasks(state),
+            *_attention_tasks(state)]
 
 
 def _task(state: CaseState, key: str, step: str, action: Action | None, role: Role, due_at: datetime,
@@ -113,3 +117,13 @@ def _escalation_tasks(state: CaseState) -> list[TaskSpec]:
                            subject=e.scope, detail={"overdue_step": e.step, "overdue_role": e.from_role,
                                                     "was_due_at": e.due_at.isoformat()}))
     return tasks
+
+
+def _attention_tasks(state: CaseState) -> list[TaskSpec]:
+    """An action the database refused to store (it changed nothing): the county officer finds out
+    why and sees it done again. The task closes when that action is recorded."""
+    return [
+        _task(state, f"{ATTENTION}:{r.action}:{r.at.isoformat()}", ATTENTION, None, Role.county_officer, r.at,
+              f"需要关注：「{r.label}」未能保存，未生效", subject=r.action, detail={"actor": r.actor, "error": r.error})
+        for r in state.needs_attention
+    ]

@@ -19,6 +19,7 @@ from services.db.engine import create_engine
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
 from services.messaging.sms import sms_sender
+from services.workers.activity_failures import ActivityFailures
 from services.workers.case_records import CaseRecordActivities
 from services.workers.cross_checks import CrossCheckActivities
 from services.workers.department_inbox import DepartmentInbox, InboxTiming
@@ -49,6 +50,7 @@ async def running_worker(client: Client, settings: Settings,
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
+        interceptors=[ActivityFailures()],
         workflows=[IdentificationWorkflow, MonitoringWorkflow, SelfReportWorkflow],
         activities=[
             records.record_case_event,

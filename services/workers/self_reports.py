@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.db.failures import constraint_of
 from services.db.policy_versions import current_policy
 from services.db.tables import SelfReport, SelfReportEvent, SelfReportNotice
 from services.domain.applicant_texts import day, notice_text
@@ -48,6 +49,8 @@ from services.workflows.self_report import (
 )
 
 log = logging.getLogger("services.self_reports")
+# The partial unique indexes that keep one pending application per head and per household.
+_ONE_PENDING = frozenset({"ux_self_reports_pending_head", "ux_self_reports_pending_household"})
 _CASE_IDS = uuid.UUID("5f2b7c1e-4d0a-4c55-9b8e-2a6f1e0c9d41")
 
 
@@ -92,8 +95,11 @@ class SelfReportActivities:
             async with self._engine.begin() as conn:
                 await conn.execute(upsert)
                 await conn.execute(history)
-        except IntegrityError:
-            # Only the first event can meet the one-pending-application indexes.
+        except IntegrityError as error:
+            # Only the first event can meet the one-pending-application indexes; any other
+            # violation is data PostgreSQL refuses (services/workers/activity_failures.py).
+            if constraint_of(error) not in _ONE_PENDING:
+                raise
             raise await self._duplicate(state.form.id_number, state.household_code) from None
 
     async def _duplicate(self, id_number: str, household_code: str | None) -> ApplicationError:

@@ -37,6 +37,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from services.workflows.refusals import refuse as _refuse
+from services.workflows.refusals import refuse_unrecordable
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
@@ -91,6 +92,11 @@ with workflow.unsafe.imports_passed_through():
     from services.workflows import procedure
 
 RECORD_CASE_EVENT = "record_case_event"
+RECEIVE_RESULT = "receive_cross_check_result"
+# What a refused update other than a step is called for the county officer.
+_OTHER_LABELS = {Action.add_lead: "登记新线索", RECEIVE_RESULT: "接收部门比对结果"}
+# A step that begins a cross-check round starts it once the step is recorded (it was at once).
+CROSS_CHECK_AFTER_RECORD_PATCH = "cross-check-after-recorded-step"
 # Step deadlines and the identification limit escalate (timers added after the first release).
 DEADLINES_PATCH = "escalate-missed-deadlines"
 # Departments silent past their re-ask time are asked again (timers and sends added later).
@@ -118,6 +124,9 @@ class IdentificationWorkflow:
         now = workflow.now()
         self._policy = start.policy
         self._opened = False
+        self._start_refused = False
+        self._recorder = procedure.Recorder(RECORD_CASE_EVENT, CaseEvent)
+        self._deadlines: asyncio.Task[None] | None = None
         self._cross_check_task: asyncio.Task[None] | None = None
         # One send task per (round, department); cancelled once that department is settled.
         self._sends: dict[tuple[int, Department], asyncio.Task[None]] = {}
@@ -143,24 +152,34 @@ class IdentificationWorkflow:
 
     @workflow.run
     async def run(self, start: CaseStart) -> CaseState:
-        await self._record("open_case", start.opened_by, {"channel": start.channel, "lead_note": start.lead_note})
+        try:
+            await self._record("open_case", start.opened_by, {"channel": start.channel, "lead_note": start.lead_note})
+        except procedure.EventRefused:
+            # The start carried what PostgreSQL cannot store: no case was recorded, none stays open.
+            self._start_refused = True
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            raise refuse_unrecordable() from None
         self._opened = True
-        deadlines = asyncio.create_task(self._escalate_missed_deadlines()) if workflow.patched(DEADLINES_PATCH) \
-            else None
-        while self._state.is_open:
-            step = self._state.step
-            if step == Step.village_notice:
-                await self._run_notice()
-            else:
-                await workflow.wait_condition(lambda: self._state.step != step or self._cross_check_failed())
-            if self._cross_check_failed():
-                assert self._cross_check_task is not None
-                self._cross_check_task.result()  # a bug in the cross-check: fail the workflow task, visibly
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        if workflow.patched(DEADLINES_PATCH):
+            self._deadlines = asyncio.create_task(self._escalate_missed_deadlines())
+        while True:
+            while self._state.is_open:
+                step = self._state.step
+                if step == Step.village_notice:
+                    await self._run_notice()
+                else:
+                    await workflow.wait_condition(lambda: self._state.step != step or self._cross_check_failed())
+                if self._cross_check_failed():
+                    assert self._cross_check_task is not None
+                    self._cross_check_task.result()  # a bug in the cross-check: fail the workflow task, visibly
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if not self._state.is_open:
+                break
+            # A closing step PostgreSQL refused was taken back: the case is open again.
         if self._cross_check_task is not None:
             await self._cross_check_task
-        if deadlines is not None:
-            await deadlines
+        if self._deadlines is not None:
+            await self._deadlines
         return self._state
 
     # -- reads ---------------------------------------------------------------
@@ -171,8 +190,11 @@ class IdentificationWorkflow:
 
     @workflow.update
     async def opened(self) -> CaseState:
-        """Answers once the new case is in the read model; the API awaits it right after the start."""
-        await workflow.wait_condition(lambda: self._opened)
+        """Answers once the new case is in the read model; the API awaits it right after the start.
+        Refuses (Unrecordable) when PostgreSQL refused the start: the workflow then fails, no case open."""
+        await workflow.wait_condition(lambda: self._opened or self._start_refused)
+        if self._start_refused:
+            raise refuse_unrecordable()
         return self._state
 
     # -- steps ---------------------------------------------------------------
@@ -185,10 +207,9 @@ class IdentificationWorkflow:
         signed = self._state.authorisation is not None and self._state.authorisation.decision == "signed"
         if signed:  # a second round (an upheld objection sent the case back): the cross-check runs again
             self._move_to(Step.democratic_review)
-            self._begin_cross_check()
-        else:
-            self._move_to(Step.authorisation)
-        return await self._record(Action.verify_home, actor, form)
+            return await self._answer_beginning_cross_check(Action.verify_home, actor, form)
+        self._move_to(Step.authorisation)
+        return await self._answer(Action.verify_home, actor, form)
 
     @verify_home.validator
     def _validate_verify_home(self, actor: Actor, form: HomeVerification) -> None:
@@ -201,10 +222,9 @@ class IdentificationWorkflow:
         self._state.authorisation = form
         if form.decision == "signed":
             self._move_to(Step.democratic_review)
-            self._begin_cross_check()
-        else:
-            self._close(Outcome.authorisation_refused)
-        return await self._record(Action.record_authorisation, actor, form)
+            return await self._answer_beginning_cross_check(Action.record_authorisation, actor, form)
+        self._close(Outcome.authorisation_refused)
+        return await self._answer(Action.record_authorisation, actor, form)
 
     @record_authorisation.validator
     def _validate_record_authorisation(self, actor: Actor, form: Authorisation) -> None:
@@ -219,7 +239,7 @@ class IdentificationWorkflow:
             request = self._round().requests[result.department]
             request.recorded_by, request.reason = actor.username, entry.reason
             self._settle(request, CrossCheckStatus.recorded_by_hand, result)
-        return await self._record(Action.record_cross_check, actor, entry)
+        return await self._answer(Action.record_cross_check, actor, entry)
 
     @record_cross_check.validator
     def _validate_record_cross_check(self, actor: Actor, entry: CrossCheckEntry) -> None:
@@ -247,7 +267,7 @@ class IdentificationWorkflow:
         request.reasked_at, request.reasks = None, 0
         request.resends += 1
         self._cross_check_changed()
-        state = await self._record(Action.resend_cross_check, actor,
+        state = await self._answer(Action.resend_cross_check, actor,
                                    {**form.model_dump(mode="json"), "request_id": request.request_id})
         self._send(request)  # after the record: the request is in the read model before a callback can come
         return state
@@ -279,7 +299,7 @@ class IdentificationWorkflow:
             return "not_awaiting"
         request.answered_at = workflow.now()
         self._settle(request, CrossCheckStatus.answered, result)
-        await self._record("receive_cross_check_result", self._department_actor(request.department),
+        await self._answer(RECEIVE_RESULT, self._department_actor(request.department),
                            {"request_id": request_id, **result.model_dump(mode="json")})
         return "recorded"
 
@@ -295,7 +315,7 @@ class IdentificationWorkflow:
             self._move_to(Step.village_notice)
         else:
             self._close(Outcome.review_failed)
-        return await self._record(Action.record_review, actor, review)
+        return await self._answer(Action.record_review, actor, review)
 
     @record_review.validator
     def _validate_record_review(self, actor: Actor, review: DemocraticReview) -> None:
@@ -305,7 +325,7 @@ class IdentificationWorkflow:
     async def file_objection(self, actor: Actor, objection: Objection) -> CaseState:
         self._validate_file_objection(actor, objection)
         procedure.add_objection(self._notice(), objection, actor)
-        return await self._record(Action.file_objection, actor, objection)
+        return await self._answer(Action.file_objection, actor, objection)
 
     @file_objection.validator
     def _validate_file_objection(self, actor: Actor, objection: Objection) -> None:
@@ -326,7 +346,7 @@ class IdentificationWorkflow:
         elif resolution.upheld_action == "end":
             self._close(Outcome.objection_upheld)
         data = {"objection_id": objection_id, **resolution.model_dump(mode="json")}
-        return await self._record(Action.resolve_objection, actor, data)
+        return await self._answer(Action.resolve_objection, actor, data)
 
     @resolve_objection.validator
     def _validate_resolve_objection(self, actor: Actor, objection_id: int, resolution: ObjectionResolution) -> None:
@@ -340,7 +360,7 @@ class IdentificationWorkflow:
             self._move_to(Step.county_decision)
         else:
             self._close(Outcome.returned_by_township)
-        return await self._record(Action.review_in_township, actor, form)
+        return await self._answer(Action.review_in_township, actor, form)
 
     @review_in_township.validator
     def _validate_review_in_township(self, actor: Actor, form: TownshipReview) -> None:
@@ -354,7 +374,7 @@ class IdentificationWorkflow:
             self._move_to(Step.announcement)
         else:
             self._close(Outcome.rejected_by_county)
-        return await self._record(Action.decide_in_county, actor, form)
+        return await self._answer(Action.decide_in_county, actor, form)
 
     @decide_in_county.validator
     def _validate_decide_in_county(self, actor: Actor, form: CountyDecision) -> None:
@@ -365,7 +385,7 @@ class IdentificationWorkflow:
         self._check(Action.announce, actor)
         self._state.announcement = form
         self._close(Outcome.monitoring_target)
-        return await self._record(Action.announce, actor, form)
+        return await self._answer(Action.announce, actor, form)
 
     @announce.validator
     def _validate_announce(self, actor: Actor, form: Announcement) -> None:
@@ -377,7 +397,7 @@ class IdentificationWorkflow:
         self._validate_add_lead(actor, lead)
         self._state.further_leads.append(LeadRecord(**lead.model_dump(), added_by=actor.username,
                                                     added_at=workflow.now()))
-        return await self._record(Action.add_lead, actor, lead)
+        return await self._answer(Action.add_lead, actor, lead)
 
     @add_lead.validator
     def _validate_add_lead(self, actor: Actor, lead: Lead) -> None:
@@ -404,10 +424,17 @@ class IdentificationWorkflow:
 
     # -- the department cross-check ------------------------------------------
 
-    def _begin_cross_check(self) -> None:
+    async def _answer_beginning_cross_check(self, action: Action, actor: Actor, form: BaseModel) -> CaseState:
+        """Answers a step that begins a cross-check round. The round starts once the step is
+        recorded, so a step PostgreSQL refuses sends nothing (earlier histories: at once)."""
         self._state.cross_check = None
         self._state.cross_checks = {}
+        if not workflow.patched(CROSS_CHECK_AFTER_RECORD_PATCH):
+            self._cross_check_task = asyncio.create_task(self._run_cross_check(self._state.verification_round))
+            return await self._answer(action, actor, form)
+        state = await self._answer(action, actor, form)
         self._cross_check_task = asyncio.create_task(self._run_cross_check(self._state.verification_round))
+        return state
 
     def _in_round(self, round_no: int) -> bool:
         return self._state.is_open and self._state.verification_round == round_no
@@ -449,6 +476,9 @@ class IdentificationWorkflow:
         for request in requests.values():
             if request.status == CrossCheckStatus.sending and self._in_round(round_no):
                 self._send(request)
+        await self._watch_round(round_no)
+
+    async def _watch_round(self, round_no: int) -> None:
         try:
             await self._watch_deadlines(round_no)
         finally:
@@ -664,10 +694,46 @@ class IdentificationWorkflow:
         self._state.step_due_at = None
 
     async def _record(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> CaseState:
-        """Writes the change just made to the read model and audit log, then returns the state."""
+        """Writes the change just made to the read model and audit log, then returns the state.
+        Raises procedure.EventRefused if PostgreSQL refuses it for good: only `_answer` takes that
+        back; from a change the workflow made by itself it fails the workflow task (a bug)."""
         snapshot = self._state.model_dump(mode="json")
         before, after = state_changes(self._recorded, snapshot)
         self._recorded = snapshot
         # The case's task queue goes with it: the worker serving that queue forwards department results.
-        return await procedure.record_event(RECORD_CASE_EVENT, CaseEvent, self._state, action, actor, data,
-                                            before=before, after=after, task_queue=workflow.info().task_queue)
+        return await self._recorder.record(self._state, action, actor, data, before=before, after=after,
+                                           task_queue=workflow.info().task_queue)
+
+    async def _answer(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> CaseState:
+        """Records an update's change and answers the case's new state. If PostgreSQL refuses what
+        the change carried, it is taken back, so the case and its records stay as they were, the case
+        is flagged for the county officer (`needs_attention`, an inbox task), and the update is
+        refused (Unrecordable → 422); the case goes on serving other updates."""
+        procedure.attend_to(self._state, action)
+        try:
+            return await self._record(action, actor, data)
+        except procedure.EventRefused as refused:
+            self._recorder.take_back(self._state, refused)
+            self._recorded = self._state.model_dump(mode="json")
+            self._resume()
+            label = ACTION_RULES[Action(action)].label if action in ACTION_RULES else _OTHER_LABELS[action]
+            flag = procedure.needs_attention(self._state, action, label, actor, refused)
+            await self._record("record_refused", self._system(), flag)
+            raise refuse_unrecordable() from None
+
+    def _resume(self) -> None:
+        """Restarts what a change taken back had stopped: closing the case stops its deadline watch
+        and cross-check, an upheld objection its cross-check round, a department settled its sending."""
+        if not self._state.is_open:
+            return
+        if self._deadlines is not None and self._deadlines.done():
+            self._deadlines = asyncio.create_task(self._escalate_missed_deadlines())
+        round_ = self._state.cross_check
+        if round_ is None or round_.complete:
+            return
+        if self._cross_check_task is None or self._cross_check_task.done():
+            self._cross_check_task = asyncio.create_task(self._watch_round(round_.round))
+        for request in round_.requests.values():
+            sending = self._sends.get((round_.round, request.department))
+            if request.status == CrossCheckStatus.sending and (sending is None or sending.done()):
+                self._send(request)

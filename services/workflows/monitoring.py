@@ -76,7 +76,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus, LabourCapacity, Outcome, Role
     from services.workflows import procedure
-    from services.workflows.refusals import refuse
+    from services.workflows.refusals import refuse, refuse_unrecordable
 
 RECORD_MONITORING_EVENT = "record_monitoring_event"
 OPEN_IDENTIFICATION_FOR_RISK = "open_identification_for_risk"
@@ -97,6 +97,9 @@ class MonitoringWorkflow:
         self._fresh = start.carried is None
         self._state = start.carried or self._new_period(start)
         self._started = not self._fresh
+        self._recorder = procedure.Recorder(RECORD_MONITORING_EVENT, MonitoringEvent)
+        if not self._fresh:
+            self._recorder.recorded(self._state)  # carried over: the read model has it
         # Bumped by every recorded change, so the main loop re-plans its timers.
         self._changes = 0
         # A conclusion that makes an exited household a monitoring target again.
@@ -161,7 +164,7 @@ class MonitoringWorkflow:
             appointed_by=actor.username, appointed_at=workflow.now(), note=form.note,
         ))
         data = {"username": appointee.username, "display_name": appointee.display_name, "note": form.note}
-        return await self._record(MonitoringAction.appoint_support_person, actor, data)
+        return await self._answer(MonitoringAction.appoint_support_person, actor, data)
 
     @appoint_support_person.validator
     def _validate_appoint_support_person(
@@ -186,7 +189,7 @@ class MonitoringWorkflow:
         self._state.plans.append(PlanRecord(plan_no=plan_no, status=PlanStatus.submitted, notes=draft.notes,
                                             measures=measures, drafted_by=actor.username,
                                             submitted_at=workflow.now()))
-        return await self._record(MonitoringAction.submit_plan, actor, {"plan_no": plan_no, **draft.model_dump(mode="json")})
+        return await self._answer(MonitoringAction.submit_plan, actor, {"plan_no": plan_no, **draft.model_dump(mode="json")})
 
     @submit_plan.validator
     def _validate_submit_plan(self, monitoring_id: str, actor: Actor, draft: PlanDraft) -> None:
@@ -214,7 +217,7 @@ class MonitoringWorkflow:
         else:
             plan.status = PlanStatus.returned
             _withdraw_undelivered(plan)
-        return await self._record(MonitoringAction.review_plan, actor, {"plan_no": plan_no, **review.model_dump()})
+        return await self._answer(MonitoringAction.review_plan, actor, {"plan_no": plan_no, **review.model_dump()})
 
     @review_plan.validator
     def _validate_review_plan(self, monitoring_id: str, actor: Actor, plan_no: int, review: TownshipReview) -> None:
@@ -227,7 +230,7 @@ class MonitoringWorkflow:
         measure = self._deliverable_measure(monitoring_id, actor, measure_id, delivery)
         measure.status, measure.delivery, measure.delivered_by = MeasureStatus.delivered, delivery, actor.username
         data = {"measure_id": measure_id, **delivery.model_dump(mode="json")}
-        return await self._record(MonitoringAction.deliver_measure, actor, data)
+        return await self._answer(MonitoringAction.deliver_measure, actor, data)
 
     @deliver_measure.validator
     def _validate_deliver_measure(
@@ -245,7 +248,7 @@ class MonitoringWorkflow:
         task = apply_visit(self._state, self._policy, visit)
         risk = self._open_risk("visit", actor, visit.new_risks, visit.new_risk_note) if visit.new_risks else None
         data = {"visit_no": self._state.visits_recorded, "period": task.period, **visit.model_dump(mode="json")}
-        recorded = await self._record(MonitoringAction.record_visit, actor, data)
+        recorded = await self._answer(MonitoringAction.record_visit, actor, data)
         if risk is None:
             return recorded
         return await self._report_risk(risk, actor)
@@ -331,7 +334,7 @@ class MonitoringWorkflow:
             exit_no=len(self._state.exits) + 1, step=ExitStep.home_verification, proposal=proposal,
             proposed_by=actor.username, proposed_at=workflow.now(),
         ))
-        return await self._record(MonitoringAction.propose_exit, actor, proposal)
+        return await self._answer(MonitoringAction.propose_exit, actor, proposal)
 
     @propose_exit.validator
     def _validate_propose_exit(self, monitoring_id: str, actor: Actor, proposal: ExitProposal) -> None:
@@ -356,7 +359,7 @@ class MonitoringWorkflow:
             self._close_exit(exit_, ExitOutcome.verification_failed)
         else:
             exit_.step = ExitStep.democratic_review
-        return await self._record(MonitoringAction.verify_exit, actor, found)
+        return await self._answer(MonitoringAction.verify_exit, actor, found)
 
     @verify_exit.validator
     def _validate_verify_exit(self, monitoring_id: str, actor: Actor, found: ExitVerification) -> None:
@@ -373,7 +376,7 @@ class MonitoringWorkflow:
             exit_.step = ExitStep.village_notice
         else:
             self._close_exit(exit_, ExitOutcome.review_failed)
-        return await self._record(MonitoringAction.review_exit, actor, review)
+        return await self._answer(MonitoringAction.review_exit, actor, review)
 
     @review_exit.validator
     def _validate_review_exit(self, monitoring_id: str, actor: Actor, review: DemocraticReview) -> None:
@@ -383,7 +386,7 @@ class MonitoringWorkflow:
     async def file_exit_objection(self, monitoring_id: str, actor: Actor, objection: Objection) -> MonitoringState:
         self._validate_file_exit_objection(monitoring_id, actor, objection)
         procedure.add_objection(self._notice(), objection, actor)
-        return await self._record(MonitoringAction.file_exit_objection, actor, objection)
+        return await self._answer(MonitoringAction.file_exit_objection, actor, objection)
 
     @file_exit_objection.validator
     def _validate_file_exit_objection(self, monitoring_id: str, actor: Actor, objection: Objection) -> None:
@@ -404,7 +407,7 @@ class MonitoringWorkflow:
         elif resolution.upheld_action == "end":
             self._close_exit(exit_, ExitOutcome.objection_upheld)
         data = {"objection_id": objection_id, **resolution.model_dump(mode="json")}
-        return await self._record(MonitoringAction.resolve_exit_objection, actor, data)
+        return await self._answer(MonitoringAction.resolve_exit_objection, actor, data)
 
     @resolve_exit_objection.validator
     def _validate_resolve_exit_objection(
@@ -422,7 +425,7 @@ class MonitoringWorkflow:
             exit_.step = ExitStep.county_decision
         else:
             self._close_exit(exit_, ExitOutcome.returned_by_township)
-        return await self._record(MonitoringAction.review_exit_in_township, actor, form)
+        return await self._answer(MonitoringAction.review_exit_in_township, actor, form)
 
     @review_exit_in_township.validator
     def _validate_review_exit_in_township(self, monitoring_id: str, actor: Actor, form: TownshipReview) -> None:
@@ -440,7 +443,7 @@ class MonitoringWorkflow:
             cancel_open_tasks(self._state)
         else:
             self._close_exit(exit_, ExitOutcome.rejected_by_county)
-        return await self._record(MonitoringAction.decide_exit_in_county, actor, form)
+        return await self._answer(MonitoringAction.decide_exit_in_county, actor, form)
 
     @decide_exit_in_county.validator
     def _validate_decide_exit_in_county(self, monitoring_id: str, actor: Actor, form: CountyDecision) -> None:
@@ -457,7 +460,7 @@ class MonitoringWorkflow:
         self._state.status = HouseholdStatus.risk_not_eliminated
         self._state.risk_eliminated_at = None
         self._state.clock_started_at = self._state.visits_owed_from = now
-        return await self._record(MonitoringAction.reverse_exit, actor, form)
+        return await self._answer(MonitoringAction.reverse_exit, actor, form)
 
     @reverse_exit.validator
     def _validate_reverse_exit(self, monitoring_id: str, actor: Actor, form: ExitReversal) -> None:
@@ -576,17 +579,33 @@ class MonitoringWorkflow:
         action = "exit_criteria_met" if assessment.eligible else "exit_assessment"
         await self._record(action, self._system(), assessment)
 
-    async def _record(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> MonitoringState:
+    async def _record(self, action: str, actor: Actor, data: BaseModel | dict[str, Any],
+                      refusable: bool = False) -> MonitoringState:
         """Writes the change just made (audit + read model); a change that makes the exit
-        possible, or no longer possible, is recorded as a second, system event."""
+        possible, or no longer possible, is recorded as a second, system event. A change PostgreSQL
+        refuses raises procedure.EventRefused, or, if `refusable`, is taken back and refused."""
         self._changes += 1
         flipped = self._assess()
-        recorded = await procedure.record_event(
-            RECORD_MONITORING_EVENT, MonitoringEvent, self._state, action, actor, data
-        )
+        try:
+            recorded = await self._recorder.record(self._state, action, actor, data)
+        except procedure.EventRefused as refused:
+            if not refusable:
+                raise  # the workflow's own change: a bug, fails the workflow task
+            self._recorder.take_back(self._state, refused)
+            label = MONITORING_RULES[MonitoringAction(action)].label
+            await self._record("record_refused", self._system(),
+                               procedure.needs_attention(self._state, action, label, actor, refused))
+            raise refuse_unrecordable() from None
         if flipped:
             await self._record_assessment()
         return recorded
+
+    async def _answer(self, action: MonitoringAction, actor: Actor, data: BaseModel | dict[str, Any]) -> MonitoringState:
+        """Records an update's change and answers the new state. If PostgreSQL refuses what it
+        carried, it is taken back (nothing changes), the period is flagged (`needs_attention`) and
+        the update is refused (Unrecordable → 422); the workflow goes on serving other updates."""
+        procedure.attend_to(self._state, action)
+        return await self._record(action, actor, data, refusable=True)
 
 
 def _facts_of(case: IdentificationSummary) -> dict[str, Any]:

@@ -5,36 +5,44 @@ The identification (识别认定) and the exit (风险消除) follow the same vi
 — verification, democratic review, notice, township review, county decision — so they
 share these rules rather than each keeping a copy. Deterministic: workflow code only.
 
-Refusals are raised with `services/workflows/refusals.py::refuse`.
+Refusals are raised with `services/workflows/refusals.py::refuse`. Recording goes through a
+`Recorder`, which takes back a change PostgreSQL refuses for good.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
-from services.workflows.refusals import refuse
+from services.workflows.refusals import UNRECORDABLE, refuse
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from services.domain.areas import area_contains
     from services.domain.case_forms import DemocraticReview, Objection
-    from services.domain.case_state import Actor, NoticePeriod, ObjectionRecord, RecordedEvent, ReviewRecord
+    from services.domain.case_state import (
+        Actor,
+        NoticePeriod,
+        ObjectionRecord,
+        RecordedEvent,
+        RefusedAction,
+        ReviewRecord,
+    )
     from services.domain.policy import PolicyBody
     from services.domain.vocabulary import ROLE_LABELS, Role
 
-# Writing the read model must never give up: PostgreSQL may be down for a while.
+# Writing the read model never gives up while PostgreSQL is away (it may be down for a while); data
+# it refuses for good fails at once (see Recorder).
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-
-Event = TypeVar("Event", bound=RecordedEvent)
-
 
 # -- who may act ---------------------------------------------------------------
 
@@ -112,33 +120,101 @@ async def notice_ran_out(notice: NoticePeriod, still_in_notice: Callable[[], boo
 
 # -- recording -------------------------------------------------------------------
 
+# Workflows that met a record refused for good take the refused change back (before this, such a
+# record retried for ever, so no earlier history holds a refusal).
+REFUSE_UNRECORDABLE_PATCH = "refuse-unrecordable-events"
 
-async def record_event(
-    activity: str,
-    event_type: type[Event],
-    state: Any,
-    action: str,
-    actor: Actor,
-    data: BaseModel | dict[str, Any],
-    **fields: Any,
-) -> Any:
-    """Numbers the change just made to `state`, writes it (audit + read model) through
-    `activity`, and returns the state as recorded. `state` needs a `seq` field; `fields`
-    fills what else `event_type` carries."""
-    state.seq += 1
-    info = workflow.info()
-    event = event_type(
-        workflow_id=info.workflow_id,
-        run_id=info.run_id,
-        seq=state.seq,
-        action=action,
-        actor=actor,
-        at=workflow.now(),
-        data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
-        state=state.model_copy(deep=True),
-        **fields,
-    )
-    await workflow.execute_activity(
-        activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY
-    )
-    return event.state  # type: ignore[attr-defined]
+
+class EventRefused(Exception):
+    """PostgreSQL refused an event for good (its record activity failed `Unrecordable`).
+
+    Deliberately not an ApplicationError: an update handler takes the change back and refuses
+    the update (`Recorder.take_back`); anywhere else it escapes and fails the workflow task, which
+    shows in Temporal and waits for a fix, instead of failing (ending) the workflow."""
+
+    def __init__(self, seq: int, before: Any, attempted: Any, error: str) -> None:
+        super().__init__(f"event {seq} refused: {error}")
+        self.seq, self.before, self.attempted, self.error = seq, before, attempted, error
+
+
+def _refusal(failure: ActivityError) -> str | None:
+    cause = failure.cause
+    return cause.message if isinstance(cause, ApplicationError) and cause.type == UNRECORDABLE else None
+
+
+class Recorder:
+    """Numbers the changes a workflow makes to its state and writes each (audit + read model) through
+    its record activity, which retries whatever may pass (the database away) and gives up at once on
+    data PostgreSQL refuses (services/workers/activity_failures.py).
+
+    An event is numbered right after its handler changed the state, with no await between, so each
+    event's state is its predecessor's plus that one change. When an event is refused, the events
+    numbered after it carry its data too: a refused event therefore waits until every other write
+    has finished and every earlier refused event was dealt with; if one was taken back meanwhile it
+    is written again (now without that data), otherwise it raises EventRefused."""
+
+    def __init__(self, activity: str, event_type: type[RecordedEvent],
+                 retry_policy: RetryPolicy = RECORD_RETRY) -> None:
+        self._activity, self._event_type, self._retry = activity, event_type, retry_policy
+        self._last: Any = None  # the state as of the last numbered event
+        self._writing = 0
+        self._refused: list[int] = []  # refused events not yet taken back, by number
+        self._taken_back = 0
+
+    def recorded(self, state: Any) -> None:
+        """`state` is in the read model already (a workflow continued as new carries it)."""
+        self._last = state.model_copy(deep=True)
+
+    async def record(self, state: Any, action: str, actor: Actor, data: BaseModel | dict[str, Any],
+                     **fields: Any) -> Any:
+        """Numbers the change just made to `state`, writes it, and returns the state as recorded.
+        `state` needs a `seq` field; `fields` fills what else the event type carries."""
+        while True:
+            taken_back = self._taken_back
+            state.seq += 1
+            info = workflow.info()
+            event = self._event_type(
+                workflow_id=info.workflow_id, run_id=info.run_id, seq=state.seq, action=action, actor=actor,
+                at=workflow.now(), data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
+                state=state.model_copy(deep=True), **fields,
+            )
+            before, self._last = self._last, event.state  # type: ignore[attr-defined]
+            self._writing += 1
+            try:
+                await workflow.execute_activity(self._activity, event, start_to_close_timeout=timedelta(seconds=30),
+                                                retry_policy=self._retry)
+                return event.state  # type: ignore[attr-defined]
+            except ActivityError as failure:
+                error = _refusal(failure)
+                if error is None or not workflow.patched(REFUSE_UNRECORDABLE_PATCH):
+                    raise
+            finally:
+                self._writing -= 1
+            self._refused.append(event.seq)
+            await workflow.wait_condition(lambda: self._writing == 0 and min(self._refused) == event.seq)
+            if self._taken_back == taken_back or before is None:
+                raise EventRefused(event.seq, before, event.state, error)  # type: ignore[attr-defined]
+            self._refused.remove(event.seq)
+
+    def take_back(self, state: Any, refused: EventRefused) -> None:
+        """Undoes in `state` what the refused event changed: each field it changed goes back to its
+        value before, unless a later change has moved it on since. The number stays used."""
+        for name in type(state).model_fields:
+            old, tried = getattr(refused.before, name), getattr(refused.attempted, name)
+            if name != "seq" and old != tried and getattr(state, name) == tried:
+                setattr(state, name, copy.deepcopy(old))
+        self._refused.remove(refused.seq)
+        self._taken_back += 1
+        self._last = state.model_copy(deep=True)
+
+
+def attend_to(state: Any, action: str) -> None:
+    """An action about to be recorded settles the attention an earlier refusal of it asked for."""
+    state.needs_attention = [r for r in state.needs_attention if r.action != action]
+
+
+def needs_attention(state: Any, action: str, label: str, actor: Actor, refused: EventRefused) -> dict[str, Any]:
+    """Flags the refused action on `state`; returns the data of the event that records the flag."""
+    flag = RefusedAction(action=action, label=label, actor=actor.username, at=workflow.now(), error=refused.error)
+    state.needs_attention.append(flag)
+    return {"refused_seq": refused.seq, **flag.model_dump(mode="json", include={"action", "actor", "error"})}

@@ -24,6 +24,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from services.workflows.refusals import UNRECORDABLE, UNRECORDABLE_MESSAGE, refuse_unrecordable
 from services.workflows.refusals import refuse as _refuse
 
 with workflow.unsafe.imports_passed_through():
@@ -43,11 +44,14 @@ with workflow.unsafe.imports_passed_through():
         lead_note,
     )
     from services.domain.vocabulary import Role
+    from services.workflows import procedure
 
 RECORD_SELF_REPORT_EVENT = "record_self_report_event"
 OPEN_CASE_FOR_SELF_REPORT = "open_case_for_self_report"
 SEND_SELF_REPORT_NOTICE = "send_self_report_notice"
 DUPLICATE = "Duplicate"
+# `refusal["code"]` of an application PostgreSQL refused to store (the API answers 422 `unrecordable`).
+UNRECORDABLE_CODE = "unrecordable"
 
 # Database writes and SMS keep trying: a gateway or database outage delays, never loses.
 _KEEP_TRYING = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -80,6 +84,7 @@ class SelfReportWorkflow:
             due_at=now + timedelta(days=start.policy.self_report_acceptance_days),
         )
         self._recorded = False
+        self._recorder = procedure.Recorder(RECORD_SELF_REPORT_EVENT, SelfReportEvent, retry_policy=_KEEP_TRYING)
         # True while an accept/reject/withdraw is between its check and its record: no second one starts.
         self._deciding = False
         self._case_outcomes: dict[str, CaseOutcome] = {}
@@ -97,6 +102,11 @@ class SelfReportWorkflow:
             self._state.refusal = {"message": cause.message, **(cause.details[0] if cause.details else {})}
             await workflow.wait_condition(workflow.all_handlers_finished)
             return self._state
+        except procedure.EventRefused:
+            # The application carried what PostgreSQL cannot store: nothing was recorded.
+            self._state.refusal = {"message": UNRECORDABLE_MESSAGE, "code": UNRECORDABLE_CODE}
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return self._state
         self._recorded = True
 
         def answered() -> bool:
@@ -104,13 +114,18 @@ class SelfReportWorkflow:
             # pending, and its deadline still runs.
             return self._state.status != ApplicationStatus.pending
 
-        try:
-            await workflow.wait_condition(answered, timeout=self._state.due_at - workflow.now())
-        except asyncio.TimeoutError:
-            self._state.escalated_at = workflow.now()
-            await self._record("escalate", Actor.system(self._state.county_code), {})
+        while True:
+            if self._state.escalated_at is None:
+                try:
+                    await workflow.wait_condition(answered, timeout=self._state.due_at - workflow.now())
+                except asyncio.TimeoutError:
+                    self._state.escalated_at = workflow.now()
+                    await self._record("escalate", Actor.system(self._state.county_code), {})
             await workflow.wait_condition(answered)
-        await workflow.wait_condition(lambda: not self._deciding)  # the answer is in the read model
+            await workflow.wait_condition(lambda: not self._deciding)  # the answer is in the read model
+            if answered():
+                break
+            # An answer PostgreSQL refused to store was taken back: the application waits on.
 
         if self._state.status == ApplicationStatus.rejected:
             await self._notify(NoticeKind.rejected)
@@ -136,7 +151,8 @@ class SelfReportWorkflow:
         """Answers once the application is in the read model, or refuses a duplicate."""
         await workflow.wait_condition(lambda: self._recorded or self._state.refusal is not None)
         if self._state.refusal is not None:
-            raise _refuse(DUPLICATE, **self._state.refusal)
+            unrecordable = self._state.refusal.get("code") == UNRECORDABLE_CODE
+            raise _refuse(UNRECORDABLE if unrecordable else DUPLICATE, **self._state.refusal)
         return self._state
 
     # -- the township's answer -------------------------------------------------
@@ -226,19 +242,15 @@ class SelfReportWorkflow:
         self._state.decided_by = actor.display_name if actor.role is not None else None
         try:
             return await self._record(action, actor, data)
+        except procedure.EventRefused as refused:  # e.g. a reason PostgreSQL cannot store: still pending
+            self._recorder.take_back(self._state, refused)
+            raise refuse_unrecordable() from None
         finally:
             self._deciding = False
 
     async def _record(self, action: str, actor: Actor, data: dict[str, Any]) -> SelfReportState:
         """Writes the change just made to the read model and the history, then returns the state."""
-        self._state.seq += 1
-        info = workflow.info()
-        event = SelfReportEvent(workflow_id=info.workflow_id, run_id=info.run_id, seq=self._state.seq,
-                                action=action, actor=actor, at=workflow.now(), data=data,
-                                state=self._state.model_copy(deep=True))
-        await workflow.execute_activity(RECORD_SELF_REPORT_EVENT, event,
-                                        start_to_close_timeout=timedelta(seconds=30), retry_policy=_KEEP_TRYING)
-        return event.state
+        return await self._recorder.record(self._state, action, actor, data)
 
     async def _notify(self, kind: NoticeKind) -> None:
         outcome = self._state.case_outcome.outcome if self._state.case_outcome else None

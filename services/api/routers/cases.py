@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api import pagination
 from services.api.access import area_scope, can_see, list_scope, require_role, sees_personal_data
 from services.api.action_routes import add_form_route, answer_with_state
-from services.api.case_commands import act_on_case, start_case
+from services.api.case_commands import act_on_case, case_opened_with, start_case, start_key
 from services.api.case_views import case_view, deadline_flags, labels, review_input
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
 from services.api.errors import not_found
@@ -63,17 +63,22 @@ async def open_case(
     body: CaseOpen, request: Request, account: CurrentAccount, resources: Resources, session: SessionDep,
     key: IdempotencyKey,
 ) -> JSONResponse:
-    """Opens the identification case of a household. Answers 409 with the open case's id if it has one."""
+    """Opens the identification case of a household. Answers 409 with the open case's id if it has one.
+    With an `Idempotency-Key`, every attempt is answered with the case the first one opened."""
     require_role(account, *CASE_OPENING_ROLES)
     household = await session.get(Household, body.household_code)
     if household is None or not can_see(account, household.village_code):
         raise not_found("没有找到该农户，或该农户不在您的管辖区域内")
     policy = await current_policy(session)
+    keyed = start_key(account, key)
 
     async def produce() -> tuple[int, Any]:
+        # A retry whose first attempt opened the case (and lost its answer) is given that case.
+        if (opened := await case_opened_with(session, keyed)) is not None:
+            return 201, case_view(opened.state, account)
         state = await start_case(
             resources.temporal, resources.settings.temporal_task_queue, account, household.code,
-            household.village_code, body.channel, body.lead_note, policy,
+            household.village_code, body.channel, body.lead_note, policy, keyed,
         )
         return 201, case_view(state.model_dump(mode="json"), account)
 
@@ -136,6 +141,7 @@ def _summary(record: CaseRecord, head_name: str) -> dict[str, Any]:
         "closed_at": record.closed_at,
         **labels(state),
         **deadline_flags(state),
+        "needs_attention": bool(state.get("needs_attention")),  # an action the database refused
     }
 
 
