@@ -101,6 +101,9 @@ CROSS_CHECK_AFTER_RECORD_PATCH = "cross-check-after-recorded-step"
 DEADLINES_PATCH = "escalate-missed-deadlines"
 # Departments silent past their re-ask time are asked again (timers and sends added later).
 REASK_PATCH = "reask-silent-departments"
+# A department that answered got its request: its send is left to finish rather than cancelled
+# (cancelling an activity in the workflow task that completes it wedges the time-skipping test server).
+KEEP_ANSWERED_SENDS_PATCH = "keep-answered-sends"
 PLAN_CROSS_CHECK = "plan_cross_check"
 SEND_CROSS_CHECK_REQUEST = "send_cross_check_request"
 # Raised (non-retryable) by the send activity when the county has no such department registered.
@@ -482,8 +485,8 @@ class IdentificationWorkflow:
         try:
             await self._watch_deadlines(round_no)
         finally:
-            for (sent_round, _), task in list(self._sends.items()):
-                if sent_round == round_no:
+            for (sent_round, department), task in list(self._sends.items()):
+                if sent_round == round_no and not self._answered_send(round_no, department):
                     task.cancel()
 
     async def _watch_deadlines(self, round_no: int) -> None:
@@ -586,9 +589,18 @@ class IdentificationWorkflow:
     def _settle(self, request: DepartmentRequest, status: CrossCheckStatus, result: CrossCheckResult) -> None:
         request.status = status
         self._state.cross_checks[request.department] = result
-        if (send := self._sends.pop((self._round().round, request.department), None)) is not None:
+        round_no = self._round().round
+        if (send := self._sends.pop((round_no, request.department), None)) is not None \
+                and not self._answered_send(round_no, request.department):
             send.cancel()
         self._cross_check_changed()
+
+    def _answered_send(self, round_no: int, department: Department) -> bool:
+        """Whether this department answered in this round (so its send reached it and is left to finish)."""
+        round_ = self._state.cross_check
+        request = round_.requests.get(department) if round_ is not None and round_.round == round_no else None
+        return request is not None and request.status == CrossCheckStatus.answered \
+            and workflow.patched(KEEP_ANSWERED_SENDS_PATCH)
 
     def _cross_check_changed(self) -> None:
         """Wakes the deadline watch; completes the round, and ends the wait at `cross_check`."""
