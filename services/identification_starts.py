@@ -40,7 +40,7 @@ class CaseUnrecordable(ApplicationError):
         super().__init__(UNRECORDABLE_MESSAGE, type=UNRECORDABLE, non_retryable=True)
 
 
-def _unrecordable(error: BaseException | None) -> bool:
+def unrecordable(error: BaseException | None) -> bool:
     return isinstance(error, ApplicationError) and error.type == UNRECORDABLE
 
 
@@ -82,7 +82,7 @@ async def _once_opened(handle: WorkflowHandle[Any, Any]) -> CaseState:
     try:
         return await handle.execute_update(IdentificationWorkflow.opened)
     except WorkflowUpdateFailedError as failure:
-        if _unrecordable(failure.cause):
+        if unrecordable(failure.cause):
             raise CaseUnrecordable() from None
         if not case_closed(failure):
             raise
@@ -93,7 +93,7 @@ async def _once_opened(handle: WorkflowHandle[Any, Any]) -> CaseState:
     try:
         return await handle.result()
     except WorkflowFailureError as failure:
-        if _unrecordable(failure.cause):
+        if unrecordable(failure.cause):
             raise CaseUnrecordable() from None
         raise
 
@@ -122,7 +122,7 @@ async def open_or_join(
             joined = await handle.execute_update(IdentificationWorkflow.add_lead, args=[actor, lead],
                                                  id=f"lead:{start_key}")
         except (RPCError, WorkflowUpdateFailedError) as error:
-            if isinstance(error, WorkflowUpdateFailedError) and _unrecordable(error.cause):
+            if isinstance(error, WorkflowUpdateFailedError) and unrecordable(error.cause):
                 raise CaseUnrecordable() from None
             if not case_closed(error):
                 raise

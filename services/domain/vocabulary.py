@@ -297,12 +297,14 @@ class WarningDelivery(StrEnum):
     pending = "pending"
     delivered = "delivered"
     needs_attention = "needs_attention"  # its case has not taken it after several tries; still retried
+    refused = "refused"  # the case refused its content for good (PostgreSQL cannot store it); not retried
 
 
 WARNING_DELIVERY_LABELS = {
     WarningDelivery.pending: "正在送达案件",
     WarningDelivery.delivered: "已送达案件",
     WarningDelivery.needs_attention: "案件暂时无法接收该预警，系统正在持续重试，请关注",
+    WarningDelivery.refused: "预警内容无法保存到案件，已停止送达，请人工核查",
 }
 
 

@@ -36,23 +36,26 @@ from typing import Any, TypeVar
 from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.db.engine import session_factory
+from services.db.failures import describe
 from services.db.policy_versions import current_policy
 from services.domain.case_forms import CrossCheckResult, Lead
 from services.domain.case_state import Actor, CaseStart
 from services.domain.early_warning import lead_note
 from services.domain.policy import Policy
 from services.domain.vocabulary import Channel, DepartmentKind, WarningKind
-from services.identification_starts import case_closed, open_or_join
+from services.identification_starts import CaseUnrecordable, case_closed, open_or_join, unrecordable
 from services.workflows.identification import IdentificationWorkflow
 
 log = logging.getLogger("services.department_inbox")
 
 INBOX_CHANNEL = "department_inbox"
 NOTIFY_INBOX = text(f"SELECT pg_notify('{INBOX_CHANNEL}', '')")
+# What a delivery that PostgreSQL refused for good is marked as: final, never retried.
+REFUSED = "refused"
 _POLL_SECONDS = 5.0
 # Deliveries in flight per inbox; a claim outlives the longest hand-over.
 _PARALLEL = 16
@@ -143,7 +146,7 @@ class _Deliveries:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("department inbox delivery failed", exc_info=task.exception())
+            log.error("department inbox delivery failed: %s", describe(task.exception()))
         self._on_done()
 
     async def stop(self) -> None:
@@ -169,8 +172,8 @@ class DepartmentInbox:
                     await self._listen_and_deliver()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("department inbox forwarder failed; restarting in 5 s")
+                except Exception as error:  # its text may hold a refused value: named by kind only
+                    log.error("department inbox forwarder failed (%s); restarting in 5 s", describe(error))
                     await asyncio.sleep(5)
         finally:
             await self._results.stop()
@@ -235,10 +238,13 @@ class DepartmentInbox:
         try:
             outcome = await self._hand_over(self._result_update(row))
         except Exception as error:
-            if not case_closed(error):
+            if case_closed(error):
+                outcome = "case_closed"
+            elif isinstance(error, WorkflowUpdateFailedError) and unrecordable(error.cause):
+                outcome = REFUSED  # the case refused it for good and flags itself as needing attention
+            else:
                 await self._later(_RESULT_LATER, "result", row.request_id, row.attempts, error)
                 return
-            outcome = "case_closed"
         await self._mark(_RESULT_DELIVERED, key=row.request_id, outcome=outcome)
 
     async def _result_update(self, row: Row[Any]) -> str:
@@ -278,6 +284,8 @@ class DepartmentInbox:
         for index, row in enumerate(warnings):
             try:
                 delivered_as, case_id = await self._hand_over(self._open_or_join(row, policy))
+            except CaseUnrecordable:
+                delivered_as, case_id = REFUSED, None  # retrying cannot cure it: the next warning goes on
             except Exception as error:
                 for later in warnings[index:]:
                     await self._later(_WARNING_LATER, "early warning", later.id, later.attempts, error)

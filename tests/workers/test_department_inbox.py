@@ -29,6 +29,7 @@ from services.settings import Settings
 from services.workers.department_inbox import InboxTiming
 from services.workers.main import running_worker
 from tests.conftest import api_for, new_household_body
+from tests.database_refusals import new_marker, refusing
 from tests.departments.signed import authorised_case, callback_url, post_signed, query, result_body
 
 # A task queue of its own: its worker's forwarder delivers only this test's cases and warnings.
@@ -185,3 +186,51 @@ async def test_a_stuck_case_holds_no_other_cases_answers(
 
 async def _no_stuck_answers(driver: CaseDriver, case_id: str) -> bool:
     return not await _stuck_answers(driver, case_id)
+
+
+@pytest.mark.timeout(120)
+async def test_an_answer_or_warning_the_case_refuses_for_good_is_not_retried(
+    settings: Settings, temporal: WorkflowEnvironment, live_api: object, departments: SimulatorClient,
+) -> None:
+    """PostgreSQL refuses what the case would record (a CHECK constraint the test adds): the case
+    refuses the answer and the warning as unrecordable, and the forwarder marks them refused
+    after one attempt instead of retrying for ever; the household's next warning still arrives."""
+    own = settings.model_copy(update={"temporal_task_queue": QUEUE})
+    marker = new_marker()
+    await departments.behave("vehicles", silent=True)  # its answer is posted by the test
+    async with running_worker(temporal.client, own, inbox_timing=QUICK), api_for(own, temporal.client) as driver:
+        household, people = await _register(driver)
+        case = await authorised_case(driver, household)
+        case = await driver.wait_for(case["case_id"], lambda c: len(c["cross_checks"]) == 4)
+        request_id = case["cross_check"]["requests"]["vehicles"]["request_id"]
+        finding = [{"id_number": people[0], "matches": [{"kind": "vehicle", "description": marker, "value": 1}]}]
+        async with refusing(settings.require_database_url(), "audit_entries", "data", marker):
+            answer = await post_signed(callback_url(settings, request_id),
+                                       result_body(request_id, "vehicles", finding), "vehicles")
+            assert answer.status_code == 200, answer.text
+
+            async def delivered() -> list[Any]:
+                return await query(settings, "SELECT delivery_outcome, attempts FROM cross_check_callbacks "
+                                             "WHERE request_id = :r AND delivered_at IS NOT NULL", r=request_id)
+            [row] = await _eventually(delivered)
+            assert (row.delivery_outcome, row.attempts) == ("refused", 1)
+
+            raw = json.dumps({"department": "civil_affairs", "warnings": [
+                {"warning_id": f"{household}-{n}", "id_number": people[0], "kind": "disaster", "amount": None,
+                 "occurred_on": "2026-11-20", "detail": detail} for n, detail in ((1, marker), (2, "房屋受损"))]},
+                ensure_ascii=False).encode()
+            sent = await driver.http.post("/api/v1/early-warnings", content=raw,
+                                          headers=signed_headers(DEMO_DEPARTMENT_SECRETS["civil_affairs"], raw))
+            assert [o["outcome"] for o in sent.json()["outcomes"]] == ["joined", "joined"]
+
+            async def both_settled() -> dict[str, dict[str, Any]] | None:
+                warnings = await _warnings_of(driver, household)
+                settled = all(w["delivery_status"] in ("delivered", "refused") for w in warnings.values())
+                return warnings if len(warnings) == 2 and settled else None
+            warnings = await _eventually(both_settled)
+            assert warnings, "both warnings settled"
+            assert warnings[f"{household}-1"]["delivery_status"] == "refused"
+            assert "人工核查" in warnings[f"{household}-1"]["delivery_label"]
+            assert warnings[f"{household}-2"]["delivery_status"] == "delivered"
+        case = await driver.wait_for(case["case_id"], lambda c: len(c["further_leads"]) == 1)
+        assert "vehicles" not in case["cross_checks"] and case["needs_attention"] is not None

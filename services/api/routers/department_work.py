@@ -133,6 +133,6 @@ def _delivery(w: EarlyWarningRecord) -> WarningDelivery | None:
     if w.outcome not in (WarningOutcome.opened, WarningOutcome.joined):
         return None
     if w.delivered_at is not None:
-        return WarningDelivery.delivered
+        return WarningDelivery.refused if w.delivered_as == WarningDelivery.refused else WarningDelivery.delivered
     return WarningDelivery.needs_attention if w.needs_attention_since is not None else WarningDelivery.pending
 
