@@ -187,6 +187,22 @@ async def test_numbers_out_of_their_range_are_refused(driver: CaseDriver, new_ho
     _refused(audit, "since", "2000年至2100年")
 
 
+async def test_a_policy_published_before_its_bounds_is_not_in_force(
+    driver: CaseDriver, new_household: NewHousehold, settings: Settings
+) -> None:
+    """Versions with an income line of 1e30 were published before the bounds existed: rather than
+    failing every case start (and the publishing of a sane version), the newest sane one is in force."""
+    in_force = (await driver.get(ADMIN, "/api/v1/policies/current")).json()
+    await query(settings, "INSERT INTO policy_versions (version, body, created_by) "
+                          "SELECT coalesce(max(version), 1) + 1, CAST(:body AS jsonb), 'admin' FROM policy_versions",
+                body=json.dumps({"income_line_yuan": 1e30, "step_days": {"home_verification": 1e30}}))
+    assert (await driver.get(ADMIN, "/api/v1/policies/current")).json() == in_force
+    await driver.open_case(await new_household())
+    published = await driver.post(ADMIN, "/api/v1/policies", {k: v for k, v in in_force.items() if k != "version"})
+    assert published.status_code == 201, published.text
+    assert (await driver.get(ADMIN, "/api/v1/policies/current")).json()["version"] == published.json()["version"]
+
+
 async def test_a_form_dated_after_the_workflows_today_is_refused(
     driver: CaseDriver, new_household: NewHousehold, temporal: WorkflowEnvironment
 ) -> None:

@@ -27,7 +27,6 @@ from services.api.policies import current_policy
 from services.api.task_claims import require_free_to_act
 from services.api.timelines import timeline
 from services.db.tables import Account, CaseRecord, Household
-from services.domain.form_fields import LongText, Text
 from services.domain.case_forms import (
     Announcement,
     Authorisation,
@@ -41,6 +40,7 @@ from services.domain.case_forms import (
     ObjectionResolution,
     TownshipReview,
 )
+from services.domain.form_fields import LongText, Text
 from services.domain.vocabulary import ACTION_RULES, CASE_OPENING_ROLES, Action, Channel, Step
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
