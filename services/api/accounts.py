@@ -4,9 +4,9 @@ sign their requests (../shared/INTERFACES.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,9 +15,9 @@ from services.api.errors import forbidden, invalid
 from services.api.security import password_problem
 from services.db.tables import Account, Area, Task
 from services.domain.areas import area_contains, area_level
+from services.domain.form_fields import Secret, ShortText
 from services.domain.vocabulary import ROLE_LABELS, Role
 
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 # Names the service itself uses as actors in the audit (the system, department systems).
 _RESERVED = ("system", "department.")
 
@@ -31,11 +31,11 @@ def _strong(password: SecretStr | None) -> SecretStr | None:
 class AccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,49}$", description="登录名：小写字母、数字、. _ -，3–50位")
-    display_name: DisplayName = Field(description="姓名及单位，如 东坑村 张村干部")
+    username: str = Field(max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]{2,49}$", description="登录名：小写字母、数字、. _ -，3–50位")
+    display_name: ShortText = Field(description="姓名及单位，如 东坑村 张村干部")
     role: Role = Field(description="角色")
-    area_code: str = Field(pattern=r"^\d{12}$", description="所在区划代码（须与角色层级一致）")
-    password: SecretStr = Field(min_length=1, max_length=200, description="初始密码")
+    area_code: str = Field(max_length=12, pattern=r"^\d{12}$", description="所在区划代码（须与角色层级一致）")
+    password: Secret = Field(description="初始密码")
 
     @field_validator("username")
     @classmethod
@@ -50,12 +50,11 @@ class AccountIn(BaseModel):
 class AccountUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    display_name: DisplayName | None = None
+    display_name: ShortText | None = None
     role: Role | None = None
-    area_code: str | None = Field(default=None, pattern=r"^\d{12}$")
+    area_code: str | None = Field(default=None, max_length=12, pattern=r"^\d{12}$")
     disabled: bool | None = Field(default=None, description="停用后该账号的登录凭证立即失效")
-    password: SecretStr | None = Field(default=None, max_length=200,
-                                       description="重置密码（该账号原有登录凭证立即失效）")
+    password: Secret | None = Field(default=None, description="重置密码（该账号原有登录凭证立即失效）")
 
     _strong_password = field_validator("password")(_strong)
 
@@ -63,8 +62,8 @@ class AccountUpdate(BaseModel):
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    current_password: SecretStr = Field(min_length=1, max_length=200)
-    new_password: SecretStr = Field(min_length=1, max_length=200)
+    current_password: Secret
+    new_password: Secret
 
     _strong_password = field_validator("new_password")(_strong)
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from services.api.deps import AppResources
 from services.api.errors import install_error_handlers
+from services.api.request_guards import BodyGuard, check_parameters
 from services.api.server_errors import ServerErrors
 from services.api.routers import (
     accounts,
@@ -57,9 +58,11 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         description="Cases and monitoring periods run as Temporal workflows; every step is an action on one. "
         "See README.md.",
         lifespan=lifespan,
+        dependencies=[Depends(check_parameters)],
     )
     install_error_handlers(app)
-    app.add_middleware(ServerErrors)  # what no route answered: documented shape, values kept out of logs
+    app.add_middleware(BodyGuard)  # bodies too large, too deep or not UTF-8, refused before parsing
+    app.add_middleware(ServerErrors)  # outermost: what no route answered, documented shape, values kept out of logs
     for router in (auth.router, households.router, household_file.router, cases.router, monitoring.router,
                    monitoring_actions.router, reference.router, departments.router, department_work.router,
                    department_inbound.router, self_reports.router, self_service.router, accounts.router,

@@ -29,10 +29,9 @@ from services.api.policies import current_policy
 from services.departments.contract import EarlyWarning, EarlyWarningBatch
 from services.departments.secret_box import SecretBox
 from services.domain.early_warning import amount_threshold, becomes_lead, is_low_income
+from services.domain.form_fields import printable, storable_json
 from services.domain.policy import Policy
-from services.domain.vocabulary import WarningOutcome
-
-MAX_BODY_BYTES = 4 * 1024 * 1024
+from services.domain.vocabulary import DepartmentKind, WarningOutcome
 
 _SENDERS = text("SELECT id, county_code, kind, secret_sealed FROM departments WHERE kind = :kind AND enabled")
 _RECEIVED = text("""
@@ -57,6 +56,7 @@ _KEEP = text(f"""
     RETURNING warning_id
 """)
 _NOTIFY = text("SELECT pg_notify('department_inbox', '')")
+_KINDS = {str(k) for k in DepartmentKind}
 
 
 @dataclass
@@ -90,9 +90,7 @@ class Judged:
 
 async def receive_batch(engine: AsyncEngine, box: SecretBox, task_queue: str, headers: Any,
                         body: bytes) -> dict[str, Any]:
-    timestamp = require_fresh_timestamp(headers)
-    if len(body) > MAX_BODY_BYTES:
-        raise invalid("请求", f"请求内容不能超过{MAX_BODY_BYTES // (1024 * 1024)}MB")
+    timestamp = require_fresh_timestamp(headers)  # size and depth: services/api/request_guards.py
     envelope = _json(body)
     kind = envelope.get("department") if isinstance(envelope, dict) else None
     async with engine.begin() as conn:
@@ -110,14 +108,14 @@ async def receive_batch(engine: AsyncEngine, box: SecretBox, task_queue: str, he
 def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         raise invalid("请求", "请求内容不是有效的 JSON") from None
 
 
 async def _sender(conn: AsyncConnection, box: SecretBox, kind: Any, headers: Any, body: bytes,
                   timestamp: str) -> Sender:
     """The department whose secret signed the batch, among those of the kind it names."""
-    if not isinstance(kind, str) or len(kind) > 50:
+    if not isinstance(kind, str) or kind not in _KINDS:  # no department of such a kind exists
         raise signature_refused()
     rows = (await conn.execute(_SENDERS, {"kind": kind})).all()
     secrets = []
@@ -133,8 +131,9 @@ async def _sender(conn: AsyncConnection, box: SecretBox, kind: Any, headers: Any
 
 
 def _raw_warning_id(raw: Any) -> str | None:
+    """A rejected warning's id as sent, as far as it can be stored and answered."""
     value = raw.get("warning_id") if isinstance(raw, dict) else None
-    return value[:100] if isinstance(value, str) else None
+    return printable(value, 100) if isinstance(value, str) else None
 
 
 async def _judge(conn: AsyncConnection, sender: Sender, warnings: list[Any], policy: Policy) -> list[Judged]:
@@ -191,7 +190,7 @@ async def _keep(conn: AsyncConnection, sender: Sender, task_queue: str, judged: 
             "amount": warning.amount if warning else None,
             "occurred_on": warning.occurred_on if warning else None,
             "detail": warning.detail if warning else None,
-            "raw": None if warning else json.dumps(item.raw, ensure_ascii=False),
+            "raw": None if warning else json.dumps(storable_json(item.raw), ensure_ascii=False),
             "outcome": item.outcome.value,
             "reason": item.reason[:1000] if item.reason else None,
             "household_code": item.household_code,

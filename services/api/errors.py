@@ -12,6 +12,9 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.domain.form_fields import BROKEN_CHARACTER, printable
 
 
 class ApiError(HTTPException):
@@ -53,7 +56,8 @@ def _field_path(loc: tuple[Any, ...]) -> str:
             path += f"[{part}]"
         elif not str(part).startswith(("function-", "literal[")):
             path += f".{part}" if path else str(part)
-    return path or (str(loc[0]) if loc else "请求")
+    # Keys of the sender's own making (an unknown field) are echoed: only as far as they are safe.
+    return printable(path or (str(loc[0]) if loc else "请求"))
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -74,6 +78,7 @@ def _message(error: dict[str, Any]) -> str:
         "bool_parsing": "应为是或否（true/false）",
         "bool_type": "应为是或否（true/false）",
         "string_type": "应为文本",
+        "string_unicode": BROKEN_CHARACTER,
         "list_type": "应为列表",
         "dict_type": "格式不正确，应为对象",
         "model_type": "格式不正确，应为对象",
@@ -114,7 +119,24 @@ def validation_errors(errors: list[dict[str, Any]]) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": {"code": "invalid", "message": summary, "errors": items}})
 
 
+# The framework's own refusals (no such route, a method the route lacks, a body it cannot read).
+_FRAMEWORK_REFUSALS = {
+    400: ("bad_request", "请求内容无法解析"),
+    404: ("not_found", "没有这个接口"),
+    405: ("method_not_allowed", "该接口不支持这种请求方法"),
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return validation_errors(list(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _on_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Errors raised with a plain text detail get the documented shape too."""
+        detail = exc.detail
+        if not isinstance(detail, dict):
+            code, message = _FRAMEWORK_REFUSALS.get(exc.status_code, ("error", "请求未能处理"))
+            detail = {"code": code, "message": message}
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)

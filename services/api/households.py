@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,25 +13,24 @@ from services.api.errors import conflict, invalid
 from services.db.audit import Acting, append_audit
 from services.db.tables import Area, Household, Member
 from services.domain.areas import AreaLevel, area_level, county_of, township_of
+from services.domain.form_fields import ShortText, Text
 from services.domain.personal_data import IdNumber, MobilePhone, birth_date_of, mask_id_number
 from services.domain.vocabulary import LabourCapacity
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 HEAD = "户主"
 
 
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: ShortText
     id_number: IdNumber
-    relation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = Field(
-        description="与户主关系：户主、配偶、子女…")
+    relation: Text(20, min_length=1) = Field(description="与户主关系：户主、配偶、子女…")
     sex: Literal["male", "female"]
     labour_capacity: LabourCapacity
-    health: str | None = Field(default=None, max_length=200, description="健康状况")
-    disability: str | None = Field(default=None, max_length=200, description="残疾情况")
-    schooling: str | None = Field(default=None, max_length=50, description="在校情况")
+    health: Text(200, strip=False) | None = Field(default=None, description="健康状况")
+    disability: Text(200, strip=False) | None = Field(default=None, description="残疾情况")
+    schooling: Text(50, strip=False) | None = Field(default=None, description="在校情况")
 
     @model_validator(mode="after")
     def _sex_matches_id(self) -> "MemberIn":
@@ -45,7 +44,7 @@ class HouseholdIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     village_code: str = Field(min_length=12, max_length=12, pattern=r"^\d{12}$", description="村级区划代码")
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    address: Text(200, min_length=1) = Field(description="住址")
     phone: MobilePhone | None = Field(default=None, description="联系电话")
     members: list[MemberIn] = Field(min_length=1, max_length=30)
 

@@ -72,11 +72,9 @@ def _with_names(page: Select[Any]) -> Select[Any]:
 
 def _page(query: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
     if cursor is not None:
-        due_at, task_id = pagination.decode(cursor)
-        if not task_id.isdigit():
-            raise invalid("cursor", "分页游标无效，请从第一页重新查询")
+        due_at, task_id = pagination.decode_numbered(cursor)
         # The id typed as the column (bigint): a row comparison with an int4 is not an index condition.
-        after = tuple_(literal(due_at, DateTime(timezone=True)), literal(int(task_id), BigInteger))
+        after = tuple_(literal(due_at, DateTime(timezone=True)), literal(task_id, BigInteger))
         query = query.where(tuple_(Task.due_at, Task.id) > after)
     return query.order_by(Task.due_at, Task.id).limit(limit + 1)
 

@@ -5,17 +5,18 @@ Used by the API (receiving), the worker (sending) and the department simulator.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.domain.case_forms import CrossCheckResult
+from services.domain.form_fields import FormDate, Number, Text
 from services.domain.personal_data import IdNumber
 from services.domain.vocabulary import Department, WarningKind
 
 MAX_WARNINGS_PER_BATCH = 1000
-RequestId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+RequestId = Text(64, min_length=1, strip=False)
 
 
 class CrossCheckSubject(BaseModel):
@@ -48,12 +49,12 @@ class EarlyWarning(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    warning_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    warning_id: Text(100, min_length=1)
     id_number: IdNumber
     kind: WarningKind
-    amount: float | None = Field(default=None, ge=0, le=100_000_000)
-    occurred_on: date
-    detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    amount: Number(0, 100_000_000) | None = None
+    occurred_on: FormDate
+    detail: Text(500, lines=True) = ""
 
     @model_validator(mode="after")
     def _amount_for_expenses(self) -> "EarlyWarning":
@@ -65,5 +66,5 @@ class EarlyWarning(BaseModel):
 class EarlyWarningBatch(BaseModel):
     """§3 envelope. Each warning stays raw here and is validated on its own."""
 
-    department: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    department: Text(50, min_length=1, strip=False)
     warnings: list[Any] = Field(min_length=1, max_length=MAX_WARNINGS_PER_BATCH)

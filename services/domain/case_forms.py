@@ -7,17 +7,13 @@ workflow relies on. Messages raised here are shown to cadres: Chinese.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.domain.form_fields import FormDateTime, LongText, Number, PastDate, RequiredText, ShortText, Text, Yuan
 from services.domain.personal_data import IdNumber
 from services.domain.vocabulary import Category, Channel, Department, LabourCapacity, RiskType
-
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Yuan = Annotated[float, Field(ge=0, le=100_000_000)]
 
 
 class Form(BaseModel):
@@ -28,7 +24,7 @@ class IncomeBySource(Form):
     """Household income over the last 12 months, yuan."""
 
     wage: Yuan = Field(description="工资性收入")
-    business_net: float = Field(ge=-100_000_000, le=100_000_000, description="经营净收入（可为负）")
+    business_net: Number(-100_000_000, 100_000_000) = Field(description="经营净收入（可为负）")
     property_income: Yuan = Field(description="财产性收入")
     transfer: Yuan = Field(description="转移性收入")
 
@@ -50,7 +46,7 @@ class LivingConditions(Form):
 class HouseholdAssessment(Form):
     """What cadres find at a household visit for a decision on it (identification or exit)."""
 
-    visited_on: date = Field(description="入户日期")
+    visited_on: PastDate = Field(description="入户日期")
     verifiers: list[ShortText] = Field(min_length=1, max_length=10, description="核查人员姓名")
     household_size: int = Field(ge=1, le=30, description="家庭人口数")
     income: IncomeBySource
@@ -94,15 +90,15 @@ class HomeVerification(HouseholdAssessment):
 
 class Authorisation(Form):
     decision: Literal["signed", "refused"] = Field(description="签署或拒绝")
-    signed_on: date = Field(description="签署（或拒绝）日期")
+    signed_on: PastDate = Field(description="签署（或拒绝）日期")
     signer_name: ShortText = Field(description="签署人")
     notes: LongText = ""
 
 
 class CrossCheckMatch(Form):
-    kind: Annotated[str, StringConstraints(min_length=1, max_length=50)]
-    description: Annotated[str, StringConstraints(max_length=500)]
-    value: float | None = None
+    kind: Text(50, min_length=1, strip=False)
+    description: Text(500, lines=True, strip=False)
+    value: Number(-1e12, 1e12) | None = None
 
 
 class CrossCheckFinding(Form):
@@ -114,7 +110,7 @@ class CrossCheckResult(Form):
     department: Department
     status: Literal["completed", "failed"]
     findings: list[CrossCheckFinding] = Field(default_factory=list, max_length=100)
-    completed_at: datetime
+    completed_at: FormDateTime
 
 
 class CrossCheckEntry(Form):
@@ -122,8 +118,7 @@ class CrossCheckEntry(Form):
     a department without a registered system, or one that did not answer in time."""
 
     results: list[CrossCheckResult] = Field(min_length=1, max_length=10)
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
-        description="手工录入的原因（如：部门逾期未反馈，已线下调取结果）")
+    reason: RequiredText = Field(description="手工录入的原因（如：部门逾期未反馈，已线下调取结果）")
 
     @field_validator("results")
     @classmethod
@@ -141,7 +136,7 @@ class CrossCheckResend(Form):
 
 
 class DemocraticReview(Form):
-    held_on: date = Field(description="评议日期")
+    held_on: PastDate = Field(description="评议日期")
     eligible_representatives: int = Field(ge=1, le=500, description="应到评议人数")
     attendees: list[ShortText] = Field(min_length=1, max_length=500, description="实到人员")
     votes_for: int = Field(ge=0, le=500, description="同意票")
@@ -159,16 +154,16 @@ class DemocraticReview(Form):
 
 
 class Objection(Form):
-    received_on: date = Field(description="收到异议日期")
+    received_on: PastDate = Field(description="收到异议日期")
     raised_by: ShortText = Field(default="匿名", description="异议人（可匿名）")
-    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    content: RequiredText = Field(description="异议内容")
 
 
 class ObjectionResolution(Form):
     decision: Literal["upheld", "dismissed"] = Field(description="异议成立或不成立")
     # Only for an upheld objection: send the case back to home verification, or end it.
     upheld_action: Literal["reverify", "end"] | None = None
-    findings: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    findings: RequiredText = Field(description="核实情况")
 
     @model_validator(mode="after")
     def _action_matches_decision(self) -> "ObjectionResolution":
@@ -202,7 +197,7 @@ class CountyDecision(Form):
 
 
 class Announcement(Form):
-    announced_on: date = Field(description="公告日期")
+    announced_on: PastDate = Field(description="公告日期")
     notes: LongText = ""
 
 

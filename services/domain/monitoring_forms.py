@@ -7,16 +7,12 @@ township review and county decision.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from pydantic import Field, field_validator
 
-from pydantic import Field, StringConstraints, field_validator
-
-from services.domain.case_forms import Form, HouseholdAssessment, LivingConditions, LongText, ShortText
+from services.domain.case_forms import Form, HouseholdAssessment, LivingConditions
+from services.domain.form_fields import FormDate, LongText, Number, PastDate, RequiredText, ShortText, Text
 from services.domain.monitoring_vocabulary import MeasureKind
 from services.domain.vocabulary import RiskType
-
-RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 def _distinct(values: list, message: str) -> list:
@@ -26,17 +22,15 @@ def _distinct(values: list, message: str) -> list:
 
 
 class SupportAppointment(Form):
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] = Field(
-        description="帮扶责任人账号（本村村干部）")
+    username: ShortText = Field(description="帮扶责任人账号（本村村干部）")
     note: LongText = Field(default="", description="任命说明")
 
 
 class MeasureDraft(Form):
     kind: MeasureKind = Field(description="措施类别：产业、就业、金融、综合保障、社会帮扶、扶志扶智")
-    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = Field(
-        description="措施内容")
+    content: Text(500, min_length=1, lines=True) = Field(description="措施内容")
     owner: ShortText = Field(description="责任单位或责任人")
-    starts_on: date = Field(description="开始日期")
+    starts_on: FormDate = Field(description="开始日期")
 
 
 class PlanDraft(Form):
@@ -47,18 +41,18 @@ class PlanDraft(Form):
 
 
 class MeasureDelivery(Form):
-    delivered_on: date = Field(description="落实日期")
+    delivered_on: PastDate = Field(description="落实日期")
     evidence: RequiredText = Field(description="佐证材料说明（如发放凭证、合同、照片编号）")
 
 
 class Visit(Form):
     """A monthly visit (走访) by the village's cadres."""
 
-    visited_on: date = Field(description="走访日期")
+    visited_on: PastDate = Field(description="走访日期")
     visitors: list[ShortText] = Field(min_length=1, max_length=10, description="走访人员")
     findings: RequiredText = Field(description="走访情况")
-    per_capita_net_income: float = Field(ge=-1_000_000, le=10_000_000,
-                                         description="家庭年人均纯收入（元，按最近12个月估算）")
+    per_capita_net_income: Number(-1_000_000, 10_000_000) = Field(
+        description="家庭年人均纯收入（元，按最近12个月估算）")
     living_conditions: LivingConditions
     new_risks: list[RiskType] = Field(default_factory=list, max_length=11, description="新发现的风险类型")
     new_risk_note: LongText = Field(default="", description="新风险说明")

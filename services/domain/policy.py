@@ -9,15 +9,26 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, model_validator
 
+from services.domain.form_fields import INT4_MAX, Number
 from services.domain.vocabulary import Department, Step
+
+# Time limits in days may be fractions (see PolicyBody); yuan thresholds far above any real
+# figure, far below what breaks arithmetic or JSON.
+Days, PolicyYuan = Number(gt=0, le=365), Number(gt=0, le=10_000_000)
 
 
 class VoteRule(BaseModel):
     """Quorum: attendees/eligible ≥ quorum_numerator/quorum_denominator; then
     votes for must be more than half of those present."""
 
-    quorum_numerator: int = Field(default=2, ge=1)
-    quorum_denominator: int = Field(default=3, ge=1)
+    quorum_numerator: int = Field(default=2, ge=1, le=100)
+    quorum_denominator: int = Field(default=3, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _a_share(self) -> "VoteRule":
+        if self.quorum_numerator > self.quorum_denominator:
+            raise ValueError("到会比例不能超过1（quorum_numerator 不能大于 quorum_denominator）")
+        return self
 
     def passes(self, eligible: int, attendees: int, votes_for: int) -> bool:
         quorate = attendees * self.quorum_denominator >= eligible * self.quorum_numerator
@@ -28,9 +39,9 @@ class PolicyBody(BaseModel):
     """Everything configurable about the procedure. Days may be fractional
     (a demo or test policy can shorten the notice to seconds)."""
 
-    identification_days: float = Field(default=15, gt=0, le=365, description="从线索到认定完成的时限（天）")
-    notice_days: float = Field(default=5, gt=0, le=60, description="村级公示天数")
-    step_days: dict[Step, float] = Field(
+    identification_days: Days = Field(default=15, description="从线索到认定完成的时限（天）")
+    notice_days: Number(gt=0, le=60) = Field(default=5, description="村级公示天数")
+    step_days: dict[Step, Days] = Field(
         default_factory=lambda: {
             Step.home_verification: 3,
             Step.authorisation: 3,
@@ -42,14 +53,14 @@ class PolicyBody(BaseModel):
         },
         description="各环节办理时限（天）",
     )
-    self_report_acceptance_days: float = Field(default=2, gt=0, le=30)
-    escalation_days: float = Field(default=1, gt=0, le=30, description="超期督办：上级跟进办理时限（天）")
+    self_report_acceptance_days: Number(gt=0, le=30) = Field(default=2)
+    escalation_days: Number(gt=0, le=30) = Field(default=1, description="超期督办：上级跟进办理时限（天）")
     min_verifiers: int = Field(default=2, ge=1, le=10, description="入户核查最少人数")
     vote_rule: VoteRule = Field(default_factory=VoteRule)
     cross_check_departments: list[Department] = Field(default_factory=lambda: list(Department), min_length=1)
-    income_line_yuan: float = Field(default=7800, gt=0, description="监测范围：年人均纯收入标准（元）")
-    medical_expense_threshold_low_income: float = Field(default=10000, gt=0)
-    medical_expense_threshold_other: float = Field(default=26000, gt=0)
+    income_line_yuan: PolicyYuan = Field(default=7800, description="监测范围：年人均纯收入标准（元）")
+    medical_expense_threshold_low_income: PolicyYuan = Field(default=10000)
+    medical_expense_threshold_other: PolicyYuan = Field(default=26000)
     # Monitoring and exit (帮扶与风险消除).
     visit_every_months: int = Field(default=1, ge=1, le=12, description="走访周期（月）：每个周期至少走访一次")
     exit_min_monitoring_months: int = Field(default=6, ge=0, le=60, description="标注风险消除前至少监测月数")
@@ -57,17 +68,14 @@ class PolicyBody(BaseModel):
     exit_min_delivered_measures: int = Field(default=1, ge=0, le=20, description="退出前至少落实的帮扶措施数")
 
     @model_validator(mode="after")
-    def _positive_step_days(self) -> "PolicyBody":
-        for step, days in self.step_days.items():
-            if days <= 0:
-                raise ValueError(f"step_days[{step}] must be positive")
+    def _whole_year_visits(self) -> "PolicyBody":
         if 12 % self.visit_every_months:
             raise ValueError("走访周期须能整除12：1、2、3、4、6或12个月")
         return self
 
 
 class Policy(PolicyBody):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=INT4_MAX)
 
 
 DEFAULT_POLICY = Policy(version=1)

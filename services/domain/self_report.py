@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.domain.case_state import Actor, RecordedEvent
+from services.domain.form_fields import Text
 from services.domain.personal_data import IdNumber, MobilePhone
 from services.domain.policy import Policy
 from services.domain.vocabulary import RISK_TYPE_LABELS, Outcome, RiskType
@@ -39,14 +40,12 @@ class SelfReportForm(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    head_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = Field(
-        description="户主姓名")
+    head_name: Text(50) = Field(description="户主姓名")
     id_number: IdNumber = Field(description="户主身份证号（18位）")
     phone: MobilePhone = Field(description="联系电话（手机号）")
-    village_code: str = Field(max_length=20, description="所在村（村级区划代码）")
+    village_code: Text(20, strip=False) = Field(description="所在村（村级区划代码）")
     risk_types: list[RiskType] = Field(max_length=11, description="遇到的困难（可多选）")
-    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = Field(
-        description="困难情况说明（用自己的话写）")
+    description: Text(1000, lines=True) = Field(description="困难情况说明（用自己的话写）")
     consent: bool = Field(description="已阅读并同意《承诺授权书》")
 
     @field_validator("head_name")
@@ -93,8 +92,7 @@ class Acceptance(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["accept", "reject"] = Field(description="受理（accept）或不予受理（reject）")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = Field(
-        default="", description="不予受理的理由（申报人可以看到）")
+    reason: Text(500, lines=True) = Field(default="", description="不予受理的理由（申报人可以看到）")
 
     @model_validator(mode="after")
     def _reason_for_rejection(self) -> "Acceptance":

@@ -66,10 +66,9 @@ def current_period_end(state: MonitoringState, policy: PolicyBody, now: datetime
 
 
 def visit_problem(state: MonitoringState, policy: PolicyBody, visit: Visit, now: datetime) -> str | None:
-    """Why this visit cannot be recorded now, in words a cadre reads; None if it can."""
+    """Why this visit cannot be recorded now, in words a cadre reads; None if it can. (A date
+    after today the validator refuses first, like every form's: `procedure.check_dates`.)"""
     today = local_date(now)
-    if visit.visited_on > today:
-        return "走访日期不能晚于今天"
     if visit.visited_on < local_date(state.visits_owed_from):
         return "走访日期早于本期监测开始日期"
     if period_of(visit.visited_on, policy.visit_every_months) != period_of(today, policy.visit_every_months):

@@ -217,6 +217,7 @@ class IdentificationWorkflow:
     @verify_home.validator
     def _validate_verify_home(self, actor: Actor, form: HomeVerification) -> None:
         self._check(Action.verify_home, actor)
+        procedure.check_dates(form)
         procedure.check_verifiers(self._policy, form.verifiers)
 
     @workflow.update
@@ -232,6 +233,7 @@ class IdentificationWorkflow:
     @record_authorisation.validator
     def _validate_record_authorisation(self, actor: Actor, form: Authorisation) -> None:
         self._check(Action.record_authorisation, actor)
+        procedure.check_dates(form)
 
     @workflow.update
     async def record_cross_check(self, actor: Actor, entry: CrossCheckEntry) -> CaseState:
@@ -323,6 +325,7 @@ class IdentificationWorkflow:
     @record_review.validator
     def _validate_record_review(self, actor: Actor, review: DemocraticReview) -> None:
         self._check(Action.record_review, actor)
+        procedure.check_dates(review)
 
     @workflow.update
     async def file_objection(self, actor: Actor, objection: Objection) -> CaseState:
@@ -333,6 +336,7 @@ class IdentificationWorkflow:
     @file_objection.validator
     def _validate_file_objection(self, actor: Actor, objection: Objection) -> None:
         self._check(Action.file_objection, actor)
+        procedure.check_dates(objection)
         procedure.refuse_late_objection(self._notice(), Step.village_notice)
 
     @workflow.update
@@ -393,6 +397,7 @@ class IdentificationWorkflow:
     @announce.validator
     def _validate_announce(self, actor: Actor, form: Announcement) -> None:
         self._check(Action.announce, actor)
+        procedure.check_dates(form)
 
     @workflow.update
     async def add_lead(self, actor: Actor, lead: Lead) -> CaseState:

@@ -65,7 +65,6 @@ with workflow.unsafe.imports_passed_through():
         MonitoringAction,
         PlanStatus,
     )
-    from services.domain.months import local_date
     from services.domain.support_measures import lacks_social_protection
     from services.domain.visit_calendar import (
         advance_calendar,
@@ -256,6 +255,7 @@ class MonitoringWorkflow:
     @record_visit.validator
     def _validate_record_visit(self, monitoring_id: str, actor: Actor, visit: Visit) -> None:
         self._check(monitoring_id, MonitoringAction.record_visit, actor)
+        procedure.check_dates(visit)
         if problem := visit_problem(self._state, self._policy, visit, workflow.now()):
             raise refuse("Invalid", problem, field="visited_on")
 
@@ -364,6 +364,7 @@ class MonitoringWorkflow:
     @verify_exit.validator
     def _validate_verify_exit(self, monitoring_id: str, actor: Actor, found: ExitVerification) -> None:
         self._check(monitoring_id, MonitoringAction.verify_exit, actor)
+        procedure.check_dates(found)
         procedure.check_verifiers(self._policy, found.verifiers)
 
     @workflow.update
@@ -381,6 +382,7 @@ class MonitoringWorkflow:
     @review_exit.validator
     def _validate_review_exit(self, monitoring_id: str, actor: Actor, review: DemocraticReview) -> None:
         self._check(monitoring_id, MonitoringAction.review_exit, actor)
+        procedure.check_dates(review)
 
     @workflow.update
     async def file_exit_objection(self, monitoring_id: str, actor: Actor, objection: Objection) -> MonitoringState:
@@ -391,6 +393,7 @@ class MonitoringWorkflow:
     @file_exit_objection.validator
     def _validate_file_exit_objection(self, monitoring_id: str, actor: Actor, objection: Objection) -> None:
         self._check(monitoring_id, MonitoringAction.file_exit_objection, actor)
+        procedure.check_dates(objection)
         procedure.refuse_late_objection(self._notice(), ExitStep.village_notice)
 
     @workflow.update
@@ -543,8 +546,7 @@ class MonitoringWorkflow:
             raise refuse("AlreadyRecorded", "该措施已登记落实", measure_id=measure_id)
         if measure.status != MeasureStatus.in_progress:
             raise refuse("WrongStep", "该措施不在实施中（计划未批准或已撤回）", current_step=measure.status)
-        if delivery.delivered_on > local_date(workflow.now()):
-            raise refuse("Invalid", "落实日期不能晚于今天", field="delivered_on")
+        procedure.check_dates(delivery)
         if delivery.delivered_on < measure.starts_on:
             raise refuse("Invalid", "落实日期不能早于措施开始日期", field="delivered_on")
         return measure

@@ -37,6 +37,8 @@ with workflow.unsafe.imports_passed_through():
         RefusedAction,
         ReviewRecord,
     )
+    from services.domain.form_fields import future_dates
+    from services.domain.months import local_date
     from services.domain.policy import PolicyBody
     from services.domain.vocabulary import ROLE_LABELS, Role
 
@@ -61,6 +63,14 @@ def check_step(current: StrEnum, allowed: Collection[StrEnum], label: str, label
                subject: str) -> None:
     if current not in allowed:
         raise refuse("WrongStep", f"{subject}当前处于「{labels[current]}」环节，不能{label}", current_step=current)
+
+
+def check_dates(form: BaseModel) -> None:
+    """Refuses a form dated after today in the county by the workflow's clock (which a
+    time-skipping test server runs ahead of the caller's machine). The API already refused
+    dates no clock could accept (services/domain/form_fields.py)."""
+    for field, label in future_dates(form, local_date(workflow.now())):
+        raise refuse("Invalid", f"{label}不能晚于今天", field=field)
 
 
 def check_verifiers(policy: PolicyBody, verifiers: list[str]) -> None:

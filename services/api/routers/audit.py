@@ -4,7 +4,6 @@ TRUNCATE (migration 0001). Personal data in it is masked here, as in every list.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -17,6 +16,7 @@ from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import invalid
 from services.db.tables import AuditEntry
 from services.domain.areas import area_prefix
+from services.domain.form_fields import FormDateTime
 from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import Role
 
@@ -32,8 +32,8 @@ async def query_audit(
         max_length=20, description="case、monitoring、account、task、policy、department、household")] = None,
     subject_id: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
-    since: datetime | None = Query(default=None, description="起始时间（含），如 2026-11-29T00:00:00+08:00"),
-    until: datetime | None = Query(default=None, description="截止时间（不含）"),
+    since: Annotated[FormDateTime | None, Query(description="起始时间（含），如 2026-11-29T00:00:00+08:00")] = None,
+    until: Annotated[FormDateTime | None, Query(description="截止时间（不含）")] = None,
     limit: int = Query(default=50, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=200),
 ) -> dict[str, Any]:
@@ -54,10 +54,8 @@ async def query_audit(
     if until is not None:
         query = query.where(AuditEntry.at < until)
     if cursor is not None:
-        at, entry_id = pagination.decode(cursor)
-        if not entry_id.isdigit():
-            raise invalid("cursor", "分页游标无效，请从第一页重新查询")
-        query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < int(entry_id))))
+        at, entry_id = pagination.decode_numbered(cursor)
+        query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < entry_id)))
     rows = (await session.exec(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1))).all()
     last = rows[limit - 1] if len(rows) > limit else None
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from services.api.accounts import PasswordChange, audit_view
 from services.api.deps import CurrentAccount, Resources, SessionDep
@@ -13,14 +13,15 @@ from services.api.errors import ApiError, invalid
 from services.api.security import hash_password, issue_token, verify_password
 from services.db.audit import append_audit
 from services.db.tables import Account
+from services.domain.form_fields import Text
 from services.domain.vocabulary import ROLE_LABELS, Role
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth 登录"])
 
 
 class Login(BaseModel):
-    username: str = Field(min_length=1, max_length=50)
-    password: str = Field(min_length=1, max_length=200)
+    username: Text(50, min_length=1, strip=False)
+    password: Text(200, min_length=1, strip=False)
 
 
 class Token(BaseModel):

@@ -40,15 +40,16 @@ from services.domain.case_forms import (
     ObjectionResolution,
     TownshipReview,
 )
+from services.domain.form_fields import LongText, Text
 from services.domain.vocabulary import ACTION_RULES, CASE_OPENING_ROLES, Action, Channel, Step
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
 
 
 class CaseOpen(BaseModel):
-    household_code: str = Field(min_length=1, max_length=20, description="户编码")
+    household_code: Text(20, min_length=1, strip=False) = Field(description="户编码")
     channel: Channel = Field(description="发现渠道")
-    lead_note: str = Field(default="", max_length=2000, description="线索说明")
+    lead_note: LongText = Field(default="", description="线索说明")
 
 
 async def _visible_case(session: AsyncSession, account: Account, case_id: str) -> CaseRecord:

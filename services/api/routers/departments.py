@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import select
 
 from services.api.access import require_role
@@ -20,6 +20,7 @@ from services.db.tables import DepartmentRecord
 from services.departments.registry import secret_box
 from services.domain.areas import county_of
 from services.domain.cross_check import DEFAULT_REASK_HOURS, REASK_FLOOR_HOURS
+from services.domain.form_fields import Number, Secret, Text
 from services.domain.vocabulary import DEPARTMENT_KIND_LABELS, DepartmentKind, Role
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments 部门配置"])
@@ -29,17 +30,16 @@ log = logging.getLogger("services.departments")
 class DepartmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = Field(
-        default=None, description="部门名称，默认为部门类别名称")
-    base_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = Field(
+    name: Text(100, min_length=1) | None = Field(default=None, description="部门名称，默认为部门类别名称")
+    base_url: Text(500) = Field(
         description="部门系统地址，如 https://bdc.example.gov.cn/api（比对请求发往 {base_url}/cross-checks）")
-    secret: SecretStr | None = Field(default=None, min_length=32, max_length=200,
-                                     description="共享密钥（至少32个字符）；新建时必填，修改时不填则保留原密钥；从不返回")
-    answer_days: float | None = Field(default=None, gt=0, le=60,
-                                      description="比对反馈时限（天）；不填则按案件政策的信息比对时限")
-    reask_hours: float = Field(default=DEFAULT_REASK_HOURS, ge=REASK_FLOOR_HOURS, le=60 * 24,
-                               description="部门受理比对请求后超过多少小时未反馈，即以同一请求编号重新询问（默认24小时，"
-                                           "不少于1小时），直至反馈时限")
+    secret: Secret | None = Field(default=None, min_length=32,
+                                  description="共享密钥（至少32个字符）；新建时必填，修改时不填则保留原密钥；从不返回")
+    answer_days: Number(gt=0, le=60) | None = Field(
+        default=None, description="比对反馈时限（天）；不填则按案件政策的信息比对时限")
+    reask_hours: Number(ge=REASK_FLOOR_HOURS, le=60 * 24) = Field(
+        default=DEFAULT_REASK_HOURS,
+        description="部门受理比对请求后超过多少小时未反馈，即以同一请求编号重新询问（默认24小时，不少于1小时），直至反馈时限")
     enabled: bool = Field(default=True, description="停用后不再发送比对请求、不再接收预警")
 
     @field_validator("base_url")

@@ -17,6 +17,7 @@ from services.api.errors import invalid, not_found
 from services.api.monitoring_views import monitoring_summary, monitoring_view, visit_task_view
 from services.api.timelines import timeline
 from services.db.tables import Account, Area, Household, MonitoringRecord, VisitTaskRecord
+from services.domain.form_fields import FormMonth
 from services.domain.monitoring_state import MonitoringState
 from services.domain.monitoring_vocabulary import MEASURE_KIND_LABELS, TaskKind, VisitTaskStatus
 from services.domain.months import local_date, next_period, period_of
@@ -25,7 +26,7 @@ from services.domain.vocabulary import HouseholdStatus
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring 监测帮扶"])
 
-Period = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份，如 2026-11")]
+Period = Annotated[FormMonth, Query(description="月份，如 2026-11")]
 
 
 async def visible_period(session: AsyncSession, account: Account, monitoring_id: str) -> MonitoringRecord:

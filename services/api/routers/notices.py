@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -14,9 +13,11 @@ from services.api.errors import not_found
 from services.api.village_notice import notice_of, notice_page, today_in_china
 from services.db.tables import Account, Area
 from services.domain.areas import AreaLevel, area_level, is_area_code, township_of
+from services.domain.form_fields import FormDate
 
 router = APIRouter(prefix="/api/v1/villages", tags=["notices 公示"])
 _NOT_FOUND = "没有找到该村，或不在您的管辖区域内"
+NoticeDay = Annotated[FormDate | None, Query(description="公示日期，默认今天")]
 
 
 async def _village(session: SessionDep, account: Account, code: str) -> Area:
@@ -30,13 +31,13 @@ async def _village(session: SessionDep, account: Account, code: str) -> Area:
 
 @router.get("/{village_code}/notice", summary="村级公示（数据）")
 async def village_notice(village_code: str, account: CurrentAccount, session: SessionDep,
-                         on: date | None = Query(default=None, description="公示日期，默认今天")) -> dict[str, Any]:
+                         on: NoticeDay = None) -> dict[str, Any]:
     return await notice_of(session, await _village(session, account, village_code), on or today_in_china())
 
 
 @router.get("/{village_code}/notice.html", response_class=HTMLResponse, summary="村级公示（可打印页面）")
 async def village_notice_page(village_code: str, account: CurrentAccount, session: SessionDep,
-                              on: date | None = Query(default=None, description="公示日期，默认今天")) -> HTMLResponse:
+                              on: NoticeDay = None) -> HTMLResponse:
     village = await _village(session, account, village_code)
     notice = await notice_of(session, village, on or today_in_china())
     township = await session.get(Area, township_of(village_code))

@@ -23,6 +23,7 @@ from services.api.idempotency import answer_once, fingerprint
 from services.api.security import APPLICANT, issue_token
 from services.api.self_reports import applicant_view, application_closed, submit_application
 from services.db.tables import Applicant, Area, SelfReport
+from services.domain.form_fields import Text
 from services.domain.personal_data import MobilePhone
 from services.domain.self_report import SelfReportForm
 from services.messaging.sms import sms_sender
@@ -39,8 +40,8 @@ class PhoneNumber(BaseModel):
 
 
 class SignIn(PhoneNumber):
-    code: str = Field(min_length=1, max_length=10, description="短信验证码")
-    wechat_code: str | None = Field(default=None, max_length=128, description="小程序 wx.login 得到的 code")
+    code: Text(10, min_length=1) = Field(description="短信验证码")
+    wechat_code: Text(128, strip=False) | None = Field(default=None, description="小程序 wx.login 得到的 code")
 
 
 class CodeSent(BaseModel):

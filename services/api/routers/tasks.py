@@ -15,6 +15,7 @@ from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import not_found
 from services.api.task_inbox import ClaimFilter, my_tasks, one_task, overdue_overview
 from services.db.tables import Account, Task
+from services.domain.form_fields import INT4_MAX, ShortText
 from services.domain.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks 待办"])
@@ -24,11 +25,11 @@ TaskId = Annotated[int, Path(ge=1, le=2**62)]
 class VersionedChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="您看到的任务版本号（version）；他人已更新时返回 409")
+    version: int = Field(ge=1, le=INT4_MAX, description="您看到的任务版本号（version）；他人已更新时返回 409")
 
 
 class Assignment(VersionedChange):
-    username: str | None = Field(default=None, max_length=50, description="改派给谁；不填表示收回（取消认领）")
+    username: ShortText | None = Field(default=None, description="改派给谁；不填表示收回（取消认领）")
 
 
 @router.get("", summary="我的待办")
