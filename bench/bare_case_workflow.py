@@ -2,8 +2,8 @@
 
 It makes the same Temporal calls as one case of `IdentificationWorkflow` driven
 through the API from lead to announcement (see `services/workflows/identification.py`,
-`services/demo_case.py`, `services/workers/cross_checks.py` and
-`services/workers/department_inbox.py`), the departments all answering in time:
+`services/demo_case.py`, `services/workers/identification/cross_checks.py` and
+`services/workers/departments/inbox.py`), the departments all answering in time:
 
   - the run method records the opening (1 activity), then waits for updates;
   - `opened`: the update the API sends right after starting, answered once the

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api.households import household_code
-from services.api.security import hash_password
+from services.api.registry.households import household_code
+from services.api.people.security import hash_password
 from services.db.engine import create_engine
 from services.db.tables import Account, Area, DepartmentRecord, Household, Member
 from services.departments.secret_box import SecretBox

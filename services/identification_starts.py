@@ -18,8 +18,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.domain.case_forms import Lead
-from services.domain.case_state import Actor, CaseStart, CaseState
+from services.domain.identification.forms import Lead
+from services.domain.identification.state import Actor, CaseStart, CaseState
 from services.workflows.identification import IdentificationWorkflow, identification_workflow_id
 from services.workflows.refusals import UNRECORDABLE, UNRECORDABLE_MESSAGE
 

@@ -223,7 +223,7 @@ OTHER_COUNTY = {"admin": "yuyang.admin", "county_officer": "yuyang.officer",
 async def other_county(settings: Settings) -> dict[str, str]:
     from sqlalchemy.dialects.postgresql import insert
 
-    from services.api.security import hash_password
+    from services.api.people.security import hash_password
     from services.db.tables import Account, Area
 
     county, township, village = "610802000000", "610802100000", "610802100201"

@@ -15,24 +15,15 @@ from services.api.deps import AppResources
 from services.api.errors import install_error_handlers
 from services.api.request_guards import BodyGuard, check_parameters
 from services.api.server_errors import ServerErrors
-from services.api.routers import (
-    accounts,
-    audit,
-    auth,
-    cases,
-    department_inbound,
-    department_work,
-    departments,
-    household_file,
-    households,
-    monitoring,
-    monitoring_actions,
-    notices,
-    reference,
-    self_reports,
-    self_service,
-    tasks,
-)
+from services.api.departments import inbound_routes, registry_routes, work_routes
+from services.api.identification import routes as identification_routes
+from services.api.monitoring import action_routes as monitoring_action_routes
+from services.api.monitoring import routes as monitoring_routes
+from services.api.people import account_routes, audit_routes, auth_routes
+from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
+from services.api.self_reports import household_routes as self_service_routes
+from services.api.self_reports import staff_routes as self_report_routes
+from services.api.tasks import routes as task_routes
 from services.db.engine import create_engine, session_factory
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
@@ -63,11 +54,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     install_error_handlers(app)
     app.add_middleware(BodyGuard)  # bodies too large, too deep or not UTF-8, refused before parsing
     app.add_middleware(ServerErrors)  # outermost: what no route answered, documented shape, values kept out of logs
-    for router in (auth.router, households.router, household_file.router, cases.router, monitoring.router,
-                   monitoring_actions.router, reference.router, departments.router, department_work.router,
-                   department_inbound.router, self_reports.router, self_service.router, accounts.router,
-                   tasks.router, audit.router, notices.router):
-        app.include_router(router)
+    for routes in (auth_routes, household_routes, household_file_routes, identification_routes, monitoring_routes,
+                   monitoring_action_routes, reference_routes, registry_routes, work_routes, inbound_routes,
+                   self_report_routes, self_service_routes, account_routes, task_routes, audit_routes, notice_routes):
+        app.include_router(routes.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

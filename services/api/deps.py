@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from services.api.errors import ApiError
-from services.api.security import staff_subject
+from services.api.people.security import staff_subject
 from services.db.tables import Account
 from services.settings import Settings
 

@@ -7,7 +7,7 @@ while the first is still running (or after it crashed) runs again: the action
 underneath is itself deduplicated, so it still acts once and gets the same
 answer: an action on a workflow by its update id (= the key), a case start by
 the start key in its workflow's memo and a case id derived from the key
-(services/api/case_commands.py). Passing failures (5xx) are not stored.
+(services/api/identification/commands.py). Passing failures (5xx) are not stored.
 """
 
 from __future__ import annotations

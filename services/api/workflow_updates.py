@@ -15,7 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.api.errors import ApiError, workflow_unavailable
 from services.db.tables import Account
-from services.domain.case_state import Actor
+from services.domain.identification.state import Actor
 from services.domain.vocabulary import Role
 from services.workflows.refusals import UNRECORDABLE
 

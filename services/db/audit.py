@@ -1,5 +1,5 @@
 """Appending to the audit log (services/db/tables.py::AuditEntry) from anywhere but a case's
-own events (those come from the workflow, services/workers/case_records.py). The caller's
+own events (those come from the workflow, services/workers/identification/records.py). The caller's
 transaction carries the entry, so the audit and the change it describes land together."""
 
 from __future__ import annotations

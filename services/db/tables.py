@@ -304,7 +304,7 @@ class CrossCheckRequestRecord(SQLModel, table=True):
 
 class CrossCheckCallbackRecord(SQLModel, table=True):
     """Inbox of department results: stored by the callback endpoint before it answers
-    200, then handed to the case by the worker's forwarder (services/workers/department_inbox.py)."""
+    200, then handed to the case by the worker's forwarder (services/workers/departments/inbox.py)."""
 
     __tablename__ = "cross_check_callbacks"
     __table_args__ = (

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.domain.case_forms import CrossCheckResult
+from services.domain.identification.forms import CrossCheckResult
 from services.domain.form_fields import FormDate, Number, Text
 from services.domain.personal_data import IdNumber
 from services.domain.vocabulary import Department, WarningKind

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.domain.case_state import CaseState
-from services.domain.escalation import STEP_ACTIONS, acting_area, current_step_escalation
+from services.domain.identification.state import CaseState
+from services.domain.identification.escalation import STEP_ACTIONS, acting_area, current_step_escalation
 from services.domain.vocabulary import (
     ACTION_RULES,
     CROSS_CHECK_STATUS_LABELS,

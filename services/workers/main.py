@@ -20,12 +20,12 @@ from services.settings import Settings, get_settings
 from services.temporal_client import connect
 from services.messaging.sms import sms_sender
 from services.workers.activity_failures import ActivityFailures
-from services.workers.case_records import CaseRecordActivities
-from services.workers.cross_checks import CrossCheckActivities
-from services.workers.department_inbox import DepartmentInbox, InboxTiming
-from services.workers.monitoring_intake import MonitoringIntake
-from services.workers.monitoring_records import MonitoringRecordActivities
-from services.workers.self_reports import SelfReportActivities
+from services.workers.identification.records import CaseRecordActivities
+from services.workers.identification.cross_checks import CrossCheckActivities
+from services.workers.departments.inbox import DepartmentInbox, InboxTiming
+from services.workers.monitoring.intake import MonitoringIntake
+from services.workers.monitoring.records import MonitoringRecordActivities
+from services.workers.self_reports.activities import SelfReportActivities
 from services.workflows.identification import IdentificationWorkflow
 from services.workflows.monitoring import MonitoringWorkflow
 from services.workflows.self_report import SelfReportWorkflow

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import Insert, insert
 
 from services.db.tables import AuditEntry
-from services.domain.case_state import RecordedEvent
+from services.domain.identification.state import RecordedEvent
 
 
 def audit_entry(subject_type: str, record_id: str, event: RecordedEvent) -> Insert:

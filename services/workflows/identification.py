@@ -20,7 +20,7 @@ has answered or been settled; until then it waits at the `cross_check` step.
 
 Deadlines are timers too: when a step's deadline (policy `step_days`) or the identification's
 (`identification_days`) passes while the case still waits, an `escalate` event tells the level
-above (services/domain/escalation.py); the recorded events drive the task inbox.
+above (services/domain/identification/escalation.py); the recorded events drive the task inbox.
 
 Error types raised to callers (the API maps them to HTTP statuses):
   WrongStep → 409, AlreadyRecorded → 409, NotOverdue → 409, Forbidden → 403, NotFound → 404, Invalid → 422.
@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from services.domain.areas import county_of, township_of
-    from services.domain.case_forms import (
+    from services.domain.identification.forms import (
         Announcement,
         Authorisation,
         CountyDecision,
@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
         ObjectionResolution,
         TownshipReview,
     )
-    from services.domain.case_state import (
+    from services.domain.identification.state import (
         Actor,
         CaseEvent,
         CaseStart,
@@ -67,14 +67,14 @@ with workflow.unsafe.imports_passed_through():
         ObjectionRecord,
     )
     from services.domain.changes import state_changes
-    from services.domain.cross_check import (
+    from services.domain.identification.cross_check import (
         CrossCheckDispatch,
         CrossCheckPlan,
         CrossCheckPlanInput,
         CrossCheckRound,
         DepartmentRequest,
     )
-    from services.domain.escalation import escalation, pending_deadlines
+    from services.domain.identification.escalation import escalation, pending_deadlines
     from services.domain.vocabulary import (
         ACTION_RULES,
         CASE_OPENING_ROLES,
@@ -653,7 +653,7 @@ class IdentificationWorkflow:
 
     async def _escalate_missed_deadlines(self) -> None:
         """Each step's deadline and the identification limit as timers: when one passes while the
-        case still waits, an `escalate` event tells the level above (services/domain/escalation.py)."""
+        case still waits, an `escalate` event tells the level above (services/domain/identification/escalation.py)."""
         while self._state.is_open:
             watched = self._deadline_watch()
             pending = pending_deadlines(self._state)

@@ -17,7 +17,7 @@ that state (absolute times), so nothing is lost at the boundary.
 
 Identification cases tell this workflow when they open (an open risk blocks the exit)
 and when they end: Signals sent once `record_case_event` has written the case's event
-(services/workers/monitoring_intake.py), deduplicated here by case id.
+(services/workers/monitoring/intake.py), deduplicated here by case id.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from services.domain.areas import area_contains, county_of, township_of
-    from services.domain.case_forms import CountyDecision, DemocraticReview, Objection, ObjectionResolution, \
+    from services.domain.identification.forms import CountyDecision, DemocraticReview, Objection, ObjectionResolution, \
         TownshipReview
-    from services.domain.case_state import Actor, NoticePeriod
-    from services.domain.exit_criteria import assess_exit, monitored_long_enough_at, verification_unmet
-    from services.domain.monitoring_forms import (
+    from services.domain.identification.state import Actor, NoticePeriod
+    from services.domain.monitoring.exit_criteria import assess_exit, monitored_long_enough_at, verification_unmet
+    from services.domain.monitoring.forms import (
         ExitProposal,
         ExitReversal,
         ExitVerification,
@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
         SupportAppointment,
         Visit,
     )
-    from services.domain.monitoring_state import (
+    from services.domain.monitoring.state import (
         ExitProcedure,
         IdentificationSummary,
         MeasureRecord,
@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
         RiskRecord,
         SupportPerson,
     )
-    from services.domain.monitoring_vocabulary import (
+    from services.domain.monitoring.vocabulary import (
         EXIT_STEP_LABELS,
         MONITORING_RULES,
         ExitOutcome,
@@ -65,8 +65,8 @@ with workflow.unsafe.imports_passed_through():
         MonitoringAction,
         PlanStatus,
     )
-    from services.domain.support_measures import lacks_social_protection
-    from services.domain.visit_calendar import (
+    from services.domain.monitoring.support_measures import lacks_social_protection
+    from services.domain.monitoring.visit_calendar import (
         advance_calendar,
         apply_visit,
         cancel_open_tasks,

@@ -28,8 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from services.domain.areas import area_contains
-    from services.domain.case_forms import DemocraticReview, Objection
-    from services.domain.case_state import (
+    from services.domain.identification.forms import DemocraticReview, Objection
+    from services.domain.identification.state import (
         Actor,
         NoticePeriod,
         ObjectionRecord,

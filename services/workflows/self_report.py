@@ -29,8 +29,8 @@ from services.workflows.refusals import refuse as _refuse
 
 with workflow.unsafe.imports_passed_through():
     from services.domain.areas import area_contains, county_of, township_of
-    from services.domain.case_state import Actor
-    from services.domain.self_report import (
+    from services.domain.identification.state import Actor
+    from services.domain.self_reports.model import (
         ApplicationStatus,
         CaseOutcome,
         NoticeKind,

@@ -26,8 +26,8 @@ from services.demo_case import (
 )
 from services.demo_data import DEMO_DEPARTMENT_SECRETS, demo_id_number
 from services.departments.signing import signed_headers
-from services.domain.case_forms import HomeVerification
-from services.domain.case_state import Actor
+from services.domain.identification.forms import HomeVerification
+from services.domain.identification.state import Actor
 from services.domain.vocabulary import Role
 from services.settings import Settings
 from services.workflows.identification import IdentificationWorkflow

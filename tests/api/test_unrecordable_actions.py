@@ -29,7 +29,7 @@ from services.demo_case import (
     home_verification,
 )
 from services.demo_monitoring import SUPPORT_PERSON, MonitoringDriver
-from services.domain.case_state import Actor, CaseStart
+from services.domain.identification.state import Actor, CaseStart
 from services.domain.vocabulary import Channel
 from services.identification_starts import CaseUnrecordable, open_case
 from services.settings import Settings

@@ -8,13 +8,13 @@ from datetime import date, datetime
 import pytest
 from pydantic import ValidationError
 
-from services.domain.case_forms import LivingConditions
-from services.domain.exit_criteria import assess_exit
-from services.domain.monitoring_state import MonitoringState, VisitTask
+from services.domain.identification.forms import LivingConditions
+from services.domain.monitoring.exit_criteria import assess_exit
+from services.domain.monitoring.state import MonitoringState, VisitTask
 from services.domain.months import CHINA_TIME, add_months, local_date, next_period, period_end, period_of
 from services.domain.policy import PolicyBody
-from services.domain.support_measures import propose_measures
-from services.domain.visit_calendar import advance_calendar, income_window
+from services.domain.monitoring.support_measures import propose_measures
+from services.domain.monitoring.visit_calendar import advance_calendar, income_window
 from services.domain.vocabulary import HouseholdStatus, LabourCapacity, RiskType
 
 SECURED = LivingConditions(food_and_clothing=True, compulsory_education=True, basic_medical_care=True,

@@ -26,7 +26,7 @@ from services.demo_data import DEMO_DEPARTMENT_SECRETS
 from services.department_simulator.client import SimulatorClient
 from services.departments.signing import signed_headers
 from services.settings import Settings
-from services.workers.department_inbox import InboxTiming
+from services.workers.departments.inbox import InboxTiming
 from services.workers.main import running_worker
 from tests.conftest import api_for, new_household_body
 from tests.database_refusals import new_marker, refusing

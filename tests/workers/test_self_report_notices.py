@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from services.db.engine import create_engine
-from services.domain.self_report import NoticeKind, NoticeRequest
+from services.domain.self_reports.model import NoticeKind, NoticeRequest
 from services.domain.vocabulary import Outcome
 from services.messaging.sms import LogSmsSender
 from services.settings import Settings
-from services.workers.self_reports import SelfReportActivities
+from services.workers.self_reports.activities import SelfReportActivities
 from tests.applicants import new_phone, sms_log
 
 

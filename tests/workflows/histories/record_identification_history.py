@@ -45,15 +45,15 @@ from services.demo_case import DEMO_VILLAGE
 from services.demo_data import load_demo_departments
 from services.department_simulator.client import SimulatorClient, start_simulator
 from services.devstack.servers import free_port, start_embedded_postgres, venv_binary
-from services.domain import case_forms as forms
-from services.domain.case_state import Actor, CaseStart
+from services.domain.identification import forms
+from services.domain.identification.state import Actor, CaseStart
 from services.domain.policy import Policy
 from services.domain.vocabulary import Department, Step
 from services.settings import Settings
 from services.temporal_client import data_converter
-from services.workers.case_records import CaseRecordActivities
-from services.workers.cross_checks import CrossCheckActivities
-from services.workers.department_inbox import DepartmentInbox
+from services.workers.identification.records import CaseRecordActivities
+from services.workers.identification.cross_checks import CrossCheckActivities
+from services.workers.departments.inbox import DepartmentInbox
 from tests.conftest import migrate_with_demo_data, serving_api
 
 HERE = Path(__file__).resolve().parent

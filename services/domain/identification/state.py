@@ -1,0 +1,179 @@
+"""A case's state as the workflow holds it, its start input and its events.
+
+The workflow is the source of truth; activities copy each event's state into
+the PostgreSQL read model (`case_records`) and the audit log (`audit_entries`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, computed_field
+
+from services.domain.identification.forms import (
+    Announcement,
+    Authorisation,
+    CountyDecision,
+    CrossCheckResult,
+    DemocraticReview,
+    HomeVerification,
+    Lead,
+    Objection,
+    ObjectionResolution,
+    TownshipReview,
+)
+from services.domain.identification.cross_check import CrossCheckRound, MemberFindings, findings_by_member
+from services.domain.policy import Policy
+from services.domain.vocabulary import Channel, Department, Outcome, Role, Step
+
+
+class Actor(BaseModel):
+    """Who acts: a signed-in person, or the service itself (timers)."""
+
+    username: str
+    display_name: str
+    role: Role | None  # None: the service
+    area_code: str
+
+    @classmethod
+    def system(cls, area_code: str) -> "Actor":
+        return cls(username="system", display_name="系统", role=None, area_code=area_code)
+
+
+class CaseStart(BaseModel):
+    case_id: str
+    household_code: str
+    village_code: str
+    channel: Channel
+    lead_note: str = ""
+    policy: Policy
+    opened_by: Actor
+
+
+class LeadRecord(Lead):
+    added_by: str
+    added_at: datetime
+
+
+class ReviewRecord(DemocraticReview):
+    passed: bool
+    # Departments whose cross-check results the meeting did not have yet (they may come later).
+    cross_check_pending: list[Department] = Field(default_factory=list)
+
+
+class ObjectionRecord(BaseModel):
+    objection_id: int
+    objection: Objection
+    filed_by: str
+    resolution: ObjectionResolution | None = None
+    resolved_by: str | None = None
+
+
+class NoticePeriod(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    objections: list[ObjectionRecord] = Field(default_factory=list)
+
+    @property
+    def pending_objections(self) -> list[ObjectionRecord]:
+        return [o for o in self.objections if o.resolution is None]
+
+
+class Escalation(BaseModel):
+    """A deadline that passed while the case still waited: the level above was told
+    (services/domain/identification/escalation.py)."""
+
+    scope: Literal["step", "identification"]
+    step: Step  # the step the case was at
+    step_started_at: datetime
+    due_at: datetime
+    escalated_at: datetime
+    from_role: Role | None  # who was late; None for the whole identification
+    to_role: Role
+    to_area_code: str
+    # When the level above should have followed it up (policy `escalation_days`).
+    respond_by: datetime
+
+
+class RefusedAction(BaseModel):
+    """An action PostgreSQL refused to store for good (a value it cannot hold): the action changed
+    nothing and its caller was told so. Its record needs a person's attention (the county officer's
+    for a case) until the same action is recorded."""
+
+    action: str
+    label: str  # what was refused, in Chinese
+    actor: str  # username, or `system` / `department.<kind>`
+    at: datetime
+    error: str  # the error's kind (types, SQLSTATE, table or constraint), never the refused values
+
+
+class CaseState(BaseModel):
+    case_id: str
+    household_code: str
+    county_code: str
+    township_code: str
+    village_code: str
+    channel: Channel
+    lead_note: str
+    further_leads: list[LeadRecord] = Field(default_factory=list)
+    policy_version: int
+    step: Step
+    outcome: Outcome | None = None
+    opened_at: datetime
+    due_at: datetime
+    step_started_at: datetime
+    step_due_at: datetime | None
+    closed_at: datetime | None = None
+    # Rises by one with every recorded change; the read model keeps the highest.
+    seq: int = 0
+    verification_round: int = 1
+    verification: HomeVerification | None = None
+    per_capita_net_income: float | None = None
+    authorisation: Authorisation | None = None
+    # Results by department (from the department, or recorded by hand) of the current round.
+    cross_checks: dict[Department, CrossCheckResult] = Field(default_factory=dict)
+    cross_check: CrossCheckRound | None = None
+    review: ReviewRecord | None = None
+    notice: NoticePeriod | None = None
+    township_review: TownshipReview | None = None
+    county_decision: CountyDecision | None = None
+    announcement: Announcement | None = None
+    escalations: list[Escalation] = Field(default_factory=list)
+    needs_attention: list[RefusedAction] = Field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.step != Step.closed
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def findings_by_member(self) -> list[MemberFindings]:
+        """The cross-check findings, each attached to the member it names (for the case page and the reviews)."""
+        return findings_by_member(self.cross_check.subjects if self.cross_check else [], self.cross_checks)
+
+
+class RecordedEvent(BaseModel):
+    """One recorded change of a workflow's state (case, monitoring period, self-report): who did what,
+    when, with which data; its audit or history entry."""
+
+    workflow_id: str
+    run_id: str
+    seq: int
+    action: str
+    actor: Actor
+    at: datetime
+    data: dict[str, Any]
+    # What this event changed in the workflow's state: only the differing parts, before and after
+    # (services/domain/changes.py), so the audit holds both without copying the whole state.
+    # None where the workflow does not work them out (monitoring, self-reports).
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+class CaseEvent(RecordedEvent):
+    """One recorded change of a case: the audit entry and the read model's new row."""
+
+    state: CaseState
+    # The case's task queue: the worker serving it forwards department results to it.
+    task_queue: str = ""

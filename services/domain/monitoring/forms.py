@@ -1,0 +1,83 @@
+"""What people submit while a household is monitored: support person, plan, deliveries,
+visits, and the exit procedure's own forms. Like `case_forms`, these are both the
+API's request bodies and the monitoring workflow's update arguments. The exit
+procedure reuses the identification forms for its democratic review, objections,
+township review and county decision.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from services.domain.identification.forms import Form, HouseholdAssessment, LivingConditions
+from services.domain.form_fields import FormDate, LongText, Number, PastDate, RequiredText, ShortText, Text
+from services.domain.monitoring.vocabulary import MeasureKind
+from services.domain.vocabulary import RiskType
+
+
+def _distinct(values: list, message: str) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError(message)
+    return values
+
+
+class SupportAppointment(Form):
+    username: ShortText = Field(description="帮扶责任人账号（本村村干部）")
+    note: LongText = Field(default="", description="任命说明")
+
+
+class MeasureDraft(Form):
+    kind: MeasureKind = Field(description="措施类别：产业、就业、金融、综合保障、社会帮扶、扶志扶智")
+    content: Text(500, min_length=1, lines=True) = Field(description="措施内容")
+    owner: ShortText = Field(description="责任单位或责任人")
+    starts_on: FormDate = Field(description="开始日期")
+
+
+class PlanDraft(Form):
+    """一户一策: the measures the support person chooses for the household."""
+
+    measures: list[MeasureDraft] = Field(min_length=1, max_length=20, description="帮扶措施")
+    notes: LongText = Field(default="", description="计划说明")
+
+
+class MeasureDelivery(Form):
+    delivered_on: PastDate = Field(description="落实日期")
+    evidence: RequiredText = Field(description="佐证材料说明（如发放凭证、合同、照片编号）")
+
+
+class Visit(Form):
+    """A monthly visit (走访) by the village's cadres."""
+
+    visited_on: PastDate = Field(description="走访日期")
+    visitors: list[ShortText] = Field(min_length=1, max_length=10, description="走访人员")
+    findings: RequiredText = Field(description="走访情况")
+    per_capita_net_income: Number(-1_000_000, 10_000_000) = Field(
+        description="家庭年人均纯收入（元，按最近12个月估算）")
+    living_conditions: LivingConditions
+    new_risks: list[RiskType] = Field(default_factory=list, max_length=11, description="新发现的风险类型")
+    new_risk_note: LongText = Field(default="", description="新风险说明")
+
+    @field_validator("visitors")
+    @classmethod
+    def _distinct_visitors(cls, names: list[str]) -> list[str]:
+        return _distinct(names, "走访人员姓名不能重复")
+
+    @field_validator("new_risks")
+    @classmethod
+    def _distinct_risks(cls, risks: list[RiskType]) -> list[RiskType]:
+        return _distinct(risks, "风险类型不能重复")
+
+
+class ExitProposal(Form):
+    notes: LongText = Field(default="", description="申请说明")
+
+
+class ExitVerification(HouseholdAssessment):
+    """入户核实 before an exit: the same facts as at identification, and whether the
+    unavoidable expenses (刚性支出) that brought the risk are resolved."""
+
+    expenses_resolved: bool = Field(description="刚性支出问题已解决")
+
+
+class ExitReversal(Form):
+    reason: RequiredText = Field(description="回退原因")

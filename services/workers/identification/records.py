@@ -1,0 +1,151 @@
+"""Activities that write a case's events into PostgreSQL.
+
+Every write is idempotent, so a retried activity never writes twice: the audit
+entry is keyed by (case_id, seq), and the read model only moves forward (an
+older event never overwrites a newer one, whatever order retries land in). The
+case's open tasks follow the read model in the same transaction: written only
+when the case row moved forward, so a step that is done leaves every inbox at once.
+After the commit, each `on_recorded` hook hears of the event, with the household's status
+after it: the monitoring intake (a case opening on a monitored household, or a case ending,
+concerns its monitoring) and the self-report activities (a closing case answers the
+applications linked to it). A retried activity calls them again: hooks must be idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from temporalio import activity
+
+from services.db.tables import CaseRecord, CrossCheckRequestRecord, Household
+from services.domain.identification.state import CaseEvent, CaseState
+from services.domain.tasks import identification_tasks
+from services.domain.vocabulary import HouseholdStatus, Outcome
+from services.workers.read_model import audit_entry, forward_upsert
+from services.workers.tasks import TaskSource, sync_tasks
+from services.workflows.identification import RECORD_CASE_EVENT
+
+
+@dataclass(frozen=True)
+class RecordedCase:
+    """A case event once it is in PostgreSQL, with the household's status after it."""
+
+    event: CaseEvent
+    household_status: str | None
+
+    @property
+    def state(self) -> CaseState:
+        return self.event.state
+
+
+# Called after every recorded case event, once it is committed.
+CaseRecorded = Callable[[RecordedCase], Awaitable[None]]
+
+
+class CaseRecordActivities:
+    def __init__(self, engine: AsyncEngine, on_recorded: Sequence[CaseRecorded] = ()) -> None:
+        self._engine = engine
+        self._on_recorded = tuple(on_recorded)
+
+    @activity.defn(name=RECORD_CASE_EVENT)
+    async def record_case_event(self, event: CaseEvent) -> None:
+        state = event.state
+        row = {
+            "case_id": state.case_id,
+            "workflow_id": event.workflow_id,
+            "run_id": event.run_id,
+            "household_code": state.household_code,
+            "county_code": state.county_code,
+            "township_code": state.township_code,
+            "village_code": state.village_code,
+            "channel": state.channel,
+            "step": state.step,
+            "outcome": state.outcome,
+            "policy_version": state.policy_version,
+            "opened_at": state.opened_at,
+            "due_at": state.due_at,
+            "step_due_at": state.step_due_at,
+            "closed_at": state.closed_at,
+            "last_seq": event.seq,
+            "state": state.model_dump(mode="json"),
+        }
+        upsert = forward_upsert(CaseRecord, ["case_id"], row).returning(CaseRecord.case_id)
+        audit = audit_entry("case", state.case_id, event)
+        async with self._engine.begin() as conn:
+            await conn.execute(audit)
+            moved_forward = (await conn.execute(upsert)).first() is not None
+            if moved_forward:
+                await sync_tasks(conn, _task_source(event), identification_tasks(state), event.seq, event.at,
+                                 event.actor.username)
+            await _write_cross_check_requests(conn, event)
+            if state.outcome == Outcome.monitoring_target:
+                category = state.verification.proposed_category if state.verification else None
+                await conn.execute(
+                    update(Household)
+                    .where(Household.code == state.household_code)
+                    .values(status=HouseholdStatus.risk_not_eliminated, category=category)
+                )
+            household_status = await conn.scalar(select(Household.status).where(Household.code == state.household_code))
+        recorded = RecordedCase(event, household_status)
+        for hook in self._on_recorded:  # after the commit: a retry finds the rows in place
+            await hook(recorded)
+
+
+def _task_source(event: CaseEvent) -> TaskSource:
+    state = event.state
+    return TaskSource(source="identification", case_id=state.case_id, workflow_id=event.workflow_id,
+                      household_code=state.household_code, county_code=state.county_code,
+                      township_code=state.township_code, village_code=state.village_code)
+
+
+def _request_rows(event: CaseEvent) -> list[dict[str, Any]]:
+    state, round_ = event.state, event.state.cross_check
+    if round_ is None:
+        return []
+    return [
+        {
+            "request_id": request_id,
+            "case_id": state.case_id,
+            "workflow_id": event.workflow_id,
+            "run_id": event.run_id,
+            "task_queue": event.task_queue,
+            "household_code": state.household_code,
+            "county_code": state.county_code,
+            "township_code": state.township_code,
+            "village_code": state.village_code,
+            "department": department,
+            "round": round_.round,
+            "status": request.status,
+            "is_latest": request_id == request.request_id,
+            "is_live": state.is_open,
+            "requested_at": request.requested_at,
+            "respond_by": request.respond_by,
+            "answered_at": request.answered_at,
+            "last_seq": event.seq,
+        }
+        for department, request in round_.requests.items()
+        for request_id in request.request_ids
+    ]
+
+
+async def _write_cross_check_requests(conn: AsyncConnection, event: CaseEvent) -> None:
+    """The case's cross-check requests, as the callback endpoint and the officers' task list read them.
+    Like the case row, a request row only moves forward (by `last_seq`)."""
+    state = event.state
+    if state.cross_check is None and state.is_open and state.verification_round == 1:
+        return  # no request exists yet
+    rows = _request_rows(event)
+    if rows:
+        await conn.execute(forward_upsert(CrossCheckRequestRecord, ["request_id"], rows))
+    # Requests of earlier rounds (an upheld objection restarted verification) no longer await anything.
+    current = [row["request_id"] for row in rows]
+    await conn.execute(
+        update(CrossCheckRequestRecord)
+        .where(CrossCheckRequestRecord.case_id == state.case_id, CrossCheckRequestRecord.is_live,
+               CrossCheckRequestRecord.request_id.not_in(current), CrossCheckRequestRecord.last_seq < event.seq)
+        .values(is_live=False, last_seq=event.seq)
+    )

@@ -1,0 +1,95 @@
+"""The activity that writes a monitoring period's events into PostgreSQL: the audit
+entry, the period's read-model row, its visit tasks, the visit itself, and the
+household's status. One transaction, idempotent (see `read_model.py`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from temporalio import activity
+
+from services.db.tables import Household, MonitoringRecord, VisitRecord, VisitTaskRecord
+from services.domain.monitoring.state import MonitoringEvent, MonitoringState
+from services.domain.monitoring.tasks import open_tasks
+from services.domain.monitoring.vocabulary import MonitoringAction
+from services.workers.read_model import audit_entry, forward_upsert
+from services.workflows.monitoring import RECORD_MONITORING_EVENT
+
+
+class MonitoringRecordActivities:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @activity.defn(name=RECORD_MONITORING_EVENT)
+    async def record_monitoring_event(self, event: MonitoringEvent) -> None:
+        state = event.state
+        async with self._engine.begin() as conn:
+            await conn.execute(audit_entry("monitoring", state.monitoring_id, event))
+            advanced = await conn.execute(
+                forward_upsert(MonitoringRecord, ["monitoring_id"], _record_row(event)).returning(
+                    MonitoringRecord.monitoring_id
+                )
+            )
+            if state.visit_tasks:
+                rows = [{**_area_columns(state), "monitoring_id": state.monitoring_id, "last_seq": event.seq,
+                         **task.model_dump(exclude={"per_capita_net_income"})} for task in state.visit_tasks]
+                await conn.execute(forward_upsert(VisitTaskRecord, ["monitoring_id", "period"], rows))
+            if event.action == MonitoringAction.record_visit:
+                await _insert_visit(conn, event)
+            if advanced.first() is not None:  # only the newest event sets the household's status
+                await conn.execute(
+                    update(Household).where(Household.code == state.household_code)
+                    .values(status=state.status, category=state.category)
+                )
+
+
+def _area_columns(state: MonitoringState) -> dict[str, str]:
+    return {"household_code": state.household_code, "county_code": state.county_code,
+            "township_code": state.township_code, "village_code": state.village_code}
+
+
+def _record_row(event: MonitoringEvent) -> dict[str, object]:
+    state = event.state
+    exit_ = state.open_exit
+    person = state.support_person
+    return {
+        **_area_columns(state),
+        "monitoring_id": state.monitoring_id,
+        "workflow_id": event.workflow_id,
+        "status": state.status,
+        "exit_step": exit_.step if exit_ else None,
+        "exit_eligible": bool(state.is_monitored and state.assessment and state.assessment.eligible),
+        "support_person": person.username if person else None,
+        "since": state.since,
+        "risk_eliminated_at": state.risk_eliminated_at,
+        "tasks": [t.model_dump(mode="json") for t in open_tasks(state)],
+        "last_seq": event.seq,
+        "state": state.model_dump(mode="json"),
+    }
+
+
+async def _insert_visit(conn: AsyncConnection, event: MonitoringEvent) -> None:
+    data = event.data
+    await conn.execute(
+        insert(VisitRecord)
+        .values(
+            monitoring_id=event.state.monitoring_id,
+            visit_no=data["visit_no"],
+            household_code=event.state.household_code,
+            village_code=event.state.village_code,
+            period=data["period"],
+            visited_on=date.fromisoformat(data["visited_on"]),
+            visitors=data["visitors"],
+            findings=data["findings"],
+            per_capita_net_income=data["per_capita_net_income"],
+            living_conditions=data["living_conditions"],
+            new_risks=data["new_risks"],
+            new_risk_note=data["new_risk_note"],
+            recorded_by=event.actor.username,
+            recorded_at=event.at,
+        )
+        .on_conflict_do_nothing()
+    )
