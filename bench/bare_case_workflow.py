@@ -164,15 +164,18 @@ class BareCaseWorkflow:
             seen = self._changes
             try:
                 await workflow.wait_condition(lambda: self._changes != seen, timeout=_ANSWER_DAYS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise ApplicationError("a bare department missed its deadline", non_retryable=True) from None
         for send in sends:
             send.cancel()  # as `_settle`: a settled department's send is cancelled (long done here)
 
     async def _send(self, department: str) -> None:
         await workflow.execute_activity(
-            bare_send, department, start_to_close_timeout=timedelta(seconds=30),
-            schedule_to_close_timeout=_ANSWER_DAYS, retry_policy=_RETRY,
+            bare_send,
+            department,
+            start_to_close_timeout=timedelta(seconds=30),
+            schedule_to_close_timeout=_ANSWER_DAYS,
+            retry_policy=_RETRY,
         )
         self._changed()  # as `_deliver`: the request is accepted, awaiting the answer
 

@@ -3,7 +3,8 @@
     uv run python bench/identification_throughput.py [--cases 40] [--concurrency 10] [--notice-seconds 1]
 
 Starts its own embedded PostgreSQL, Temporal dev server, department simulator,
-worker and API (uvicorn) in a temporary directory (bench/stack.py), then measures in one run against the same Temporal server:
+worker and API (uvicorn) in a temporary directory (bench/stack.py), then measures in one run
+against the same Temporal server:
 
   service  N cases driven end to end through the HTTP API (open, every step, the
            notice shortened by a published policy, township review, county
@@ -33,7 +34,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +43,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy  # noqa: E402
-from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from bench.bare_case_workflow import (  # noqa: E402
     AFTER_NOTICE,
-    BARE_TASK_QUEUE,
     BARE_DEPARTMENTS,
+    BARE_TASK_QUEUE,
     BEFORE_NOTICE,
     CLOSED,
     DEPARTMENTS,
@@ -58,6 +59,7 @@ from bench.bare_case_workflow import (  # noqa: E402
     bare_record,
     bare_send,
 )
+from bench.stack import RESULTS, Stack, run_on_stack  # noqa: E402
 from services.demo_case import (  # noqa: E402
     ADMIN,
     COUNTY_OFFICER,
@@ -67,7 +69,6 @@ from services.demo_case import (  # noqa: E402
     CaseDriver,
 )
 from services.demo_data import demo_id_number  # noqa: E402
-from bench.stack import RESULTS, Stack, run_on_stack  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.temporal_client import connect  # noqa: E402
 from services.workflows.identification import identification_workflow_id  # noqa: E402
@@ -137,7 +138,9 @@ def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, flo
     used = {k: round(after[k] - before[k], 2) for k in after if k in before and not k.startswith("_")}
     if "_machine_total" in before:
         span = after["_machine_total"] - before["_machine_total"]
-        used["_machine_busy_fraction"] = round((after["_machine_busy"] - before["_machine_busy"]) / span, 3) if span else 0
+        used["_machine_busy_fraction"] = (
+            round((after["_machine_busy"] - before["_machine_busy"]) / span, 3) if span else 0
+        )
     return used
 
 
@@ -202,10 +205,20 @@ def household_body(index: int) -> dict[str, Any]:
         "address": f"东坑村压测组{index}号",
         "phone": "13800138000",
         "members": [
-            {"name": f"压测户主{index}", "id_number": demo_id_number("610824", born, 0, True),
-             "relation": "户主", "sex": "male", "labour_capacity": "full"},
-            {"name": f"压测配偶{index}", "id_number": demo_id_number("610824", born, 1, False),
-             "relation": "配偶", "sex": "female", "labour_capacity": "partial"},
+            {
+                "name": f"压测户主{index}",
+                "id_number": demo_id_number("610824", born, 0, True),
+                "relation": "户主",
+                "sex": "male",
+                "labour_capacity": "full",
+            },
+            {
+                "name": f"压测配偶{index}",
+                "id_number": demo_id_number("610824", born, 1, False),
+                "relation": "配偶",
+                "sex": "female",
+                "labour_capacity": "partial",
+            },
         ],
     }
 
@@ -215,8 +228,9 @@ async def register_households(driver: CaseDriver, count: int, concurrency: int) 
 
     async def register(index: int) -> str:
         async with gate:
-            answer = await driver.http.post("/api/v1/households", json=household_body(index),
-                                            headers=await driver.headers(VILLAGE_CADRE))
+            answer = await driver.http.post(
+                "/api/v1/households", json=household_body(index), headers=await driver.headers(VILLAGE_CADRE)
+            )
         if answer.status_code != 201:
             raise RuntimeError(f"registering household {index}: {answer.status_code} {answer.text}")
         return answer.json()["code"]
@@ -243,8 +257,12 @@ async def bare_case(client: Client, workflow_id: str, notice_seconds: float, tim
     started = time.perf_counter()
     # As the API starts a case: start, then the `opened` update (not update-with-start).
     handle = await client.start_workflow(
-        BareCaseWorkflow.run, notice_seconds, id=workflow_id, task_queue=BARE_TASK_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL, id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        BareCaseWorkflow.run,
+        notice_seconds,
+        id=workflow_id,
+        task_queue=BARE_TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         memo={"case_id": workflow_id},
     )
     await handle.execute_update(BareCaseWorkflow.opened)
@@ -264,8 +282,9 @@ async def bare_callbacks(handle: Any, times: CallTimes) -> None:
 
     async def deliver(department: str) -> None:
         started = time.perf_counter()
-        outcome = await handle.execute_update(BareCaseWorkflow.department_result, department,
-                                              id=f"cross-check-result:{handle.id}:{department}")
+        outcome = await handle.execute_update(
+            BareCaseWorkflow.department_result, department, id=f"cross-check-result:{handle.id}:{department}"
+        )
         times.add("department-result", started)
         if outcome != "recorded":
             raise RuntimeError(f"{handle.id}: the {department} result was {outcome}")
@@ -366,8 +385,14 @@ class Phase:
         self.cpu: dict[str, float] = defaultdict(float)
 
     def add_round(self, cases: int, seconds: float, latencies: list[float], cpu: dict[str, float]) -> None:
-        self.rounds.append({"cases": cases, "seconds": round(seconds, 3), "cases_per_second": round(cases / seconds, 3),
-                            "machine_busy_fraction": cpu.get("_machine_busy_fraction")})
+        self.rounds.append(
+            {
+                "cases": cases,
+                "seconds": round(seconds, 3),
+                "cases_per_second": round(cases / seconds, 3),
+                "machine_busy_fraction": cpu.get("_machine_busy_fraction"),
+            }
+        )
         self.latencies += latencies
         for k, v in cpu.items():
             if not k.startswith("_"):
@@ -403,11 +428,14 @@ def split(total: int, parts: int) -> list[int]:
 
 
 async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
-    settings = Settings(environment="test", temporal_address=stack.temporal_address,
-                        temporal_task_queue=SERVICE_TASK_QUEUE)
+    settings = Settings(
+        environment="test", temporal_address=stack.temporal_address, temporal_task_queue=SERVICE_TASK_QUEUE
+    )
     client = await connect(settings)  # the service's data converter (pydantic + AES-GCM)
     run_tag = uuid.uuid4().hex[:8]
-    limits = httpx.Limits(max_connections=args.concurrency * 2 + 10, max_keepalive_connections=args.concurrency * 2 + 10)
+    limits = httpx.Limits(
+        max_connections=args.concurrency * 2 + 10, max_keepalive_connections=args.concurrency * 2 + 10
+    )
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=120, limits=limits) as http:
         driver = TimedCaseDriver(http, idempotency_keys=not args.no_idempotency_keys)
         for username in (VILLAGE_CADRE, COUNTY_OFFICER, TOWNSHIP_APPROVER, ADMIN):
@@ -416,12 +444,13 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         print(f"published policy version {policy['version']}: notice {args.notice_seconds:g} s", flush=True)
         households = await register_households(driver, args.warmup + args.cases, args.concurrency)
         print(f"registered {len(households)} households", flush=True)
-        warmup_households, households = households[:args.warmup], households[args.warmup:]
+        warmup_households, households = households[: args.warmup], households[args.warmup :]
         measured_households = list(households)
         bare_ids: list[str] = []
 
-        async with Worker(client, task_queue=BARE_TASK_QUEUE, workflows=[BareCaseWorkflow],
-                          activities=[bare_record, bare_send]):
+        async with Worker(
+            client, task_queue=BARE_TASK_QUEUE, workflows=[BareCaseWorkflow], activities=[bare_record, bare_send]
+        ):
             numbers = iter(range(10**9))
 
             def service_cases(codes: list[str]) -> list[Callable[[], Awaitable[None]]]:
@@ -433,8 +462,9 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                 return [lambda wid=wid: bare_case(client, wid, args.notice_seconds, times) for wid in ids]
 
             if args.warmup:  # untimed: loads the sandboxed workflows, fills connection pools and caches
-                await run_cases(service_cases(warmup_households) + bare_cases(args.warmup, CallTimes()),
-                                args.concurrency)
+                await run_cases(
+                    service_cases(warmup_households) + bare_cases(args.warmup, CallTimes()), args.concurrency
+                )
                 print(f"warm-up: {args.warmup} cases each, untimed", flush=True)
 
             service, bare = Phase("service"), Phase("bare")
@@ -442,7 +472,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             for round_no, count in enumerate(split(args.cases, args.rounds)):
                 # ABBA: bare first in even rounds, service first in odd ones, so drift
                 # (a growing Temporal database, a warming cache) weighs on both alike.
-                for name in (("bare", "service") if round_no % 2 == 0 else ("service", "bare")):
+                for name in ("bare", "service") if round_no % 2 == 0 else ("service", "bare"):
                     stack.check_alive()
                     before = cpu_snapshot(stack)
                     if name == "service":
@@ -455,11 +485,15 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                         phase = bare
                     phase.add_round(count, seconds, latencies, cpu_used(before, cpu_snapshot(stack)))
                     order.append(name)
-                    print(f"round {round_no + 1} {name:8s}: {count} cases in {seconds:.2f} s "
-                          f"= {count / seconds:.2f} cases/s", flush=True)
+                    print(
+                        f"round {round_no + 1} {name:8s}: {count} cases in {seconds:.2f} s "
+                        f"= {count / seconds:.2f} cases/s",
+                        flush=True,
+                    )
         shapes = {
-            "service": await history_shape(client, [identification_workflow_id(code)
-                                                    for code in measured_households[-HISTORY_CASES:]]),
+            "service": await history_shape(
+                client, [identification_workflow_id(code) for code in measured_households[-HISTORY_CASES:]]
+            ),
             "bare": await history_shape(client, bare_ids[-HISTORY_CASES:]),
         }
     ratio = service.rate / bare.rate
@@ -467,12 +501,27 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "bench": "identification_throughput",
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "config": {"cases_per_phase": args.cases, "concurrency": args.concurrency,
-                   "notice_seconds": args.notice_seconds, "rounds": args.rounds, "warmup_cases": args.warmup,
-                   "idempotency_keys": not args.no_idempotency_keys, "order": order,
-                   "per_case": {"starts": 1, "updates": 12, "updates_from_api": 7, "updates_from_forwarder": 5,
-                                "signals": 0, "activities": 20, "record_activities": 14, "plan_activities": 1,
-                                "send_activities": 5, "timers_fired": 1}},
+        "config": {
+            "cases_per_phase": args.cases,
+            "concurrency": args.concurrency,
+            "notice_seconds": args.notice_seconds,
+            "rounds": args.rounds,
+            "warmup_cases": args.warmup,
+            "idempotency_keys": not args.no_idempotency_keys,
+            "order": order,
+            "per_case": {
+                "starts": 1,
+                "updates": 12,
+                "updates_from_api": 7,
+                "updates_from_forwarder": 5,
+                "signals": 0,
+                "activities": 20,
+                "record_activities": 14,
+                "plan_activities": 1,
+                "send_activities": 5,
+                "timers_fired": 1,
+            },
+        },
         "history_per_case": shapes,
         "service": service.as_dict(),
         "bare": bare.as_dict(),
@@ -488,35 +537,48 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 def print_report(result: dict[str, Any]) -> None:
     service, bare, config = result["service"], result["bare"], result["config"]
     print()
-    print(f"Identification throughput: {config['cases_per_phase']} cases per phase, concurrency "
-          f"{config['concurrency']}, notice {config['notice_seconds']:g} s, order {' → '.join(config['order'])}")
+    print(
+        f"Identification throughput: {config['cases_per_phase']} cases per phase, concurrency "
+        f"{config['concurrency']}, notice {config['notice_seconds']:g} s, order {' → '.join(config['order'])}"
+    )
     print(f"{'':26s}{'cases':>7s}{'seconds':>10s}{'cases/s':>10s}{'case latency mean / p95':>26s}")
     for label, phase in (("bare workflow (Temporal)", bare), ("service (HTTP API)", service)):
         lat = phase["case_latency"]
-        print(f"{label:26s}{phase['cases']:7d}{phase['seconds']:10.2f}{phase['cases_per_second']:10.2f}"
-              f"{lat['mean_ms'] / 1000:18.2f} s / {lat['p95_ms'] / 1000:.2f} s")
+        print(
+            f"{label:26s}{phase['cases']:7d}{phase['seconds']:10.2f}{phase['cases_per_second']:10.2f}"
+            f"{lat['mean_ms'] / 1000:18.2f} s / {lat['p95_ms'] / 1000:.2f} s"
+        )
     verdict = "PASS" if result["passed"] else "FAIL"
-    print(f"ratio service / bare: {result['ratio_service_to_bare']:.3f}   target ≥ {result['target_ratio']}   {verdict}")
+    print(
+        f"ratio service / bare: {result['ratio_service_to_bare']:.3f}   target ≥ {result['target_ratio']}   {verdict}"
+    )
     print()
     print(f"{'mean ms per call':26s}{'bare':>10s}{'service':>10s}{'service p95':>13s}")
     for label in CALLS:
         b, s = bare["calls"].get(label), service["calls"].get(label)
-        print(f"{label:26s}{b['mean_ms'] if b else float('nan'):10.1f}{s['mean_ms'] if s else float('nan'):10.1f}"
-              f"{s['p95_ms'] if s else float('nan'):13.1f}")
+        print(
+            f"{label:26s}{b['mean_ms'] if b else float('nan'):10.1f}{s['mean_ms'] if s else float('nan'):10.1f}"
+            f"{s['p95_ms'] if s else float('nan'):13.1f}"
+        )
     if service["cpu_seconds"]:
         print()
         print(f"{'CPU ms per case':26s}{'bare':>10s}{'service':>10s}")
         for name in service["cpu_seconds_per_case"]:
-            print(f"{name:26s}{bare['cpu_seconds_per_case'].get(name, 0) * 1000:10.0f}"
-                  f"{service['cpu_seconds_per_case'][name] * 1000:10.0f}")
-        busy = [r["machine_busy_fraction"] for r in service["rounds"]], [r["machine_busy_fraction"] for r in bare["rounds"]]
+            print(
+                f"{name:26s}{bare['cpu_seconds_per_case'].get(name, 0) * 1000:10.0f}"
+                f"{service['cpu_seconds_per_case'][name] * 1000:10.0f}"
+            )
+        busy = (
+            [r["machine_busy_fraction"] for r in service["rounds"]],
+            [r["machine_busy_fraction"] for r in bare["rounds"]],
+        )
         print(f"machine CPU busy (all cores): service {busy[0]}, bare {busy[1]}")
     shapes = result.get("history_per_case")
     if shapes:
         print()
         print(f"{'per case, from history':40s}{'bare':>10s}{'service':>10s}")
         for key in sorted(set(shapes["bare"]) | set(shapes["service"])):
-            print(f"{key:40s}{str(shapes['bare'].get(key, 0)):>10s}{str(shapes['service'].get(key, 0)):>10s}")
+            print(f"{key:40s}{shapes['bare'].get(key, 0)!s:>10s}{shapes['service'].get(key, 0)!s:>10s}")
 
 
 def main() -> int:
@@ -524,12 +586,17 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=40, help="cases per phase (default 40)")
     parser.add_argument("--concurrency", type=int, default=10, help="cases in flight at most (default 10)")
     parser.add_argument("--notice-seconds", type=float, default=1.0, help="the shortened notice period (default 1)")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="split each phase's cases over this many rounds, alternating which phase goes first "
-                             "(default 2: bare, service, service, bare)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="split each phase's cases over this many rounds, alternating which phase goes first "
+        "(default 2: bare, service, service, bare)",
+    )
     parser.add_argument("--warmup", type=int, default=2, help="untimed cases per phase before measuring (default 2)")
-    parser.add_argument("--no-idempotency-keys", action="store_true",
-                        help="send the API's POSTs without an Idempotency-Key header")
+    parser.add_argument(
+        "--no-idempotency-keys", action="store_true", help="send the API's POSTs without an Idempotency-Key header"
+    )
     parser.add_argument("--fail-under-target", action="store_true", help="exit 1 when the ratio is under the target")
     args = parser.parse_args()
     if args.cases < args.rounds or args.concurrency < 1 or args.notice_seconds <= 0:

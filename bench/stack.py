@@ -58,7 +58,8 @@ class Stack:
         self.simulator_url = f"http://127.0.0.1:{simulator_port}"
         temporal_port = free_port()
         self.temporal = start_temporal_dev_server(
-            self.workdir / "temporal.sqlite", temporal_port, None, log_file=self.logs / "temporal.log")
+            self.workdir / "temporal.sqlite", temporal_port, None, log_file=self.logs / "temporal.log"
+        )
         self.temporal_address = f"127.0.0.1:{temporal_port}"
         env = dict(os.environ) | {
             "DATABASE_URL": database_url,
@@ -76,13 +77,16 @@ class Stack:
 
     def prepare_database(self, env: dict[str, str]) -> None:
         """Migrations and demo data on the database of `env`."""
-        for name, args in (("migrate", ["-m", "alembic", "upgrade", "head"]), ("demo_data", ["-m", "services.demo_data"])):
+        for name, args in (
+            ("migrate", ["-m", "alembic", "upgrade", "head"]),
+            ("demo_data", ["-m", "services.demo_data"]),
+        ):
             with open(self.logs / f"{name}.log", "ab") as log:
-                subprocess.run([sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               check=True)
+                subprocess.run(
+                    [sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True
+                )
 
-    def start_api(self, name: str, env: dict[str, str],
-                  port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    def start_api(self, name: str, env: dict[str, str], port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
         """An API process under uvicorn (on `port`, or a free one) with the settings of `env`; a second
         one (another database) is stopped with the stack."""
         port = port or free_port()
@@ -102,13 +106,19 @@ class Stack:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def check_alive(self) -> None:
-        for name, process in (("temporal", self.temporal), ("worker", self.worker), ("api", self.api),
-                              ("simulator", self.simulator)):
+        for name, process in (
+            ("temporal", self.temporal),
+            ("worker", self.worker),
+            ("api", self.api),
+            ("simulator", self.simulator),
+        ):
             if process is not None and process.poll() is not None:
                 raise RuntimeError(f"the {name} process exited with status {process.returncode}; see {self.logs}")
 
     def stop(self) -> None:
-        stop_processes([p for p in (self.temporal, self.simulator, self.worker, self.api, *self.extra) if p is not None])
+        stop_processes(
+            [p for p in (self.temporal, self.simulator, self.worker, self.api, *self.extra) if p is not None]
+        )
         if self.postgres is not None:
             self.postgres.cleanup()
 
@@ -119,8 +129,6 @@ class Stack:
             "api": self.api.pid if self.api else None,
             "worker": self.worker.pid if self.worker else None,
         }
-
-
 
 
 RESULTS = ROOT / "bench" / "results"

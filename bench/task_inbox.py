@@ -1,4 +1,4 @@
-""""My tasks" for a township approver through the real endpoint, at a thousand cases and at a million.
+""" "My tasks" for a township approver through the real endpoint, at a thousand cases and at a million.
 
     uv run python bench/task_inbox.py [--cases 1000000] [--rounds 4] [--requests 100]
 
@@ -65,7 +65,8 @@ _SEED = [
     SELECT 'bench' || g, 'identification-' || code, 'bench', code, county_code, township_code, village_code,
            'cadre_screening', CASE WHEN open THEN 'township_review' ELSE 'closed' END,
            CASE WHEN open THEN NULL ELSE 'monitoring_target' END, 1, opened, opened + interval '15 days',
-           CASE WHEN open THEN opened + interval '2 days' END, CASE WHEN open THEN NULL ELSE opened + interval '9 days' END,
+           CASE WHEN open THEN opened + interval '2 days' END,
+           CASE WHEN open THEN NULL ELSE opened + interval '9 days' END,
            12, jsonb_build_object('case_id', 'bench' || g, 'household_code', code, 'step',
                                   CASE WHEN open THEN 'township_review' ELSE 'closed' END)
     FROM (SELECT g, g % 5 = 0 AS open, now() - (g % 400) * interval '1 day' AS opened,
@@ -73,7 +74,7 @@ _SEED = [
           FROM generate_series(1, :n) AS g
           JOIN households h ON h.code = (CAST(:villages AS text[]))[1 + g % 9] || lpad(g::text, 8, '0')) AS c
     """,
-    """
+    r"""
     INSERT INTO tasks (key, source, case_id, workflow_id, step, action, title, household_code, county_code,
                        township_code, village_code, role, area_code, due_at, opened_at, opened_seq,
                        closed_at, closed_seq, closed_by)
@@ -83,7 +84,7 @@ _SEED = [
            c.opened_at + interval '1 day', 2, 'bench'
     FROM case_records c WHERE c.run_id = 'bench'
     """,
-    """
+    r"""
     INSERT INTO tasks (key, source, case_id, workflow_id, step, action, title, household_code, county_code,
                        township_code, village_code, role, area_code, due_at, opened_at, opened_seq)
     SELECT c.case_id || '\:open', 'identification', c.case_id, c.workflow_id, k.step, k.action, k.title,
@@ -118,15 +119,24 @@ async def seed(url: str, cases: int) -> dict[str, Any]:
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE"))
-        sizes = (await conn.execute(text("""
+        sizes = (
+            await conn.execute(
+                text("""
             SELECT (SELECT count(*) FROM case_records), (SELECT count(*) FROM tasks),
                    (SELECT count(*) FROM tasks WHERE closed_at IS NULL),
                    (SELECT count(*) FROM tasks WHERE closed_at IS NULL AND role = 'township_approver'
                     AND area_code = '610824100000')
-        """))).one()
+        """)
+            )
+        ).one()
     await engine.dispose()
-    return {"cases": sizes[0], "tasks": sizes[1], "open_tasks": sizes[2], "approver_inbox": sizes[3],
-            "seed_seconds": round(time.perf_counter() - started, 1)}
+    return {
+        "cases": sizes[0],
+        "tasks": sizes[1],
+        "open_tasks": sizes[2],
+        "approver_inbox": sizes[3],
+        "seed_seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 async def create_database(url: str, name: str) -> str:
@@ -151,9 +161,11 @@ async def timed(http: httpx.AsyncClient, url: str, params: dict[str, Any], times
 
 def summary(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"median_ms": round(statistics.median(ordered), 2),
-            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
-            "requests": len(ordered)}
+    return {
+        "median_ms": round(statistics.median(ordered), 2),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
+        "requests": len(ordered),
+    }
 
 
 async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
@@ -165,23 +177,29 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     print(sizes, flush=True)
     _, big_api = stack.start_api("api-million", big_env)
     apis = {"small": stack.api_url, "big": big_api}
-    shapes = {"first_page": {"limit": PAGE}, "step": {"limit": PAGE, "step": "township_review"},
-              "overdue": {"limit": PAGE, "overdue": "true"}, "second_page": {"limit": PAGE}}
+    shapes = {
+        "first_page": {"limit": PAGE},
+        "step": {"limit": PAGE, "step": "township_review"},
+        "overdue": {"limit": PAGE, "overdue": "true"},
+        "second_page": {"limit": PAGE},
+    }
     samples: dict[str, dict[str, list[float]]] = {shape: {"small": [], "big": []} for shape in shapes}
     async with httpx.AsyncClient(timeout=30) as http:
         clients = {}
         for size, base in apis.items():
-            login = await http.post(f"{base}/api/v1/auth/login",
-                                    json={"username": TOWNSHIP_APPROVER, "password": DEMO_PASSWORD})
+            login = await http.post(
+                f"{base}/api/v1/auth/login", json={"username": TOWNSHIP_APPROVER, "password": DEMO_PASSWORD}
+            )
             login.raise_for_status()
-            client = httpx.AsyncClient(base_url=base, timeout=30,
-                                       headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+            client = httpx.AsyncClient(
+                base_url=base, timeout=30, headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+            )
             first = (await client.get("/api/v1/tasks", params={"limit": PAGE})).json()
             shapes_for = {**shapes, "second_page": {"limit": PAGE, "cursor": first["next_cursor"]}}
             clients[size] = (client, shapes_for, len(first["items"]), first["total"])
             await timed(client, "/api/v1/tasks", {"limit": PAGE}, 50)  # warm-up
         for round_no in range(args.rounds):
-            for size in (("small", "big") if round_no % 2 == 0 else ("big", "small")):
+            for size in ("small", "big") if round_no % 2 == 0 else ("big", "small"):
                 client, shapes_for, _, _ = clients[size]
                 for shape, params in shapes_for.items():
                     if params.get("cursor", "") is None:
@@ -214,11 +232,15 @@ def main() -> None:
     first = result["results"]["first_page"]
     print(f"sizes: {result['sizes']}")
     for shape, by_size in result["results"].items():
-        print(f"{shape:12} " + "  ".join(f"{size}: median {s['median_ms']} ms, p99 {s['p99_ms']} ms"
-                                         for size, s in by_size.items()))
-    print(f"first page: median ratio {result['first_page_median_ratio']} (target ≤ {TARGET_RATIO}), "
-          f"p99 at {result['sizes']['big']['cases']:,} cases {first['big']['p99_ms']} ms (target < {TARGET_P99_MS})"
-          f" → {'met' if result['met'] else 'NOT met'}")
+        print(
+            f"{shape:12} "
+            + "  ".join(f"{size}: median {s['median_ms']} ms, p99 {s['p99_ms']} ms" for size, s in by_size.items())
+        )
+    print(
+        f"first page: median ratio {result['first_page_median_ratio']} (target ≤ {TARGET_RATIO}), "
+        f"p99 at {result['sizes']['big']['cases']:,} cases {first['big']['p99_ms']} ms (target < {TARGET_P99_MS})"
+        f" → {'met' if result['met'] else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

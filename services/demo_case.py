@@ -42,8 +42,13 @@ def home_verification(on: date | None = None, **overrides: Any) -> dict[str, Any
         "household_size": 4,
         "income": {"wage": 12000, "business_net": 3000, "property_income": 0, "transfer": 4200},
         "compliant_spending": 9000,
-        "living_conditions": {"food_and_clothing": True, "compulsory_education": True, "basic_medical_care": False,
-                              "safe_housing": True, "safe_drinking_water": True},
+        "living_conditions": {
+            "food_and_clothing": True,
+            "compulsory_education": True,
+            "basic_medical_care": False,
+            "safe_housing": True,
+            "safe_drinking_water": True,
+        },
         "risk_types": ["illness"],
         "labour_capacity": "partial",
         "able_workers": 2,
@@ -56,21 +61,39 @@ def authorisation(decision: str = "signed", on: date | None = None) -> dict[str,
     return {"decision": decision, "signed_on": (on or county_today()).isoformat(), "signer_name": "户主"}
 
 
-def cross_check_results(departments: list[str] | None = None, findings: list[dict[str, Any]] | None = None,
-                        reason: str = "部门逾期未反馈，已线下调取比对结果") -> dict[str, Any]:
+def cross_check_results(
+    departments: list[str] | None = None,
+    findings: list[dict[str, Any]] | None = None,
+    reason: str = "部门逾期未反馈，已线下调取比对结果",
+) -> dict[str, Any]:
     """Results recorded by hand by the county officer (the departments normally answer by themselves)."""
-    return {"results": [
-        {"department": d, "status": "completed", "findings": findings or [], "completed_at": "2026-11-29T10:00:00+08:00"}
-        for d in (departments or [d.value for d in Department])
-    ], "reason": reason}
+    return {
+        "results": [
+            {
+                "department": d,
+                "status": "completed",
+                "findings": findings or [],
+                "completed_at": "2026-11-29T10:00:00+08:00",
+            }
+            for d in (departments or [d.value for d in Department])
+        ],
+        "reason": reason,
+    }
 
 
-def democratic_review(votes_for: int = 9, votes_against: int = 1, abstentions: int = 0,
-                      on: date | None = None) -> dict[str, Any]:
+def democratic_review(
+    votes_for: int = 9, votes_against: int = 1, abstentions: int = 0, on: date | None = None
+) -> dict[str, Any]:
     present = votes_for + votes_against + abstentions
-    return {"held_on": (on or county_today()).isoformat(), "eligible_representatives": 12,
-            "attendees": [f"村民代表{i + 1}" for i in range(present)], "votes_for": votes_for,
-            "votes_against": votes_against, "abstentions": abstentions, "minutes": "经评议，同意纳入监测对象"}
+    return {
+        "held_on": (on or county_today()).isoformat(),
+        "eligible_representatives": 12,
+        "attendees": [f"村民代表{i + 1}" for i in range(present)],
+        "votes_for": votes_for,
+        "votes_against": votes_against,
+        "abstentions": abstentions,
+        "minutes": "经评议，同意纳入监测对象",
+    }
 
 
 def objection(on: date | None = None) -> dict[str, Any]:
@@ -122,8 +145,11 @@ class CaseDriver:
         return answer.json()
 
     async def open_case(self, household_code: str, channel: str = "cadre_screening") -> dict[str, Any]:
-        answer = await self.post(VILLAGE_CADRE, "/api/v1/cases", {"household_code": household_code,
-                                                                  "channel": channel, "lead_note": "走访发现"})
+        answer = await self.post(
+            VILLAGE_CADRE,
+            "/api/v1/cases",
+            {"household_code": household_code, "channel": channel, "lead_note": "走访发现"},
+        )
         if answer.status_code != 201:
             raise AssertionError(f"open case: {answer.status_code} {answer.text}")
         return answer.json()
@@ -137,8 +163,9 @@ class CaseDriver:
         await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=on))
         return await self.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review(on=await self.today()))
 
-    async def wait_for(self, case_id: str, done: Callable[[dict[str, Any]], bool],
-                       timeout: float = 30.0) -> dict[str, Any]:
+    async def wait_for(
+        self, case_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+    ) -> dict[str, Any]:
         """The case as soon as `done(case)` holds, or as it is when the time is up."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -149,8 +176,9 @@ class CaseDriver:
 
     async def wait_for_cross_check(self, case_id: str, timeout: float = 30.0) -> dict[str, Any]:
         """The case once every department of its cross-check has answered (or been settled)."""
-        return await self.wait_for(case_id, lambda c: bool(c.get("cross_check")) and c["cross_check"]["completed_at"]
-                                   is not None, timeout)
+        return await self.wait_for(
+            case_id, lambda c: bool(c.get("cross_check")) and c["cross_check"]["completed_at"] is not None, timeout
+        )
 
     async def after_notice(self, case_id: str) -> dict[str, Any]:
         """Steps 7–9: from township review to announcement."""
@@ -185,8 +213,10 @@ async def _walk_through(base_url: str, notice_seconds: float) -> None:
         print(f"department cross-check: {json.dumps(answered)}")
         case = await driver.wait_for_step(case["case_id"], "township_review", timeout=notice_seconds + 30)
         case = await driver.after_notice(case["case_id"])
-        print(f"announced: {case['outcome_label']}; household status:",
-              (await driver.get(VILLAGE_CADRE, f"/api/v1/households/{household['code']}")).json()["status_label"])
+        print(
+            f"announced: {case['outcome_label']}; household status:",
+            (await driver.get(VILLAGE_CADRE, f"/api/v1/households/{household['code']}")).json()["status_label"],
+        )
         timeline = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case['case_id']}/timeline")).json()
         print(json.dumps([(e["seq"], e["action"], e["actor"]) for e in timeline["entries"]], ensure_ascii=False))
 

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api.registry.households import household_code
 from services.api.people.security import hash_password
+from services.api.registry.households import household_code
 from services.db.engine import create_engine
 from services.db.tables import Account, Area, DepartmentRecord, Household, Member
 from services.departments.secret_box import SecretBox
@@ -54,7 +54,24 @@ HOUSEHOLDS_PER_VILLAGE = 4
 DEMO_DEPARTMENT_SECRETS = {kind.value: f"demo-{kind.value}-shared-secret-2026-0123456789" for kind in DepartmentKind}
 DEMO_SIMULATOR_URL = "http://127.0.0.1:8300"
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-_GIVEN = "建国 秀英 志强 桂兰 海军 春梅 永刚 玉兰 小龙 丽娟 文斌 红霞 宏伟 晓燕 俊杰 淑珍".split()
+_GIVEN = [
+    "建国",
+    "秀英",
+    "志强",
+    "桂兰",
+    "海军",
+    "春梅",
+    "永刚",
+    "玉兰",
+    "小龙",
+    "丽娟",
+    "文斌",
+    "红霞",
+    "宏伟",
+    "晓燕",
+    "俊杰",
+    "淑珍",
+]
 
 
 def demo_id_number(area6: str, born: date, serial: int, male: bool) -> str:
@@ -82,24 +99,50 @@ def _households(rng: random.Random, first_number: int) -> tuple[list[dict], list
                 surname = rng.choice(_SURNAMES)
                 head_born = date(1955, 1, 1) + timedelta(days=rng.randrange(365 * 35))
                 people = [(surname + rng.choice(_GIVEN), "户主", True, head_born, "full")]
-                people.append((rng.choice(_SURNAMES) + rng.choice(_GIVEN), "配偶", False,
-                               head_born + timedelta(days=rng.randrange(-900, 900)), "partial"))
+                people.append(
+                    (
+                        rng.choice(_SURNAMES) + rng.choice(_GIVEN),
+                        "配偶",
+                        False,
+                        head_born + timedelta(days=rng.randrange(-900, 900)),
+                        "partial",
+                    )
+                )
                 for _ in range(rng.randrange(0, 3)):
-                    people.append((surname + rng.choice(_GIVEN), "子女", rng.random() < 0.5,
-                                   head_born + timedelta(days=365 * rng.randrange(22, 32)), "full"))
-                households.append({
-                    "code": code, "county_code": county_of(village_code), "township_code": township_of(village_code),
-                    "village_code": village_code, "head_name": people[0][0],
-                    "address": f"{villages[village_code]}{rng.randrange(1, 9)}组{rng.randrange(1, 60)}号",
-                    "phone": f"13{rng.randrange(100000000, 999999999)}", "status": "not_monitored",
-                    "created_by": "demo",
-                })
+                    people.append(
+                        (
+                            surname + rng.choice(_GIVEN),
+                            "子女",
+                            rng.random() < 0.5,
+                            head_born + timedelta(days=365 * rng.randrange(22, 32)),
+                            "full",
+                        )
+                    )
+                households.append(
+                    {
+                        "code": code,
+                        "county_code": county_of(village_code),
+                        "township_code": township_of(village_code),
+                        "village_code": village_code,
+                        "head_name": people[0][0],
+                        "address": f"{villages[village_code]}{rng.randrange(1, 9)}组{rng.randrange(1, 60)}号",
+                        "phone": f"13{rng.randrange(100000000, 999999999)}",
+                        "status": "not_monitored",
+                        "created_by": "demo",
+                    }
+                )
                 for i, (name, relation, male, born, labour) in enumerate(people):
-                    members.append({
-                        "household_code": code, "name": name, "relation": relation,
-                        "id_number": demo_id_number("610824", born, number * 5 + i, male),
-                        "sex": "male" if male else "female", "birth_date": born, "labour_capacity": labour,
-                    })
+                    members.append(
+                        {
+                            "household_code": code,
+                            "name": name,
+                            "relation": relation,
+                            "id_number": demo_id_number("610824", born, number * 5 + i, male),
+                            "sex": "male" if male else "female",
+                            "birth_date": born,
+                            "labour_capacity": labour,
+                        }
+                    )
     return households, members
 
 
@@ -107,10 +150,16 @@ async def load_demo_data(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.execute(insert(Area).values(_areas()).on_conflict_do_nothing())
         password_hash = hash_password(DEMO_PASSWORD)
-        await conn.execute(insert(Account).values([
-            {"username": u, "display_name": d, "role": r, "area_code": a, "password_hash": password_hash}
-            for u, d, r, a in DEMO_ACCOUNTS
-        ]).on_conflict_do_nothing())
+        await conn.execute(
+            insert(Account)
+            .values(
+                [
+                    {"username": u, "display_name": d, "role": r, "area_code": a, "password_hash": password_hash}
+                    for u, d, r, a in DEMO_ACCOUNTS
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
         if await conn.scalar(select(func.count()).select_from(Household).where(Household.created_by == "demo")):
             return
         first_number = await conn.scalar(select(func.nextval("household_number_seq")))
@@ -124,16 +173,23 @@ async def load_demo_departments(engine: AsyncEngine, settings: Settings, simulat
     """Registers every department kind for 靖边县 at the simulator. Rows an admin has changed since
     (updated_by is no longer `demo`) are left alone; demo rows follow the simulator's address."""
     box = SecretBox(settings.department_secret_key)
-    rows = [{
-        "county_code": COUNTY[0], "kind": kind, "name": DEPARTMENT_KIND_LABELS[DepartmentKind(kind)],
-        "base_url": f"{simulator_url.rstrip('/')}/{kind}", "secret_sealed": box.seal(secret, COUNTY[0], kind),
-        "enabled": True, "created_by": "demo", "updated_by": "demo",
-    } for kind, secret in DEMO_DEPARTMENT_SECRETS.items()]
+    rows = [
+        {
+            "county_code": COUNTY[0],
+            "kind": kind,
+            "name": DEPARTMENT_KIND_LABELS[DepartmentKind(kind)],
+            "base_url": f"{simulator_url.rstrip('/')}/{kind}",
+            "secret_sealed": box.seal(secret, COUNTY[0], kind),
+            "enabled": True,
+            "created_by": "demo",
+            "updated_by": "demo",
+        }
+        for kind, secret in DEMO_DEPARTMENT_SECRETS.items()
+    ]
     upsert = insert(DepartmentRecord).values(rows)
     upsert = upsert.on_conflict_do_update(
         constraint="uq_departments_county_kind",
-        set_={"base_url": upsert.excluded.base_url, "secret_sealed": upsert.excluded.secret_sealed,
-              "enabled": True},
+        set_={"base_url": upsert.excluded.base_url, "secret_sealed": upsert.excluded.secret_sealed, "enabled": True},
         where=DepartmentRecord.updated_by == "demo",
     )
     async with engine.begin() as conn:
@@ -150,8 +206,10 @@ async def main() -> None:
     finally:
         await engine.dispose()
     print(f"demo departments registered at the simulator {simulator_url}")
-    print(f"demo data loaded: {len(DEMO_ACCOUNTS)} accounts (password {DEMO_PASSWORD}), "
-          f"{sum(len(v) for _, v in TOWNSHIPS.values()) * HOUSEHOLDS_PER_VILLAGE} households")
+    print(
+        f"demo data loaded: {len(DEMO_ACCOUNTS)} accounts (password {DEMO_PASSWORD}), "
+        f"{sum(len(v) for _, v in TOWNSHIPS.values()) * HOUSEHOLDS_PER_VILLAGE} households"
+    )
 
 
 if __name__ == "__main__":

@@ -99,7 +99,12 @@ async def _once_opened(handle: WorkflowHandle[Any, Any]) -> CaseState:
 
 
 async def open_or_join(
-    client: Client, task_queue: str, start: CaseStart, lead: Lead, actor: Actor, start_key: str,
+    client: Client,
+    task_queue: str,
+    start: CaseStart,
+    lead: Lead,
+    actor: Actor,
+    start_key: str,
     before: Callable[[str], Awaitable[None]] | None = None,
 ) -> tuple[str, bool]:
     """Opens the case `start` describes, or adds `lead` (from `actor`) to the household's open
@@ -119,8 +124,9 @@ async def open_or_join(
         if before is not None:
             await before(open_id)
         try:
-            joined = await handle.execute_update(IdentificationWorkflow.add_lead, args=[actor, lead],
-                                                 id=f"lead:{start_key}")
+            joined = await handle.execute_update(
+                IdentificationWorkflow.add_lead, args=[actor, lead], id=f"lead:{start_key}"
+            )
         except (RPCError, WorkflowUpdateFailedError) as error:
             if isinstance(error, WorkflowUpdateFailedError) and unrecordable(error.cause):
                 raise CaseUnrecordable() from None

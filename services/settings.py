@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     applicant_token_minutes: int = Field(default=24 * 60, gt=0, le=30 * 24 * 60)
 
     @model_validator(mode="after")
-    def _refuse_unsafe_defaults(self) -> "Settings":
+    def _refuse_unsafe_defaults(self) -> Settings:
         unsafe = [
             name
             for name, value, dev in (
@@ -76,14 +76,18 @@ class Settings(BaseSettings):
         if unsafe and self.environment == "development":
             logging.getLogger(__name__).warning("using development defaults for %s", ", ".join(unsafe))
         if self.environment == "production" and (self.sms_provider == "log" or self.wechat_provider == "development"):
-            raise ValueError("set SMS_PROVIDER=http and WECHAT_PROVIDER=wechat for production; "
-                             "the development adapters write sign-in codes to the log")
+            raise ValueError(
+                "set SMS_PROVIDER=http and WECHAT_PROVIDER=wechat for production; "
+                "the development adapters write sign-in codes to the log"
+            )
         if self.sms_provider == "http" and not (self.sms_gateway_url and self.sms_gateway_secret):
             raise ValueError("SMS_PROVIDER=http needs SMS_GATEWAY_URL and SMS_GATEWAY_SECRET")
         if self.wechat_provider == "wechat" and not (self.wechat_app_id and self.wechat_app_secret):
             raise ValueError("WECHAT_PROVIDER=wechat needs WECHAT_APP_ID and WECHAT_APP_SECRET")
-        for name, key in (("PAYLOAD_ENCRYPTION_KEY", self.payload_encryption_key),
-                          ("DEPARTMENT_SECRET_KEY", self.department_secret_key)):
+        for name, key in (
+            ("PAYLOAD_ENCRYPTION_KEY", self.payload_encryption_key),
+            ("DEPARTMENT_SECRET_KEY", self.department_secret_key),
+        ):
             if len(base64.b64decode(key)) != 32:
                 raise ValueError(f"{name} must be 32 bytes, base64-encoded")
         if len(self.jwt_secret) < 32:
@@ -102,8 +106,14 @@ class Settings(BaseSettings):
 
 
 # Variables the code reads; docker-compose.yml must provide the required ones.
-REQUIRED_ENV = ("DATABASE_URL", "TEMPORAL_ADDRESS", "JWT_SECRET", "PAYLOAD_ENCRYPTION_KEY", "DEPARTMENT_SECRET_KEY",
-                "ENVIRONMENT")
+REQUIRED_ENV = (
+    "DATABASE_URL",
+    "TEMPORAL_ADDRESS",
+    "JWT_SECRET",
+    "PAYLOAD_ENCRYPTION_KEY",
+    "DEPARTMENT_SECRET_KEY",
+    "ENVIRONMENT",
+)
 
 
 @lru_cache

@@ -63,8 +63,11 @@ class EncryptionCodec(PayloadCodec):
 
 def data_converter(settings: Settings) -> DataConverter:
     key = base64.b64decode(settings.payload_encryption_key)
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(key),
-                               failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(key),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect(settings: Settings) -> Client:

@@ -87,13 +87,12 @@ class Household:
         return await self.http.post("/api/v1/self-service/sign-in/code", json={"phone": self.phone})
 
     async def sign_in_with(self, code: str, **extra: Any) -> httpx.Response:
-        answer = await self.http.post("/api/v1/self-service/sign-in",
-                                      json={"phone": self.phone, "code": code, **extra})
+        answer = await self.http.post("/api/v1/self-service/sign-in", json={"phone": self.phone, "code": code, **extra})
         if answer.status_code == 200:
             self.token = answer.json()["access_token"]
         return answer
 
-    async def sign_in(self) -> "Household":
+    async def sign_in(self) -> Household:
         sent = await self.request_code()
         assert sent.status_code == 200, sent.text
         signed = await self.sign_in_with(self.sms.code_for(self.phone))
@@ -121,11 +120,18 @@ class Household:
         return answer.json()
 
 
-def application_form(head_name: str, id_number: str, phone: str, village_code: str = DEMO_VILLAGE,
-                     **overrides: Any) -> dict[str, Any]:
-    return {"head_name": head_name, "id_number": id_number, "phone": phone, "village_code": village_code,
-            "risk_types": ["illness"], "description": "老伴今年住院两次，自己花了三万多元医药费，家里没钱了",
-            "consent": True} | overrides
+def application_form(
+    head_name: str, id_number: str, phone: str, village_code: str = DEMO_VILLAGE, **overrides: Any
+) -> dict[str, Any]:
+    return {
+        "head_name": head_name,
+        "id_number": id_number,
+        "phone": phone,
+        "village_code": village_code,
+        "risk_types": ["illness"],
+        "description": "老伴今年住院两次，自己花了三万多元医药费，家里没钱了",
+        "consent": True,
+    } | overrides
 
 
 def unregistered_head() -> tuple[str, str]:
@@ -134,8 +140,9 @@ def unregistered_head() -> tuple[str, str]:
     return head["name"], head["id_number"]
 
 
-async def registered_head(driver: CaseDriver, village_code: str = DEMO_VILLAGE,
-                          cadre: str = VILLAGE_CADRE) -> tuple[str, str, str]:
+async def registered_head(
+    driver: CaseDriver, village_code: str = DEMO_VILLAGE, cadre: str = VILLAGE_CADRE
+) -> tuple[str, str, str]:
     """Registers a household; returns its code, the head's name and ID number."""
     body = new_household_body(village_code)
     answer = await driver.post(cadre, "/api/v1/households", body)
@@ -144,10 +151,12 @@ async def registered_head(driver: CaseDriver, village_code: str = DEMO_VILLAGE,
     return answer.json()["code"], head["name"], head["id_number"]
 
 
-async def decide(driver: CaseDriver, who: str, application_id: str, decision: str = "accept",
-                 reason: str = "") -> httpx.Response:
-    return await driver.post(who, f"/api/v1/self-reports/{application_id}/decision",
-                             {"decision": decision, "reason": reason})
+async def decide(
+    driver: CaseDriver, who: str, application_id: str, decision: str = "accept", reason: str = ""
+) -> httpx.Response:
+    return await driver.post(
+        who, f"/api/v1/self-reports/{application_id}/decision", {"decision": decision, "reason": reason}
+    )
 
 
 async def eventually(check: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 20) -> T:

@@ -31,14 +31,16 @@ def first_minutes_of_a_month(now: datetime, lead: timedelta) -> datetime:
 
 def last_minutes_of_a_month(now: datetime, lead: timedelta) -> datetime:
     """23:55 Beijing on a month's last day: five minutes before the month (and its visit period) ends."""
-    return _first_on_or_after(now + lead, lambda y, m: datetime(
-        y, m, calendar.monthrange(y, m)[1], 23, 55, tzinfo=CHINA_TIME))
+    return _first_on_or_after(
+        now + lead, lambda y, m: datetime(y, m, calendar.monthrange(y, m)[1], 23, 55, tzinfo=CHINA_TIME)
+    )
 
 
 def leap_day(now: datetime, lead: timedelta) -> datetime:
     """Noon Beijing on 29 February: six months on is 29 August, twelve months on does not exist."""
-    return _first_on_or_after(now + lead, lambda y, m: datetime(y, 2, 29, 12, 0, tzinfo=CHINA_TIME)
-                              if m == 2 and calendar.isleap(y) else None)
+    return _first_on_or_after(
+        now + lead, lambda y, m: datetime(y, 2, 29, 12, 0, tzinfo=CHINA_TIME) if m == 2 and calendar.isleap(y) else None
+    )
 
 
 AWKWARD_MOMENTS: dict[str, Moment] = {

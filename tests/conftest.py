@@ -70,8 +70,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # The live API (fixture `live_api`) listens on this port: departments call back there.
-    return Settings(environment="test", database_url=database_url, temporal_address="set-by-fixture",
-                    public_base_url=f"http://127.0.0.1:{free_port()}")
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        temporal_address="set-by-fixture",
+        public_base_url=f"http://127.0.0.1:{free_port()}",
+    )
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -111,8 +115,9 @@ async def temporal(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
 
 
 @asynccontextmanager
-async def driver_for(app: FastAPI, client_address: str = "127.0.0.1",
-                     clock: Clock = machine_clock) -> AsyncIterator[CaseDriver]:
+async def driver_for(
+    app: FastAPI, client_address: str = "127.0.0.1", clock: Clock = machine_clock
+) -> AsyncIterator[CaseDriver]:
     """Requests appear to come from `client_address` (rate limits count per address); forms are
     dated by `clock`, the workflows' clock."""
     transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
@@ -121,8 +126,9 @@ async def driver_for(app: FastAPI, client_address: str = "127.0.0.1",
 
 
 @asynccontextmanager
-async def api_for(settings: Settings, client: Client, client_address: str = "127.0.0.1",
-                  clock: Clock = machine_clock) -> AsyncIterator[CaseDriver]:
+async def api_for(
+    settings: Settings, client: Client, client_address: str = "127.0.0.1", clock: Clock = machine_clock
+) -> AsyncIterator[CaseDriver]:
     """The real FastAPI app (lifespan and all) over an in-process HTTP transport."""
     app = create_app(settings, temporal=client)
     async with app.router.lifespan_context(app), driver_for(app, client_address, clock) as case_driver:
@@ -149,21 +155,28 @@ async def serving_api(settings: Settings, client: Client) -> AsyncIterator[FastA
 
 
 @pytest_asyncio.fixture(scope="session")
-async def live_api(settings: Settings, temporal: WorkflowEnvironment, simulator: SimulatorClient) -> AsyncIterator[FastAPI]:
+async def live_api(
+    settings: Settings, temporal: WorkflowEnvironment, simulator: SimulatorClient
+) -> AsyncIterator[FastAPI]:
     """The API where departments call back (settings.public_base_url)."""
     async with serving_api(settings, temporal.client) as app:
         yield app
 
 
 @asynccontextmanager
-async def time_skipping_api(settings: Settings, task_queue: str) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
+async def time_skipping_api(
+    settings: Settings, task_queue: str
+) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
     """A time-skipping Temporal test server with its own worker and API (on its own task queue)."""
     own = settings.model_copy(update={"temporal_task_queue": task_queue})
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter(own)
-    ) as env:
-        async with running_worker(env.client, own), api_for(own, env.client, clock=env.get_current_time) as case_driver:
-            yield env, case_driver
+    async with (
+        await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter(own)
+        ) as env,
+        running_worker(env.client, own),
+        api_for(own, env.client, clock=env.get_current_time) as case_driver,
+    ):
+        yield env, case_driver
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -182,11 +195,15 @@ def new_household_body(village_code: str = DEMO_VILLAGE, size: int = 2) -> dict[
         n = next(_numbers)
         born = date(1960, 1, 1) + timedelta(days=n % 15000)
         male = i % 2 == 0
-        members.append({
-            "name": f"测试{n}", "id_number": demo_id_number("610824", born, n, male),
-            "relation": "户主" if i == 0 else "配偶", "sex": "male" if male else "female",
-            "labour_capacity": "full",
-        })
+        members.append(
+            {
+                "name": f"测试{n}",
+                "id_number": demo_id_number("610824", born, n, male),
+                "relation": "户主" if i == 0 else "配偶",
+                "sex": "male" if male else "female",
+                "labour_capacity": "full",
+            }
+        )
     return {"village_code": village_code, "address": "测试地址1组1号", "phone": "13800138000", "members": members}
 
 
@@ -215,8 +232,12 @@ async def case_snapshot(driver: CaseDriver, client: Client, case_id: str) -> tup
 
 
 # A second county (榆阳区) with one person of every role: "outside the area" for 靖边县's people.
-OTHER_COUNTY = {"admin": "yuyang.admin", "county_officer": "yuyang.officer",
-                "township_approver": "yuyang.approver", "village_cadre": "yuyang.cadre"}
+OTHER_COUNTY = {
+    "admin": "yuyang.admin",
+    "county_officer": "yuyang.officer",
+    "township_approver": "yuyang.approver",
+    "village_cadre": "yuyang.cadre",
+}
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -227,16 +248,34 @@ async def other_county(settings: Settings) -> dict[str, str]:
     from services.db.tables import Account, Area
 
     county, township, village = "610802000000", "610802100000", "610802100201"
-    areas = [(county, "榆阳区", "county", None), (township, "鱼河镇", "township", county),
-             (village, "鱼河村", "village", township)]
+    areas = [
+        (county, "榆阳区", "county", None),
+        (township, "鱼河镇", "township", county),
+        (village, "鱼河村", "village", township),
+    ]
     homes = {"admin": county, "county_officer": county, "township_approver": township, "village_cadre": village}
     engine = create_engine(settings.require_database_url(), pool_size=1)
     async with engine.begin() as conn:
-        await conn.execute(insert(Area).values([dict(zip(("code", "name", "level", "parent_code"), a)) for a in areas])
-                           .on_conflict_do_nothing())
-        await conn.execute(insert(Account).values([
-            {"username": u, "display_name": f"榆阳区 {role}", "role": role, "area_code": homes[role],
-             "password_hash": hash_password(DEMO_PASSWORD)} for role, u in OTHER_COUNTY.items()
-        ]).on_conflict_do_nothing())
+        await conn.execute(
+            insert(Area)
+            .values([dict(zip(("code", "name", "level", "parent_code"), a, strict=True)) for a in areas])
+            .on_conflict_do_nothing()
+        )
+        await conn.execute(
+            insert(Account)
+            .values(
+                [
+                    {
+                        "username": u,
+                        "display_name": f"榆阳区 {role}",
+                        "role": role,
+                        "area_code": homes[role],
+                        "password_hash": hash_password(DEMO_PASSWORD),
+                    }
+                    for role, u in OTHER_COUNTY.items()
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
     await engine.dispose()
     return OTHER_COUNTY

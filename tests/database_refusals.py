@@ -25,8 +25,12 @@ async def refusing(database_url: str, table: str, column: str, marker: str) -> A
     engine = create_engine(database_url, pool_size=1)
     try:
         async with engine.begin() as conn:
-            await conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} "
-                                    f"CHECK (position('{marker}' in {column}::text) = 0) NOT VALID"))
+            await conn.execute(
+                text(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {name} "
+                    f"CHECK (position('{marker}' in {column}::text) = 0) NOT VALID"
+                )
+            )
         try:
             yield
         finally:

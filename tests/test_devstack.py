@@ -24,8 +24,14 @@ def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
         "TEMPORAL_UI_PORT": str(free_port()),
         "SIMULATOR_PORT": str(free_port()),
     }
-    stack = subprocess.Popen([sys.executable, "-m", "services.devstack"], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "services.devstack"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for_port(api_port, timeout=120, process=stack)
         walk = _walk_through("services.demo_case", api_port, env)
@@ -43,7 +49,11 @@ def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
 def _walk_through(module: str, api_port: int, env: dict[str, str]) -> str:
     walk = subprocess.run(
         [sys.executable, "-m", module, "--base-url", f"http://127.0.0.1:{api_port}", "--notice-seconds", "2"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert walk.returncode == 0, walk.stdout + walk.stderr
     return walk.stdout

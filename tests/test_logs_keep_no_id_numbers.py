@@ -63,14 +63,16 @@ def captured() -> Iterator[_Everything]:
         logger.setLevel(level)
 
 
-async def test_a_full_case_logs_no_id_number(driver: CaseDriver, new_household: NewHousehold,
-                                             departments: SimulatorClient, captured: _Everything) -> None:
+async def test_a_full_case_logs_no_id_number(
+    driver: CaseDriver, new_household: NewHousehold, departments: SimulatorClient, captured: _Everything
+) -> None:
     await driver.publish_notice_seconds(0.5)
     code = await new_household()
     members = (await driver.get(VILLAGE_CADRE, f"/api/v1/households/{code}")).json()["members"]
     id_numbers = [m["id_number"] for m in members]
-    await departments.behave("vehicles", findings={id_numbers[1]: [
-        {"kind": "vehicle", "description": "小型轿车 1 辆", "value": 1}]})
+    await departments.behave(
+        "vehicles", findings={id_numbers[1]: [{"kind": "vehicle", "description": "小型轿车 1 辆", "value": 1}]}
+    )
     await departments.behave("real_estate", fail_next=1, fail_status=503)
     case = await driver.open_case(code)
     await driver.through_review(case["case_id"])
@@ -90,7 +92,7 @@ def _failures(message: Message) -> Iterator[Failure]:
     for field, value in message.ListFields():
         if field.message_type is None:
             continue
-        for item in (value if field.is_repeated else [value]):
+        for item in value if field.is_repeated else [value]:
             if isinstance(item, Failure):
                 yield item
             elif isinstance(item, Message):
@@ -117,8 +119,12 @@ async def _history_texts(temporal: WorkflowEnvironment, since: datetime) -> tupl
 
 
 async def test_database_errors_keep_personal_data_out_of_logs_and_temporal(
-    live_api: FastAPI, settings: Settings, temporal: WorkflowEnvironment, driver: CaseDriver,
-    mini: tuple[CaseDriver, SmsLog], captured: _Everything,  # noqa: F811 (fixture)
+    live_api: FastAPI,
+    settings: Settings,
+    temporal: WorkflowEnvironment,
+    driver: CaseDriver,
+    mini: tuple[CaseDriver, SmsLog],
+    captured: _Everything,
 ) -> None:
     since = datetime.now(UTC)
     marker = new_marker()
@@ -127,8 +133,10 @@ async def test_database_errors_keep_personal_data_out_of_logs_and_temporal(
     household["members"][1]["health"] = marker
     id_numbers = [m["id_number"] for m in household["members"]]
     phones = [household["phone"]]
-    async with refusing(settings.require_database_url(), "members", "health", marker), \
-            httpx.AsyncClient(base_url=settings.public_base_url, timeout=60) as http:
+    async with (
+        refusing(settings.require_database_url(), "members", "health", marker),
+        httpx.AsyncClient(base_url=settings.public_base_url, timeout=60) as http,
+    ):
         login = await http.post("/api/v1/auth/login", json={"username": VILLAGE_CADRE, "password": DEMO_PASSWORD})
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         in_request = await http.post("/api/v1/households", json=household, headers=headers)

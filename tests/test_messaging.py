@@ -41,8 +41,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: Recorder
 
     def _answer(self, body: bytes) -> None:
-        self.server.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                     "body": body})
+        self.server.requests.append(
+            {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+        )
         status, answer = self.server.answers.pop(0)
         data = json.dumps(answer).encode()
         self.send_response(status)
@@ -51,10 +52,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._answer(self.rfile.read(int(self.headers["Content-Length"])))
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._answer(b"")
 
     def log_message(self, *args: Any) -> None:
@@ -77,8 +78,11 @@ async def test_the_gateway_gets_a_signed_message(recorder: Recorder) -> None:
     await sender.send("13800138000", "【防返贫监测】您的申报已受理", message_id="app1:accepted")
     request = recorder.requests[0]
     assert request["path"] == "/sms"
-    assert json.loads(request["body"]) == {"message_id": "app1:accepted", "phone": "13800138000",
-                                           "text": "【防返贫监测】您的申报已受理"}
+    assert json.loads(request["body"]) == {
+        "message_id": "app1:accepted",
+        "phone": "13800138000",
+        "text": "【防返贫监测】您的申报已受理",
+    }
     timestamp = request["headers"]["X-Timestamp"]
     assert request["headers"]["X-Signature"] == signature("gateway-secret", timestamp, request["body"])
     with pytest.raises(SmsFailed):
@@ -91,14 +95,20 @@ async def test_an_unreachable_gateway_is_a_failure_to_retry() -> None:
 
 
 async def test_wechat_code_becomes_an_openid(recorder: Recorder) -> None:
-    recorder.answers = [(200, {"openid": "oABC123", "session_key": "secret-key"}),
-                        (200, {"errcode": 40029, "errmsg": "invalid code"})]
+    recorder.answers = [
+        (200, {"openid": "oABC123", "session_key": "secret-key"}),
+        (200, {"errcode": 40029, "errmsg": "invalid code"}),
+    ]
     identity = WechatMiniProgramIdentity("wx-app", "app-secret", recorder.url)
     assert await identity.openid_for("code-1") == "oABC123"
     query = parse_qs(urlsplit(recorder.requests[0]["path"]).query)
     assert urlsplit(recorder.requests[0]["path"]).path == "/sns/jscode2session"
-    assert query == {"appid": ["wx-app"], "secret": ["app-secret"], "js_code": ["code-1"],
-                     "grant_type": ["authorization_code"]}
+    assert query == {
+        "appid": ["wx-app"],
+        "secret": ["app-secret"],
+        "js_code": ["code-1"],
+        "grant_type": ["authorization_code"],
+    }
     with pytest.raises(WechatCodeRejected):
         await identity.openid_for("code-2")
 
@@ -115,8 +125,15 @@ async def test_the_development_adapters_are_stable_and_never_in_production() -> 
         Settings(environment="production", **real)
     with pytest.raises(ValidationError, match="SMS_GATEWAY_URL"):
         Settings(environment="test", sms_provider="http")
-    configured = Settings(environment="production", sms_provider="http", sms_gateway_url="http://gw/sms",
-                          sms_gateway_secret="s", wechat_provider="wechat", wechat_app_id="wx",
-                          wechat_app_secret="w", **real)
+    configured = Settings(
+        environment="production",
+        sms_provider="http",
+        sms_gateway_url="http://gw/sms",
+        sms_gateway_secret="s",
+        wechat_provider="wechat",
+        wechat_app_id="wx",
+        wechat_app_secret="w",
+        **real,
+    )
     assert isinstance(sms_sender(configured), HttpSmsSender)
     assert isinstance(wechat_identity(configured), WechatMiniProgramIdentity)

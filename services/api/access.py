@@ -63,4 +63,3 @@ def require_role(account: Account, *roles: Role) -> None:
     if account.role not in roles:
         names = "、".join(ROLE_LABELS[r] for r in roles)
         raise forbidden(f"只有{names}可以办理此事项")
-

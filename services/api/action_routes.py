@@ -22,8 +22,12 @@ Act = Callable[[str, list[Any], Request, Account, AppResources, AsyncSession, st
 
 
 async def answer_with_state(
-    request: Request, account: Account, session: AsyncSession, key: str | None,
-    act: Callable[[], Awaitable[BaseModel]], view: Callable[[dict[str, Any], Account], dict[str, Any]],
+    request: Request,
+    account: Account,
+    session: AsyncSession,
+    key: str | None,
+    act: Callable[[], Awaitable[BaseModel]],
+    view: Callable[[dict[str, Any], Account], dict[str, Any]],
 ) -> JSONResponse:
     """Runs the action once per key and answers the record's new state as `view` shows it to `account`.
     The request's `session` is committed before the action runs (see `answer_once`)."""
@@ -35,13 +39,20 @@ async def answer_with_state(
     return await answer_once(session, account.username, key, await fingerprint(request), produce)
 
 
-def add_form_route(router: APIRouter, id_name: str, path: str, form_type: type[BaseModel], act: Act,
-                   **route: Any) -> None:
+def add_form_route(
+    router: APIRouter, id_name: str, path: str, form_type: type[BaseModel], act: Act, **route: Any
+) -> None:
     """`POST /{<id_name>}/<path>` with a `form_type` body, handled by `act`."""
 
-    async def endpoint(record_id: Annotated[str, Path(alias=id_name)], form: form_type,  # type: ignore[valid-type]
-                       request: Request, account: CurrentAccount, resources: Resources, session: SessionDep,
-                       key: IdempotencyKey) -> JSONResponse:
+    async def endpoint(
+        record_id: Annotated[str, Path(alias=id_name)],
+        form: form_type,  # type: ignore[valid-type]
+        request: Request,
+        account: CurrentAccount,
+        resources: Resources,
+        session: SessionDep,
+        key: IdempotencyKey,
+    ) -> JSONResponse:
         return await act(record_id, [form], request, account, resources, session, key)
 
     router.add_api_route(f"/{{{id_name}}}/{path}", endpoint, methods=["POST"], response_model=None, **route)

@@ -1,6 +1,6 @@
 """The FastAPI application.
 
-    uv run uvicorn services.api.app:app --host 127.0.0.1 --port 8000
+uv run uvicorn services.api.app:app --host 127.0.0.1 --port 8000
 """
 
 from __future__ import annotations
@@ -11,18 +11,18 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
+from services.api.departments import inbound_routes, registry_routes, work_routes
 from services.api.deps import AppResources
 from services.api.errors import install_error_handlers
-from services.api.request_guards import BodyGuard, check_parameters
-from services.api.server_errors import ServerErrors
-from services.api.departments import inbound_routes, registry_routes, work_routes
 from services.api.identification import routes as identification_routes
 from services.api.monitoring import action_routes as monitoring_action_routes
 from services.api.monitoring import routes as monitoring_routes
 from services.api.people import account_routes, audit_routes, auth_routes
 from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
+from services.api.request_guards import BodyGuard, check_parameters
 from services.api.self_reports import household_routes as self_service_routes
 from services.api.self_reports import staff_routes as self_report_routes
+from services.api.server_errors import ServerErrors
 from services.api.tasks import routes as task_routes
 from services.db.engine import create_engine, session_factory
 from services.settings import Settings, get_settings
@@ -54,9 +54,24 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     install_error_handlers(app)
     app.add_middleware(BodyGuard)  # bodies too large, too deep or not UTF-8, refused before parsing
     app.add_middleware(ServerErrors)  # outermost: what no route answered, documented shape, values kept out of logs
-    for routes in (auth_routes, household_routes, household_file_routes, identification_routes, monitoring_routes,
-                   monitoring_action_routes, reference_routes, registry_routes, work_routes, inbound_routes,
-                   self_report_routes, self_service_routes, account_routes, task_routes, audit_routes, notice_routes):
+    for routes in (
+        auth_routes,
+        household_routes,
+        household_file_routes,
+        identification_routes,
+        monitoring_routes,
+        monitoring_action_routes,
+        reference_routes,
+        registry_routes,
+        work_routes,
+        inbound_routes,
+        self_report_routes,
+        self_service_routes,
+        account_routes,
+        task_routes,
+        audit_routes,
+        notice_routes,
+    ):
         app.include_router(routes.router)
 
     @app.get("/healthz", include_in_schema=False)

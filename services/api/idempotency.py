@@ -66,8 +66,9 @@ async def answer_once(
                 field="Idempotency-Key",
             )
         if claimed.status_code is not None:
-            return JSONResponse(claimed.response, status_code=claimed.status_code,
-                                headers={"Idempotent-Replayed": "true"})
+            return JSONResponse(
+                claimed.response, status_code=claimed.status_code, headers={"Idempotent-Replayed": "true"}
+            )
     response = await _run(produce)
     if key is not None:
         await session.execute(

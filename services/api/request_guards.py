@@ -92,8 +92,13 @@ class BodyGuard:
     @staticmethod
     async def _answer(send: Send, status: int, code: str, message: str) -> None:
         body = _refusal(status, code, message)
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

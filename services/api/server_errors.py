@@ -41,8 +41,12 @@ def _answer(status: int, code: str, message: str, retry_after: bool = False) -> 
 
 def answer_for(error: Exception) -> JSONResponse:
     if failures.passing(error):
-        return _answer(503, "database_unavailable", "数据库暂时无法访问，本次操作未完成，请稍后重试"
-                       "（带 Idempotency-Key 的请求请用同一个 Key 重试）", retry_after=True)
+        return _answer(
+            503,
+            "database_unavailable",
+            "数据库暂时无法访问，本次操作未完成，请稍后重试（带 Idempotency-Key 的请求请用同一个 Key 重试）",
+            retry_after=True,
+        )
     if isinstance(error, RPCError) and error.status in _TEMPORAL_AWAY:
         away = workflow_unavailable()
         return JSONResponse({"detail": away.detail}, status_code=away.status_code, headers=away.headers)
@@ -70,7 +74,7 @@ class ServerErrors:
 
         try:
             await self.app(scope, receive, send_tracked)
-        except Exception as error:  # noqa: BLE001 - the last line before the server
+        except Exception as error:
             response = answer_for(error)
             _log(scope, error, response.status_code)
             if not started:  # otherwise the server ends the half-sent answer
@@ -83,5 +87,7 @@ def _log(scope: Scope, error: Exception, status: int) -> None:
         log.warning("%(method)s %(path)s answered %(status)d: %(error)s", where | {"error": failures.describe(error)})
         return
     stack = "".join(traceback.format_tb(error.__traceback__))  # code lines only, no values
-    log.error("%(method)s %(path)s answered %(status)d: %(error)s\n%(stack)s",
-              where | {"error": failures.describe(error), "stack": stack})
+    log.error(
+        "%(method)s %(path)s answered %(status)d: %(error)s\n%(stack)s",
+        where | {"error": failures.describe(error), "stack": stack},
+    )

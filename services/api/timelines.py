@@ -13,8 +13,13 @@ from services.domain.personal_data import masked_copy
 
 async def timeline(session: AsyncSession, record_id: str, show_personal_data: bool) -> list[dict[str, Any]]:
     # The record's own events (numbered); other entries filed under it (task claims) have no seq.
-    entries = (await session.exec(select(AuditEntry).where(AuditEntry.case_id == record_id, AuditEntry.seq.is_not(None))
-                                  .order_by(AuditEntry.seq))).all()
+    entries = (
+        await session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.case_id == record_id, AuditEntry.seq.is_not(None))
+            .order_by(AuditEntry.seq)
+        )
+    ).all()
     return [
         {
             "seq": e.seq,

@@ -19,11 +19,26 @@ from services.domain.identification.state import Actor
 from services.domain.vocabulary import Role
 from services.workflows.refusals import UNRECORDABLE
 
-_REFUSAL_STATUS = {"WrongStep": 409, "AlreadyRecorded": 409, "NotOverdue": 409, "NotEligible": 409, "Forbidden": 403,
-                   "NotFound": 404, "Invalid": 422, UNRECORDABLE: 422}
-_CODES = {"WrongStep": "wrong_step", "AlreadyRecorded": "already_recorded", "NotOverdue": "not_overdue",
-          "NotEligible": "exit_criteria_unmet", "Forbidden": "forbidden", "NotFound": "not_found", "Invalid": "invalid",
-          UNRECORDABLE: "unrecordable"}
+_REFUSAL_STATUS = {
+    "WrongStep": 409,
+    "AlreadyRecorded": 409,
+    "NotOverdue": 409,
+    "NotEligible": 409,
+    "Forbidden": 403,
+    "NotFound": 404,
+    "Invalid": 422,
+    UNRECORDABLE: 422,
+}
+_CODES = {
+    "WrongStep": "wrong_step",
+    "AlreadyRecorded": "already_recorded",
+    "NotOverdue": "not_overdue",
+    "NotEligible": "exit_criteria_unmet",
+    "Forbidden": "forbidden",
+    "NotFound": "not_found",
+    "Invalid": "invalid",
+    UNRECORDABLE: "unrecordable",
+}
 
 
 def actor_of(account: Account) -> Actor:

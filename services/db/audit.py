@@ -37,8 +37,18 @@ async def append_audit(
     """One entry; `before` and `after` are whole states of the subject, kept as their differing parts."""
     old, new = changes(to_jsonable_python(before or {}), to_jsonable_python(after or {}))
     data = to_jsonable_python(data)
-    await db.execute(insert(AuditEntry).values(
-        case_id=case_id, subject_type=subject_type, subject_id=subject_id, action=action,
-        actor_username=actor.username, actor_role=actor.role, actor_area_code=actor.area_code,
-        at=func.now(), data=data, before=old if before is not None else None, after=new if after is not None else None,
-    ))
+    await db.execute(
+        insert(AuditEntry).values(
+            case_id=case_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            action=action,
+            actor_username=actor.username,
+            actor_role=actor.role,
+            actor_area_code=actor.area_code,
+            at=func.now(),
+            data=data,
+            before=old if before is not None else None,
+            after=new if after is not None else None,
+        )
+    )

@@ -273,8 +273,12 @@ class CrossCheckRequestRecord(SQLModel, table=True):
 
     __tablename__ = "cross_check_requests"
     __table_args__ = (
-        Index("ix_cross_check_requests_tasks", "county_code", "respond_by",
-              postgresql_where=text("is_live AND is_latest AND status IN ('overdue', 'not_configured', 'silent')")),
+        Index(
+            "ix_cross_check_requests_tasks",
+            "county_code",
+            "respond_by",
+            postgresql_where=text("is_live AND is_latest AND status IN ('overdue', 'not_configured', 'silent')"),
+        ),
     )
 
     request_id: str = Field(primary_key=True, max_length=64)
@@ -308,8 +312,12 @@ class CrossCheckCallbackRecord(SQLModel, table=True):
 
     __tablename__ = "cross_check_callbacks"
     __table_args__ = (
-        Index("ix_cross_check_callbacks_undelivered", "task_queue", "received_at",
-              postgresql_where=text("delivered_at IS NULL")),
+        Index(
+            "ix_cross_check_callbacks_undelivered",
+            "task_queue",
+            "received_at",
+            postgresql_where=text("delivered_at IS NULL"),
+        ),
     )
 
     request_id: str = Field(primary_key=True, max_length=64)
@@ -336,10 +344,19 @@ class EarlyWarningRecord(SQLModel, table=True):
     __tablename__ = "early_warnings"
     __table_args__ = (
         # "unique per department": a repeated warning_id is a duplicate; an invalid one never counted.
-        Index("uq_early_warnings_department_warning", "department_id", "warning_id", unique=True,
-              postgresql_where=text("outcome <> 'invalid'")),
-        Index("ix_early_warnings_undelivered", "task_queue", "id",
-              postgresql_where=text("outcome IN ('opened', 'joined') AND delivered_at IS NULL")),
+        Index(
+            "uq_early_warnings_department_warning",
+            "department_id",
+            "warning_id",
+            unique=True,
+            postgresql_where=text("outcome <> 'invalid'"),
+        ),
+        Index(
+            "ix_early_warnings_undelivered",
+            "task_queue",
+            "id",
+            postgresql_where=text("outcome IN ('opened', 'joined') AND delivered_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
@@ -412,10 +429,15 @@ class SelfReport(SQLModel, table=True):
 
     __tablename__ = "self_reports"
     __table_args__ = (
-        Index("ux_self_reports_pending_head", "head_id_number", unique=True,
-              postgresql_where=text("status = 'pending'")),
-        Index("ux_self_reports_pending_household", "household_code", unique=True,
-              postgresql_where=text("status = 'pending' AND household_code IS NOT NULL")),
+        Index(
+            "ux_self_reports_pending_head", "head_id_number", unique=True, postgresql_where=text("status = 'pending'")
+        ),
+        Index(
+            "ux_self_reports_pending_household",
+            "household_code",
+            unique=True,
+            postgresql_where=text("status = 'pending' AND household_code IS NOT NULL"),
+        ),
         Index("ix_self_reports_township_status", "township_code", "status"),
     )
 
@@ -504,8 +526,9 @@ class Task(SQLModel, table=True):
     area_code: str = Field(max_length=12)
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     escalated_at: datetime | None = _timestamp(nullable=True)
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False,
-                                                                          server_default=text("'{}'::jsonb")))
+    detail: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    )
     opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     opened_seq: int
     closed_at: datetime | None = _timestamp(nullable=True)

@@ -19,8 +19,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8300)
-    parser.add_argument("--secret", action="append", default=[], metavar="DEPARTMENT=SECRET",
-                        help="a department to play and its shared secret (repeatable)")
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="DEPARTMENT=SECRET",
+        help="a department to play and its shared secret (repeatable)",
+    )
     parser.add_argument("--demo", action="store_true", help="play every department with the demo secrets")
     args = parser.parse_args()
     secrets: dict[str, str] = {}

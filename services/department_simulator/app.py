@@ -90,10 +90,14 @@ class Simulator:
             "department": payload.department,
             "status": behaviour.result_status,
             "findings": [
-                {"id_number": s.id_number, "matches": [m.model_dump() for m in
-                                                       behaviour.findings.get(s.id_number, behaviour.default_matches)]}
+                {
+                    "id_number": s.id_number,
+                    "matches": [m.model_dump() for m in behaviour.findings.get(s.id_number, behaviour.default_matches)],
+                }
                 for s in payload.subjects
-            ] if behaviour.result_status == "completed" else [],
+            ]
+            if behaviour.result_status == "completed"
+            else [],
             "completed_at": datetime.now(UTC).isoformat(),
         }
         body = json.dumps(result, ensure_ascii=False).encode()
@@ -120,7 +124,7 @@ class Simulator:
                 error = f"HTTP {answer.status_code}"
             except httpx.HTTPError as failure:
                 error = type(failure).__name__
-            await asyncio.sleep(0.5 * 2 ** attempt)
+            await asyncio.sleep(0.5 * 2**attempt)
         log.warning("callback for %s failed: %s", payload.request_id, error)
         return CallbackSent(request_id=payload.request_id, status_code=None, error=error)
 

@@ -18,8 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def start_simulator(port: int, log_file: Path | None = None) -> subprocess.Popen[bytes]:
     """`python -m services.department_simulator --demo` on 127.0.0.1:port, ready to answer."""
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 (lives as long as the process)
-    process = subprocess.Popen([sys.executable, "-m", "services.department_simulator", "--demo", "--port", str(port)],
-                               cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.department_simulator", "--demo", "--port", str(port)],
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
     wait_for_port(port, timeout=30, process=process)
     return process
 

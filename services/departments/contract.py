@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.domain.identification.forms import CrossCheckResult
 from services.domain.form_fields import FormDate, Number, Text
+from services.domain.identification.forms import CrossCheckResult
 from services.domain.personal_data import IdNumber
 from services.domain.vocabulary import Department, WarningKind
 
@@ -57,7 +57,7 @@ class EarlyWarning(BaseModel):
     detail: Text(500, lines=True) = ""
 
     @model_validator(mode="after")
-    def _amount_for_expenses(self) -> "EarlyWarning":
+    def _amount_for_expenses(self) -> EarlyWarning:
         if self.kind == WarningKind.medical_expense and self.amount is None:
             raise ValueError("医疗费用预警须填写金额（amount）")
         return self

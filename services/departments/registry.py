@@ -22,10 +22,13 @@ def secret_box(settings: Settings) -> SecretBox:
 
 
 async def enabled_department(conn: AsyncConnection, county_code: str, kind: str) -> DepartmentRecord | None:
-    row = (await conn.execute(
-        select(DepartmentRecord).where(DepartmentRecord.county_code == county_code, DepartmentRecord.kind == kind,
-                                       DepartmentRecord.enabled)
-    )).first()
+    row = (
+        await conn.execute(
+            select(DepartmentRecord).where(
+                DepartmentRecord.county_code == county_code, DepartmentRecord.kind == kind, DepartmentRecord.enabled
+            )
+        )
+    ).first()
     return DepartmentRecord.model_validate(row._mapping) if row else None
 
 

@@ -27,8 +27,11 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
     timestamp = str(int(time.time() if now is None else now))
-    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature(secret, timestamp, body),
-            "Content-Type": "application/json"}
+    return {
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: signature(secret, timestamp, body),
+        "Content-Type": "application/json",
+    }
 
 
 def fresh_timestamp(headers: Mapping[str, str], now: float | None = None) -> str | None:

@@ -10,6 +10,7 @@ simulator, the worker and the API until Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -39,8 +40,10 @@ def _refuse_busy_ports(env: dict[str, str]) -> None:
         wanted |= {TEMPORAL_PORT: "TEMPORAL_PORT", TEMPORAL_UI_PORT: "TEMPORAL_UI_PORT"}
     busy = [f"{port} ({name})" for port, name in wanted.items() if port_in_use(port)]
     if busy:
-        raise SystemExit(f"already in use on 127.0.0.1: {', '.join(busy)}. Stop what runs there "
-                         "(an earlier ./scripts/run?) or choose other ports with those variables.")
+        raise SystemExit(
+            f"already in use on 127.0.0.1: {', '.join(busy)}. Stop what runs there "
+            "(an earlier ./scripts/run?) or choose other ports with those variables."
+        )
 
 
 def main() -> int:
@@ -54,8 +57,11 @@ def main() -> int:
             postgres, env["DATABASE_URL"] = start_embedded_postgres((DATA / "postgres").resolve())
             print(f"PostgreSQL (embedded) on {env['DATABASE_URL']}")
         if not env.get("TEMPORAL_ADDRESS"):
-            children.append(start_temporal_dev_server(
-                DATA / "temporal.sqlite", TEMPORAL_PORT, TEMPORAL_UI_PORT, log_file=DATA / "temporal.log"))
+            children.append(
+                start_temporal_dev_server(
+                    DATA / "temporal.sqlite", TEMPORAL_PORT, TEMPORAL_UI_PORT, log_file=DATA / "temporal.log"
+                )
+            )
             env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{TEMPORAL_PORT}"
             print(f"Temporal dev server on {env['TEMPORAL_ADDRESS']}")
         # Departments call back here; the demo departments are played by the simulator.
@@ -64,17 +70,27 @@ def main() -> int:
         python = sys.executable
         subprocess.run([python, "-m", "alembic", "upgrade", "head"], env=env, check=True)
         subprocess.run([python, "-m", "services.demo_data"], env=env, check=True)
-        children.append(subprocess.Popen(
-            [python, "-m", "services.department_simulator", "--demo", "--port", str(SIMULATOR_PORT)], env=env))
+        children.append(
+            subprocess.Popen(
+                [python, "-m", "services.department_simulator", "--demo", "--port", str(SIMULATOR_PORT)], env=env
+            )
+        )
         wait_for_port(SIMULATOR_PORT, timeout=30, process=children[-1])
         children.append(subprocess.Popen([python, "-m", "services.workers.main"], env=env))
-        children.append(subprocess.Popen(
-            [python, "-m", "uvicorn", "services.api.app:app", "--host", API_HOST, "--port", str(API_PORT)], env=env))
+        children.append(
+            subprocess.Popen(
+                [python, "-m", "uvicorn", "services.api.app:app", "--host", API_HOST, "--port", str(API_PORT)], env=env
+            )
+        )
         wait_for_port(API_PORT, timeout=60, process=children[-1])
         print(
             "\nReady.\n"
             f"  API docs:     http://{API_HOST}:{API_PORT}/docs\n"
-            + (f"  Temporal UI:  http://127.0.0.1:{TEMPORAL_UI_PORT}\n" if not os.environ.get("TEMPORAL_ADDRESS") else "")
+            + (
+                f"  Temporal UI:  http://127.0.0.1:{TEMPORAL_UI_PORT}\n"
+                if not os.environ.get("TEMPORAL_ADDRESS")
+                else ""
+            )
             + f"  Department simulator: http://127.0.0.1:{SIMULATOR_PORT}/docs\n"
             + "  Demo sign-in: see README.md (password Demo@2026)\n"
             "Press Ctrl-C to stop.\n",
@@ -100,10 +116,8 @@ def _wait_until_stopped(children: list[subprocess.Popen[bytes]]) -> int:
                 names = ", ".join(" ".join(str(a) for a in c.args[1:4]) for c in exited)
                 print(f"a service process exited ({names}); stopping", file=sys.stderr)
                 return 1
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1)
-            except TimeoutError:
-                pass
         return 0
 
     return asyncio.run(watch())

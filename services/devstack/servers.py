@@ -66,12 +66,24 @@ def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen[by
 
 
 def start_temporal_dev_server(
-    db_file: Path | None, port: int, ui_port: int | None, log_file: Path | None = None,
+    db_file: Path | None,
+    port: int,
+    ui_port: int | None,
+    log_file: Path | None = None,
     extra_args: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
     """The real Temporal server (`temporal server start-dev`), persisting to SQLite at `db_file`."""
-    args = [venv_binary("temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
-            "--log-level", "warn"]
+    args = [
+        venv_binary("temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warn",
+    ]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         args += ["--db-filename", str(db_file)]

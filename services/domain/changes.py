@@ -34,6 +34,8 @@ def changes(before: Any, after: Any) -> tuple[Any, Any]:
 
 def state_changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """`changes` of two dumped case states, without their event counter and derived fields."""
-    old, new = changes({k: v for k, v in before.items() if k not in _NOT_COMPARED},
-                       {k: v for k, v in after.items() if k not in _NOT_COMPARED})
+    old, new = changes(
+        {k: v for k, v in before.items() if k not in _NOT_COMPARED},
+        {k: v for k, v in after.items() if k not in _NOT_COMPARED},
+    )
     return old, new

@@ -61,11 +61,14 @@ def _secret(value: SecretStr) -> SecretStr:
     return value
 
 
-def Text(max_length: int, *, min_length: int = 0, lines: bool = False, strip: bool = True) -> Any:  # noqa: N802
+def Text(max_length: int, *, min_length: int = 0, lines: bool = False, strip: bool = True) -> Any:
     """A text field: at most `max_length` characters, after stripping surrounding blanks
     (unless `strip` is False); `lines` for free text that may hold line breaks and tabs."""
-    return Annotated[str, StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
-                     AfterValidator(_free_text if lines else _single_line)]
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
+        AfterValidator(_free_text if lines else _single_line),
+    ]
 
 
 ShortText = Text(50, min_length=1)  # a name, a signer, a username
@@ -100,7 +103,7 @@ def storable_json(value: Any) -> Any:
 INT4_MAX = 2**31 - 1  # PostgreSQL `integer`
 
 
-def Number(ge: float | None = None, le: float | None = None, *, gt: float | None = None) -> Any:  # noqa: N802
+def Number(ge: float | None = None, le: float | None = None, *, gt: float | None = None) -> Any:
     """A finite number within its bounds (Python's JSON parser lets NaN and Infinity through)."""
     return Annotated[float, Field(ge=ge, gt=gt, le=le, allow_inf_nan=False)]
 

@@ -15,7 +15,7 @@ _PHONE_SHAPE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def id_check_char(first17: str) -> str:
-    return _CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=False)) % 11]
 
 
 def id_number_problem(value: str) -> str | None:
@@ -73,9 +73,7 @@ _MASKERS = {"id_number": mask_id_number, "phone": mask_phone}
 def masked_copy(value: object) -> object:
     """A deep copy of JSON-like data with every `id_number` and `phone` value masked."""
     if isinstance(value, dict):
-        return {
-            k: _MASKERS[k](v) if k in _MASKERS and isinstance(v, str) else masked_copy(v) for k, v in value.items()
-        }
+        return {k: _MASKERS[k](v) if k in _MASKERS and isinstance(v, str) else masked_copy(v) for k, v in value.items()}
     if isinstance(value, list):
         return [masked_copy(v) for v in value]
     return value

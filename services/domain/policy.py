@@ -25,7 +25,7 @@ class VoteRule(BaseModel):
     quorum_denominator: int = Field(default=3, ge=1, le=100)
 
     @model_validator(mode="after")
-    def _a_share(self) -> "VoteRule":
+    def _a_share(self) -> VoteRule:
         if self.quorum_numerator > self.quorum_denominator:
             raise ValueError("到会比例不能超过1（quorum_numerator 不能大于 quorum_denominator）")
         return self
@@ -68,7 +68,7 @@ class PolicyBody(BaseModel):
     exit_min_delivered_measures: int = Field(default=1, ge=0, le=20, description="退出前至少落实的帮扶措施数")
 
     @model_validator(mode="after")
-    def _whole_year_visits(self) -> "PolicyBody":
+    def _whole_year_visits(self) -> PolicyBody:
         if 12 % self.visit_every_months:
             raise ValueError("走访周期须能整除12：1、2、3、4、6或12个月")
         return self

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.domain.identification.state import CaseState
 from services.domain.identification.escalation import STEP_ACTIONS, acting_area, current_step_escalation
+from services.domain.identification.state import CaseState
 from services.domain.vocabulary import (
     ACTION_RULES,
     CROSS_CHECK_STATUS_LABELS,
@@ -31,8 +31,11 @@ ESCALATION = "escalation"
 ATTENTION = "attention"
 # What the inbox calls each kind of task (its `step`): the procedure's steps, escalations, and
 # actions the database refused to store (the county officer follows them up).
-TASK_STEP_LABELS: dict[str, str] = {**{str(s): label for s, label in STEP_LABELS.items()}, ESCALATION: "超期督办",
-                                    ATTENTION: "需要关注"}
+TASK_STEP_LABELS: dict[str, str] = {
+    **{str(s): label for s, label in STEP_LABELS.items()},
+    ESCALATION: "超期督办",
+    ATTENTION: "需要关注",
+}
 
 
 class TaskSpec(BaseModel):
@@ -54,14 +57,28 @@ def identification_tasks(state: CaseState) -> list[TaskSpec]:
     """The open tasks of an identification case in this state."""
     if not state.is_open:
         return []
-    return [*_step_task(state), *_objection_tasks(state), *_cross_check_tasks(state), *_escalation_tasks(state),
-            *_attention_tasks(state)]
+    return [
+        *_step_task(state),
+        *_objection_tasks(state),
+        *_cross_check_tasks(state),
+        *_escalation_tasks(state),
+        *_attention_tasks(state),
+    ]
 
 
-def _task(state: CaseState, key: str, step: str, action: Action | None, role: Role, due_at: datetime,
-          title: str, **extra: Any) -> TaskSpec:
-    return TaskSpec(key=f"{state.case_id}:{key}", step=step, action=action, role=role,
-                    area_code=acting_area(role, state), due_at=due_at, title=title, **extra)
+def _task(
+    state: CaseState, key: str, step: str, action: Action | None, role: Role, due_at: datetime, title: str, **extra: Any
+) -> TaskSpec:
+    return TaskSpec(
+        key=f"{state.case_id}:{key}",
+        step=step,
+        action=action,
+        role=role,
+        area_code=acting_area(role, state),
+        due_at=due_at,
+        title=title,
+        **extra,
+    )
 
 
 def _step_task(state: CaseState) -> list[TaskSpec]:
@@ -70,18 +87,34 @@ def _step_task(state: CaseState) -> list[TaskSpec]:
         return []
     late = current_step_escalation(state)
     # A step the policy gives no days of its own is due when the identification is.
-    return [_task(state, f"{state.step}:{state.step_started_at.isoformat()}", state.step, action,
-                  ACTION_RULES[action].role, state.step_due_at or state.due_at, STEP_LABELS[state.step],
-                  escalated_at=late.escalated_at if late else None)]
+    return [
+        _task(
+            state,
+            f"{state.step}:{state.step_started_at.isoformat()}",
+            state.step,
+            action,
+            ACTION_RULES[action].role,
+            state.step_due_at or state.due_at,
+            STEP_LABELS[state.step],
+            escalated_at=late.escalated_at if late else None,
+        )
+    ]
 
 
 def _objection_tasks(state: CaseState) -> list[TaskSpec]:
     if state.step != Step.village_notice or state.notice is None:
         return []
     return [
-        _task(state, f"objection:{state.verification_round}:{o.objection_id}", Step.village_notice,
-              Action.resolve_objection, Role.village_cadre, state.notice.ends_at,
-              f"核实公示异议（第{o.objection_id}条）", subject=str(o.objection_id))
+        _task(
+            state,
+            f"objection:{state.verification_round}:{o.objection_id}",
+            Step.village_notice,
+            Action.resolve_objection,
+            Role.village_cadre,
+            state.notice.ends_at,
+            f"核实公示异议（第{o.objection_id}条）",
+            subject=str(o.objection_id),
+        )
         for o in state.notice.pending_objections
     ]
 
@@ -93,11 +126,19 @@ def _cross_check_tasks(state: CaseState) -> list[TaskSpec]:
     if round_ is None:
         return []
     return [
-        _task(state, f"cross_check:{round_.round}:{department}:{len(request.request_ids)}", Step.cross_check,
-              Action.record_cross_check, Role.county_officer, request.respond_by,
-              f"信息比对：{DEPARTMENT_LABELS[department]}{CROSS_CHECK_STATUS_LABELS[request.status]}",
-              subject=str(department), detail={"status": request.status, "request_id": request.request_id})
-        for department, request in round_.requests.items() if request.status in NEEDS_OFFICER
+        _task(
+            state,
+            f"cross_check:{round_.round}:{department}:{len(request.request_ids)}",
+            Step.cross_check,
+            Action.record_cross_check,
+            Role.county_officer,
+            request.respond_by,
+            f"信息比对：{DEPARTMENT_LABELS[department]}{CROSS_CHECK_STATUS_LABELS[request.status]}",
+            subject=str(department),
+            detail={"status": request.status, "request_id": request.request_id},
+        )
+        for department, request in round_.requests.items()
+        if request.status in NEEDS_OFFICER
     ]
 
 
@@ -109,13 +150,29 @@ def _escalation_tasks(state: CaseState) -> list[TaskSpec]:
         if e.scope == "step" and not (e.step == state.step and e.step_started_at == state.step_started_at):
             continue
         late_role = f"{ROLE_LABELS[e.from_role]}" if e.from_role else ""
-        title = (f"超期督办：{late_role}「{STEP_LABELS[e.step]}」已超期" if e.scope == "step"
-                 else "超期督办：识别认定已超过办理时限")
-        key = f"{ESCALATION}:{e.scope}:{e.step}:{e.step_started_at.isoformat()}" if e.scope == "step" \
+        title = (
+            f"超期督办：{late_role}「{STEP_LABELS[e.step]}」已超期"
+            if e.scope == "step"
+            else "超期督办：识别认定已超过办理时限"
+        )
+        key = (
+            f"{ESCALATION}:{e.scope}:{e.step}:{e.step_started_at.isoformat()}"
+            if e.scope == "step"
             else f"{ESCALATION}:identification"
-        tasks.append(_task(state, key, ESCALATION, None, e.to_role, e.respond_by, title,
-                           subject=e.scope, detail={"overdue_step": e.step, "overdue_role": e.from_role,
-                                                    "was_due_at": e.due_at.isoformat()}))
+        )
+        tasks.append(
+            _task(
+                state,
+                key,
+                ESCALATION,
+                None,
+                e.to_role,
+                e.respond_by,
+                title,
+                subject=e.scope,
+                detail={"overdue_step": e.step, "overdue_role": e.from_role, "was_due_at": e.due_at.isoformat()},
+            )
+        )
     return tasks
 
 
@@ -123,7 +180,16 @@ def _attention_tasks(state: CaseState) -> list[TaskSpec]:
     """An action the database refused to store (it changed nothing): the county officer finds out
     why and sees it done again. The task closes when that action is recorded."""
     return [
-        _task(state, f"{ATTENTION}:{r.action}:{r.at.isoformat()}", ATTENTION, None, Role.county_officer, r.at,
-              f"需要关注：「{r.label}」未能保存，未生效", subject=r.action, detail={"actor": r.actor, "error": r.error})
+        _task(
+            state,
+            f"{ATTENTION}:{r.action}:{r.at.isoformat()}",
+            ATTENTION,
+            None,
+            Role.county_officer,
+            r.at,
+            f"需要关注：「{r.label}」未能保存，未生效",
+            subject=r.action,
+            detail={"actor": r.actor, "error": r.error},
+        )
         for r in state.needs_attention
     ]

@@ -258,8 +258,9 @@ CROSS_CHECK_STATUS_LABELS = {
     CrossCheckStatus.recorded_by_hand: "已手工录入",
 }
 # A department's result is still accepted in these states.
-AWAITING_RESULT = frozenset({CrossCheckStatus.sending, CrossCheckStatus.awaiting, CrossCheckStatus.silent,
-                             CrossCheckStatus.overdue})
+AWAITING_RESULT = frozenset(
+    {CrossCheckStatus.sending, CrossCheckStatus.awaiting, CrossCheckStatus.silent, CrossCheckStatus.overdue}
+)
 # Sent, or accepted, and not answered yet: the deadline watch makes these overdue at `respond_by`.
 UNANSWERED = frozenset({CrossCheckStatus.sending, CrossCheckStatus.awaiting, CrossCheckStatus.silent})
 # These put a task in the county officer's list: re-send, or record by hand.

@@ -33,11 +33,18 @@ def sanitised(error: Exception) -> BaseException:
     if isinstance(error, WorkflowUpdateFailedError) and isinstance(error.cause, ApplicationError):
         error = error.cause
     if isinstance(error, ApplicationError):
-        clean = ApplicationError(error.message, *error.details, type=error.type, non_retryable=error.non_retryable,
-                                 next_retry_delay=error.next_retry_delay, category=error.category)
+        clean = ApplicationError(
+            error.message,
+            *error.details,
+            type=error.type,
+            non_retryable=error.non_retryable,
+            next_retry_delay=error.next_retry_delay,
+            category=error.category,
+        )
     elif failures.incurable(error):
-        clean = ApplicationError(f"PostgreSQL refused the data: {failures.describe(error)}", type=UNRECORDABLE,
-                                 non_retryable=True)
+        clean = ApplicationError(
+            f"PostgreSQL refused the data: {failures.describe(error)}", type=UNRECORDABLE, non_retryable=True
+        )
     else:
         clean = ApplicationError(failures.describe(error), type=type(error).__name__)
     return clean.with_traceback(error.__traceback__)

@@ -1,6 +1,6 @@
 """The worker process: runs the case, monitoring and self-report workflows and the activities that do their I/O.
 
-    uv run python -m services.workers.main
+uv run python -m services.workers.main
 """
 
 from __future__ import annotations
@@ -8,21 +8,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from services.db.engine import create_engine
+from services.messaging.sms import sms_sender
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
-from services.messaging.sms import sms_sender
 from services.workers.activity_failures import ActivityFailures
-from services.workers.identification.records import CaseRecordActivities
-from services.workers.identification.cross_checks import CrossCheckActivities
 from services.workers.departments.inbox import DepartmentInbox, InboxTiming
+from services.workers.identification.cross_checks import CrossCheckActivities
+from services.workers.identification.records import CaseRecordActivities
 from services.workers.monitoring.intake import MonitoringIntake
 from services.workers.monitoring.records import MonitoringRecordActivities
 from services.workers.self_reports.activities import SelfReportActivities
@@ -34,8 +34,9 @@ log = logging.getLogger("services.worker")
 
 
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings,
-                         inbox_timing: InboxTiming = InboxTiming()) -> AsyncIterator[Worker]:
+async def running_worker(
+    client: Client, settings: Settings, inbox_timing: InboxTiming = InboxTiming()
+) -> AsyncIterator[Worker]:
     """A started worker with its database engine, its HTTP client for departments and the
     forwarder of department results and warnings to cases (paced by `inbox_timing`); all
     are closed on exit."""
@@ -65,7 +66,9 @@ async def running_worker(client: Client, settings: Settings,
     )
     try:
         async with worker:
-            forwarder = asyncio.create_task(DepartmentInbox(engine, client, settings.temporal_task_queue, inbox_timing).run())
+            forwarder = asyncio.create_task(
+                DepartmentInbox(engine, client, settings.temporal_task_queue, inbox_timing).run()
+            )
             try:
                 yield worker
             finally:
@@ -88,7 +91,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass

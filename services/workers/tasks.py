@@ -32,31 +32,50 @@ class TaskSource:
     village_code: str
 
 
-async def sync_tasks(conn: AsyncConnection, origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime,
-                     actor: str) -> None:
+async def sync_tasks(
+    conn: AsyncConnection, origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime, actor: str
+) -> None:
     if wanted:
-        rows = [{
-            **spec.model_dump(mode="json", include={"key", "step", "action", "subject", "role", "area_code",
-                                                   "title", "detail"}),
-            "due_at": spec.due_at, "escalated_at": spec.escalated_at,
-            "source": origin.source, "case_id": origin.case_id, "workflow_id": origin.workflow_id,
-            "household_code": origin.household_code, "county_code": origin.county_code,
-            "township_code": origin.township_code, "village_code": origin.village_code,
-            "opened_at": at, "opened_seq": seq,
-        } for spec in wanted]
+        rows = [
+            {
+                **spec.model_dump(
+                    mode="json", include={"key", "step", "action", "subject", "role", "area_code", "title", "detail"}
+                ),
+                "due_at": spec.due_at,
+                "escalated_at": spec.escalated_at,
+                "source": origin.source,
+                "case_id": origin.case_id,
+                "workflow_id": origin.workflow_id,
+                "household_code": origin.household_code,
+                "county_code": origin.county_code,
+                "township_code": origin.township_code,
+                "village_code": origin.village_code,
+                "opened_at": at,
+                "opened_seq": seq,
+            }
+            for spec in wanted
+        ]
         upsert = insert(Task).values(rows)
-        changed = (Task.due_at.is_distinct_from(upsert.excluded.due_at)
-                   | Task.escalated_at.is_distinct_from(upsert.excluded.escalated_at)
-                   | Task.title.is_distinct_from(upsert.excluded.title)
-                   | Task.detail.is_distinct_from(upsert.excluded.detail))
-        await conn.execute(upsert.on_conflict_do_update(
-            index_elements=[Task.key],
-            set_={k: upsert.excluded[k] for k in ("due_at", "escalated_at", "title", "detail")},
-            where=Task.closed_at.is_(None) & changed,
-        ))
+        changed = (
+            Task.due_at.is_distinct_from(upsert.excluded.due_at)
+            | Task.escalated_at.is_distinct_from(upsert.excluded.escalated_at)
+            | Task.title.is_distinct_from(upsert.excluded.title)
+            | Task.detail.is_distinct_from(upsert.excluded.detail)
+        )
+        await conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[Task.key],
+                set_={k: upsert.excluded[k] for k in ("due_at", "escalated_at", "title", "detail")},
+                where=Task.closed_at.is_(None) & changed,
+            )
+        )
     await conn.execute(
         update(Task)
-        .where(Task.case_id == origin.case_id, Task.source == origin.source, Task.closed_at.is_(None),
-               Task.key.not_in([spec.key for spec in wanted]))
+        .where(
+            Task.case_id == origin.case_id,
+            Task.source == origin.source,
+            Task.closed_at.is_(None),
+            Task.key.not_in([spec.key for spec in wanted]),
+        )
         .values(closed_at=at, closed_seq=seq, closed_by=actor)
     )

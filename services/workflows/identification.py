@@ -43,6 +43,15 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from services.domain.areas import county_of, township_of
+    from services.domain.changes import state_changes
+    from services.domain.identification.cross_check import (
+        CrossCheckDispatch,
+        CrossCheckPlan,
+        CrossCheckPlanInput,
+        CrossCheckRound,
+        DepartmentRequest,
+    )
+    from services.domain.identification.escalation import escalation, pending_deadlines
     from services.domain.identification.forms import (
         Announcement,
         Authorisation,
@@ -66,15 +75,6 @@ with workflow.unsafe.imports_passed_through():
         NoticePeriod,
         ObjectionRecord,
     )
-    from services.domain.changes import state_changes
-    from services.domain.identification.cross_check import (
-        CrossCheckDispatch,
-        CrossCheckPlan,
-        CrossCheckPlanInput,
-        CrossCheckRound,
-        DepartmentRequest,
-    )
-    from services.domain.identification.escalation import escalation, pending_deadlines
     from services.domain.vocabulary import (
         ACTION_RULES,
         CASE_OPENING_ROLES,
@@ -110,8 +110,12 @@ SEND_CROSS_CHECK_REQUEST = "send_cross_check_request"
 DEPARTMENT_NOT_CONFIGURED = "DepartmentNotConfigured"
 
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
-_SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2,
-                          maximum_interval=timedelta(minutes=10), non_retryable_error_types=[DEPARTMENT_NOT_CONFIGURED])
+_SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=[DEPARTMENT_NOT_CONFIGURED],
+)
 _SEND_ATTEMPT_TIMEOUT = timedelta(seconds=30)
 
 
@@ -272,8 +276,9 @@ class IdentificationWorkflow:
         request.reasked_at, request.reasks = None, 0
         request.resends += 1
         self._cross_check_changed()
-        state = await self._answer(Action.resend_cross_check, actor,
-                                   {**form.model_dump(mode="json"), "request_id": request.request_id})
+        state = await self._answer(
+            Action.resend_cross_check, actor, {**form.model_dump(mode="json"), "request_id": request.request_id}
+        )
         self._send(request)  # after the record: the request is in the read model before a callback can come
         return state
 
@@ -286,8 +291,12 @@ class IdentificationWorkflow:
         if request.status in SETTLED:
             raise _refuse("AlreadyRecorded", "该部门的比对结果已录入", department=form.department)
         if request.status not in NEEDS_OFFICER:
-            raise _refuse("NotOverdue", "该部门尚未逾期，仍在等待反馈，暂不能重新发送", department=form.department,
-                          respond_by=request.respond_by.isoformat())
+            raise _refuse(
+                "NotOverdue",
+                "该部门尚未逾期，仍在等待反馈，暂不能重新发送",
+                department=form.department,
+                respond_by=request.respond_by.isoformat(),
+            )
 
     @workflow.update
     async def receive_cross_check_result(self, request_id: str, result: CrossCheckResult) -> str:
@@ -304,8 +313,11 @@ class IdentificationWorkflow:
             return "not_awaiting"
         request.answered_at = workflow.now()
         self._settle(request, CrossCheckStatus.answered, result)
-        await self._answer(RECEIVE_RESULT, self._department_actor(request.department),
-                           {"request_id": request_id, **result.model_dump(mode="json")})
+        await self._answer(
+            RECEIVE_RESULT,
+            self._department_actor(request.department),
+            {"request_id": request_id, **result.model_dump(mode="json")},
+        )
         return "recorded"
 
     @workflow.update
@@ -403,8 +415,9 @@ class IdentificationWorkflow:
     async def add_lead(self, actor: Actor, lead: Lead) -> CaseState:
         """A further lead joins the open case, at whatever step it stands."""
         self._validate_add_lead(actor, lead)
-        self._state.further_leads.append(LeadRecord(**lead.model_dump(), added_by=actor.username,
-                                                    added_at=workflow.now()))
+        self._state.further_leads.append(
+            LeadRecord(**lead.model_dump(), added_by=actor.username, added_at=workflow.now())
+        )
         return await self._answer(Action.add_lead, actor, lead)
 
     @add_lead.validator
@@ -451,8 +464,11 @@ class IdentificationWorkflow:
         """Plans the round, sends every request, and turns missed deadlines into officer tasks."""
         plan = await workflow.execute_activity(
             PLAN_CROSS_CHECK,
-            CrossCheckPlanInput(household_code=self._state.household_code, county_code=self._state.county_code,
-                                departments=list(self._policy.cross_check_departments)),
+            CrossCheckPlanInput(
+                household_code=self._state.household_code,
+                county_code=self._state.county_code,
+                departments=list(self._policy.cross_check_departments),
+            ),
             result_type=CrossCheckPlan,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=procedure.RECORD_RETRY,
@@ -469,18 +485,27 @@ class IdentificationWorkflow:
                 department=department,
                 request_id=workflow.uuid4().hex if setup else None,
                 status=CrossCheckStatus.sending if setup else CrossCheckStatus.not_configured,
-                requested_at=now, answer_days=days, respond_by=now + timedelta(days=days),
+                requested_at=now,
+                answer_days=days,
+                respond_by=now + timedelta(days=days),
                 reask_hours=setup.reask_hours if setup else None,
             )
-        self._state.cross_check = CrossCheckRound(round=round_no, subjects=plan.subjects, requests=requests,
-                                                  started_at=now)
+        self._state.cross_check = CrossCheckRound(
+            round=round_no, subjects=plan.subjects, requests=requests, started_at=now
+        )
         self._cross_check_changed()
-        await self._record("request_cross_check", self._system(), {
-            "round": round_no,
-            "subjects": len(plan.subjects),
-            "requests": {d: r.model_dump(mode="json", include={"request_id", "status", "respond_by"})
-                         for d, r in requests.items()},
-        })
+        await self._record(
+            "request_cross_check",
+            self._system(),
+            {
+                "round": round_no,
+                "subjects": len(plan.subjects),
+                "requests": {
+                    d: r.model_dump(mode="json", include={"request_id", "status", "respond_by"})
+                    for d, r in requests.items()
+                },
+            },
+        )
         for request in requests.values():
             if request.status == CrossCheckStatus.sending and self._in_round(round_no):
                 self._send(request)
@@ -508,9 +533,10 @@ class IdentificationWorkflow:
             if timeout is None or timeout > timedelta(0):
                 try:
                     await workflow.wait_condition(
-                        lambda: self._cross_check_changes != seen or not self._in_round(round_no), timeout=timeout)
+                        lambda: self._cross_check_changes != seen or not self._in_round(round_no), timeout=timeout
+                    )
                     continue
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             if not self._in_round(round_no):
                 return
@@ -520,10 +546,14 @@ class IdentificationWorkflow:
                 request.status = CrossCheckStatus.overdue
             if overdue:
                 self._cross_check_changed()
-                await self._record("cross_check_overdue", self._system(), {
-                    "departments": [r.department for r in overdue],
-                    "request_ids": [r.request_id for r in overdue],
-                })
+                await self._record(
+                    "cross_check_overdue",
+                    self._system(),
+                    {
+                        "departments": [r.department for r in overdue],
+                        "request_ids": [r.request_id for r in overdue],
+                    },
+                )
             if reask and self._in_round(round_no):
                 await self._reask_silent(round_no)
 
@@ -540,12 +570,16 @@ class IdentificationWorkflow:
             request.reasks += 1
             request.reasked_at = now
         self._cross_check_changed()
-        await self._record("reask_cross_check", self._system(), {
-            "departments": [r.department for r in silent],
-            "request_ids": [r.request_id for r in silent],
-            "reasks": {r.department: r.reasks for r in silent},
-            "silent_since": {r.department: r.accepted_at.isoformat() for r in silent if r.accepted_at},
-        })
+        await self._record(
+            "reask_cross_check",
+            self._system(),
+            {
+                "departments": [r.department for r in silent],
+                "request_ids": [r.request_id for r in silent],
+                "reasks": {r.department: r.reasks for r in silent},
+                "silent_since": {r.department: r.accepted_at.isoformat() for r in silent if r.accepted_at},
+            },
+        )
         for request in silent:  # unless its answer came while the re-ask was being recorded
             if self._in_round(round_no) and request.status == CrossCheckStatus.silent:
                 self._send(request)
@@ -561,8 +595,12 @@ class IdentificationWorkflow:
         """Sends one request (first, or again to a silent department), retried with backoff
         (same request id) until its deadline."""
         dispatch = CrossCheckDispatch(
-            request_id=request_id, department=request.department, county_code=self._state.county_code,
-            case_reference=self._state.case_id, subjects=round_.subjects, respond_by=request.respond_by,
+            request_id=request_id,
+            department=request.department,
+            county_code=self._state.county_code,
+            case_reference=self._state.case_id,
+            subjects=round_.subjects,
+            respond_by=request.respond_by,
         )
         try:
             await workflow.execute_activity(
@@ -575,12 +613,18 @@ class IdentificationWorkflow:
         except ActivityError as error:
             # Gave up at the deadline (the deadline watch makes it overdue), or nothing to send to.
             cause = error.cause
-            if isinstance(cause, ApplicationError) and cause.type == DEPARTMENT_NOT_CONFIGURED:
-                if self._still_sending(round_, request, request_id):
-                    request.status = CrossCheckStatus.not_configured
-                    self._cross_check_changed()
-                    await self._record("cross_check_not_configured", self._system(),
-                                       {"department": request.department, "request_id": request_id})
+            if (
+                isinstance(cause, ApplicationError)
+                and cause.type == DEPARTMENT_NOT_CONFIGURED
+                and self._still_sending(round_, request, request_id)
+            ):
+                request.status = CrossCheckStatus.not_configured
+                self._cross_check_changed()
+                await self._record(
+                    "cross_check_not_configured",
+                    self._system(),
+                    {"department": request.department, "request_id": request_id},
+                )
             return
         if self._still_sending(round_, request, request_id):
             request.status = CrossCheckStatus.awaiting
@@ -588,15 +632,20 @@ class IdentificationWorkflow:
             self._cross_check_changed()
 
     def _still_sending(self, round_: CrossCheckRound, request: DepartmentRequest, request_id: str) -> bool:
-        return (self._state.cross_check is round_ and self._state.is_open and request.request_id == request_id
-                and request.status == CrossCheckStatus.sending)
+        return (
+            self._state.cross_check is round_
+            and self._state.is_open
+            and request.request_id == request_id
+            and request.status == CrossCheckStatus.sending
+        )
 
     def _settle(self, request: DepartmentRequest, status: CrossCheckStatus, result: CrossCheckResult) -> None:
         request.status = status
         self._state.cross_checks[request.department] = result
         round_no = self._round().round
-        if (send := self._sends.pop((round_no, request.department), None)) is not None \
-                and not self._answered_send(round_no, request.department):
+        if (send := self._sends.pop((round_no, request.department), None)) is not None and not self._answered_send(
+            round_no, request.department
+        ):
             send.cancel()
         self._cross_check_changed()
 
@@ -604,8 +653,11 @@ class IdentificationWorkflow:
         """Whether this department answered in this round (so its send reached it and is left to finish)."""
         round_ = self._state.cross_check
         request = round_.requests.get(department) if round_ is not None and round_.round == round_no else None
-        return request is not None and request.status == CrossCheckStatus.answered \
+        return (
+            request is not None
+            and request.status == CrossCheckStatus.answered
             and workflow.patched(KEEP_ANSWERED_SENDS_PATCH)
+        )
 
     def _cross_check_changed(self) -> None:
         """Wakes the deadline watch; completes the round, and ends the wait at `cross_check`."""
@@ -646,8 +698,12 @@ class IdentificationWorkflow:
         return Actor.system(self._state.county_code)
 
     def _department_actor(self, department: Department) -> Actor:
-        return Actor(username=f"department.{department}", display_name=f"{DEPARTMENT_LABELS[department]}部门",
-                     role=None, area_code=self._state.county_code)
+        return Actor(
+            username=f"department.{department}",
+            display_name=f"{DEPARTMENT_LABELS[department]}部门",
+            role=None,
+            area_code=self._state.county_code,
+        )
 
     # -- deadlines that escalate ---------------------------------------------
 
@@ -662,7 +718,7 @@ class IdentificationWorkflow:
                 try:
                     await workflow.wait_condition(lambda: self._deadline_watch() != watched, timeout=timeout)
                     continue
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             # Re-read after each record: the case may move on while one is written.
             while passed := [d for d in pending_deadlines(self._state) if d.due_at <= workflow.now()]:
@@ -718,8 +774,9 @@ class IdentificationWorkflow:
         before, after = state_changes(self._recorded, snapshot)
         self._recorded = snapshot
         # The case's task queue goes with it: the worker serving that queue forwards department results.
-        return await self._recorder.record(self._state, action, actor, data, before=before, after=after,
-                                           task_queue=workflow.info().task_queue)
+        return await self._recorder.record(
+            self._state, action, actor, data, before=before, after=after, task_queue=workflow.info().task_queue
+        )
 
     async def _answer(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> CaseState:
         """Records an update's change and answers the case's new state. If PostgreSQL refuses what

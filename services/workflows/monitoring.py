@@ -22,6 +22,7 @@ and when they end: Signals sent once `record_case_event` has written the case's 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,8 +32,13 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from services.domain.areas import area_contains, county_of, township_of
-    from services.domain.identification.forms import CountyDecision, DemocraticReview, Objection, ObjectionResolution, \
-        TownshipReview
+    from services.domain.identification.forms import (
+        CountyDecision,
+        DemocraticReview,
+        Objection,
+        ObjectionResolution,
+        TownshipReview,
+    )
     from services.domain.identification.state import Actor, NoticePeriod
     from services.domain.monitoring.exit_criteria import assess_exit, monitored_long_enough_at, verification_unmet
     from services.domain.monitoring.forms import (
@@ -56,6 +62,14 @@ with workflow.unsafe.imports_passed_through():
         RiskRecord,
         SupportPerson,
     )
+    from services.domain.monitoring.support_measures import lacks_social_protection
+    from services.domain.monitoring.visit_calendar import (
+        advance_calendar,
+        apply_visit,
+        cancel_open_tasks,
+        current_period_end,
+        visit_problem,
+    )
     from services.domain.monitoring.vocabulary import (
         EXIT_STEP_LABELS,
         MONITORING_RULES,
@@ -64,14 +78,6 @@ with workflow.unsafe.imports_passed_through():
         MeasureStatus,
         MonitoringAction,
         PlanStatus,
-    )
-    from services.domain.monitoring.support_measures import lacks_social_protection
-    from services.domain.monitoring.visit_calendar import (
-        advance_calendar,
-        apply_visit,
-        cancel_open_tasks,
-        current_period_end,
-        visit_problem,
     )
     from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus, LabourCapacity, Outcome, Role
     from services.workflows import procedure
@@ -126,8 +132,11 @@ class MonitoringWorkflow:
     async def run(self, start: MonitoringStart) -> MonitoringState:
         if self._fresh:  # the first visit task opens with the period: no one sees one without the other
             first = advance_calendar(self._state, self._policy, workflow.now())
-            await self._record("start_monitoring", self._system(),
-                               {"case_id": start.identification.case_id, "visit_tasks": [t.period for _, t in first]})
+            await self._record(
+                "start_monitoring",
+                self._system(),
+                {"case_id": start.identification.case_id, "visit_tasks": [t.period for _, t in first]},
+            )
         self._started = True
         while True:
             await self._catch_up()
@@ -136,14 +145,15 @@ class MonitoringWorkflow:
                 workflow.continue_as_new(self._reentry or start.model_copy(update={"carried": self._state}))
             changes = self._changes
             wake = self._next_wake()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._changes != changes or self._reentry is not None
-                    or workflow.info().is_continue_as_new_suggested(),
+                    lambda: (
+                        self._changes != changes
+                        or self._reentry is not None
+                        or workflow.info().is_continue_as_new_suggested()
+                    ),
                     timeout=None if wake is None else max(wake - workflow.now(), timedelta(seconds=1)),
                 )
-            except TimeoutError:
-                pass
 
     # -- reads ---------------------------------------------------------------
 
@@ -158,10 +168,16 @@ class MonitoringWorkflow:
         self, monitoring_id: str, actor: Actor, appointee: Actor, form: SupportAppointment
     ) -> MonitoringState:
         self._validate_appoint_support_person(monitoring_id, actor, appointee, form)
-        self._state.support_people.append(SupportPerson(
-            username=appointee.username, display_name=appointee.display_name, area_code=appointee.area_code,
-            appointed_by=actor.username, appointed_at=workflow.now(), note=form.note,
-        ))
+        self._state.support_people.append(
+            SupportPerson(
+                username=appointee.username,
+                display_name=appointee.display_name,
+                area_code=appointee.area_code,
+                appointed_by=actor.username,
+                appointed_at=workflow.now(),
+                note=form.note,
+            )
+        )
         data = {"username": appointee.username, "display_name": appointee.display_name, "note": form.note}
         return await self._answer(MonitoringAction.appoint_support_person, actor, data)
 
@@ -185,23 +201,37 @@ class MonitoringWorkflow:
             MeasureRecord(**m.model_dump(), measure_id=first_id + i, plan_no=plan_no, status=MeasureStatus.proposed)
             for i, m in enumerate(draft.measures)
         ]
-        self._state.plans.append(PlanRecord(plan_no=plan_no, status=PlanStatus.submitted, notes=draft.notes,
-                                            measures=measures, drafted_by=actor.username,
-                                            submitted_at=workflow.now()))
-        return await self._answer(MonitoringAction.submit_plan, actor, {"plan_no": plan_no, **draft.model_dump(mode="json")})
+        self._state.plans.append(
+            PlanRecord(
+                plan_no=plan_no,
+                status=PlanStatus.submitted,
+                notes=draft.notes,
+                measures=measures,
+                drafted_by=actor.username,
+                submitted_at=workflow.now(),
+            )
+        )
+        return await self._answer(
+            MonitoringAction.submit_plan, actor, {"plan_no": plan_no, **draft.model_dump(mode="json")}
+        )
 
     @submit_plan.validator
     def _validate_submit_plan(self, monitoring_id: str, actor: Actor, draft: PlanDraft) -> None:
         self._check(monitoring_id, MonitoringAction.submit_plan, actor)
         current = self._state.current_plan
         if current is not None and current.status == PlanStatus.submitted:
-            raise refuse("WrongStep", f"第{current.plan_no}版帮扶计划正在等待镇审核，审核后才能提交新计划",
-                         current_step="plan_review")
+            raise refuse(
+                "WrongStep",
+                f"第{current.plan_no}版帮扶计划正在等待镇审核，审核后才能提交新计划",
+                current_step="plan_review",
+            )
         if self._state.labour_capacity == LabourCapacity.none and lacks_social_protection(draft.measures):
             raise refuse("Invalid", "该户无劳动能力，帮扶计划须包含综合保障（低保、特困等兜底）措施", field="measures")
 
     @workflow.update
-    async def review_plan(self, monitoring_id: str, actor: Actor, plan_no: int, review: TownshipReview) -> MonitoringState:
+    async def review_plan(
+        self, monitoring_id: str, actor: Actor, plan_no: int, review: TownshipReview
+    ) -> MonitoringState:
         plan = self._plan_awaiting_review(monitoring_id, actor, plan_no)
         plan.review, plan.reviewed_by, plan.reviewed_at = review, actor.username, workflow.now()
         if review.decision == "approve":
@@ -259,11 +289,17 @@ class MonitoringWorkflow:
         if problem := visit_problem(self._state, self._policy, visit, workflow.now()):
             raise refuse("Invalid", problem, field="visited_on")
 
-    def _open_risk(self, source: str, actor: Actor, risks: list[Any], note: str, case_id: str | None = None) -> RiskRecord:
+    def _open_risk(
+        self, source: str, actor: Actor, risks: list[Any], note: str, case_id: str | None = None
+    ) -> RiskRecord:
         """Records a new risk; it ends any exit under way (the risk is not eliminated)."""
         risk_id = len(self._state.risks) + 1
         risk = RiskRecord(
-            risk_id=risk_id, source=source, risk_types=risks, note=note, found_at=workflow.now(),
+            risk_id=risk_id,
+            source=source,
+            risk_types=risks,
+            note=note,
+            found_at=workflow.now(),
             found_by=actor.username,
             # A new case for a visit's risk gets an id chosen here: the case's own "opened" signal then matches it.
             case_id=case_id or f"{self._state.monitoring_id}r{risk_id}",
@@ -278,12 +314,18 @@ class MonitoringWorkflow:
         """Opens a fresh identification for a risk found at a visit, or joins the open one."""
         labels = "、".join(RISK_TYPE_LABELS[r] for r in risk.risk_types)
         lead = RiskLead(
-            household_code=self._state.household_code, village_code=self._state.village_code,
-            case_id=str(risk.case_id), channel=Channel.cadre_screening,
-            note=f"监测走访发现新风险：{labels}。{risk.note}".strip(), reported_by=actor,
+            household_code=self._state.household_code,
+            village_code=self._state.village_code,
+            case_id=str(risk.case_id),
+            channel=Channel.cadre_screening,
+            note=f"监测走访发现新风险：{labels}。{risk.note}".strip(),
+            reported_by=actor,
         )
         case_id = await workflow.execute_activity(
-            OPEN_IDENTIFICATION_FOR_RISK, lead, result_type=str, start_to_close_timeout=timedelta(seconds=60),
+            OPEN_IDENTIFICATION_FOR_RISK,
+            lead,
+            result_type=str,
+            start_to_close_timeout=timedelta(seconds=60),
             retry_policy=procedure.RECORD_RETRY,
         )
         risk.case_id = case_id
@@ -322,18 +364,26 @@ class MonitoringWorkflow:
                 setattr(self._state, field, value)
             self._state.clock_started_at = now
             self._state.plan_revision_due = bool(self._state.plans)
-        await self._record("identification_concluded", self._system(),
-                           {"case_id": case.case_id, "outcome": case.outcome, "confirmed": confirmed})
+        await self._record(
+            "identification_concluded",
+            self._system(),
+            {"case_id": case.case_id, "outcome": case.outcome, "confirmed": confirmed},
+        )
 
     # -- exit (风险消除) ---------------------------------------------------------------
 
     @workflow.update
     async def propose_exit(self, monitoring_id: str, actor: Actor, proposal: ExitProposal) -> MonitoringState:
         self._validate_propose_exit(monitoring_id, actor, proposal)
-        self._state.exits.append(ExitProcedure(
-            exit_no=len(self._state.exits) + 1, step=ExitStep.home_verification, proposal=proposal,
-            proposed_by=actor.username, proposed_at=workflow.now(),
-        ))
+        self._state.exits.append(
+            ExitProcedure(
+                exit_no=len(self._state.exits) + 1,
+                step=ExitStep.home_verification,
+                proposal=proposal,
+                proposed_by=actor.username,
+                proposed_at=workflow.now(),
+            )
+        )
         return await self._answer(MonitoringAction.propose_exit, actor, proposal)
 
     @propose_exit.validator
@@ -343,9 +393,12 @@ class MonitoringWorkflow:
             raise refuse("WrongStep", "风险消除程序正在办理中", current_step=self._state.open_exit.step)
         assessment = assess_exit(self._state, self._policy, workflow.now())
         if not assessment.eligible:
-            raise refuse("NotEligible", "尚不符合风险消除条件：" + "；".join(u.message for u in assessment.unmet),
-                         unmet=[u.model_dump() for u in assessment.unmet],
-                         social_protection=assessment.social_protection)
+            raise refuse(
+                "NotEligible",
+                "尚不符合风险消除条件：" + "；".join(u.message for u in assessment.unmet),
+                unmet=[u.model_dump() for u in assessment.unmet],
+                social_protection=assessment.social_protection,
+            )
 
     @workflow.update
     async def verify_exit(self, monitoring_id: str, actor: Actor, found: ExitVerification) -> MonitoringState:
@@ -477,8 +530,10 @@ class MonitoringWorkflow:
         """Does what time alone brings: visit periods, the notice's end, the exit rules."""
         await self._advance_calendar()
         exit_ = self._state.open_exit
-        if exit_ is not None and exit_.step == ExitStep.village_notice and procedure.notice_over(
-            self._notice(), workflow.now()
+        if (
+            exit_ is not None
+            and exit_.step == ExitStep.village_notice
+            and procedure.notice_over(self._notice(), workflow.now())
         ):
             exit_.step = ExitStep.township_review
             await self._record("end_exit_notice", self._system(), {"exit_no": exit_.exit_no})
@@ -513,7 +568,9 @@ class MonitoringWorkflow:
         if rule.support_person_only:
             person = self._state.support_person
             if person is None:
-                raise refuse("WrongStep", "尚未任命帮扶责任人，请镇审核人员先任命", current_step="appoint_support_person")
+                raise refuse(
+                    "WrongStep", "尚未任命帮扶责任人，请镇审核人员先任命", current_step="appoint_support_person"
+                )
             if person.username != actor.username:
                 raise refuse("Forbidden", f"只有本户的帮扶责任人（{person.display_name}）可以{rule.label}")
         monitored = self._state.is_monitored
@@ -523,8 +580,9 @@ class MonitoringWorkflow:
             raise refuse("WrongStep", f"{message}，不能{rule.label}", current_step=status)
         if rule.exit_step is not None:
             exit_ = self._state.open_exit
-            procedure.check_step(exit_.step if exit_ else ExitStep.closed, {rule.exit_step}, rule.label,
-                                 EXIT_STEP_LABELS, "风险消除程序")
+            procedure.check_step(
+                exit_.step if exit_ else ExitStep.closed, {rule.exit_step}, rule.label, EXIT_STEP_LABELS, "风险消除程序"
+            )
 
     def _plan_awaiting_review(self, monitoring_id: str, actor: Actor, plan_no: int) -> PlanRecord:
         self._check(monitoring_id, MonitoringAction.review_plan, actor)
@@ -581,8 +639,9 @@ class MonitoringWorkflow:
         action = "exit_criteria_met" if assessment.eligible else "exit_assessment"
         await self._record(action, self._system(), assessment)
 
-    async def _record(self, action: str, actor: Actor, data: BaseModel | dict[str, Any],
-                      refusable: bool = False) -> MonitoringState:
+    async def _record(
+        self, action: str, actor: Actor, data: BaseModel | dict[str, Any], refusable: bool = False
+    ) -> MonitoringState:
         """Writes the change just made (audit + read model); a change that makes the exit
         possible, or no longer possible, is recorded as a second, system event. A change PostgreSQL
         refuses raises procedure.EventRefused, or, if `refusable`, is taken back and refused."""
@@ -595,14 +654,17 @@ class MonitoringWorkflow:
                 raise  # the workflow's own change: a bug, fails the workflow task
             self._recorder.take_back(self._state, refused)
             label = MONITORING_RULES[MonitoringAction(action)].label
-            await self._record("record_refused", self._system(),
-                               procedure.needs_attention(self._state, action, label, actor, refused))
+            await self._record(
+                "record_refused", self._system(), procedure.needs_attention(self._state, action, label, actor, refused)
+            )
             raise refuse_unrecordable() from None
         if flipped:
             await self._record_assessment()
         return recorded
 
-    async def _answer(self, action: MonitoringAction, actor: Actor, data: BaseModel | dict[str, Any]) -> MonitoringState:
+    async def _answer(
+        self, action: MonitoringAction, actor: Actor, data: BaseModel | dict[str, Any]
+    ) -> MonitoringState:
         """Records an update's change and answers the new state. If PostgreSQL refuses what it
         carried, it is taken back (nothing changes), the period is flagged (`needs_attention`) and
         the update is refused (Unrecordable → 422); the workflow goes on serving other updates."""

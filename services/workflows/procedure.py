@@ -11,7 +11,7 @@ Refusals are raised with `services/workflows/refusals.py::refuse`. Recording goe
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import copy
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from services.domain.areas import area_contains
+    from services.domain.form_fields import future_dates
     from services.domain.identification.forms import DemocraticReview, Objection
     from services.domain.identification.state import (
         Actor,
@@ -37,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
         RefusedAction,
         ReviewRecord,
     )
-    from services.domain.form_fields import future_dates
     from services.domain.months import local_date
     from services.domain.policy import PolicyBody
     from services.domain.vocabulary import ROLE_LABELS, Role
@@ -59,8 +59,9 @@ def check_area(actor: Actor, village_code: str) -> None:
         raise refuse("Forbidden", "该农户不在您的管辖区域内")
 
 
-def check_step(current: StrEnum, allowed: Collection[StrEnum], label: str, labels: Mapping[Any, str],
-               subject: str) -> None:
+def check_step(
+    current: StrEnum, allowed: Collection[StrEnum], label: str, labels: Mapping[Any, str], subject: str
+) -> None:
     if current not in allowed:
         raise refuse("WrongStep", f"{subject}当前处于「{labels[current]}」环节，不能{label}", current_step=current)
 
@@ -120,10 +121,8 @@ async def notice_ran_out(notice: NoticePeriod, still_in_notice: Callable[[], boo
     """Waits for the notice to end; False if the procedure left it first (an objection upheld)."""
     remaining = notice.ends_at - workflow.now()
     if remaining > timedelta(0):
-        try:
+        with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: not still_in_notice(), timeout=remaining)
-        except asyncio.TimeoutError:
-            pass
     await workflow.wait_condition(lambda: not still_in_notice() or notice_over(notice, workflow.now()))
     return still_in_notice()
 
@@ -163,8 +162,9 @@ class Recorder:
     has finished and every earlier refused event was dealt with; if one was taken back meanwhile it
     is written again (now without that data), otherwise it raises EventRefused."""
 
-    def __init__(self, activity: str, event_type: type[RecordedEvent],
-                 retry_policy: RetryPolicy = RECORD_RETRY) -> None:
+    def __init__(
+        self, activity: str, event_type: type[RecordedEvent], retry_policy: RetryPolicy = RECORD_RETRY
+    ) -> None:
         self._activity, self._event_type, self._retry = activity, event_type, retry_policy
         self._last: Any = None  # the state as of the last numbered event
         self._writing = 0
@@ -175,8 +175,9 @@ class Recorder:
         """`state` is in the read model already (a workflow continued as new carries it)."""
         self._last = state.model_copy(deep=True)
 
-    async def record(self, state: Any, action: str, actor: Actor, data: BaseModel | dict[str, Any],
-                     **fields: Any) -> Any:
+    async def record(
+        self, state: Any, action: str, actor: Actor, data: BaseModel | dict[str, Any], **fields: Any
+    ) -> Any:
         """Numbers the change just made to `state`, writes it, and returns the state as recorded.
         `state` needs a `seq` field; `fields` fills what else the event type carries."""
         while True:
@@ -184,15 +185,22 @@ class Recorder:
             state.seq += 1
             info = workflow.info()
             event = self._event_type(
-                workflow_id=info.workflow_id, run_id=info.run_id, seq=state.seq, action=action, actor=actor,
-                at=workflow.now(), data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
-                state=state.model_copy(deep=True), **fields,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                seq=state.seq,
+                action=action,
+                actor=actor,
+                at=workflow.now(),
+                data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
+                state=state.model_copy(deep=True),
+                **fields,
             )
             before, self._last = self._last, event.state  # type: ignore[attr-defined]
             self._writing += 1
             try:
-                await workflow.execute_activity(self._activity, event, start_to_close_timeout=timedelta(seconds=30),
-                                                retry_policy=self._retry)
+                await workflow.execute_activity(
+                    self._activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=self._retry
+                )
                 return event.state  # type: ignore[attr-defined]
             except ActivityError as failure:
                 error = _refusal(failure)

@@ -16,7 +16,6 @@ error types (WrongStep, Forbidden, NotFound, Invalid), plus Duplicate for a seco
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -57,8 +56,9 @@ UNRECORDABLE_CODE = "unrecordable"
 _KEEP_TRYING = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 # Opening the case answers a person who waits: after a few tries the acceptance fails (503) and
 # may be sent again; the case id derived from the application keeps a retry from opening a second.
-_OPEN_CASE_TRIES = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10),
-                               maximum_attempts=5)
+_OPEN_CASE_TRIES = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10), maximum_attempts=5
+)
 
 
 def self_report_workflow_id(application_id: str) -> str:
@@ -93,8 +93,9 @@ class SelfReportWorkflow:
     async def run(self, start: SelfReportStart) -> SelfReportState:
         applicant = applicant_actor(start.applicant_id, start.village_code)
         try:
-            await self._record("submit", applicant, {"risk_types": list(start.form.risk_types),
-                                                     "household_code": start.household_code})
+            await self._record(
+                "submit", applicant, {"risk_types": list(start.form.risk_types), "household_code": start.household_code}
+            )
         except ActivityError as failure:
             cause = failure.cause
             if not (isinstance(cause, ApplicationError) and cause.type == DUPLICATE):
@@ -118,7 +119,7 @@ class SelfReportWorkflow:
             if self._state.escalated_at is None:
                 try:
                     await workflow.wait_condition(answered, timeout=self._state.due_at - workflow.now())
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     self._state.escalated_at = workflow.now()
                     await self._record("escalate", Actor.system(self._state.county_code), {})
             await workflow.wait_condition(answered)
@@ -161,12 +162,20 @@ class SelfReportWorkflow:
     async def accept(self, actor: Actor, household_code: str, household_village: str) -> SelfReportState:
         self._validate_accept(actor, household_code, household_village)
         self._deciding = True
-        request = OpenCaseRequest(application_id=self._state.application_id, household_code=household_code,
-                                  village_code=household_village, lead_note=lead_note(self._state.form), actor=actor)
+        request = OpenCaseRequest(
+            application_id=self._state.application_id,
+            household_code=household_code,
+            village_code=household_village,
+            lead_note=lead_note(self._state.form),
+            actor=actor,
+        )
         try:
             opened = await workflow.execute_activity(
-                OPEN_CASE_FOR_SELF_REPORT, request, result_type=OpenedCase,
-                start_to_close_timeout=timedelta(seconds=60), retry_policy=_OPEN_CASE_TRIES,
+                OPEN_CASE_FOR_SELF_REPORT,
+                request,
+                result_type=OpenedCase,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=_OPEN_CASE_TRIES,
             )
         except ActivityError as failure:
             self._deciding = False
@@ -174,14 +183,16 @@ class SelfReportWorkflow:
         self._state.household_code = household_code
         self._state.case_id = opened.case_id
         self._state.joined_open_case = opened.joined
-        return await self._decide(ApplicationStatus.accepted, actor, "accept",
-                                  {"case_id": opened.case_id, "joined_open_case": opened.joined})
+        return await self._decide(
+            ApplicationStatus.accepted, actor, "accept", {"case_id": opened.case_id, "joined_open_case": opened.joined}
+        )
 
     @accept.validator
     def _validate_accept(self, actor: Actor, household_code: str, household_village: str) -> None:
         self._check_decider(actor)
-        if not (household_code.startswith(household_village) and
-                area_contains(self._state.township_code, household_village)):
+        if not (
+            household_code.startswith(household_village) and area_contains(self._state.township_code, household_village)
+        ):
             raise _refuse("Invalid", "该户不在本镇登记，请核实农户档案", field="household_code")
 
     @workflow.update
@@ -217,13 +228,19 @@ class SelfReportWorkflow:
 
     def _check_pending(self, doing: str) -> None:
         if self._deciding or self._state.status != ApplicationStatus.pending:
-            raise _refuse("WrongStep", f"这份申报已经{'在处理中' if self._deciding else '处理完毕'}，不能再{doing}",
-                          current_status=self._state.status)
+            raise _refuse(
+                "WrongStep",
+                f"这份申报已经{'在处理中' if self._deciding else '处理完毕'}，不能再{doing}",
+                current_status=self._state.status,
+            )
 
     def _check_decider(self, actor: Actor) -> None:
         in_township = actor.role == Role.township_approver and area_contains(actor.area_code, self._state.village_code)
-        county_takes_over = (actor.role == Role.county_officer and self._state.escalated_at is not None
-                             and area_contains(actor.area_code, self._state.village_code))
+        county_takes_over = (
+            actor.role == Role.county_officer
+            and self._state.escalated_at is not None
+            and area_contains(actor.area_code, self._state.village_code)
+        )
         if not (in_township or county_takes_over):
             if actor.role == Role.county_officer and area_contains(actor.area_code, self._state.village_code):
                 raise _refuse("Forbidden", "申报超过受理时限转县督办后，县乡村振兴局才能直接受理")
@@ -234,8 +251,9 @@ class SelfReportWorkflow:
             raise _refuse("WrongStep", "这份申报还在提交中", current_status=self._state.status)
         self._check_pending("受理或驳回")
 
-    async def _decide(self, status: ApplicationStatus, actor: Actor, action: str,
-                      data: dict[str, Any]) -> SelfReportState:
+    async def _decide(
+        self, status: ApplicationStatus, actor: Actor, action: str, data: dict[str, Any]
+    ) -> SelfReportState:
         self._deciding = True
         self._state.status = status
         self._state.decided_at = workflow.now()
@@ -254,8 +272,15 @@ class SelfReportWorkflow:
 
     async def _notify(self, kind: NoticeKind) -> None:
         outcome = self._state.case_outcome.outcome if self._state.case_outcome else None
-        notice = NoticeRequest(application_id=self._state.application_id, kind=kind, phone=self._start.notice_phone,
-                               submitted_at=self._state.submitted_at, reason=self._state.rejection_reason,
-                               outcome=outcome, joined_open_case=self._state.joined_open_case)
-        await workflow.execute_activity(SEND_SELF_REPORT_NOTICE, notice,
-                                        start_to_close_timeout=timedelta(seconds=30), retry_policy=_KEEP_TRYING)
+        notice = NoticeRequest(
+            application_id=self._state.application_id,
+            kind=kind,
+            phone=self._start.notice_phone,
+            submitted_at=self._state.submitted_at,
+            reason=self._state.rejection_reason,
+            outcome=outcome,
+            joined_open_case=self._state.joined_open_case,
+        )
+        await workflow.execute_activity(
+            SEND_SELF_REPORT_NOTICE, notice, start_to_close_timeout=timedelta(seconds=30), retry_policy=_KEEP_TRYING
+        )

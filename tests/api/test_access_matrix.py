@@ -3,7 +3,8 @@ changes nothing.
 
 The target is a case (with its household and task) in 金佛坪村, an account there, 靖边县's
 vehicles department, a monitoring period of another household there (with its support person
-appointed and a plan awaiting review) and a household's self-report from there. For each role one person works inside that area and one outside it (another
+appointed and a plan awaiting review) and a household's self-report from there. For each role one
+person works inside that area and one outside it (another
 village, another township, another county). An allowed call must get past access control (any
 answer but 401/403/404: many are business refusals such as 409 wrong step, chosen so the case
 stays put); a refused one is 403 (wrong role) or 404 (outside the area, where even existence must
@@ -108,24 +109,46 @@ def _versioned(extra: dict[str, Any] | None = None) -> Callable[[World, dict[str
     return lambda w, now: {"version": now["task"][0], **(extra or {})}
 
 
-CADRE, TOWNSHIP, COUNTY, ADMIN = (frozenset({r}) for r in ("village_cadre", "township_approver", "county_officer",
-                                                            "admin"))
+CADRE, TOWNSHIP, COUNTY, ADMIN = (
+    frozenset({r}) for r in ("village_cadre", "township_approver", "county_officer", "admin")
+)
 MATRIX = [
     Endpoint("GET", "/api/v1/auth/me", ALL, "own"),
-    Endpoint("POST", "/api/v1/auth/password", ALL, "own",
-             body=lambda w, now: {"current_password": "wrong-password", "new_password": "Matrix@2026x"}),
+    Endpoint(
+        "POST",
+        "/api/v1/auth/password",
+        ALL,
+        "own",
+        body=lambda w, now: {"current_password": "wrong-password", "new_password": "Matrix@2026x"},
+    ),
     Endpoint("GET", "/api/v1/areas", ALL, "own"),
     Endpoint("GET", "/api/v1/policies/current", ALL, "own"),
     # Policy versions are deployment-wide (one county per deployment): see README.
     Endpoint("POST", "/api/v1/policies", ADMIN, "own", body=lambda w, now: {}),
-    Endpoint("GET", "/api/v1/households", ALL, "403", params=lambda w: {"area": VILLAGE, "limit": 200},
-             holds=lambda w, a: w.household in {h["code"] for h in _items(a)}),
+    Endpoint(
+        "GET",
+        "/api/v1/households",
+        ALL,
+        "403",
+        params=lambda w: {"area": VILLAGE, "limit": 200},
+        holds=lambda w, a: w.household in {h["code"] for h in _items(a)},
+    ),
     Endpoint("POST", "/api/v1/households", CADRE | TOWNSHIP, "403", body=lambda w, now: new_household_body(VILLAGE)),
     Endpoint("GET", "/api/v1/households/{household}", ALL),
-    Endpoint("GET", "/api/v1/cases", ALL, "own", params=lambda w: {"household_code": w.household},
-             holds=lambda w, a: w.case_id in {c["case_id"] for c in _items(a)}),
-    Endpoint("POST", "/api/v1/cases", CASEWORK,
-             body=lambda w, now: {"household_code": w.household, "channel": "cadre_screening"}),
+    Endpoint(
+        "GET",
+        "/api/v1/cases",
+        ALL,
+        "own",
+        params=lambda w: {"household_code": w.household},
+        holds=lambda w, a: w.case_id in {c["case_id"] for c in _items(a)},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/cases",
+        CASEWORK,
+        body=lambda w, now: {"household_code": w.household, "channel": "cadre_screening"},
+    ),
     Endpoint("GET", "/api/v1/cases/{case}", ALL),
     Endpoint("GET", "/api/v1/cases/{case}/review-input", ALL),
     Endpoint("GET", "/api/v1/cases/{case}/timeline", ALL),
@@ -141,37 +164,88 @@ MATRIX = [
     _case("county-decision", COUNTY, lambda w, now: county_decision()),
     _case("announcement", TOWNSHIP, lambda w, now: announcement()),
     _case("leads", CASEWORK, lambda w, now: {"channel": "platform_analysis", "note": "矩阵测试"}),
-    Endpoint("GET", "/api/v1/tasks", CASEWORK, "403", params=lambda w: {"village": VILLAGE, "limit": 200},
-             holds=lambda w, a: w.task_id in {t["task_id"] for t in _items(a)}, holds_for=CADRE),
+    Endpoint(
+        "GET",
+        "/api/v1/tasks",
+        CASEWORK,
+        "403",
+        params=lambda w: {"village": VILLAGE, "limit": 200},
+        holds=lambda w, a: w.task_id in {t["task_id"] for t in _items(a)},
+        holds_for=CADRE,
+    ),
     Endpoint("GET", "/api/v1/tasks/overdue", TOWNSHIP | COUNTY, "own"),
     Endpoint("GET", "/api/v1/tasks/{task}", CASEWORK),
     Endpoint("POST", "/api/v1/tasks/{task}/claim", CADRE, body=_versioned()),
     Endpoint("POST", "/api/v1/tasks/{task}/release", CADRE, body=_versioned()),
     Endpoint("POST", "/api/v1/tasks/{task}/assign", TOWNSHIP | COUNTY, body=_versioned({"username": None})),
-    Endpoint("GET", "/api/v1/audit", COUNTY, "own", params=lambda w: {"case_id": w.case_id},
-             holds=lambda w, a: len(_items(a)) > 0),
+    Endpoint(
+        "GET",
+        "/api/v1/audit",
+        COUNTY,
+        "own",
+        params=lambda w: {"case_id": w.case_id},
+        holds=lambda w, a: len(_items(a)) > 0,
+    ),
     Endpoint("GET", "/api/v1/villages/{village}/notice", CASEWORK),
     Endpoint("GET", "/api/v1/villages/{village}/notice.html", CASEWORK),
-    Endpoint("GET", "/api/v1/accounts", ADMIN, "own", params=lambda w: {"limit": 200},
-             holds=lambda w, a: w.account in {x["username"] for x in _items(a)}),
-    Endpoint("POST", "/api/v1/accounts", ADMIN, "403", body=lambda w, now: {
-        "username": f"matrix.new{w.next()}", "display_name": "金佛坪村 新网格员", "role": "village_cadre",
-        "area_code": VILLAGE, "password": DEMO_PASSWORD}),
+    Endpoint(
+        "GET",
+        "/api/v1/accounts",
+        ADMIN,
+        "own",
+        params=lambda w: {"limit": 200},
+        holds=lambda w, a: w.account in {x["username"] for x in _items(a)},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/accounts",
+        ADMIN,
+        "403",
+        body=lambda w, now: {
+            "username": f"matrix.new{w.next()}",
+            "display_name": "金佛坪村 新网格员",
+            "role": "village_cadre",
+            "area_code": VILLAGE,
+            "password": DEMO_PASSWORD,
+        },
+    ),
     Endpoint("GET", "/api/v1/accounts/{account}", ADMIN),
     Endpoint("PATCH", "/api/v1/accounts/{account}", ADMIN, body=lambda w, now: {"display_name": "金佛坪村 矩阵网格员"}),
-    Endpoint("GET", "/api/v1/departments", COUNTY | ADMIN, "own",
-             holds=lambda w, a: any(d["base_url"] == w.vehicles_url for d in _items(a))),
+    Endpoint(
+        "GET",
+        "/api/v1/departments",
+        COUNTY | ADMIN,
+        "own",
+        holds=lambda w, a: any(d["base_url"] == w.vehicles_url for d in _items(a)),
+    ),
     Endpoint("GET", "/api/v1/departments/vehicles", COUNTY | ADMIN),
     # Without a secret: an update of 靖边县's row inside; outside, a new row of one's own county (refused: 422).
-    Endpoint("PUT", "/api/v1/departments/vehicles", ADMIN, "own",
-             body=lambda w, now: {"base_url": w.vehicles_url, "enabled": True}),
+    Endpoint(
+        "PUT",
+        "/api/v1/departments/vehicles",
+        ADMIN,
+        "own",
+        body=lambda w, now: {"base_url": w.vehicles_url, "enabled": True},
+    ),
     Endpoint("GET", "/api/v1/cross-check-tasks", COUNTY, "own"),
     Endpoint("GET", "/api/v1/early-warnings", COUNTY | ADMIN, "own"),
     Endpoint("GET", "/api/v1/households/{household}/file", ALL),
-    Endpoint("GET", "/api/v1/monitoring", ALL, "403", params=lambda w: {"area": VILLAGE, "limit": 200},
-             holds=lambda w, a: w.monitoring_id in {m["monitoring_id"] for m in _items(a)}),
-    Endpoint("GET", "/api/v1/monitoring/visit-tasks", ALL, "403", params=lambda w: {"area": VILLAGE, "limit": 200},
-             holds=lambda w, a: w.monitoring_id in {t["monitoring_id"] for t in _items(a)}),
+    Endpoint(
+        "GET",
+        "/api/v1/monitoring",
+        ALL,
+        "403",
+        params=lambda w: {"area": VILLAGE, "limit": 200},
+        holds=lambda w, a: w.monitoring_id in {m["monitoring_id"] for m in _items(a)},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/monitoring/visit-tasks",
+        ALL,
+        "403",
+        params=lambda w: {"area": VILLAGE, "limit": 200},
+        holds=lambda w, a: w.monitoring_id in {t["monitoring_id"] for t in _items(a)},
+    ),
     Endpoint("GET", "/api/v1/monitoring/visit-coverage", ALL, "403", params=lambda w: {"area": VILLAGE}),
     Endpoint("GET", "/api/v1/monitoring/{monitoring}", ALL),
     Endpoint("GET", "/api/v1/monitoring/{monitoring}/timeline", ALL),
@@ -179,8 +253,15 @@ MATRIX = [
     # Another village's cadre as support person: refused (422) after every access check.
     _monitoring("support-person", TOWNSHIP, lambda w, now: {"username": "dongkeng.cadre"}),
     # A plan awaits review: the support person may not submit another (409).
-    _monitoring("plans", CADRE, lambda w, now: {"measures": [{
-        "kind": "employment", "content": "公益性岗位", "owner": "镇人社所", "starts_on": "2026-01-01"}]}),
+    _monitoring(
+        "plans",
+        CADRE,
+        lambda w, now: {
+            "measures": [
+                {"kind": "employment", "content": "公益性岗位", "owner": "镇人社所", "starts_on": "2026-01-01"}
+            ]
+        },
+    ),
     # The township approver inside approves the plan awaiting review (the one allowed change here).
     _monitoring("plans/1/review", TOWNSHIP, lambda w, now: {"decision": "approve", "opinion": ""}),
     # A delivery dated before the monitoring began: refused after the access checks.
@@ -196,27 +277,52 @@ MATRIX = [
     _monitoring("exit/township-review", TOWNSHIP, lambda w, now: township_review()),
     _monitoring("exit/county-decision", COUNTY, lambda w, now: county_decision()),
     _monitoring("exit-reversal", COUNTY, lambda w, now: {"reason": "矩阵测试"}),
-    Endpoint("GET", "/api/v1/self-reports", CASEWORK, "403", params=lambda w: {"area": VILLAGE, "limit": 200},
-             holds=lambda w, a: w.application_id in {r["application_id"] for r in _items(a)}),
+    Endpoint(
+        "GET",
+        "/api/v1/self-reports",
+        CASEWORK,
+        "403",
+        params=lambda w: {"area": VILLAGE, "limit": 200},
+        holds=lambda w, a: w.application_id in {r["application_id"] for r in _items(a)},
+    ),
     Endpoint("GET", "/api/v1/self-reports/{application}", CASEWORK),
     # The household is not registered: accepting answers 409 `household_not_registered`.
-    Endpoint("POST", "/api/v1/self-reports/{application}/decision", TOWNSHIP | COUNTY,
-             body=lambda w, now: {"decision": "accept"}),
+    Endpoint(
+        "POST",
+        "/api/v1/self-reports/{application}/decision",
+        TOWNSHIP | COUNTY,
+        body=lambda w, now: {"decision": "accept"},
+    ),
 ]
 # Department systems sign their requests; a person's bearer token opens nothing there.
 SIGNED = [("POST", "/api/v1/early-warnings"), ("POST", "/api/v1/callbacks/cross-checks/{request_id}")]
-PUBLIC = [("POST", "/api/v1/auth/login"), ("POST", "/api/v1/self-service/sign-in/code"),
-          ("POST", "/api/v1/self-service/sign-in"), ("GET", "/api/v1/self-service/areas")]
+PUBLIC = [
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/self-service/sign-in/code"),
+    ("POST", "/api/v1/self-service/sign-in"),
+    ("GET", "/api/v1/self-service/areas"),
+]
 # The mini-program's endpoints: a household's (applicant) token only.
-APPLICANT = [("POST", "/api/v1/self-service/applications"), ("GET", "/api/v1/self-service/applications"),
-             ("GET", "/api/v1/self-service/applications/{application_id}"),
-             ("POST", "/api/v1/self-service/applications/{application_id}/withdrawal")]
+APPLICANT = [
+    ("POST", "/api/v1/self-service/applications"),
+    ("GET", "/api/v1/self-service/applications"),
+    ("GET", "/api/v1/self-service/applications/{application_id}"),
+    ("POST", "/api/v1/self-service/applications/{application_id}/withdrawal"),
+]
 
 
 async def _sign_up(driver: CaseDriver, username: str) -> None:
-    answer = await driver.post("admin", "/api/v1/accounts", {
-        "username": username, "display_name": "金佛坪村 矩阵村干部", "role": "village_cadre", "area_code": VILLAGE,
-        "password": DEMO_PASSWORD})
+    answer = await driver.post(
+        "admin",
+        "/api/v1/accounts",
+        {
+            "username": username,
+            "display_name": "金佛坪村 矩阵村干部",
+            "role": "village_cadre",
+            "area_code": VILLAGE,
+            "password": DEMO_PASSWORD,
+        },
+    )
     assert answer.status_code in (201, 409), answer.text
 
 
@@ -225,12 +331,14 @@ async def _monitored(driver: CaseDriver) -> str:
     support person appointed and a plan submitted: its monitoring period's id."""
     await driver.publish_notice_seconds(0.5)
     household = (await driver.post(MATRIX_CADRE, "/api/v1/households", new_household_body(VILLAGE))).json()["code"]
-    case = await driver.post(MATRIX_CADRE, "/api/v1/cases", {"household_code": household,
-                                                              "channel": "cadre_screening"})
+    case = await driver.post(MATRIX_CADRE, "/api/v1/cases", {"household_code": household, "channel": "cadre_screening"})
     assert case.status_code == 201, case.text
     case_id = case.json()["case_id"]
-    for step, body in (("home-verification", home_verification()), ("authorisation", authorisation()),
-                       ("democratic-review", democratic_review())):
+    for step, body in (
+        ("home-verification", home_verification()),
+        ("authorisation", authorisation()),
+        ("democratic-review", democratic_review()),
+    ):
         await driver.act(MATRIX_CADRE, case_id, step, body)
     await driver.wait_for_step(case_id, "township_review")
     assert (await driver.post("admin", "/api/v1/policies", {})).status_code == 201  # the default notice again
@@ -255,8 +363,13 @@ async def _applied(settings: Settings, temporal: WorkflowEnvironment) -> tuple[H
 
 
 @pytest_asyncio.fixture(scope="module")
-async def world(driver: CaseDriver, other_county: dict[str, str], settings: Settings, temporal: WorkflowEnvironment,
-                live_api: FastAPI) -> World:
+async def world(
+    driver: CaseDriver,
+    other_county: dict[str, str],
+    settings: Settings,
+    temporal: WorkflowEnvironment,
+    live_api: FastAPI,
+) -> World:
     # `live_api`: the departments answer the monitored household's cross-check through it.
     await _sign_up(driver, MATRIX_CADRE)
     await _sign_up(driver, "jinfoping.target")
@@ -268,13 +381,22 @@ async def world(driver: CaseDriver, other_county: dict[str, str], settings: Sett
     tasks = (await driver.get(MATRIX_CADRE, "/api/v1/tasks", village=VILLAGE, limit=200)).json()["items"]
     task_id = next(t["task_id"] for t in tasks if t["case_id"] == case.json()["case_id"])
     vehicles = (await driver.get("admin", "/api/v1/departments/vehicles")).json()
-    return World(household, case.json()["case_id"], task_id, "jinfoping.target", vehicles["base_url"], monitoring_id,
-                 application_id, applicant)
+    return World(
+        household,
+        case.json()["case_id"],
+        task_id,
+        "jinfoping.target",
+        vehicles["base_url"],
+        monitoring_id,
+        application_id,
+        applicant,
+    )
 
 
 @pytest_asyncio.fixture(scope="module")
-async def snapshot(settings: Settings, temporal: WorkflowEnvironment,
-                   world: World) -> AsyncIterator[Callable[[str], Any]]:
+async def snapshot(
+    settings: Settings, temporal: WorkflowEnvironment, world: World
+) -> AsyncIterator[Callable[[str], Any]]:
     """What a refusal must leave unchanged, as seen from the database and the workflow."""
     engine = create_engine(settings.require_database_url(), pool_size=1)
     sql = text("""
@@ -297,10 +419,20 @@ async def snapshot(settings: Settings, temporal: WorkflowEnvironment,
 
     async def take(caller: str) -> Any:
         async with engine.connect() as conn:
-            row = (await conn.execute(sql, {"case_id": world.case_id, "task_id": world.task_id,
-                                            "account": world.account, "village": VILLAGE, "caller": caller,
-                                            "monitoring_id": world.monitoring_id,
-                                            "application_id": world.application_id})).one()
+            row = (
+                await conn.execute(
+                    sql,
+                    {
+                        "case_id": world.case_id,
+                        "task_id": world.task_id,
+                        "account": world.account,
+                        "village": VILLAGE,
+                        "caller": caller,
+                        "monitoring_id": world.monitoring_id,
+                        "application_id": world.application_id,
+                    },
+                )
+            ).one()
         handle = temporal.client.get_workflow_handle(f"identification-{world.household}")
         state = await handle.query(IdentificationWorkflow.state)
         return tuple(row), state.model_dump(mode="json")
@@ -314,13 +446,20 @@ def _label(endpoint: Endpoint) -> str:
 
 
 @pytest.mark.parametrize("endpoint", MATRIX, ids=_label)
-async def test_endpoint_by_role_and_area(driver: CaseDriver, world: World, snapshot: Callable[[str], Any],
-                                         endpoint: Endpoint) -> None:
-    path = endpoint.path.format(case=world.case_id, household=world.household, task=world.task_id,
-                                account=world.account, village=VILLAGE, monitoring=world.monitoring_id,
-                                application=world.application_id)
+async def test_endpoint_by_role_and_area(
+    driver: CaseDriver, world: World, snapshot: Callable[[str], Any], endpoint: Endpoint
+) -> None:
+    path = endpoint.path.format(
+        case=world.case_id,
+        household=world.household,
+        task=world.task_id,
+        account=world.account,
+        village=VILLAGE,
+        monitoring=world.monitoring_id,
+        application=world.application_id,
+    )
     for role, people in PEOPLE.items():
-        for inside, username in zip((True, False), people):
+        for inside, username in zip((True, False), people, strict=False):
             where = f"{username} ({role}, {'inside' if inside else 'outside'})"
             before = await snapshot(username)
             now = {"task": before[0][1].strip("()").split(",")}
@@ -347,8 +486,9 @@ async def test_signed_endpoints_refuse_bearer_tokens(driver: CaseDriver, world: 
     for method, path in SIGNED:
         for people in PEOPLE.values():
             for username in people:
-                answer = await driver.http.request(method, path.format(request_id="nope"), json={},
-                                                   headers=await driver.headers(username))
+                answer = await driver.http.request(
+                    method, path.format(request_id="nope"), json={}, headers=await driver.headers(username)
+                )
                 assert answer.status_code == 401, (path, username, answer.text)
 
 
@@ -363,21 +503,37 @@ async def test_applicant_endpoints_take_applicant_tokens_only(driver: CaseDriver
                 assert answer.status_code == 401, (path, username, answer.text)
     own = await driver.http.get("/api/v1/self-service/applications", headers=world.applicant.headers)
     assert own.status_code == 200 and world.application_id in {a["application_id"] for a in own.json()["items"]}
-    mine = await driver.http.get(f"/api/v1/self-service/applications/{world.application_id}",
-                                 headers=world.applicant.headers)
+    mine = await driver.http.get(
+        f"/api/v1/self-service/applications/{world.application_id}", headers=world.applicant.headers
+    )
     assert mine.status_code == 200 and mine.json()["status"] == "pending", mine.text
-    for method, path in (("GET", "/api/v1/cases"), ("GET", "/api/v1/self-reports"), ("GET", "/api/v1/auth/me"),
-                         ("GET", f"/api/v1/self-reports/{world.application_id}")):
+    for method, path in (
+        ("GET", "/api/v1/cases"),
+        ("GET", "/api/v1/self-reports"),
+        ("GET", "/api/v1/auth/me"),
+        ("GET", f"/api/v1/self-reports/{world.application_id}"),
+    ):
         answer = await driver.http.request(method, path, headers=world.applicant.headers)
         assert answer.status_code == 401, (path, answer.text)
 
 
 async def test_the_matrix_covers_every_endpoint(live_api: FastAPI) -> None:
     served = {(m.upper(), p) for p, methods in live_api.openapi()["paths"].items() for m in methods}
-    covered = {(e.method, e.path.replace("{case}", "{case_id}").replace("{household}", "{code}")
-                .replace("{task}", "{task_id}").replace("{account}", "{username}")
-                .replace("{village}", "{village_code}").replace("/vehicles", "/{kind}")
-                .replace("{monitoring}", "{monitoring_id}").replace("{application}", "{application_id}")
-                .replace("plans/1/", "plans/{plan_no}/").replace("measures/1/", "measures/{measure_id}/")
-                .replace("objections/1/", "objections/{objection_id}/")) for e in MATRIX}
+    covered = {
+        (
+            e.method,
+            e.path.replace("{case}", "{case_id}")
+            .replace("{household}", "{code}")
+            .replace("{task}", "{task_id}")
+            .replace("{account}", "{username}")
+            .replace("{village}", "{village_code}")
+            .replace("/vehicles", "/{kind}")
+            .replace("{monitoring}", "{monitoring_id}")
+            .replace("{application}", "{application_id}")
+            .replace("plans/1/", "plans/{plan_no}/")
+            .replace("measures/1/", "measures/{measure_id}/")
+            .replace("objections/1/", "objections/{objection_id}/"),
+        )
+        for e in MATRIX
+    }
     assert served - covered - set(SIGNED) - set(PUBLIC) - set(APPLICANT) == set()

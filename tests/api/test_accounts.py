@@ -15,8 +15,13 @@ _names = itertools.count(random.randrange(1000, 9000) * 100)
 
 
 def _new_cadre(**overrides: str) -> dict[str, str]:
-    return {"username": f"test.cadre{next(_names)}", "display_name": "东坑村 测试网格员", "role": "village_cadre",
-            "area_code": "610824100201", "password": DEMO_PASSWORD} | overrides
+    return {
+        "username": f"test.cadre{next(_names)}",
+        "display_name": "东坑村 测试网格员",
+        "role": "village_cadre",
+        "area_code": "610824100201",
+        "password": DEMO_PASSWORD,
+    } | overrides
 
 
 async def _sign_in(driver: CaseDriver, username: str, password: str = DEMO_PASSWORD) -> str:
@@ -44,19 +49,22 @@ async def test_admin_creates_and_disables_an_account(driver: CaseDriver, new_hou
     case_id = (await driver.open_case(await new_household()))["case_id"]
     task = await the_task(driver, VILLAGE_CADRE, case_id, "home_verification")
     headers = {"Authorization": f"Bearer {token}"}
-    claimed = await driver.http.post(f"/api/v1/tasks/{task['task_id']}/claim", json={"version": task["version"]},
-                                     headers=headers)
+    claimed = await driver.http.post(
+        f"/api/v1/tasks/{task['task_id']}/claim", json={"version": task["version"]}, headers=headers
+    )
     assert claimed.status_code == 200
-    disabled = await driver.http.patch(f"/api/v1/accounts/{body['username']}", json={"disabled": True},
-                                       headers=await driver.headers("admin"))
+    disabled = await driver.http.patch(
+        f"/api/v1/accounts/{body['username']}", json={"disabled": True}, headers=await driver.headers("admin")
+    )
     assert disabled.status_code == 200 and disabled.json()["disabled"] is True
     assert await _me(driver, token) == 401
     login = await driver.http.post("/api/v1/auth/login", json={"username": body["username"], "password": DEMO_PASSWORD})
     assert login.status_code == 401 and login.json()["detail"]["code"] == "account_disabled"
     assert (await the_task(driver, VILLAGE_CADRE, case_id, "home_verification"))["claimed_by"] is None
 
-    audit = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", subject_type="account",
-                              subject_id=body["username"])).json()["items"]
+    audit = (
+        await driver.get(COUNTY_OFFICER, "/api/v1/audit", subject_type="account", subject_id=body["username"])
+    ).json()["items"]
     assert [e["action"] for e in audit] == ["update_account", "create_account"]
     assert audit[0]["before"] == {"disabled": False} and audit[0]["after"] == {"disabled": True}
     assert audit[0]["data"]["released_tasks"] == [task["task_id"]] and audit[0]["actor"] == "admin"
@@ -91,7 +99,8 @@ async def test_placement_follows_the_role_and_the_admins_area(driver: CaseDriver
     assert (await driver.get("admin", "/api/v1/accounts", area="610802000000")).status_code == 403
     ours = (await driver.get("admin", "/api/v1/accounts", area="610824100000", limit=200)).json()["items"]
     assert {a["username"] for a in ours} >= {TOWNSHIP_APPROVER, VILLAGE_CADRE} and COUNTY_OFFICER not in {
-        a["username"] for a in ours}
+        a["username"] for a in ours
+    }
 
 
 async def test_admin_edits_moves_and_resets_but_not_themselves(driver: CaseDriver) -> None:
@@ -100,8 +109,11 @@ async def test_admin_edits_moves_and_resets_but_not_themselves(driver: CaseDrive
     token = await _sign_in(driver, body["username"])
     path = f"/api/v1/accounts/{body['username']}"
     admin = await driver.headers("admin")
-    moved = await driver.http.patch(path, json={"role": "township_approver", "area_code": "610824100000",
-                                                "display_name": "东坑镇 新审核"}, headers=admin)
+    moved = await driver.http.patch(
+        path,
+        json={"role": "township_approver", "area_code": "610824100000", "display_name": "东坑镇 新审核"},
+        headers=admin,
+    )
     assert moved.status_code == 200 and moved.json()["role"] == "township_approver"
     me = await driver.http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["role"] == "township_approver", "the new role applies to the next request"
@@ -120,17 +132,24 @@ async def test_people_change_their_own_password(driver: CaseDriver) -> None:
     await driver.post("admin", "/api/v1/accounts", body)
     old = await _sign_in(driver, body["username"])
     headers = {"Authorization": f"Bearer {old}"}
-    wrong = await driver.http.post("/api/v1/auth/password", headers=headers,
-                                   json={"current_password": "nope", "new_password": "Changed@2026"})
+    wrong = await driver.http.post(
+        "/api/v1/auth/password", headers=headers, json={"current_password": "nope", "new_password": "Changed@2026"}
+    )
     assert wrong.status_code == 422 and wrong.json()["detail"]["errors"][0]["field"] == "current_password"
-    weak = await driver.http.post("/api/v1/auth/password", headers=headers,
-                                  json={"current_password": DEMO_PASSWORD, "new_password": "weak"})
+    weak = await driver.http.post(
+        "/api/v1/auth/password", headers=headers, json={"current_password": DEMO_PASSWORD, "new_password": "weak"}
+    )
     assert weak.status_code == 422
     assert await _me(driver, old) == 200, "refused changes change nothing"
-    changed = await driver.http.post("/api/v1/auth/password", headers=headers,
-                                     json={"current_password": DEMO_PASSWORD, "new_password": "Changed@2026"})
+    changed = await driver.http.post(
+        "/api/v1/auth/password",
+        headers=headers,
+        json={"current_password": DEMO_PASSWORD, "new_password": "Changed@2026"},
+    )
     assert changed.status_code == 200
     assert await _me(driver, old) == 401 and await _me(driver, changed.json()["access_token"]) == 200
     await _sign_in(driver, body["username"], "Changed@2026")
-    bad_old = await driver.http.post("/api/v1/auth/login", json={"username": body["username"], "password": DEMO_PASSWORD})
+    bad_old = await driver.http.post(
+        "/api/v1/auth/login", json={"username": body["username"], "password": DEMO_PASSWORD}
+    )
     assert bad_old.status_code == 401

@@ -33,16 +33,19 @@ async def test_case_events_keep_before_and_after(driver: CaseDriver, new_househo
     assert "case_id" not in verify["after"], "only what changed is kept"
     assert opened["before"] == {} and opened["after"]["case_id"] == case_id
 
-    mine = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", actor=VILLAGE_CADRE, since=started.isoformat(),
-                             limit=500)).json()["items"]
+    mine = (
+        await driver.get(COUNTY_OFFICER, "/api/v1/audit", actor=VILLAGE_CADRE, since=started.isoformat(), limit=500)
+    ).json()["items"]
     assert {e["actor"] for e in mine} == {VILLAGE_CADRE} and case_id in {e["case_id"] for e in mine}
     assert all(datetime.fromisoformat(e["at"]) >= started for e in mine)
-    before_it = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", case_id=case_id,
-                                  until=started.isoformat())).json()["items"]
+    before_it = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", case_id=case_id, until=started.isoformat())).json()[
+        "items"
+    ]
     assert before_it == []
     first = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", case_id=case_id, limit=1)).json()
-    second = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", case_id=case_id, limit=1,
-                               cursor=first["next_cursor"])).json()
+    second = (
+        await driver.get(COUNTY_OFFICER, "/api/v1/audit", case_id=case_id, limit=1, cursor=first["next_cursor"])
+    ).json()
     assert [first["items"][0]["action"], second["items"][0]["action"]] == ["verify_home", "open_case"]
     naive = await driver.get(COUNTY_OFFICER, "/api/v1/audit", since="2026-11-29T00:00:00")
     assert naive.status_code == 422
@@ -53,8 +56,9 @@ async def test_case_events_keep_before_and_after(driver: CaseDriver, new_househo
 async def test_personal_data_in_the_audit_is_masked(driver: CaseDriver, new_household: NewHousehold) -> None:
     code = await new_household()
     household = (await driver.get(VILLAGE_CADRE, f"/api/v1/households/{code}")).json()
-    entry = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", subject_type="household",
-                              subject_id=code)).json()["items"][0]
+    entry = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", subject_type="household", subject_id=code)).json()[
+        "items"
+    ][0]
     assert entry["action"] == "register_household"
     for member in household["members"]:
         assert member["id_number"] not in str(entry)
@@ -62,18 +66,21 @@ async def test_personal_data_in_the_audit_is_masked(driver: CaseDriver, new_hous
     assert "13800138000" not in str(entry)
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_entries SET action = 'forged' WHERE id = (SELECT max(id) FROM audit_entries)",
-    "DELETE FROM audit_entries WHERE id = (SELECT max(id) FROM audit_entries)",
-    "TRUNCATE audit_entries",
-])
-async def test_the_database_refuses_to_change_the_audit(settings: Settings, driver: CaseDriver,
-                                                        statement: str) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_entries SET action = 'forged' WHERE id = (SELECT max(id) FROM audit_entries)",
+        "DELETE FROM audit_entries WHERE id = (SELECT max(id) FROM audit_entries)",
+        "TRUNCATE audit_entries",
+    ],
+)
+async def test_the_database_refuses_to_change_the_audit(settings: Settings, driver: CaseDriver, statement: str) -> None:
     count, newest = (await query(settings, "SELECT count(*), max(id) FROM audit_entries"))[0]
     with pytest.raises(DBAPIError, match="append-only"):
         await query(settings, statement)
-    assert (await query(settings, "SELECT count(*) >= :n, bool_and(action <> 'forged') FROM audit_entries",
-                        n=count))[0] == (True, True)
+    assert (await query(settings, "SELECT count(*) >= :n, bool_and(action <> 'forged') FROM audit_entries", n=count))[
+        0
+    ] == (True, True)
     assert (await query(settings, "SELECT count(*) FROM audit_entries WHERE id = :id", id=newest))[0][0] == 1
 
 

@@ -44,9 +44,7 @@ async def test_action_at_the_wrong_step_is_409_naming_the_step(
     assert await case_snapshot(driver, temporal.client, case_id) == before
 
 
-async def test_action_by_the_wrong_role_is_403(
-    driver: CaseDriver, temporal: WorkflowEnvironment, case_id: str
-) -> None:
+async def test_action_by_the_wrong_role_is_403(driver: CaseDriver, temporal: WorkflowEnvironment, case_id: str) -> None:
     before = await case_snapshot(driver, temporal.client, case_id)
     for who in (TOWNSHIP_APPROVER, COUNTY_OFFICER, "admin"):
         answer = await driver.post(who, f"/api/v1/cases/{case_id}/home-verification", home_verification())
@@ -55,16 +53,15 @@ async def test_action_by_the_wrong_role_is_403(
     assert await case_snapshot(driver, temporal.client, case_id) == before
 
 
-async def test_action_outside_ones_area_is_404(
-    driver: CaseDriver, temporal: WorkflowEnvironment, case_id: str
-) -> None:
+async def test_action_outside_ones_area_is_404(driver: CaseDriver, temporal: WorkflowEnvironment, case_id: str) -> None:
     before = await case_snapshot(driver, temporal.client, case_id)
     for who in ("huochangwan.cadre", "qingyangcha.cadre"):
         answer = await driver.post(who, f"/api/v1/cases/{case_id}/home-verification", home_verification())
         assert answer.status_code == 404
         assert (await driver.get(who, f"/api/v1/cases/{case_id}")).status_code == 404
-    other_township = await driver.post("qingyangcha.approver", f"/api/v1/cases/{case_id}/township-review",
-                                       township_review())
+    other_township = await driver.post(
+        "qingyangcha.approver", f"/api/v1/cases/{case_id}/township-review", township_review()
+    )
     assert other_township.status_code == 404
     assert await case_snapshot(driver, temporal.client, case_id) == before
 
@@ -99,7 +96,8 @@ async def test_malformed_payload_is_422_naming_the_field(
 
 async def test_body_that_is_not_json_is_422(driver: CaseDriver, case_id: str) -> None:
     answer = await driver.http.post(
-        f"/api/v1/cases/{case_id}/home-verification", content=b"{not json",
+        f"/api/v1/cases/{case_id}/home-verification",
+        content=b"{not json",
         headers=await driver.headers(VILLAGE_CADRE) | {"Content-Type": "application/json"},
     )
     assert answer.status_code == 422
@@ -107,8 +105,9 @@ async def test_body_that_is_not_json_is_422(driver: CaseDriver, case_id: str) ->
 
 
 async def test_vote_counts_must_add_up(driver: CaseDriver, case_id: str) -> None:
-    answer = await driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/democratic-review",
-                               democratic_review() | {"votes_for": 3})
+    answer = await driver.post(
+        VILLAGE_CADRE, f"/api/v1/cases/{case_id}/democratic-review", democratic_review() | {"votes_for": 3}
+    )
     assert answer.status_code == 422
     assert "票数之和应等于实到人数" in answer.json()["detail"]["message"]
 

@@ -38,9 +38,9 @@ async def test_concurrent_starts_with_one_key_all_get_the_case(
 ) -> None:
     household = await new_household()
     body = {"household_code": household, "channel": "cadre_screening", "lead_note": "重复提交"}
-    answers = await asyncio.gather(*(
-        driver.post(VILLAGE_CADRE, "/api/v1/cases", body, **{"Idempotency-Key": "start-burst"}) for _ in range(6)
-    ))
+    answers = await asyncio.gather(
+        *(driver.post(VILLAGE_CADRE, "/api/v1/cases", body, **{"Idempotency-Key": "start-burst"}) for _ in range(6))
+    )
     assert [a.status_code for a in answers] == [201] * 6, [a.text for a in answers]
     case_ids = {a.json()["case_id"] for a in answers}
     assert len(case_ids) == 1
@@ -59,11 +59,29 @@ async def test_concurrent_starts_with_one_key_all_get_the_case(
 @contextmanager
 def api_process(settings: Settings, temporal: WorkflowEnvironment, port: int) -> Iterator[subprocess.Popen[bytes]]:
     """The API as its own process (uvicorn), configured by environment like a deployment."""
-    env = {**os.environ, "DATABASE_URL": settings.require_database_url(), "ENVIRONMENT": "test",
-           "TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
-           "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "services.api.app:app", "--host", "127.0.0.1",
-                                "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.require_database_url(),
+        "ENVIRONMENT": "test",
+        "TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
+        "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "services.api.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         wait_for_port(port, timeout=60, process=process)
         yield process
@@ -109,9 +127,13 @@ async def test_a_start_whose_answer_was_lost_is_answered_with_its_case(
     engine = create_engine(settings.require_database_url(), pool_size=1)
     try:
         async with engine.connect() as conn:
-            stored = (await conn.execute(select(IdempotencyRecord.status_code)
-                                         .where(IdempotencyRecord.username == VILLAGE_CADRE,
-                                                IdempotencyRecord.key == "start-lost"))).one()
+            stored = (
+                await conn.execute(
+                    select(IdempotencyRecord.status_code).where(
+                        IdempotencyRecord.username == VILLAGE_CADRE, IdempotencyRecord.key == "start-lost"
+                    )
+                )
+            ).one()
     finally:
         await engine.dispose()
     assert stored.status_code is None, "the key was claimed and its answer never stored"

@@ -13,8 +13,9 @@ from tests.conftest import NewHousehold
 async def test_second_start_names_the_open_case(driver: CaseDriver, new_household: NewHousehold) -> None:
     household = await new_household()
     case = await driver.open_case(household)
-    again = await driver.post(TOWNSHIP_APPROVER, "/api/v1/cases",
-                              {"household_code": household, "channel": "supervision_feedback"})
+    again = await driver.post(
+        TOWNSHIP_APPROVER, "/api/v1/cases", {"household_code": household, "channel": "supervision_feedback"}
+    )
     assert again.status_code == 409
     detail = again.json()["detail"]
     assert detail["code"] == "case_already_open" and detail["case_id"] == case["case_id"]
@@ -26,10 +27,12 @@ async def test_ten_parallel_starts_open_one_case(
 ) -> None:
     household = await new_household()
     starters = [VILLAGE_CADRE, TOWNSHIP_APPROVER, COUNTY_OFFICER] * 4
-    answers = await asyncio.gather(*(
-        driver.post(who, "/api/v1/cases", {"household_code": household, "channel": "cadre_screening"})
-        for who in starters[:10]
-    ))
+    answers = await asyncio.gather(
+        *(
+            driver.post(who, "/api/v1/cases", {"household_code": household, "channel": "cadre_screening"})
+            for who in starters[:10]
+        )
+    )
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [201] + [409] * 9, [a.text for a in answers]
     winner = next(a.json()["case_id"] for a in answers if a.status_code == 201)
@@ -42,12 +45,14 @@ async def test_ten_parallel_starts_open_one_case(
 
 
 async def test_start_needs_a_known_household_in_the_area(driver: CaseDriver, new_household: NewHousehold) -> None:
-    unknown = await driver.post(VILLAGE_CADRE, "/api/v1/cases",
-                                {"household_code": "610824100201999999", "channel": "cadre_screening"})
+    unknown = await driver.post(
+        VILLAGE_CADRE, "/api/v1/cases", {"household_code": "610824100201999999", "channel": "cadre_screening"}
+    )
     assert unknown.status_code == 404
     elsewhere = await new_household(village_code="610824101201", cadre="qingyangcha.cadre")
-    foreign = await driver.post(VILLAGE_CADRE, "/api/v1/cases",
-                                {"household_code": elsewhere, "channel": "cadre_screening"})
+    foreign = await driver.post(
+        VILLAGE_CADRE, "/api/v1/cases", {"household_code": elsewhere, "channel": "cadre_screening"}
+    )
     assert foreign.status_code == 404, "a household outside the cadre's village is not even shown to exist"
     admin = await driver.post("admin", "/api/v1/cases", {"household_code": elsewhere, "channel": "cadre_screening"})
     assert admin.status_code == 403
@@ -57,8 +62,9 @@ async def test_start_needs_a_known_household_in_the_area(driver: CaseDriver, new
 
 async def test_a_further_lead_joins_the_open_case(driver: CaseDriver, new_household: NewHousehold) -> None:
     case = await driver.open_case(await new_household())
-    joined = await driver.act(TOWNSHIP_APPROVER, case["case_id"], "leads",
-                              {"channel": "supervision_feedback", "note": "12345热线反映"})
+    joined = await driver.act(
+        TOWNSHIP_APPROVER, case["case_id"], "leads", {"channel": "supervision_feedback", "note": "12345热线反映"}
+    )
     assert joined["step"] == "home_verification"
     assert joined["further_leads"][0]["channel"] == "supervision_feedback"
     assert joined["further_leads"][0]["added_by"] == TOWNSHIP_APPROVER

@@ -58,8 +58,9 @@ class DatabaseProxy:
         self._connections.add(ends)
         await asyncio.gather(self._pipe(client_in, server_out, ends), self._pipe(server_in, client_out, ends))
 
-    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter,
-                    ends: tuple[asyncio.StreamWriter, ...]) -> None:
+    async def _pipe(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, ends: tuple[asyncio.StreamWriter, ...]
+    ) -> None:
         with contextlib.suppress(ConnectionError):
             while data := await source.read(65536):
                 if self._silenced:
@@ -111,8 +112,9 @@ async def proxy(settings: Settings) -> AsyncIterator[DatabaseProxy]:
 
 
 @pytest_asyncio.fixture
-async def proxied_api(settings: Settings, temporal: WorkflowEnvironment, driver: CaseDriver,
-                      proxy: DatabaseProxy) -> AsyncIterator[CaseDriver]:
+async def proxied_api(
+    settings: Settings, temporal: WorkflowEnvironment, driver: CaseDriver, proxy: DatabaseProxy
+) -> AsyncIterator[CaseDriver]:
     """The API (its own engine and pool) with its database behind the proxy. (`driver` keeps the
     session's worker running, on the direct connection.)"""
     own = settings.model_copy(update={"database_url": proxy.url.render_as_string(hide_password=False)})
@@ -150,7 +152,10 @@ async def _count(settings: Settings, statement: Any) -> int:
 
 
 async def test_an_outage_answers_503_and_changes_nothing(
-    proxied_api: CaseDriver, proxy: DatabaseProxy, settings: Settings, temporal: WorkflowEnvironment,
+    proxied_api: CaseDriver,
+    proxy: DatabaseProxy,
+    settings: Settings,
+    temporal: WorkflowEnvironment,
     new_household: NewHousehold,
 ) -> None:
     api = proxied_api
@@ -164,14 +169,23 @@ async def test_an_outage_answers_503_and_changes_nothing(
     assert_database_unavailable(await api.get(COUNTY_OFFICER, "/api/v1/households", limit=5))
     assert_database_unavailable(await api.post(VILLAGE_CADRE, "/api/v1/households", registration))
     start = {"household_code": household, "channel": "cadre_screening"}
-    assert_database_unavailable(await api.post(VILLAGE_CADRE, "/api/v1/cases", start, **{"Idempotency-Key": "outage-1"}))
+    assert_database_unavailable(
+        await api.post(VILLAGE_CADRE, "/api/v1/cases", start, **{"Idempotency-Key": "outage-1"})
+    )
 
     await proxy.restore()
     assert await _answers_normally_within(api, 5) < 5
     # Nothing half-happened: no household registered, no case started, no answer stored for the key.
     assert await _count(settings, select(func.count()).select_from(Member).where(Member.id_number == id_number)) == 0
-    assert await _count(settings, select(func.count()).select_from(IdempotencyRecord)
-                        .where(IdempotencyRecord.key == "outage-1", IdempotencyRecord.status_code.is_not(None))) == 0
+    assert (
+        await _count(
+            settings,
+            select(func.count())
+            .select_from(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "outage-1", IdempotencyRecord.status_code.is_not(None)),
+        )
+        == 0
+    )
     runs = [w async for w in temporal.client.list_workflows(f"WorkflowId = 'identification-{household}'")]
     assert runs == []
     # The same requests, sent again, now act.
@@ -181,7 +195,8 @@ async def test_an_outage_answers_503_and_changes_nothing(
 
 
 async def test_a_silent_database_is_answered_in_bounded_time_and_recovery_takes_seconds(
-    proxied_api: CaseDriver, proxy: DatabaseProxy,
+    proxied_api: CaseDriver,
+    proxy: DatabaseProxy,
 ) -> None:
     """More requests than the pool has connections wait on connections that will never answer.
     Each is answered 503 within the engine's timeouts; once PostgreSQL is reachable the API
@@ -190,8 +205,9 @@ async def test_a_silent_database_is_answered_in_bounded_time_and_recovery_takes_
     assert (await api.get(COUNTY_OFFICER, "/api/v1/households", limit=1)).status_code == 200
     proxy.silence()
     started = time.monotonic()
-    answers = await asyncio.wait_for(asyncio.gather(*(
-        api.get(COUNTY_OFFICER, "/api/v1/households", limit=5) for _ in range(25))), timeout=60)
+    answers = await asyncio.wait_for(
+        asyncio.gather(*(api.get(COUNTY_OFFICER, "/api/v1/households", limit=5) for _ in range(25))), timeout=60
+    )
     assert time.monotonic() - started < 40
     for answer in answers:
         assert_database_unavailable(answer)

@@ -12,14 +12,19 @@ SECRET = "civil-affairs-secret-for-the-registry-test-0001"
 async def test_admin_sets_a_department_and_its_secret_stays_hidden(driver: CaseDriver, settings: Settings) -> None:
     body = {"base_url": "https://mz.example.gov.cn/api/", "secret": SECRET, "answer_days": 3}
     await query(settings, "DELETE FROM departments WHERE kind = 'emergency_management'")  # a county without it
-    missing_secret = await driver.http.put("/api/v1/departments/emergency_management",
-                                           json={"base_url": "https://x.example.gov.cn"},
-                                           headers=await driver.headers("admin"))
+    missing_secret = await driver.http.put(
+        "/api/v1/departments/emergency_management",
+        json={"base_url": "https://x.example.gov.cn"},
+        headers=await driver.headers("admin"),
+    )
     assert missing_secret.status_code == 422 and missing_secret.json()["detail"]["errors"][0]["field"] == "secret"
-    unknown_kind = await driver.http.put("/api/v1/departments/lottery", json=body, headers=await driver.headers("admin"))
+    unknown_kind = await driver.http.put(
+        "/api/v1/departments/lottery", json=body, headers=await driver.headers("admin")
+    )
     assert unknown_kind.status_code == 422
-    answer = await driver.http.put("/api/v1/departments/emergency_management", json=body,
-                                   headers=await driver.headers("admin"))
+    answer = await driver.http.put(
+        "/api/v1/departments/emergency_management", json=body, headers=await driver.headers("admin")
+    )
     assert answer.status_code == 200, answer.text
     view = answer.json()
     assert view["base_url"] == "https://mz.example.gov.cn/api" and view["secret_set"] is True
@@ -28,9 +33,11 @@ async def test_admin_sets_a_department_and_its_secret_stays_hidden(driver: CaseD
     assert row.secret_sealed.startswith("v1:") and SECRET not in row.secret_sealed
 
     # Changing the address without a secret keeps the secret; the list shows no secret either.
-    changed = await driver.http.put("/api/v1/departments/emergency_management",
-                                    json={"base_url": "https://yj.example.gov.cn", "enabled": False},
-                                    headers=await driver.headers("admin"))
+    changed = await driver.http.put(
+        "/api/v1/departments/emergency_management",
+        json={"base_url": "https://yj.example.gov.cn", "enabled": False},
+        headers=await driver.headers("admin"),
+    )
     assert changed.json()["enabled"] is False and changed.json()["answer_days"] is None
     [after] = await query(settings, "SELECT secret_sealed FROM departments WHERE kind = 'emergency_management'")
     assert after.secret_sealed == row.secret_sealed
@@ -41,12 +48,16 @@ async def test_admin_sets_a_department_and_its_secret_stays_hidden(driver: CaseD
 async def test_only_the_admin_changes_the_registry(driver: CaseDriver) -> None:
     body = {"base_url": "https://x.example.gov.cn", "secret": SECRET}
     for who in (COUNTY_OFFICER, VILLAGE_CADRE):
-        answer = await driver.http.put("/api/v1/departments/civil_affairs", json=body, headers=await driver.headers(who))
+        answer = await driver.http.put(
+            "/api/v1/departments/civil_affairs", json=body, headers=await driver.headers(who)
+        )
         assert answer.status_code == 403
-    short = await driver.http.put("/api/v1/departments/civil_affairs", json=body | {"secret": "short"},
-                                  headers=await driver.headers("admin"))
+    short = await driver.http.put(
+        "/api/v1/departments/civil_affairs", json=body | {"secret": "short"}, headers=await driver.headers("admin")
+    )
     assert short.status_code == 422 and "short" not in short.text
-    bad_url = await driver.http.put("/api/v1/departments/civil_affairs", json=body | {"base_url": "ftp://x"},
-                                    headers=await driver.headers("admin"))
+    bad_url = await driver.http.put(
+        "/api/v1/departments/civil_affairs", json=body | {"base_url": "ftp://x"}, headers=await driver.headers("admin")
+    )
     assert bad_url.status_code == 422
     assert (await driver.get(VILLAGE_CADRE, "/api/v1/departments")).status_code == 403

@@ -49,8 +49,13 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 # Raw-body endpoints (their bodies are signed bytes, read by the route itself) and how they are fuzzed here.
 SIGNED_ENDPOINTS = {"/api/v1/early-warnings", "/api/v1/callbacks/cross-checks/{request_id}"}
 # A handful of examples per endpoint (each one request against the real app), the same on every run.
-EXAMPLES = settings(max_examples=10, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+EXAMPLES = settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 FEW = settings(EXAMPLES, max_examples=3)
 
 # -- what the document says ------------------------------------------------------------
@@ -87,14 +92,14 @@ def leaves(schema: dict[str, Any], path: tuple[str | int, ...] = ()) -> list[Lea
         return []
     kind = schema.get("type")
     if kind == "object":
-        found = [leaf for name, sub in schema.get("properties", {}).items() for leaf in leaves(sub, path + (name,))]
+        found = [leaf for name, sub in schema.get("properties", {}).items() for leaf in leaves(sub, (*path, name))]
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):
             names = _resolve(schema.get("propertyNames", {})).get("enum", ["key"])
-            found += leaves(extra, path + (names[0],))
+            found += leaves(extra, (*path, names[0]))
         return found
     if kind == "array":
-        return leaves(schema.get("items", {}), path + (0,))
+        return leaves(schema.get("items", {}), (*path, 0))
     if kind == "string":
         return [Leaf(path, {"date": "date", "date-time": "datetime"}.get(schema.get("format", ""), "text"), schema)]
     if kind in ("number", "integer"):
@@ -147,7 +152,8 @@ def test_the_document_bounds_every_value() -> None:
     assert raw == SIGNED_ENDPOINTS, "a department endpoint is missing from the document"
     without_body = {op.path for op in WRITES if op.body is None} - SIGNED_ENDPOINTS
     assert without_body == {"/api/v1/self-service/applications/{application_id}/withdrawal"}, (
-        "a write endpoint without a JSON body schema: say here how its body is fuzzed")
+        "a write endpoint without a JSON body schema: say here how its body is fuzzed"
+    )
 
 
 # -- poisons ------------------------------------------------------------------------------
@@ -163,16 +169,25 @@ BAD = st.one_of(
 BAD_TEXT = st.builds(lambda a, bad, b: a + bad + b, SAFE, BAD, SAFE)
 # No parameter holds any control character; a URL carries no surrogate (a server reads the
 # bytes it cannot decode as U+FFFD).
-BAD_PARAMETER = st.builds(lambda a, bad, b: a + bad + b, SAFE,
-                          st.one_of(st.characters(categories=["Cc"]), st.sampled_from(["\ufffe", "\uffff"])), SAFE)
+BAD_PARAMETER = st.builds(
+    lambda a, bad, b: a + bad + b,
+    SAFE,
+    st.one_of(st.characters(categories=["Cc"]), st.sampled_from(["\ufffe", "\uffff"])),
+    SAFE,
+)
 # Beyond every number field's bounds (at most ±1e13, checked below) and every integer's (int4).
 NOT_FINITE = st.sampled_from([math.nan, math.inf, -math.inf, "NaN", "Infinity", "1e999", "-1e999"])
 TOO_BIG = st.one_of(
-    NOT_FINITE, st.floats(min_value=1e15, max_value=1e308), st.floats(min_value=-1e308, max_value=-1e15),
-    st.integers(min_value=10**15, max_value=10**40), st.integers(min_value=-(10**40), max_value=-(10**15)),
+    NOT_FINITE,
+    st.floats(min_value=1e15, max_value=1e308),
+    st.floats(min_value=-1e308, max_value=-1e15),
+    st.integers(min_value=10**15, max_value=10**40),
+    st.integers(min_value=-(10**40), max_value=-(10**15)),
 )
 TOO_BIG_INTEGER = st.one_of(
-    NOT_FINITE, st.integers(min_value=2**31, max_value=10**40), st.integers(min_value=-(10**40), max_value=-(2**31)),
+    NOT_FINITE,
+    st.integers(min_value=2**31, max_value=10**40),
+    st.integers(min_value=-(10**40), max_value=-(2**31)),
 )
 FAR_DAYS = st.one_of(st.dates(max_value=date(1999, 12, 31)), st.dates(min_value=date(2101, 1, 1)))
 
@@ -196,7 +211,7 @@ def placed(body: Any, path: tuple[str | int, ...], value: Any) -> Any:
     head, rest = path[0], path[1:]
     if isinstance(head, int):
         items = body if isinstance(body, list) else []
-        return [placed(items[0] if items else None, rest, value)] + items[1:]
+        return [placed(items[0] if items else None, rest, value), *items[1:]]
     mapping = body if isinstance(body, dict) else {}
     return {**mapping, head: placed(mapping.get(head), rest, value)}
 
@@ -220,9 +235,17 @@ class World:
     request_id: str  # a department request that awaits its result (vehicles, silent)
 
     def url(self, op: Operation, **values: str) -> str:
-        targets = {"case_id": self.case_id, "task_id": str(self.task_id), "username": SECOND_CADRE,
-                   "kind": "vehicles", "code": self.household, "village_code": "610824100201",
-                   "request_id": self.request_id, "application_id": "not-an-application", "monitoring_id": "m-none"}
+        targets = {
+            "case_id": self.case_id,
+            "task_id": str(self.task_id),
+            "username": SECOND_CADRE,
+            "kind": "vehicles",
+            "code": self.household,
+            "village_code": "610824100201",
+            "request_id": self.request_id,
+            "application_id": "not-an-application",
+            "monitoring_id": "m-none",
+        }
         path = op.path
         for name in re.findall(r"{(\w+)}", path):
             path = path.replace(f"{{{name}}}", quote(values.get(name, targets.get(name, "1")), safe=""))
@@ -234,17 +257,21 @@ class World:
         admin = op.path.startswith(("/api/v1/accounts", "/api/v1/policies", "/api/v1/departments"))
         return await self.driver.headers(ADMIN if admin else VILLAGE_CADRE)
 
-    async def send(self, op: Operation, content: bytes | None = None, query: dict[str, str] | None = None,
-                   **path: str) -> httpx.Response:
+    async def send(
+        self, op: Operation, content: bytes | None = None, query: dict[str, str] | None = None, **path: str
+    ) -> httpx.Response:
         headers = await self.headers(op) | {"Content-Type": "application/json"}
-        return await self.driver.http.request(op.method.upper(), self.url(op, **path), content=content, params=query,
-                                              headers=headers)
+        return await self.driver.http.request(
+            op.method.upper(), self.url(op, **path), content=content, params=query, headers=headers
+        )
 
     async def snapshot(self) -> tuple[Any, ...]:
         """What a refused request must leave as it was: what the test's people did (their audit
         entries), every registry a write endpoint adds to, and the records the requests aim at."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(text("""
+            row = (
+                await conn.execute(
+                    text("""
                 SELECT (SELECT count(*) FROM audit_entries WHERE actor_username = ANY(:people)),
                        (SELECT count(*) FROM households), (SELECT count(*) FROM accounts),
                        (SELECT max(version) FROM policy_versions), (SELECT count(*) FROM self_reports),
@@ -253,27 +280,46 @@ class World:
                        (SELECT version FROM tasks WHERE id = :task_id),
                        (SELECT updated_at FROM accounts WHERE username = :account),
                        (SELECT count(*) FROM cross_check_callbacks WHERE request_id = :request_id)
-            """), {"people": [VILLAGE_CADRE, ADMIN, COUNTY_OFFICER, SECOND_CADRE], "case_id": self.case_id,
-                   "task_id": self.task_id, "account": SECOND_CADRE, "request_id": self.request_id})).one()
+            """),
+                    {
+                        "people": [VILLAGE_CADRE, ADMIN, COUNTY_OFFICER, SECOND_CADRE],
+                        "case_id": self.case_id,
+                        "task_id": self.task_id,
+                        "account": SECOND_CADRE,
+                        "request_id": self.request_id,
+                    },
+                )
+            ).one()
         return tuple(row)
 
 
 @pytest_asyncio.fixture(scope="module")
-async def world(driver: CaseDriver, settings: Settings, temporal: WorkflowEnvironment,
-                simulator: SimulatorClient) -> AsyncIterator[World]:
+async def world(
+    driver: CaseDriver, settings: Settings, temporal: WorkflowEnvironment, simulator: SimulatorClient
+) -> AsyncIterator[World]:
     case = await driver.open_case(await _household(driver))
     engine = create_engine(settings.require_database_url(), pool_size=1)
     async with engine.connect() as conn:
-        task_id = (await conn.execute(text("SELECT id FROM tasks WHERE case_id = :c AND closed_at IS NULL"),
-                                      {"c": case["case_id"]})).scalar_one()
+        task_id = (
+            await conn.execute(
+                text("SELECT id FROM tasks WHERE case_id = :c AND closed_at IS NULL"), {"c": case["case_id"]}
+            )
+        ).scalar_one()
     await simulator.behave("vehicles", silent=True)
     waiting = await authorised_case(driver, await _household(driver))
     try:
         with sms_log() as sms:
             async with api_for(settings, temporal.client, client_address="127.0.8.1") as mini:
                 applicant = await Household(mini.http, sms).sign_in()
-                yield World(driver, applicant, engine, case["case_id"], task_id, case["household_code"],
-                            waiting["cross_check"]["requests"]["vehicles"]["request_id"])
+                yield World(
+                    driver,
+                    applicant,
+                    engine,
+                    case["case_id"],
+                    task_id,
+                    case["household_code"],
+                    waiting["cross_check"]["requests"]["vehicles"]["request_id"],
+                )
     finally:
         await simulator.behave("vehicles")
         await engine.dispose()
@@ -349,8 +395,14 @@ async def test_every_write_refuses_huge_bodies(op: Operation, world: World) -> N
 
 
 def _warning(warning_id: str, **fields: Any) -> dict[str, Any]:
-    return {"warning_id": warning_id, "id_number": demo_id_number("110101", date(1950, 1, 1), 7, True),
-            "kind": "medical_expense", "amount": 28000.0, "occurred_on": "2026-11-20", "detail": "住院自付费用"} | fields
+    return {
+        "warning_id": warning_id,
+        "id_number": demo_id_number("110101", date(1950, 1, 1), 7, True),
+        "kind": "medical_expense",
+        "amount": 28000.0,
+        "occurred_on": "2026-11-20",
+        "detail": "住院自付费用",
+    } | fields
 
 
 # Each bad warning as (what is wrong with it, the field its reason names).
@@ -365,23 +417,28 @@ BAD_WARNINGS = st.one_of(
 
 @EXAMPLES
 @given(bad=st.lists(BAD_WARNINGS, min_size=1, max_size=4))
-async def test_each_bad_warning_is_refused_on_its_own(world: World, settings: Settings,
-                                                      bad: list[tuple[dict[str, Any], str]]) -> None:
+async def test_each_bad_warning_is_refused_on_its_own(
+    world: World, settings: Settings, bad: list[tuple[dict[str, Any], str]]
+) -> None:
     """INTERFACES.md §3: every malformed warning gets its own `invalid` outcome with a reason naming
     what is wrong; the good one beside them gets its own outcome; each is kept as far as it can be stored."""
     tag = uuid.uuid4().hex[:12]
     warnings = [_warning(f"{tag}-good")] + [_warning(f"{tag}-{i}") | fields for i, (fields, _) in enumerate(bad)]
     raw = encoded({"department": "medical_insurance", "warnings": warnings})
-    answer = await world.driver.http.post(f"{settings.public_base_url}/api/v1/early-warnings", content=raw,
-                                          headers=signed_headers(DEMO_DEPARTMENT_SECRETS["medical_insurance"], raw))
+    answer = await world.driver.http.post(
+        f"{settings.public_base_url}/api/v1/early-warnings",
+        content=raw,
+        headers=signed_headers(DEMO_DEPARTMENT_SECRETS["medical_insurance"], raw),
+    )
     assert answer.status_code == 200, answer.text
     outcomes = answer.json()["outcomes"]
     assert outcomes[0]["outcome"] == "unknown_person", outcomes
-    for outcome, (_, field) in zip(outcomes[1:], bad, strict=True):
-        assert outcome["outcome"] == "invalid" and field in outcome["reason"], outcome
+    for outcome, (_, bad_field) in zip(outcomes[1:], bad, strict=True):
+        assert outcome["outcome"] == "invalid" and bad_field in outcome["reason"], outcome
     async with world.engine.connect() as conn:
-        kept = (await conn.execute(text("SELECT count(*) FROM early_warnings WHERE warning_id LIKE :t"),
-                                   {"t": f"{tag}-%"})).scalar()
+        kept = (
+            await conn.execute(text("SELECT count(*) FROM early_warnings WHERE warning_id LIKE :t"), {"t": f"{tag}-%"})
+        ).scalar()
     assert kept == len(warnings) - sum(1 for fields, _ in bad if "warning_id" in fields)
 
 
@@ -394,16 +451,24 @@ MATCHES = st.one_of(
 
 @EXAMPLES
 @given(match=MATCHES)
-async def test_a_bad_cross_check_result_is_refused(world: World, settings: Settings,
-                                                   match: tuple[dict[str, Any], str]) -> None:
+async def test_a_bad_cross_check_result_is_refused(
+    world: World, settings: Settings, match: tuple[dict[str, Any], str]
+) -> None:
     """INTERFACES.md §2: 422 naming the field, nothing stored, the request still awaits its result."""
     found, field = match
-    body = {"request_id": world.request_id, "department": "vehicles", "status": "completed",
-            "completed_at": "2026-12-01T10:00:00+08:00",
-            "findings": [{"id_number": demo_id_number("610824", date(1960, 1, 1), 3, True), "matches": [found]}]}
+    body = {
+        "request_id": world.request_id,
+        "department": "vehicles",
+        "status": "completed",
+        "completed_at": "2026-12-01T10:00:00+08:00",
+        "findings": [{"id_number": demo_id_number("610824", date(1960, 1, 1), 3, True), "matches": [found]}],
+    }
     raw = encoded(body)
     before = await world.snapshot()
-    answer = await world.driver.http.post(f"{settings.public_base_url}/api/v1/callbacks/cross-checks/{world.request_id}",
-                                          content=raw, headers=signed_headers(DEMO_DEPARTMENT_SECRETS["vehicles"], raw))
+    answer = await world.driver.http.post(
+        f"{settings.public_base_url}/api/v1/callbacks/cross-checks/{world.request_id}",
+        content=raw,
+        headers=signed_headers(DEMO_DEPARTMENT_SECRETS["vehicles"], raw),
+    )
     assert f"findings[0].matches[0].{field}" in named(assert_documented_refusal(answer))
     assert await world.snapshot() == before

@@ -53,8 +53,14 @@ async def test_a_nul_in_the_lead_note_is_refused_and_the_household_can_still_ope
     """It used to start the case and then hang: the read model refused the note for ever, and the
     household answered 409 naming a case that answered 404."""
     household = await new_household()
-    answer = await asyncio.wait_for(driver.post(VILLAGE_CADRE, "/api/v1/cases", {
-        "household_code": household, "channel": "cadre_screening", "lead_note": "走访\x00发现"}), ANSWER_WITHIN)
+    answer = await asyncio.wait_for(
+        driver.post(
+            VILLAGE_CADRE,
+            "/api/v1/cases",
+            {"household_code": household, "channel": "cadre_screening", "lead_note": "走访\x00发现"},
+        ),
+        ANSWER_WITHIN,
+    )
     detail = _refused(answer, "lead_note")
     assert detail["message"] == "lead_note：含有无法保存的控制字符"
     case = await asyncio.wait_for(driver.open_case(household), ANSWER_WITHIN)
@@ -68,50 +74,81 @@ async def test_a_nul_in_a_step_form_is_refused_by_the_api_and_by_the_workflow(
     case_id = case["case_id"]
     before = await case_snapshot(driver, temporal.client, case_id)
     for field, value in (("notes", "户主\x00患病"), ("verifiers", ["张村干部", "刘\x00网格员"])):
-        answer = await asyncio.wait_for(driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/home-verification",
-                                                    home_verification(**{field: value})), ANSWER_WITHIN)
+        answer = await asyncio.wait_for(
+            driver.post(
+                VILLAGE_CADRE, f"/api/v1/cases/{case_id}/home-verification", home_verification(**{field: value})
+            ),
+            ANSWER_WITHIN,
+        )
         _refused(answer, field if field == "notes" else "verifiers[1]", "控制字符")
     # The form is also the workflow's update argument: sent past the API, the workflow refuses it.
-    unchecked = HomeVerification.model_construct(**(HomeVerification.model_validate(home_verification()).__dict__
-                                                    | {"notes": "户主\x00患病"}))
-    cadre = Actor(username=VILLAGE_CADRE, display_name="东坑村 张村干部", role=Role.village_cadre, area_code=DEMO_VILLAGE)
+    unchecked = HomeVerification.model_construct(
+        **(HomeVerification.model_validate(home_verification()).__dict__ | {"notes": "户主\x00患病"})
+    )
+    cadre = Actor(
+        username=VILLAGE_CADRE, display_name="东坑村 张村干部", role=Role.village_cadre, area_code=DEMO_VILLAGE
+    )
     handle = temporal.client.get_workflow_handle(f"identification-{case['household_code']}")
     with pytest.raises(WorkflowUpdateFailedError):
-        await asyncio.wait_for(handle.execute_update(IdentificationWorkflow.verify_home, args=[cadre, unchecked],
-                                                     id=f"nul-{uuid.uuid4().hex}"), ANSWER_WITHIN)
+        await asyncio.wait_for(
+            handle.execute_update(
+                IdentificationWorkflow.verify_home, args=[cadre, unchecked], id=f"nul-{uuid.uuid4().hex}"
+            ),
+            ANSWER_WITHIN,
+        )
     assert await case_snapshot(driver, temporal.client, case_id) == before
     await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
 
 
 async def test_nul_in_a_registry_write_is_422_not_500(driver: CaseDriver) -> None:
-    for field in ("address", "members[0].name", "members[0].health", "members[0].disability",
-                  "members[0].schooling"):
+    for field in ("address", "members[0].name", "members[0].health", "members[0].disability", "members[0].schooling"):
         body = new_household_body()
         if field == "address":
             body["address"] = "测试\x00地址"
         else:
             body["members"][0][field.rsplit(".", 1)[1]] = "一\x00二"
         _refused(await driver.post(VILLAGE_CADRE, "/api/v1/households", body), field, "控制字符")
-    account = {"username": "nul.check", "display_name": "张\x00三", "role": "village_cadre",
-               "area_code": DEMO_VILLAGE, "password": "Abcdef12!x"}
+    account = {
+        "username": "nul.check",
+        "display_name": "张\x00三",
+        "role": "village_cadre",
+        "area_code": DEMO_VILLAGE,
+        "password": "Abcdef12!x",
+    }
     _refused(await driver.post(ADMIN, "/api/v1/accounts", account), "display_name")
-    _refused(await driver.http.patch("/api/v1/accounts/dongkeng.cadre2", json={"display_name": "张\x00三"},
-                                     headers=await driver.headers(ADMIN)), "display_name")
+    _refused(
+        await driver.http.patch(
+            "/api/v1/accounts/dongkeng.cadre2", json={"display_name": "张\x00三"}, headers=await driver.headers(ADMIN)
+        ),
+        "display_name",
+    )
     _refused(await driver.http.post("/api/v1/auth/login", json={"username": "admin\x00", "password": "x"}), "username")
-    _refused(await driver.http.put("/api/v1/departments/vehicles", json={"name": "车\x00管", "base_url": "http://a.example"},
-                                   headers=await driver.headers(ADMIN)), "name")
-    _refused(await driver.post(COUNTY_OFFICER, "/api/v1/tasks/1/assign", {"version": 1, "username": "a\x00"}),
-             "username")
-    _refused(await driver.post(VILLAGE_CADRE, "/api/v1/cases", {"household_code": "\x00", "channel": "cadre_screening"}),
-             "household_code")
+    _refused(
+        await driver.http.put(
+            "/api/v1/departments/vehicles",
+            json={"name": "车\x00管", "base_url": "http://a.example"},
+            headers=await driver.headers(ADMIN),
+        ),
+        "name",
+    )
+    _refused(
+        await driver.post(COUNTY_OFFICER, "/api/v1/tasks/1/assign", {"version": 1, "username": "a\x00"}), "username"
+    )
+    _refused(
+        await driver.post(VILLAGE_CADRE, "/api/v1/cases", {"household_code": "\x00", "channel": "cadre_screening"}),
+        "household_code",
+    )
 
 
-@pytest.mark.parametrize(("path", "parameter"), [
-    ("/api/v1/households/%00", "code"),
-    ("/api/v1/tasks?step=a%00", "step"),
-    ("/api/v1/cases?household_code=%00", "household_code"),
-    ("/api/v1/cases/%00/timeline", "case_id"),
-])
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/households/%00", "code"),
+        ("/api/v1/tasks?step=a%00", "step"),
+        ("/api/v1/cases?household_code=%00", "household_code"),
+        ("/api/v1/cases/%00/timeline", "case_id"),
+    ],
+)
 async def test_a_nul_in_a_path_or_query_names_the_parameter(driver: CaseDriver, path: str, parameter: str) -> None:
     answer = await driver.http.get(path, headers=await driver.headers(VILLAGE_CADRE))
     assert _refused(answer, parameter)["message"] == f"{parameter}：含有无法保存的控制字符"
@@ -121,26 +158,41 @@ async def test_one_bad_warning_does_not_spoil_the_batch(driver: CaseDriver, sett
     """A NUL in one warning's detail made the whole batch answer `500 []` (INTERFACES.md §3)."""
     tag = uuid.uuid4().hex[:12]
     stranger = demo_id_number("110101", date(1951, 3, 1), 11, True)
-    good = {"warning_id": f"{tag}-good", "id_number": stranger, "kind": "medical_expense", "amount": 28000.0,
-            "occurred_on": "2026-11-20", "detail": "住院自付费用"}
-    batch = {"department": "medical_insurance", "warnings": [
-        good,
-        good | {"warning_id": f"{tag}-nul", "detail": "住院\x00自付"},
-        good | {"warning_id": f"{tag}-surrogate", "detail": "住院\ud800自付"},
-        good | {"warning_id": f"{tag}-nan", "amount": float("nan")},
-        good | {"warning_id": f"{tag}-year", "occurred_on": "0001-01-01"},
-    ]}
+    good = {
+        "warning_id": f"{tag}-good",
+        "id_number": stranger,
+        "kind": "medical_expense",
+        "amount": 28000.0,
+        "occurred_on": "2026-11-20",
+        "detail": "住院自付费用",
+    }
+    batch = {
+        "department": "medical_insurance",
+        "warnings": [
+            good,
+            good | {"warning_id": f"{tag}-nul", "detail": "住院\x00自付"},
+            good | {"warning_id": f"{tag}-surrogate", "detail": "住院\ud800自付"},
+            good | {"warning_id": f"{tag}-nan", "amount": float("nan")},
+            good | {"warning_id": f"{tag}-year", "occurred_on": "0001-01-01"},
+        ],
+    }
     raw = json.dumps(batch).encode()  # escapes as JSON does: \u0000, \ud800, NaN
-    answer = await driver.http.post(f"{settings.public_base_url}/api/v1/early-warnings", content=raw,
-                                    headers=signed_headers(DEMO_DEPARTMENT_SECRETS["medical_insurance"], raw))
+    answer = await driver.http.post(
+        f"{settings.public_base_url}/api/v1/early-warnings",
+        content=raw,
+        headers=signed_headers(DEMO_DEPARTMENT_SECRETS["medical_insurance"], raw),
+    )
     assert answer.status_code == 200, answer.text
     outcomes = answer.json()["outcomes"]
     assert [o["outcome"] for o in outcomes] == ["unknown_person"] + ["invalid"] * 4
     assert [o["warning_id"] for o in outcomes] == [w["warning_id"] for w in batch["warnings"]]
     for outcome, field in zip(outcomes[1:], ("detail", "detail", "amount", "occurred_on"), strict=True):
         assert outcome["reason"].startswith(f"{field}："), outcome
-    kept = await query(settings, "SELECT warning_id, outcome, raw->>'detail' AS detail FROM early_warnings "
-                                 "WHERE warning_id LIKE :t ORDER BY id", t=f"{tag}-%")
+    kept = await query(
+        settings,
+        "SELECT warning_id, outcome, raw->>'detail' AS detail FROM early_warnings WHERE warning_id LIKE :t ORDER BY id",
+        t=f"{tag}-%",
+    )
     assert [(k.warning_id, k.outcome) for k in kept] == [(o["warning_id"], o["outcome"]) for o in outcomes]
     assert kept[1].detail == "住院\ufffd自付", "kept for the record as far as PostgreSQL can hold it"
 
@@ -150,16 +202,20 @@ async def test_deep_or_huge_json_is_refused_before_parsing(driver: CaseDriver, s
     headers = await driver.headers(VILLAGE_CADRE) | {"Content-Type": "application/json"}
     answer = await driver.http.post("/api/v1/cases", content=deep, headers=headers)
     _refused(answer, "请求", "嵌套层级过深")
-    signed = await driver.http.post(f"{settings.public_base_url}/api/v1/early-warnings", content=deep,
-                                    headers=signed_headers(DEMO_DEPARTMENT_SECRETS["medical_insurance"], deep))
+    signed = await driver.http.post(
+        f"{settings.public_base_url}/api/v1/early-warnings",
+        content=deep,
+        headers=signed_headers(DEMO_DEPARTMENT_SECRETS["medical_insurance"], deep),
+    )
     _refused(signed, "请求", "嵌套层级过深")
     huge = b'{"lead_note": "' + b"x" * (5 * 1024 * 1024) + b'"}'
     too_large = await driver.http.post("/api/v1/cases", content=huge, headers=headers)
     assert too_large.status_code == 413 and too_large.json()["detail"]["code"] == "body_too_large"
 
 
-async def test_numbers_out_of_their_range_are_refused(driver: CaseDriver, new_household: NewHousehold,
-                                                      settings: Settings) -> None:
+async def test_numbers_out_of_their_range_are_refused(
+    driver: CaseDriver, new_household: NewHousehold, settings: Settings
+) -> None:
     case = await driver.open_case(await new_household())
     task_id = (await query(settings, "SELECT id FROM tasks WHERE case_id = :c", c=case["case_id"]))[0].id
     for action in ("claim", "release", "assign"):
@@ -176,8 +232,11 @@ async def test_numbers_out_of_their_range_are_refused(driver: CaseDriver, new_ho
         ('{"step_days": {"home_verification": 1e30}}', "step_days.home_verification"),
         ('{"vote_rule": {"quorum_numerator": 1e30}}', "vote_rule.quorum_numerator"),
     ):
-        answer = await driver.http.post("/api/v1/policies", content=body.encode(),
-                                        headers=await driver.headers(ADMIN) | {"Content-Type": "application/json"})
+        answer = await driver.http.post(
+            "/api/v1/policies",
+            content=body.encode(),
+            headers=await driver.headers(ADMIN) | {"Content-Type": "application/json"},
+        )
         _refused(answer, field)
     assert (await driver.get(ADMIN, "/api/v1/policies/current")).json() == before
 
@@ -193,9 +252,12 @@ async def test_a_policy_published_before_its_bounds_is_not_in_force(
     """Versions with an income line of 1e30 were published before the bounds existed: rather than
     failing every case start (and the publishing of a sane version), the newest sane one is in force."""
     in_force = (await driver.get(ADMIN, "/api/v1/policies/current")).json()
-    await query(settings, "INSERT INTO policy_versions (version, body, created_by) "
-                          "SELECT coalesce(max(version), 1) + 1, CAST(:body AS jsonb), 'admin' FROM policy_versions",
-                body=json.dumps({"income_line_yuan": 1e30, "step_days": {"home_verification": 1e30}}))
+    await query(
+        settings,
+        "INSERT INTO policy_versions (version, body, created_by) "
+        "SELECT coalesce(max(version), 1) + 1, CAST(:body AS jsonb), 'admin' FROM policy_versions",
+        body=json.dumps({"income_line_yuan": 1e30, "step_days": {"home_verification": 1e30}}),
+    )
     assert (await driver.get(ADMIN, "/api/v1/policies/current")).json() == in_force
     await driver.open_case(await new_household())
     published = await driver.post(ADMIN, "/api/v1/policies", {k: v for k, v in in_force.items() if k != "version"})
@@ -213,18 +275,21 @@ async def test_a_form_dated_after_the_workflows_today_is_refused(
     before = await case_snapshot(driver, temporal.client, case_id)
     today = await driver.today()
     for day in (date(2099, 1, 1), today + timedelta(days=2)):
-        answer = await driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/home-verification",
-                                   home_verification(on=day))
+        answer = await driver.post(
+            VILLAGE_CADRE, f"/api/v1/cases/{case_id}/home-verification", home_verification(on=day)
+        )
         assert _refused(answer, "visited_on")["message"] == "入户日期不能晚于今天"
     for day in (date(1999, 12, 31), date(2101, 1, 1)):
-        answer = await driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/home-verification",
-                                   home_verification(on=day))
+        answer = await driver.post(
+            VILLAGE_CADRE, f"/api/v1/cases/{case_id}/home-verification", home_verification(on=day)
+        )
         _refused(answer, "visited_on", "2000年至2100年")
     assert await case_snapshot(driver, temporal.client, case_id) == before
 
     await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(on=today))
-    late = await driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/authorisation",
-                             authorisation(on=today + timedelta(days=2)))
+    late = await driver.post(
+        VILLAGE_CADRE, f"/api/v1/cases/{case_id}/authorisation", authorisation(on=today + timedelta(days=2))
+    )
     assert _refused(late, "signed_on")["message"] == "签署（或拒绝）日期不能晚于今天"
 
 

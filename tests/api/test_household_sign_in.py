@@ -20,8 +20,9 @@ from tests.conftest import api_for
 async def _expire_codes(settings: Settings, phone: str) -> None:
     engine = create_engine(settings.require_database_url(), pool_size=1)
     async with engine.begin() as conn:
-        await conn.execute(update(SmsCode).where(SmsCode.phone == phone)
-                           .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await conn.execute(
+            update(SmsCode).where(SmsCode.phone == phone).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     await engine.dispose()
 
 
@@ -112,8 +113,9 @@ async def test_household_and_staff_tokens_do_not_cross(
     staff = await driver.headers(VILLAGE_CADRE)
     assert (await api.http.get("/api/v1/self-service/applications", headers=staff)).status_code == 401
     claims = jwt.decode(household.token, settings.jwt_secret, algorithms=["HS256"], audience="applicant")
-    expired = jwt.encode(claims | {"exp": datetime.now(UTC) - timedelta(seconds=1)}, settings.jwt_secret,
-                         algorithm="HS256")
+    expired = jwt.encode(
+        claims | {"exp": datetime.now(UTC) - timedelta(seconds=1)}, settings.jwt_secret, algorithm="HS256"
+    )
     answer = await api.http.get("/api/v1/self-service/applications", headers={"Authorization": f"Bearer {expired}"})
     assert answer.status_code == 401 and answer.json()["detail"]["message"] == "登录已过期，请重新登录"
 

@@ -54,5 +54,5 @@ async def test_reading_outside_ones_area_is_404(driver: CaseDriver) -> None:
     code = (await driver.post(VILLAGE_CADRE, "/api/v1/households", new_household_body())).json()["code"]
     assert (await driver.get("huochangwan.cadre", f"/api/v1/households/{code}")).status_code == 404
     assert (await driver.get("qingyangcha.approver", f"/api/v1/households/{code}")).status_code == 404
-    listed = (await driver.get("huochangwan.cadre", "/api/v1/households", area="610824100201"))
+    listed = await driver.get("huochangwan.cadre", "/api/v1/households", area="610824100201")
     assert listed.status_code == 403

@@ -40,8 +40,13 @@ async def test_lead_to_announcement(driver: CaseDriver, new_household: NewHouseh
     assert case["step"] == "democratic_review", "the department cross-check runs beside the review"
     case = await driver.wait_for_cross_check(case["case_id"])
     assert {r["status"] for r in case["cross_check"]["requests"].values()} == {"answered"}
-    assert set(case["cross_checks"]) == {"real_estate", "vehicles", "market_entities", "public_payroll",
-                                         "social_insurance"}
+    assert set(case["cross_checks"]) == {
+        "real_estate",
+        "vehicles",
+        "market_entities",
+        "public_payroll",
+        "social_insurance",
+    }
     case = await driver.act(VILLAGE_CADRE, case["case_id"], "democratic-review", democratic_review())
     assert case["step"] == "village_notice" and case["review"]["passed"] is True
 
@@ -56,13 +61,25 @@ async def test_lead_to_announcement(driver: CaseDriver, new_household: NewHouseh
     assert record["category"] == "marginal"
     timeline = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case['case_id']}/timeline")).json()["entries"]
     assert [e["action"] for e in timeline] == [
-        "open_case", "verify_home", "record_authorisation", "request_cross_check", *["receive_cross_check_result"] * 5,
-        "record_review", "end_notice", "review_in_township", "decide_in_county", "announce",
+        "open_case",
+        "verify_home",
+        "record_authorisation",
+        "request_cross_check",
+        *["receive_cross_check_result"] * 5,
+        "record_review",
+        "end_notice",
+        "review_in_township",
+        "decide_in_county",
+        "announce",
     ]
     assert [e["seq"] for e in timeline] == list(range(1, 15))
     assert {e["actor"] for e in timeline if e["action"] == "receive_cross_check_result"} == {
-        "department.real_estate", "department.vehicles", "department.market_entities", "department.public_payroll",
-        "department.social_insurance"}
+        "department.real_estate",
+        "department.vehicles",
+        "department.market_entities",
+        "department.public_payroll",
+        "department.social_insurance",
+    }
     assert timeline[-1]["actor"] == TOWNSHIP_APPROVER and timeline[-1]["role"] == "township_approver"
     assert timeline[1]["data"]["verifiers"] == ["张村干部", "刘网格员"]
 
@@ -109,8 +126,12 @@ async def test_upheld_objection_can_end_the_case(driver: CaseDriver, new_househo
     case_id = await _to_notice(driver, await new_household())
     case = await driver.act(VILLAGE_CADRE, case_id, "objections", objection())
     assert case["notice"]["objections"][0]["objection_id"] == 1
-    case = await driver.act(VILLAGE_CADRE, case_id, "objections/1/resolution",
-                            {"decision": "upheld", "upheld_action": "end", "findings": "经核实该户有车辆"})
+    case = await driver.act(
+        VILLAGE_CADRE,
+        case_id,
+        "objections/1/resolution",
+        {"decision": "upheld", "upheld_action": "end", "findings": "经核实该户有车辆"},
+    )
     assert case["step"] == "closed" and case["outcome"] == "objection_upheld"
 
 
@@ -118,8 +139,12 @@ async def test_upheld_objection_can_send_the_case_back(driver: CaseDriver, new_h
     await driver.publish_notice_seconds(3600)
     case_id = await _to_notice(driver, await new_household())
     await driver.act(VILLAGE_CADRE, case_id, "objections", objection())
-    case = await driver.act(VILLAGE_CADRE, case_id, "objections/1/resolution",
-                            {"decision": "upheld", "upheld_action": "reverify", "findings": "收入需重新核实"})
+    case = await driver.act(
+        VILLAGE_CADRE,
+        case_id,
+        "objections/1/resolution",
+        {"decision": "upheld", "upheld_action": "reverify", "findings": "收入需重新核实"},
+    )
     assert case["step"] == "home_verification" and case["verification_round"] == 2
     # Authorisation stays signed: after re-verification the cross-check runs again, a new round.
     first_round = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
@@ -141,8 +166,12 @@ async def test_dismissed_objection_holds_the_notice_until_resolved(
     assert case["step"] == "village_notice", "a pending objection holds the notice past its days"
     late = await driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/objections", objection())
     assert late.status_code == 409 and "公示期已满" in late.json()["detail"]["message"]
-    await driver.act(VILLAGE_CADRE, case_id, "objections/1/resolution",
-                     {"decision": "dismissed", "findings": "经核实车辆已于去年报废"})
+    await driver.act(
+        VILLAGE_CADRE,
+        case_id,
+        "objections/1/resolution",
+        {"decision": "dismissed", "findings": "经核实车辆已于去年报废"},
+    )
     case = await driver.wait_for_step(case_id, "township_review")
     assert case["step"] == "township_review"
 

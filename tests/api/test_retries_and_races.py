@@ -38,9 +38,9 @@ async def test_retry_with_the_same_key_returns_the_first_answer(
 async def test_concurrent_retries_with_one_key_act_once(driver: CaseDriver, new_household: NewHousehold) -> None:
     case_id = (await driver.open_case(await new_household()))["case_id"]
     path, body = f"/api/v1/cases/{case_id}/home-verification", home_verification()
-    answers = await asyncio.gather(*(
-        driver.post(VILLAGE_CADRE, path, body, **{"Idempotency-Key": "visit-burst"}) for _ in range(5)
-    ))
+    answers = await asyncio.gather(
+        *(driver.post(VILLAGE_CADRE, path, body, **{"Idempotency-Key": "visit-burst"}) for _ in range(5))
+    )
     assert {a.status_code for a in answers} == {200}
     assert len({a.json()["seq"] for a in answers}) == 1
     assert (await _timeline_actions(driver, case_id)).count("verify_home") == 1
@@ -53,7 +53,9 @@ async def test_same_key_with_another_body_is_refused(
     path = f"/api/v1/cases/{case_id}/home-verification"
     await driver.post(VILLAGE_CADRE, path, home_verification(), **{"Idempotency-Key": "visit-2"})
     before = await case_snapshot(driver, temporal.client, case_id)
-    other = await driver.post(VILLAGE_CADRE, path, home_verification(household_size=6), **{"Idempotency-Key": "visit-2"})
+    other = await driver.post(
+        VILLAGE_CADRE, path, home_verification(household_size=6), **{"Idempotency-Key": "visit-2"}
+    )
     assert other.status_code == 422
     assert other.json()["detail"]["code"] == "idempotency_key_reused"
     assert await case_snapshot(driver, temporal.client, case_id) == before

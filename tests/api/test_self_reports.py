@@ -41,8 +41,9 @@ async def test_invalid_fields_are_explained_in_chinese(mini: tuple[CaseDriver, S
     household = await Household(api.http, sms).sign_in()
     name, id_number = unregistered_head()
     bad_check_digit = id_number[:17] + ("0" if id_number[17] != "0" else "1")
-    form = application_form(name, bad_check_digit, "2345", "610824999999", risk_types=[], description="穷",
-                            consent=False)
+    form = application_form(
+        name, bad_check_digit, "2345", "610824999999", risk_types=[], description="穷", consent=False
+    )
     answer = await household.post("/applications", form)
     assert answer.status_code == 422
     assert {e["field"]: e["message"] for e in answer.json()["detail"]["errors"]} == {
@@ -52,11 +53,13 @@ async def test_invalid_fields_are_explained_in_chinese(mini: tuple[CaseDriver, S
         "description": "请用几句话说明家里遇到的困难（至少5个字）",
         "consent": "请阅读并同意《承诺授权书》后再提交",
     }
-    unknown_village = await household.post("/applications", application_form(name, id_number, household.phone,
-                                                                              "610824999999"))
+    unknown_village = await household.post(
+        "/applications", application_form(name, id_number, household.phone, "610824999999")
+    )
     assert unknown_village.status_code == 422
     assert unknown_village.json()["detail"]["errors"] == [
-        {"field": "village_code", "message": "没有找到这个村，请从列表中选择您所在的村"}]
+        {"field": "village_code", "message": "没有找到这个村，请从列表中选择您所在的村"}
+    ]
     assert (await household.get("/applications")).json() == {"items": []}, "nothing was filed"
     assert (await api.http.post("/api/v1/self-service/applications", json=form)).status_code == 401
 
@@ -97,8 +100,9 @@ async def test_accepting_opens_a_self_report_case(
     view = await household.view(application_id)
     assert view["status_label"] == "镇里已受理" and view["stage"] == "等待村干部上门核查"
     assert view["case"]["milestones"][0]["label"] == "开始识别"
-    notices = await eventually(lambda: _rows(settings, SelfReportNotice, application_id),
-                               lambda rows: bool(rows and rows[0].sent_at))
+    notices = await eventually(
+        lambda: _rows(settings, SelfReportNotice, application_id), lambda rows: bool(rows and rows[0].sent_at)
+    )
     assert [(n.kind, n.sent_at is not None) for n in notices] == [("accepted", True)]
     [sms_text] = [t for t in sms.texts_to(household.phone) if "受理" in t]
     assert sms_text == notices[0].text and id_number not in sms_text and "已由镇里受理" in sms_text
@@ -123,8 +127,9 @@ async def test_a_rejection_tells_the_applicant_why(
     assert view["status_label"] == "未予受理" and view["stage"] == "镇里未予受理"
     assert view["rejection_reason"] == "经核实您家不属于本镇，请向户籍所在镇申报，电话139****5678"
     assert "decided_by" not in view and "王审核" not in str(view), "staff names stay internal"
-    notices = await eventually(lambda: _rows(settings, SelfReportNotice, application_id),
-                               lambda rows: bool(rows and rows[0].sent_at))
+    notices = await eventually(
+        lambda: _rows(settings, SelfReportNotice, application_id), lambda rows: bool(rows and rows[0].sent_at)
+    )
     assert notices[0].kind == "rejected" and "139****5678" in notices[0].text
     assert "13912345678" not in " ".join(sms.lines)
     withdrawn = await household.post(f"/applications/{application_id}/withdrawal")
@@ -147,8 +152,9 @@ async def test_another_household_can_neither_read_nor_withdraw(
     assert withdraw.status_code == 404
     assert (await intruder.get("/applications")).json() == {"items": []}
     staff_token = await driver.headers(VILLAGE_CADRE)
-    assert (await api.http.post(f"/api/v1/self-service/applications/{application_id}/withdrawal",
-                                headers=staff_token)).status_code == 401
+    assert (
+        await api.http.post(f"/api/v1/self-service/applications/{application_id}/withdrawal", headers=staff_token)
+    ).status_code == 401
     after = await owner.view(application_id), len(await _rows(settings, SelfReportEvent, application_id))
     assert after == before
 
@@ -162,7 +168,7 @@ async def test_another_household_can_neither_read_nor_withdraw(
 
 async def test_one_application_at_a_time_per_household(mini: tuple[CaseDriver, SmsLog], driver: CaseDriver) -> None:
     api, sms = mini
-    code, name, id_number = await registered_head(driver)
+    _code, name, id_number = await registered_head(driver)
     first = await Household(api.http, sms).sign_in()
     relative = await Household(api.http, sms).sign_in()
     application_id = (await first.apply(application_form(name, id_number, first.phone)))["application_id"]
@@ -187,8 +193,9 @@ async def test_simultaneous_applications_for_one_head_file_one(mini: tuple[CaseD
     api, sms = mini
     name, id_number = unregistered_head()
     phones = [await Household(api.http, sms).sign_in() for _ in range(4)]
-    answers = await asyncio.gather(*(p.post("/applications", application_form(name, id_number, p.phone))
-                                     for p in phones))
+    answers = await asyncio.gather(
+        *(p.post("/applications", application_form(name, id_number, p.phone)) for p in phones)
+    )
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
     assert {a.json()["detail"]["code"] for a in answers if a.status_code == 409} == {"application_pending"}
 
@@ -200,8 +207,9 @@ async def test_an_unregistered_household_is_registered_then_accepted(
     household = await Household(api.http, sms).sign_in()
     body = new_household_body()
     head = body["members"][0]
-    application_id = (await household.apply(application_form(head["name"], head["id_number"],
-                                                             household.phone)))["application_id"]
+    application_id = (await household.apply(application_form(head["name"], head["id_number"], household.phone)))[
+        "application_id"
+    ]
     detail = (await driver.get(TOWNSHIP_APPROVER, f"/api/v1/self-reports/{application_id}")).json()
     assert detail["household_code"] is None and detail["registered_household_code"] is None
     refused = await decide(driver, TOWNSHIP_APPROVER, application_id)
@@ -241,8 +249,9 @@ async def test_a_retried_decision_acts_once(mini: tuple[CaseDriver, SmsLog], dri
     code, name, id_number = await registered_head(driver)
     _, application_id = await apply_signed_in(api.http, sms, name, id_number)
     path, body = f"/api/v1/self-reports/{application_id}/decision", {"decision": "accept"}
-    answers = await asyncio.gather(*(driver.post(TOWNSHIP_APPROVER, path, body, **{"Idempotency-Key": "acc-1"})
-                                     for _ in range(3)))
+    answers = await asyncio.gather(
+        *(driver.post(TOWNSHIP_APPROVER, path, body, **{"Idempotency-Key": "acc-1"}) for _ in range(3))
+    )
     assert {a.status_code for a in answers} == {200}
     assert len({a.json()["case_id"] for a in answers}) == 1
     cases = (await driver.get(COUNTY_OFFICER, "/api/v1/cases", household_code=code)).json()["items"]

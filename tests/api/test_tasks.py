@@ -71,8 +71,9 @@ async def test_inbox_filters_counts_and_stable_pages(driver: CaseDriver, new_hou
     assert keys == sorted(keys) and len(set(keys)) == len(keys), "sorted by due date, no repeats"
     one_by_one, cursor = [], None
     while True:
-        answer = (await driver.get(VILLAGE_CADRE, "/api/v1/tasks", limit=2,
-                                   **({"cursor": cursor} if cursor else {}))).json()
+        answer = (
+            await driver.get(VILLAGE_CADRE, "/api/v1/tasks", limit=2, **({"cursor": cursor} if cursor else {}))
+        ).json()
         one_by_one += answer["items"]
         if (cursor := answer["next_cursor"]) is None:
             break
@@ -80,7 +81,8 @@ async def test_inbox_filters_counts_and_stable_pages(driver: CaseDriver, new_hou
 
     at_authorisation = await inbox_tasks(driver, VILLAGE_CADRE, step="authorisation")
     assert opened[0] in {t["case_id"] for t in at_authorisation} and {t["step"] for t in at_authorisation} == {
-        "authorisation"}
+        "authorisation"
+    }
     village = await inbox_tasks(driver, TOWNSHIP_APPROVER, village="610824100202")
     assert all(t["village_code"] == "610824100202" for t in village)
     outside = await driver.get(VILLAGE_CADRE, "/api/v1/tasks", village="610824100202")
@@ -97,10 +99,12 @@ async def test_two_approvers_claim_one_task_one_wins(
 ) -> None:
     case_id = await _case_at_township_review(driver, new_household)
     task = await the_task(driver, TOWNSHIP_APPROVER, case_id, "township_review")
-    claims = await asyncio.gather(*(
-        driver.post(who, f"/api/v1/tasks/{task['task_id']}/claim", {"version": task["version"]})
-        for who in (TOWNSHIP_APPROVER, SECOND_APPROVER)
-    ))
+    claims = await asyncio.gather(
+        *(
+            driver.post(who, f"/api/v1/tasks/{task['task_id']}/claim", {"version": task["version"]})
+            for who in (TOWNSHIP_APPROVER, SECOND_APPROVER)
+        )
+    )
     assert sorted(c.status_code for c in claims) == [200, 409], [c.text for c in claims]
     winner = next(c.json() for c in claims if c.status_code == 200)
     loser = next(c.json()["detail"] for c in claims if c.status_code == 409)
@@ -145,16 +149,20 @@ async def test_release_and_assign(driver: CaseDriver, new_household: NewHousehol
     version = released.json()["version"]
 
     # The township hands it to the second cadre; the county could too. Cadres cannot assign.
-    assert (await driver.post(VILLAGE_CADRE, f"{path}/assign",
-                              {"version": version, "username": SECOND_CADRE})).status_code == 403
-    wrong_role = await driver.post(TOWNSHIP_APPROVER, f"{path}/assign",
-                                   {"version": version, "username": SECOND_APPROVER})
+    assert (
+        await driver.post(VILLAGE_CADRE, f"{path}/assign", {"version": version, "username": SECOND_CADRE})
+    ).status_code == 403
+    wrong_role = await driver.post(
+        TOWNSHIP_APPROVER, f"{path}/assign", {"version": version, "username": SECOND_APPROVER}
+    )
     assert wrong_role.status_code == 422 and wrong_role.json()["detail"]["errors"][0]["field"] == "username"
-    wrong_village = await driver.post(TOWNSHIP_APPROVER, f"{path}/assign",
-                                      {"version": version, "username": "huochangwan.cadre"})
+    wrong_village = await driver.post(
+        TOWNSHIP_APPROVER, f"{path}/assign", {"version": version, "username": "huochangwan.cadre"}
+    )
     assert wrong_village.status_code == 422
-    other_township = await driver.post("qingyangcha.approver", f"{path}/assign",
-                                       {"version": version, "username": SECOND_CADRE})
+    other_township = await driver.post(
+        "qingyangcha.approver", f"{path}/assign", {"version": version, "username": SECOND_CADRE}
+    )
     assert other_township.status_code == 404
     assigned = await driver.post(TOWNSHIP_APPROVER, f"{path}/assign", {"version": version, "username": SECOND_CADRE})
     assert assigned.status_code == 200, assigned.text
@@ -166,8 +174,9 @@ async def test_release_and_assign(driver: CaseDriver, new_household: NewHousehol
     assert await inbox_tasks(driver, VILLAGE_CADRE, case_id, claimed="free") == []
     await driver.act(SECOND_CADRE, case_id, "authorisation", authorisation())
 
-    audit = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", subject_type="task",
-                              subject_id=str(task["task_id"]))).json()["items"]
+    audit = (
+        await driver.get(COUNTY_OFFICER, "/api/v1/audit", subject_type="task", subject_id=str(task["task_id"]))
+    ).json()["items"]
     assert [e["action"] for e in reversed(audit)] == ["claim_task", "release_task", "assign_task"]
     assert audit[0]["before"]["claimed_by"] is None and audit[0]["after"]["claimed_by"] == SECOND_CADRE
     assert audit[0]["case_id"] == case_id

@@ -54,8 +54,9 @@ async def _actions(driver: CaseDriver, case_id: str) -> list[str]:
     return [e["action"] for e in timeline["entries"]]
 
 
-async def _workflow_and_read_model(driver: CaseDriver, temporal: WorkflowEnvironment,
-                                   case: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _workflow_and_read_model(
+    driver: CaseDriver, temporal: WorkflowEnvironment, case: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     handle = temporal.client.get_workflow_handle(identification_workflow_id(case["household_code"]))
     state = (await handle.query(IdentificationWorkflow.state)).model_dump(mode="json")
     view = (await driver.get(VILLAGE_CADRE, f"/api/v1/cases/{case['case_id']}")).json()
@@ -100,8 +101,9 @@ async def test_a_step_the_database_refuses_changes_nothing_and_the_case_goes_on(
         state, recorded = await _workflow_and_read_model(driver, temporal, case)
         assert state == recorded, "the workflow and the read model agree"
         flagged = state.pop("needs_attention")
-        assert [(f["action"], f["actor"], f["label"]) for f in flagged] == \
-            [("record_authorisation", VILLAGE_CADRE, "录入承诺授权")]
+        assert [(f["action"], f["actor"], f["label"]) for f in flagged] == [
+            ("record_authorisation", VILLAGE_CADRE, "录入承诺授权")
+        ]
         assert "CheckViolation" in flagged[0]["error"] and "23514" in flagged[0]["error"]
         assert marker not in flagged[0]["error"]
         before.pop("needs_attention")
@@ -151,16 +153,27 @@ async def test_a_start_the_database_refuses_opens_no_case(
     # Through the API: its note refused by the database.
     marker = new_marker()
     async with refusing(settings.require_database_url(), "audit_entries", "data", marker):
-        _unrecordable(await driver.post(VILLAGE_CADRE, "/api/v1/cases", {
-            "household_code": household, "channel": "cadre_screening", "lead_note": marker}))
+        _unrecordable(
+            await driver.post(
+                VILLAGE_CADRE,
+                "/api/v1/cases",
+                {"household_code": household, "channel": "cadre_screening", "lead_note": marker},
+            )
+        )
     # Straight to Temporal, as the service starts cases itself: a NUL, which PostgreSQL cannot store.
     engine = create_engine(settings.require_database_url(), pool_size=1)
     async with engine.connect() as conn:
         policy = await current_policy(conn)
     await engine.dispose()
-    start = CaseStart(case_id=uuid.uuid4().hex, household_code=household, village_code=DEMO_VILLAGE,
-                      channel=Channel.department_warning, lead_note="住院\u0000自付", policy=policy,
-                      opened_by=Actor(username="system", display_name="系统", role=None, area_code=DEMO_VILLAGE))
+    start = CaseStart(
+        case_id=uuid.uuid4().hex,
+        household_code=household,
+        village_code=DEMO_VILLAGE,
+        channel=Channel.department_warning,
+        lead_note="住院\u0000自付",
+        policy=policy,
+        opened_by=Actor(username="system", display_name="系统", role=None, area_code=DEMO_VILLAGE),
+    )
     with pytest.raises(CaseUnrecordable):
         await asyncio.wait_for(open_case(temporal.client, settings.temporal_task_queue, start), timeout=30)
 
@@ -191,8 +204,9 @@ async def test_a_monitoring_action_the_database_refuses_changes_nothing(
     handle = temporal.client.get_workflow_handle(monitoring_workflow_id(code))
     marker = new_marker()
     async with refusing(settings.require_database_url(), "audit_entries", "data", marker):
-        answer = await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "support-person",
-                                       {"username": SUPPORT_PERSON, "note": marker})
+        answer = await monitoring.post(
+            TOWNSHIP_APPROVER, monitoring_id, "support-person", {"username": SUPPORT_PERSON, "note": marker}
+        )
         _unrecordable(answer)
         state = await handle.query(MonitoringWorkflow.state)
         assert state.support_people == []
@@ -201,15 +215,18 @@ async def test_a_monitoring_action_the_database_refuses_changes_nothing(
         assert recorded["support_people"] == [] and recorded["seq"] == state.seq
         assert [r["label"] for r in recorded["needs_attention"]] == ["任命帮扶责任人"]
         await _no_activity_retrying(temporal, monitoring_workflow_id(code))
-        appointed = await monitoring.act(TOWNSHIP_APPROVER, monitoring_id, "support-person",
-                                         {"username": SUPPORT_PERSON, "note": "包联"})
+        appointed = await monitoring.act(
+            TOWNSHIP_APPROVER, monitoring_id, "support-person", {"username": SUPPORT_PERSON, "note": "包联"}
+        )
     assert [p["username"] for p in appointed["support_people"]] == [SUPPORT_PERSON]
     assert appointed["needs_attention"] == []
     await _replays(temporal, monitoring_workflow_id(code), MonitoringWorkflow)
 
 
 async def test_a_self_report_decision_the_database_refuses_leaves_it_pending(
-    mini: tuple[CaseDriver, SmsLog], driver: CaseDriver, settings: Settings,  # noqa: F811 (fixture)
+    mini: tuple[CaseDriver, SmsLog],
+    driver: CaseDriver,
+    settings: Settings,
     temporal: WorkflowEnvironment,
 ) -> None:
     api, sms = mini

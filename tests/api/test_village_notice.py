@@ -21,13 +21,20 @@ async def test_notice_shows_only_what_a_notice_may(driver: CaseDriver, new_house
     notice = (await driver.get(VILLAGE_CADRE, "/api/v1/villages/610824100201/notice")).json()
     assert notice["title"] == "东坑村防止返贫监测对象识别公示" and notice["village_name"] == "东坑村"
     entry = next(e for e in notice["households"] if e["head_name"] == household["head_name"])
-    assert entry == {"head_name": household["head_name"], "household_size": 4, "category": "marginal",
-                     "category_label": "边缘易致贫户", "notice_starts_on": entry["notice_starts_on"],
-                     "notice_ends_on": entry["notice_ends_on"]}
+    assert entry == {
+        "head_name": household["head_name"],
+        "household_size": 4,
+        "category": "marginal",
+        "category_label": "边缘易致贫户",
+        "notice_starts_on": entry["notice_starts_on"],
+        "notice_ends_on": entry["notice_ends_on"],
+    }
     starts = date.fromisoformat(entry["notice_starts_on"])
     assert date.fromisoformat(entry["notice_ends_on"]) - starts in (timedelta(days=5), timedelta(days=6))
     assert waiting["household_code"] not in str(notice)
-    page = await driver.http.get("/api/v1/villages/610824100201/notice.html", headers=await driver.headers(VILLAGE_CADRE))
+    page = await driver.http.get(
+        "/api/v1/villages/610824100201/notice.html", headers=await driver.headers(VILLAGE_CADRE)
+    )
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert household["head_name"] in page.text and "边缘易致贫户" in page.text and "东坑镇人民政府" in page.text
     for shown in (notice, page.text):
@@ -36,8 +43,11 @@ async def test_notice_shows_only_what_a_notice_may(driver: CaseDriver, new_house
         assert "13800138000" not in str(shown) and "138****" not in str(shown)
         assert "因病" not in str(shown) and "illness" not in str(shown), "risk types are health details"
 
-    later = (await driver.get(TOWNSHIP_APPROVER, "/api/v1/villages/610824100201/notice",
-                              on=(starts + timedelta(days=30)).isoformat())).json()
+    later = (
+        await driver.get(
+            TOWNSHIP_APPROVER, "/api/v1/villages/610824100201/notice", on=(starts + timedelta(days=30)).isoformat()
+        )
+    ).json()
     assert household["head_name"] not in {e["head_name"] for e in later["households"]}
     assert (await driver.get(COUNTY_OFFICER, "/api/v1/villages/610824100201/notice")).status_code == 200
     assert (await driver.get("huochangwan.cadre", "/api/v1/villages/610824100201/notice")).status_code == 404

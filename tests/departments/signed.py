@@ -15,8 +15,9 @@ from services.departments.signing import signed_headers
 from services.settings import Settings
 
 
-async def post_signed(url: str, body: Any, department: str | None = None, secret: str | None = None,
-                      now: float | None = None) -> httpx.Response:
+async def post_signed(
+    url: str, body: Any, department: str | None = None, secret: str | None = None, now: float | None = None
+) -> httpx.Response:
     raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
     key = secret if secret is not None else DEMO_DEPARTMENT_SECRETS[department or ""]
     async with httpx.AsyncClient(timeout=60) as http:
@@ -28,8 +29,13 @@ def callback_url(settings: Settings, request_id: str) -> str:
 
 
 def result_body(request_id: str, department: str, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"request_id": request_id, "department": department, "status": "completed", "findings": findings or [],
-            "completed_at": "2026-12-01T10:00:00+08:00"}
+    return {
+        "request_id": request_id,
+        "department": department,
+        "status": "completed",
+        "findings": findings or [],
+        "completed_at": "2026-12-01T10:00:00+08:00",
+    }
 
 
 async def authorised_case(driver: CaseDriver, household: str) -> dict[str, Any]:

@@ -63,7 +63,11 @@ async def test_fan_out_and_findings_attached_to_members(
 
 
 async def _refused_without_change(
-    driver: CaseDriver, temporal: WorkflowEnvironment, settings: Settings, case_id: str, request_id: str,
+    driver: CaseDriver,
+    temporal: WorkflowEnvironment,
+    settings: Settings,
+    case_id: str,
+    request_id: str,
     answer_status: int,
 ) -> None:
     assert answer_status == 401
@@ -74,7 +78,10 @@ async def _refused_without_change(
 
 
 async def test_bad_signatures_are_401_and_change_nothing(
-    driver: CaseDriver, departments: SimulatorClient, new_household: NewHousehold, temporal: WorkflowEnvironment,
+    driver: CaseDriver,
+    departments: SimulatorClient,
+    new_household: NewHousehold,
+    temporal: WorkflowEnvironment,
     settings: Settings,
 ) -> None:
     await departments.behave("market_entities", silent=True)
@@ -95,8 +102,9 @@ async def test_bad_signatures_are_401_and_change_nothing(
     assert await case_snapshot(driver, temporal.client, case_id) == before
 
     # Not overdue yet: nothing to re-send.
-    resent = await driver.post(COUNTY_OFFICER, f"/api/v1/cases/{case_id}/cross-check-resends",
-                               {"department": "market_entities"})
+    resent = await driver.post(
+        COUNTY_OFFICER, f"/api/v1/cases/{case_id}/cross-check-resends", {"department": "market_entities"}
+    )
     assert resent.status_code == 409 and resent.json()["detail"]["code"] == "not_overdue"
     # A signed body that does not match the contract: 422 naming the field, nothing stored.
     malformed = await post_signed(url, body | {"status": "maybe"}, "market_entities")
@@ -134,30 +142,38 @@ async def test_duplicate_callbacks_change_nothing(
     case = await authorised_case(driver, await new_household())
     case = await driver.wait_for_cross_check(case["case_id"])
     request_id = case["cross_check"]["requests"]["social_insurance"]["request_id"]
-    sent = [c["status_code"] for c in (await departments.inspect("social_insurance"))["callbacks"]
-            if c["request_id"] == request_id]
+    sent = [
+        c["status_code"]
+        for c in (await departments.inspect("social_insurance"))["callbacks"]
+        if c["request_id"] == request_id
+    ]
     assert sent == [200, 200, 200]
     assert (await timeline_actions(driver, case["case_id"])).count("receive_cross_check_result") == 5
     # After the case has the result, a repeat is still 200, and a different result 409.
     recorded = {"request_id": request_id, **case["cross_checks"]["social_insurance"]}
     again = await post_signed(callback_url(settings, request_id), recorded, "social_insurance")
     assert again.status_code == 200 and again.json()["status"] == "repeat"
-    other = await post_signed(callback_url(settings, request_id), result_body(request_id, "social_insurance"),
-                              "social_insurance")
+    other = await post_signed(
+        callback_url(settings, request_id), result_body(request_id, "social_insurance"), "social_insurance"
+    )
     assert other.status_code == 409 and other.json()["detail"]["code"] == "already_answered"
     assert (await timeline_actions(driver, case["case_id"])).count("receive_cross_check_result") == 5
 
 
 async def test_unknown_request_is_404(driver: CaseDriver, settings: Settings) -> None:
-    answer = await post_signed(callback_url(settings, "no-such-request"), result_body("no-such-request", "vehicles"),
-                               "vehicles")
+    answer = await post_signed(
+        callback_url(settings, "no-such-request"), result_body("no-such-request", "vehicles"), "vehicles"
+    )
     assert answer.status_code == 404
     unsigned = await driver.http.post("/api/v1/callbacks/cross-checks/no-such-request", json={})
     assert unsigned.status_code == 401
 
 
 async def test_result_for_a_request_that_no_longer_waits_is_409(
-    driver: CaseDriver, departments: SimulatorClient, new_household: NewHousehold, settings: Settings,
+    driver: CaseDriver,
+    departments: SimulatorClient,
+    new_household: NewHousehold,
+    settings: Settings,
     temporal: WorkflowEnvironment,
 ) -> None:
     await departments.behave("public_payroll", silent=True)
@@ -168,17 +184,22 @@ async def test_result_for_a_request_that_no_longer_waits_is_409(
     case = await driver.act(COUNTY_OFFICER, case_id, "cross-check-results", cross_check_results(["public_payroll"]))
     assert case["cross_check"]["requests"]["public_payroll"]["status"] == "recorded_by_hand"
     assert case["cross_check"]["requests"]["public_payroll"]["reason"] == "部门逾期未反馈，已线下调取比对结果"
-    twice = await driver.post(COUNTY_OFFICER, f"/api/v1/cases/{case_id}/cross-check-results",
-                              cross_check_results(["public_payroll"]))
+    twice = await driver.post(
+        COUNTY_OFFICER, f"/api/v1/cases/{case_id}/cross-check-results", cross_check_results(["public_payroll"])
+    )
     assert twice.status_code == 409 and twice.json()["detail"]["code"] == "already_recorded"
-    without_reason = await driver.post(COUNTY_OFFICER, f"/api/v1/cases/{case_id}/cross-check-results",
-                                       cross_check_results(["vehicles"]) | {"reason": ""})
+    without_reason = await driver.post(
+        COUNTY_OFFICER,
+        f"/api/v1/cases/{case_id}/cross-check-results",
+        cross_check_results(["vehicles"]) | {"reason": ""},
+    )
     assert without_reason.status_code == 422
     # The other departments answer on their own: let them, so only the late answer could change anything.
     assert (await driver.wait_for_cross_check(case_id))["cross_check"]["completed_at"] is not None
     before = await case_snapshot(driver, temporal.client, case_id)
-    late = await post_signed(callback_url(settings, request_id), result_body(request_id, "public_payroll"),
-                             "public_payroll")
+    late = await post_signed(
+        callback_url(settings, request_id), result_body(request_id, "public_payroll"), "public_payroll"
+    )
     assert late.status_code == 409 and late.json()["detail"]["code"] == "not_awaiting"
     assert await case_snapshot(driver, temporal.client, case_id) == before
     assert "record_cross_check" in await timeline_actions(driver, case_id)
@@ -209,6 +230,9 @@ async def test_department_down_is_retried_with_the_same_request_id(
     assert case["cross_check"]["requests"]["vehicles"]["status"] == "answered"
     received = [r for r in (await departments.inspect("vehicles"))["received"] if r["request_id"] == request_id]
     assert received == [{"request_id": request_id, "answered": 3, "subjects": 2}], "three tries, one request id"
-    [row] = await query(settings, "SELECT send_attempts, last_send_error, accepted_at FROM cross_check_requests "
-                                  "WHERE request_id = :r", r=request_id)
+    [row] = await query(
+        settings,
+        "SELECT send_attempts, last_send_error, accepted_at FROM cross_check_requests WHERE request_id = :r",
+        r=request_id,
+    )
     assert row.send_attempts == 3 and row.last_send_error is None and row.accepted_at is not None

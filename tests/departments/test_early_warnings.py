@@ -14,10 +14,17 @@ from tests.conftest import NewHousehold
 from tests.departments.signed import post_signed, query
 
 
-def _warning(warning_id: str, id_number: str, amount: float | None = 1000.0, kind: str = "medical_expense",
-             **extra: Any) -> dict[str, Any]:
-    return {"warning_id": warning_id, "id_number": id_number, "kind": kind, "amount": amount,
-            "occurred_on": "2026-11-20", "detail": "住院自付费用"} | extra
+def _warning(
+    warning_id: str, id_number: str, amount: float | None = 1000.0, kind: str = "medical_expense", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "warning_id": warning_id,
+        "id_number": id_number,
+        "kind": kind,
+        "amount": amount,
+        "occurred_on": "2026-11-20",
+        "detail": "住院自付费用",
+    } | extra
 
 
 def _stranger(n: int) -> str:
@@ -65,20 +72,34 @@ async def test_a_batch_of_1000_with_bad_duplicate_and_unknown_entries(
     assert answer.status_code == 200, answer.text
     outcomes = answer.json()["outcomes"]
     assert [o["index"] for o in outcomes] == list(range(1000))
-    assert [o["outcome"] for o in outcomes[:6]] == ["opened", "joined", "below_threshold", "opened",
-                                                     "below_threshold", "joined"]
+    assert [o["outcome"] for o in outcomes[:6]] == [
+        "opened",
+        "joined",
+        "below_threshold",
+        "opened",
+        "below_threshold",
+        "joined",
+    ]
     assert [o["outcome"] for o in outcomes[6:13]] == ["invalid"] * 7
     assert "校验位" in outcomes[6]["reason"] and "occurred_on" in outcomes[7]["reason"]
     assert "amount" in outcomes[9]["reason"] and outcomes[11]["warning_id"] is None
     assert [o["outcome"] for o in outcomes[13:15]] == ["duplicate", "duplicate"]
     assert Counter(o["outcome"] for o in outcomes[15:]) == {"unknown_person": 985}
 
-    kept = await query(settings, "SELECT outcome, count(*) AS n FROM early_warnings WHERE warning_id LIKE :t "
-                                 "OR (outcome = 'invalid' AND warning_id IS NULL AND received_at > now() - interval '1 minute') "
-                                 "GROUP BY 1",
-                       t=f"{tag}-%")
-    assert {r.outcome: r.n for r in kept} == {"opened": 2, "joined": 2, "below_threshold": 2, "invalid": 7,
-                                              "unknown_person": 985}
+    kept = await query(
+        settings,
+        "SELECT outcome, count(*) AS n FROM early_warnings WHERE warning_id LIKE :t "
+        "OR (outcome = 'invalid' AND warning_id IS NULL AND received_at > now() - interval '1 minute') "
+        "GROUP BY 1",
+        t=f"{tag}-%",
+    )
+    assert {r.outcome: r.n for r in kept} == {
+        "opened": 2,
+        "joined": 2,
+        "below_threshold": 2,
+        "invalid": 7,
+        "unknown_person": 985,
+    }
 
     # The leads reach the cases: opened with channel "department warning", or joined to the open case.
     first = await _case_of(driver, other, leads=1)
@@ -90,15 +111,22 @@ async def test_a_batch_of_1000_with_bad_duplicate_and_unknown_entries(
         assert a[0] not in str(case["further_leads"]) + case["lead_note"], "no ID number in a lead"
     busy_case = await driver.wait_for(open_case["case_id"], lambda c: len(c["further_leads"]) == 1)
     assert "新增二级肢体残疾" in busy_case["further_leads"][0]["note"]
-    delivered = await query(settings, "SELECT delivered_as, case_id FROM early_warnings WHERE warning_id = :w",
-                            w=f"{tag}-6")
+    delivered = await query(
+        settings, "SELECT delivered_as, case_id FROM early_warnings WHERE warning_id = :w", w=f"{tag}-6"
+    )
     assert delivered[0].delivered_as == "joined" and delivered[0].case_id == open_case["case_id"]
 
     # The same batch again changes nothing: every valid warning is a duplicate.
     again = await post_signed(url, {"department": "medical_insurance", "warnings": warnings}, "medical_insurance")
     assert Counter(o["outcome"] for o in again.json()["outcomes"]) == {"duplicate": 993, "invalid": 7}
-    assert len(await query(settings, "SELECT 1 FROM early_warnings WHERE warning_id LIKE :t AND outcome <> "
-                                     "'invalid'", t=f"{tag}-%")) == 991
+    assert (
+        len(
+            await query(
+                settings, "SELECT 1 FROM early_warnings WHERE warning_id LIKE :t AND outcome <> 'invalid'", t=f"{tag}-%"
+            )
+        )
+        == 991
+    )
     assert len((await _case_of(driver, other, leads=1))["further_leads"]) == 1
 
 
@@ -119,9 +147,11 @@ async def test_bad_signatures_and_bad_batches_keep_nothing(driver: CaseDriver, s
     as_other = await post_signed(url, body, "civil_affairs")
     unknown_kind = await post_signed(url, body | {"department": "lottery"}, "medical_insurance")
     assert [wrong.status_code, as_other.status_code, unknown_kind.status_code] == [401, 401, 401]
-    too_many = await post_signed(url, {"department": "medical_insurance",
-                                       "warnings": [_warning(f"big-{n}", _stranger(n)) for n in range(1001)]},
-                                 "medical_insurance")
+    too_many = await post_signed(
+        url,
+        {"department": "medical_insurance", "warnings": [_warning(f"big-{n}", _stranger(n)) for n in range(1001)]},
+        "medical_insurance",
+    )
     assert too_many.status_code == 422 and too_many.json()["detail"]["errors"][0]["field"] == "warnings"
     not_json = await post_signed(url, b"{oops", "medical_insurance")
     assert not_json.status_code == 422

@@ -22,7 +22,6 @@ from services.domain.months import local_date
 from services.settings import Settings
 from tests.conftest import new_household_body, time_skipping_api
 
-
 # The default policy's five-day notice, and an hour for the end-of-notice event to be recorded.
 NOTICE_AND_MARGIN = timedelta(days=5, hours=1)
 
@@ -50,8 +49,9 @@ class Months:
         assert answer.status_code == 201, answer.text
         return answer.json()["code"]
 
-    async def monitored(self, *verifications: dict[str, Any] | None,
-                        announce_at: datetime | None = None) -> list[dict[str, Any]]:
+    async def monitored(
+        self, *verifications: dict[str, Any] | None, announce_at: datetime | None = None
+    ) -> list[dict[str, Any]]:
         """New households identified as monitoring targets (one per verification given),
         their notices passing together; their monitoring periods. With `announce_at`, the
         cases are opened early enough for their notices to end by then, and announced then
@@ -59,7 +59,7 @@ class Months:
         if announce_at is not None:
             await self.skip_to(announce_at - NOTICE_AND_MARGIN)
         codes = [await self.household() for _ in verifications]
-        case_ids = [await self.driver.to_notice(code, found) for code, found in zip(codes, verifications)]
+        case_ids = [await self.driver.to_notice(code, found) for code, found in zip(codes, verifications, strict=True)]
         await self.announced(case_ids, announce_at)
         return [await self.driver.period_of(code) for code in codes]
 
@@ -83,8 +83,9 @@ class Months:
         await self.env.sleep(due_at - await self.env.get_current_time() + timedelta(hours=1))
 
     async def overdue_for_township(self, household_code: str) -> list[dict[str, Any]]:
-        answer = await self.cases.get(TOWNSHIP_APPROVER, "/api/v1/monitoring/visit-tasks", status="overdue",
-                                      household_code=household_code)
+        answer = await self.cases.get(
+            TOWNSHIP_APPROVER, "/api/v1/monitoring/visit-tasks", status="overdue", household_code=household_code
+        )
         return answer.json()["items"]
 
 

@@ -32,19 +32,27 @@ async def short_histories(settings: Settings, live_api: object) -> AsyncIterator
     own = settings.model_copy(update={"temporal_task_queue": "monitoring-continue-as-new"})
     args = [arg for p in SQLITE_PRAGMAS for arg in ("--sqlite-pragma", p)]
     args += ["--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={HISTORY_THRESHOLD}"]
-    async with await WorkflowEnvironment.start_local(
-        dev_server_existing_path=venv_binary("temporal"), data_converter=data_converter(own),
-        dev_server_extra_args=args, ui=False,
-    ) as env:
-        async with running_worker(env.client, own), api_for(own, env.client) as cases:
-            yield env.client, MonitoringDriver(cases)
+    async with (
+        await WorkflowEnvironment.start_local(
+            dev_server_existing_path=venv_binary("temporal"),
+            data_converter=data_converter(own),
+            dev_server_extra_args=args,
+            ui=False,
+        ) as env,
+        running_worker(env.client, own),
+        api_for(own, env.client) as cases,
+    ):
+        yield env.client, MonitoringDriver(cases)
 
 
 def _recorded(view: Any) -> Any:
     """A view without what the API adds (labels, tasks): the state as the workflow recorded it."""
     if isinstance(view, dict):
-        return {k: _recorded(v) for k, v in view.items() if not k.endswith("_label") and k not in ("tasks",
-                                                                                                 "risk_type_labels")}
+        return {
+            k: _recorded(v)
+            for k, v in view.items()
+            if not k.endswith("_label") and k not in ("tasks", "risk_type_labels")
+        }
     if isinstance(view, list):
         return [_recorded(v) for v in view]
     return view
@@ -78,15 +86,20 @@ async def test_continue_as_new_keeps_tasks_timers_and_updates(short_histories: t
 
     # It has continued as new; the new run holds the same tasks, plan and assessment.
     assert (await handle.describe()).run_id != first_run
-    assert (await client.get_workflow_handle(handle.id, run_id=first_run).describe()).status == \
-        WorkflowExecutionStatus.CONTINUED_AS_NEW
+    assert (
+        await client.get_workflow_handle(handle.id, run_id=first_run).describe()
+    ).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
     state = await handle.query(MonitoringWorkflow.state)
     carried, recorded = state.model_dump(mode="json"), _recorded(await driver.get(monitoring_id))
     for assessment in (carried["assessment"], recorded["assessment"]):
         del assessment["assessed_at"]  # a new run re-assesses (and records only what changed)
     assert carried == recorded
     assert state.visit_tasks[-1].model_dump(mode="json") == _recorded(visit_task) | {
-        "status": "done", "visit_count": 1, "first_visited_on": today.isoformat(), "per_capita_net_income": 9800.0}
+        "status": "done",
+        "visit_count": 1,
+        "first_visited_on": today.isoformat(),
+        "per_capita_net_income": 9800.0,
+    }
     assert state.support_person is not None and state.support_person.username == SUPPORT_PERSON
     assert state.measure(measure_id).status == "delivered" and state.assessment.eligible
 
@@ -94,15 +107,16 @@ async def test_continue_as_new_keeps_tasks_timers_and_updates(short_histories: t
     await driver.exit_to_notice(monitoring_id, today)
     notice_run = (await handle.describe()).run_id
     period = await driver.act(VILLAGE_CADRE, monitoring_id, "exit/objections", objection())
-    period = await driver.act(VILLAGE_CADRE, monitoring_id, "exit/objections/1/resolution",
-                              {"decision": "dismissed", "findings": "异议不实"})
+    period = await driver.act(
+        VILLAGE_CADRE, monitoring_id, "exit/objections/1/resolution", {"decision": "dismissed", "findings": "异议不实"}
+    )
     ends_at = datetime.fromisoformat(period["exits"][-1]["notice"]["ends_at"])
 
     # Updates sent together while the workflow continues as new: each acts exactly once.
     visits_before = period["visits_recorded"]
-    answers = await asyncio.gather(*(
-        driver.post(VILLAGE_CADRE, monitoring_id, "visits", visit(today, income=9000 + i)) for i in range(6)
-    ))
+    answers = await asyncio.gather(
+        *(driver.post(VILLAGE_CADRE, monitoring_id, "visits", visit(today, income=9000 + i)) for i in range(6))
+    )
     assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]
     notice_run_closed = await client.get_workflow_handle(handle.id, run_id=notice_run).describe()
     assert notice_run_closed.status == WorkflowExecutionStatus.CONTINUED_AS_NEW
@@ -121,6 +135,9 @@ async def test_continue_as_new_keeps_tasks_timers_and_updates(short_histories: t
 
     # Each run's history stays near the threshold (plus the updates in flight when it was
     # reached), however long the household is monitored.
-    lengths = [run.history_length async for run in client.list_workflows(f"WorkflowId='{handle.id}'")
-               if run.status == WorkflowExecutionStatus.CONTINUED_AS_NEW]
+    lengths = [
+        run.history_length
+        async for run in client.list_workflows(f"WorkflowId='{handle.id}'")
+        if run.status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+    ]
     assert len(lengths) >= 2 and max(lengths) <= 2 * HISTORY_THRESHOLD + 20, lengths

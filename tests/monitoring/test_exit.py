@@ -36,14 +36,15 @@ async def test_exit_after_six_good_months_and_refused_without_labour(months: Mon
     for monitoring_id in ids:
         period = await months.driver.support_with_plan(monitoring_id)
         measure = period["plans"][-1]["measures"][0]
-        await months.driver.act(SUPPORT_PERSON, monitoring_id, f"measures/{measure['measure_id']}/delivery",
-                                delivery(await months.today()))
+        await months.driver.act(
+            SUPPORT_PERSON, monitoring_id, f"measures/{measure['measure_id']}/delivery", delivery(await months.today())
+        )
     no_labour = await months.driver.get(ids[1])
     assert no_labour["plans"][-1]["measures"][0]["kind"] == "social_security", "兜底 comes first"
     assert no_labour["assessment"]["social_protection"] is True and "no_labour" in _unmet(no_labour)
 
     # Six months, each with a visit reporting income above the line (7,800 yuan).
-    for month in range(6):
+    for _month in range(6):
         for monitoring_id in ids:
             period = await months.driver.act(VILLAGE_CADRE, monitoring_id, "visits", visit(await months.today()))
         assert period["visit_tasks"][-1]["status"] == "done"
@@ -86,8 +87,9 @@ async def test_exit_after_six_good_months_and_refused_without_labour(months: Mon
     await months.env.sleep(timedelta(days=5, hours=1))
     period = await months.driver.get(ids[0])
     assert period["exits"][-1]["step"] == "village_notice", "a pending objection holds the notice"
-    await months.driver.act(VILLAGE_CADRE, ids[0], "exit/objections/1/resolution",
-                            {"decision": "dismissed", "findings": "经核实车辆系借用"})
+    await months.driver.act(
+        VILLAGE_CADRE, ids[0], "exit/objections/1/resolution", {"decision": "dismissed", "findings": "经核实车辆系借用"}
+    )
     period = await months.driver.wait_for(ids[0], lambda p: p["exits"][-1]["step"] == "township_review")
     assert period["exits"][-1]["step"] == "township_review"
     period = await months.driver.exit_after_notice(ids[0])
@@ -109,7 +111,10 @@ async def test_exit_after_six_good_months_and_refused_without_labour(months: Mon
     township = await months.driver.post(TOWNSHIP_APPROVER, ids[0], "exit-reversal", {"reason": "收入核实有误"})
     assert township.status_code == 403
     period = await months.driver.act(COUNTY_OFFICER, ids[0], "exit-reversal", {"reason": "抽查发现收入核实有误"})
-    assert period["status"] == "risk_not_eliminated" and period["exits"][-1]["reversal"]["reason"] == "抽查发现收入核实有误"
+    assert (
+        period["status"] == "risk_not_eliminated"
+        and period["exits"][-1]["reversal"]["reason"] == "抽查发现收入核实有误"
+    )
     assert {"too_soon", "income", "measures"} <= _unmet(period)
     period = await months.driver.wait_for(ids[0], lambda p: p["visit_tasks"][-1]["status"] == "open")
     assert period["visit_tasks"][-1]["opens_on"] == (await months.today()).isoformat()
@@ -119,9 +124,18 @@ async def test_exit_after_six_good_months_and_refused_without_labour(months: Mon
     assert again.status_code == 409
     timeline = (await months.cases.get(COUNTY_OFFICER, f"/api/v1/monitoring/{ids[0]}/timeline")).json()["entries"]
     actions = [e["action"] for e in timeline]
-    for action in ("exit_criteria_met", "propose_exit", "verify_exit", "review_exit", "file_exit_objection",
-                   "resolve_exit_objection", "end_exit_notice", "review_exit_in_township", "decide_exit_in_county",
-                   "reverse_exit"):
+    for action in (
+        "exit_criteria_met",
+        "propose_exit",
+        "verify_exit",
+        "review_exit",
+        "file_exit_objection",
+        "resolve_exit_objection",
+        "end_exit_notice",
+        "review_exit_in_township",
+        "decide_exit_in_county",
+        "reverse_exit",
+    ):
         assert action in actions, action
     met = timeline[actions.index("exit_criteria_met")]
     assert met["actor"] == "system" and met["data"]["eligible"] is True
@@ -135,8 +149,12 @@ async def test_township_return_and_county_rejection_end_the_exit(months: Months)
     monitoring_id = period["monitoring_id"]
     period = await months.driver.support_with_plan(monitoring_id)
     today = await months.today()
-    await months.driver.act(SUPPORT_PERSON, monitoring_id,
-                            f"measures/{period['plans'][-1]['measures'][0]['measure_id']}/delivery", delivery(today))
+    await months.driver.act(
+        SUPPORT_PERSON,
+        monitoring_id,
+        f"measures/{period['plans'][-1]['measures'][0]['measure_id']}/delivery",
+        delivery(today),
+    )
     assert (await months.driver.act(VILLAGE_CADRE, monitoring_id, "visits", visit(today)))["assessment"]["eligible"]
 
     for ending in ("returned_by_township", "rejected_by_county"):
@@ -144,14 +162,20 @@ async def test_township_return_and_county_rejection_end_the_exit(months: Months)
         await months.env.sleep(timedelta(days=5, hours=1))
         await months.driver.wait_for(monitoring_id, lambda p: p["exits"][-1]["step"] == "township_review")
         if ending == "returned_by_township":
-            period = await months.driver.act(TOWNSHIP_APPROVER, monitoring_id, "exit/township-review",
-                                             {"decision": "return", "opinion": "佐证材料不足"})
+            period = await months.driver.act(
+                TOWNSHIP_APPROVER,
+                monitoring_id,
+                "exit/township-review",
+                {"decision": "return", "opinion": "佐证材料不足"},
+            )
         else:
             await months.driver.act(TOWNSHIP_APPROVER, monitoring_id, "exit/township-review", {"decision": "approve"})
-            no_reason = await months.driver.post(COUNTY_OFFICER, monitoring_id, "exit/county-decision",
-                                                 {"decision": "reject"})
+            no_reason = await months.driver.post(
+                COUNTY_OFFICER, monitoring_id, "exit/county-decision", {"decision": "reject"}
+            )
             assert no_reason.status_code == 422
-            period = await months.driver.act(COUNTY_OFFICER, monitoring_id, "exit/county-decision",
-                                             {"decision": "reject", "opinion": "需继续观察"})
+            period = await months.driver.act(
+                COUNTY_OFFICER, monitoring_id, "exit/county-decision", {"decision": "reject", "opinion": "需继续观察"}
+            )
         assert period["exits"][-1]["outcome"] == ending and period["status"] == "risk_not_eliminated"
         assert [t["kind"] for t in period["tasks"] if t["assignee"]] == ["propose_exit"], "it may be proposed again"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from services.demo_case import (
     ADMIN,
-        VILLAGE_CADRE,
+    VILLAGE_CADRE,
     CaseDriver,
     democratic_review,
     home_verification,
@@ -32,8 +32,12 @@ async def _eligible(driver: CaseDriver, new_household: NewHousehold) -> tuple[Mo
     monitoring_id = (await monitoring.period_of(code))["monitoring_id"]
     period = await monitoring.support_with_plan(monitoring_id)
     today = local_date(datetime.now(UTC))
-    await monitoring.act(SUPPORT_PERSON, monitoring_id,
-                         f"measures/{period['plans'][-1]['measures'][0]['measure_id']}/delivery", delivery(today))
+    await monitoring.act(
+        SUPPORT_PERSON,
+        monitoring_id,
+        f"measures/{period['plans'][-1]['measures'][0]['measure_id']}/delivery",
+        delivery(today),
+    )
     period = await monitoring.act(VILLAGE_CADRE, monitoring_id, "visits", visit(today))
     assert period["assessment"]["eligible"], period["assessment"]
     return monitoring, monitoring_id
@@ -53,11 +57,13 @@ async def test_exit_endings_leave_the_household_monitored(driver: CaseDriver, ne
     await monitoring.act(SUPPORT_PERSON, monitoring_id, "exit/proposal", {})
     again = await monitoring.post(SUPPORT_PERSON, monitoring_id, "exit/proposal", {})
     assert again.status_code == 409 and again.json()["detail"]["current_step"] == "home_verification"
-    one_verifier = await monitoring.post(VILLAGE_CADRE, monitoring_id, "exit/home-verification",
-                                         exit_verification(today, verifiers=["张村干部"]))
+    one_verifier = await monitoring.post(
+        VILLAGE_CADRE, monitoring_id, "exit/home-verification", exit_verification(today, verifiers=["张村干部"])
+    )
     assert one_verifier.status_code == 422
-    poorer = exit_verification(today, income={"wage": 8000, "business_net": 0, "property_income": 0, "transfer": 0},
-                               expenses_resolved=False)
+    poorer = exit_verification(
+        today, income={"wage": 8000, "business_net": 0, "property_income": 0, "transfer": 0}, expenses_resolved=False
+    )
     period = await monitoring.act(VILLAGE_CADRE, monitoring_id, "exit/home-verification", poorer)
     assert _last_exit(period)["outcome"] == "verification_failed"
     assert {u["code"] for u in _last_exit(period)["unmet"]} == {"income", "expenses"}
@@ -81,8 +87,12 @@ async def test_exit_endings_leave_the_household_monitored(driver: CaseDriver, ne
 
     # The case finds no risk after all (the authorisation is refused): the risk closes, unconfirmed.
     await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
-    await driver.act(VILLAGE_CADRE, case_id, "authorisation",
-                     {"decision": "refused", "signed_on": today.isoformat(), "signer_name": "户主"})
+    await driver.act(
+        VILLAGE_CADRE,
+        case_id,
+        "authorisation",
+        {"decision": "refused", "signed_on": today.isoformat(), "signer_name": "户主"},
+    )
     period = await monitoring.wait_for(monitoring_id, lambda p: p["risks"][0]["closed_at"] is not None)
     assert period["risks"][0]["confirmed"] is False and period["plan_revision_due"] is False
     assert period["assessment"]["eligible"] and period["cases"][-1]["outcome"] == "authorisation_refused"
@@ -91,8 +101,12 @@ async def test_exit_endings_leave_the_household_monitored(driver: CaseDriver, ne
     await monitoring.exit_to_notice(monitoring_id, today)
     objection = {"received_on": today.isoformat(), "content": "收入存在虚报"}
     await monitoring.act(VILLAGE_CADRE, monitoring_id, "exit/objections", objection)
-    period = await monitoring.act(VILLAGE_CADRE, monitoring_id, "exit/objections/1/resolution",
-                                  {"decision": "upheld", "upheld_action": "reverify", "findings": "需重新核实收入"})
+    period = await monitoring.act(
+        VILLAGE_CADRE,
+        monitoring_id,
+        "exit/objections/1/resolution",
+        {"decision": "upheld", "upheld_action": "reverify", "findings": "需重新核实收入"},
+    )
     assert _last_exit(period)["step"] == "home_verification" and _last_exit(period)["verification_round"] == 2
     assert _last_exit(period)["verification"] is None and _last_exit(period)["review"] is None
     await monitoring.act(VILLAGE_CADRE, monitoring_id, "exit/home-verification", exit_verification(today))
@@ -101,13 +115,26 @@ async def test_exit_endings_leave_the_household_monitored(driver: CaseDriver, ne
     # (A new notice: its objections are numbered afresh, as in identification.)
     await monitoring.act(VILLAGE_CADRE, monitoring_id, "exit/objections", objection)
     await monitoring.act(VILLAGE_CADRE, monitoring_id, "exit/objections", objection | {"raised_by": "村民甲"})
-    await monitoring.act(VILLAGE_CADRE, monitoring_id, "exit/objections/1/resolution",
-                         {"decision": "dismissed", "findings": "经核实收入属实"})
-    resolved = await monitoring.post(VILLAGE_CADRE, monitoring_id, "exit/objections/1/resolution",
-                                     {"decision": "dismissed", "findings": "重复"})
+    await monitoring.act(
+        VILLAGE_CADRE,
+        monitoring_id,
+        "exit/objections/1/resolution",
+        {"decision": "dismissed", "findings": "经核实收入属实"},
+    )
+    resolved = await monitoring.post(
+        VILLAGE_CADRE, monitoring_id, "exit/objections/1/resolution", {"decision": "dismissed", "findings": "重复"}
+    )
     assert resolved.status_code == 409 and resolved.json()["detail"]["code"] == "already_recorded"
-    period = await monitoring.act(VILLAGE_CADRE, monitoring_id, "exit/objections/2/resolution",
-                                  {"decision": "upheld", "upheld_action": "end", "findings": "经核实有虚报"})
+    period = await monitoring.act(
+        VILLAGE_CADRE,
+        monitoring_id,
+        "exit/objections/2/resolution",
+        {"decision": "upheld", "upheld_action": "end", "findings": "经核实有虚报"},
+    )
     assert _last_exit(period)["outcome"] == "objection_upheld" and period["status"] == "risk_not_eliminated"
     assert [e["outcome"] for e in period["exits"]] == [
-        "verification_failed", "review_failed", "withdrawn_new_risk", "objection_upheld"]
+        "verification_failed",
+        "review_failed",
+        "withdrawn_new_risk",
+        "objection_upheld",
+    ]

@@ -24,8 +24,9 @@ async def test_new_risk_at_a_visit_reopens_identification(months: Months) -> Non
     monitoring_id, code = period["monitoring_id"], period["household_code"]
     await months.driver.support_with_plan(monitoring_id)
 
-    period = await months.driver.act(VILLAGE_CADRE, monitoring_id, "visits",
-                                     visit(await months.today(), new_risks=["accident"]))
+    period = await months.driver.act(
+        VILLAGE_CADRE, monitoring_id, "visits", visit(await months.today(), new_risks=["accident"])
+    )
     [risk] = period["risks"]
     assert risk["source"] == "visit" and risk["closed_at"] is None and risk["risk_types"] == ["accident"]
     assert "open_risk" in {u["code"] for u in period["assessment"]["unmet"]}
@@ -34,8 +35,9 @@ async def test_new_risk_at_a_visit_reopens_identification(months: Months) -> Non
     assert "因意外事故" in case["lead_note"] and case["household_code"] == code
 
     # A second risk while that case is open joins it as a further lead.
-    period = await months.driver.act(VILLAGE_CADRE, monitoring_id, "visits",
-                                     visit(await months.today(), new_risks=["housing"]))
+    period = await months.driver.act(
+        VILLAGE_CADRE, monitoring_id, "visits", visit(await months.today(), new_risks=["housing"])
+    )
     assert [r["case_id"] for r in period["risks"]] == [risk["case_id"]] * 2
     case = (await months.cases.get(VILLAGE_CADRE, f"/api/v1/cases/{risk['case_id']}")).json()
     assert len(case["further_leads"]) == 1 and "住房安全" in case["further_leads"][0]["note"]
@@ -59,8 +61,12 @@ async def test_after_exit_a_new_case_starts_a_new_period(months: Months) -> None
     first_id, code = period["monitoring_id"], period["household_code"]
     period = await months.driver.support_with_plan(first_id)
     today = await months.today()
-    await months.driver.act(SUPPORT_PERSON, first_id,
-                            f"measures/{period['plans'][-1]['measures'][0]['measure_id']}/delivery", delivery(today))
+    await months.driver.act(
+        SUPPORT_PERSON,
+        first_id,
+        f"measures/{period['plans'][-1]['measures'][0]['measure_id']}/delivery",
+        delivery(today),
+    )
     period = await months.driver.act(VILLAGE_CADRE, first_id, "visits", visit(today))
     assert period["assessment"]["eligible"], period["assessment"]
     await months.driver.exit_to_notice(first_id, today)

@@ -11,14 +11,19 @@ from pydantic import ValidationError
 from services.domain.identification.forms import LivingConditions
 from services.domain.monitoring.exit_criteria import assess_exit
 from services.domain.monitoring.state import MonitoringState, VisitTask
-from services.domain.months import CHINA_TIME, add_months, local_date, next_period, period_end, period_of
-from services.domain.policy import PolicyBody
 from services.domain.monitoring.support_measures import propose_measures
 from services.domain.monitoring.visit_calendar import advance_calendar, income_window
+from services.domain.months import CHINA_TIME, add_months, local_date, next_period, period_end, period_of
+from services.domain.policy import PolicyBody
 from services.domain.vocabulary import HouseholdStatus, LabourCapacity, RiskType
 
-SECURED = LivingConditions(food_and_clothing=True, compulsory_education=True, basic_medical_care=True,
-                           safe_housing=True, safe_drinking_water=True)
+SECURED = LivingConditions(
+    food_and_clothing=True,
+    compulsory_education=True,
+    basic_medical_care=True,
+    safe_housing=True,
+    safe_drinking_water=True,
+)
 
 
 def beijing(*args: int) -> datetime:
@@ -27,10 +32,18 @@ def beijing(*args: int) -> datetime:
 
 def _state(since: datetime, **overrides: object) -> MonitoringState:
     fields: dict[str, object] = {
-        "monitoring_id": "m1", "household_code": "610824100201000001", "county_code": "610824000000",
-        "township_code": "610824100000", "village_code": "610824100201", "policy_version": 1,
-        "status": HouseholdStatus.risk_not_eliminated, "since": since, "clock_started_at": since,
-        "visits_owed_from": since, "labour_capacity": LabourCapacity.partial, "able_workers": 2,
+        "monitoring_id": "m1",
+        "household_code": "610824100201000001",
+        "county_code": "610824000000",
+        "township_code": "610824100000",
+        "village_code": "610824100201",
+        "policy_version": 1,
+        "status": HouseholdStatus.risk_not_eliminated,
+        "since": since,
+        "clock_started_at": since,
+        "visits_owed_from": since,
+        "labour_capacity": LabourCapacity.partial,
+        "able_workers": 2,
         "living_conditions": SECURED,
     }
     return MonitoringState.model_validate(fields | overrides)
@@ -53,8 +66,11 @@ def test_the_calendar_catches_up_on_every_missed_month() -> None:
     # Nothing ran for three months (a worker outage): each month gets its task, the ended ones overdue.
     changes = advance_calendar(state, policy, beijing(2027, 2, 3))
     assert [(a, t.period) for a, t in changes] == [
-        ("visit_overdue", "2026-11"), ("visit_overdue", "2026-12"), ("visit_overdue", "2027-01"),
-        ("open_visit_task", "2027-02")]
+        ("visit_overdue", "2026-11"),
+        ("visit_overdue", "2026-12"),
+        ("visit_overdue", "2027-01"),
+        ("open_visit_task", "2027-02"),
+    ]
     assert all(t.escalated_to == "610824100000" for t in state.visit_tasks[:-1])
     assert advance_calendar(state, policy, beijing(2027, 2, 4)) == []
     # The state keeps a bounded window; older tasks live in PostgreSQL.
@@ -68,20 +84,30 @@ def _tasks(incomes: list[float | None]) -> list[VisitTask]:
     """Monthly tasks from 2026-06 on; None: a month without a visit."""
     tasks, period = [], "2026-06"
     for income in incomes:
-        tasks.append(VisitTask(period=period, opens_on=date.fromisoformat(period + "-01"),
-                               due_at=period_end(period, 1), status="overdue" if income is None else "done",
-                               visit_count=0 if income is None else 1, per_capita_net_income=income))
+        tasks.append(
+            VisitTask(
+                period=period,
+                opens_on=date.fromisoformat(period + "-01"),
+                due_at=period_end(period, 1),
+                status="overdue" if income is None else "done",
+                visit_count=0 if income is None else 1,
+                per_capita_net_income=income,
+            )
+        )
         period = next_period(period, 1)
     return tasks
 
 
-@pytest.mark.parametrize(("incomes", "held"), [
-    ([9000] * 6, True),
-    ([5000] + [9000] * 6, True),              # only the last six count
-    ([9000] * 5, False),                      # not six yet
-    ([9000] * 3 + [None] + [9000] * 2, False),  # a missed month breaks the run
-    ([9000] * 5 + [7800], False),             # at the line is not above it
-])
+@pytest.mark.parametrize(
+    ("incomes", "held"),
+    [
+        ([9000] * 6, True),
+        ([5000] + [9000] * 6, True),  # only the last six count
+        ([9000] * 5, False),  # not six yet
+        ([9000] * 3 + [None] + [9000] * 2, False),  # a missed month breaks the run
+        ([9000] * 5 + [7800], False),  # at the line is not above it
+    ],
+)
 def test_income_must_stay_above_the_line_at_six_visits(incomes: list, held: bool) -> None:
     state = _state(beijing(2026, 6, 1), visit_tasks=_tasks(incomes))
     unmet = {u.code for u in assess_exit(state, PolicyBody(), beijing(2027, 6, 2)).unmet}
@@ -89,8 +115,9 @@ def test_income_must_stay_above_the_line_at_six_visits(incomes: list, held: bool
 
 
 def test_without_labour_the_exit_is_never_possible() -> None:
-    state = _state(beijing(2026, 6, 1), visit_tasks=_tasks([9000] * 6), labour_capacity=LabourCapacity.none,
-                   able_workers=0)
+    state = _state(
+        beijing(2026, 6, 1), visit_tasks=_tasks([9000] * 6), labour_capacity=LabourCapacity.none, able_workers=0
+    )
     assessment = assess_exit(state, PolicyBody(exit_min_delivered_measures=0), beijing(2027, 6, 2))
     assert not assessment.eligible and assessment.social_protection
     assert [u.code for u in assessment.unmet] == ["no_labour"]

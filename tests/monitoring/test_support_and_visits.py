@@ -33,7 +33,8 @@ async def _snapshot(driver: CaseDriver, temporal: WorkflowEnvironment, period: d
     """What a refused request must leave unchanged: workflow state, read model, audit."""
     monitoring_id = period["monitoring_id"]
     state = await temporal.client.get_workflow_handle(monitoring_workflow_id(period["household_code"])).query(
-        MonitoringWorkflow.state)
+        MonitoringWorkflow.state
+    )
     recorded = (await driver.get(COUNTY_OFFICER, f"/api/v1/monitoring/{monitoring_id}")).json()
     timeline = (await driver.get(COUNTY_OFFICER, f"/api/v1/monitoring/{monitoring_id}/timeline")).json()
     dumped = state.model_dump(mode="json")
@@ -63,8 +64,9 @@ async def test_the_township_appoints_a_village_cadre_of_the_household(
     period = await _monitored(driver, new_household)
     monitoring_id = period["monitoring_id"]
     assert [t["kind"] for t in period["tasks"]] == ["appoint_support_person", "visit"]
-    waiting = (await driver.get(TOWNSHIP_APPROVER, "/api/v1/monitoring", mine=True,
-                                task="appoint_support_person")).json()["items"]
+    waiting = (
+        await driver.get(TOWNSHIP_APPROVER, "/api/v1/monitoring", mine=True, task="appoint_support_person")
+    ).json()["items"]
     assert monitoring_id in {p["monitoring_id"] for p in waiting}
     before = await _snapshot(driver, temporal, period)
     appoint = {"username": SUPPORT_PERSON}
@@ -72,8 +74,11 @@ async def test_the_township_appoints_a_village_cadre_of_the_household(
     _refused(await monitoring.post(ADMIN, monitoring_id, "support-person", appoint), 403)
     _refused(await monitoring.post(OTHER_TOWNSHIP, monitoring_id, "support-person", appoint), 404)
     for username in ("nobody", TOWNSHIP_APPROVER, OTHER_VILLAGE_CADRE):
-        detail = _refused(await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "support-person",
-                                                {"username": username}), 422, "invalid")
+        detail = _refused(
+            await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "support-person", {"username": username}),
+            422,
+            "invalid",
+        )
         assert detail["errors"][0]["field"] == "username", detail
     assert await _snapshot(driver, temporal, period) == before
 
@@ -85,8 +90,9 @@ async def test_the_township_appoints_a_village_cadre_of_the_household(
     assert monitoring_id in {p["monitoring_id"] for p in mine}
     others = (await driver.get(VILLAGE_CADRE, "/api/v1/monitoring", mine=True, task="draft_plan")).json()["items"]
     assert monitoring_id not in {p["monitoring_id"] for p in others}
-    _refused(await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "support-person", appoint), 409,
-             "already_recorded")
+    _refused(
+        await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "support-person", appoint), 409, "already_recorded"
+    )
     # Re-appointment: the new person acts from now on.
     period = await monitoring.act("dongkeng.approver2", monitoring_id, "support-person", {"username": VILLAGE_CADRE})
     assert [p["username"] for p in period["support_people"]] == [SUPPORT_PERSON, VILLAGE_CADRE]
@@ -106,54 +112,86 @@ async def test_plan_review_and_measure_delivery(
     detail = _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "plans", {"measures": [measure]}), 409)
     assert "尚未任命帮扶责任人" in detail["message"]
     await monitoring.act(TOWNSHIP_APPROVER, monitoring_id, "support-person", {"username": SUPPORT_PERSON})
-    _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "plans",
-                                   {"measures": [measure | {"kind": "charity"}]}), 422, "invalid")
+    _refused(
+        await monitoring.post(SUPPORT_PERSON, monitoring_id, "plans", {"measures": [measure | {"kind": "charity"}]}),
+        422,
+        "invalid",
+    )
 
     later = (local_date(datetime.now(UTC)) + timedelta(days=30)).isoformat()
     period = await monitoring.act(SUPPORT_PERSON, monitoring_id, "plans", {"measures": [measure]})
     assert period["plans"][0]["status"] == "submitted" and period["plans"][0]["measures"][0]["status"] == "proposed"
     assert [t["kind"] for t in period["tasks"]][:1] == ["review_plan"]
     _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "plans", {"measures": [measure]}), 409, "wrong_step")
-    _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "measures/1/delivery", delivery(
-        local_date(datetime.now(UTC)))), 409, "wrong_step")
+    _refused(
+        await monitoring.post(
+            SUPPORT_PERSON, monitoring_id, "measures/1/delivery", delivery(local_date(datetime.now(UTC)))
+        ),
+        409,
+        "wrong_step",
+    )
     _refused(await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "plans/1/review", {"decision": "return"}), 422)
     _refused(await monitoring.post(VILLAGE_CADRE, monitoring_id, "plans/1/review", {"decision": "approve"}), 403)
-    period = await monitoring.act(TOWNSHIP_APPROVER, monitoring_id, "plans/1/review",
-                                  {"decision": "return", "opinion": "措施不具体，请细化"})
+    period = await monitoring.act(
+        TOWNSHIP_APPROVER, monitoring_id, "plans/1/review", {"decision": "return", "opinion": "措施不具体，请细化"}
+    )
     assert period["plans"][0]["status"] == "returned" and period["plans"][0]["measures"][0]["status"] == "withdrawn"
     assert ("draft_plan", SUPPORT_PERSON) in [(t["kind"], t["assignee"]) for t in period["tasks"]]
-    _refused(await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "plans/1/review", {"decision": "approve"}), 409,
-             "already_recorded")
+    _refused(
+        await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "plans/1/review", {"decision": "approve"}),
+        409,
+        "already_recorded",
+    )
     _refused(await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "plans/9/review", {"decision": "approve"}), 404)
 
-    period = await monitoring.act(SUPPORT_PERSON, monitoring_id, "plans", {"measures": [
-        measure, measure | {"kind": "employment", "content": "安排公益性岗位", "owner": "镇政府", "starts_on": later}]})
+    period = await monitoring.act(
+        SUPPORT_PERSON,
+        monitoring_id,
+        "plans",
+        {
+            "measures": [
+                measure,
+                measure | {"kind": "employment", "content": "安排公益性岗位", "owner": "镇政府", "starts_on": later},
+            ]
+        },
+    )
     period = await monitoring.act(TOWNSHIP_APPROVER, monitoring_id, "plans/2/review", {"decision": "approve"})
     assert [m["status"] for m in period["plans"][1]["measures"]] == ["in_progress", "in_progress"]
     assert [m["measure_id"] for m in period["plans"][1]["measures"]] == [2, 3]
     before = await _snapshot(driver, temporal, period)
     today = local_date(datetime.now(UTC))
     _refused(await monitoring.post(VILLAGE_CADRE, monitoring_id, "measures/2/delivery", delivery(today)), 403)
-    _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "measures/2/delivery",
-                                   delivery(today + timedelta(days=1))), 422)
+    _refused(
+        await monitoring.post(
+            SUPPORT_PERSON, monitoring_id, "measures/2/delivery", delivery(today + timedelta(days=1))
+        ),
+        422,
+    )
     _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "measures/3/delivery", delivery(today)), 422)
     _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "measures/1/delivery", delivery(today)), 409)
     _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "measures/7/delivery", delivery(today)), 404)
-    _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "measures/2/delivery",
-                                   {"delivered_on": today.isoformat(), "evidence": ""}), 422)
+    _refused(
+        await monitoring.post(
+            SUPPORT_PERSON, monitoring_id, "measures/2/delivery", {"delivered_on": today.isoformat(), "evidence": ""}
+        ),
+        422,
+    )
     assert await _snapshot(driver, temporal, period) == before
     period = await monitoring.act(SUPPORT_PERSON, monitoring_id, "measures/2/delivery", delivery(today))
     assert period["plans"][1]["measures"][0]["status"] == "delivered"
     assert "measures" not in {u["code"] for u in period["assessment"]["unmet"]}
-    _refused(await monitoring.post(SUPPORT_PERSON, monitoring_id, "measures/2/delivery", delivery(today)), 409,
-             "already_recorded")
+    _refused(
+        await monitoring.post(SUPPORT_PERSON, monitoring_id, "measures/2/delivery", delivery(today)),
+        409,
+        "already_recorded",
+    )
 
 
 async def test_measure_proposals_follow_the_risks(
     driver: CaseDriver, new_household: NewHousehold, monitoring: MonitoringDriver
 ) -> None:
     composite = await _monitored(driver, new_household, home_verification(risk_types=["illness", "schooling"]))
-    proposed = (await driver.get(VILLAGE_CADRE, f"/api/v1/monitoring/{composite['monitoring_id']}/proposed-measures"))
+    proposed = await driver.get(VILLAGE_CADRE, f"/api/v1/monitoring/{composite['monitoring_id']}/proposed-measures")
     kinds = [m["kind"] for m in proposed.json()["measures"]]
     assert kinds == ["social_security", "motivation_and_skills", "industry", "employment", "finance"]
 
@@ -178,12 +216,19 @@ async def test_visit_rules_and_retries(
     before = await _snapshot(driver, temporal, period)
     _refused(await monitoring.post(OTHER_VILLAGE_CADRE, monitoring_id, "visits", visit(today)), 404)
     _refused(await monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "visits", visit(today)), 403)
-    for when, words in ((today + timedelta(days=1), "不能晚于今天"), (since - timedelta(days=1), "早于"),
-                        (since - timedelta(days=40), "早于")):
+    for when, words in (
+        (today + timedelta(days=1), "不能晚于今天"),
+        (since - timedelta(days=1), "早于"),
+        (since - timedelta(days=40), "早于"),
+    ):
         detail = _refused(await monitoring.post(VILLAGE_CADRE, monitoring_id, "visits", visit(when)), 422, "invalid")
         assert words in detail["message"] and detail["errors"][0]["field"] == "visited_on"
-    for body in (visit(today) | {"visitors": []}, visit(today) | {"visitors": ["甲", "甲"]},
-                 visit(today) | {"new_risks": ["laziness"]}, visit(today) | {"findings": ""}):
+    for body in (
+        visit(today) | {"visitors": []},
+        visit(today) | {"visitors": ["甲", "甲"]},
+        visit(today) | {"new_risks": ["laziness"]},
+        visit(today) | {"findings": ""},
+    ):
         _refused(await monitoring.post(VILLAGE_CADRE, monitoring_id, "visits", body), 422, "invalid")
     _refused(await driver.get(OTHER_VILLAGE_CADRE, f"/api/v1/monitoring/{monitoring_id}"), 404)
     _refused(await driver.get(OTHER_VILLAGE_CADRE, f"/api/v1/monitoring/{monitoring_id}/timeline"), 404)
@@ -196,8 +241,9 @@ async def test_visit_rules_and_retries(
     assert again.headers.get("Idempotent-Replayed") == "true"
     period = await monitoring.get(monitoring_id)
     assert period["visits_recorded"] == 1 and period["visit_tasks"][-1]["status"] == "done"
-    other = await monitoring.post(VILLAGE_CADRE, monitoring_id, "visits", visit(today, income=1),
-                                  **{"Idempotency-Key": "v-1"})
+    other = await monitoring.post(
+        VILLAGE_CADRE, monitoring_id, "visits", visit(today, income=1), **{"Idempotency-Key": "v-1"}
+    )
     _refused(other, 422, "idempotency_key_reused")
     assert not any(t["kind"] == "visit" for t in period["tasks"])
     # Someone outside the casework roles sees the visit without personal data.
@@ -216,8 +262,9 @@ async def test_two_approvers_on_one_plan_one_wins(
     await monitoring.act(SUPPORT_PERSON, monitoring_id, "plans", {"measures": [measure]})
     answers = await asyncio.gather(
         monitoring.post(TOWNSHIP_APPROVER, monitoring_id, "plans/1/review", {"decision": "approve"}),
-        monitoring.post("dongkeng.approver2", monitoring_id, "plans/1/review",
-                        {"decision": "return", "opinion": "请细化"}),
+        monitoring.post(
+            "dongkeng.approver2", monitoring_id, "plans/1/review", {"decision": "return", "opinion": "请细化"}
+        ),
     )
     assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
     timeline = (await driver.get(COUNTY_OFFICER, f"/api/v1/monitoring/{monitoring_id}/timeline")).json()["entries"]

@@ -18,8 +18,11 @@ from tests.monitoring.conftest import NOTICE_AND_MARGIN, Months
 
 
 async def _coverage(months: Months, village: str, period: str) -> dict[str, int]:
-    rows = (await months.cases.get(TOWNSHIP_APPROVER, "/api/v1/monitoring/visit-coverage", area=village,
-                                   from_period=period, to_period=period)).json()["rows"]
+    rows = (
+        await months.cases.get(
+            TOWNSHIP_APPROVER, "/api/v1/monitoring/visit-coverage", area=village, from_period=period, to_period=period
+        )
+    ).json()["rows"]
     return rows[0] if rows else {"owed": 0, "visited": 0, "overdue": 0, "open": 0}
 
 
@@ -46,11 +49,18 @@ async def test_a_visit_task_each_month_overdue_when_missed(months: Months, momen
     assert missed["escalated_to"] == period["township_code"]
     assert current["period"] == second_period and current["status"] == "open"
     assert [t["period"] for t in await months.overdue_for_township(code)] == [first["period"]]
-    escalations = (await months.cases.get(TOWNSHIP_APPROVER, "/api/v1/monitoring", mine=True,
-                                          task="visit_overdue")).json()["items"]
+    escalations = (
+        await months.cases.get(TOWNSHIP_APPROVER, "/api/v1/monitoring", mine=True, task="visit_overdue")
+    ).json()["items"]
     assert monitoring_id in {p["monitoring_id"] for p in escalations}
-    assert await months.overdue_for_township(code) == (await months.cases.get(
-        COUNTY_OFFICER, "/api/v1/monitoring/visit-tasks", status="overdue", household_code=code)).json()["items"]
+    assert (
+        await months.overdue_for_township(code)
+        == (
+            await months.cases.get(
+                COUNTY_OFFICER, "/api/v1/monitoring/visit-tasks", status="overdue", household_code=code
+            )
+        ).json()["items"]
+    )
 
     # A visit in the new month fulfils its task; a second visit counts too.
     today = await months.today()

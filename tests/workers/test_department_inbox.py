@@ -64,11 +64,25 @@ async def _register(driver: CaseDriver) -> tuple[str, list[str]]:
 
 async def _warn(driver: CaseDriver, warning_id: str, id_number: str) -> str:
     """An early warning to this queue's API, signed as 民政 sends it; answers its outcome."""
-    raw = json.dumps({"department": "civil_affairs", "warnings": [
-        {"warning_id": warning_id, "id_number": id_number, "kind": "disaster", "amount": None,
-         "occurred_on": "2026-11-20", "detail": "房屋受损"}]}, ensure_ascii=False).encode()
-    answer = await driver.http.post("/api/v1/early-warnings", content=raw,
-                                    headers=signed_headers(DEMO_DEPARTMENT_SECRETS["civil_affairs"], raw))
+    raw = json.dumps(
+        {
+            "department": "civil_affairs",
+            "warnings": [
+                {
+                    "warning_id": warning_id,
+                    "id_number": id_number,
+                    "kind": "disaster",
+                    "amount": None,
+                    "occurred_on": "2026-11-20",
+                    "detail": "房屋受损",
+                }
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()
+    answer = await driver.http.post(
+        "/api/v1/early-warnings", content=raw, headers=signed_headers(DEMO_DEPARTMENT_SECRETS["civil_affairs"], raw)
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["outcomes"][0]["outcome"]
 
@@ -102,7 +116,10 @@ async def _stuck_answers(driver: CaseDriver, case_id: str) -> list[dict[str, Any
 # Before the forwarder isolated cases, this hung: the stuck update held the whole inbox, and the worker's shutdown.
 @pytest.mark.timeout(120)
 async def test_a_stuck_case_holds_no_other_cases_answers(
-    settings: Settings, temporal: WorkflowEnvironment, live_api: object, departments: SimulatorClient,
+    settings: Settings,
+    temporal: WorkflowEnvironment,
+    live_api: object,
+    departments: SimulatorClient,
     other_county: dict[str, str],
 ) -> None:
     own = settings.model_copy(update={"temporal_task_queue": QUEUE})
@@ -122,9 +139,11 @@ async def test_a_stuck_case_holds_no_other_cases_answers(
             assert await _warn(driver, f"{stuck_household}-2", stuck_people[1]) == "joined"
 
             async def tried() -> bool:
-                rows = await query(settings, "SELECT attempts FROM cross_check_callbacks WHERE request_id = :r",
-                                   r=stuck_request)
+                rows = await query(
+                    settings, "SELECT attempts FROM cross_check_callbacks WHERE request_id = :r", r=stuck_request
+                )
                 return bool(rows) and rows[0].attempts >= 1
+
             assert await _eventually(tried), "the forwarder has taken up the stuck case's answer"
 
             # Another case: its departments' answers arrive while the first case is stuck.
@@ -140,6 +159,7 @@ async def test_a_stuck_case_holds_no_other_cases_answers(
 
             async def warned_case() -> str | None:
                 return (await _warnings_of(driver, warned_household))[f"{warned_household}-1"]["case_id"]
+
             assert await _eventually(warned_case), "an early warning waits behind the stuck case"
 
             # The county officer sees the answer the case cannot take, and the warnings.
@@ -151,6 +171,7 @@ async def test_a_stuck_case_holds_no_other_cases_answers(
             async def warnings_flagged() -> bool:
                 first = (await _warnings_of(driver, stuck_household))[f"{stuck_household}-1"]
                 return first["delivery_status"] == "needs_attention"
+
             assert await _eventually(warnings_flagged)
             waiting = await _warnings_of(driver, stuck_household)
             assert "重试" in waiting[f"{stuck_household}-1"]["delivery_label"]
@@ -167,16 +188,21 @@ async def test_a_stuck_case_holds_no_other_cases_answers(
             assert outside.status_code == 200 and outside.json()["items"] == []
 
         # The case can take them now: each arrives once, the household's warnings in order.
-        stuck = await driver.wait_for(stuck["case_id"], lambda c: "vehicles" in c["cross_checks"] and
-                                      len(c["further_leads"]) == 2, timeout=PROMPTLY)
+        stuck = await driver.wait_for(
+            stuck["case_id"],
+            lambda c: "vehicles" in c["cross_checks"] and len(c["further_leads"]) == 2,
+            timeout=PROMPTLY,
+        )
         assert stuck["cross_check"]["requests"]["vehicles"]["status"] == "answered"
         assert [lead["note"].count(f"{stuck_household}-1") for lead in stuck["further_leads"]] == [1, 0]
-        delivered = await query(settings, "SELECT delivery_outcome FROM cross_check_callbacks WHERE request_id = :r",
-                                r=stuck_request)
+        delivered = await query(
+            settings, "SELECT delivery_outcome FROM cross_check_callbacks WHERE request_id = :r", r=stuck_request
+        )
         assert [r.delivery_outcome for r in delivered] == ["recorded"]
         entries = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{stuck['case_id']}/timeline")).json()["entries"]
-        received = [e for e in entries if e["action"] == "receive_cross_check_result"
-                    and e["data"]["department"] == "vehicles"]
+        received = [
+            e for e in entries if e["action"] == "receive_cross_check_result" and e["data"]["department"] == "vehicles"
+        ]
         assert len(received) == 1
         assert [e["action"] for e in entries].count("add_lead") == 2
         assert await _eventually(lambda: _no_stuck_answers(driver, stuck["case_id"]))
@@ -190,7 +216,10 @@ async def _no_stuck_answers(driver: CaseDriver, case_id: str) -> bool:
 
 @pytest.mark.timeout(120)
 async def test_an_answer_or_warning_the_case_refuses_for_good_is_not_retried(
-    settings: Settings, temporal: WorkflowEnvironment, live_api: object, departments: SimulatorClient,
+    settings: Settings,
+    temporal: WorkflowEnvironment,
+    live_api: object,
+    departments: SimulatorClient,
 ) -> None:
     """PostgreSQL refuses what the case would record (a CHECK constraint the test adds): the case
     refuses the answer and the warning as unrecordable, and the forwarder marks them refused
@@ -205,28 +234,51 @@ async def test_an_answer_or_warning_the_case_refuses_for_good_is_not_retried(
         request_id = case["cross_check"]["requests"]["vehicles"]["request_id"]
         finding = [{"id_number": people[0], "matches": [{"kind": "vehicle", "description": marker, "value": 1}]}]
         async with refusing(settings.require_database_url(), "audit_entries", "data", marker):
-            answer = await post_signed(callback_url(settings, request_id),
-                                       result_body(request_id, "vehicles", finding), "vehicles")
+            answer = await post_signed(
+                callback_url(settings, request_id), result_body(request_id, "vehicles", finding), "vehicles"
+            )
             assert answer.status_code == 200, answer.text
 
             async def delivered() -> list[Any]:
-                return await query(settings, "SELECT delivery_outcome, attempts FROM cross_check_callbacks "
-                                             "WHERE request_id = :r AND delivered_at IS NOT NULL", r=request_id)
+                return await query(
+                    settings,
+                    "SELECT delivery_outcome, attempts FROM cross_check_callbacks "
+                    "WHERE request_id = :r AND delivered_at IS NOT NULL",
+                    r=request_id,
+                )
+
             [row] = await _eventually(delivered)
             assert (row.delivery_outcome, row.attempts) == ("refused", 1)
 
-            raw = json.dumps({"department": "civil_affairs", "warnings": [
-                {"warning_id": f"{household}-{n}", "id_number": people[0], "kind": "disaster", "amount": None,
-                 "occurred_on": "2026-11-20", "detail": detail} for n, detail in ((1, marker), (2, "房屋受损"))]},
-                ensure_ascii=False).encode()
-            sent = await driver.http.post("/api/v1/early-warnings", content=raw,
-                                          headers=signed_headers(DEMO_DEPARTMENT_SECRETS["civil_affairs"], raw))
+            raw = json.dumps(
+                {
+                    "department": "civil_affairs",
+                    "warnings": [
+                        {
+                            "warning_id": f"{household}-{n}",
+                            "id_number": people[0],
+                            "kind": "disaster",
+                            "amount": None,
+                            "occurred_on": "2026-11-20",
+                            "detail": detail,
+                        }
+                        for n, detail in ((1, marker), (2, "房屋受损"))
+                    ],
+                },
+                ensure_ascii=False,
+            ).encode()
+            sent = await driver.http.post(
+                "/api/v1/early-warnings",
+                content=raw,
+                headers=signed_headers(DEMO_DEPARTMENT_SECRETS["civil_affairs"], raw),
+            )
             assert [o["outcome"] for o in sent.json()["outcomes"]] == ["joined", "joined"]
 
             async def both_settled() -> dict[str, dict[str, Any]] | None:
                 warnings = await _warnings_of(driver, household)
                 settled = all(w["delivery_status"] in ("delivered", "refused") for w in warnings.values())
                 return warnings if len(warnings) == 2 and settled else None
+
             warnings = await _eventually(both_settled)
             assert warnings, "both warnings settled"
             assert warnings[f"{household}-1"]["delivery_status"] == "refused"

@@ -48,19 +48,24 @@ async def test_deadline_gives_the_county_officer_a_task(
     # Silent since they accepted: asked again each day, and listed as silent, not yet as overdue.
     assert case["cross_check"]["requests"]["vehicles"]["status"] == "silent"
     assert {d: t["status"] for d, t in (await _tasks_of(driver, case_id)).items()} == {
-        "vehicles": "silent", "real_estate": "silent"}
+        "vehicles": "silent",
+        "real_estate": "silent",
+    }
 
     await env.sleep(timedelta(hours=2))
     case = await driver.wait_for(case_id, lambda c: c["cross_check"]["requests"]["vehicles"]["status"] == "overdue")
     assert case["cross_check"]["requests"]["real_estate"]["status"] == "overdue"
     tasks = await _tasks_of(driver, case_id)
     assert set(tasks) == {"vehicles", "real_estate"}
-    assert tasks["vehicles"]["status_label"] == "部门逾期未反馈" and tasks["vehicles"]["request_id"] == first_vehicles_id
+    assert (
+        tasks["vehicles"]["status_label"] == "部门逾期未反馈" and tasks["vehicles"]["request_id"] == first_vehicles_id
+    )
 
     # Re-send: a new request id goes out; this time the department answers.
     await departments.behave("vehicles")
-    case = await driver.act(COUNTY_OFFICER, case_id, "cross-check-resends",
-                            {"department": "vehicles", "note": "已电话联系公安交管"})
+    case = await driver.act(
+        COUNTY_OFFICER, case_id, "cross-check-resends", {"department": "vehicles", "note": "已电话联系公安交管"}
+    )
     vehicles = case["cross_check"]["requests"]["vehicles"]
     assert vehicles["status"] == "sending" and vehicles["resends"] == 1
     assert vehicles["earlier_request_ids"] == [first_vehicles_id] and vehicles["request_id"] != first_vehicles_id
@@ -70,8 +75,12 @@ async def test_deadline_gives_the_county_officer_a_task(
     assert case["step"] == "cross_check", "real estate is still missing"
 
     # Record by hand, with a reason: every department is settled, township review may start.
-    case = await driver.act(COUNTY_OFFICER, case_id, "cross-check-results",
-                            cross_check_results(["real_estate"], reason="不动产登记系统故障，已调取纸质查询结果"))
+    case = await driver.act(
+        COUNTY_OFFICER,
+        case_id,
+        "cross-check-results",
+        cross_check_results(["real_estate"], reason="不动产登记系统故障，已调取纸质查询结果"),
+    )
     assert case["step"] == "township_review"
     assert case["cross_check"]["requests"]["real_estate"]["recorded_by"] == COUNTY_OFFICER
     assert await _tasks_of(driver, case_id) == {}

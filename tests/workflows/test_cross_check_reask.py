@@ -72,8 +72,10 @@ async def _started(driver: CaseDriver, waiting_for: str) -> dict[str, Any]:
     """A case whose departments have all accepted, and all but `waiting_for` answered."""
     code = (await driver.post(VILLAGE_CADRE, "/api/v1/households", new_household_body())).json()["code"]
     case = await authorised_case(driver, code)
-    case = await driver.wait_for(case["case_id"], lambda c: len(c["cross_checks"]) == 4 and
-                                 c["cross_check"]["requests"][waiting_for]["status"] == "awaiting")
+    case = await driver.wait_for(
+        case["case_id"],
+        lambda c: len(c["cross_checks"]) == 4 and c["cross_check"]["requests"][waiting_for]["status"] == "awaiting",
+    )
     request = case["cross_check"]["requests"][waiting_for]
     assert waiting_for not in case["cross_checks"] and request["accepted_at"], (request, case["step"])
     return case
@@ -90,8 +92,11 @@ async def test_a_lost_answer_is_asked_for_again_and_settles_the_case(
     skipping: tuple[WorkflowEnvironment, CaseDriver], departments: SimulatorClient
 ) -> None:
     env, driver = skipping
-    too_soon = await driver.http.put("/api/v1/departments/vehicles", headers=await driver.headers(ADMIN),
-                                     json={"base_url": departments.base_url + "/vehicles", "reask_hours": 0.5})
+    too_soon = await driver.http.put(
+        "/api/v1/departments/vehicles",
+        headers=await driver.headers(ADMIN),
+        json={"base_url": departments.base_url + "/vehicles", "reask_hours": 0.5},
+    )
     assert too_soon.status_code == 422 and too_soon.json()["detail"]["errors"][0]["field"] == "reask_hours"
 
     await departments.behave("vehicles", lose_answers=1)  # accepts the first request; its answer never comes
@@ -105,7 +110,10 @@ async def test_a_lost_answer_is_asked_for_again_and_settles_the_case(
         case = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
         assert case["cross_check"]["requests"]["vehicles"]["status"] == "awaiting"
         assert await _received(departments, "vehicles", request_id) == {
-            "request_id": request_id, "answered": 1, "subjects": 2}
+            "request_id": request_id,
+            "answered": 1,
+            "subjects": 2,
+        }
         assert (await departments.inspect("vehicles"))["lost"] == [request_id]
         assert await _tasks_of(driver, case_id) == {}
 
@@ -115,8 +123,9 @@ async def test_a_lost_answer_is_asked_for_again_and_settles_the_case(
     assert vehicles["status"] == "answered" and vehicles["request_id"] == request_id and vehicles["reasks"] == 1
     assert case["cross_check"]["completed_at"] is not None, "its answer settles the cross-check"
     assert await _received_times(departments, "vehicles", request_id, 2) == 2, "asked again, same request id"
-    assert (await departments.inspect("vehicles"))["callbacks"] == [{"request_id": request_id, "status_code": 200,
-                                                                     "error": None}]
+    assert (await departments.inspect("vehicles"))["callbacks"] == [
+        {"request_id": request_id, "status_code": 200, "error": None}
+    ]
     await _asked_once(departments, case)
     assert await _tasks_of(driver, case_id) == {}
 
@@ -124,8 +133,11 @@ async def test_a_lost_answer_is_asked_for_again_and_settles_the_case(
     reasks = [e for e in timeline if e["action"] == "reask_cross_check"]
     assert len(reasks) == 1 and reasks[0]["actor"] == "system"
     assert reasks[0]["data"]["departments"] == ["vehicles"] and reasks[0]["data"]["request_ids"] == [request_id]
-    answered = [i for i, e in enumerate(timeline)
-                if e["action"] == "receive_cross_check_result" and e["data"]["department"] == "vehicles"]
+    answered = [
+        i
+        for i, e in enumerate(timeline)
+        if e["action"] == "receive_cross_check_result" and e["data"]["department"] == "vehicles"
+    ]
     assert len(answered) == 1 and answered[0] > timeline.index(reasks[0])
     audit = (await driver.get(COUNTY_OFFICER, "/api/v1/audit", case_id=case_id, action="reask_cross_check")).json()
     assert [e["data"]["request_ids"] for e in audit["items"]] == [[request_id]]
@@ -168,7 +180,8 @@ async def test_a_silent_department_is_asked_each_day_and_listed_before_it_is_ove
     assert "vehicles" in case["cross_checks"]
     timeline = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}/timeline")).json()["entries"]
     assert [e["data"]["reasks"] for e in timeline if e["action"] == "reask_cross_check"] == [
-        {"real_estate": n} for n in (1, 2, 3, 4)]
+        {"real_estate": n} for n in (1, 2, 3, 4)
+    ]
 
     # The re-asks' history replays against this code (the patch marker keeps older cases on theirs).
     history = await env.client.get_workflow_handle(identification_workflow_id(case["household_code"])).fetch_history()

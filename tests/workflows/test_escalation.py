@@ -47,7 +47,9 @@ async def test_late_steps_escalate_to_the_level_above(skipping: tuple[WorkflowEn
     escalations = await _eventually(lambda: inbox_tasks(driver, TOWNSHIP_APPROVER, case_id, step="escalation"))
     assert len(escalations) == 1, escalations
     task = escalations[0]
-    assert task["title"] == "超期督办：村干部「入户核查」已超期" and task["detail"]["overdue_step"] == "home_verification"
+    assert (
+        task["title"] == "超期督办：村干部「入户核查」已超期" and task["detail"]["overdue_step"] == "home_verification"
+    )
     assert task["role"] == "township_approver" and task["area_code"] == "610824100000"
     late = (await inbox_tasks(driver, VILLAGE_CADRE, case_id))[0]
     assert late["step"] == "home_verification" and late["escalated_at"] is not None, "the late task is marked"
@@ -69,16 +71,29 @@ async def test_late_steps_escalate_to_the_level_above(skipping: tuple[WorkflowEn
     assert county[0]["title"] == "超期督办：识别认定已超过办理时限"
     township = await inbox_tasks(driver, TOWNSHIP_APPROVER, case_id, step="escalation")
     assert [t["detail"]["overdue_step"] for t in township] == ["authorisation"]
-    actions = [e["action"] for e in (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}/timeline")).json()[
-        "entries"]]
+    actions = [
+        e["action"] for e in (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}/timeline")).json()["entries"]
+    ]
     assert actions == ["open_case", "escalate", "verify_home", "escalate", "escalate"]
 
 
 async def test_overdue_list_by_township_and_village(driver: CaseDriver, new_household: NewHousehold) -> None:
     second = 1 / 86400
-    await driver.post("admin", "/api/v1/policies", {"step_days": {
-        "home_verification": second, "authorisation": 3, "cross_check": 5, "democratic_review": 3,
-        "township_review": 2, "county_decision": 2, "announcement": 2}})
+    await driver.post(
+        "admin",
+        "/api/v1/policies",
+        {
+            "step_days": {
+                "home_verification": second,
+                "authorisation": 3,
+                "cross_check": 5,
+                "democratic_review": 3,
+                "township_review": 2,
+                "county_decision": 2,
+                "announcement": 2,
+            }
+        },
+    )
     try:
         case = await driver.open_case(await new_household())
     finally:

@@ -55,7 +55,8 @@ async def test_pending_objection_outlasts_the_notice(skipping: tuple[WorkflowEnv
     await env.sleep(timedelta(days=4))
     case = (await driver.get(VILLAGE_CADRE, f"/api/v1/cases/{case_id}")).json()
     assert case["step"] == "village_notice"
-    await driver.act(VILLAGE_CADRE, case_id, "objections/1/resolution",
-                     {"decision": "dismissed", "findings": "异议不实"})
+    await driver.act(
+        VILLAGE_CADRE, case_id, "objections/1/resolution", {"decision": "dismissed", "findings": "异议不实"}
+    )
     case = await driver.wait_for_step(case_id, "township_review", timeout=20)
     assert case["step"] == "township_review"

@@ -123,7 +123,15 @@ async def test_from_application_to_announcement(skipping: Skipping) -> None:
     assert view["case"]["outcome"] == "monitoring_target" and view["case"]["closed_at"]
     assert view["next"].startswith("您家已纳入防返贫监测对象")
     assert [m["label"] for m in view["case"]["milestones"]] == [
-        "开始识别", "完成入户核查", "签署承诺授权书", "完成民主评议", "村级公示期满", "镇审核完成", "县级审定完成", "结果公告"]
+        "开始识别",
+        "完成入户核查",
+        "签署承诺授权书",
+        "完成民主评议",
+        "村级公示期满",
+        "镇审核完成",
+        "县级审定完成",
+        "结果公告",
+    ]
     shown = str(view)
     for internal in ("verifiers", "attendees", "opinion", "minutes", "张村干部", "村民代表1", "income"):
         assert internal not in shown, f"the applicant sees no {internal}"

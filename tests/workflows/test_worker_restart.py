@@ -18,8 +18,9 @@ from services.workers.main import running_worker
 from tests.conftest import api_for, new_household_body
 
 
-async def test_case_survives_a_worker_restart(settings: Settings, temporal: WorkflowEnvironment,
-                                              live_api: object) -> None:
+async def test_case_survives_a_worker_restart(
+    settings: Settings, temporal: WorkflowEnvironment, live_api: object
+) -> None:
     own = settings.model_copy(update={"temporal_task_queue": "identification-restart"})
     async with api_for(own, temporal.client) as driver:
         await driver.publish_notice_seconds(1)
@@ -35,8 +36,7 @@ async def test_case_survives_a_worker_restart(settings: Settings, temporal: Work
 
         async with running_worker(temporal.client, own):
             assert (await pending)["step"] == "democratic_review"
-            case = await driver.act(VILLAGE_CADRE, case["case_id"], "democratic-review",
-                                    democratic_review())
+            case = await driver.act(VILLAGE_CADRE, case["case_id"], "democratic-review", democratic_review())
             await driver.wait_for_step(case["case_id"], "township_review")
             case = await driver.after_notice(case["case_id"])
         assert case["outcome"] == "monitoring_target"

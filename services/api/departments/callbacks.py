@@ -69,11 +69,20 @@ async def accept_result(engine: AsyncEngine, box: SecretBox, request_id: str, he
             return _repeat_or_conflict(request.result_hash, result_hash)
         if not request.is_live or request.status not in _AWAITING:
             raise conflict("not_awaiting", "该比对请求已不再等待结果（案件已进入后续环节、已办结，或结果已录入）")
-        stored = (await conn.execute(_STORE_RESULT, {
-            "request_id": request_id, "department": request.department, "workflow_id": request.workflow_id,
-            "run_id": request.run_id, "task_queue": request.task_queue, "result": json.dumps(result),
-            "result_hash": result_hash,
-        })).first()
+        stored = (
+            await conn.execute(
+                _STORE_RESULT,
+                {
+                    "request_id": request_id,
+                    "department": request.department,
+                    "workflow_id": request.workflow_id,
+                    "run_id": request.run_id,
+                    "task_queue": request.task_queue,
+                    "result": json.dumps(result),
+                    "result_hash": result_hash,
+                },
+            )
+        ).first()
         if stored is None:  # the same request answered at the same moment by another call
             return _repeat_or_conflict(await conn.scalar(_STORED_HASH, {"request_id": request_id}), result_hash)
     return "recorded"

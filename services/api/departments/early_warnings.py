@@ -44,14 +44,27 @@ _PEOPLE = text("""
     FROM members m JOIN households h ON h.code = m.household_code
     WHERE m.id_number = ANY(CAST(:id_numbers AS text[])) AND h.county_code = :county_code
 """)
-_COLUMNS = ("warning_id", "id_number", "kind", "amount", "occurred_on", "detail", "raw", "outcome", "reason",
-            "household_code", "low_income", "threshold")
+_COLUMNS = (
+    "warning_id",
+    "id_number",
+    "kind",
+    "amount",
+    "occurred_on",
+    "detail",
+    "raw",
+    "outcome",
+    "reason",
+    "household_code",
+    "low_income",
+    "threshold",
+)
 _TYPES = ("text", "text", "text", "float8", "date", "text", "text", "text", "text", "text", "bool", "float8")
 _KEEP = text(f"""
     INSERT INTO early_warnings (department_id, department, county_code, task_queue, {", ".join(_COLUMNS)})
     SELECT :department_id, :department, :county_code, :task_queue,
            {", ".join(f"u.{c}::jsonb" if c == "raw" else f"u.{c}" for c in _COLUMNS)}
-    FROM unnest({", ".join(f"CAST(:{c} AS {t}[])" for c, t in zip(_COLUMNS, _TYPES))}) AS u({", ".join(_COLUMNS)})
+    FROM unnest({", ".join(f"CAST(:{c} AS {t}[])" for c, t in zip(_COLUMNS, _TYPES, strict=True))})
+         AS u({", ".join(_COLUMNS)})
     ON CONFLICT (department_id, warning_id) WHERE outcome <> 'invalid' DO NOTHING
     RETURNING warning_id
 """)
@@ -88,8 +101,9 @@ class Judged:
         return answer
 
 
-async def receive_batch(engine: AsyncEngine, box: SecretBox, task_queue: str, headers: Any,
-                        body: bytes) -> dict[str, Any]:
+async def receive_batch(
+    engine: AsyncEngine, box: SecretBox, task_queue: str, headers: Any, body: bytes
+) -> dict[str, Any]:
     timestamp = require_fresh_timestamp(headers)  # size and depth: services/api/request_guards.py
     envelope = _json(body)
     kind = envelope.get("department") if isinstance(envelope, dict) else None
@@ -112,8 +126,9 @@ def _json(body: bytes) -> Any:
         raise invalid("请求", "请求内容不是有效的 JSON") from None
 
 
-async def _sender(conn: AsyncConnection, box: SecretBox, kind: Any, headers: Any, body: bytes,
-                  timestamp: str) -> Sender:
+async def _sender(
+    conn: AsyncConnection, box: SecretBox, kind: Any, headers: Any, body: bytes, timestamp: str
+) -> Sender:
     """The department whose secret signed the batch, among those of the kind it names."""
     if not isinstance(kind, str) or kind not in _KINDS:  # no department of such a kind exists
         raise signature_refused()
@@ -145,10 +160,24 @@ async def _judge(conn: AsyncConnection, sender: Sender, warnings: list[Any], pol
             summary, _ = described_errors(list(error.errors()))
             judged.append(Judged(index, WarningOutcome.invalid, raw=raw, reason=summary))
     valid = [j for j in judged if j.warning is not None]
-    received = set((await conn.execute(_RECEIVED, {
-        "department_id": sender.id, "warning_ids": [j.warning.warning_id for j in valid if j.warning]})).scalars())
-    people = {row.id_number: row for row in await conn.execute(_PEOPLE, {
-        "id_numbers": sorted({j.warning.id_number for j in valid if j.warning}), "county_code": sender.county_code})}
+    received = set(
+        (
+            await conn.execute(
+                _RECEIVED,
+                {"department_id": sender.id, "warning_ids": [j.warning.warning_id for j in valid if j.warning]},
+            )
+        ).scalars()
+    )
+    people = {
+        row.id_number: row
+        for row in await conn.execute(
+            _PEOPLE,
+            {
+                "id_numbers": sorted({j.warning.id_number for j in valid if j.warning}),
+                "county_code": sender.county_code,
+            },
+        )
+    }
     seen: set[str] = set()
     households_with_case: set[str] = {p.code for p in people.values() if p.open_case}
     for item in valid:
@@ -199,10 +228,20 @@ async def _keep(conn: AsyncConnection, sender: Sender, task_queue: str, judged: 
         }
         for column, value in values.items():
             columns[column].append(value)
-    inserted = set((await conn.execute(_KEEP, {
-        "department_id": sender.id, "department": sender.kind, "county_code": sender.county_code,
-        "task_queue": task_queue, **columns,
-    })).scalars())
+    inserted = set(
+        (
+            await conn.execute(
+                _KEEP,
+                {
+                    "department_id": sender.id,
+                    "department": sender.kind,
+                    "county_code": sender.county_code,
+                    "task_queue": task_queue,
+                    **columns,
+                },
+            )
+        ).scalars()
+    )
     for item in kept:  # received by a concurrent batch in the same instant
         if item.warning is not None and item.warning.warning_id not in inserted:
             item.outcome = WarningOutcome.duplicate

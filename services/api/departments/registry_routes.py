@@ -19,8 +19,8 @@ from services.db.audit import append_audit
 from services.db.tables import DepartmentRecord
 from services.departments.registry import secret_box
 from services.domain.areas import county_of
-from services.domain.identification.cross_check import DEFAULT_REASK_HOURS, REASK_FLOOR_HOURS
 from services.domain.form_fields import Number, Secret, Text
+from services.domain.identification.cross_check import DEFAULT_REASK_HOURS, REASK_FLOOR_HOURS
 from services.domain.vocabulary import DEPARTMENT_KIND_LABELS, DepartmentKind, Role
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments 部门配置"])
@@ -32,14 +32,20 @@ class DepartmentIn(BaseModel):
 
     name: Text(100, min_length=1) | None = Field(default=None, description="部门名称，默认为部门类别名称")
     base_url: Text(500) = Field(
-        description="部门系统地址，如 https://bdc.example.gov.cn/api（比对请求发往 {base_url}/cross-checks）")
-    secret: Secret | None = Field(default=None, min_length=32,
-                                  description="共享密钥（至少32个字符）；新建时必填，修改时不填则保留原密钥；从不返回")
+        description="部门系统地址，如 https://bdc.example.gov.cn/api（比对请求发往 {base_url}/cross-checks）"
+    )
+    secret: Secret | None = Field(
+        default=None,
+        min_length=32,
+        description="共享密钥（至少32个字符）；新建时必填，修改时不填则保留原密钥；从不返回",
+    )
     answer_days: Number(gt=0, le=60) | None = Field(
-        default=None, description="比对反馈时限（天）；不填则按案件政策的信息比对时限")
+        default=None, description="比对反馈时限（天）；不填则按案件政策的信息比对时限"
+    )
     reask_hours: Number(ge=REASK_FLOOR_HOURS, le=60 * 24) = Field(
         default=DEFAULT_REASK_HOURS,
-        description="部门受理比对请求后超过多少小时未反馈，即以同一请求编号重新询问（默认24小时，不少于1小时），直至反馈时限")
+        description="部门受理比对请求后超过多少小时未反馈，即以同一请求编号重新询问（默认24小时，不少于1小时），直至反馈时限",
+    )
     enabled: bool = Field(default=True, description="停用后不再发送比对请求、不再接收预警")
 
     @field_validator("base_url")
@@ -70,8 +76,13 @@ def _view(department: DepartmentRecord) -> dict[str, Any]:
 @router.get("", summary="本县已配置的部门")
 async def list_departments(account: CurrentAccount, session: SessionDep) -> list[dict[str, Any]]:
     require_role(account, Role.admin, Role.county_officer)
-    rows = (await session.exec(select(DepartmentRecord).where(
-        DepartmentRecord.county_code == county_of(account.area_code)).order_by(DepartmentRecord.kind))).all()
+    rows = (
+        await session.exec(
+            select(DepartmentRecord)
+            .where(DepartmentRecord.county_code == county_of(account.area_code))
+            .order_by(DepartmentRecord.kind)
+        )
+    ).all()
     return [_view(d) for d in rows]
 
 
@@ -85,8 +96,9 @@ async def get_department(kind: DepartmentKind, account: CurrentAccount, session:
 
 
 @router.put("/{kind}", summary="新增或修改部门配置（系统管理员）")
-async def put_department(kind: DepartmentKind, body: DepartmentIn, account: CurrentAccount, session: SessionDep,
-                         resources: Resources) -> dict[str, Any]:
+async def put_department(
+    kind: DepartmentKind, body: DepartmentIn, account: CurrentAccount, session: SessionDep, resources: Resources
+) -> dict[str, Any]:
     require_role(account, Role.admin)
     county = county_of(account.area_code)
     department = await _find(session, county, kind)
@@ -95,8 +107,15 @@ async def put_department(kind: DepartmentKind, body: DepartmentIn, account: Curr
     if department is None:
         if body.secret is None:
             raise invalid("secret", "新建部门配置时必须填写共享密钥")
-        department = DepartmentRecord(county_code=county, kind=kind, name="", base_url="", secret_sealed="",
-                                      created_by=account.username, updated_by=account.username)
+        department = DepartmentRecord(
+            county_code=county,
+            kind=kind,
+            name="",
+            base_url="",
+            secret_sealed="",
+            created_by=account.username,
+            updated_by=account.username,
+        )
     department.name = body.name or DEPARTMENT_KIND_LABELS[kind]
     department.base_url = body.base_url
     department.answer_days = body.answer_days
@@ -108,16 +127,31 @@ async def put_department(kind: DepartmentKind, body: DepartmentIn, account: Curr
         department.secret_updated_at = now
     session.add(department)
     await session.flush()
-    await append_audit(session, account, "put_department", "department", f"{county}:{kind}",
-                       body.model_dump(mode="json", exclude={"secret"}) | {"secret_replaced": body.secret is not None},
-                       before=before, after=_view(department))
+    await append_audit(
+        session,
+        account,
+        "put_department",
+        "department",
+        f"{county}:{kind}",
+        body.model_dump(mode="json", exclude={"secret"}) | {"secret_replaced": body.secret is not None},
+        before=before,
+        after=_view(department),
+    )
     await session.commit()
     await session.refresh(department)
-    log.info("department %s of %s set by %s (secret %s)", kind, county, account.username,
-             "replaced" if body.secret is not None else "kept")
+    log.info(
+        "department %s of %s set by %s (secret %s)",
+        kind,
+        county,
+        account.username,
+        "replaced" if body.secret is not None else "kept",
+    )
     return _view(department)
 
 
 async def _find(session: SessionDep, county_code: str, kind: DepartmentKind) -> DepartmentRecord | None:
-    return (await session.exec(select(DepartmentRecord).where(
-        DepartmentRecord.county_code == county_code, DepartmentRecord.kind == kind))).first()
+    return (
+        await session.exec(
+            select(DepartmentRecord).where(DepartmentRecord.county_code == county_code, DepartmentRecord.kind == kind)
+        )
+    ).first()

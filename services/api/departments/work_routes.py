@@ -30,9 +30,12 @@ from services.domain.vocabulary import (
 router = APIRouter(prefix="/api/v1", tags=["departments 部门配置"])
 
 
-@router.get("/cross-check-tasks", summary="待办：逾期、久未反馈、未配置部门或结果未能送达案件的信息比对（县乡村振兴局）")
-async def cross_check_tasks(account: CurrentAccount, session: SessionDep,
-                            limit: int = Query(default=100, ge=1, le=500)) -> dict[str, Any]:
+@router.get(
+    "/cross-check-tasks", summary="待办：逾期、久未反馈、未配置部门或结果未能送达案件的信息比对（县乡村振兴局）"
+)
+async def cross_check_tasks(
+    account: CurrentAccount, session: SessionDep, limit: int = Query(default=100, ge=1, le=500)
+) -> dict[str, Any]:
     """Each item is one department of one case, by `status`: `not_configured` or `overdue`:
     re-send it (`POST /cases/{id}/cross-check-resends`) or record its result by hand with a
     reason (`POST /cases/{id}/cross-check-results`); `silent`: the department accepted the
@@ -41,19 +44,34 @@ async def cross_check_tasks(account: CurrentAccount, session: SessionDep,
     the answer after several tries (the service keeps retrying; `needs_attention_since`)."""
     require_role(account, Role.county_officer)
     in_area = area_scope(CrossCheckRequestRecord, account.area_code)
-    requests = (await session.exec(
-        select(CrossCheckRequestRecord)
-        .where(in_area, CrossCheckRequestRecord.is_live, CrossCheckRequestRecord.is_latest,
-               col(CrossCheckRequestRecord.status).in_([str(s) for s in OFFICER_SEES]))
-        .order_by(CrossCheckRequestRecord.respond_by).limit(limit)
-    )).all()
-    stuck = (await session.exec(
-        select(CrossCheckRequestRecord, CrossCheckCallbackRecord)
-        .join(CrossCheckCallbackRecord, col(CrossCheckCallbackRecord.request_id) == CrossCheckRequestRecord.request_id)
-        .where(in_area, col(CrossCheckCallbackRecord.delivered_at).is_(None),
-               col(CrossCheckCallbackRecord.needs_attention_since).is_not(None))
-        .order_by(CrossCheckRequestRecord.respond_by).limit(limit)
-    )).all()
+    requests = (
+        await session.exec(
+            select(CrossCheckRequestRecord)
+            .where(
+                in_area,
+                CrossCheckRequestRecord.is_live,
+                CrossCheckRequestRecord.is_latest,
+                col(CrossCheckRequestRecord.status).in_([str(s) for s in OFFICER_SEES]),
+            )
+            .order_by(CrossCheckRequestRecord.respond_by)
+            .limit(limit)
+        )
+    ).all()
+    stuck = (
+        await session.exec(
+            select(CrossCheckRequestRecord, CrossCheckCallbackRecord)
+            .join(
+                CrossCheckCallbackRecord, col(CrossCheckCallbackRecord.request_id) == CrossCheckRequestRecord.request_id
+            )
+            .where(
+                in_area,
+                col(CrossCheckCallbackRecord.delivered_at).is_(None),
+                col(CrossCheckCallbackRecord.needs_attention_since).is_not(None),
+            )
+            .order_by(CrossCheckRequestRecord.respond_by)
+            .limit(limit)
+        )
+    ).all()
     items = {(r.case_id, r.department): _task(r) for r in requests}
     # An answer waiting for its case stands for the department, whatever its request's status.
     items |= {(r.case_id, r.department): _task(r, answer) for r, answer in stuck}
@@ -61,8 +79,11 @@ async def cross_check_tasks(account: CurrentAccount, session: SessionDep,
 
 
 def _task(request: CrossCheckRequestRecord, stuck: CrossCheckCallbackRecord | None = None) -> dict[str, Any]:
-    status, label = ((ANSWER_NEEDS_ATTENTION, ANSWER_NEEDS_ATTENTION_LABEL) if stuck is not None else
-                     (request.status, CROSS_CHECK_STATUS_LABELS[CrossCheckStatus(request.status)]))
+    status, label = (
+        (ANSWER_NEEDS_ATTENTION, ANSWER_NEEDS_ATTENTION_LABEL)
+        if stuck is not None
+        else (request.status, CROSS_CHECK_STATUS_LABELS[CrossCheckStatus(request.status)])
+    )
     return {
         "case_id": request.case_id,
         "household_code": request.household_code,
@@ -85,7 +106,8 @@ def _task(request: CrossCheckRequestRecord, stuck: CrossCheckCallbackRecord | No
 
 @router.get("/early-warnings", summary="已接收的部门预警及处理结果")
 async def received_warnings(
-    account: CurrentAccount, session: SessionDep,
+    account: CurrentAccount,
+    session: SessionDep,
     outcome: WarningOutcome | None = None,
     household_code: Annotated[str | None, Query(max_length=20)] = None,
     needs_attention: Annotated[bool | None, Query(description="只看案件暂时无法接收、系统正在重试的预警")] = None,
@@ -98,8 +120,9 @@ async def received_warnings(
     if household_code is not None:
         query = query.where(EarlyWarningRecord.household_code == household_code)
     if needs_attention is not None:
-        stuck = (col(EarlyWarningRecord.delivered_at).is_(None)
-                 & col(EarlyWarningRecord.needs_attention_since).is_not(None))
+        stuck = col(EarlyWarningRecord.delivered_at).is_(None) & col(EarlyWarningRecord.needs_attention_since).is_not(
+            None
+        )
         query = query.where(stuck if needs_attention else ~stuck)
     rows = (await session.exec(query.order_by(col(EarlyWarningRecord.id).desc()).limit(limit))).all()
     return {"items": [_warning(w) for w in rows]}
@@ -135,4 +158,3 @@ def _delivery(w: EarlyWarningRecord) -> WarningDelivery | None:
     if w.delivered_at is not None:
         return WarningDelivery.refused if w.delivered_as == WarningDelivery.refused else WarningDelivery.delivered
     return WarningDelivery.needs_attention if w.needs_attention_since is not None else WarningDelivery.pending
-

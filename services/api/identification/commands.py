@@ -85,7 +85,9 @@ async def start_case(
     try:
         return await open_case(client, task_queue, start, key)
     except CaseAlreadyOpen as already:
-        raise conflict("case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=already.case_id)
+        raise conflict(
+            "case_already_open", "该农户已有正在办理的识别案件，新线索请并入该案件", case_id=already.case_id
+        ) from None
     except CaseUnrecordable:
         raise ApiError(422, "unrecordable", UNRECORDABLE_MESSAGE) from None
     except RPCError as error:

@@ -18,15 +18,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api import pagination
 from services.api.access import area_scope, can_see, list_scope, require_role, sees_personal_data
 from services.api.action_routes import add_form_route, answer_with_state
-from services.api.identification.commands import act_on_case, case_opened_with, start_case, start_key
-from services.api.identification.views import case_view, deadline_flags, labels, review_input
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
 from services.api.errors import not_found
 from services.api.idempotency import answer_once, fingerprint
+from services.api.identification.commands import act_on_case, case_opened_with, start_case, start_key
+from services.api.identification.views import case_view, deadline_flags, labels, review_input
 from services.api.registry.policies import current_policy
 from services.api.tasks.claims import require_free_to_act
 from services.api.timelines import timeline
 from services.db.tables import Account, CaseRecord, Household
+from services.domain.form_fields import LongText, Text
 from services.domain.identification.forms import (
     Announcement,
     Authorisation,
@@ -40,7 +41,6 @@ from services.domain.identification.forms import (
     ObjectionResolution,
     TownshipReview,
 )
-from services.domain.form_fields import LongText, Text
 from services.domain.vocabulary import ACTION_RULES, CASE_OPENING_ROLES, Action, Channel, Step
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
@@ -61,7 +61,11 @@ async def _visible_case(session: AsyncSession, account: Account, case_id: str) -
 
 @router.post("", status_code=201, response_model=None, summary="发起识别（录入风险线索）")
 async def open_case(
-    body: CaseOpen, request: Request, account: CurrentAccount, resources: Resources, session: SessionDep,
+    body: CaseOpen,
+    request: Request,
+    account: CurrentAccount,
+    resources: Resources,
+    session: SessionDep,
     key: IdempotencyKey,
 ) -> JSONResponse:
     """Opens the identification case of a household. Answers 409 with the open case's id if it has one.
@@ -78,8 +82,15 @@ async def open_case(
         if (opened := await case_opened_with(session, keyed)) is not None:
             return 201, case_view(opened.state, account)
         state = await start_case(
-            resources.temporal, resources.settings.temporal_task_queue, account, household.code,
-            household.village_code, body.channel, body.lead_note, policy, keyed,
+            resources.temporal,
+            resources.settings.temporal_task_queue,
+            account,
+            household.code,
+            household.village_code,
+            body.channel,
+            body.lead_note,
+            policy,
+            keyed,
         )
         return 201, case_view(state.model_dump(mode="json"), account)
 
@@ -122,7 +133,9 @@ async def list_cases(
     query = query.order_by(CaseRecord.opened_at.desc(), CaseRecord.case_id.desc()).limit(limit + 1)
     rows = (await session.exec(query)).all()
     items = [_summary(record, head_name) for record, head_name in rows[:limit]]
-    next_cursor = pagination.encode(rows[limit - 1][0].opened_at, rows[limit - 1][0].case_id) if len(rows) > limit else None
+    next_cursor = (
+        pagination.encode(rows[limit - 1][0].opened_at, rows[limit - 1][0].case_id) if len(rows) > limit else None
+    )
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -168,14 +181,26 @@ async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDe
 
 
 async def _act(
-    action: Action, case_id: str, payload: list[Any], request: Request, account: Account,
-    resources: Resources, session: AsyncSession, key: str | None,
+    action: Action,
+    case_id: str,
+    payload: list[Any],
+    request: Request,
+    account: Account,
+    resources: Resources,
+    session: AsyncSession,
+    key: str | None,
 ) -> JSONResponse:
     record = await _visible_case(session, account, case_id)
     require_role(account, *([ACTION_RULES[action].role] if action in ACTION_RULES else CASE_OPENING_ROLES))
     await require_free_to_act(session, account, case_id, action, _task_subjects(action, payload))
-    return await answer_with_state(request, account, session, key, lambda: act_on_case(
-        resources.temporal, record, action, account, payload, key), case_view)
+    return await answer_with_state(
+        request,
+        account,
+        session,
+        key,
+        lambda: act_on_case(resources.temporal, record, action, account, payload, key),
+        case_view,
+    )
 
 
 def _task_subjects(action: Action, payload: list[Any]) -> list[str] | None:
@@ -201,19 +226,41 @@ _ACTION_ENDPOINTS = [
     (Action.announce, "announcement", Announcement, "结果公告"),
     (Action.add_lead, "leads", Lead, "新线索并入在办案件"),
 ]
-_ACTION_DOC = "Answers the case's new state. 409: the case is at another step (`current_step` names it); " \
+_ACTION_DOC = (
+    "Answers the case's new state. 409: the case is at another step (`current_step` names it); "
     "403: another role acts here; 422: a field is wrong (`errors` names it). Send `Idempotency-Key` to retry safely."
+)
 
 
 for _action, _path, _form, _title in _ACTION_ENDPOINTS:
-    add_form_route(router, "case_id", _path, _form, partial(_act, _action), summary=_title,
-                   description=_ACTION_DOC, name=_action.value)
+    add_form_route(
+        router,
+        "case_id",
+        _path,
+        _form,
+        partial(_act, _action),
+        summary=_title,
+        description=_ACTION_DOC,
+        name=_action.value,
+    )
 
 
-@router.post("/{case_id}/objections/{objection_id}/resolution", response_model=None, summary="异议核实结论",
-             description=_ACTION_DOC)
-async def resolve_objection(case_id: str, objection_id: Annotated[int, Path(ge=1, le=1000)],
-                            resolution: ObjectionResolution, request: Request, account: CurrentAccount,
-                            resources: Resources, session: SessionDep, key: IdempotencyKey) -> JSONResponse:
-    return await _act(Action.resolve_objection, case_id, [objection_id, resolution], request, account, resources,
-                      session, key)
+@router.post(
+    "/{case_id}/objections/{objection_id}/resolution",
+    response_model=None,
+    summary="异议核实结论",
+    description=_ACTION_DOC,
+)
+async def resolve_objection(
+    case_id: str,
+    objection_id: Annotated[int, Path(ge=1, le=1000)],
+    resolution: ObjectionResolution,
+    request: Request,
+    account: CurrentAccount,
+    resources: Resources,
+    session: SessionDep,
+    key: IdempotencyKey,
+) -> JSONResponse:
+    return await _act(
+        Action.resolve_objection, case_id, [objection_id, resolution], request, account, resources, session, key
+    )

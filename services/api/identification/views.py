@@ -77,7 +77,10 @@ def review_input(view: dict[str, Any]) -> dict[str, Any]:
         "per_capita_net_income": view["per_capita_net_income"],
         "members": view["findings_by_member"],
         "departments": departments,
-        "pending_departments": [d for d, r in departments.items()
-                                if r["status"] not in (CrossCheckStatus.answered, CrossCheckStatus.recorded_by_hand)],
+        "pending_departments": [
+            d
+            for d, r in departments.items()
+            if r["status"] not in (CrossCheckStatus.answered, CrossCheckStatus.recorded_by_hand)
+        ],
         "cross_check_started": view.get("cross_check") is not None,
     }

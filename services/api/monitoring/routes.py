@@ -19,9 +19,9 @@ from services.api.timelines import timeline
 from services.db.tables import Account, Area, Household, MonitoringRecord, VisitTaskRecord
 from services.domain.form_fields import FormMonth
 from services.domain.monitoring.state import MonitoringState
+from services.domain.monitoring.support_measures import propose_measures
 from services.domain.monitoring.vocabulary import MEASURE_KIND_LABELS, TaskKind, VisitTaskStatus
 from services.domain.months import local_date, next_period, period_of
-from services.domain.monitoring.support_measures import propose_measures
 from services.domain.vocabulary import HouseholdStatus
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring 监测帮扶"])
@@ -59,16 +59,22 @@ async def list_periods(
         query = query.where(MonitoringRecord.household_code == household_code)
     wanted: dict[str, Any] = {"kind": task} if task else {}
     if mine:
-        query = query.where(or_(
-            MonitoringRecord.tasks.contains([{**wanted, "role": account.role, "assignee": None}]),
-            MonitoringRecord.tasks.contains([{**wanted, "assignee": account.username}]),
-        ))
+        query = query.where(
+            or_(
+                MonitoringRecord.tasks.contains([{**wanted, "role": account.role, "assignee": None}]),
+                MonitoringRecord.tasks.contains([{**wanted, "assignee": account.username}]),
+            )
+        )
     elif wanted:
         query = query.where(MonitoringRecord.tasks.contains([wanted]))
     if cursor is not None:
         since, monitoring_id = pagination.decode(cursor)
-        query = query.where(or_(MonitoringRecord.since < since,
-                                and_(MonitoringRecord.since == since, MonitoringRecord.monitoring_id < monitoring_id)))
+        query = query.where(
+            or_(
+                MonitoringRecord.since < since,
+                and_(MonitoringRecord.since == since, MonitoringRecord.monitoring_id < monitoring_id),
+            )
+        )
     query = query.order_by(MonitoringRecord.since.desc(), MonitoringRecord.monitoring_id.desc()).limit(limit + 1)
     rows = (await session.execute(query)).all()
     last = rows[limit - 1][0] if len(rows) > limit else None
@@ -103,14 +109,20 @@ async def list_visit_tasks(
     if cursor is not None:
         due_at, key = pagination.decode(cursor)
         monitoring_id, _, task_period = key.partition("|")
-        query = query.where(or_(
-            VisitTaskRecord.due_at < due_at,
-            and_(VisitTaskRecord.due_at == due_at, VisitTaskRecord.monitoring_id < monitoring_id),
-            and_(VisitTaskRecord.due_at == due_at, VisitTaskRecord.monitoring_id == monitoring_id,
-                 VisitTaskRecord.period < task_period),
-        ))
-    query = query.order_by(VisitTaskRecord.due_at.desc(), VisitTaskRecord.monitoring_id.desc(),
-                           VisitTaskRecord.period.desc()).limit(limit + 1)
+        query = query.where(
+            or_(
+                VisitTaskRecord.due_at < due_at,
+                and_(VisitTaskRecord.due_at == due_at, VisitTaskRecord.monitoring_id < monitoring_id),
+                and_(
+                    VisitTaskRecord.due_at == due_at,
+                    VisitTaskRecord.monitoring_id == monitoring_id,
+                    VisitTaskRecord.period < task_period,
+                ),
+            )
+        )
+    query = query.order_by(
+        VisitTaskRecord.due_at.desc(), VisitTaskRecord.monitoring_id.desc(), VisitTaskRecord.period.desc()
+    ).limit(limit + 1)
     rows = (await session.execute(query)).all()
     last = rows[limit - 1][0] if len(rows) > limit else None
     return {

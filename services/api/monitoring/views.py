@@ -30,9 +30,12 @@ from services.domain.vocabulary import HOUSEHOLD_STATUS_LABELS, RISK_TYPE_LABELS
 def monitoring_view(state: dict[str, Any], reader: Account) -> dict[str, Any]:
     """The full period for its detail page and action answers."""
     shown = state if sees_personal_data(reader, state["village_code"]) else masked_copy(state)
-    view = {**shown, "status_label": HOUSEHOLD_STATUS_LABELS[HouseholdStatus(state["status"])],
-            "risk_type_labels": [RISK_TYPE_LABELS[RiskType(r)] for r in state["risk_types"]],
-            "tasks": [t.model_dump(mode="json") for t in open_tasks(MonitoringState.model_validate(state))]}
+    view = {
+        **shown,
+        "status_label": HOUSEHOLD_STATUS_LABELS[HouseholdStatus(state["status"])],
+        "risk_type_labels": [RISK_TYPE_LABELS[RiskType(r)] for r in state["risk_types"]],
+        "tasks": [t.model_dump(mode="json") for t in open_tasks(MonitoringState.model_validate(state))],
+    }
     for plan in view["plans"]:
         plan["status_label"] = PLAN_STATUS_LABELS[PlanStatus(plan["status"])]
         for measure in plan["measures"]:

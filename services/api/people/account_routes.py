@@ -13,6 +13,8 @@ from sqlmodel import select
 
 from services.api import pagination
 from services.api.access import list_scope, require_role, require_visible
+from services.api.deps import CurrentAccount, SessionDep
+from services.api.errors import conflict, invalid, not_found
 from services.api.people.accounts import (
     AccountIn,
     AccountUpdate,
@@ -21,8 +23,6 @@ from services.api.people.accounts import (
     check_placement,
     release_claims_of,
 )
-from services.api.deps import CurrentAccount, SessionDep
-from services.api.errors import conflict, invalid, not_found
 from services.api.people.security import hash_password
 from services.db.audit import append_audit
 from services.db.tables import Account
@@ -34,7 +34,8 @@ router = APIRouter(prefix="/api/v1/accounts", tags=["accounts 账号管理"])
 
 @router.get("", summary="账号列表（系统管理员）")
 async def list_accounts(
-    account: CurrentAccount, session: SessionDep,
+    account: CurrentAccount,
+    session: SessionDep,
     area: Annotated[str | None, Query(description="区划代码，默认本人辖区")] = None,
     role: Role | None = None,
     disabled: bool | None = None,
@@ -51,24 +52,39 @@ async def list_accounts(
         query = query.where(Account.username > pagination.decode(cursor)[1])
     rows = (await session.exec(query.order_by(Account.username).limit(limit + 1))).all()
     last = rows[limit - 1] if len(rows) > limit else None
-    return {"items": [account_view(a) for a in rows[:limit]],
-            "next_cursor": pagination.encode(last.created_at, last.username) if last else None}
+    return {
+        "items": [account_view(a) for a in rows[:limit]],
+        "next_cursor": pagination.encode(last.created_at, last.username) if last else None,
+    }
 
 
 @router.post("", status_code=201, summary="新建账号（系统管理员）")
 async def create_account(body: AccountIn, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
     require_role(account, Role.admin)
     await check_placement(session, account, body.role, body.area_code)
-    created = Account(username=body.username, display_name=body.display_name, role=body.role,
-                      area_code=body.area_code, password_hash=hash_password(body.password.get_secret_value()),
-                      updated_by=account.username)
+    created = Account(
+        username=body.username,
+        display_name=body.display_name,
+        role=body.role,
+        area_code=body.area_code,
+        password_hash=hash_password(body.password.get_secret_value()),
+        updated_by=account.username,
+    )
     session.add(created)
     try:
         await session.flush()
     except IntegrityError:
         raise conflict("username_taken", "该登录名已被使用", field="username") from None
-    await append_audit(session, account, "create_account", "account", created.username,
-                       {"username": created.username}, before={}, after=audit_view(created))
+    await append_audit(
+        session,
+        account,
+        "create_account",
+        "account",
+        created.username,
+        {"username": created.username},
+        before={},
+        after=audit_view(created),
+    )
     await session.commit()
     await session.refresh(created)
     return account_view(created)
@@ -89,13 +105,15 @@ async def get_account(username: str, account: CurrentAccount, session: SessionDe
 
 
 @router.patch("/{username}", summary="修改、停用或重置密码（系统管理员）")
-async def update_account(username: str, body: AccountUpdate, account: CurrentAccount,
-                         session: SessionDep) -> dict[str, Any]:
+async def update_account(
+    username: str, body: AccountUpdate, account: CurrentAccount, session: SessionDep
+) -> dict[str, Any]:
     """Fields left out stay as they are. Disabling, or moving the account to another role or area,
     releases the tasks it holds; disabling or a password reset ends its sign-ins at once."""
     target = await _managed(session, account, username, for_update=True)
-    if target.username == account.username and (body.disabled or body.role not in (None, account.role)
-                                                or body.area_code not in (None, account.area_code)):
+    if target.username == account.username and (
+        body.disabled or body.role not in (None, account.role) or body.area_code not in (None, account.area_code)
+    ):
         raise invalid("username", "不能停用自己的账号或修改自己的角色、区划")
     before = audit_view(target)
     role = body.role or Role(target.role)
@@ -114,10 +132,20 @@ async def update_account(username: str, body: AccountUpdate, account: CurrentAcc
     released = await release_claims_of(session, target.username) if moved or target.disabled else []
     session.add(target)
     await session.flush()
-    await append_audit(session, account, "update_account", "account", target.username,
-                       {**body.model_dump(mode="json", exclude={"password"}, exclude_none=True),
-                        "password_reset": body.password is not None, "released_tasks": released},
-                       before=before, after=audit_view(target))
+    await append_audit(
+        session,
+        account,
+        "update_account",
+        "account",
+        target.username,
+        {
+            **body.model_dump(mode="json", exclude={"password"}, exclude_none=True),
+            "password_reset": body.password is not None,
+            "released_tasks": released,
+        },
+        before=before,
+        after=audit_view(target),
+    )
     await session.commit()
     await session.refresh(target)
     return account_view(target)

@@ -31,7 +31,9 @@ def _strong(password: SecretStr | None) -> SecretStr | None:
 class AccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]{2,49}$", description="登录名：小写字母、数字、. _ -，3–50位")
+    username: str = Field(
+        max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]{2,49}$", description="登录名：小写字母、数字、. _ -，3–50位"
+    )
     display_name: ShortText = Field(description="姓名及单位，如 东坑村 张村干部")
     role: Role = Field(description="角色")
     area_code: str = Field(max_length=12, pattern=r"^\d{12}$", description="所在区划代码（须与角色层级一致）")
@@ -85,8 +87,13 @@ def account_view(account: Account) -> dict[str, Any]:
 
 def audit_view(account: Account) -> dict[str, Any]:
     """What the audit keeps of an account: never its password hash."""
-    return {"display_name": account.display_name, "role": account.role, "area_code": account.area_code,
-            "disabled": account.disabled, "token_version": account.token_version}
+    return {
+        "display_name": account.display_name,
+        "role": account.role,
+        "area_code": account.area_code,
+        "disabled": account.disabled,
+        "token_version": account.token_version,
+    }
 
 
 async def check_placement(session: AsyncSession, admin: Account, role: Role, area_code: str) -> None:
@@ -105,7 +112,8 @@ _LEVEL_LABELS = {"county": "县", "township": "镇", "village": "村"}
 async def release_claims_of(session: AsyncSession, username: str) -> list[int]:
     """Frees the open tasks someone holds (they were disabled or moved): others may take them."""
     released = await session.execute(
-        update(Task).where(Task.claimed_by == username, Task.closed_at.is_(None))
+        update(Task)
+        .where(Task.claimed_by == username, Task.closed_at.is_(None))
         .values(claimed_by=None, claimed_at=None, assigned_by=None, version=Task.version + 1)
         .returning(Task.id)
     )

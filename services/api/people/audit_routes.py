@@ -25,11 +25,15 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit 审计"])
 
 @router.get("", summary="审计日志查询（县乡村振兴局）")
 async def query_audit(
-    account: CurrentAccount, session: SessionDep,
+    account: CurrentAccount,
+    session: SessionDep,
     case_id: Annotated[str | None, Query(max_length=40, description="案件编号")] = None,
-    actor: Annotated[str | None, Query(max_length=50, description="操作人登录名（system、department.* 为系统）")] = None,
-    subject_type: Annotated[str | None, Query(
-        max_length=20, description="case、monitoring、account、task、policy、department、household")] = None,
+    actor: Annotated[
+        str | None, Query(max_length=50, description="操作人登录名（system、department.* 为系统）")
+    ] = None,
+    subject_type: Annotated[
+        str | None, Query(max_length=20, description="case、monitoring、account、task、policy、department、household")
+    ] = None,
     subject_id: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
     since: Annotated[FormDateTime | None, Query(description="起始时间（含），如 2026-11-29T00:00:00+08:00")] = None,
@@ -44,9 +48,13 @@ async def query_audit(
         if moment is not None and moment.tzinfo is None:
             raise invalid(name, "日期时间须带时区，如 +08:00")
     query = select(AuditEntry).where(AuditEntry.actor_area_code.startswith(area_prefix(account.area_code)))
-    for column, value in ((AuditEntry.case_id, case_id), (AuditEntry.actor_username, actor),
-                          (AuditEntry.subject_type, subject_type), (AuditEntry.subject_id, subject_id),
-                          (AuditEntry.action, action)):
+    for column, value in (
+        (AuditEntry.case_id, case_id),
+        (AuditEntry.actor_username, actor),
+        (AuditEntry.subject_type, subject_type),
+        (AuditEntry.subject_id, subject_id),
+        (AuditEntry.action, action),
+    ):
         if value is not None:
             query = query.where(column == value)
     if since is not None:
@@ -59,11 +67,23 @@ async def query_audit(
     rows = (await session.exec(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1))).all()
     last = rows[limit - 1] if len(rows) > limit else None
     return {
-        "items": [{
-            "id": e.id, "at": e.at, "action": e.action, "actor": e.actor_username, "role": e.actor_role,
-            "area_code": e.actor_area_code, "case_id": e.case_id, "seq": e.seq, "subject_type": e.subject_type,
-            "subject_id": e.subject_id, "data": masked_copy(e.data), "before": masked_copy(e.before),
-            "after": masked_copy(e.after),
-        } for e in rows[:limit]],
+        "items": [
+            {
+                "id": e.id,
+                "at": e.at,
+                "action": e.action,
+                "actor": e.actor_username,
+                "role": e.actor_role,
+                "area_code": e.actor_area_code,
+                "case_id": e.case_id,
+                "seq": e.seq,
+                "subject_type": e.subject_type,
+                "subject_id": e.subject_id,
+                "data": masked_copy(e.data),
+                "before": masked_copy(e.before),
+                "after": masked_copy(e.after),
+            }
+            for e in rows[:limit]
+        ],
         "next_cursor": pagination.encode(last.at, str(last.id)) if last else None,
     }

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from services.api.people.accounts import PasswordChange, audit_view
 from services.api.deps import CurrentAccount, Resources, SessionDep
 from services.api.errors import ApiError, invalid
+from services.api.people.accounts import PasswordChange, audit_view
 from services.api.people.security import hash_password, issue_token, verify_password
 from services.db.audit import append_audit
 from services.db.tables import Account
@@ -50,8 +50,9 @@ async def login(body: Login, resources: Resources, session: SessionDep) -> Token
 
 
 @router.post("/password", summary="修改本人密码")
-async def change_password(body: PasswordChange, account: CurrentAccount, resources: Resources,
-                          session: SessionDep) -> Token:
+async def change_password(
+    body: PasswordChange, account: CurrentAccount, resources: Resources, session: SessionDep
+) -> Token:
     """Answers a new token: every other token of the account (other devices) stops working."""
     if not verify_password(body.current_password.get_secret_value(), account.password_hash):
         raise invalid("current_password", "原密码不正确")
@@ -62,8 +63,9 @@ async def change_password(body: PasswordChange, account: CurrentAccount, resourc
     account.token_version += 1
     account.updated_by, account.updated_at = account.username, datetime.now(UTC)
     session.add(account)
-    await append_audit(session, account, "change_password", "account", account.username, {},
-                       before=before, after=audit_view(account))
+    await append_audit(
+        session, account, "change_password", "account", account.username, {}, before=before, after=audit_view(account)
+    )
     await session.commit()
     token, expires_at = issue_token(resources.settings, account.username, token_version=account.token_version)
     return Token(access_token=token, expires_at=expires_at)
@@ -72,5 +74,10 @@ async def change_password(body: PasswordChange, account: CurrentAccount, resourc
 @router.get("/me", summary="当前登录账号")
 async def me(account: CurrentAccount) -> Me:
     role = Role(account.role)
-    return Me(username=account.username, display_name=account.display_name, role=role,
-              role_label=ROLE_LABELS[role], area_code=account.area_code)
+    return Me(
+        username=account.username,
+        display_name=account.display_name,
+        role=role,
+        role_label=ROLE_LABELS[role],
+        area_code=account.area_code,
+    )

@@ -36,7 +36,9 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 STAFF, APPLICANT = "staff", "applicant"
 
 
-def issue_token(settings: Settings, subject: str, audience: str = STAFF, token_version: int = 0) -> tuple[str, datetime]:
+def issue_token(
+    settings: Settings, subject: str, audience: str = STAFF, token_version: int = 0
+) -> tuple[str, datetime]:
     """A staff token also carries the account's `token_version`: raising it (a password change)
     retires every older token. Applicant tokens carry none."""
     minutes = settings.applicant_token_minutes if audience == APPLICANT else settings.access_token_minutes
@@ -62,16 +64,22 @@ def staff_subject(settings: Settings, token: str) -> tuple[str, int] | None:
 
 def _claims(settings: Settings, token: str, audience: str) -> dict[str, Any] | None:
     try:
-        return jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=audience,
-                          options={"require": ["exp", "sub", "aud"]})
+        return jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=["HS256"],
+            audience=audience,
+            options={"require": ["exp", "sub", "aud"]},
+        )
     except jwt.PyJWTError:
         return None
 
 
 def password_problem(password: str) -> str | None:
     """Why a new password is too weak, in words a cadre reads; None if it will do."""
-    classes = sum(any(test(c) for c in password) for test in (str.islower, str.isupper, str.isdigit,
-                                                              lambda c: not c.isalnum()))
+    classes = sum(
+        any(test(c) for c in password) for test in (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
+    )
     if len(password) < 8 or classes < 3:
         return "密码至少8位，且须包含大写字母、小写字母、数字、符号中的至少三种"
     return None

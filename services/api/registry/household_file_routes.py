@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import APIRouter
 from sqlmodel import select
 
-from services.api.identification.views import case_view
+from services.api.access import can_see
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import not_found
+from services.api.identification.views import case_view
 from services.api.monitoring.views import monitoring_view, visit_view
-from services.api.access import can_see
 from services.api.registry.household_routes import household_detail
 from services.db.tables import CaseRecord, Household, MonitoringRecord, VisitRecord
 
@@ -25,22 +25,29 @@ async def household_file(code: str, account: CurrentAccount, session: SessionDep
     household = await session.get(Household, code) if len(code) <= 20 else None
     if household is None or not can_see(account, household.village_code):
         raise not_found("没有找到该农户，或该农户不在您的管辖区域内")
-    cases = (await session.exec(
-        select(CaseRecord).where(CaseRecord.household_code == code).order_by(CaseRecord.opened_at)
-    )).all()
-    periods = (await session.exec(
-        select(MonitoringRecord).where(MonitoringRecord.household_code == code).order_by(MonitoringRecord.since)
-    )).all()
-    visits = (await session.exec(
-        select(VisitRecord).where(VisitRecord.household_code == code)
-        .order_by(VisitRecord.visited_on, VisitRecord.visit_no)
-    )).all()
+    cases = (
+        await session.exec(select(CaseRecord).where(CaseRecord.household_code == code).order_by(CaseRecord.opened_at))
+    ).all()
+    periods = (
+        await session.exec(
+            select(MonitoringRecord).where(MonitoringRecord.household_code == code).order_by(MonitoringRecord.since)
+        )
+    ).all()
+    visits = (
+        await session.exec(
+            select(VisitRecord)
+            .where(VisitRecord.household_code == code)
+            .order_by(VisitRecord.visited_on, VisitRecord.visit_no)
+        )
+    ).all()
     return {
         "household": await household_detail(session, household, account),
         "cases": [case_view(c.state, account) for c in cases],
         "monitoring_periods": [
-            {**monitoring_view(p.state, account),
-             "visits": [visit_view(v, account) for v in visits if v.monitoring_id == p.monitoring_id]}
+            {
+                **monitoring_view(p.state, account),
+                "visits": [visit_view(v, account) for v in visits if v.monitoring_id == p.monitoring_id],
+            }
             for p in periods
         ],
     }

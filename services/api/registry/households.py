@@ -33,7 +33,7 @@ class MemberIn(BaseModel):
     schooling: Text(50, strip=False) | None = Field(default=None, description="在校情况")
 
     @model_validator(mode="after")
-    def _sex_matches_id(self) -> "MemberIn":
+    def _sex_matches_id(self) -> MemberIn:
         # GB 11643: the 17th digit is odd for men, even for women.
         if (int(self.id_number[16]) % 2 == 1) != (self.sex == "male"):
             raise ValueError("性别与身份证号不一致")
@@ -70,9 +70,9 @@ async def register_household(session: AsyncSession, body: HouseholdIn, actor: Ac
     village = await session.get(Area, body.village_code)
     if village is None or area_level(village.code) != AreaLevel.village:
         raise invalid("village_code", "没有这个村级区划代码")
-    taken = (await session.scalars(
-        select(Member.id_number).where(Member.id_number.in_([m.id_number for m in body.members]))
-    )).first()
+    taken = (
+        await session.scalars(select(Member.id_number).where(Member.id_number.in_([m.id_number for m in body.members])))
+    ).first()
     if taken:
         raise _id_number_taken()
     number = await session.scalar(select(func.nextval("household_number_seq")))
@@ -93,8 +93,16 @@ async def register_household(session: AsyncSession, body: HouseholdIn, actor: Ac
         for m in body.members
     )
     given = body.model_dump(mode="json")
-    await append_audit(session, actor, "register_household", "household", household.code, given,
-                       before={}, after={"code": household.code, **given})
+    await append_audit(
+        session,
+        actor,
+        "register_household",
+        "household",
+        household.code,
+        given,
+        before={},
+        after={"code": household.code, **given},
+    )
     try:
         await session.commit()
     except IntegrityError:  # registered by someone else at the same moment

@@ -30,14 +30,16 @@ async def _village(session: SessionDep, account: Account, code: str) -> Area:
 
 
 @router.get("/{village_code}/notice", summary="村级公示（数据）")
-async def village_notice(village_code: str, account: CurrentAccount, session: SessionDep,
-                         on: NoticeDay = None) -> dict[str, Any]:
+async def village_notice(
+    village_code: str, account: CurrentAccount, session: SessionDep, on: NoticeDay = None
+) -> dict[str, Any]:
     return await notice_of(session, await _village(session, account, village_code), on or today_in_china())
 
 
 @router.get("/{village_code}/notice.html", response_class=HTMLResponse, summary="村级公示（可打印页面）")
-async def village_notice_page(village_code: str, account: CurrentAccount, session: SessionDep,
-                              on: NoticeDay = None) -> HTMLResponse:
+async def village_notice_page(
+    village_code: str, account: CurrentAccount, session: SessionDep, on: NoticeDay = None
+) -> HTMLResponse:
     village = await _village(session, account, village_code)
     notice = await notice_of(session, village, on or today_in_china())
     township = await session.get(Area, township_of(village_code))

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.db.audit import Acting, append_audit
-from services.db.policy_versions import current_policy  # noqa: F401  (re-exported: routers import it from here)
+from services.db.policy_versions import current_policy
 from services.db.tables import PolicyVersion
 from services.domain.policy import DEFAULT_POLICY, Policy, PolicyBody
 
@@ -18,7 +18,15 @@ async def publish_policy(session: AsyncSession, body: PolicyBody, actor: Acting)
     policy = Policy(version=max(latest or 0, DEFAULT_POLICY.version) + 1, **body.model_dump())
     previous = await current_policy(session)
     session.add(PolicyVersion(version=policy.version, body=body.model_dump(mode="json"), created_by=actor.username))
-    await append_audit(session, actor, "publish_policy", "policy", str(policy.version), body.model_dump(mode="json"),
-                       before=previous.model_dump(mode="json"), after=policy.model_dump(mode="json"))
+    await append_audit(
+        session,
+        actor,
+        "publish_policy",
+        "policy",
+        str(policy.version),
+        body.model_dump(mode="json"),
+        before=previous.model_dump(mode="json"),
+        after=policy.model_dump(mode="json"),
+    )
     await session.commit()
     return policy

@@ -25,40 +25,55 @@ def _local_day(moment: str) -> date:
 
 
 async def notice_of(session: AsyncSession, village: Area, on: date) -> dict[str, Any]:
-    rows = (await session.execute(
-        select(CaseRecord.state, Household.head_name)
-        .join(Household, Household.code == CaseRecord.household_code)
-        .where(CaseRecord.village_code == village.code, CaseRecord.state["notice"].as_string().is_not(None))
-    )).all()
+    rows = (
+        await session.execute(
+            select(CaseRecord.state, Household.head_name)
+            .join(Household, Household.code == CaseRecord.household_code)
+            .where(CaseRecord.village_code == village.code, CaseRecord.state["notice"].as_string().is_not(None))
+        )
+    ).all()
     entries = []
     for state, head_name in rows:
         notice, verification = state["notice"], state.get("verification") or {}
         starts, ends = _local_day(notice["starts_at"]), _local_day(notice["ends_at"])
-        if not (starts <= on <= ends) or state["step"] in _WITHDRAWN_STEPS \
-                or state.get("outcome") == Outcome.objection_upheld:
+        if (
+            not (starts <= on <= ends)
+            or state["step"] in _WITHDRAWN_STEPS
+            or state.get("outcome") == Outcome.objection_upheld
+        ):
             continue
         category = verification.get("proposed_category")
-        entries.append({
-            "head_name": head_name,
-            "household_size": verification.get("household_size"),
-            "category": category,
-            "category_label": CATEGORY_LABELS[Category(category)] if category else None,
-            "notice_starts_on": starts,
-            "notice_ends_on": ends,
-        })
+        entries.append(
+            {
+                "head_name": head_name,
+                "household_size": verification.get("household_size"),
+                "category": category,
+                "category_label": CATEGORY_LABELS[Category(category)] if category else None,
+                "notice_starts_on": starts,
+                "notice_ends_on": ends,
+            }
+        )
     entries.sort(key=lambda e: (e["notice_starts_on"], e["head_name"]))
-    return {"village_code": village.code, "village_name": village.name, "on": on,
-            "title": f"{village.name}防止返贫监测对象识别公示", "households": entries}
+    return {
+        "village_code": village.code,
+        "village_name": village.name,
+        "on": on,
+        "title": f"{village.name}防止返贫监测对象识别公示",
+        "households": entries,
+    }
 
 
 def notice_page(notice: dict[str, Any], township_name: str) -> str:
     """A printable A4 page of the notice."""
-    rows = "\n".join(
-        f"<tr><td>{i}</td><td>{escape(e['head_name'])}</td><td>{escape(notice['village_name'])}</td>"
-        f"<td>{e['household_size'] or ''}</td><td>{escape(e['category_label'] or '')}</td>"
-        f"<td>{e['notice_starts_on']:%Y年%m月%d日} 至 {e['notice_ends_on']:%Y年%m月%d日}</td></tr>"
-        for i, e in enumerate(notice["households"], start=1)
-    ) or '<tr><td colspan="6">本期无公示对象</td></tr>'
+    rows = (
+        "\n".join(
+            f"<tr><td>{i}</td><td>{escape(e['head_name'])}</td><td>{escape(notice['village_name'])}</td>"
+            f"<td>{e['household_size'] or ''}</td><td>{escape(e['category_label'] or '')}</td>"
+            f"<td>{e['notice_starts_on']:%Y年%m月%d日} 至 {e['notice_ends_on']:%Y年%m月%d日}</td></tr>"
+            for i, e in enumerate(notice["households"], start=1)
+        )
+        or '<tr><td colspan="6">本期无公示对象</td></tr>'
+    )
     title = escape(notice["title"])
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
@@ -80,7 +95,7 @@ def notice_page(notice: dict[str, Any], township_name: str) -> str:
 <tbody>
 {rows}
 </tbody></table>
-<p class="sign">{escape(notice['village_name'])}村民委员会<br>{notice['on']:%Y年%m月%d日}</p>
+<p class="sign">{escape(notice["village_name"])}村民委员会<br>{notice["on"]:%Y年%m月%d日}</p>
 </body></html>
 """
 

@@ -49,35 +49,49 @@ async def _lock(session: AsyncSession, name: str) -> None:
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))
 
 
-async def send_sign_in_code(session: AsyncSession, settings: Settings, sms: SmsSender, phone: str,
-                            client_address: str) -> SmsCode:
+async def send_sign_in_code(
+    session: AsyncSession, settings: Settings, sms: SmsSender, phone: str, client_address: str
+) -> SmsCode:
     """Issues a code within the limits and sends it; 429 (with Retry-After) past a limit."""
     now = datetime.now(UTC)
     await _lock(session, f"sms-phone:{phone}")
     await _lock(session, f"sms-address:{client_address}")
-    by_phone = (await session.scalars(
-        select(SmsCode.created_at).where(SmsCode.phone == phone, SmsCode.created_at > now - _WINDOW)
-        .order_by(SmsCode.created_at.desc())
-    )).all()
+    by_phone = (
+        await session.scalars(
+            select(SmsCode.created_at)
+            .where(SmsCode.phone == phone, SmsCode.created_at > now - _WINDOW)
+            .order_by(SmsCode.created_at.desc())
+        )
+    ).all()
     resend_at = by_phone[0] + timedelta(seconds=settings.sms_resend_seconds) if by_phone else now
     if resend_at > now:
         raise _too_many(f"验证码已发送，请{int((resend_at - now).total_seconds()) + 1}秒后再试", resend_at - now)
     if len(by_phone) >= settings.sms_codes_per_phone_hour:
         raise _too_many("这个手机号获取验证码太频繁了，请过一会儿再试", by_phone[-1] + _WINDOW - now)
-    by_address = (await session.scalars(
-        select(SmsCode.created_at).where(SmsCode.client_address == client_address,
-                                         SmsCode.created_at > now - _WINDOW).order_by(SmsCode.created_at)
-    )).all()
+    by_address = (
+        await session.scalars(
+            select(SmsCode.created_at)
+            .where(SmsCode.client_address == client_address, SmsCode.created_at > now - _WINDOW)
+            .order_by(SmsCode.created_at)
+        )
+    ).all()
     if len(by_address) >= settings.sms_codes_per_address_hour:
         raise _too_many("获取验证码太频繁了，请过一会儿再试", by_address[0] + _WINDOW - now)
 
     code = f"{secrets.randbelow(1_000_000):06d}"
-    row = SmsCode(phone=phone, code_hash=_code_hash(settings, phone, code), client_address=client_address,
-                  created_at=now, expires_at=now + timedelta(seconds=settings.sms_code_seconds), attempts=0)
+    row = SmsCode(
+        phone=phone,
+        code_hash=_code_hash(settings, phone, code),
+        client_address=client_address,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.sms_code_seconds),
+        attempts=0,
+    )
     session.add(row)
     # Rows older than the window count for nothing any more.
-    await session.execute(SmsCode.__table__.delete().where(SmsCode.phone == phone,
-                                                           SmsCode.created_at < now - 2 * _WINDOW))
+    await session.execute(
+        SmsCode.__table__.delete().where(SmsCode.phone == phone, SmsCode.created_at < now - 2 * _WINDOW)
+    )
     await session.commit()
     try:
         await sms.send(phone, sign_in_code_text(code, settings.sms_code_seconds // 60), message_id=f"code:{row.id}")
@@ -89,10 +103,15 @@ async def send_sign_in_code(session: AsyncSession, settings: Settings, sms: SmsS
 async def check_sign_in_code(session: AsyncSession, settings: Settings, phone: str, code: str) -> None:
     """Uses up the phone's newest code if `code` matches it; 401 saying why otherwise. Commits."""
     now = datetime.now(UTC)
-    newest = (await session.scalars(
-        select(SmsCode).where(SmsCode.phone == phone).order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
-        .limit(1).with_for_update()
-    )).first()
+    newest = (
+        await session.scalars(
+            select(SmsCode)
+            .where(SmsCode.phone == phone)
+            .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
     problem = None
     if newest is None:
         problem = ("code_missing", "请先获取验证码")
@@ -119,8 +138,10 @@ async def applicant_for(session: AsyncSession, phone: str, openid: str | None) -
     upsert = insert(Applicant).values(values)
     upsert = upsert.on_conflict_do_update(
         index_elements=[Applicant.phone],
-        set_={"last_signed_in_at": func.now(),
-              "wechat_openid": func.coalesce(upsert.excluded.wechat_openid, Applicant.wechat_openid)},
+        set_={
+            "last_signed_in_at": func.now(),
+            "wechat_openid": func.coalesce(upsert.excluded.wechat_openid, Applicant.wechat_openid),
+        },
     ).returning(Applicant.id)
     applicant_id = (await session.execute(upsert)).scalar_one()
     await session.commit()

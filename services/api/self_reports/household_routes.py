@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api.self_reports.applicants import CurrentApplicant, applicant_for, check_sign_in_code, send_sign_in_code
-from services.api.workflow_updates import run_update
 from services.api.deps import IdempotencyKey, Resources, SessionDep
 from services.api.errors import ApiError, not_found
 from services.api.idempotency import answer_once, fingerprint
 from services.api.people.security import APPLICANT, issue_token
+from services.api.self_reports.applicants import CurrentApplicant, applicant_for, check_sign_in_code, send_sign_in_code
 from services.api.self_reports.service import applicant_view, application_closed, submit_application
+from services.api.workflow_updates import run_update
 from services.db.tables import Applicant, Area, SelfReport
 from services.domain.form_fields import Text
 from services.domain.personal_data import MobilePhone
@@ -65,8 +65,11 @@ async def request_code(body: PhoneNumber, request: Request, resources: Resources
     """Sends a 6-digit code by SMS. 429 with `Retry-After` when asked too often (per phone and per address)."""
     settings = resources.settings
     await send_sign_in_code(session, settings, sms_sender(settings), body.phone, _client_address(request))
-    return CodeSent(message="验证码已发送，请注意查收短信", expires_in=settings.sms_code_seconds,
-                    resend_after=settings.sms_resend_seconds)
+    return CodeSent(
+        message="验证码已发送，请注意查收短信",
+        expires_in=settings.sms_code_seconds,
+        resend_after=settings.sms_resend_seconds,
+    )
 
 
 @router.post("/sign-in", summary="手机号验证码登录")
@@ -88,7 +91,8 @@ async def sign_in(body: SignIn, resources: Resources, session: SessionDep) -> Ap
 
 @router.get("/areas", summary="选择所在镇、村")
 async def list_areas(
-    session: SessionDep, parent: Annotated[str | None, Query(max_length=12, description="上级区划代码")] = None,
+    session: SessionDep,
+    parent: Annotated[str | None, Query(max_length=12, description="上级区划代码")] = None,
 ) -> list[dict[str, Any]]:
     query = select(Area).order_by(Area.code)
     query = query.where(Area.parent_code == parent) if parent else query.where(Area.parent_code.is_(None))
@@ -103,13 +107,20 @@ async def _own_application(session: AsyncSession, applicant: Applicant, applicat
 
 
 @router.post("/applications", status_code=201, response_model=None, summary="提交申报")
-async def apply(form: SelfReportForm, request: Request, applicant: CurrentApplicant, resources: Resources,
-                session: SessionDep, key: IdempotencyKey) -> JSONResponse:
+async def apply(
+    form: SelfReportForm,
+    request: Request,
+    applicant: CurrentApplicant,
+    resources: Resources,
+    session: SessionDep,
+    key: IdempotencyKey,
+) -> JSONResponse:
     """409 `case_already_open` or `application_pending` says where the household's existing one stands."""
 
     async def produce() -> tuple[int, Any]:
-        state = await submit_application(session, resources.temporal, resources.settings.temporal_task_queue,
-                                         applicant, form)
+        state = await submit_application(
+            session, resources.temporal, resources.settings.temporal_task_queue, applicant, form
+        )
         row = await session.get(SelfReport, state.application_id)
         assert row is not None, "the workflow answers once the application is recorded"
         return 201, await applicant_view(session, row)
@@ -119,8 +130,14 @@ async def apply(form: SelfReportForm, request: Request, applicant: CurrentApplic
 
 @router.get("/applications", summary="我的申报")
 async def my_applications(applicant: CurrentApplicant, session: SessionDep) -> dict[str, Any]:
-    rows = (await session.scalars(select(SelfReport).where(SelfReport.applicant_id == applicant.id)
-                                  .order_by(SelfReport.submitted_at.desc()).limit(50))).all()
+    rows = (
+        await session.scalars(
+            select(SelfReport)
+            .where(SelfReport.applicant_id == applicant.id)
+            .order_by(SelfReport.submitted_at.desc())
+            .limit(50)
+        )
+    ).all()
     return {"items": [await applicant_view(session, row) for row in rows]}
 
 
@@ -130,13 +147,15 @@ async def my_application(application_id: str, applicant: CurrentApplicant, sessi
 
 
 @router.post("/applications/{application_id}/withdrawal", summary="撤回申报（镇里受理前）")
-async def withdraw(application_id: str, applicant: CurrentApplicant, resources: Resources,
-                   session: SessionDep) -> dict[str, Any]:
+async def withdraw(
+    application_id: str, applicant: CurrentApplicant, resources: Resources, session: SessionDep
+) -> dict[str, Any]:
     """409 `wrong_step` once the township is answering or has answered; 409 `application_closed` once it is over."""
     row = await _own_application(session, applicant, application_id)
     await session.commit()  # hold no pooled connection while the workflow works
     handle = resources.temporal.get_workflow_handle(self_report_workflow_id(application_id), run_id=row.run_id)
-    await run_update(handle, SelfReportWorkflow.withdraw, [applicant.id], f"withdraw:{application_id}",
-                     closed=application_closed())
+    await run_update(
+        handle, SelfReportWorkflow.withdraw, [applicant.id], f"withdraw:{application_id}", closed=application_closed()
+    )
     await session.refresh(row)
     return await applicant_view(session, row)

@@ -25,9 +25,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.api.errors import ApiError, conflict, invalid, workflow_unavailable
 from services.api.registry.policies import current_policy
 from services.db.tables import Applicant, Area, AuditEntry, CaseRecord, Household, Member, SelfReport
-from services.domain.self_reports.applicant_texts import CASE_STEP_TEXTS, OUTCOME_TEXTS, application_progress, day
 from services.domain.areas import AreaLevel, area_level
 from services.domain.personal_data import mask_id_number, mask_phone, redact_personal_numbers
+from services.domain.self_reports.applicant_texts import CASE_STEP_TEXTS, OUTCOME_TEXTS, application_progress, day
 from services.domain.self_reports.model import (
     APPLICATION_STATUS_LABELS,
     ApplicationStatus,
@@ -52,29 +52,40 @@ async def registered_household(session: AsyncSession, id_number: str, name: str 
     return await session.get(Household, member.household_code)
 
 
-async def _refuse_if_in_progress(session: AsyncSession, applicant: Applicant, form: SelfReportForm,
-                                 household: Household | None) -> None:
+async def _refuse_if_in_progress(
+    session: AsyncSession, applicant: Applicant, form: SelfReportForm, household: Household | None
+) -> None:
     """409 telling the applicant where the household's open case or pending application stands."""
     if household is not None:
-        case = (await session.scalars(select(CaseRecord).where(
-            CaseRecord.household_code == household.code, CaseRecord.closed_at.is_(None)))).first()
+        case = (
+            await session.scalars(
+                select(CaseRecord).where(CaseRecord.household_code == household.code, CaseRecord.closed_at.is_(None))
+            )
+        ).first()
         if case is not None:
             stage, _ = CASE_STEP_TEXTS[Step(case.step)]
-            raise conflict("case_already_open", f"您家的识别申请正在办理中（{day(case.opened_at)}开始，目前{stage}），"
-                           "不需要重复申报", stage=stage, opened_at=case.opened_at.isoformat())
+            raise conflict(
+                "case_already_open",
+                f"您家的识别申请正在办理中（{day(case.opened_at)}开始，目前{stage}），不需要重复申报",
+                stage=stage,
+                opened_at=case.opened_at.isoformat(),
+            )
     same = SelfReport.head_id_number == form.id_number
     if household is not None:
         same = same | (SelfReport.household_code == household.code)
-    pending = (await session.scalars(select(SelfReport).where(
-        SelfReport.status == ApplicationStatus.pending, same))).first()
+    pending = (
+        await session.scalars(select(SelfReport).where(SelfReport.status == ApplicationStatus.pending, same))
+    ).first()
     if pending is not None:
         yours = {"application_id": pending.application_id} if pending.applicant_id == applicant.id else {}
-        raise _pending_elsewhere(f"您家已有一份申报（{day(pending.submitted_at)}提交）正在等待镇里受理，请不要重复申报",
-                                 **yours)
+        raise _pending_elsewhere(
+            f"您家已有一份申报（{day(pending.submitted_at)}提交）正在等待镇里受理，请不要重复申报", **yours
+        )
 
 
-async def submit_application(session: AsyncSession, client: Client, task_queue: str, applicant: Applicant,
-                             form: SelfReportForm) -> SelfReportState:
+async def submit_application(
+    session: AsyncSession, client: Client, task_queue: str, applicant: Applicant, form: SelfReportForm
+) -> SelfReportState:
     village = await session.get(Area, form.village_code)
     if village is None or area_level(village.code) != AreaLevel.village:
         raise invalid("village_code", "没有找到这个村，请从列表中选择您所在的村")
@@ -82,7 +93,10 @@ async def submit_application(session: AsyncSession, client: Client, task_queue: 
     await _refuse_if_in_progress(session, applicant, form, household)
     application_id = uuid.uuid4().hex
     start = SelfReportStart(
-        application_id=application_id, applicant_id=applicant.id, notice_phone=applicant.phone, form=form,
+        application_id=application_id,
+        applicant_id=applicant.id,
+        notice_phone=applicant.phone,
+        form=form,
         household_code=household.code if household else None,
         village_code=household.village_code if household else form.village_code,
         policy=await current_policy(session),
@@ -90,8 +104,12 @@ async def submit_application(session: AsyncSession, client: Client, task_queue: 
     await session.commit()  # hold no pooled connection while the workflow works
     try:
         handle = await client.start_workflow(
-            SelfReportWorkflow.run, start, id=self_report_workflow_id(application_id), task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            SelfReportWorkflow.run,
+            start,
+            id=self_report_workflow_id(application_id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except RPCError as error:
         raise workflow_unavailable() from error
@@ -122,8 +140,9 @@ def _unrecordable() -> ApiError:
 
 
 def _pending_elsewhere(message: str, **extra: str) -> ApiError:
-    return conflict("application_pending", message,
-                    status_label=APPLICATION_STATUS_LABELS[ApplicationStatus.pending], **extra)
+    return conflict(
+        "application_pending", message, status_label=APPLICATION_STATUS_LABELS[ApplicationStatus.pending], **extra
+    )
 
 
 def _is_overdue(row: SelfReport, now: datetime) -> bool:
@@ -149,8 +168,12 @@ _MILESTONES = {
 async def applicant_view(session: AsyncSession, row: SelfReport) -> dict[str, Any]:
     state = SelfReportState.model_validate(row.state)
     form = state.form
-    stage, next_step = application_progress(state.status, state.due_at, state.escalated_at is not None,
-                                            redact_personal_numbers(state.rejection_reason or ""))
+    stage, next_step = application_progress(
+        state.status,
+        state.due_at,
+        state.escalated_at is not None,
+        redact_personal_numbers(state.rejection_reason or ""),
+    )
     village = await session.get(Area, state.village_code)
     view: dict[str, Any] = {
         "application_id": state.application_id,
@@ -195,8 +218,13 @@ async def _case_progress(session: AsyncSession, case_id: str) -> dict[str, Any] 
         stage, next_step = CASE_STEP_TEXTS[step]
         if step == Step.village_notice and state.get("notice"):
             stage = f"{stage}（到{day(datetime.fromisoformat(state['notice']['ends_at']))}为止）"
-    entries = (await session.scalars(select(AuditEntry).where(
-        AuditEntry.case_id == case_id, AuditEntry.action.in_(_MILESTONES)).order_by(AuditEntry.seq))).all()
+    entries = (
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.case_id == case_id, AuditEntry.action.in_(_MILESTONES))
+            .order_by(AuditEntry.seq)
+        )
+    ).all()
     return {
         "step": step,
         "stage": stage,
@@ -211,6 +239,7 @@ async def _case_progress(session: AsyncSession, case_id: str) -> dict[str, Any] 
 
 
 # -- what staff see -----------------------------------------------------------------------
+
 
 def staff_summary(row: SelfReport, show_personal_data: bool, now: datetime) -> dict[str, Any]:
     form = row.state["form"]

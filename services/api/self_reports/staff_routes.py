@@ -18,11 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import area_scope, can_see, list_scope, require_role, sees_personal_data
-from services.api.workflow_updates import actor_of, run_update
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
 from services.api.errors import conflict, not_found
 from services.api.idempotency import answer_once, fingerprint
 from services.api.self_reports.service import application_closed, registered_household, staff_detail, staff_summary
+from services.api.workflow_updates import actor_of, run_update
 from services.db.tables import Account, SelfReport
 from services.domain.self_reports.model import Acceptance, ApplicationStatus
 from services.domain.vocabulary import CASE_OPENING_ROLES, Role
@@ -56,14 +56,19 @@ async def list_self_reports(
     if status is not None:
         query = query.where(SelfReport.status == status)
     if overdue is not None:
-        late = and_(SelfReport.status == ApplicationStatus.pending,
-                    or_(SelfReport.escalated_at.is_not(None), SelfReport.due_at < now))
+        late = and_(
+            SelfReport.status == ApplicationStatus.pending,
+            or_(SelfReport.escalated_at.is_not(None), SelfReport.due_at < now),
+        )
         query = query.where(late if overdue else ~late)
     if cursor is not None:
         submitted_at, application_id = pagination.decode(cursor)
-        query = query.where(or_(SelfReport.submitted_at < submitted_at,
-                                and_(SelfReport.submitted_at == submitted_at,
-                                     SelfReport.application_id < application_id)))
+        query = query.where(
+            or_(
+                SelfReport.submitted_at < submitted_at,
+                and_(SelfReport.submitted_at == submitted_at, SelfReport.application_id < application_id),
+            )
+        )
     query = query.order_by(SelfReport.submitted_at.desc(), SelfReport.application_id.desc()).limit(limit + 1)
     rows = (await session.scalars(query)).all()
     last = rows[limit - 1] if len(rows) > limit else None
@@ -80,8 +85,15 @@ async def get_self_report(application_id: str, account: CurrentAccount, session:
 
 
 @router.post("/{application_id}/decision", response_model=None, summary="受理或不予受理")
-async def decide(application_id: str, body: Acceptance, request: Request, account: CurrentAccount,
-                 resources: Resources, session: SessionDep, key: IdempotencyKey) -> JSONResponse:
+async def decide(
+    application_id: str,
+    body: Acceptance,
+    request: Request,
+    account: CurrentAccount,
+    resources: Resources,
+    session: SessionDep,
+    key: IdempotencyKey,
+) -> JSONResponse:
     """Accepting opens the household's identification case (channel self-report) or joins its open case.
     409 `household_not_registered`: register the household first (the head's ID number as applied).
     Send `Idempotency-Key` to retry safely."""
@@ -94,15 +106,22 @@ async def decide(application_id: str, body: Acceptance, request: Request, accoun
         if body.decision == "accept":
             household = await registered_household(session, row.head_id_number)
             if household is None:
-                raise conflict("household_not_registered", "申报户尚未登记在农户档案中：请先登记该户"
-                               "（户主身份证号与申报一致），再受理")
+                raise conflict(
+                    "household_not_registered",
+                    "申报户尚未登记在农户档案中：请先登记该户（户主身份证号与申报一致），再受理",
+                )
             args = [actor_of(account), household.code, household.village_code]
             await session.commit()  # hold no pooled connection while the workflow works
             await run_update(handle, SelfReportWorkflow.accept, args, update_id, closed=application_closed())
         else:
             await session.commit()
-            await run_update(handle, SelfReportWorkflow.reject, [actor_of(account), body.reason], update_id,
-                             closed=application_closed())
+            await run_update(
+                handle,
+                SelfReportWorkflow.reject,
+                [actor_of(account), body.reason],
+                update_id,
+                closed=application_closed(),
+            )
         await session.refresh(row)
         return 200, await staff_detail(session, row, sees_personal_data(account, row.village_code))
 

@@ -39,8 +39,14 @@ def require_actor(account: Account, task: Task) -> None:
 
 async def _holder_conflict(session: AsyncSession, task: Task) -> Exception:
     name = await session.scalar(select(Account.display_name).where(Account.username == task.claimed_by))
-    return conflict("task_claimed", f"该任务已由「{name or task.claimed_by}」认领，请联系其释放，或由上级改派",
-                    task_id=task.id, claimed_by=task.claimed_by, claimed_by_name=name, version=task.version)
+    return conflict(
+        "task_claimed",
+        f"该任务已由「{name or task.claimed_by}」认领，请联系其释放，或由上级改派",
+        task_id=task.id,
+        claimed_by=task.claimed_by,
+        claimed_by_name=name,
+        version=task.version,
+    )
 
 
 async def _refusal(session: AsyncSession, task_id: int, account: Account, version: int) -> Exception:
@@ -51,24 +57,49 @@ async def _refusal(session: AsyncSession, task_id: int, account: Account, versio
         return conflict("task_closed", "该任务已办结", task_id=task.id)
     if task.claimed_by not in (None, account.username):
         return await _holder_conflict(session, task)
-    return conflict("version_conflict", "该任务刚被他人更新，请刷新后重试", task_id=task.id, version=task.version,
-                    your_version=version, claimed_by=task.claimed_by)
+    return conflict(
+        "version_conflict",
+        "该任务刚被他人更新，请刷新后重试",
+        task_id=task.id,
+        version=task.version,
+        your_version=version,
+        claimed_by=task.claimed_by,
+    )
 
 
-async def _change(session: AsyncSession, task: Task, account: Account, version: int, action: str,
-                  data: dict[str, Any], *conditions: Any, **values: Any) -> None:
+async def _change(
+    session: AsyncSession,
+    task: Task,
+    account: Account,
+    version: int,
+    action: str,
+    data: dict[str, Any],
+    *conditions: Any,
+    **values: Any,
+) -> None:
     before = _claim_state(task)
     changed = await session.execute(
-        update(Task).where(Task.id == task.id, Task.version == version, Task.closed_at.is_(None), *conditions)
-        .values(version=Task.version + 1, **values).returning(Task.id)
+        update(Task)
+        .where(Task.id == task.id, Task.version == version, Task.closed_at.is_(None), *conditions)
+        .values(version=Task.version + 1, **values)
+        .returning(Task.id)
     )
     if changed.first() is None:
         refusal = await _refusal(session, task.id, account, version)
         await session.rollback()
         raise refusal
     await session.refresh(task)
-    await append_audit(session, account, action, "task", str(task.id), {"version": version, **data},
-                       before=before, after=_claim_state(task), case_id=task.case_id)
+    await append_audit(
+        session,
+        account,
+        action,
+        "task",
+        str(task.id),
+        {"version": version, **data},
+        before=before,
+        after=_claim_state(task),
+        case_id=task.case_id,
+    )
     await session.commit()
 
 
@@ -76,8 +107,18 @@ async def claim(session: AsyncSession, task: Task, account: Account, version: in
     require_actor(account, task)
     if task.claimed_by == account.username and task.closed_at is None:
         return  # already mine: a repeated claim changes nothing
-    await _change(session, task, account, version, "claim_task", {}, Task.claimed_by.is_(None),
-                  claimed_by=account.username, claimed_at=func.now(), assigned_by=None)
+    await _change(
+        session,
+        task,
+        account,
+        version,
+        "claim_task",
+        {},
+        Task.claimed_by.is_(None),
+        claimed_by=account.username,
+        claimed_at=func.now(),
+        assigned_by=None,
+    )
 
 
 async def release(session: AsyncSession, task: Task, account: Account, version: int) -> None:
@@ -86,8 +127,18 @@ async def release(session: AsyncSession, task: Task, account: Account, version: 
         return
     if task.claimed_by != account.username and task.closed_at is None:
         raise await _holder_conflict(session, task)
-    await _change(session, task, account, version, "release_task", {}, Task.claimed_by == account.username,
-                  claimed_by=None, claimed_at=None, assigned_by=None)
+    await _change(
+        session,
+        task,
+        account,
+        version,
+        "release_task",
+        {},
+        Task.claimed_by == account.username,
+        claimed_by=None,
+        claimed_at=None,
+        assigned_by=None,
+    )
 
 
 async def assign(session: AsyncSession, task: Task, account: Account, version: int, username: str | None) -> None:
@@ -99,20 +150,36 @@ async def assign(session: AsyncSession, task: Task, account: Account, version: i
         raise forbidden("该任务不在您的管辖区域内，不能改派")
     if username is not None:
         assignee = await session.get(Account, username) if len(username) <= 50 else None
-        if assignee is None or assignee.disabled or assignee.role != task.role \
-                or not area_contains(assignee.area_code, task.area_code):
+        if (
+            assignee is None
+            or assignee.disabled
+            or assignee.role != task.role
+            or not area_contains(assignee.area_code, task.area_code)
+        ):
             raise invalid("username", f"只能改派给本任务所属区域内在用的{ROLE_LABELS[Role(task.role)]}账号")
-    await _change(session, task, account, version, "assign_task", {"username": username},
-                  claimed_by=username, claimed_at=func.now() if username else None,
-                  assigned_by=account.username if username else None)
+    await _change(
+        session,
+        task,
+        account,
+        version,
+        "assign_task",
+        {"username": username},
+        claimed_by=username,
+        claimed_at=func.now() if username else None,
+        assigned_by=account.username if username else None,
+    )
 
 
-async def require_free_to_act(session: AsyncSession, account: Account, case_id: str, action: Action,
-                              subjects: list[str] | None) -> None:
+async def require_free_to_act(
+    session: AsyncSession, account: Account, case_id: str, action: Action, subjects: list[str] | None
+) -> None:
     """409 when someone else holds the task this action would settle."""
     query = select(Task).where(
-        Task.case_id == case_id, Task.closed_at.is_(None), Task.action == _SETTLES.get(action, action),
-        Task.claimed_by.is_not(None), Task.claimed_by != account.username,
+        Task.case_id == case_id,
+        Task.closed_at.is_(None),
+        Task.action == _SETTLES.get(action, action),
+        Task.claimed_by.is_not(None),
+        Task.claimed_by != account.username,
     )
     if subjects:
         query = query.where(Task.subject.in_(subjects))

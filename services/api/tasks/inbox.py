@@ -25,8 +25,14 @@ from services.domain.vocabulary import ROLE_LABELS, Role
 ClaimFilter = Literal["mine", "free", "others"]
 
 
-def task_view(task: Task, head_name: str | None, village_name: str | None, reader: Account,
-              now: datetime, holder_name: str | None = None) -> dict[str, Any]:
+def task_view(
+    task: Task,
+    head_name: str | None,
+    village_name: str | None,
+    reader: Account,
+    now: datetime,
+    holder_name: str | None = None,
+) -> dict[str, Any]:
     return {
         "task_id": task.id,
         "step": task.step,
@@ -51,8 +57,7 @@ def task_view(task: Task, head_name: str | None, village_name: str | None, reade
         "claimed_by_name": holder_name,
         "claimed_at": task.claimed_at,
         "assigned_by": task.assigned_by,
-        "can_act": task.closed_at is None and task.claimed_by in (None, reader.username)
-                   and task.role == reader.role,
+        "can_act": task.closed_at is None and task.claimed_by in (None, reader.username) and task.role == reader.role,
         "version": task.version,
         "detail": task.detail,
     }
@@ -63,11 +68,13 @@ def _with_names(page: Select[Any]) -> Select[Any]:
     found = page.subquery()
     task = aliased(Task, found)
     holder = aliased(Account)
-    return (select(task, Household.head_name, Area.name, holder.display_name)
-            .join(Household, Household.code == task.household_code, isouter=True)
-            .join(Area, Area.code == task.village_code, isouter=True)
-            .join(holder, holder.username == task.claimed_by, isouter=True)
-            .order_by(task.due_at, task.id))
+    return (
+        select(task, Household.head_name, Area.name, holder.display_name)
+        .join(Household, Household.code == task.household_code, isouter=True)
+        .join(Area, Area.code == task.village_code, isouter=True)
+        .join(holder, holder.username == task.claimed_by, isouter=True)
+        .order_by(task.due_at, task.id)
+    )
 
 
 def _page(query: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
@@ -79,20 +86,28 @@ def _page(query: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
     return query.order_by(Task.due_at, Task.id).limit(limit + 1)
 
 
-async def _items(session: AsyncSession, query: Select[Any], cursor: str | None, limit: int, reader: Account,
-                 now: datetime) -> tuple[list[dict[str, Any]], str | None]:
+async def _items(
+    session: AsyncSession, query: Select[Any], cursor: str | None, limit: int, reader: Account, now: datetime
+) -> tuple[list[dict[str, Any]], str | None]:
     rows = (await session.execute(_with_names(_page(query, cursor, limit)))).all()
     items = [task_view(task, head, village, reader, now, holder) for task, head, village, holder in rows[:limit]]
     last = rows[limit - 1][0] if len(rows) > limit else None
     return items, pagination.encode(last.due_at, str(last.id)) if last else None
 
 
-async def my_tasks(session: AsyncSession, account: Account, now: datetime, step: str | None, village: str | None,
-                   overdue: bool | None, claimed: ClaimFilter | None, limit: int,
-                   cursor: str | None) -> dict[str, Any]:
+async def my_tasks(
+    session: AsyncSession,
+    account: Account,
+    now: datetime,
+    step: str | None,
+    village: str | None,
+    overdue: bool | None,
+    claimed: ClaimFilter | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
     """Open tasks for the caller's role in the caller's area, soonest due first, with counts per step."""
-    query = select(Task).where(Task.closed_at.is_(None), Task.area_code == account.area_code,
-                               Task.role == account.role)
+    query = select(Task).where(Task.closed_at.is_(None), Task.area_code == account.area_code, Task.role == account.role)
     if step is not None:
         query = query.where(Task.step == step)
     if village is not None:
@@ -106,16 +121,23 @@ async def my_tasks(session: AsyncSession, account: Account, now: datetime, step:
     elif claimed == "others":
         query = query.where(Task.claimed_by != account.username)
     items, next_cursor = await _items(session, query, cursor, limit, account, now)
-    counts = dict((await session.execute(
-        select(TaskCount.step, TaskCount.open)
-        .where(TaskCount.area_code == account.area_code, TaskCount.role == account.role, TaskCount.open > 0)
-        .order_by(TaskCount.step)
-    )).tuples().all())
+    counts = dict(
+        (
+            await session.execute(
+                select(TaskCount.step, TaskCount.open)
+                .where(TaskCount.area_code == account.area_code, TaskCount.role == account.role, TaskCount.open > 0)
+                .order_by(TaskCount.step)
+            )
+        )
+        .tuples()
+        .all()
+    )
     return {"items": items, "next_cursor": next_cursor, "counts": counts, "total": sum(counts.values())}
 
 
-async def one_task(session: AsyncSession, task_id: int, reader: Account,
-                   now: datetime) -> tuple[Task, dict[str, Any]] | None:
+async def one_task(
+    session: AsyncSession, task_id: int, reader: Account, now: datetime
+) -> tuple[Task, dict[str, Any]] | None:
     row = (await session.execute(_with_names(select(Task).where(Task.id == task_id)))).first()
     if row is None:
         return None
@@ -127,32 +149,61 @@ _CHILD_COLUMN = {AreaLevel.county: "township_code", AreaLevel.township: "village
 _OWN_COLUMN = {AreaLevel.county: "county_code", AreaLevel.township: "township_code"}
 
 
-async def overdue_overview(session: AsyncSession, account: Account, scope: str, now: datetime, limit: int,
-                           cursor: str | None) -> dict[str, Any]:
+async def overdue_overview(
+    session: AsyncSession, account: Account, scope: str, now: datetime, limit: int, cursor: str | None
+) -> dict[str, Any]:
     """Overdue open tasks (every role) and overdue cases inside `scope`, counted by the areas one
     level down (a county by township, a township by village), and the overdue tasks themselves."""
     level = area_level(scope)
     if level not in _CHILD_COLUMN:
         raise invalid("area", "请按县或镇查看超期情况")
     own, child = _OWN_COLUMN[level], _CHILD_COLUMN[level]
-    late_tasks = dict((await session.execute(
-        select(getattr(Task, child), func.count()).where(getattr(Task, own) == scope, Task.closed_at.is_(None),
-                                                         Task.due_at <= now).group_by(getattr(Task, child))
-    )).tuples().all())
-    late_cases = dict((await session.execute(
-        select(getattr(CaseRecord, child), func.count())
-        .where(getattr(CaseRecord, own) == scope, CaseRecord.closed_at.is_(None), CaseRecord.due_at <= now)
-        .group_by(getattr(CaseRecord, child))
-    )).tuples().all())
-    areas = (await session.execute(select(Area.code, Area.name).where(Area.parent_code == scope)
-                                   .order_by(Area.code))).tuples().all()
+    late_tasks = dict(
+        (
+            await session.execute(
+                select(getattr(Task, child), func.count())
+                .where(getattr(Task, own) == scope, Task.closed_at.is_(None), Task.due_at <= now)
+                .group_by(getattr(Task, child))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    late_cases = dict(
+        (
+            await session.execute(
+                select(getattr(CaseRecord, child), func.count())
+                .where(getattr(CaseRecord, own) == scope, CaseRecord.closed_at.is_(None), CaseRecord.due_at <= now)
+                .group_by(getattr(CaseRecord, child))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    areas = (
+        (await session.execute(select(Area.code, Area.name).where(Area.parent_code == scope).order_by(Area.code)))
+        .tuples()
+        .all()
+    )
     items, next_cursor = await _items(
-        session, select(Task).where(and_(getattr(Task, own) == scope, Task.closed_at.is_(None), Task.due_at <= now)),
-        cursor, limit, account, now)
+        session,
+        select(Task).where(and_(getattr(Task, own) == scope, Task.closed_at.is_(None), Task.due_at <= now)),
+        cursor,
+        limit,
+        account,
+        now,
+    )
     return {
         "area_code": scope,
-        "by_area": [{"area_code": code, "name": name, "overdue_tasks": late_tasks.get(code, 0),
-                     "overdue_cases": late_cases.get(code, 0)} for code, name in areas],
+        "by_area": [
+            {
+                "area_code": code,
+                "name": name,
+                "overdue_tasks": late_tasks.get(code, 0),
+                "overdue_cases": late_cases.get(code, 0),
+            }
+            for code, name in areas
+        ],
         "items": items,
         "next_cursor": next_cursor,
     }

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api.tasks import claims as task_claims
 from services.api.access import CASEWORK_ROLES, list_scope, require_role, require_visible
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import not_found
+from services.api.tasks import claims as task_claims
 from services.api.tasks.inbox import ClaimFilter, my_tasks, one_task, overdue_overview
 from services.db.tables import Account, Task
 from services.domain.form_fields import INT4_MAX, ShortText
@@ -34,7 +34,8 @@ class Assignment(VersionedChange):
 
 @router.get("", summary="我的待办")
 async def list_my_tasks(
-    account: CurrentAccount, session: SessionDep,
+    account: CurrentAccount,
+    session: SessionDep,
     step: Annotated[str | None, Query(max_length=40, description="环节，如 home_verification、escalation")] = None,
     village: Annotated[str | None, Query(description="村级区划代码（须在本人辖区内）")] = None,
     overdue: bool | None = Query(default=None, description="只看超期（true）或未超期（false）"),
@@ -52,7 +53,8 @@ async def list_my_tasks(
 
 @router.get("/overdue", summary="超期督办：按镇（县级）或按村（镇级）统计的超期任务和案件")
 async def overdue_tasks(
-    account: CurrentAccount, session: SessionDep,
+    account: CurrentAccount,
+    session: SessionDep,
     area: Annotated[str | None, Query(description="县或镇的区划代码，默认本人辖区")] = None,
     limit: int = Query(default=50, ge=1, le=200),
     cursor: str | None = Query(default=None, max_length=200),
@@ -83,23 +85,27 @@ async def get_task(task_id: TaskId, account: CurrentAccount, session: SessionDep
 
 
 @router.post("/{task_id}/claim", summary="认领任务")
-async def claim_task(task_id: TaskId, body: VersionedChange, account: CurrentAccount,
-                     session: SessionDep) -> dict[str, Any]:
+async def claim_task(
+    task_id: TaskId, body: VersionedChange, account: CurrentAccount, session: SessionDep
+) -> dict[str, Any]:
     """409 `task_claimed` (naming who holds it), `version_conflict` or `task_closed` when someone was first."""
     await task_claims.claim(session, await _visible_task(session, account, task_id), account, body.version)
     return await _answer(session, account, task_id)
 
 
 @router.post("/{task_id}/release", summary="释放本人认领的任务")
-async def release_task(task_id: TaskId, body: VersionedChange, account: CurrentAccount,
-                       session: SessionDep) -> dict[str, Any]:
+async def release_task(
+    task_id: TaskId, body: VersionedChange, account: CurrentAccount, session: SessionDep
+) -> dict[str, Any]:
     await task_claims.release(session, await _visible_task(session, account, task_id), account, body.version)
     return await _answer(session, account, task_id)
 
 
 @router.post("/{task_id}/assign", summary="改派任务（镇审核人员、县乡村振兴局）")
-async def assign_task(task_id: TaskId, body: Assignment, account: CurrentAccount,
-                      session: SessionDep) -> dict[str, Any]:
-    await task_claims.assign(session, await _visible_task(session, account, task_id), account, body.version,
-                             body.username)
+async def assign_task(
+    task_id: TaskId, body: Assignment, account: CurrentAccount, session: SessionDep
+) -> dict[str, Any]:
+    await task_claims.assign(
+        session, await _visible_task(session, account, task_id), account, body.version, body.username
+    )
     return await _answer(session, account, task_id)

@@ -24,7 +24,9 @@ from services.domain.vocabulary import (
 
 
 def is_low_income(household_status: str, household_category: str | None) -> bool:
-    return household_status == HouseholdStatus.risk_not_eliminated or household_category == Category.unstable_formerly_poor
+    return (
+        household_status == HouseholdStatus.risk_not_eliminated or household_category == Category.unstable_formerly_poor
+    )
 
 
 def amount_threshold(policy: PolicyBody, kind: WarningKind, low_income: bool) -> float | None:
@@ -39,10 +41,13 @@ def becomes_lead(policy: PolicyBody, kind: WarningKind, amount: float | None, lo
     return threshold is None or (amount is not None and amount > threshold)
 
 
-def lead_note(department: DepartmentKind, kind: WarningKind, amount: float | None, occurred_on: date,
-              detail: str, warning_id: str) -> str:
+def lead_note(
+    department: DepartmentKind, kind: WarningKind, amount: float | None, occurred_on: date, detail: str, warning_id: str
+) -> str:
     """The lead's text on the case: what and when, never the person's ID number."""
     amount_text = f"，金额{amount:,.2f}元" if amount is not None else ""
     detail_text = f"（{detail}）" if detail else ""
-    return (f"{DEPARTMENT_KIND_LABELS[department]}部门预警：{WARNING_KIND_LABELS[kind]}{detail_text}"
-            f"{amount_text}，发生日期{occurred_on.isoformat()}，预警编号{warning_id}")
+    return (
+        f"{DEPARTMENT_KIND_LABELS[department]}部门预警：{WARNING_KIND_LABELS[kind]}{detail_text}"
+        f"{amount_text}，发生日期{occurred_on.isoformat()}，预警编号{warning_id}"
+    )

@@ -132,12 +132,15 @@ class MemberFindings(BaseModel):
 def findings_by_member(subjects: list[Subject], results: dict[Department, CrossCheckResult]) -> list[MemberFindings]:
     """Each finding attached to the member it names, members in household order; findings
     about anyone else follow, so no evidence is dropped."""
-    people = {s.id_number: MemberFindings(id_number=s.id_number, name=s.name, relation=s.relation, matches=[])
-              for s in subjects}
+    people = {
+        s.id_number: MemberFindings(id_number=s.id_number, name=s.name, relation=s.relation, matches=[])
+        for s in subjects
+    }
     for department, result in results.items():
         for finding in result.findings:
             person = people.setdefault(
-                finding.id_number, MemberFindings(id_number=finding.id_number, name=None, relation=None, matches=[]))
+                finding.id_number, MemberFindings(id_number=finding.id_number, name=None, relation=None, matches=[])
+            )
             person.matches += [MemberMatch(department=department, **m.model_dump()) for m in finding.matches]
     return list(people.values())
 

@@ -54,8 +54,8 @@ class Deadline(BaseModel):
 
 def _escalated(state: CaseState, scope: str) -> bool:
     return any(
-        e.scope == scope and (scope == "identification" or (e.step == state.step
-                                                             and e.step_started_at == state.step_started_at))
+        e.scope == scope
+        and (scope == "identification" or (e.step == state.step and e.step_started_at == state.step_started_at))
         for e in state.escalations
     )
 
@@ -77,13 +77,25 @@ def escalation(state: CaseState, deadline: Deadline, now: datetime, escalation_d
     from_role = step_role(state.step) if deadline.scope == "step" else None
     to_role = LEVEL_ABOVE[from_role] if from_role is not None else Role.county_officer
     return Escalation(
-        scope=deadline.scope, step=state.step, step_started_at=state.step_started_at, due_at=deadline.due_at,
-        escalated_at=now, from_role=from_role, to_role=to_role, to_area_code=acting_area(to_role, state),
+        scope=deadline.scope,
+        step=state.step,
+        step_started_at=state.step_started_at,
+        due_at=deadline.due_at,
+        escalated_at=now,
+        from_role=from_role,
+        to_role=to_role,
+        to_area_code=acting_area(to_role, state),
         respond_by=now + timedelta(days=escalation_days),
     )
 
 
 def current_step_escalation(state: CaseState) -> Escalation | None:
     """The escalation of the step occurrence the case waits at now, if its deadline passed."""
-    return next((e for e in state.escalations if e.scope == "step" and e.step == state.step
-                 and e.step_started_at == state.step_started_at), None)
+    return next(
+        (
+            e
+            for e in state.escalations
+            if e.scope == "step" and e.step == state.step and e.step_started_at == state.step_started_at
+        ),
+        None,
+    )

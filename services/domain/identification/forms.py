@@ -64,7 +64,7 @@ class HouseholdAssessment(Form):
         return names
 
     @model_validator(mode="after")
-    def _consistent(self) -> "HouseholdAssessment":
+    def _consistent(self) -> HouseholdAssessment:
         if self.able_workers > self.household_size:
             raise ValueError("有劳动能力人数不能超过家庭人口数")
         if (self.labour_capacity == LabourCapacity.none) != (self.able_workers == 0):
@@ -145,7 +145,7 @@ class DemocraticReview(Form):
     minutes: LongText = Field(default="", description="评议记录")
 
     @model_validator(mode="after")
-    def _votes_add_up(self) -> "DemocraticReview":
+    def _votes_add_up(self) -> DemocraticReview:
         if len(self.attendees) > self.eligible_representatives:
             raise ValueError("实到人数不能超过应到人数")
         if self.votes_for + self.votes_against + self.abstentions != len(self.attendees):
@@ -166,7 +166,7 @@ class ObjectionResolution(Form):
     findings: RequiredText = Field(description="核实情况")
 
     @model_validator(mode="after")
-    def _action_matches_decision(self) -> "ObjectionResolution":
+    def _action_matches_decision(self) -> ObjectionResolution:
         if self.decision == "upheld" and self.upheld_action is None:
             raise ValueError("异议成立时须选择处理方式：重新入户核查（reverify）或终止识别（end）")
         if self.decision == "dismissed" and self.upheld_action is not None:
@@ -179,7 +179,7 @@ class TownshipReview(Form):
     opinion: LongText = Field(default="", description="审核意见")
 
     @model_validator(mode="after")
-    def _reason_for_return(self) -> "TownshipReview":
+    def _reason_for_return(self) -> TownshipReview:
         if self.decision == "return" and not self.opinion:
             raise ValueError("退回时须填写审核意见")
         return self
@@ -190,7 +190,7 @@ class CountyDecision(Form):
     opinion: LongText = Field(default="", description="审定意见")
 
     @model_validator(mode="after")
-    def _reason_for_rejection(self) -> "CountyDecision":
+    def _reason_for_rejection(self) -> CountyDecision:
         if self.decision == "reject" and not self.opinion:
             raise ValueError("不予认定时须填写审定意见")
         return self

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from services.domain.identification.cross_check import CrossCheckRound, MemberFindings, findings_by_member
 from services.domain.identification.forms import (
     Announcement,
     Authorisation,
@@ -23,7 +24,6 @@ from services.domain.identification.forms import (
     ObjectionResolution,
     TownshipReview,
 )
-from services.domain.identification.cross_check import CrossCheckRound, MemberFindings, findings_by_member
 from services.domain.policy import Policy
 from services.domain.vocabulary import Channel, Department, Outcome, Role, Step
 
@@ -37,7 +37,7 @@ class Actor(BaseModel):
     area_code: str
 
     @classmethod
-    def system(cls, area_code: str) -> "Actor":
+    def system(cls, area_code: str) -> Actor:
         return cls(username="system", display_name="系统", role=None, area_code=area_code)
 
 

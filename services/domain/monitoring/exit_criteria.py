@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.domain.months import add_months, local_date
 from services.domain.identification.forms import LivingConditions
 from services.domain.monitoring.forms import ExitVerification
 from services.domain.monitoring.state import ExitAssessment, MonitoringState, UnmetCriterion
-from services.domain.monitoring.vocabulary import MeasureStatus, VisitTaskStatus
-from services.domain.policy import PolicyBody
 from services.domain.monitoring.visit_calendar import income_window
+from services.domain.monitoring.vocabulary import MeasureStatus, VisitTaskStatus
+from services.domain.months import add_months, local_date
+from services.domain.policy import PolicyBody
 from services.domain.vocabulary import LabourCapacity
 
 NO_LABOUR = UnmetCriterion(
@@ -33,23 +33,32 @@ def assess_exit(state: MonitoringState, policy: PolicyBody, now: datetime) -> Ex
         unmet.append(NO_LABOUR)
     clock = local_date(state.clock_started_at)
     if now < monitored_long_enough_at(state, policy):
-        unmet.append(UnmetCriterion(
-            code="too_soon",
-            message=f"自{clock}起监测未满{policy.exit_min_monitoring_months}个月"
-                    f"（{local_date(monitored_long_enough_at(state, policy))}满）",
-        ))
-    delivered = [m for m in state.measures() if m.status == MeasureStatus.delivered
-                 and m.delivery is not None and m.delivery.delivered_on >= clock]
+        unmet.append(
+            UnmetCriterion(
+                code="too_soon",
+                message=f"自{clock}起监测未满{policy.exit_min_monitoring_months}个月"
+                f"（{local_date(monitored_long_enough_at(state, policy))}满）",
+            )
+        )
+    delivered = [
+        m
+        for m in state.measures()
+        if m.status == MeasureStatus.delivered and m.delivery is not None and m.delivery.delivered_on >= clock
+    ]
     if len(delivered) < policy.exit_min_delivered_measures:
-        unmet.append(UnmetCriterion(
-            code="measures",
-            message=f"自{clock}起已落实帮扶措施{len(delivered)}项，至少需要{policy.exit_min_delivered_measures}项",
-        ))
+        unmet.append(
+            UnmetCriterion(
+                code="measures",
+                message=f"自{clock}起已落实帮扶措施{len(delivered)}项，至少需要{policy.exit_min_delivered_measures}项",
+            )
+        )
     if not _income_held(state, policy):
-        unmet.append(UnmetCriterion(
-            code="income",
-            message=f"近{income_window(policy)}期走访不全，或走访收入未持续高于监测标准{policy.income_line_yuan:g}元",
-        ))
+        unmet.append(
+            UnmetCriterion(
+                code="income",
+                message=f"近{income_window(policy)}期走访不全，或走访收入未持续高于监测标准{policy.income_line_yuan:g}元",
+            )
+        )
     unmet += living_conditions_unmet(state.living_conditions)
     if state.open_risks:
         unmet.append(UnmetCriterion(code="open_risk", message="有新发现的风险正在识别认定中"))
@@ -64,10 +73,12 @@ def verification_unmet(found: ExitVerification, policy: PolicyBody) -> list[Unme
     """What the exit's home verification found against eliminating the risk."""
     unmet = [NO_LABOUR] if _lacks_labour(found.labour_capacity, found.able_workers) else []
     if found.per_capita_net_income <= policy.income_line_yuan:
-        unmet.append(UnmetCriterion(
-            code="income",
-            message=f"核实的年人均纯收入{found.per_capita_net_income:g}元未高于监测标准{policy.income_line_yuan:g}元",
-        ))
+        unmet.append(
+            UnmetCriterion(
+                code="income",
+                message=f"核实的年人均纯收入{found.per_capita_net_income:g}元未高于监测标准{policy.income_line_yuan:g}元",
+            )
+        )
     unmet += living_conditions_unmet(found.living_conditions)
     if not found.expenses_resolved:
         unmet.append(UnmetCriterion(code="expenses", message="刚性支出问题尚未解决"))
@@ -77,7 +88,9 @@ def verification_unmet(found: ExitVerification, policy: PolicyBody) -> list[Unme
 def living_conditions_unmet(conditions: LivingConditions | None) -> list[UnmetCriterion]:
     if conditions is None:
         return [UnmetCriterion(code="living_conditions", message="尚无三保障和饮水安全情况记录")]
-    missing = [field.description for name, field in LivingConditions.model_fields.items() if not getattr(conditions, name)]
+    missing = [
+        field.description for name, field in LivingConditions.model_fields.items() if not getattr(conditions, name)
+    ]
     if not missing:
         return []
     return [UnmetCriterion(code="living_conditions", message="尚未保障：" + "、".join(str(m) for m in missing))]
@@ -90,11 +103,15 @@ def _lacks_labour(capacity: LabourCapacity | None, able_workers: int | None) -> 
 def _income_held(state: MonitoringState, policy: PolicyBody) -> bool:
     """The latest visit of each of the last periods since the clock started was above the line.
     The current period counts once it has a visit; a missed period breaks the run."""
-    counted = [t for t in state.visit_tasks
-               if t.due_at > state.clock_started_at and t.status in (VisitTaskStatus.done, VisitTaskStatus.overdue)]
-    recent = counted[-income_window(policy):]
+    counted = [
+        t
+        for t in state.visit_tasks
+        if t.due_at > state.clock_started_at and t.status in (VisitTaskStatus.done, VisitTaskStatus.overdue)
+    ]
+    recent = counted[-income_window(policy) :]
     return len(recent) == income_window(policy) and all(
-        t.status == VisitTaskStatus.done and t.per_capita_net_income is not None
+        t.status == VisitTaskStatus.done
+        and t.per_capita_net_income is not None
         and t.per_capita_net_income > policy.income_line_yuan
         for t in recent
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from services.domain.identification.forms import Form, HouseholdAssessment, LivingConditions
 from services.domain.form_fields import FormDate, LongText, Number, PastDate, RequiredText, ShortText, Text
+from services.domain.identification.forms import Form, HouseholdAssessment, LivingConditions
 from services.domain.monitoring.vocabulary import MeasureKind
 from services.domain.vocabulary import RiskType
 
@@ -52,7 +52,8 @@ class Visit(Form):
     visitors: list[ShortText] = Field(min_length=1, max_length=10, description="走访人员")
     findings: RequiredText = Field(description="走访情况")
     per_capita_net_income: Number(-1_000_000, 10_000_000) = Field(
-        description="家庭年人均纯收入（元，按最近12个月估算）")
+        description="家庭年人均纯收入（元，按最近12个月估算）"
+    )
     living_conditions: LivingConditions
     new_risks: list[RiskType] = Field(default_factory=list, max_length=11, description="新发现的风险类型")
     new_risk_note: LongText = Field(default="", description="新风险说明")

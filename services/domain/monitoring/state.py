@@ -14,7 +14,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.domain.identification.forms import CountyDecision, LivingConditions, TownshipReview
-from services.domain.identification.state import Actor, CaseState, NoticePeriod, RecordedEvent, RefusedAction, ReviewRecord
+from services.domain.identification.state import (
+    Actor,
+    CaseState,
+    NoticePeriod,
+    RecordedEvent,
+    RefusedAction,
+    ReviewRecord,
+)
 from services.domain.monitoring.forms import ExitProposal, ExitReversal, ExitVerification, MeasureDelivery, MeasureDraft
 from services.domain.monitoring.vocabulary import (
     ExitOutcome,
@@ -44,7 +51,7 @@ class IdentificationSummary(BaseModel):
     per_capita_net_income: float | None = None
 
     @classmethod
-    def of(cls, case: CaseState) -> "IdentificationSummary":
+    def of(cls, case: CaseState) -> IdentificationSummary:
         found = case.verification
         return cls(
             case_id=case.case_id,

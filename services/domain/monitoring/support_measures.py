@@ -16,10 +16,26 @@ from services.domain.vocabulary import LabourCapacity, RiskType
 
 # risk → (kind, content, usual owner)
 _MATCHING: dict[RiskType, tuple[MeasureKind, str, str]] = {
-    RiskType.illness: (MeasureKind.social_security, "落实基本医保、大病保险、医疗救助三重保障，办理慢性病门诊", "县医保局"),
-    RiskType.disability: (MeasureKind.social_security, "落实困难残疾人生活补贴和重度残疾人护理补贴，提供康复服务", "县残联"),
-    RiskType.schooling: (MeasureKind.motivation_and_skills, "落实教育资助（助学金、雨露计划），防止因学辍学", "县教育局"),
-    RiskType.disaster: (MeasureKind.social_security, "落实受灾救助和农业保险理赔，修复受损生产生活设施", "县应急管理局"),
+    RiskType.illness: (
+        MeasureKind.social_security,
+        "落实基本医保、大病保险、医疗救助三重保障，办理慢性病门诊",
+        "县医保局",
+    ),
+    RiskType.disability: (
+        MeasureKind.social_security,
+        "落实困难残疾人生活补贴和重度残疾人护理补贴，提供康复服务",
+        "县残联",
+    ),
+    RiskType.schooling: (
+        MeasureKind.motivation_and_skills,
+        "落实教育资助（助学金、雨露计划），防止因学辍学",
+        "县教育局",
+    ),
+    RiskType.disaster: (
+        MeasureKind.social_security,
+        "落实受灾救助和农业保险理赔，修复受损生产生活设施",
+        "县应急管理局",
+    ),
     RiskType.accident: (MeasureKind.social_security, "落实临时救助和意外保险理赔", "镇民政办"),
     RiskType.business_failure: (MeasureKind.industry, "提供产业技术指导和产业奖补，帮助恢复生产", "镇农业综合服务站"),
     RiskType.unstable_employment: (MeasureKind.employment, "推荐就业岗位、组织技能培训，或安置公益性岗位", "县人社局"),
@@ -51,7 +67,9 @@ def propose_measures(risks: list[RiskType], labour: LabourCapacity | None, start
     if no_labour:
         chosen = [m for m in chosen if m[0] not in _NEEDS_WORK]
     unique = list(dict.fromkeys(chosen))
-    return [MeasureDraft(kind=kind, content=content, owner=owner, starts_on=starts_on) for kind, content, owner in unique]
+    return [
+        MeasureDraft(kind=kind, content=content, owner=owner, starts_on=starts_on) for kind, content, owner in unique
+    ]
 
 
 def lacks_social_protection(measures: list[MeasureDraft]) -> bool:

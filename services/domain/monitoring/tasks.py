@@ -54,8 +54,11 @@ def open_tasks(state: MonitoringState) -> list[Task]:
         if visit.status == VisitTaskStatus.open:
             tasks.append(_task(TaskKind.visit, Role.village_cadre, due_at=visit.due_at, detail=visit.period))
     # Escalation: the last period was missed and this one has no visit yet.
-    if len(state.visit_tasks) >= 2 and state.visit_tasks[-2].status == VisitTaskStatus.overdue \
-            and state.visit_tasks[-1].status == VisitTaskStatus.open:
+    if (
+        len(state.visit_tasks) >= 2
+        and state.visit_tasks[-2].status == VisitTaskStatus.overdue
+        and state.visit_tasks[-1].status == VisitTaskStatus.open
+    ):
         tasks.append(_task(TaskKind.visit_overdue, Role.township_approver, detail=state.visit_tasks[-2].period))
     exit_ = state.open_exit
     if exit_ is None and state.assessment is not None and state.assessment.eligible and person is not None:
@@ -68,6 +71,7 @@ def open_tasks(state: MonitoringState) -> list[Task]:
     return tasks
 
 
-def _task(kind: TaskKind, role: Role, assignee: str | None = None, due_at: datetime | None = None,
-          detail: str = "") -> Task:
+def _task(
+    kind: TaskKind, role: Role, assignee: str | None = None, due_at: datetime | None = None, detail: str = ""
+) -> Task:
     return Task(kind=kind, label=TASK_LABELS[kind], role=role, assignee=assignee, due_at=due_at, detail=detail)

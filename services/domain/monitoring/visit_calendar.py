@@ -7,10 +7,10 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from services.domain.months import local_date, next_period, period_end, period_first_day, period_of
 from services.domain.monitoring.forms import Visit
 from services.domain.monitoring.state import MonitoringState, VisitTask
 from services.domain.monitoring.vocabulary import VisitTaskStatus
+from services.domain.months import local_date, next_period, period_end, period_first_day, period_of
 from services.domain.policy import PolicyBody
 
 OPEN_VISIT_TASK = "open_visit_task"

@@ -148,16 +148,24 @@ MONITORING_RULES: dict[MonitoringAction, MonitoringRule] = {
     MonitoringAction.deliver_measure: MonitoringRule(Role.village_cadre, "登记措施落实", support_person_only=True),
     MonitoringAction.record_visit: MonitoringRule(Role.village_cadre, "录入走访"),
     MonitoringAction.propose_exit: MonitoringRule(Role.village_cadre, "提出风险消除", support_person_only=True),
-    MonitoringAction.verify_exit: MonitoringRule(Role.village_cadre, "录入入户核实", exit_step=ExitStep.home_verification),
-    MonitoringAction.review_exit: MonitoringRule(Role.village_cadre, "录入民主评议", exit_step=ExitStep.democratic_review),
-    MonitoringAction.file_exit_objection: MonitoringRule(Role.village_cadre, "登记公示异议",
-                                                         exit_step=ExitStep.village_notice),
-    MonitoringAction.resolve_exit_objection: MonitoringRule(Role.village_cadre, "录入异议核实结论",
-                                                            exit_step=ExitStep.village_notice),
-    MonitoringAction.review_exit_in_township: MonitoringRule(Role.township_approver, "镇审核",
-                                                             exit_step=ExitStep.township_review),
-    MonitoringAction.decide_exit_in_county: MonitoringRule(Role.county_officer, "县级审定",
-                                                           exit_step=ExitStep.county_decision),
+    MonitoringAction.verify_exit: MonitoringRule(
+        Role.village_cadre, "录入入户核实", exit_step=ExitStep.home_verification
+    ),
+    MonitoringAction.review_exit: MonitoringRule(
+        Role.village_cadre, "录入民主评议", exit_step=ExitStep.democratic_review
+    ),
+    MonitoringAction.file_exit_objection: MonitoringRule(
+        Role.village_cadre, "登记公示异议", exit_step=ExitStep.village_notice
+    ),
+    MonitoringAction.resolve_exit_objection: MonitoringRule(
+        Role.village_cadre, "录入异议核实结论", exit_step=ExitStep.village_notice
+    ),
+    MonitoringAction.review_exit_in_township: MonitoringRule(
+        Role.township_approver, "镇审核", exit_step=ExitStep.township_review
+    ),
+    MonitoringAction.decide_exit_in_county: MonitoringRule(
+        Role.county_officer, "县级审定", exit_step=ExitStep.county_decision
+    ),
     MonitoringAction.reverse_exit: MonitoringRule(Role.county_officer, "回退风险消除标注"),
 }
 

@@ -43,8 +43,9 @@ OUTCOME_TEXTS: dict[Outcome, str] = {
 }
 
 
-def application_progress(status: ApplicationStatus, due_at: datetime, escalated: bool,
-                         rejection_reason: str | None) -> tuple[str, str]:
+def application_progress(
+    status: ApplicationStatus, due_at: datetime, escalated: bool, rejection_reason: str | None
+) -> tuple[str, str]:
     """(where it stands, what happens next) for an application not (yet) turned into a case."""
     if status == ApplicationStatus.pending:
         if escalated:

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.domain.identification.state import Actor, RecordedEvent
 from services.domain.form_fields import Text
+from services.domain.identification.state import Actor, RecordedEvent
 from services.domain.personal_data import IdNumber, MobilePhone
 from services.domain.policy import Policy
 from services.domain.vocabulary import RISK_TYPE_LABELS, Outcome, RiskType
@@ -95,7 +95,7 @@ class Acceptance(BaseModel):
     reason: Text(500, lines=True) = Field(default="", description="不予受理的理由（申报人可以看到）")
 
     @model_validator(mode="after")
-    def _reason_for_rejection(self) -> "Acceptance":
+    def _reason_for_rejection(self) -> Acceptance:
         if self.decision == "reject" and not self.reason:
             raise ValueError("不予受理时须填写理由，申报人会看到这条理由")
         return self

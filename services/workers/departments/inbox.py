@@ -42,9 +42,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.db.engine import session_factory
 from services.db.failures import describe
 from services.db.policy_versions import current_policy
+from services.domain.departments.early_warning import lead_note
 from services.domain.identification.forms import CrossCheckResult, Lead
 from services.domain.identification.state import Actor, CaseStart
-from services.domain.departments.early_warning import lead_note
 from services.domain.policy import Policy
 from services.domain.vocabulary import Channel, DepartmentKind, WarningKind
 from services.identification_starts import CaseUnrecordable, case_closed, open_or_join, unrecordable
@@ -156,8 +156,9 @@ class _Deliveries:
 
 
 class DepartmentInbox:
-    def __init__(self, engine: AsyncEngine, client: Client, task_queue: str,
-                 timing: InboxTiming = InboxTiming()) -> None:
+    def __init__(
+        self, engine: AsyncEngine, client: Client, task_queue: str, timing: InboxTiming = InboxTiming()
+    ) -> None:
         self._engine, self._client, self._queue, self._timing = engine, client, task_queue, timing
         self._sessions = session_factory(engine)
         self._wake = asyncio.Event()
@@ -200,8 +201,7 @@ class DepartmentInbox:
         if limit <= 0:
             return []
         async with self._engine.begin() as conn:
-            return list(await conn.execute(statement, {"claim": _CLAIM_SECONDS, "queue": self._queue,
-                                                       "limit": limit}))
+            return list(await conn.execute(statement, {"claim": _CLAIM_SECONDS, "queue": self._queue, "limit": limit}))
 
     async def _mark(self, statement: Any, **values: Any) -> None:
         async with self._engine.begin() as conn:
@@ -223,8 +223,16 @@ class DepartmentInbox:
         wait = self._timing.retry_wait(attempts)
         await self._mark(statement, key=key, wait=wait, attention=self._timing.attention_after)
         level = logging.ERROR if attempts == self._timing.attention_after else logging.WARNING
-        log.log(level, "%s %s not delivered (attempt %d: %s); retrying in %d s%s", what, key, attempts,
-                type(error).__name__, wait, "; needs attention" if attempts >= self._timing.attention_after else "")
+        log.log(
+            level,
+            "%s %s not delivered (attempt %d: %s); retrying in %d s%s",
+            what,
+            key,
+            attempts,
+            type(error).__name__,
+            wait,
+            "; needs attention" if attempts >= self._timing.attention_after else "",
+        )
 
     # -- department results -------------------------------------------------------
 
@@ -260,8 +268,12 @@ class DepartmentInbox:
             except RPCError as error:
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
-        return await handle.execute_update(update, args=[row.request_id, CrossCheckResult.model_validate(row.result)],
-                                           id=update_id, rpc_timeout=rpc_timeout)
+        return await handle.execute_update(
+            update,
+            args=[row.request_id, CrossCheckResult.model_validate(row.result)],
+            id=update_id,
+            rpc_timeout=rpc_timeout,
+        )
 
     # -- early warnings ----------------------------------------------------------------
 
@@ -294,12 +306,26 @@ class DepartmentInbox:
 
     async def _open_or_join(self, row: Row[Any], policy: Policy) -> tuple[str, str]:
         """Opens the household's case with this warning as its lead, or adds the lead to the open case."""
-        note = lead_note(DepartmentKind(row.department), WarningKind(row.kind), row.amount, row.occurred_on,
-                         row.detail or "", row.warning_id)
+        note = lead_note(
+            DepartmentKind(row.department),
+            WarningKind(row.kind),
+            row.amount,
+            row.occurred_on,
+            row.detail or "",
+            row.warning_id,
+        )
         actor = Actor.system(row.county_code)
-        start = CaseStart(case_id=uuid.uuid4().hex, household_code=row.household_code, village_code=row.village_code,
-                          channel=Channel.department_warning, lead_note=note, policy=policy, opened_by=actor)
+        start = CaseStart(
+            case_id=uuid.uuid4().hex,
+            household_code=row.household_code,
+            village_code=row.village_code,
+            channel=Channel.department_warning,
+            lead_note=note,
+            policy=policy,
+            opened_by=actor,
+        )
         lead = Lead(channel=Channel.department_warning, note=note)
-        case_id, joined = await open_or_join(self._client, self._queue, start, lead, actor,
-                                             start_key=f"early-warning:{row.id}")
+        case_id, joined = await open_or_join(
+            self._client, self._queue, start, lead, actor, start_key=f"early-warning:{row.id}"
+        )
         return ("joined" if joined else "opened"), case_id

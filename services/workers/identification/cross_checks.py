@@ -22,7 +22,13 @@ from services.db.tables import CrossCheckRequestRecord, DepartmentRecord, Member
 from services.departments.contract import CrossCheckRequestBody, CrossCheckSubject
 from services.departments.registry import department_secret, enabled_department
 from services.departments.signing import signed_headers
-from services.domain.identification.cross_check import CrossCheckDispatch, CrossCheckPlan, CrossCheckPlanInput, DepartmentSetup, Subject
+from services.domain.identification.cross_check import (
+    CrossCheckDispatch,
+    CrossCheckPlan,
+    CrossCheckPlanInput,
+    DepartmentSetup,
+    Subject,
+)
 from services.domain.vocabulary import Department
 from services.settings import Settings
 from services.workflows.identification import DEPARTMENT_NOT_CONFIGURED, PLAN_CROSS_CHECK, SEND_CROSS_CHECK_REQUEST
@@ -42,19 +48,28 @@ class CrossCheckActivities:
     async def plan_cross_check(self, plan: CrossCheckPlanInput) -> CrossCheckPlan:
         """The household's members (the subjects) and which departments the county has registered."""
         async with self._engine.connect() as conn:
-            members = (await conn.execute(
-                select(Member.name, Member.id_number, Member.relation)
-                .where(Member.household_code == plan.household_code).order_by(Member.id)
-            )).all()
-            departments = (await conn.execute(
-                select(DepartmentRecord.kind, DepartmentRecord.answer_days, DepartmentRecord.reask_hours).where(
-                    DepartmentRecord.county_code == plan.county_code, DepartmentRecord.enabled,
-                    DepartmentRecord.kind.in_([str(d) for d in plan.departments]))
-            )).all()
+            members = (
+                await conn.execute(
+                    select(Member.name, Member.id_number, Member.relation)
+                    .where(Member.household_code == plan.household_code)
+                    .order_by(Member.id)
+                )
+            ).all()
+            departments = (
+                await conn.execute(
+                    select(DepartmentRecord.kind, DepartmentRecord.answer_days, DepartmentRecord.reask_hours).where(
+                        DepartmentRecord.county_code == plan.county_code,
+                        DepartmentRecord.enabled,
+                        DepartmentRecord.kind.in_([str(d) for d in plan.departments]),
+                    )
+                )
+            ).all()
         return CrossCheckPlan(
             subjects=[Subject(name=m.name, id_number=m.id_number, relation=m.relation) for m in members],
-            configured={Department(d.kind): DepartmentSetup(answer_days=d.answer_days, reask_hours=d.reask_hours)
-                        for d in departments},
+            configured={
+                Department(d.kind): DepartmentSetup(answer_days=d.answer_days, reask_hours=d.reask_hours)
+                for d in departments
+            },
         )
 
     @activity.defn(name=SEND_CROSS_CHECK_REQUEST)
@@ -63,29 +78,46 @@ class CrossCheckActivities:
         async with self._engine.connect() as conn:
             department = await enabled_department(conn, dispatch.county_code, dispatch.department)
         if department is None:
-            raise ApplicationError(f"no {dispatch.department} department registered for {dispatch.county_code}",
-                                   type=DEPARTMENT_NOT_CONFIGURED, non_retryable=True)
-        body = CrossCheckRequestBody(
-            request_id=dispatch.request_id,
-            department=dispatch.department,
-            case_reference=dispatch.case_reference,
-            subjects=[CrossCheckSubject(name=s.name, id_number=s.id_number) for s in dispatch.subjects],
-            callback_url=callback_url(self._settings, dispatch.request_id),
-            respond_by=dispatch.respond_by,
-        ).model_dump_json().encode()
+            raise ApplicationError(
+                f"no {dispatch.department} department registered for {dispatch.county_code}",
+                type=DEPARTMENT_NOT_CONFIGURED,
+                non_retryable=True,
+            )
+        body = (
+            CrossCheckRequestBody(
+                request_id=dispatch.request_id,
+                department=dispatch.department,
+                case_reference=dispatch.case_reference,
+                subjects=[CrossCheckSubject(name=s.name, id_number=s.id_number) for s in dispatch.subjects],
+                callback_url=callback_url(self._settings, dispatch.request_id),
+                respond_by=dispatch.respond_by,
+            )
+            .model_dump_json()
+            .encode()
+        )
         headers = signed_headers(department_secret(self._settings, department), body)
         url = f"{department.base_url.rstrip('/')}/cross-checks"
         try:
             answer = await self._http.post(url, content=body, headers=headers)
         except httpx.HTTPError as error:
             await self._note(dispatch.request_id, attempt, f"network error: {type(error).__name__}")
-            log.warning("cross-check %s to %s, attempt %d: %s", dispatch.request_id, dispatch.department, attempt,
-                        type(error).__name__)
+            log.warning(
+                "cross-check %s to %s, attempt %d: %s",
+                dispatch.request_id,
+                dispatch.department,
+                attempt,
+                type(error).__name__,
+            )
             raise ApplicationError(f"{dispatch.department} unreachable ({type(error).__name__})") from None
         if not answer.is_success:
             await self._note(dispatch.request_id, attempt, f"HTTP {answer.status_code}")
-            log.warning("cross-check %s to %s, attempt %d: HTTP %d", dispatch.request_id, dispatch.department,
-                        attempt, answer.status_code)
+            log.warning(
+                "cross-check %s to %s, attempt %d: HTTP %d",
+                dispatch.request_id,
+                dispatch.department,
+                attempt,
+                answer.status_code,
+            )
             raise ApplicationError(f"{dispatch.department} answered HTTP {answer.status_code}")
         await self._note(dispatch.request_id, attempt, None)
 
@@ -97,5 +129,6 @@ class CrossCheckActivities:
         if error is None:
             values["accepted_at"] = func.coalesce(CrossCheckRequestRecord.accepted_at, datetime.now(UTC))
         async with self._engine.begin() as conn:
-            await conn.execute(update(CrossCheckRequestRecord)
-                               .where(CrossCheckRequestRecord.request_id == request_id).values(values))
+            await conn.execute(
+                update(CrossCheckRequestRecord).where(CrossCheckRequestRecord.request_id == request_id).values(values)
+            )

@@ -79,8 +79,9 @@ class CaseRecordActivities:
             await conn.execute(audit)
             moved_forward = (await conn.execute(upsert)).first() is not None
             if moved_forward:
-                await sync_tasks(conn, _task_source(event), identification_tasks(state), event.seq, event.at,
-                                 event.actor.username)
+                await sync_tasks(
+                    conn, _task_source(event), identification_tasks(state), event.seq, event.at, event.actor.username
+                )
             await _write_cross_check_requests(conn, event)
             if state.outcome == Outcome.monitoring_target:
                 category = state.verification.proposed_category if state.verification else None
@@ -97,9 +98,15 @@ class CaseRecordActivities:
 
 def _task_source(event: CaseEvent) -> TaskSource:
     state = event.state
-    return TaskSource(source="identification", case_id=state.case_id, workflow_id=event.workflow_id,
-                      household_code=state.household_code, county_code=state.county_code,
-                      township_code=state.township_code, village_code=state.village_code)
+    return TaskSource(
+        source="identification",
+        case_id=state.case_id,
+        workflow_id=event.workflow_id,
+        household_code=state.household_code,
+        county_code=state.county_code,
+        township_code=state.township_code,
+        village_code=state.village_code,
+    )
 
 
 def _request_rows(event: CaseEvent) -> list[dict[str, Any]]:
@@ -145,7 +152,11 @@ async def _write_cross_check_requests(conn: AsyncConnection, event: CaseEvent) -
     current = [row["request_id"] for row in rows]
     await conn.execute(
         update(CrossCheckRequestRecord)
-        .where(CrossCheckRequestRecord.case_id == state.case_id, CrossCheckRequestRecord.is_live,
-               CrossCheckRequestRecord.request_id.not_in(current), CrossCheckRequestRecord.last_seq < event.seq)
+        .where(
+            CrossCheckRequestRecord.case_id == state.case_id,
+            CrossCheckRequestRecord.is_live,
+            CrossCheckRequestRecord.request_id.not_in(current),
+            CrossCheckRequestRecord.last_seq < event.seq,
+        )
         .values(is_live=False, last_seq=event.seq)
     )

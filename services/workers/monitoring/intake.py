@@ -58,8 +58,13 @@ class MonitoringIntake:
             await self._signal_if_running(workflow_id, IDENTIFICATION_OPENED, case)
         if case.closed_at is None or not (monitored or case.outcome == Outcome.monitoring_target):
             return
-        start = MonitoringStart(monitoring_id=uuid.uuid4().hex, household_code=case.household_code,
-                                village_code=case.village_code, policy=await self._policy(), identification=case)
+        start = MonitoringStart(
+            monitoring_id=uuid.uuid4().hex,
+            household_code=case.household_code,
+            village_code=case.village_code,
+            policy=await self._policy(),
+            identification=case,
+        )
         if case.outcome != Outcome.monitoring_target:
             await self._signal_if_running(workflow_id, IDENTIFICATION_CONCLUDED, start)
             return
@@ -75,12 +80,24 @@ class MonitoringIntake:
 
     @activity.defn(name=OPEN_IDENTIFICATION_FOR_RISK)
     async def open_identification_for_risk(self, lead: RiskLead) -> str:
-        start = CaseStart(case_id=lead.case_id, household_code=lead.household_code, village_code=lead.village_code,
-                          channel=lead.channel, lead_note=lead.note, policy=await self._policy(),
-                          opened_by=lead.reported_by)
+        start = CaseStart(
+            case_id=lead.case_id,
+            household_code=lead.household_code,
+            village_code=lead.village_code,
+            channel=lead.channel,
+            lead_note=lead.note,
+            policy=await self._policy(),
+            opened_by=lead.reported_by,
+        )
         further = Lead(channel=lead.channel, note=lead.note)
-        case_id, _ = await open_or_join(self._client, self._task_queue, start, further, lead.reported_by,
-                                        start_key=f"monitoring-risk:{lead.case_id}")
+        case_id, _ = await open_or_join(
+            self._client,
+            self._task_queue,
+            start,
+            further,
+            lead.reported_by,
+            start_key=f"monitoring-risk:{lead.case_id}",
+        )
         return case_id
 
     async def _signal_if_running(self, workflow_id: str, signal: str, arg: object) -> None:

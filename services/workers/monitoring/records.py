@@ -34,21 +34,33 @@ class MonitoringRecordActivities:
                 )
             )
             if state.visit_tasks:
-                rows = [{**_area_columns(state), "monitoring_id": state.monitoring_id, "last_seq": event.seq,
-                         **task.model_dump(exclude={"per_capita_net_income"})} for task in state.visit_tasks]
+                rows = [
+                    {
+                        **_area_columns(state),
+                        "monitoring_id": state.monitoring_id,
+                        "last_seq": event.seq,
+                        **task.model_dump(exclude={"per_capita_net_income"}),
+                    }
+                    for task in state.visit_tasks
+                ]
                 await conn.execute(forward_upsert(VisitTaskRecord, ["monitoring_id", "period"], rows))
             if event.action == MonitoringAction.record_visit:
                 await _insert_visit(conn, event)
             if advanced.first() is not None:  # only the newest event sets the household's status
                 await conn.execute(
-                    update(Household).where(Household.code == state.household_code)
+                    update(Household)
+                    .where(Household.code == state.household_code)
                     .values(status=state.status, category=state.category)
                 )
 
 
 def _area_columns(state: MonitoringState) -> dict[str, str]:
-    return {"household_code": state.household_code, "county_code": state.county_code,
-            "township_code": state.township_code, "village_code": state.village_code}
+    return {
+        "household_code": state.household_code,
+        "county_code": state.county_code,
+        "township_code": state.township_code,
+        "village_code": state.village_code,
+    }
 
 
 def _record_row(event: MonitoringEvent) -> dict[str, object]:

@@ -23,9 +23,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.db.failures import constraint_of
 from services.db.policy_versions import current_policy
 from services.db.tables import SelfReport, SelfReportEvent, SelfReportNotice
-from services.domain.self_reports.applicant_texts import day, notice_text
 from services.domain.identification.forms import Lead
 from services.domain.identification.state import CaseStart
+from services.domain.self_reports.applicant_texts import day, notice_text
 from services.domain.self_reports.model import (
     APPLICATION_STATUS_LABELS,
     ApplicationStatus,
@@ -71,12 +71,22 @@ class SelfReportActivities:
     async def record_self_report_event(self, event: Event) -> None:
         state = event.state
         row = {
-            "application_id": state.application_id, "workflow_id": event.workflow_id, "run_id": event.run_id,
-            "applicant_id": state.applicant_id, "head_id_number": state.form.id_number,
-            "household_code": state.household_code, "county_code": state.county_code,
-            "township_code": state.township_code, "village_code": state.village_code, "status": state.status,
-            "submitted_at": state.submitted_at, "due_at": state.due_at, "escalated_at": state.escalated_at,
-            "decided_at": state.decided_at, "case_id": state.case_id, "last_seq": event.seq,
+            "application_id": state.application_id,
+            "workflow_id": event.workflow_id,
+            "run_id": event.run_id,
+            "applicant_id": state.applicant_id,
+            "head_id_number": state.form.id_number,
+            "household_code": state.household_code,
+            "county_code": state.county_code,
+            "township_code": state.township_code,
+            "village_code": state.village_code,
+            "status": state.status,
+            "submitted_at": state.submitted_at,
+            "due_at": state.due_at,
+            "escalated_at": state.escalated_at,
+            "decided_at": state.decided_at,
+            "case_id": state.case_id,
+            "last_seq": event.seq,
             "state": state.model_dump(mode="json"),
         }
         upsert = insert(SelfReport).values(row)
@@ -87,10 +97,19 @@ class SelfReportActivities:
             | {"case_id": func.coalesce(upsert.excluded.case_id, SelfReport.case_id), "updated_at": func.now()},
             where=SelfReport.last_seq < upsert.excluded.last_seq,
         )
-        history = insert(SelfReportEvent).values(
-            application_id=state.application_id, seq=event.seq, action=event.action,
-            actor_username=event.actor.username, actor_role=event.actor.role, at=event.at, data=event.data,
-        ).on_conflict_do_nothing(constraint="uq_self_report_event_seq")
+        history = (
+            insert(SelfReportEvent)
+            .values(
+                application_id=state.application_id,
+                seq=event.seq,
+                action=event.action,
+                actor_username=event.actor.username,
+                actor_role=event.actor.role,
+                at=event.at,
+                data=event.data,
+            )
+            .on_conflict_do_nothing(constraint="uq_self_report_event_seq")
+        )
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(upsert)
@@ -112,9 +131,13 @@ class SelfReportActivities:
         submitted = day(existing.submitted_at) if existing else "此前"
         return ApplicationError(
             f"您家已有一份申报（{submitted}提交）正在等待镇里受理，请不要重复申报",
-            {"code": "application_pending", "status": ApplicationStatus.pending,
-             "status_label": APPLICATION_STATUS_LABELS[ApplicationStatus.pending]},
-            type=DUPLICATE, non_retryable=True,
+            {
+                "code": "application_pending",
+                "status": ApplicationStatus.pending,
+                "status_label": APPLICATION_STATUS_LABELS[ApplicationStatus.pending],
+            },
+            type=DUPLICATE,
+            non_retryable=True,
         )
 
     @activity.defn(name=OPEN_CASE_FOR_SELF_REPORT)
@@ -122,19 +145,35 @@ class SelfReportActivities:
         """Opens the household's case with channel self-report, or joins the case already open."""
         async with self._sessions() as session:
             policy = await current_policy(session)
-        start = CaseStart(case_id=case_id_for(request.application_id), household_code=request.household_code,
-                          village_code=request.village_code, channel=Channel.self_report,
-                          lead_note=request.lead_note, policy=policy, opened_by=request.actor)
+        start = CaseStart(
+            case_id=case_id_for(request.application_id),
+            household_code=request.household_code,
+            village_code=request.village_code,
+            channel=Channel.self_report,
+            lead_note=request.lead_note,
+            policy=policy,
+            opened_by=request.actor,
+        )
         lead = Lead(channel=Channel.self_report, note=request.lead_note)
 
         async def link(case_id: str) -> None:
             """Links the case first, so its closing finds the application even before acceptance is recorded."""
             async with self._engine.begin() as conn:
-                await conn.execute(update(SelfReport).where(SelfReport.application_id == request.application_id)
-                                   .values(case_id=case_id))
+                await conn.execute(
+                    update(SelfReport)
+                    .where(SelfReport.application_id == request.application_id)
+                    .values(case_id=case_id)
+                )
 
-        case_id, joined = await open_or_join(self._client, self._task_queue, start, lead, request.actor,
-                                             start_key=f"self-report:{request.application_id}", before=link)
+        case_id, joined = await open_or_join(
+            self._client,
+            self._task_queue,
+            start,
+            lead,
+            request.actor,
+            start_key=f"self-report:{request.application_id}",
+            before=link,
+        )
         return OpenedCase(case_id=case_id, joined=joined)
 
     @activity.defn(name=SEND_SELF_REPORT_NOTICE)
@@ -142,8 +181,11 @@ class SelfReportActivities:
         text = notice_text(notice)
         key = (notice.application_id, notice.kind)
         async with self._sessions() as session:
-            await session.execute(insert(SelfReportNotice).values(
-                application_id=notice.application_id, kind=notice.kind, text=text).on_conflict_do_nothing())
+            await session.execute(
+                insert(SelfReportNotice)
+                .values(application_id=notice.application_id, kind=notice.kind, text=text)
+                .on_conflict_do_nothing()
+            )
             stored = await session.get(SelfReportNotice, key)
             await session.commit()
         assert stored is not None
@@ -151,10 +193,11 @@ class SelfReportActivities:
             return  # a retry after the message went out
         await self._sms.send(notice.phone, stored.text, message_id=f"{notice.application_id}:{notice.kind}")
         async with self._engine.begin() as conn:
-            await conn.execute(update(SelfReportNotice)
-                               .where(SelfReportNotice.application_id == notice.application_id,
-                                      SelfReportNotice.kind == notice.kind)
-                               .values(sent_at=func.now()))
+            await conn.execute(
+                update(SelfReportNotice)
+                .where(SelfReportNotice.application_id == notice.application_id, SelfReportNotice.kind == notice.kind)
+                .values(sent_at=func.now())
+            )
 
     async def tell_linked_applications(self, recorded: RecordedCase) -> None:
         """When a case closes, signal the applications linked to it (a repeated signal changes nothing)."""
@@ -162,8 +205,9 @@ class SelfReportActivities:
         if state.outcome is None or state.closed_at is None:
             return
         async with self._sessions() as session:
-            linked = (await session.scalars(select(SelfReport.application_id)
-                                            .where(SelfReport.case_id == state.case_id))).all()
+            linked = (
+                await session.scalars(select(SelfReport.application_id).where(SelfReport.case_id == state.case_id))
+            ).all()
         outcome = CaseOutcome(case_id=state.case_id, outcome=state.outcome, closed_at=state.closed_at)
         for application_id in linked:
             handle = self._client.get_workflow_handle(self_report_workflow_id(application_id))

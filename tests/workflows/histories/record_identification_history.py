@@ -51,24 +51,26 @@ from services.domain.policy import Policy
 from services.domain.vocabulary import Department, Step
 from services.settings import Settings
 from services.temporal_client import data_converter
-from services.workers.identification.records import CaseRecordActivities
-from services.workers.identification.cross_checks import CrossCheckActivities
 from services.workers.departments.inbox import DepartmentInbox
+from services.workers.identification.cross_checks import CrossCheckActivities
+from services.workers.identification.records import CaseRecordActivities
 from tests.conftest import migrate_with_demo_data, serving_api
 
 HERE = Path(__file__).resolve().parent
 TASK_QUEUE = "replay"
 CADRE = Actor(username="dongkeng.cadre", display_name="张村干部", role="village_cadre", area_code=DEMO_VILLAGE)
-TOWNSHIP = Actor(username="dongkeng.approver", display_name="王审核", role="township_approver",
-                 area_code="610824100000")
+TOWNSHIP = Actor(
+    username="dongkeng.approver", display_name="王审核", role="township_approver", area_code="610824100000"
+)
 COUNTY = Actor(username="county.officer", display_name="李科长", role="county_officer", area_code="610824000000")
 NOTICE_SECONDS = 1 / 86400
 TODAY = date(2026, 11, 29)
 
 
 def _workflow_class(revision: str) -> type:
-    source = subprocess.run(["git", "show", f"{revision}:services/workflows/identification.py"], check=True,
-                            capture_output=True, text=True).stdout
+    source = subprocess.run(
+        ["git", "show", f"{revision}:services/workflows/identification.py"], check=True, capture_output=True, text=True
+    ).stdout
     path = Path(tempfile.mkdtemp()) / "identification_at_revision.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("identification_at_revision", path)
@@ -81,17 +83,34 @@ def _workflow_class(revision: str) -> type:
 
 def _verification() -> forms.HomeVerification:
     return forms.HomeVerification(
-        visited_on=TODAY, verifiers=["张村干部", "刘网格员"], household_size=4,
+        visited_on=TODAY,
+        verifiers=["张村干部", "刘网格员"],
+        household_size=4,
         income=forms.IncomeBySource(wage=12000, business_net=3000, property_income=0, transfer=4200),
-        compliant_spending=9000, living_conditions=forms.LivingConditions(
-            food_and_clothing=True, compulsory_education=True, basic_medical_care=False, safe_housing=True,
-            safe_drinking_water=True),
-        risk_types=["illness"], labour_capacity="partial", able_workers=2, proposed_category="marginal")
+        compliant_spending=9000,
+        living_conditions=forms.LivingConditions(
+            food_and_clothing=True,
+            compulsory_education=True,
+            basic_medical_care=False,
+            safe_housing=True,
+            safe_drinking_water=True,
+        ),
+        risk_types=["illness"],
+        labour_capacity="partial",
+        able_workers=2,
+        proposed_category="marginal",
+    )
 
 
 def _review() -> forms.DemocraticReview:
-    return forms.DemocraticReview(held_on=TODAY, eligible_representatives=12, attendees=[f"代表{i}" for i in range(9)],
-                                  votes_for=8, votes_against=1, abstentions=0)
+    return forms.DemocraticReview(
+        held_on=TODAY,
+        eligible_representatives=12,
+        attendees=[f"代表{i}" for i in range(9)],
+        votes_for=8,
+        votes_against=1,
+        abstentions=0,
+    )
 
 
 class Recorder:
@@ -108,34 +127,52 @@ class Recorder:
 
     async def authorised(self, household_code: str, name: str, policy: Policy) -> WorkflowHandle:
         """Opened, verified and authorised: the cross-check has started."""
-        start = CaseStart(case_id=f"replay-{name}", household_code=household_code, village_code=DEMO_VILLAGE,
-                          channel="cadre_screening", policy=policy, opened_by=CADRE)
-        handle = await self.client.start_workflow(self.wf.run, start, id=f"identification-{household_code}",
-                                                  task_queue=TASK_QUEUE)
+        start = CaseStart(
+            case_id=f"replay-{name}",
+            household_code=household_code,
+            village_code=DEMO_VILLAGE,
+            channel="cadre_screening",
+            policy=policy,
+            opened_by=CADRE,
+        )
+        handle = await self.client.start_workflow(
+            self.wf.run, start, id=f"identification-{household_code}", task_queue=TASK_QUEUE
+        )
         await handle.execute_update(self.wf.verify_home, args=[CADRE, _verification()])
-        await handle.execute_update(self.wf.record_authorisation, args=[CADRE, forms.Authorisation(
-            decision="signed", signed_on=TODAY, signer_name="户主")])
+        await handle.execute_update(
+            self.wf.record_authorisation,
+            args=[CADRE, forms.Authorisation(decision="signed", signed_on=TODAY, signer_name="户主")],
+        )
         return handle
 
     async def answered(self, handle: WorkflowHandle) -> None:
-        await self.until(handle, lambda s: s.cross_check is not None and s.cross_check.complete,
-                         "every department's answer")
+        await self.until(
+            handle, lambda s: s.cross_check is not None and s.cross_check.complete, "every department's answer"
+        )
 
     async def announced(self, household_code: str) -> WorkflowHandle:
         handle = await self.authorised(household_code, "announced", Policy(version=1, notice_days=5 * NOTICE_SECONDS))
         await handle.execute_update(self.wf.add_lead, args=[CADRE, forms.Lead(channel="self_report", note="又报")])
         await self.answered(handle)
         await handle.execute_update(self.wf.record_review, args=[CADRE, _review()])
-        await handle.execute_update(self.wf.file_objection, args=[CADRE, forms.Objection(
-            received_on=TODAY, content="有车")])
-        await handle.execute_update(self.wf.resolve_objection, args=[CADRE, 1, forms.ObjectionResolution(
-            decision="upheld", upheld_action="reverify", findings="需重新核查车辆情况")])
+        await handle.execute_update(
+            self.wf.file_objection, args=[CADRE, forms.Objection(received_on=TODAY, content="有车")]
+        )
+        await handle.execute_update(
+            self.wf.resolve_objection,
+            args=[
+                CADRE,
+                1,
+                forms.ObjectionResolution(decision="upheld", upheld_action="reverify", findings="需重新核查车辆情况"),
+            ],
+        )
         await handle.execute_update(self.wf.verify_home, args=[CADRE, _verification()])  # the second round
         await self.answered(handle)
         await handle.execute_update(self.wf.record_review, args=[CADRE, _review()])
         await self.until(handle, lambda s: s.step == Step.township_review, "the end of the notice")
-        await handle.execute_update(self.wf.review_in_township, args=[TOWNSHIP, forms.TownshipReview(
-            decision="approve")])
+        await handle.execute_update(
+            self.wf.review_in_township, args=[TOWNSHIP, forms.TownshipReview(decision="approve")]
+        )
         await handle.execute_update(self.wf.decide_in_county, args=[COUNTY, forms.CountyDecision(decision="approve")])
         await handle.execute_update(self.wf.announce, args=[TOWNSHIP, forms.Announcement(announced_on=TODAY)])
         await handle.result()
@@ -158,39 +195,63 @@ class Recorder:
             return state.cross_check is not None and state.cross_check.requests[Department.vehicles].status == "overdue"
 
         await self.until(handle, vehicles_overdue, "the vehicles department's deadline")
-        await handle.execute_update(self.wf.resend_cross_check, args=[COUNTY, forms.CrossCheckResend(
-            department=Department.vehicles, note="已电话联系")])
-        await self.until(handle, lambda s: vehicles_overdue(s) and s.step == Step.cross_check,
-                         "the re-sent request's deadline, after the notice")
-        result = forms.CrossCheckResult(department=Department.vehicles, status="completed",
-                                        completed_at=datetime(2026, 11, 29, 10, tzinfo=UTC))
-        await handle.execute_update(self.wf.record_cross_check, args=[COUNTY, forms.CrossCheckEntry(
-            results=[result], reason="部门系统故障，已线下调取比对结果")])
+        await handle.execute_update(
+            self.wf.resend_cross_check,
+            args=[COUNTY, forms.CrossCheckResend(department=Department.vehicles, note="已电话联系")],
+        )
+        await self.until(
+            handle,
+            lambda s: vehicles_overdue(s) and s.step == Step.cross_check,
+            "the re-sent request's deadline, after the notice",
+        )
+        result = forms.CrossCheckResult(
+            department=Department.vehicles, status="completed", completed_at=datetime(2026, 11, 29, 10, tzinfo=UTC)
+        )
+        await handle.execute_update(
+            self.wf.record_cross_check,
+            args=[COUNTY, forms.CrossCheckEntry(results=[result], reason="部门系统故障，已线下调取比对结果")],
+        )
         await self.until(handle, lambda s: s.step == Step.township_review, "township review")
         return handle
 
 
 async def _record(revision: str, workflow_cls: Any, database_url: str, simulator_url: str) -> None:
-    settings = Settings(environment="test", database_url=database_url, temporal_address="unused",
-                        temporal_task_queue=TASK_QUEUE, public_base_url=f"http://127.0.0.1:{free_port()}")
+    settings = Settings(
+        environment="test",
+        database_url=database_url,
+        temporal_address="unused",
+        temporal_task_queue=TASK_QUEUE,
+        public_base_url=f"http://127.0.0.1:{free_port()}",
+    )
     engine = create_engine(database_url)
     await load_demo_departments(engine, settings, simulator_url)
     async with engine.connect() as conn:
-        households = list(await conn.scalars(select(Household.code).where(Household.village_code == DEMO_VILLAGE)
-                                             .order_by(Household.code).limit(3)))
+        households = list(
+            await conn.scalars(
+                select(Household.code).where(Household.village_code == DEMO_VILLAGE).order_by(Household.code).limit(3)
+            )
+        )
     async with (
-        await WorkflowEnvironment.start_local(dev_server_existing_path=venv_binary("temporal"),
-                                              data_converter=data_converter(settings), ui=False) as env,
+        await WorkflowEnvironment.start_local(
+            dev_server_existing_path=venv_binary("temporal"), data_converter=data_converter(settings), ui=False
+        ) as env,
         serving_api(settings, env.client),
         httpx.AsyncClient(timeout=30) as http,
     ):
         records, cross_checks = CaseRecordActivities(engine), CrossCheckActivities(engine, settings, http)
         forwarder = asyncio.create_task(DepartmentInbox(engine, env.client, TASK_QUEUE).run())
         # Unsandboxed: the sandbox would re-import the revision's module by a name it cannot find.
-        async with Worker(env.client, task_queue=TASK_QUEUE, workflows=[workflow_cls],
-                          activities=[records.record_case_event, cross_checks.plan_cross_check,
-                                      cross_checks.send_cross_check_request],
-                          workflow_runner=UnsandboxedWorkflowRunner()):
+        async with Worker(
+            env.client,
+            task_queue=TASK_QUEUE,
+            workflows=[workflow_cls],
+            activities=[
+                records.record_case_event,
+                cross_checks.plan_cross_check,
+                cross_checks.send_cross_check_request,
+            ],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ):
             recorder = Recorder(env.client, workflow_cls)
             cases = {
                 "announced": await recorder.announced(households[0]),
