@@ -1,14 +1,17 @@
-"""POST endpoints that act on a workflow-backed record (a case, a monitoring period): one
-per action, built from a table, each answered once per `Idempotency-Key`.
+"""POST endpoints that act on a workflow-backed record (a case, a monitoring period): one per
+action of the procedure's table (services/domain/procedure.py), each answered once per
+`Idempotency-Key`.
 
 (No `from __future__ import annotations` here: FastAPI must see each endpoint's form type
 as a real object.)
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
+from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,9 +19,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api.deps import AppResources, CurrentAccount, IdempotencyKey, Resources, SessionDep
 from services.api.idempotency import answer_once, fingerprint
 from services.db.tables import Account
+from services.domain.procedure import ActionSpec, Procedure
 
-# (record id, payload, request, account, resources, session, idempotency key) → the answer
-Act = Callable[[str, list[Any], Request, Account, AppResources, AsyncSession, str | None], Awaitable[JSONResponse]]
+# (record id, form, the numbered item the path names, request, account, resources, session, idempotency key)
+Act = Callable[
+    [str, BaseModel, int | None, Request, Account, AppResources, AsyncSession, str | None], Awaitable[JSONResponse]
+]
 
 
 async def answer_with_state(
@@ -39,13 +45,39 @@ async def answer_with_state(
     return await answer_once(session, account.username, key, await fingerprint(request), produce)
 
 
+def _item_param(path: str, largest: int) -> Callable[..., int | None]:
+    """The dependency reading the numbered item a path names (`objections/{objection_id}/resolution`)."""
+    start = path.find("{")
+    if start < 0:
+
+        def no_item() -> None:
+            return None
+
+        return no_item
+    name = path[start + 1 : path.index("}")]
+
+    def numbered(item: Annotated[int, Path(alias=name, ge=1, le=largest)]) -> int:
+        return item
+
+    return numbered
+
+
 def add_form_route(
-    router: APIRouter, id_name: str, path: str, form_type: type[BaseModel], act: Act, **route: Any
+    router: APIRouter,
+    id_name: str,
+    path: str,
+    form_type: type[BaseModel],
+    act: Act,
+    response_model: Any = None,
+    item_max: int = 10_000,
+    **route: Any,
 ) -> None:
-    """`POST /{<id_name>}/<path>` with a `form_type` body, handled by `act`."""
+    """`POST /{<id_name>}/<path>` with a `form_type` body, handled by `act`; a `{name}` in `path`
+    names a numbered item of the record (1 to `item_max`)."""
 
     async def endpoint(
         record_id: Annotated[str, Path(alias=id_name)],
+        item: Annotated[int | None, Depends(_item_param(path, item_max))],
         form: form_type,  # type: ignore[valid-type]
         request: Request,
         account: CurrentAccount,
@@ -53,6 +85,35 @@ def add_form_route(
         session: SessionDep,
         key: IdempotencyKey,
     ) -> JSONResponse:
-        return await act(record_id, [form], request, account, resources, session, key)
+        return await act(record_id, form, item, request, account, resources, session, key)
 
-    router.add_api_route(f"/{{{id_name}}}/{path}", endpoint, methods=["POST"], response_model=None, **route)
+    router.add_api_route(f"/{{{id_name}}}/{path}", endpoint, methods=["POST"], response_model=response_model, **route)
+
+
+def add_action_routes(
+    router: APIRouter,
+    id_name: str,
+    table: Procedure[Any, Any],
+    act: Callable[..., Awaitable[JSONResponse]],
+    description: str,
+    response_model: Any = None,
+    except_for: Collection[StrEnum] = (),
+) -> None:
+    """One route per action of `table` (but those in `except_for`, written by hand), each handled by
+    `act(action, ...)`; the table gives its path, form and summary."""
+    spec: ActionSpec[Any, Any]
+    for spec in table.actions:
+        if spec.action in except_for:
+            continue
+        add_form_route(
+            router,
+            id_name,
+            spec.path,
+            spec.form,
+            partial(act, spec.action),
+            response_model=response_model,
+            item_max=spec.item_max,
+            summary=spec.title,
+            description=description,
+            name=str(spec.action),
+        )

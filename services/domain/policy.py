@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, model_validator
 
 from services.domain.form_fields import INT4_MAX, Number
+from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.vocabulary import Department, Step
 
 # Time limits in days may be fractions (see PolicyBody); yuan thresholds far above any real
@@ -42,15 +43,7 @@ class PolicyBody(BaseModel):
     identification_days: Days = Field(default=15, description="从线索到认定完成的时限（天）")
     notice_days: Number(gt=0, le=60) = Field(default=5, description="村级公示天数")
     step_days: dict[Step, Days] = Field(
-        default_factory=lambda: {
-            Step.home_verification: 3,
-            Step.authorisation: 3,
-            Step.cross_check: 5,
-            Step.democratic_review: 3,
-            Step.township_review: 2,
-            Step.county_decision: 2,
-            Step.announcement: 2,
-        },
+        default_factory=lambda: dict(IDENTIFICATION.step_days),
         description="各环节办理时限（天）",
     )
     self_report_acceptance_days: Number(gt=0, le=30) = Field(default=2)

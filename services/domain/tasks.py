@@ -14,14 +14,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from services.domain.identification.escalation import STEP_ACTIONS, acting_area, current_step_escalation
+from services.domain.identification.procedure import ACTION_RULES, STEP_LABELS
 from services.domain.identification.state import CaseState
 from services.domain.vocabulary import (
-    ACTION_RULES,
     CROSS_CHECK_STATUS_LABELS,
     DEPARTMENT_LABELS,
     NEEDS_OFFICER,
     ROLE_LABELS,
-    STEP_LABELS,
     Action,
     Role,
     Step,

@@ -1,11 +1,12 @@
 """The procedure's vocabulary: roles, steps, channels, outcomes and their Chinese labels.
 
-Identifiers are English; every label shown to cadres or households is Chinese.
+Identifiers are English; every label shown to cadres or households is Chinese. What each step
+and action is called, who takes it and where, is the procedure's table
+(services/domain/identification/procedure.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -36,19 +37,6 @@ class Step(StrEnum):
     closed = "closed"
 
 
-STEP_LABELS = {
-    Step.home_verification: "入户核查",
-    Step.authorisation: "承诺授权",
-    Step.cross_check: "等待信息比对结果",
-    Step.democratic_review: "民主评议",
-    Step.village_notice: "村级公示",
-    Step.township_review: "镇审核",
-    Step.county_decision: "县级审定",
-    Step.announcement: "结果公告",
-    Step.closed: "已办结",
-}
-
-
 class Action(StrEnum):
     verify_home = "verify_home"
     record_authorisation = "record_authorisation"
@@ -62,35 +50,6 @@ class Action(StrEnum):
     add_lead = "add_lead"
     resend_cross_check = "resend_cross_check"
 
-
-@dataclass(frozen=True)
-class ActionRule:
-    steps: frozenset[Step]
-    role: Role
-    label: str
-
-
-def _at(*steps: Step) -> frozenset[Step]:
-    return frozenset(steps)
-
-
-# The department cross-check runs beside the democratic review and the notice (DOMAIN.md, step 4);
-# after the notice the case waits at `cross_check` until every department has answered.
-CROSS_CHECK_STEPS = _at(Step.democratic_review, Step.village_notice, Step.cross_check)
-
-# Who may take which action, and at which steps (DOMAIN.md, "People and systems").
-ACTION_RULES: dict[Action, ActionRule] = {
-    Action.verify_home: ActionRule(_at(Step.home_verification), Role.village_cadre, "录入入户核查"),
-    Action.record_authorisation: ActionRule(_at(Step.authorisation), Role.village_cadre, "录入承诺授权"),
-    Action.record_cross_check: ActionRule(CROSS_CHECK_STEPS, Role.county_officer, "手工录入信息比对结果"),
-    Action.resend_cross_check: ActionRule(CROSS_CHECK_STEPS, Role.county_officer, "重新发送信息比对请求"),
-    Action.record_review: ActionRule(_at(Step.democratic_review), Role.village_cadre, "录入民主评议"),
-    Action.file_objection: ActionRule(_at(Step.village_notice), Role.village_cadre, "登记公示异议"),
-    Action.resolve_objection: ActionRule(_at(Step.village_notice), Role.village_cadre, "录入异议核实结论"),
-    Action.review_in_township: ActionRule(_at(Step.township_review), Role.township_approver, "镇审核"),
-    Action.decide_in_county: ActionRule(_at(Step.county_decision), Role.county_officer, "县级审定"),
-    Action.announce: ActionRule(_at(Step.announcement), Role.township_approver, "结果公告"),
-}
 
 # Roles that may open a case (a lead) for a household inside their area, or add a lead to it.
 CASE_OPENING_ROLES = frozenset({Role.village_cadre, Role.township_approver, Role.county_officer})

@@ -66,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         ObjectionResolution,
         TownshipReview,
     )
+    from services.domain.identification.procedure import IDENTIFICATION
     from services.domain.identification.state import (
         Actor,
         CaseEvent,
@@ -73,15 +74,12 @@ with workflow.unsafe.imports_passed_through():
         CaseState,
         LeadRecord,
         NoticePeriod,
-        ObjectionRecord,
     )
+    from services.domain.update_inputs import DepartmentAnswer, ItemStepInput, StepInput
     from services.domain.vocabulary import (
-        ACTION_RULES,
-        CASE_OPENING_ROLES,
         DEPARTMENT_LABELS,
         NEEDS_OFFICER,
         SETTLED,
-        STEP_LABELS,
         UNANSWERED,
         Action,
         CrossCheckStatus,
@@ -93,8 +91,8 @@ with workflow.unsafe.imports_passed_through():
 
 RECORD_CASE_EVENT = "record_case_event"
 RECEIVE_RESULT = "receive_cross_check_result"
-# What a refused update other than a step is called for the county officer.
-_OTHER_LABELS = {Action.add_lead: "登记新线索", RECEIVE_RESULT: "接收部门比对结果"}
+# What a refused update that is no action of the table is called for the county officer.
+_OTHER_LABELS = {RECEIVE_RESULT: "接收部门比对结果"}
 # A step that begins a cross-check round starts it once the step is recorded (it was at once).
 CROSS_CHECK_AFTER_RECORD_PATCH = "cross-check-after-recorded-step"
 # Step deadlines and the identification limit escalate (timers added after the first release).
@@ -133,6 +131,12 @@ class IdentificationWorkflow:
         self._opened = False
         self._start_refused = False
         self._recorder = procedure.Recorder(RECORD_CASE_EVENT, CaseEvent)
+        self._village = procedure.VillageProcedure(
+            start.policy,
+            record=lambda: self._state,
+            move_to=lambda step: self._move_to(Step(step)),
+            close=lambda outcome: self._close(Outcome(outcome)),
+        )
         self._deadlines: asyncio.Task[None] | None = None
         self._cross_check_task: asyncio.Task[None] | None = None
         # One send task per (round, department); cancelled once that department is settled.
@@ -205,56 +209,64 @@ class IdentificationWorkflow:
         return self._state
 
     # -- steps ---------------------------------------------------------------
+    # Each Update takes one input (services/domain/update_inputs.py); `one_input` still takes the
+    # separate arguments older histories hold. Who may act, and at which step: IDENTIFICATION.
 
     @workflow.update
-    async def verify_home(self, actor: Actor, form: HomeVerification) -> CaseState:
-        self._check(Action.verify_home, actor)
-        self._state.verification = form
-        self._state.per_capita_net_income = form.per_capita_net_income
+    @procedure.one_input
+    async def verify_home(self, act: StepInput[HomeVerification]) -> CaseState:
+        self._check(Action.verify_home, act.actor)
+        self._state.verification = act.form
+        self._state.per_capita_net_income = act.form.per_capita_net_income
         signed = self._state.authorisation is not None and self._state.authorisation.decision == "signed"
         if signed:  # a second round (an upheld objection sent the case back): the cross-check runs again
             self._move_to(Step.democratic_review)
-            return await self._answer_beginning_cross_check(Action.verify_home, actor, form)
+            return await self._answer_beginning_cross_check(Action.verify_home, act.actor, act.form)
         self._move_to(Step.authorisation)
-        return await self._answer(Action.verify_home, actor, form)
+        return await self._answer(Action.verify_home, act.actor, act.form)
 
     @verify_home.validator
-    def _validate_verify_home(self, actor: Actor, form: HomeVerification) -> None:
-        self._check(Action.verify_home, actor)
-        procedure.check_dates(form)
-        procedure.check_verifiers(self._policy, form.verifiers)
+    @procedure.one_input
+    def _validate_verify_home(self, act: StepInput[HomeVerification]) -> None:
+        self._check(Action.verify_home, act.actor)
+        procedure.check_dates(act.form)
+        procedure.check_verifiers(self._policy, act.form.verifiers)
 
     @workflow.update
-    async def record_authorisation(self, actor: Actor, form: Authorisation) -> CaseState:
-        self._check(Action.record_authorisation, actor)
-        self._state.authorisation = form
-        if form.decision == "signed":
+    @procedure.one_input
+    async def record_authorisation(self, act: StepInput[Authorisation]) -> CaseState:
+        self._check(Action.record_authorisation, act.actor)
+        self._state.authorisation = act.form
+        if act.form.decision == "signed":
             self._move_to(Step.democratic_review)
-            return await self._answer_beginning_cross_check(Action.record_authorisation, actor, form)
+            return await self._answer_beginning_cross_check(Action.record_authorisation, act.actor, act.form)
         self._close(Outcome.authorisation_refused)
-        return await self._answer(Action.record_authorisation, actor, form)
+        return await self._answer(Action.record_authorisation, act.actor, act.form)
 
     @record_authorisation.validator
-    def _validate_record_authorisation(self, actor: Actor, form: Authorisation) -> None:
-        self._check(Action.record_authorisation, actor)
-        procedure.check_dates(form)
+    @procedure.one_input
+    def _validate_record_authorisation(self, act: StepInput[Authorisation]) -> None:
+        self._check(Action.record_authorisation, act.actor)
+        procedure.check_dates(act.form)
 
     @workflow.update
-    async def record_cross_check(self, actor: Actor, entry: CrossCheckEntry) -> CaseState:
+    @procedure.one_input
+    async def record_cross_check(self, act: StepInput[CrossCheckEntry]) -> CaseState:
         """The county officer records results by hand, with a reason (a department without a
         system, or one that did not answer in time)."""
-        self._validate_record_cross_check(actor, entry)
-        for result in entry.results:
+        self._validate_record_cross_check(act)
+        for result in act.form.results:
             request = self._round().requests[result.department]
-            request.recorded_by, request.reason = actor.username, entry.reason
+            request.recorded_by, request.reason = act.actor.username, act.form.reason
             self._settle(request, CrossCheckStatus.recorded_by_hand, result)
-        return await self._answer(Action.record_cross_check, actor, entry)
+        return await self._answer(Action.record_cross_check, act.actor, act.form)
 
     @record_cross_check.validator
-    def _validate_record_cross_check(self, actor: Actor, entry: CrossCheckEntry) -> None:
-        self._check(Action.record_cross_check, actor)
+    @procedure.one_input
+    def _validate_record_cross_check(self, act: StepInput[CrossCheckEntry]) -> None:
+        self._check(Action.record_cross_check, act.actor)
         round_ = self._round_or_refuse()
-        for result in entry.results:
+        for result in act.form.results:
             request = round_.requests.get(result.department)
             if request is None:
                 raise _refuse("Invalid", "本案件适用的政策不要求该部门比对", field="results.department")
@@ -262,10 +274,11 @@ class IdentificationWorkflow:
                 raise _refuse("AlreadyRecorded", "该部门的比对结果已录入", department=result.department)
 
     @workflow.update
-    async def resend_cross_check(self, actor: Actor, form: CrossCheckResend) -> CaseState:
+    @procedure.one_input
+    async def resend_cross_check(self, act: StepInput[CrossCheckResend]) -> CaseState:
         """A new request (new request id, new deadline) to a department that did not answer in time."""
-        self._validate_resend_cross_check(actor, form)
-        request = self._round().requests[form.department]
+        self._validate_resend_cross_check(act)
+        request = self._round().requests[act.form.department]
         if request.request_id:
             request.earlier_request_ids.append(request.request_id)
         now = workflow.now()
@@ -277,32 +290,38 @@ class IdentificationWorkflow:
         request.resends += 1
         self._cross_check_changed()
         state = await self._answer(
-            Action.resend_cross_check, actor, {**form.model_dump(mode="json"), "request_id": request.request_id}
+            Action.resend_cross_check,
+            act.actor,
+            {**act.form.model_dump(mode="json"), "request_id": request.request_id},
         )
         self._send(request)  # after the record: the request is in the read model before a callback can come
         return state
 
     @resend_cross_check.validator
-    def _validate_resend_cross_check(self, actor: Actor, form: CrossCheckResend) -> None:
-        self._check(Action.resend_cross_check, actor)
-        request = self._round_or_refuse().requests.get(form.department)
+    @procedure.one_input
+    def _validate_resend_cross_check(self, act: StepInput[CrossCheckResend]) -> None:
+        self._check(Action.resend_cross_check, act.actor)
+        department = act.form.department
+        request = self._round_or_refuse().requests.get(department)
         if request is None:
             raise _refuse("Invalid", "本案件适用的政策不要求该部门比对", field="department")
         if request.status in SETTLED:
-            raise _refuse("AlreadyRecorded", "该部门的比对结果已录入", department=form.department)
+            raise _refuse("AlreadyRecorded", "该部门的比对结果已录入", department=department)
         if request.status not in NEEDS_OFFICER:
             raise _refuse(
                 "NotOverdue",
                 "该部门尚未逾期，仍在等待反馈，暂不能重新发送",
-                department=form.department,
+                department=department,
                 respond_by=request.respond_by.isoformat(),
             )
 
     @workflow.update
-    async def receive_cross_check_result(self, request_id: str, result: CrossCheckResult) -> str:
+    @procedure.one_input
+    async def receive_cross_check_result(self, answer: DepartmentAnswer) -> str:
         """A department's result, forwarded from the callback inbox. Answers `recorded`, `repeat`
         (the same result again: nothing changes) or `not_awaiting` (an earlier round, a closed
         case, or a department already settled)."""
+        request_id, result = answer.request_id, answer.result
         round_ = self._state.cross_check if self._state.is_open else None
         request = round_.request_with_id(request_id) if round_ else None
         if request is None or request.department != result.department:
@@ -321,111 +340,102 @@ class IdentificationWorkflow:
         return "recorded"
 
     @workflow.update
-    async def record_review(self, actor: Actor, review: DemocraticReview) -> CaseState:
-        self._check(Action.record_review, actor)
+    @procedure.one_input
+    async def record_review(self, act: StepInput[DemocraticReview]) -> CaseState:
+        self._check(Action.record_review, act.actor)
         round_ = self._state.cross_check
-        record = procedure.review_record(self._policy, review)
-        record.cross_check_pending = round_.pending if round_ else list(self._policy.cross_check_departments)
-        self._state.review = record
-        if record.passed:
-            self._state.notice = procedure.new_notice(self._policy)
-            self._move_to(Step.village_notice)
-        else:
-            self._close(Outcome.review_failed)
-        return await self._answer(Action.record_review, actor, review)
+        review = self._village.review(act.form)
+        review.cross_check_pending = round_.pending if round_ else list(self._policy.cross_check_departments)
+        return await self._answer(Action.record_review, act.actor, act.form)
 
     @record_review.validator
-    def _validate_record_review(self, actor: Actor, review: DemocraticReview) -> None:
-        self._check(Action.record_review, actor)
-        procedure.check_dates(review)
+    @procedure.one_input
+    def _validate_record_review(self, act: StepInput[DemocraticReview]) -> None:
+        self._check(Action.record_review, act.actor)
+        self._village.check_review(act.form)
 
     @workflow.update
-    async def file_objection(self, actor: Actor, objection: Objection) -> CaseState:
-        self._validate_file_objection(actor, objection)
-        procedure.add_objection(self._notice(), objection, actor)
-        return await self._answer(Action.file_objection, actor, objection)
+    @procedure.one_input
+    async def file_objection(self, act: StepInput[Objection]) -> CaseState:
+        self._validate_file_objection(act)
+        self._village.file_objection(act.form, act.actor)
+        return await self._answer(Action.file_objection, act.actor, act.form)
 
     @file_objection.validator
-    def _validate_file_objection(self, actor: Actor, objection: Objection) -> None:
-        self._check(Action.file_objection, actor)
-        procedure.check_dates(objection)
-        procedure.refuse_late_objection(self._notice(), Step.village_notice)
+    @procedure.one_input
+    def _validate_file_objection(self, act: StepInput[Objection]) -> None:
+        self._check(Action.file_objection, act.actor)
+        self._village.check_objection(act.form)
 
     @workflow.update
-    async def resolve_objection(self, actor: Actor, objection_id: int, resolution: ObjectionResolution) -> CaseState:
-        record = self._pending_objection(actor, objection_id)
-        record.resolution = resolution
-        record.resolved_by = actor.username
-        if resolution.upheld_action == "reverify":
-            self._state.verification_round += 1  # the running cross-check round ends with this
-            self._state.cross_checks = {}
-            self._state.cross_check = None
-            self._state.review = None
-            self._move_to(Step.home_verification)
-        elif resolution.upheld_action == "end":
-            self._close(Outcome.objection_upheld)
-        data = {"objection_id": objection_id, **resolution.model_dump(mode="json")}
-        return await self._answer(Action.resolve_objection, actor, data)
+    @procedure.one_input
+    async def resolve_objection(self, act: ItemStepInput[ObjectionResolution]) -> CaseState:
+        self._validate_resolve_objection(act)
+        self._village.resolve_objection(act.item, act.form, act.actor, self._clear_cross_check)
+        data = {"objection_id": act.item, **act.form.model_dump(mode="json")}
+        return await self._answer(Action.resolve_objection, act.actor, data)
 
     @resolve_objection.validator
-    def _validate_resolve_objection(self, actor: Actor, objection_id: int, resolution: ObjectionResolution) -> None:
-        self._pending_objection(actor, objection_id)
+    @procedure.one_input
+    def _validate_resolve_objection(self, act: ItemStepInput[ObjectionResolution]) -> None:
+        self._check(Action.resolve_objection, act.actor)
+        self._village.check_resolution(act.item)
 
     @workflow.update
-    async def review_in_township(self, actor: Actor, form: TownshipReview) -> CaseState:
-        self._check(Action.review_in_township, actor)
-        self._state.township_review = form
-        if form.decision == "approve":
-            self._move_to(Step.county_decision)
-        else:
-            self._close(Outcome.returned_by_township)
-        return await self._answer(Action.review_in_township, actor, form)
+    @procedure.one_input
+    async def review_in_township(self, act: StepInput[TownshipReview]) -> CaseState:
+        self._check(Action.review_in_township, act.actor)
+        self._village.review_in_township(act.form)
+        return await self._answer(Action.review_in_township, act.actor, act.form)
 
     @review_in_township.validator
-    def _validate_review_in_township(self, actor: Actor, form: TownshipReview) -> None:
-        self._check(Action.review_in_township, actor)
+    @procedure.one_input
+    def _validate_review_in_township(self, act: StepInput[TownshipReview]) -> None:
+        self._check(Action.review_in_township, act.actor)
 
     @workflow.update
-    async def decide_in_county(self, actor: Actor, form: CountyDecision) -> CaseState:
-        self._check(Action.decide_in_county, actor)
-        self._state.county_decision = form
-        if form.decision == "approve":
-            self._move_to(Step.announcement)
-        else:
-            self._close(Outcome.rejected_by_county)
-        return await self._answer(Action.decide_in_county, actor, form)
+    @procedure.one_input
+    async def decide_in_county(self, act: StepInput[CountyDecision]) -> CaseState:
+        self._check(Action.decide_in_county, act.actor)
+        self._village.decide_in_county(act.form, approved=lambda: self._move_to(Step.announcement))
+        return await self._answer(Action.decide_in_county, act.actor, act.form)
 
     @decide_in_county.validator
-    def _validate_decide_in_county(self, actor: Actor, form: CountyDecision) -> None:
-        self._check(Action.decide_in_county, actor)
+    @procedure.one_input
+    def _validate_decide_in_county(self, act: StepInput[CountyDecision]) -> None:
+        self._check(Action.decide_in_county, act.actor)
 
     @workflow.update
-    async def announce(self, actor: Actor, form: Announcement) -> CaseState:
-        self._check(Action.announce, actor)
-        self._state.announcement = form
+    @procedure.one_input
+    async def announce(self, act: StepInput[Announcement]) -> CaseState:
+        self._check(Action.announce, act.actor)
+        self._state.announcement = act.form
         self._close(Outcome.monitoring_target)
-        return await self._answer(Action.announce, actor, form)
+        return await self._answer(Action.announce, act.actor, act.form)
 
     @announce.validator
-    def _validate_announce(self, actor: Actor, form: Announcement) -> None:
-        self._check(Action.announce, actor)
-        procedure.check_dates(form)
+    @procedure.one_input
+    def _validate_announce(self, act: StepInput[Announcement]) -> None:
+        self._check(Action.announce, act.actor)
+        procedure.check_dates(act.form)
 
     @workflow.update
-    async def add_lead(self, actor: Actor, lead: Lead) -> CaseState:
+    @procedure.one_input
+    async def add_lead(self, act: StepInput[Lead]) -> CaseState:
         """A further lead joins the open case, at whatever step it stands."""
-        self._validate_add_lead(actor, lead)
+        self._validate_add_lead(act)
         self._state.further_leads.append(
-            LeadRecord(**lead.model_dump(), added_by=actor.username, added_at=workflow.now())
+            LeadRecord(**act.form.model_dump(), added_by=act.actor.username, added_at=workflow.now())
         )
-        return await self._answer(Action.add_lead, actor, lead)
+        return await self._answer(Action.add_lead, act.actor, act.form)
 
     @add_lead.validator
-    def _validate_add_lead(self, actor: Actor, lead: Lead) -> None:
+    @procedure.one_input
+    def _validate_add_lead(self, act: StepInput[Lead]) -> None:
         # The service itself (role None) adds leads from department warnings and self-reports.
-        if actor.role is not None and actor.role not in CASE_OPENING_ROLES:
+        if act.actor.role is not None and act.actor.role not in IDENTIFICATION.action(Action.add_lead).roles:
             raise _refuse("Forbidden", "您的角色不能登记线索")
-        procedure.check_area(actor, self._state.village_code)
+        procedure.check_area(act.actor, self._state.village_code)
         if not self._state.is_open:
             raise _refuse("WrongStep", "该案件已办结", current_step=self._state.step)
 
@@ -476,7 +486,7 @@ class IdentificationWorkflow:
         if not self._in_round(round_no):
             return
         now = workflow.now()
-        default_days = self._policy.step_days.get(Step.cross_check, 5)
+        default_days = self._policy.step_days.get(Step.cross_check, IDENTIFICATION.step_days[Step.cross_check])
         requests = {}
         for department in self._policy.cross_check_departments:
             setup = plan.configured.get(department)
@@ -733,18 +743,17 @@ class IdentificationWorkflow:
     # -- helpers --------------------------------------------------------------
 
     def _check(self, action: Action, actor: Actor) -> None:
-        rule = ACTION_RULES[action]
-        procedure.check_role(actor, rule.role, rule.label)
-        procedure.check_area(actor, self._state.village_code)
-        procedure.check_step(self._state.step, rule.steps, rule.label, STEP_LABELS, "案件")
+        spec = IDENTIFICATION.action(action)
+        procedure.check_actor(spec, actor, self._state.village_code)
+        procedure.check_at_step(IDENTIFICATION, spec, self._state.step)
 
     def _notice(self) -> NoticePeriod:
-        assert self._state.notice is not None, "notice exists whenever the step is village_notice"
-        return self._state.notice
+        return self._village.notice()
 
-    def _pending_objection(self, actor: Actor, objection_id: int) -> ObjectionRecord:
-        self._check(Action.resolve_objection, actor)
-        return procedure.pending_objection(self._notice(), objection_id)
+    def _clear_cross_check(self) -> None:
+        """An upheld objection sends the case back to verification: its cross-check round ends."""
+        self._state.cross_checks = {}
+        self._state.cross_check = None
 
     def _step_due(self, step: Step) -> datetime | None:
         days = self._policy.step_days.get(step)
@@ -790,7 +799,8 @@ class IdentificationWorkflow:
             self._recorder.take_back(self._state, refused)
             self._recorded = self._state.model_dump(mode="json")
             self._resume()
-            label = ACTION_RULES[Action(action)].label if action in ACTION_RULES else _OTHER_LABELS[action]
+            rules = IDENTIFICATION.rules
+            label = rules[Action(action)].label if action in rules else _OTHER_LABELS[action]
             flag = procedure.needs_attention(self._state, action, label, actor, refused)
             await self._record("record_refused", self._system(), flag)
             raise refuse_unrecordable() from None

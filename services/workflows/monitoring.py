@@ -47,9 +47,9 @@ with workflow.unsafe.imports_passed_through():
         ExitVerification,
         MeasureDelivery,
         PlanDraft,
-        SupportAppointment,
         Visit,
     )
+    from services.domain.monitoring.procedure import MONITORING
     from services.domain.monitoring.state import (
         ExitProcedure,
         IdentificationSummary,
@@ -71,14 +71,13 @@ with workflow.unsafe.imports_passed_through():
         visit_problem,
     )
     from services.domain.monitoring.vocabulary import (
-        EXIT_STEP_LABELS,
-        MONITORING_RULES,
         ExitOutcome,
         ExitStep,
         MeasureStatus,
         MonitoringAction,
         PlanStatus,
     )
+    from services.domain.update_inputs import AppointmentInput, PeriodInput, PeriodItemInput
     from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus, LabourCapacity, Outcome, Role
     from services.workflows import procedure
     from services.workflows.refusals import refuse, refuse_unrecordable
@@ -103,6 +102,12 @@ class MonitoringWorkflow:
         self._state = start.carried or self._new_period(start)
         self._started = not self._fresh
         self._recorder = procedure.Recorder(RECORD_MONITORING_EVENT, MonitoringEvent)
+        self._village = procedure.VillageProcedure(
+            start.policy,
+            record=self._exit,
+            move_to=self._move_exit_to,
+            close=lambda outcome: self._close_exit(self._exit(), ExitOutcome(outcome)),
+        )
         if not self._fresh:
             self._recorder.recorded(self._state)  # carried over: the read model has it
         # Bumped by every recorded change, so the main loop re-plans its timers.
@@ -162,30 +167,32 @@ class MonitoringWorkflow:
         return self._state
 
     # -- support person and plan --------------------------------------------------
+    # Each Update takes one input (services/domain/update_inputs.py); `one_input` still takes the
+    # separate arguments older histories hold. Who may act, and at which step: MONITORING.
 
     @workflow.update
-    async def appoint_support_person(
-        self, monitoring_id: str, actor: Actor, appointee: Actor, form: SupportAppointment
-    ) -> MonitoringState:
-        self._validate_appoint_support_person(monitoring_id, actor, appointee, form)
+    @procedure.one_input
+    async def appoint_support_person(self, act: AppointmentInput) -> MonitoringState:
+        self._validate_appoint_support_person(act)
+        appointee = act.appointee
         self._state.support_people.append(
             SupportPerson(
                 username=appointee.username,
                 display_name=appointee.display_name,
                 area_code=appointee.area_code,
-                appointed_by=actor.username,
+                appointed_by=act.actor.username,
                 appointed_at=workflow.now(),
-                note=form.note,
+                note=act.form.note,
             )
         )
-        data = {"username": appointee.username, "display_name": appointee.display_name, "note": form.note}
-        return await self._answer(MonitoringAction.appoint_support_person, actor, data)
+        data = {"username": appointee.username, "display_name": appointee.display_name, "note": act.form.note}
+        return await self._answer(MonitoringAction.appoint_support_person, act.actor, data)
 
     @appoint_support_person.validator
-    def _validate_appoint_support_person(
-        self, monitoring_id: str, actor: Actor, appointee: Actor, form: SupportAppointment
-    ) -> None:
-        self._check(monitoring_id, MonitoringAction.appoint_support_person, actor)
+    @procedure.one_input
+    def _validate_appoint_support_person(self, act: AppointmentInput) -> None:
+        self._check(act.monitoring_id, MonitoringAction.appoint_support_person, act.actor)
+        appointee = act.appointee
         if appointee.role != Role.village_cadre or not area_contains(appointee.area_code, self._state.village_code):
             raise refuse("Invalid", "帮扶责任人须为本村的村干部账号", field="username")
         current = self._state.support_person
@@ -193,8 +200,10 @@ class MonitoringWorkflow:
             raise refuse("AlreadyRecorded", "该账号已是本户的帮扶责任人")
 
     @workflow.update
-    async def submit_plan(self, monitoring_id: str, actor: Actor, draft: PlanDraft) -> MonitoringState:
-        self._validate_submit_plan(monitoring_id, actor, draft)
+    @procedure.one_input
+    async def submit_plan(self, act: PeriodInput[PlanDraft]) -> MonitoringState:
+        self._validate_submit_plan(act)
+        draft = act.form
         plan_no = len(self._state.plans) + 1
         first_id = len(self._state.measures()) + 1
         measures = [
@@ -207,17 +216,18 @@ class MonitoringWorkflow:
                 status=PlanStatus.submitted,
                 notes=draft.notes,
                 measures=measures,
-                drafted_by=actor.username,
+                drafted_by=act.actor.username,
                 submitted_at=workflow.now(),
             )
         )
         return await self._answer(
-            MonitoringAction.submit_plan, actor, {"plan_no": plan_no, **draft.model_dump(mode="json")}
+            MonitoringAction.submit_plan, act.actor, {"plan_no": plan_no, **draft.model_dump(mode="json")}
         )
 
     @submit_plan.validator
-    def _validate_submit_plan(self, monitoring_id: str, actor: Actor, draft: PlanDraft) -> None:
-        self._check(monitoring_id, MonitoringAction.submit_plan, actor)
+    @procedure.one_input
+    def _validate_submit_plan(self, act: PeriodInput[PlanDraft]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.submit_plan, act.actor)
         current = self._state.current_plan
         if current is not None and current.status == PlanStatus.submitted:
             raise refuse(
@@ -225,15 +235,15 @@ class MonitoringWorkflow:
                 f"第{current.plan_no}版帮扶计划正在等待镇审核，审核后才能提交新计划",
                 current_step="plan_review",
             )
-        if self._state.labour_capacity == LabourCapacity.none and lacks_social_protection(draft.measures):
+        if self._state.labour_capacity == LabourCapacity.none and lacks_social_protection(act.form.measures):
             raise refuse("Invalid", "该户无劳动能力，帮扶计划须包含综合保障（低保、特困等兜底）措施", field="measures")
 
     @workflow.update
-    async def review_plan(
-        self, monitoring_id: str, actor: Actor, plan_no: int, review: TownshipReview
-    ) -> MonitoringState:
-        plan = self._plan_awaiting_review(monitoring_id, actor, plan_no)
-        plan.review, plan.reviewed_by, plan.reviewed_at = review, actor.username, workflow.now()
+    @procedure.one_input
+    async def review_plan(self, act: PeriodItemInput[TownshipReview]) -> MonitoringState:
+        plan = self._plan_awaiting_review(act)
+        review = act.form
+        plan.review, plan.reviewed_by, plan.reviewed_at = review, act.actor.username, workflow.now()
         if review.decision == "approve":
             for earlier in self._state.plans:
                 if earlier.status == PlanStatus.approved:
@@ -246,34 +256,35 @@ class MonitoringWorkflow:
         else:
             plan.status = PlanStatus.returned
             _withdraw_undelivered(plan)
-        return await self._answer(MonitoringAction.review_plan, actor, {"plan_no": plan_no, **review.model_dump()})
+        return await self._answer(MonitoringAction.review_plan, act.actor, {"plan_no": act.item, **review.model_dump()})
 
     @review_plan.validator
-    def _validate_review_plan(self, monitoring_id: str, actor: Actor, plan_no: int, review: TownshipReview) -> None:
-        self._plan_awaiting_review(monitoring_id, actor, plan_no)
+    @procedure.one_input
+    def _validate_review_plan(self, act: PeriodItemInput[TownshipReview]) -> None:
+        self._plan_awaiting_review(act)
 
     @workflow.update
-    async def deliver_measure(
-        self, monitoring_id: str, actor: Actor, measure_id: int, delivery: MeasureDelivery
-    ) -> MonitoringState:
-        measure = self._deliverable_measure(monitoring_id, actor, measure_id, delivery)
-        measure.status, measure.delivery, measure.delivered_by = MeasureStatus.delivered, delivery, actor.username
-        data = {"measure_id": measure_id, **delivery.model_dump(mode="json")}
-        return await self._answer(MonitoringAction.deliver_measure, actor, data)
+    @procedure.one_input
+    async def deliver_measure(self, act: PeriodItemInput[MeasureDelivery]) -> MonitoringState:
+        measure = self._deliverable_measure(act)
+        measure.status, measure.delivery, measure.delivered_by = MeasureStatus.delivered, act.form, act.actor.username
+        data = {"measure_id": act.item, **act.form.model_dump(mode="json")}
+        return await self._answer(MonitoringAction.deliver_measure, act.actor, data)
 
     @deliver_measure.validator
-    def _validate_deliver_measure(
-        self, monitoring_id: str, actor: Actor, measure_id: int, delivery: MeasureDelivery
-    ) -> None:
-        self._deliverable_measure(monitoring_id, actor, measure_id, delivery)
+    @procedure.one_input
+    def _validate_deliver_measure(self, act: PeriodItemInput[MeasureDelivery]) -> None:
+        self._deliverable_measure(act)
 
     # -- visits and new risks -------------------------------------------------------
 
     @workflow.update
-    async def record_visit(self, monitoring_id: str, actor: Actor, visit: Visit) -> MonitoringState:
-        self._validate_record_visit(monitoring_id, actor, visit)
+    @procedure.one_input
+    async def record_visit(self, act: PeriodInput[Visit]) -> MonitoringState:
+        self._validate_record_visit(act)
         await self._advance_calendar()  # a visit on a period's first day may come before its timer
-        self._validate_record_visit(monitoring_id, actor, visit)
+        self._validate_record_visit(act)
+        actor, visit = act.actor, act.form
         task = apply_visit(self._state, self._policy, visit)
         risk = self._open_risk("visit", actor, visit.new_risks, visit.new_risk_note) if visit.new_risks else None
         data = {"visit_no": self._state.visits_recorded, "period": task.period, **visit.model_dump(mode="json")}
@@ -283,10 +294,11 @@ class MonitoringWorkflow:
         return await self._report_risk(risk, actor)
 
     @record_visit.validator
-    def _validate_record_visit(self, monitoring_id: str, actor: Actor, visit: Visit) -> None:
-        self._check(monitoring_id, MonitoringAction.record_visit, actor)
-        procedure.check_dates(visit)
-        if problem := visit_problem(self._state, self._policy, visit, workflow.now()):
+    @procedure.one_input
+    def _validate_record_visit(self, act: PeriodInput[Visit]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.record_visit, act.actor)
+        procedure.check_dates(act.form)
+        if problem := visit_problem(self._state, self._policy, act.form, workflow.now()):
             raise refuse("Invalid", problem, field="visited_on")
 
     def _open_risk(
@@ -371,24 +383,27 @@ class MonitoringWorkflow:
         )
 
     # -- exit (风险消除) ---------------------------------------------------------------
+    # The village procedure's decisions are shared with the identification (procedure.VillageProcedure).
 
     @workflow.update
-    async def propose_exit(self, monitoring_id: str, actor: Actor, proposal: ExitProposal) -> MonitoringState:
-        self._validate_propose_exit(monitoring_id, actor, proposal)
+    @procedure.one_input
+    async def propose_exit(self, act: PeriodInput[ExitProposal]) -> MonitoringState:
+        self._validate_propose_exit(act)
         self._state.exits.append(
             ExitProcedure(
                 exit_no=len(self._state.exits) + 1,
                 step=ExitStep.home_verification,
-                proposal=proposal,
-                proposed_by=actor.username,
+                proposal=act.form,
+                proposed_by=act.actor.username,
                 proposed_at=workflow.now(),
             )
         )
-        return await self._answer(MonitoringAction.propose_exit, actor, proposal)
+        return await self._answer(MonitoringAction.propose_exit, act.actor, act.form)
 
     @propose_exit.validator
-    def _validate_propose_exit(self, monitoring_id: str, actor: Actor, proposal: ExitProposal) -> None:
-        self._check(monitoring_id, MonitoringAction.propose_exit, actor)
+    @procedure.one_input
+    def _validate_propose_exit(self, act: PeriodInput[ExitProposal]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.propose_exit, act.actor)
         if self._state.open_exit is not None:
             raise refuse("WrongStep", "风险消除程序正在办理中", current_step=self._state.open_exit.step)
         assessment = assess_exit(self._state, self._policy, workflow.now())
@@ -401,8 +416,10 @@ class MonitoringWorkflow:
             )
 
     @workflow.update
-    async def verify_exit(self, monitoring_id: str, actor: Actor, found: ExitVerification) -> MonitoringState:
-        self._validate_verify_exit(monitoring_id, actor, found)
+    @procedure.one_input
+    async def verify_exit(self, act: PeriodInput[ExitVerification]) -> MonitoringState:
+        self._validate_verify_exit(act)
+        found = act.form
         exit_ = self._exit()
         exit_.verification = found
         for field in ("labour_capacity", "able_workers", "living_conditions", "per_capita_net_income"):
@@ -412,117 +429,110 @@ class MonitoringWorkflow:
             self._close_exit(exit_, ExitOutcome.verification_failed)
         else:
             exit_.step = ExitStep.democratic_review
-        return await self._answer(MonitoringAction.verify_exit, actor, found)
+        return await self._answer(MonitoringAction.verify_exit, act.actor, found)
 
     @verify_exit.validator
-    def _validate_verify_exit(self, monitoring_id: str, actor: Actor, found: ExitVerification) -> None:
-        self._check(monitoring_id, MonitoringAction.verify_exit, actor)
-        procedure.check_dates(found)
-        procedure.check_verifiers(self._policy, found.verifiers)
+    @procedure.one_input
+    def _validate_verify_exit(self, act: PeriodInput[ExitVerification]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.verify_exit, act.actor)
+        procedure.check_dates(act.form)
+        procedure.check_verifiers(self._policy, act.form.verifiers)
 
     @workflow.update
-    async def review_exit(self, monitoring_id: str, actor: Actor, review: DemocraticReview) -> MonitoringState:
-        self._check(monitoring_id, MonitoringAction.review_exit, actor)
-        exit_ = self._exit()
-        exit_.review = procedure.review_record(self._policy, review)
-        if exit_.review.passed:
-            exit_.notice = procedure.new_notice(self._policy)
-            exit_.step = ExitStep.village_notice
-        else:
-            self._close_exit(exit_, ExitOutcome.review_failed)
-        return await self._answer(MonitoringAction.review_exit, actor, review)
+    @procedure.one_input
+    async def review_exit(self, act: PeriodInput[DemocraticReview]) -> MonitoringState:
+        self._check(act.monitoring_id, MonitoringAction.review_exit, act.actor)
+        self._village.review(act.form)
+        return await self._answer(MonitoringAction.review_exit, act.actor, act.form)
 
     @review_exit.validator
-    def _validate_review_exit(self, monitoring_id: str, actor: Actor, review: DemocraticReview) -> None:
-        self._check(monitoring_id, MonitoringAction.review_exit, actor)
-        procedure.check_dates(review)
+    @procedure.one_input
+    def _validate_review_exit(self, act: PeriodInput[DemocraticReview]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.review_exit, act.actor)
+        self._village.check_review(act.form)
 
     @workflow.update
-    async def file_exit_objection(self, monitoring_id: str, actor: Actor, objection: Objection) -> MonitoringState:
-        self._validate_file_exit_objection(monitoring_id, actor, objection)
-        procedure.add_objection(self._notice(), objection, actor)
-        return await self._answer(MonitoringAction.file_exit_objection, actor, objection)
+    @procedure.one_input
+    async def file_exit_objection(self, act: PeriodInput[Objection]) -> MonitoringState:
+        self._validate_file_exit_objection(act)
+        self._village.file_objection(act.form, act.actor)
+        return await self._answer(MonitoringAction.file_exit_objection, act.actor, act.form)
 
     @file_exit_objection.validator
-    def _validate_file_exit_objection(self, monitoring_id: str, actor: Actor, objection: Objection) -> None:
-        self._check(monitoring_id, MonitoringAction.file_exit_objection, actor)
-        procedure.check_dates(objection)
-        procedure.refuse_late_objection(self._notice(), ExitStep.village_notice)
+    @procedure.one_input
+    def _validate_file_exit_objection(self, act: PeriodInput[Objection]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.file_exit_objection, act.actor)
+        self._village.check_objection(act.form)
 
     @workflow.update
-    async def resolve_exit_objection(
-        self, monitoring_id: str, actor: Actor, objection_id: int, resolution: ObjectionResolution
-    ) -> MonitoringState:
-        self._check(monitoring_id, MonitoringAction.resolve_exit_objection, actor)
-        record = procedure.pending_objection(self._notice(), objection_id)
-        record.resolution, record.resolved_by = resolution, actor.username
-        exit_ = self._exit()
-        if resolution.upheld_action == "reverify":
-            exit_.verification_round += 1
-            exit_.verification, exit_.review, exit_.step = None, None, ExitStep.home_verification
-        elif resolution.upheld_action == "end":
-            self._close_exit(exit_, ExitOutcome.objection_upheld)
-        data = {"objection_id": objection_id, **resolution.model_dump(mode="json")}
-        return await self._answer(MonitoringAction.resolve_exit_objection, actor, data)
+    @procedure.one_input
+    async def resolve_exit_objection(self, act: PeriodItemInput[ObjectionResolution]) -> MonitoringState:
+        self._validate_resolve_exit_objection(act)
+        self._village.resolve_objection(act.item, act.form, act.actor, verify_again=self._clear_exit_verification)
+        data = {"objection_id": act.item, **act.form.model_dump(mode="json")}
+        return await self._answer(MonitoringAction.resolve_exit_objection, act.actor, data)
 
     @resolve_exit_objection.validator
-    def _validate_resolve_exit_objection(
-        self, monitoring_id: str, actor: Actor, objection_id: int, resolution: ObjectionResolution
-    ) -> None:
-        self._check(monitoring_id, MonitoringAction.resolve_exit_objection, actor)
-        procedure.pending_objection(self._notice(), objection_id)
+    @procedure.one_input
+    def _validate_resolve_exit_objection(self, act: PeriodItemInput[ObjectionResolution]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.resolve_exit_objection, act.actor)
+        self._village.check_resolution(act.item)
 
     @workflow.update
-    async def review_exit_in_township(self, monitoring_id: str, actor: Actor, form: TownshipReview) -> MonitoringState:
-        self._check(monitoring_id, MonitoringAction.review_exit_in_township, actor)
-        exit_ = self._exit()
-        exit_.township_review = form
-        if form.decision == "approve":
-            exit_.step = ExitStep.county_decision
-        else:
-            self._close_exit(exit_, ExitOutcome.returned_by_township)
-        return await self._answer(MonitoringAction.review_exit_in_township, actor, form)
+    @procedure.one_input
+    async def review_exit_in_township(self, act: PeriodInput[TownshipReview]) -> MonitoringState:
+        self._check(act.monitoring_id, MonitoringAction.review_exit_in_township, act.actor)
+        self._village.review_in_township(act.form)
+        return await self._answer(MonitoringAction.review_exit_in_township, act.actor, act.form)
 
     @review_exit_in_township.validator
-    def _validate_review_exit_in_township(self, monitoring_id: str, actor: Actor, form: TownshipReview) -> None:
-        self._check(monitoring_id, MonitoringAction.review_exit_in_township, actor)
+    @procedure.one_input
+    def _validate_review_exit_in_township(self, act: PeriodInput[TownshipReview]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.review_exit_in_township, act.actor)
 
     @workflow.update
-    async def decide_exit_in_county(self, monitoring_id: str, actor: Actor, form: CountyDecision) -> MonitoringState:
-        self._check(monitoring_id, MonitoringAction.decide_exit_in_county, actor)
-        exit_ = self._exit()
-        exit_.county_decision = form
-        if form.decision == "approve":
-            self._close_exit(exit_, ExitOutcome.risk_eliminated)
-            self._state.status = HouseholdStatus.risk_eliminated
-            self._state.risk_eliminated_at = workflow.now()
-            cancel_open_tasks(self._state)
-        else:
-            self._close_exit(exit_, ExitOutcome.rejected_by_county)
-        return await self._answer(MonitoringAction.decide_exit_in_county, actor, form)
+    @procedure.one_input
+    async def decide_exit_in_county(self, act: PeriodInput[CountyDecision]) -> MonitoringState:
+        self._check(act.monitoring_id, MonitoringAction.decide_exit_in_county, act.actor)
+        self._village.decide_in_county(act.form, approved=self._mark_risk_eliminated)
+        return await self._answer(MonitoringAction.decide_exit_in_county, act.actor, act.form)
 
     @decide_exit_in_county.validator
-    def _validate_decide_exit_in_county(self, monitoring_id: str, actor: Actor, form: CountyDecision) -> None:
-        self._check(monitoring_id, MonitoringAction.decide_exit_in_county, actor)
+    @procedure.one_input
+    def _validate_decide_exit_in_county(self, act: PeriodInput[CountyDecision]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.decide_exit_in_county, act.actor)
 
     @workflow.update
-    async def reverse_exit(self, monitoring_id: str, actor: Actor, form: ExitReversal) -> MonitoringState:
+    @procedure.one_input
+    async def reverse_exit(self, act: PeriodInput[ExitReversal]) -> MonitoringState:
         """回退: a wrong mark is undone; monitoring and its visits resume from now, and the
         exit rules count afresh."""
-        self._validate_reverse_exit(monitoring_id, actor, form)
+        self._validate_reverse_exit(act)
         now = workflow.now()
         exit_ = self._exit(open_only=False)
-        exit_.reversal, exit_.reversed_by, exit_.reversed_at = form, actor.username, now
+        exit_.reversal, exit_.reversed_by, exit_.reversed_at = act.form, act.actor.username, now
         self._state.status = HouseholdStatus.risk_not_eliminated
         self._state.risk_eliminated_at = None
         self._state.clock_started_at = self._state.visits_owed_from = now
-        return await self._answer(MonitoringAction.reverse_exit, actor, form)
+        return await self._answer(MonitoringAction.reverse_exit, act.actor, act.form)
 
     @reverse_exit.validator
-    def _validate_reverse_exit(self, monitoring_id: str, actor: Actor, form: ExitReversal) -> None:
-        self._check(monitoring_id, MonitoringAction.reverse_exit, actor)
+    @procedure.one_input
+    def _validate_reverse_exit(self, act: PeriodInput[ExitReversal]) -> None:
+        self._check(act.monitoring_id, MonitoringAction.reverse_exit, act.actor)
         if self._reentry is not None:
             raise refuse("WrongStep", "该户已经重新识别为监测对象，正在开始新的监测期")
+
+    def _mark_risk_eliminated(self) -> None:
+        """The county approved the exit: the risk is eliminated, the period's open tasks end."""
+        self._close_exit(self._exit(), ExitOutcome.risk_eliminated)
+        self._state.status = HouseholdStatus.risk_eliminated
+        self._state.risk_eliminated_at = workflow.now()
+        cancel_open_tasks(self._state)
+
+    def _clear_exit_verification(self) -> None:
+        """An upheld objection sends the exit back to verification: its finding is done again."""
+        self._exit().verification = None
 
     # -- the clock -------------------------------------------------------------------
 
@@ -562,41 +572,36 @@ class MonitoringWorkflow:
     def _check(self, monitoring_id: str, action: MonitoringAction, actor: Actor) -> None:
         if monitoring_id != self._state.monitoring_id:  # an earlier period of the household
             raise refuse("WrongStep", "该监测期已结束，该户已开始新的监测期", current_step="superseded")
-        rule = MONITORING_RULES[action]
-        procedure.check_role(actor, rule.role, rule.label)
-        procedure.check_area(actor, self._state.village_code)
-        if rule.support_person_only:
+        spec = MONITORING.action(action)
+        procedure.check_actor(spec, actor, self._state.village_code)
+        if spec.assigned_only:
             person = self._state.support_person
             if person is None:
                 raise refuse(
                     "WrongStep", "尚未任命帮扶责任人，请镇审核人员先任命", current_step="appoint_support_person"
                 )
             if person.username != actor.username:
-                raise refuse("Forbidden", f"只有本户的帮扶责任人（{person.display_name}）可以{rule.label}")
+                raise refuse("Forbidden", f"只有本户的帮扶责任人（{person.display_name}）可以{spec.label}")
         monitored = self._state.is_monitored
         if monitored == (action == MonitoringAction.reverse_exit):
             status = self._state.status
             message = "该户已标注风险消除" if not monitored else "该户未标注风险消除，无需回退"
-            raise refuse("WrongStep", f"{message}，不能{rule.label}", current_step=status)
-        if rule.exit_step is not None:
-            exit_ = self._state.open_exit
-            procedure.check_step(
-                exit_.step if exit_ else ExitStep.closed, {rule.exit_step}, rule.label, EXIT_STEP_LABELS, "风险消除程序"
-            )
+            raise refuse("WrongStep", f"{message}，不能{spec.label}", current_step=status)
+        exit_ = self._state.open_exit
+        procedure.check_at_step(MONITORING, spec, exit_.step if exit_ else ExitStep.closed)
 
-    def _plan_awaiting_review(self, monitoring_id: str, actor: Actor, plan_no: int) -> PlanRecord:
-        self._check(monitoring_id, MonitoringAction.review_plan, actor)
-        plan = next((p for p in self._state.plans if p.plan_no == plan_no), None)
+    def _plan_awaiting_review(self, act: PeriodItemInput[TownshipReview]) -> PlanRecord:
+        self._check(act.monitoring_id, MonitoringAction.review_plan, act.actor)
+        plan = next((p for p in self._state.plans if p.plan_no == act.item), None)
         if plan is None:
-            raise refuse("NotFound", "没有这份帮扶计划", plan_no=plan_no)
+            raise refuse("NotFound", "没有这份帮扶计划", plan_no=act.item)
         if plan.status != PlanStatus.submitted:
-            raise refuse("AlreadyRecorded", "该帮扶计划已审核", plan_no=plan_no)
+            raise refuse("AlreadyRecorded", "该帮扶计划已审核", plan_no=act.item)
         return plan
 
-    def _deliverable_measure(
-        self, monitoring_id: str, actor: Actor, measure_id: int, delivery: MeasureDelivery
-    ) -> MeasureRecord:
-        self._check(monitoring_id, MonitoringAction.deliver_measure, actor)
+    def _deliverable_measure(self, act: PeriodItemInput[MeasureDelivery]) -> MeasureRecord:
+        self._check(act.monitoring_id, MonitoringAction.deliver_measure, act.actor)
+        measure_id, delivery = act.item, act.form
         measure = self._state.measure(measure_id)
         if measure is None:
             raise refuse("NotFound", "没有这项帮扶措施", measure_id=measure_id)
@@ -615,9 +620,10 @@ class MonitoringWorkflow:
         return exit_
 
     def _notice(self) -> NoticePeriod:
-        exit_ = self._state.open_exit
-        assert exit_ is not None and exit_.notice is not None, "a notice exists whenever the exit is in notice"
-        return exit_.notice
+        return self._village.notice()
+
+    def _move_exit_to(self, step: str) -> None:
+        self._exit().step = ExitStep(step)
 
     def _close_exit(self, exit_: ExitProcedure, outcome: ExitOutcome) -> None:
         exit_.step, exit_.outcome, exit_.closed_at = ExitStep.closed, outcome, workflow.now()
@@ -653,7 +659,7 @@ class MonitoringWorkflow:
             if not refusable:
                 raise  # the workflow's own change: a bug, fails the workflow task
             self._recorder.take_back(self._state, refused)
-            label = MONITORING_RULES[MonitoringAction(action)].label
+            label = MONITORING.action(MonitoringAction(action)).label
             await self._record(
                 "record_refused", self._system(), procedure.needs_attention(self._state, action, label, actor, refused)
             )

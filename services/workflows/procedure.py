@@ -1,9 +1,10 @@
-"""Pieces every procedure workflow uses: role/area/step checks, the democratic
-review's vote, the village notice with its objections, and recording an event.
+"""Pieces every procedure workflow uses: the table's role/area/step checks, Updates that take one
+input, the village procedure (democratic review, notice with objections, township review, county
+decision), and recording an event.
 
 The identification (识别认定) and the exit (风险消除) follow the same village procedure
 — verification, democratic review, notice, township review, county decision — so they
-share these rules rather than each keeping a copy. Deterministic: workflow code only.
+share `VillageProcedure` rather than each keeping a copy. Deterministic: workflow code only.
 
 Refusals are raised with `services/workflows/refusals.py::refuse`. Recording goes through a
 `Recorder`, which takes back a change PostgreSQL refuses for good.
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
+import inspect
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar, cast, get_type_hints
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -29,7 +32,13 @@ with workflow.unsafe.imports_passed_through():
 
     from services.domain.areas import area_contains
     from services.domain.form_fields import future_dates
-    from services.domain.identification.forms import DemocraticReview, Objection
+    from services.domain.identification.forms import (
+        CountyDecision,
+        DemocraticReview,
+        Objection,
+        ObjectionResolution,
+        TownshipReview,
+    )
     from services.domain.identification.state import (
         Actor,
         NoticePeriod,
@@ -40,13 +49,28 @@ with workflow.unsafe.imports_passed_through():
     )
     from services.domain.months import local_date
     from services.domain.policy import PolicyBody
+    from services.domain.procedure import ActionSpec, Procedure
     from services.domain.vocabulary import ROLE_LABELS, Role
 
 # Writing the read model never gives up while PostgreSQL is away (it may be down for a while); data
 # it refuses for good fails at once (see Recorder).
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
 # -- who may act ---------------------------------------------------------------
+
+
+def check_actor(spec: ActionSpec[Any, Any], actor: Actor, village_code: str) -> None:
+    """The table's role for the action, and the record's village inside the actor's area."""
+    check_role(actor, spec.role, spec.label)
+    check_area(actor, village_code)
+
+
+def check_at_step(table: Procedure[Any, Any], spec: ActionSpec[Any, Any], current: StrEnum) -> None:
+    """The record stands at a step the table allows the action at (if it names any)."""
+    if spec.steps:
+        check_step(current, spec.steps, spec.label, table.labels, table.subject)
 
 
 def check_role(actor: Actor, role: Role, label: str) -> None:
@@ -77,6 +101,38 @@ def check_dates(form: BaseModel) -> None:
 def check_verifiers(policy: PolicyBody, verifiers: list[str]) -> None:
     if len(verifiers) < policy.min_verifiers:
         raise refuse("Invalid", f"入户核查至少需要{policy.min_verifiers}名核查人员", field="verifiers")
+
+
+# -- one input per Update ---------------------------------------------------------
+
+
+def one_input(handler: Handler) -> Handler:
+    """Lets an Update handler (or validator) that takes one input object also take the separate
+    arguments the Update took before it had one (histories written then replay unchanged).
+
+    Temporal decodes arguments by the handler's signature, which it sees through this wrapper, but
+    only when their number matches it: an older call's several arguments arrive undecoded and are
+    packed here, in order, into the input's fields (services/domain/update_inputs.py)."""
+
+    def packed(args: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len(args) == 1:
+            return args
+        input_type = next(t for n, t in get_type_hints(handler).items() if n != "return")
+        return (input_type.model_validate(dict(zip(input_type.model_fields, args, strict=True))),)
+
+    if inspect.iscoroutinefunction(handler):
+
+        @functools.wraps(handler)
+        async def update(self: Any, *args: Any) -> Any:
+            return await handler(self, *packed(args))
+
+        return cast(Handler, update)
+
+    @functools.wraps(handler)
+    def validator(self: Any, *args: Any) -> Any:
+        return handler(self, *packed(args))
+
+    return cast(Handler, validator)
 
 
 # -- democratic review and village notice ----------------------------------------
@@ -125,6 +181,84 @@ async def notice_ran_out(notice: NoticePeriod, still_in_notice: Callable[[], boo
             await workflow.wait_condition(lambda: not still_in_notice(), timeout=remaining)
     await workflow.wait_condition(lambda: not still_in_notice() or notice_over(notice, workflow.now()))
     return still_in_notice()
+
+
+class VillageProcedure:
+    """The village procedure's decisions, shared by the identification and the exit: the democratic
+    review's vote opens the notice or ends the procedure; objections are filed during the notice and
+    resolved (verify again, or end); the township passes it to the county or ends it; the county
+    approves or ends it.
+
+    `record` gives the case or the exit under way (both have `step`, `review`, `notice`,
+    `township_review`, `county_decision`, `verification_round`); `move_to` and `close` are its
+    owner's, called with a step or outcome name both procedures share (`review_failed`, ...)."""
+
+    def __init__(
+        self,
+        policy: PolicyBody,
+        record: Callable[[], Any],
+        move_to: Callable[[str], None],
+        close: Callable[[str], None],
+    ) -> None:
+        self._policy, self._record, self._move_to, self._close = policy, record, move_to, close
+
+    def notice(self) -> NoticePeriod:
+        notice = self._record().notice
+        assert notice is not None, "a notice exists whenever the procedure is in notice"
+        return notice
+
+    def check_review(self, review: DemocraticReview) -> None:
+        check_dates(review)
+
+    def review(self, review: DemocraticReview) -> ReviewRecord:
+        record = self._record()
+        record.review = review_record(self._policy, review)
+        if record.review.passed:
+            record.notice = new_notice(self._policy)
+            self._move_to("village_notice")
+        else:
+            self._close("review_failed")
+        return record.review
+
+    def check_objection(self, objection: Objection) -> None:
+        check_dates(objection)
+        refuse_late_objection(self.notice(), self._record().step)
+
+    def file_objection(self, objection: Objection, actor: Actor) -> None:
+        add_objection(self.notice(), objection, actor)
+
+    def check_resolution(self, objection_id: int) -> None:
+        pending_objection(self.notice(), objection_id)
+
+    def resolve_objection(
+        self, objection_id: int, resolution: ObjectionResolution, actor: Actor, verify_again: Callable[[], None]
+    ) -> None:
+        """An upheld objection sends the procedure back to verification (`verify_again` clears what
+        the owner keeps of the round) or ends it."""
+        objection = pending_objection(self.notice(), objection_id)
+        objection.resolution, objection.resolved_by = resolution, actor.username
+        if resolution.upheld_action == "reverify":
+            record = self._record()
+            record.verification_round += 1
+            record.review = None
+            verify_again()
+            self._move_to("home_verification")
+        elif resolution.upheld_action == "end":
+            self._close("objection_upheld")
+
+    def review_in_township(self, form: TownshipReview) -> None:
+        self._record().township_review = form
+        if form.decision == "approve":
+            self._move_to("county_decision")
+        else:
+            self._close("returned_by_township")
+
+    def decide_in_county(self, form: CountyDecision, approved: Callable[[], None]) -> None:
+        self._record().county_decision = form
+        if form.decision == "approve":
+            approved()
+        else:
+            self._close("rejected_by_county")
 
 
 # -- recording -------------------------------------------------------------------

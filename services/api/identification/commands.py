@@ -8,8 +8,8 @@ workflow come back as ApplicationErrors, mapped to HTTP answers by `workflow_upd
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -17,8 +17,10 @@ from temporalio.service import RPCError
 from services.api.errors import ApiError, conflict, workflow_unavailable
 from services.api.workflow_updates import actor_of, run_update
 from services.db.tables import Account, CaseRecord
+from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.identification.state import CaseStart, CaseState
 from services.domain.policy import Policy
+from services.domain.update_inputs import ItemStepInput, StepInput
 from services.domain.vocabulary import Action, Channel
 from services.identification_starts import CaseAlreadyOpen, CaseUnrecordable, open_case
 from services.workflows.identification import IdentificationWorkflow
@@ -26,20 +28,8 @@ from services.workflows.refusals import UNRECORDABLE_MESSAGE
 
 _KEYED_CASE_IDS = uuid.UUID("8d0f3c52-6a1e-4b7e-9f25-3c4d8e1a7b60")
 
-# The workflow update behind each action.
-ACTION_UPDATES = {
-    Action.verify_home: IdentificationWorkflow.verify_home,
-    Action.record_authorisation: IdentificationWorkflow.record_authorisation,
-    Action.record_cross_check: IdentificationWorkflow.record_cross_check,
-    Action.record_review: IdentificationWorkflow.record_review,
-    Action.file_objection: IdentificationWorkflow.file_objection,
-    Action.resolve_objection: IdentificationWorkflow.resolve_objection,
-    Action.review_in_township: IdentificationWorkflow.review_in_township,
-    Action.decide_in_county: IdentificationWorkflow.decide_in_county,
-    Action.announce: IdentificationWorkflow.announce,
-    Action.add_lead: IdentificationWorkflow.add_lead,
-    Action.resend_cross_check: IdentificationWorkflow.resend_cross_check,
-}
+# The workflow Update behind each action, as the table names it.
+ACTION_UPDATES = {spec.action: getattr(IdentificationWorkflow, spec.update_name) for spec in IDENTIFICATION.actions}
 
 
 def start_key(account: Account, idempotency_key: str | None) -> str | None:
@@ -99,13 +89,17 @@ async def act_on_case(
     record: CaseRecord,
     action: Action,
     account: Account,
-    payload: list[Any],
+    form: BaseModel,
+    item: int | None,
     idempotency_key: str | None,
 ) -> CaseState:
+    """Takes the action through its Update, with one input: who acts, the form, and the numbered
+    item (an objection) the action names, if any."""
     handle = client.get_workflow_handle(record.workflow_id, run_id=record.run_id)
     update_id = f"{action}:{idempotency_key}" if idempotency_key else f"{action}:{uuid.uuid4().hex}"
-    args: list[Any] = [actor_of(account), *payload]
-    return await run_update(handle, ACTION_UPDATES[action], args, update_id, _closed())
+    actor = actor_of(account)
+    given = StepInput(actor=actor, form=form) if item is None else ItemStepInput(actor=actor, item=item, form=form)
+    return await run_update(handle, ACTION_UPDATES[action], [given], update_id, _closed())
 
 
 def _closed() -> ApiError:

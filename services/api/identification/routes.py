@@ -1,14 +1,10 @@
-"""Cases: start, list, read, timeline, and one endpoint per action on a step.
-
-(No `from __future__ import annotations` here: the action endpoints are built in a
-loop, and FastAPI must see each one's form type as a real object.)
-"""
+"""Cases: start, list, read, timeline, and one endpoint per action of the identification's
+table (services/domain/identification/procedure.py)."""
 
 from datetime import UTC, datetime
-from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_
@@ -17,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import area_scope, can_see, list_scope, require_role, sees_personal_data
-from services.api.action_routes import add_form_route, answer_with_state
+from services.api.action_routes import add_action_routes, answer_with_state
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
 from services.api.errors import not_found
 from services.api.idempotency import answer_once, fingerprint
@@ -28,20 +24,9 @@ from services.api.tasks.claims import require_free_to_act
 from services.api.timelines import timeline
 from services.db.tables import Account, CaseRecord, Household
 from services.domain.form_fields import LongText, Text
-from services.domain.identification.forms import (
-    Announcement,
-    Authorisation,
-    CountyDecision,
-    CrossCheckEntry,
-    CrossCheckResend,
-    DemocraticReview,
-    HomeVerification,
-    Lead,
-    Objection,
-    ObjectionResolution,
-    TownshipReview,
-)
-from services.domain.vocabulary import ACTION_RULES, CASE_OPENING_ROLES, Action, Channel, Step
+from services.domain.identification.forms import CrossCheckEntry, CrossCheckResend
+from services.domain.identification.procedure import IDENTIFICATION
+from services.domain.vocabulary import CASE_OPENING_ROLES, Action, Channel, Step
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
 
@@ -183,7 +168,8 @@ async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDe
 async def _act(
     action: Action,
     case_id: str,
-    payload: list[Any],
+    form: BaseModel,
+    item: int | None,
     request: Request,
     account: Account,
     resources: Resources,
@@ -191,76 +177,29 @@ async def _act(
     key: str | None,
 ) -> JSONResponse:
     record = await _visible_case(session, account, case_id)
-    require_role(account, *([ACTION_RULES[action].role] if action in ACTION_RULES else CASE_OPENING_ROLES))
-    await require_free_to_act(session, account, case_id, action, _task_subjects(action, payload))
+    require_role(account, *IDENTIFICATION.action(action).roles)
+    await require_free_to_act(session, account, case_id, action, _task_subjects(form, item))
     return await answer_with_state(
         request,
         account,
         session,
         key,
-        lambda: act_on_case(resources.temporal, record, action, account, payload, key),
+        lambda: act_on_case(resources.temporal, record, action, account, form, item, key),
         case_view,
     )
 
 
-def _task_subjects(action: Action, payload: list[Any]) -> list[str] | None:
+def _task_subjects(form: BaseModel, item: int | None) -> list[str] | None:
     """Which of the case's tasks an action settles: the departments or objection it names."""
-    if action == Action.record_cross_check:
-        return [str(r.department) for r in payload[0].results]
-    if action == Action.resend_cross_check:
-        return [str(payload[0].department)]
-    if action == Action.resolve_objection:
-        return [str(payload[0])]
-    return None
+    if isinstance(form, CrossCheckEntry):
+        return [str(r.department) for r in form.results]
+    if isinstance(form, CrossCheckResend):
+        return [str(form.department)]
+    return [str(item)] if item is not None else None
 
 
-_ACTION_ENDPOINTS = [
-    (Action.verify_home, "home-verification", HomeVerification, "入户核查"),
-    (Action.record_authorisation, "authorisation", Authorisation, "承诺授权"),
-    (Action.record_cross_check, "cross-check-results", CrossCheckEntry, "手工录入信息比对结果（须说明原因）"),
-    (Action.resend_cross_check, "cross-check-resends", CrossCheckResend, "重新发送信息比对请求（部门逾期未反馈时）"),
-    (Action.record_review, "democratic-review", DemocraticReview, "民主评议"),
-    (Action.file_objection, "objections", Objection, "登记公示异议"),
-    (Action.review_in_township, "township-review", TownshipReview, "镇审核"),
-    (Action.decide_in_county, "county-decision", CountyDecision, "县级审定"),
-    (Action.announce, "announcement", Announcement, "结果公告"),
-    (Action.add_lead, "leads", Lead, "新线索并入在办案件"),
-]
 _ACTION_DOC = (
     "Answers the case's new state. 409: the case is at another step (`current_step` names it); "
     "403: another role acts here; 422: a field is wrong (`errors` names it). Send `Idempotency-Key` to retry safely."
 )
-
-
-for _action, _path, _form, _title in _ACTION_ENDPOINTS:
-    add_form_route(
-        router,
-        "case_id",
-        _path,
-        _form,
-        partial(_act, _action),
-        summary=_title,
-        description=_ACTION_DOC,
-        name=_action.value,
-    )
-
-
-@router.post(
-    "/{case_id}/objections/{objection_id}/resolution",
-    response_model=None,
-    summary="异议核实结论",
-    description=_ACTION_DOC,
-)
-async def resolve_objection(
-    case_id: str,
-    objection_id: Annotated[int, Path(ge=1, le=1000)],
-    resolution: ObjectionResolution,
-    request: Request,
-    account: CurrentAccount,
-    resources: Resources,
-    session: SessionDep,
-    key: IdempotencyKey,
-) -> JSONResponse:
-    return await _act(
-        Action.resolve_objection, case_id, [objection_id, resolution], request, account, resources, session, key
-    )
+add_action_routes(router, "case_id", IDENTIFICATION, _act, _ACTION_DOC)

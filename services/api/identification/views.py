@@ -8,13 +8,13 @@ from typing import Any
 
 from services.api.access import sees_personal_data
 from services.db.tables import Account
+from services.domain.identification.procedure import STEP_LABELS
 from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import (
     CHANNEL_LABELS,
     CROSS_CHECK_STATUS_LABELS,
     DEPARTMENT_LABELS,
     OUTCOME_LABELS,
-    STEP_LABELS,
     Channel,
     CrossCheckStatus,
     Department,

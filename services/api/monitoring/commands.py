@@ -8,32 +8,37 @@ id alone (no run id): it continues as new over the years.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+from pydantic import BaseModel
 from temporalio.client import Client
 
 from services.api.errors import ApiError, not_found
 from services.api.workflow_updates import actor_of, run_update
 from services.db.tables import Account, MonitoringRecord
+from services.domain.identification.state import Actor
+from services.domain.monitoring.forms import SupportAppointment
+from services.domain.monitoring.procedure import MONITORING
 from services.domain.monitoring.state import MonitoringState
 from services.domain.monitoring.vocabulary import MonitoringAction
+from services.domain.update_inputs import AppointmentInput, PeriodInput, PeriodItemInput
 from services.workflows.monitoring import MonitoringWorkflow
 
-MONITORING_UPDATES = {
-    MonitoringAction.appoint_support_person: MonitoringWorkflow.appoint_support_person,
-    MonitoringAction.submit_plan: MonitoringWorkflow.submit_plan,
-    MonitoringAction.review_plan: MonitoringWorkflow.review_plan,
-    MonitoringAction.deliver_measure: MonitoringWorkflow.deliver_measure,
-    MonitoringAction.record_visit: MonitoringWorkflow.record_visit,
-    MonitoringAction.propose_exit: MonitoringWorkflow.propose_exit,
-    MonitoringAction.verify_exit: MonitoringWorkflow.verify_exit,
-    MonitoringAction.review_exit: MonitoringWorkflow.review_exit,
-    MonitoringAction.file_exit_objection: MonitoringWorkflow.file_exit_objection,
-    MonitoringAction.resolve_exit_objection: MonitoringWorkflow.resolve_exit_objection,
-    MonitoringAction.review_exit_in_township: MonitoringWorkflow.review_exit_in_township,
-    MonitoringAction.decide_exit_in_county: MonitoringWorkflow.decide_exit_in_county,
-    MonitoringAction.reverse_exit: MonitoringWorkflow.reverse_exit,
-}
+# The workflow Update behind each action, as the table names it.
+MONITORING_UPDATES = {spec.action: getattr(MonitoringWorkflow, spec.update_name) for spec in MONITORING.actions}
+
+
+def update_input(
+    record: MonitoringRecord, actor: Actor, form: BaseModel, item: int | None, appointee: Actor | None
+) -> BaseModel:
+    """The action's one input: the period, who acts, the form, and the numbered item (a plan, a
+    measure, an objection) or the appointee it names."""
+    period = record.monitoring_id
+    if appointee is not None:
+        assert isinstance(form, SupportAppointment)
+        return AppointmentInput(monitoring_id=period, actor=actor, appointee=appointee, form=form)
+    if item is not None:
+        return PeriodItemInput(monitoring_id=period, actor=actor, item=item, form=form)
+    return PeriodInput(monitoring_id=period, actor=actor, form=form)
 
 
 async def act_on_monitoring(
@@ -41,13 +46,15 @@ async def act_on_monitoring(
     record: MonitoringRecord,
     action: MonitoringAction,
     account: Account,
-    payload: list[Any],
+    form: BaseModel,
+    item: int | None,
     idempotency_key: str | None,
+    appointee: Actor | None = None,
 ) -> MonitoringState:
     handle = client.get_workflow_handle(record.workflow_id)
     update_id = f"{action}:{idempotency_key}" if idempotency_key else f"{action}:{uuid.uuid4().hex}"
-    args: list[Any] = [record.monitoring_id, actor_of(account), *payload]
-    return await run_update(handle, MONITORING_UPDATES[action], args, update_id, _gone())
+    given = update_input(record, actor_of(account), form, item, appointee)
+    return await run_update(handle, MONITORING_UPDATES[action], [given], update_id, _gone())
 
 
 def _gone() -> ApiError:

@@ -7,11 +7,11 @@ from typing import Any
 
 from services.api.access import sees_personal_data
 from services.db.tables import Account, MonitoringRecord, VisitRecord, VisitTaskRecord
+from services.domain.monitoring.procedure import EXIT_STEP_LABELS
 from services.domain.monitoring.state import MonitoringState
 from services.domain.monitoring.tasks import open_tasks
 from services.domain.monitoring.vocabulary import (
     EXIT_OUTCOME_LABELS,
-    EXIT_STEP_LABELS,
     MEASURE_KIND_LABELS,
     MEASURE_STATUS_LABELS,
     PLAN_STATUS_LABELS,

@@ -15,18 +15,12 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.identification.state import CaseState, Escalation
-from services.domain.vocabulary import ACTION_RULES, Action, Role, Step
+from services.domain.vocabulary import Role, Step
 
 # The action that completes each step that waits on a person.
-STEP_ACTIONS: dict[Step, Action] = {
-    Step.home_verification: Action.verify_home,
-    Step.authorisation: Action.record_authorisation,
-    Step.democratic_review: Action.record_review,
-    Step.township_review: Action.review_in_township,
-    Step.county_decision: Action.decide_in_county,
-    Step.announcement: Action.announce,
-}
+STEP_ACTIONS = IDENTIFICATION.step_actions
 
 LEVEL_ABOVE: dict[Role, Role] = {
     Role.village_cadre: Role.township_approver,
@@ -35,8 +29,9 @@ LEVEL_ABOVE: dict[Role, Role] = {
 
 
 def step_role(step: Step) -> Role | None:
-    action = STEP_ACTIONS.get(step)
-    return ACTION_RULES[action].role if action else None
+    """Who completes the step, if a person does."""
+    spec = IDENTIFICATION.completing(step)
+    return spec.role if spec else None
 
 
 def acting_area(role: Role, state: CaseState) -> str:

@@ -11,13 +11,13 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from services.domain.monitoring.procedure import MONITORING
 from services.domain.monitoring.state import MonitoringState
 from services.domain.monitoring.vocabulary import (
-    EXIT_STEP_LABELS,
-    MONITORING_RULES,
     TASK_LABELS,
     ExitStep,
     MeasureStatus,
+    MonitoringAction,
     PlanStatus,
     TaskKind,
     VisitTaskStatus,
@@ -65,9 +65,9 @@ def open_tasks(state: MonitoringState) -> list[Task]:
         tasks.append(_task(TaskKind.propose_exit, Role.village_cadre, mine))
     if exit_ is not None:
         waiting = exit_.step != ExitStep.village_notice or (exit_.notice and exit_.notice.pending_objections)
-        rule = next(r for r in MONITORING_RULES.values() if r.exit_step == exit_.step)
+        rule = MONITORING.completing(exit_.step) or MONITORING.action(MonitoringAction.resolve_exit_objection)
         if waiting:
-            tasks.append(_task(TaskKind.exit_step, rule.role, detail=EXIT_STEP_LABELS[exit_.step]))
+            tasks.append(_task(TaskKind.exit_step, rule.role, detail=MONITORING.step(exit_.step).label))
     return tasks
 
 

@@ -1,11 +1,10 @@
-"""Vocabulary of support and exit (帮扶、风险消除): actions, steps, statuses and their Chinese labels."""
+"""Vocabulary of support and exit (帮扶、风险消除): actions, steps, statuses and their Chinese labels.
+
+Who takes each action, and what the exit's steps are called: services/domain/monitoring/procedure.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-
-from services.domain.vocabulary import Role
 
 
 class MeasureKind(StrEnum):
@@ -83,16 +82,6 @@ class ExitStep(StrEnum):
     closed = "closed"
 
 
-EXIT_STEP_LABELS = {
-    ExitStep.home_verification: "入户核实",
-    ExitStep.democratic_review: "民主评议",
-    ExitStep.village_notice: "村级公示",
-    ExitStep.township_review: "镇审核",
-    ExitStep.county_decision: "县级审定",
-    ExitStep.closed: "已办结",
-}
-
-
 class ExitOutcome(StrEnum):
     risk_eliminated = "risk_eliminated"
     verification_failed = "verification_failed"
@@ -128,46 +117,6 @@ class MonitoringAction(StrEnum):
     review_exit_in_township = "review_exit_in_township"
     decide_exit_in_county = "decide_exit_in_county"
     reverse_exit = "reverse_exit"
-
-
-@dataclass(frozen=True)
-class MonitoringRule:
-    role: Role
-    label: str
-    # Only the household's appointed support person (帮扶责任人) may act.
-    support_person_only: bool = False
-    # The exit procedure must stand at this step.
-    exit_step: ExitStep | None = None
-
-
-# Who may take which action (DOMAIN.md, "Support" and "Exit and re-entry").
-MONITORING_RULES: dict[MonitoringAction, MonitoringRule] = {
-    MonitoringAction.appoint_support_person: MonitoringRule(Role.township_approver, "任命帮扶责任人"),
-    MonitoringAction.submit_plan: MonitoringRule(Role.village_cadre, "提交帮扶计划", support_person_only=True),
-    MonitoringAction.review_plan: MonitoringRule(Role.township_approver, "审核帮扶计划"),
-    MonitoringAction.deliver_measure: MonitoringRule(Role.village_cadre, "登记措施落实", support_person_only=True),
-    MonitoringAction.record_visit: MonitoringRule(Role.village_cadre, "录入走访"),
-    MonitoringAction.propose_exit: MonitoringRule(Role.village_cadre, "提出风险消除", support_person_only=True),
-    MonitoringAction.verify_exit: MonitoringRule(
-        Role.village_cadre, "录入入户核实", exit_step=ExitStep.home_verification
-    ),
-    MonitoringAction.review_exit: MonitoringRule(
-        Role.village_cadre, "录入民主评议", exit_step=ExitStep.democratic_review
-    ),
-    MonitoringAction.file_exit_objection: MonitoringRule(
-        Role.village_cadre, "登记公示异议", exit_step=ExitStep.village_notice
-    ),
-    MonitoringAction.resolve_exit_objection: MonitoringRule(
-        Role.village_cadre, "录入异议核实结论", exit_step=ExitStep.village_notice
-    ),
-    MonitoringAction.review_exit_in_township: MonitoringRule(
-        Role.township_approver, "镇审核", exit_step=ExitStep.township_review
-    ),
-    MonitoringAction.decide_exit_in_county: MonitoringRule(
-        Role.county_officer, "县级审定", exit_step=ExitStep.county_decision
-    ),
-    MonitoringAction.reverse_exit: MonitoringRule(Role.county_officer, "回退风险消除标注"),
-}
 
 
 class TaskKind(StrEnum):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.personal_data import redact_personal_numbers
 from services.domain.self_reports.model import ApplicationStatus, NoticeKind, NoticeRequest
 from services.domain.vocabulary import Outcome, Step
@@ -21,17 +22,8 @@ def day(moment: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日"
 
 
-# (where the case stands, what happens next), per step.
-CASE_STEP_TEXTS: dict[Step, tuple[str, str]] = {
-    Step.home_verification: ("等待村干部上门核查", "村干部会到您家了解收入、支出和生活情况，请保持电话畅通。"),
-    Step.authorisation: ("等待签署承诺授权书", "请户主签署《承诺授权书》，同意有关部门核对家庭信息。"),
-    Step.cross_check: ("正在核对家庭信息", "有关部门正在核对您家的房产、车辆、经营、工作和社保等信息。"),
-    Step.democratic_review: ("等待村里民主评议", "村里将召开村民代表会议，评议您家的情况。"),
-    Step.village_notice: ("评议结果正在村里公示", "公示期满且没有异议后，报镇里审核。"),
-    Step.township_review: ("镇里正在审核", "镇里审核通过后，报县里审定。"),
-    Step.county_decision: ("县里正在审定", "县里审定后会把结果告诉您。"),
-    Step.announcement: ("县里已审定通过，等待公告", "镇里将在村里公告结果，之后会安排帮扶。"),
-}
+# (where the case stands, what happens next), per step: the procedure's table words them.
+CASE_STEP_TEXTS: dict[Step, tuple[str, str]] = {s.step: s.applicant for s in IDENTIFICATION.steps if s.applicant}
 
 OUTCOME_TEXTS: dict[Outcome, str] = {
     Outcome.monitoring_target: "您家已纳入防返贫监测对象，镇村将安排帮扶责任人，制定帮扶措施。",
