@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.domain.identification.forms import Lead
 from services.domain.identification.state import Actor, CaseStart, CaseState
+from services.domain.update_inputs import StepInput
 from services.workflows.identification import IdentificationWorkflow, identification_workflow_id
 from services.workflows.refusals import UNRECORDABLE, UNRECORDABLE_MESSAGE
 
@@ -125,7 +126,7 @@ async def open_or_join(
             await before(open_id)
         try:
             joined = await handle.execute_update(
-                IdentificationWorkflow.add_lead, args=[actor, lead], id=f"lead:{start_key}"
+                IdentificationWorkflow.add_lead, StepInput(actor=actor, form=lead), id=f"lead:{start_key}"
             )
         except (RPCError, WorkflowUpdateFailedError) as error:
             if isinstance(error, WorkflowUpdateFailedError) and unrecordable(error.cause):

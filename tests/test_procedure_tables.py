@@ -38,7 +38,12 @@ TABLES = [
 
 def _post_routes() -> dict[str, APIRoute]:
     routers = (identification_routes.router, monitoring_action_routes.router)
-    return {r.path: r for router in routers for r in router.routes if isinstance(r, APIRoute) and "POST" in r.methods}
+    return {
+        r.path: r
+        for router in routers
+        for r in router.routes
+        if isinstance(r, APIRoute) and "POST" in (r.methods or ())
+    }
 
 
 @pytest.mark.parametrize(("table", "workflow_class", "prefix"), TABLES)

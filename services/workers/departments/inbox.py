@@ -46,6 +46,7 @@ from services.domain.departments.early_warning import lead_note
 from services.domain.identification.forms import CrossCheckResult, Lead
 from services.domain.identification.state import Actor, CaseStart
 from services.domain.policy import Policy
+from services.domain.update_inputs import DepartmentAnswer
 from services.domain.vocabulary import Channel, DepartmentKind, WarningKind
 from services.identification_starts import CaseUnrecordable, case_closed, open_or_join, unrecordable
 from services.workflows.identification import IdentificationWorkflow
@@ -270,7 +271,7 @@ class DepartmentInbox:
                     raise
         return await handle.execute_update(
             update,
-            args=[row.request_id, CrossCheckResult.model_validate(row.result)],
+            DepartmentAnswer(request_id=row.request_id, result=CrossCheckResult.model_validate(row.result)),
             id=update_id,
             rpc_timeout=rpc_timeout,
         )
