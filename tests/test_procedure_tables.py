@@ -1,6 +1,7 @@
 """Each procedure's table and the code agree: every action has its route (with the table's form),
 its workflow Update (taking that form) and its role; every step a person completes has its action,
-a label, a deadline in the policy, a task in the inbox and the household's wording. And a new step
+a label, a task in the inbox for the table's role and (identification) a deadline in the policy and
+the household's wording. And a new step
 is one entry: the derived routes, labels and deadlines follow from the table alone."""
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from services.api.monitoring import action_routes as monitoring_action_routes
 from services.domain.identification.escalation import step_role
 from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.identification.state import CaseState
+from services.domain.monitoring.forms import ExitProposal
 from services.domain.monitoring.procedure import MONITORING
+from services.domain.monitoring.state import ExitProcedure, MonitoringState
+from services.domain.monitoring.tasks import open_tasks
+from services.domain.monitoring.vocabulary import ExitStep, TaskKind
 from services.domain.policy import DEFAULT_POLICY
 from services.domain.procedure import ActionSpec, Procedure, StepSpec
 from services.domain.self_reports.applicant_texts import CASE_STEP_TEXTS
 from services.domain.tasks import identification_tasks
-from services.domain.vocabulary import Channel, Role, Step
+from services.domain.vocabulary import Channel, HouseholdStatus, Role, Step
 from services.workflows.identification import IdentificationWorkflow
 from services.workflows.monitoring import MonitoringWorkflow
 
@@ -99,6 +104,32 @@ def test_identification_steps_have_deadlines_tasks_and_the_households_wording() 
         assert step_role(step.step) == spec.role, "the escalation knows who acts there"
         (task,) = [t for t in identification_tasks(_case_at(step.step)) if t.step == step.step]
         assert (task.action, task.role, task.title) == (spec.action, spec.role, step.label)
+
+
+def test_exit_steps_a_person_completes_are_tasks_for_the_tables_role() -> None:
+    for step in MONITORING.steps:
+        spec = MONITORING.completing(step.step)
+        if spec is None:
+            continue
+        (task,) = [t for t in open_tasks(_period_in_exit_at(step.step)) if t.kind == TaskKind.exit_step]
+        assert (task.role, task.detail) == (spec.role, step.label)
+
+
+def _period_in_exit_at(step: ExitStep) -> MonitoringState:
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    return MonitoringState(
+        monitoring_id="m1",
+        household_code="610824001001000001",
+        county_code="610824",
+        township_code="610824001",
+        village_code="610824001001",
+        policy_version=1,
+        status=HouseholdStatus.risk_not_eliminated,
+        since=now,
+        clock_started_at=now,
+        visits_owed_from=now,
+        exits=[ExitProcedure(exit_no=1, step=step, proposal=ExitProposal(), proposed_by="cadre", proposed_at=now)],
+    )
 
 
 def _case_at(step: Step) -> CaseState:
