@@ -184,4 +184,4 @@ IDENTIFICATION: Procedure[Step, Action] = Procedure(
 )
 
 STEP_LABELS = IDENTIFICATION.labels
-ACTION_RULES = IDENTIFICATION.rules
+ACTION_RULES = IDENTIFICATION.rules  # who takes each action (the task inbox reads it)

@@ -141,4 +141,3 @@ MONITORING: Procedure[ExitStep, MonitoringAction] = Procedure(
 )
 
 EXIT_STEP_LABELS = MONITORING.labels
-MONITORING_RULES = MONITORING.rules
