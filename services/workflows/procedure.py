@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar, cast, get_type_hints
+from typing import Any, Protocol, TypeVar, cast, get_type_hints
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -183,20 +183,32 @@ async def notice_ran_out(notice: NoticePeriod, still_in_notice: Callable[[], boo
     return still_in_notice()
 
 
+class VillageRecord(Protocol):
+    """What the village procedure works on: a case, or an exit under way."""
+
+    review: ReviewRecord | None
+    notice: NoticePeriod | None
+    township_review: TownshipReview | None
+    county_decision: CountyDecision | None
+    verification_round: int
+
+    @property
+    def step(self) -> StrEnum: ...
+
+
 class VillageProcedure:
     """The village procedure's decisions, shared by the identification and the exit: the democratic
     review's vote opens the notice or ends the procedure; objections are filed during the notice and
     resolved (verify again, or end); the township passes it to the county or ends it; the county
     approves or ends it.
 
-    `record` gives the case or the exit under way (both have `step`, `review`, `notice`,
-    `township_review`, `county_decision`, `verification_round`); `move_to` and `close` are its
-    owner's, called with a step or outcome name both procedures share (`review_failed`, ...)."""
+    `record` gives the case or the exit under way; `move_to` and `close` are its owner's, called
+    with a step or outcome name both procedures share (`village_notice`, `review_failed`, ...)."""
 
     def __init__(
         self,
         policy: PolicyBody,
-        record: Callable[[], Any],
+        record: Callable[[], VillageRecord],
         move_to: Callable[[str], None],
         close: Callable[[str], None],
     ) -> None:
