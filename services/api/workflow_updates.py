@@ -62,7 +62,8 @@ def refusal(cause: BaseException | None, closed: ApiError) -> ApiError:
 
 
 async def run_update(handle: WorkflowHandle, update: Any, args: list[Any], update_id: str, closed: ApiError) -> Any:
-    """Executes the Update; `closed` answers when the workflow has ended."""
+    """Executes the Update with `args`; `closed` answers when the workflow has ended. A procedure's
+    action takes one typed input (services/domain/update_inputs.py), so its `args` is that one."""
     try:
         return await handle.execute_update(update, args=args, id=update_id)
     except WorkflowUpdateFailedError as failure:
