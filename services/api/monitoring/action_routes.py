@@ -17,6 +17,7 @@ from services.api.errors import invalid
 from services.api.monitoring.commands import act_on_monitoring
 from services.api.monitoring.routes import visible_period
 from services.api.monitoring.views import monitoring_view
+from services.api.tasks.claims import require_free_to_act
 from services.api.workflow_updates import actor_of
 from services.db.tables import Account
 from services.domain.identification.forms import (
@@ -59,6 +60,7 @@ async def _act(
 ) -> JSONResponse:
     record = await visible_period(session, account, monitoring_id)
     require_role(account, MONITORING_RULES[action].role)
+    await require_free_to_act(session, account, monitoring_id, action, None)
     return await answer_with_state(
         request,
         account,

@@ -1,5 +1,6 @@
 """Reading the task inbox: "my tasks" (what the caller's role may act on inside their area),
-one task, and the overdue overview by area.
+one task, and the overdue overview by area. Every kind of wait is here: identification steps and
+follow-ups, a monitoring period's waits and exit steps, self-report acceptance, escalations.
 
 Pages are keyset pages on (due_at, id) over partial indexes of open tasks (migration 0005),
 and the counts per step come from `task_counts` (kept by a trigger), so a page costs the same
@@ -19,10 +20,12 @@ from services.api import pagination
 from services.api.errors import invalid
 from services.db.tables import Account, Area, CaseRecord, Household, Task, TaskCount
 from services.domain.areas import AreaLevel, area_level
-from services.domain.tasks import TASK_STEP_LABELS
+from services.domain.tasks import NO_DEADLINE, TASK_STEP_LABELS, designated
 from services.domain.vocabulary import ROLE_LABELS, Role
 
 ClaimFilter = Literal["mine", "free", "others"]
+# The workflows whose waits the inbox holds (`tasks.source`).
+TaskSourceFilter = Literal["identification", "monitoring", "self_report"]
 
 
 def task_view(
@@ -35,6 +38,7 @@ def task_view(
 ) -> dict[str, Any]:
     return {
         "task_id": task.id,
+        "source": task.source,
         "step": task.step,
         "step_label": TASK_STEP_LABELS.get(task.step, task.step),
         "title": task.title,
@@ -48,7 +52,7 @@ def task_view(
         "role": task.role,
         "role_label": ROLE_LABELS.get(Role(task.role), task.role),
         "area_code": task.area_code,
-        "due_at": task.due_at,
+        "due_at": None if task.due_at >= NO_DEADLINE else task.due_at,
         "overdue": task.closed_at is None and task.due_at <= now,
         "escalated_at": task.escalated_at,
         "opened_at": task.opened_at,
@@ -57,7 +61,10 @@ def task_view(
         "claimed_by_name": holder_name,
         "claimed_at": task.claimed_at,
         "assigned_by": task.assigned_by,
-        "can_act": task.closed_at is None and task.claimed_by in (None, reader.username) and task.role == reader.role,
+        "can_act": task.closed_at is None
+        and task.claimed_by in (None, reader.username)
+        and task.role == reader.role
+        and designated(task.detail) in (None, reader.username),
         "version": task.version,
         "detail": task.detail,
     }
@@ -99,6 +106,7 @@ async def my_tasks(
     session: AsyncSession,
     account: Account,
     now: datetime,
+    source: TaskSourceFilter | None,
     step: str | None,
     village: str | None,
     overdue: bool | None,
@@ -108,6 +116,8 @@ async def my_tasks(
 ) -> dict[str, Any]:
     """Open tasks for the caller's role in the caller's area, soonest due first, with counts per step."""
     query = select(Task).where(Task.closed_at.is_(None), Task.area_code == account.area_code, Task.role == account.role)
+    if source is not None:
+        query = query.where(Task.source == source)
     if step is not None:
         query = query.where(Task.step == step)
     if village is not None:

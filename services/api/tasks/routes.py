@@ -13,7 +13,7 @@ from services.api.access import CASEWORK_ROLES, list_scope, require_role, requir
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import not_found
 from services.api.tasks import claims as task_claims
-from services.api.tasks.inbox import ClaimFilter, my_tasks, one_task, overdue_overview
+from services.api.tasks.inbox import ClaimFilter, TaskSourceFilter, my_tasks, one_task, overdue_overview
 from services.db.tables import Account, Task
 from services.domain.form_fields import INT4_MAX, ShortText
 from services.domain.vocabulary import Role
@@ -36,7 +36,13 @@ class Assignment(VersionedChange):
 async def list_my_tasks(
     account: CurrentAccount,
     session: SessionDep,
-    step: Annotated[str | None, Query(max_length=40, description="环节，如 home_verification、escalation")] = None,
+    source: TaskSourceFilter | None = Query(
+        default=None, description="来源：identification 识别认定，monitoring 监测帮扶，self_report 农户申报"
+    ),
+    step: Annotated[
+        str | None,
+        Query(max_length=40, description="环节，如 home_verification、visit、self_report_acceptance、escalation"),
+    ] = None,
     village: Annotated[str | None, Query(description="村级区划代码（须在本人辖区内）")] = None,
     overdue: bool | None = Query(default=None, description="只看超期（true）或未超期（false）"),
     claimed: ClaimFilter | None = Query(default=None, description="mine 本人认领，free 无人认领，others 他人认领"),
@@ -44,11 +50,14 @@ async def list_my_tasks(
     cursor: str | None = Query(default=None, max_length=200),
 ) -> dict[str, Any]:
     """Open tasks the caller's role takes inside the caller's area, soonest due first (stable
-    cursor pages), with `counts` of open tasks per step for the whole inbox."""
+    cursor pages; tasks without a deadline of their own, `due_at` null, last), with `counts` of
+    open tasks per step for the whole inbox. Every kind of task is here: identification steps and
+    follow-ups, monitoring (support person, plan, measures, visits, exit steps), self-report
+    acceptance, escalations; `source` narrows to one workflow."""
     require_role(account, *CASEWORK_ROLES)
     if village is not None:
         list_scope(account, village)
-    return await my_tasks(session, account, datetime.now(UTC), step, village, overdue, claimed, limit, cursor)
+    return await my_tasks(session, account, datetime.now(UTC), source, step, village, overdue, claimed, limit, cursor)
 
 
 @router.get("/overdue", summary="超期督办：按镇（县级）或按村（镇级）统计的超期任务和案件")
