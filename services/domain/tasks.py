@@ -9,11 +9,12 @@ way: derive its `TaskSpec`s from its state, with keys that name one occurrence o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from services.domain.form_fields import LAST_DAY
 from services.domain.identification.escalation import STEP_ACTIONS, acting_area, current_step_escalation
 from services.domain.identification.state import CaseState, RefusedAction
 from services.domain.monitoring.vocabulary import EXIT_STEP_LABELS, TASK_LABELS, ExitStep
@@ -53,7 +54,8 @@ TASK_STEP_LABELS: dict[str, str] = {
 
 # Where the inbox keeps a task that has no deadline of its own (a monitoring period's support-person
 # appointment, plan, exit proposal): last in every inbox, never overdue; shown without a due date.
-NO_DEADLINE = datetime(9999, 1, 1, tzinfo=UTC)
+# The last day a date may be, so that a page cursor stopping at such a task stays a valid cursor.
+NO_DEADLINE = datetime.combine(LAST_DAY, time(), tzinfo=UTC)
 
 
 def area_for(role: Role, county_code: str, township_code: str, village_code: str) -> str:
