@@ -200,7 +200,10 @@ async def _inboxes(url: str) -> tuple[dict[str, list[dict[str, Any]]], list[Task
     engine = create_engine(url, pool_size=1)
     async with AsyncSession(engine) as session:
         inboxes = {
-            who: (await my_tasks(session, reader, NOW, None, None, None, None, None, 50, None))["items"]
+            who: [
+                t.model_dump()
+                for t in (await my_tasks(session, reader, NOW, None, None, None, None, None, 50, None)).items
+            ]
             for who, reader in readers.items()
         }
         rows = list((await session.scalars(select(Task).order_by(Task.key))).all())

@@ -6,6 +6,7 @@ wins and the other gets 409 with what the task looks like now. The workflow stay
 authority on the step: a claim only says who works on it. An action on a case whose task
 someone else holds is refused with 409 naming the holder; a race between a claim and an
 action the instant before it is settled by the workflow (the step moves once, the task closes).
+Each change and its audit row are one transaction, committed by the caller (the request).
 """
 
 from __future__ import annotations
@@ -89,9 +90,7 @@ async def _change(
         .returning(Task.id)
     )
     if changed.first() is None:
-        refusal = await _refusal(session, task.id, account, version)
-        await session.rollback()
-        raise refusal
+        raise await _refusal(session, task.id, account, version)
     await session.refresh(task)
     await append_audit(
         session,
@@ -104,7 +103,6 @@ async def _change(
         after=_claim_state(task),
         case_id=task.case_id,
     )
-    await session.commit()
 
 
 async def claim(session: AsyncSession, task: Task, account: Account, version: int) -> None:
