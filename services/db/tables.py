@@ -494,8 +494,9 @@ _OPEN = text("closed_at IS NULL")
 
 
 class Task(SQLModel, table=True):
-    """One occurrence of a step waiting on a person (services/domain/tasks.py), written by the
-    activity that records the workflow's event, closed in the same transaction when the wait ends.
+    """One occurrence of a wait on a person (services/domain/tasks.py) — an identification step, a
+    monitoring period's wait, a self-report's acceptance, an escalation — written by the activity
+    that records the workflow's event, closed in the same transaction when the wait ends.
     Claims live here: `version` rises with every claim, release or assignment."""
 
     __tablename__ = "tasks"
@@ -510,14 +511,14 @@ class Task(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     key: str = Field(max_length=200, unique=True)
-    source: str = Field(max_length=30)  # the kind of workflow: `identification`, …
-    case_id: str = Field(max_length=40)
+    source: str = Field(max_length=30)  # the kind of workflow: `identification`, `monitoring`, `self_report`
+    case_id: str = Field(max_length=40)  # the case, monitoring period or application the task belongs to
     workflow_id: str = Field(max_length=80)
     step: str = Field(max_length=40)
     action: str | None = Field(default=None, max_length=40)
     subject: str | None = Field(default=None, max_length=64)
     title: str = Field(max_length=200)
-    household_code: str = Field(max_length=20)
+    household_code: str | None = Field(default=None, max_length=20)  # None: a self-report not registered yet
     county_code: str = Field(max_length=12)
     township_code: str = Field(max_length=12)
     village_code: str = Field(max_length=12)

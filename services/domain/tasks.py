@@ -8,14 +8,18 @@ way: derive its `TaskSpec`s from its state, with keys that name one occurrence o
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from services.domain.form_fields import LAST_DAY
 from services.domain.identification.escalation import STEP_ACTIONS, acting_area, current_step_escalation
 from services.domain.identification.procedure import ACTION_RULES, STEP_LABELS
-from services.domain.identification.state import CaseState
+from services.domain.identification.state import CaseState, RefusedAction
+from services.domain.monitoring.procedure import EXIT_STEP_LABELS
+from services.domain.monitoring.vocabulary import TASK_LABELS, ExitStep
 from services.domain.vocabulary import (
     CROSS_CHECK_STATUS_LABELS,
     DEPARTMENT_LABELS,
@@ -28,13 +32,35 @@ from services.domain.vocabulary import (
 
 ESCALATION = "escalation"
 ATTENTION = "attention"
-# What the inbox calls each kind of task (its `step`): the procedure's steps, escalations, and
-# actions the database refused to store (the county officer follows them up).
+SELF_REPORT_ACCEPTANCE = "self_report_acceptance"
+
+
+def exit_task_step(step: ExitStep) -> str:
+    """The inbox's name for a step of the exit procedure (apart from identification's steps of the same name)."""
+    return f"exit_{step}"
+
+
+# What the inbox calls each kind of task (its `step`): the identification procedure's steps, the
+# monitoring period's waits and exit steps, self-report acceptance, escalations, and actions the
+# database refused to store (the county officer follows them up).
 TASK_STEP_LABELS: dict[str, str] = {
     **{str(s): label for s, label in STEP_LABELS.items()},
+    **{str(kind): label for kind, label in TASK_LABELS.items()},
+    **{exit_task_step(s): f"风险消除：{label}" for s, label in EXIT_STEP_LABELS.items() if s != ExitStep.closed},
+    SELF_REPORT_ACCEPTANCE: "受理农户申报",
     ESCALATION: "超期督办",
     ATTENTION: "需要关注",
 }
+
+# Where the inbox keeps a task that has no deadline of its own (a monitoring period's support-person
+# appointment, plan, exit proposal): last in every inbox, never overdue; shown without a due date.
+# The last day a date may be, so that a page cursor stopping at such a task stays a valid cursor.
+NO_DEADLINE = datetime.combine(LAST_DAY, time(), tzinfo=UTC)
+
+
+def area_for(role: Role, county_code: str, township_code: str, village_code: str) -> str:
+    """The area whose people of `role` act on a household's task."""
+    return {Role.village_cadre: village_code, Role.township_approver: township_code}.get(role, county_code)
 
 
 class TaskSpec(BaseModel):
@@ -42,14 +68,20 @@ class TaskSpec(BaseModel):
 
     key: str = Field(max_length=200)  # one occurrence of one wait; stable across retries
     step: str  # the step (or `escalation`) the task belongs to: the inbox filters and counts by it
-    action: Action | None  # the action that completes it (claims are checked against it)
+    action: str | None  # the action that completes it (claims are checked against it)
     subject: str | None = None  # which part of the case: a department, an objection number
     role: Role
     area_code: str
-    due_at: datetime
+    due_at: datetime | None  # None: no deadline of its own
     escalated_at: datetime | None = None  # when its deadline passed and the level above was told
     title: str  # one line for the inbox, in Chinese
+    # `assignee`: the one person who may act (a monitoring period's support person), if only one may.
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+def designated(detail: dict[str, Any]) -> str | None:
+    """The one person who may act on a task, if only one may."""
+    return detail.get("assignee")
 
 
 def identification_tasks(state: CaseState) -> list[TaskSpec]:
@@ -61,7 +93,7 @@ def identification_tasks(state: CaseState) -> list[TaskSpec]:
         *_objection_tasks(state),
         *_cross_check_tasks(state),
         *_escalation_tasks(state),
-        *_attention_tasks(state),
+        *attention_tasks(state.case_id, state.needs_attention, state.county_code),
     ]
 
 
@@ -175,20 +207,20 @@ def _escalation_tasks(state: CaseState) -> list[TaskSpec]:
     return tasks
 
 
-def _attention_tasks(state: CaseState) -> list[TaskSpec]:
+def attention_tasks(record_id: str, refused: Sequence[RefusedAction], county_code: str) -> list[TaskSpec]:
     """An action the database refused to store (it changed nothing): the county officer finds out
     why and sees it done again. The task closes when that action is recorded."""
     return [
-        _task(
-            state,
-            f"{ATTENTION}:{r.action}:{r.at.isoformat()}",
-            ATTENTION,
-            None,
-            Role.county_officer,
-            r.at,
-            f"需要关注：「{r.label}」未能保存，未生效",
+        TaskSpec(
+            key=f"{record_id}:{ATTENTION}:{r.action}:{r.at.isoformat()}",
+            step=ATTENTION,
+            action=None,
+            role=Role.county_officer,
+            area_code=county_code,
+            due_at=r.at,
+            title=f"需要关注：「{r.label}」未能保存，未生效",
             subject=r.action,
             detail={"actor": r.actor, "error": r.error},
         )
-        for r in state.needs_attention
+        for r in refused
     ]

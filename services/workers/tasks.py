@@ -2,7 +2,7 @@
 
 Called inside the transaction that records the workflow's event, and only for an event newer
 than the read model held (an older one retried late must not reopen what a newer one closed):
-the tasks the state implies are inserted or updated, every other open task of the case is
+the tasks the state implies are inserted or updated, every other open task of the same record is
 closed. Keys name one occurrence of a wait, so a retried event changes nothing twice.
 """
 
@@ -10,52 +10,62 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.db.tables import Task
-from services.domain.tasks import TaskSpec
+from services.domain.tasks import NO_DEADLINE, TaskSpec
+
+IDENTIFICATION = "identification"
+MONITORING = "monitoring"
+SELF_REPORT = "self_report"
 
 
 @dataclass(frozen=True)
 class TaskSource:
-    """Where a workflow's tasks come from, and the household they concern."""
+    """Where a workflow's tasks come from (the record is a case, a monitoring period or an
+    application: its id goes in `case_id`), and the household they concern."""
 
     source: str
     case_id: str
     workflow_id: str
-    household_code: str
+    household_code: str | None  # None: a self-report of a household not registered yet
     county_code: str
     township_code: str
     village_code: str
+
+
+def task_rows(origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime) -> list[dict[str, Any]]:
+    """The `tasks` rows of the wanted tasks as first written."""
+    return [
+        {
+            **spec.model_dump(
+                mode="json", include={"key", "step", "action", "subject", "role", "area_code", "title", "detail"}
+            ),
+            "due_at": spec.due_at or NO_DEADLINE,
+            "escalated_at": spec.escalated_at,
+            "source": origin.source,
+            "case_id": origin.case_id,
+            "workflow_id": origin.workflow_id,
+            "household_code": origin.household_code,
+            "county_code": origin.county_code,
+            "township_code": origin.township_code,
+            "village_code": origin.village_code,
+            "opened_at": at,
+            "opened_seq": seq,
+        }
+        for spec in wanted
+    ]
 
 
 async def sync_tasks(
     conn: AsyncConnection, origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime, actor: str
 ) -> None:
     if wanted:
-        rows = [
-            {
-                **spec.model_dump(
-                    mode="json", include={"key", "step", "action", "subject", "role", "area_code", "title", "detail"}
-                ),
-                "due_at": spec.due_at,
-                "escalated_at": spec.escalated_at,
-                "source": origin.source,
-                "case_id": origin.case_id,
-                "workflow_id": origin.workflow_id,
-                "household_code": origin.household_code,
-                "county_code": origin.county_code,
-                "township_code": origin.township_code,
-                "village_code": origin.village_code,
-                "opened_at": at,
-                "opened_seq": seq,
-            }
-            for spec in wanted
-        ]
-        upsert = insert(Task).values(rows)
+        upsert = insert(Task).values(task_rows(origin, wanted, seq, at))
         changed = (
             Task.due_at.is_distinct_from(upsert.excluded.due_at)
             | Task.escalated_at.is_distinct_from(upsert.excluded.escalated_at)

@@ -43,6 +43,7 @@ async def test_a_step_is_a_task_for_its_role_and_area_only(driver: CaseDriver, n
     assert task["head_name"] and task["household_code"] == case["household_code"]
     due = datetime.fromisoformat(task["due_at"]) - datetime.fromisoformat(case["opened_at"])
     assert due == timedelta(days=3), "the policy's home-verification days"
+    assert task["due_at"].endswith("+00:00") and task["opened_at"].endswith("+00:00"), "moments keep their form"
     assert task["overdue"] is False and task["escalated_at"] is None
     assert "id_number" not in str(task) and "phone" not in str(task)
     assert await inbox_tasks(driver, SECOND_CADRE, case_id) == [task | {"can_act": True}]
@@ -67,7 +68,8 @@ async def test_inbox_filters_counts_and_stable_pages(driver: CaseDriver, new_hou
 
     everything = await inbox_tasks(driver, VILLAGE_CADRE)
     assert len(everything) == page["total"], "counts agree with the tasks listed"
-    keys = [(t["due_at"], t["task_id"]) for t in everything]
+    # Tasks without a deadline of their own (a monitoring period's plan, say) come last.
+    keys = [(t["due_at"] is None, t["due_at"] or "", t["task_id"]) for t in everything]
     assert keys == sorted(keys) and len(set(keys)) == len(keys), "sorted by due date, no repeats"
     one_by_one, cursor = [], None
     while True:

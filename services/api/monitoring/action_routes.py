@@ -18,6 +18,7 @@ from services.api.errors import invalid
 from services.api.monitoring.commands import act_on_monitoring
 from services.api.monitoring.routes import visible_period
 from services.api.monitoring.views import monitoring_view
+from services.api.tasks.claims import require_free_to_act
 from services.api.workflow_updates import actor_of
 from services.db.tables import Account
 from services.domain.monitoring.forms import SupportAppointment
@@ -47,6 +48,7 @@ async def _act(
 ) -> JSONResponse:
     record = await visible_period(session, account, monitoring_id)
     require_role(account, *MONITORING.action(action).roles)
+    await require_free_to_act(session, account, monitoring_id, action, None)
     return await answer_with_state(
         request,
         account,

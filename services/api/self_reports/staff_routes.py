@@ -22,9 +22,11 @@ from services.api.deps import CurrentAccount, IdempotencyKey, Resources, Session
 from services.api.errors import conflict, not_found
 from services.api.idempotency import answer_once, fingerprint
 from services.api.self_reports.service import application_closed, registered_household, staff_detail, staff_summary
+from services.api.tasks.claims import require_free_to_act
 from services.api.workflow_updates import actor_of, run_update
 from services.db.tables import Account, SelfReport
 from services.domain.self_reports.model import Acceptance, ApplicationStatus
+from services.domain.self_reports.tasks import DECIDE_SELF_REPORT
 from services.domain.vocabulary import CASE_OPENING_ROLES, Role
 from services.workflows.self_report import SelfReportWorkflow, self_report_workflow_id
 
@@ -96,9 +98,11 @@ async def decide(
 ) -> JSONResponse:
     """Accepting opens the household's identification case (channel self-report) or joins its open case.
     409 `household_not_registered`: register the household first (the head's ID number as applied).
+    409 `task_claimed`: someone else has claimed this application's task in the inbox.
     Send `Idempotency-Key` to retry safely."""
     row = await _visible(session, account, application_id)
     require_role(account, Role.township_approver, Role.county_officer)
+    await require_free_to_act(session, account, application_id, DECIDE_SELF_REPORT, None)
 
     async def produce() -> tuple[int, Any]:
         handle = resources.temporal.get_workflow_handle(self_report_workflow_id(application_id), run_id=row.run_id)

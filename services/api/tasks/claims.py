@@ -6,6 +6,7 @@ wins and the other gets 409 with what the task looks like now. The workflow stay
 authority on the step: a claim only says who works on it. An action on a case whose task
 someone else holds is refused with 409 naming the holder; a race between a claim and an
 action the instant before it is settled by the workflow (the step moves once, the task closes).
+Each change and its audit row are one transaction, committed by the caller (the request).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from services.api.errors import conflict, forbidden, invalid
 from services.db.audit import append_audit
 from services.db.tables import Account, Task
 from services.domain.areas import area_contains
+from services.domain.tasks import designated
 from services.domain.vocabulary import ROLE_LABELS, Action, Role
 
 # Who may hand a task to someone (DOMAIN.md: the township and the county for their cadres).
 ASSIGNING_ROLES = (Role.township_approver, Role.county_officer)
 # The tasks an action settles, when they are not named after the action itself.
-_SETTLES = {Action.resend_cross_check: Action.record_cross_check}
+_SETTLES: dict[str, str] = {Action.resend_cross_check: Action.record_cross_check}
 
 
 def _claim_state(task: Task) -> dict[str, Any]:
@@ -32,9 +34,12 @@ def _claim_state(task: Task) -> dict[str, Any]:
 
 
 def require_actor(account: Account, task: Task) -> None:
-    """Only people of the task's role, inside its area, may take it."""
+    """Only people of the task's role, inside its area, may take it; only its designated person
+    (a monitoring period's support person), where it has one."""
     if task.role != account.role or not area_contains(account.area_code, task.area_code):
         raise forbidden(f"只有{ROLE_LABELS[Role(task.role)]}可以办理此任务")
+    if designated(task.detail) not in (None, account.username):
+        raise forbidden("只有该户的帮扶责任人可以办理此任务")
 
 
 async def _holder_conflict(session: AsyncSession, task: Task) -> Exception:
@@ -85,9 +90,7 @@ async def _change(
         .returning(Task.id)
     )
     if changed.first() is None:
-        refusal = await _refusal(session, task.id, account, version)
-        await session.rollback()
-        raise refusal
+        raise await _refusal(session, task.id, account, version)
     await session.refresh(task)
     await append_audit(
         session,
@@ -100,7 +103,6 @@ async def _change(
         after=_claim_state(task),
         case_id=task.case_id,
     )
-    await session.commit()
 
 
 async def claim(session: AsyncSession, task: Task, account: Account, version: int) -> None:
@@ -155,6 +157,7 @@ async def assign(session: AsyncSession, task: Task, account: Account, version: i
             or assignee.disabled
             or assignee.role != task.role
             or not area_contains(assignee.area_code, task.area_code)
+            or designated(task.detail) not in (None, username)
         ):
             raise invalid("username", f"只能改派给本任务所属区域内在用的{ROLE_LABELS[Role(task.role)]}账号")
     await _change(
@@ -171,9 +174,10 @@ async def assign(session: AsyncSession, task: Task, account: Account, version: i
 
 
 async def require_free_to_act(
-    session: AsyncSession, account: Account, case_id: str, action: Action, subjects: list[str] | None
+    session: AsyncSession, account: Account, case_id: str, action: str, subjects: list[str] | None
 ) -> None:
-    """409 when someone else holds the task this action would settle."""
+    """409 when someone else holds the task this action would settle (`case_id`: the case,
+    monitoring period or application the task belongs to)."""
     query = select(Task).where(
         Task.case_id == case_id,
         Task.closed_at.is_(None),

@@ -1,5 +1,6 @@
 """Reading the task inbox: "my tasks" (what the caller's role may act on inside their area),
-one task, and the overdue overview by area.
+one task, and the overdue overview by area. Every kind of wait is here: identification steps and
+follow-ups, a monitoring period's waits and exit steps, self-report acceptance, escalations.
 
 Pages are keyset pages on (due_at, id) over partial indexes of open tasks (migration 0005),
 and the counts per step come from `task_counts` (kept by a trigger), so a page costs the same
@@ -9,20 +10,20 @@ whether the database holds a thousand cases or a million.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Select, and_, func, literal, select, tuple_
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
-from services.api.errors import invalid
+from services.api.access import CASEWORK_ROLES, require_role, require_visible
+from services.api.errors import invalid, not_found
+from services.api.tasks.schemas import AreaOverdue, ClaimFilter, OverdueOverview, TaskPage, TaskSource, TaskView
 from services.db.tables import Account, Area, CaseRecord, Household, Task, TaskCount
 from services.domain.areas import AreaLevel, area_level
-from services.domain.tasks import TASK_STEP_LABELS
+from services.domain.tasks import NO_DEADLINE, TASK_STEP_LABELS, designated
 from services.domain.vocabulary import ROLE_LABELS, Role
-
-ClaimFilter = Literal["mine", "free", "others"]
 
 
 def task_view(
@@ -32,35 +33,39 @@ def task_view(
     reader: Account,
     now: datetime,
     holder_name: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "task_id": task.id,
-        "step": task.step,
-        "step_label": TASK_STEP_LABELS.get(task.step, task.step),
-        "title": task.title,
-        "action": task.action,
-        "subject": task.subject,
-        "case_id": task.case_id,
-        "household_code": task.household_code,
-        "head_name": head_name,
-        "village_code": task.village_code,
-        "village_name": village_name,
-        "role": task.role,
-        "role_label": ROLE_LABELS.get(Role(task.role), task.role),
-        "area_code": task.area_code,
-        "due_at": task.due_at,
-        "overdue": task.closed_at is None and task.due_at <= now,
-        "escalated_at": task.escalated_at,
-        "opened_at": task.opened_at,
-        "closed_at": task.closed_at,
-        "claimed_by": task.claimed_by,
-        "claimed_by_name": holder_name,
-        "claimed_at": task.claimed_at,
-        "assigned_by": task.assigned_by,
-        "can_act": task.closed_at is None and task.claimed_by in (None, reader.username) and task.role == reader.role,
-        "version": task.version,
-        "detail": task.detail,
-    }
+) -> TaskView:
+    return TaskView(
+        task_id=task.id,
+        source=task.source,
+        step=task.step,
+        step_label=TASK_STEP_LABELS.get(task.step, task.step),
+        title=task.title,
+        action=task.action,
+        subject=task.subject,
+        case_id=task.case_id,
+        household_code=task.household_code,
+        head_name=head_name,
+        village_code=task.village_code,
+        village_name=village_name,
+        role=task.role,
+        role_label=ROLE_LABELS.get(Role(task.role), task.role),
+        area_code=task.area_code,
+        due_at=None if task.due_at >= NO_DEADLINE else task.due_at,
+        overdue=task.closed_at is None and task.due_at <= now,
+        escalated_at=task.escalated_at,
+        opened_at=task.opened_at,
+        closed_at=task.closed_at,
+        claimed_by=task.claimed_by,
+        claimed_by_name=holder_name,
+        claimed_at=task.claimed_at,
+        assigned_by=task.assigned_by,
+        can_act=task.closed_at is None
+        and task.claimed_by in (None, reader.username)
+        and task.role == reader.role
+        and designated(task.detail) in (None, reader.username),
+        version=task.version,
+        detail=task.detail,
+    )
 
 
 def _with_names(page: Select[Any]) -> Select[Any]:
@@ -88,7 +93,7 @@ def _page(query: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
 
 async def _items(
     session: AsyncSession, query: Select[Any], cursor: str | None, limit: int, reader: Account, now: datetime
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[TaskView], str | None]:
     rows = (await session.execute(_with_names(_page(query, cursor, limit)))).all()
     items = [task_view(task, head, village, reader, now, holder) for task, head, village, holder in rows[:limit]]
     last = rows[limit - 1][0] if len(rows) > limit else None
@@ -99,15 +104,18 @@ async def my_tasks(
     session: AsyncSession,
     account: Account,
     now: datetime,
+    source: TaskSource | None,
     step: str | None,
     village: str | None,
     overdue: bool | None,
     claimed: ClaimFilter | None,
     limit: int,
     cursor: str | None,
-) -> dict[str, Any]:
+) -> TaskPage:
     """Open tasks for the caller's role in the caller's area, soonest due first, with counts per step."""
     query = select(Task).where(Task.closed_at.is_(None), Task.area_code == account.area_code, Task.role == account.role)
+    if source is not None:
+        query = query.where(Task.source == source)
     if step is not None:
         query = query.where(Task.step == step)
     if village is not None:
@@ -132,17 +140,28 @@ async def my_tasks(
         .tuples()
         .all()
     )
-    return {"items": items, "next_cursor": next_cursor, "counts": counts, "total": sum(counts.values())}
+    return TaskPage(items=items, next_cursor=next_cursor, counts=counts, total=sum(counts.values()))
 
 
-async def one_task(
-    session: AsyncSession, task_id: int, reader: Account, now: datetime
-) -> tuple[Task, dict[str, Any]] | None:
-    row = (await session.execute(_with_names(select(Task).where(Task.id == task_id)))).first()
-    if row is None:
-        return None
+_NOT_FOUND = "没有找到该任务，或不在您的管辖区域内"
+
+
+async def visible_task(session: AsyncSession, reader: Account, task_id: int) -> Task:
+    """The task, for people who work on tasks, if it lies inside the reader's area; 404 whether
+    it is missing or only out of sight."""
+    require_role(reader, *CASEWORK_ROLES)
+    task = await session.get(Task, task_id)
+    if task is None:
+        raise not_found(_NOT_FOUND)
+    require_visible(reader, task.village_code, _NOT_FOUND)
+    return task
+
+
+async def one_task(session: AsyncSession, task_id: int, reader: Account, now: datetime) -> TaskView:
+    """A task the reader may see (found with `visible_task`), as it stands now."""
+    row = (await session.execute(_with_names(select(Task).where(Task.id == task_id)))).one()
     task, head, village, holder = row
-    return task, task_view(task, head, village, reader, now, holder)
+    return task_view(task, head, village, reader, now, holder)
 
 
 _CHILD_COLUMN = {AreaLevel.county: "township_code", AreaLevel.township: "village_code"}
@@ -151,7 +170,7 @@ _OWN_COLUMN = {AreaLevel.county: "county_code", AreaLevel.township: "township_co
 
 async def overdue_overview(
     session: AsyncSession, account: Account, scope: str, now: datetime, limit: int, cursor: str | None
-) -> dict[str, Any]:
+) -> OverdueOverview:
     """Overdue open tasks (every role) and overdue cases inside `scope`, counted by the areas one
     level down (a county by township, a township by village), and the overdue tasks themselves."""
     level = area_level(scope)
@@ -193,17 +212,14 @@ async def overdue_overview(
         account,
         now,
     )
-    return {
-        "area_code": scope,
-        "by_area": [
-            {
-                "area_code": code,
-                "name": name,
-                "overdue_tasks": late_tasks.get(code, 0),
-                "overdue_cases": late_cases.get(code, 0),
-            }
+    return OverdueOverview(
+        area_code=scope,
+        by_area=[
+            AreaOverdue(
+                area_code=code, name=name, overdue_tasks=late_tasks.get(code, 0), overdue_cases=late_cases.get(code, 0)
+            )
             for code, name in areas
         ],
-        "items": items,
-        "next_cursor": next_cursor,
-    }
+        items=items,
+        next_cursor=next_cursor,
+    )

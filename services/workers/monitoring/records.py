@@ -13,9 +13,10 @@ from temporalio import activity
 
 from services.db.tables import Household, MonitoringRecord, VisitRecord, VisitTaskRecord
 from services.domain.monitoring.state import MonitoringEvent, MonitoringState
-from services.domain.monitoring.tasks import open_tasks
+from services.domain.monitoring.tasks import monitoring_tasks, open_tasks
 from services.domain.monitoring.vocabulary import MonitoringAction
 from services.workers.read_model import audit_entry, forward_upsert
+from services.workers.tasks import MONITORING, TaskSource, sync_tasks
 from services.workflows.monitoring import RECORD_MONITORING_EVENT
 
 
@@ -33,6 +34,7 @@ class MonitoringRecordActivities:
                     MonitoringRecord.monitoring_id
                 )
             )
+            moved_forward = advanced.first() is not None
             if state.visit_tasks:
                 rows = [
                     {
@@ -46,7 +48,10 @@ class MonitoringRecordActivities:
                 await conn.execute(forward_upsert(VisitTaskRecord, ["monitoring_id", "period"], rows))
             if event.action == MonitoringAction.record_visit:
                 await _insert_visit(conn, event)
-            if advanced.first() is not None:  # only the newest event sets the household's status
+            if moved_forward:  # only the newest event sets the household's status and the open tasks
+                await sync_tasks(
+                    conn, _task_source(event), monitoring_tasks(state), event.seq, event.at, event.actor.username
+                )
                 await conn.execute(
                     update(Household)
                     .where(Household.code == state.household_code)
@@ -61,6 +66,13 @@ def _area_columns(state: MonitoringState) -> dict[str, str]:
         "township_code": state.township_code,
         "village_code": state.village_code,
     }
+
+
+def _task_source(event: MonitoringEvent) -> TaskSource:
+    state = event.state
+    return TaskSource(
+        source=MONITORING, case_id=state.monitoring_id, workflow_id=event.workflow_id, **_area_columns(state)
+    )
 
 
 def _record_row(event: MonitoringEvent) -> dict[str, object]:

@@ -35,10 +35,12 @@ from services.domain.self_reports.model import (
     OpenedCase,
 )
 from services.domain.self_reports.model import SelfReportEvent as Event
+from services.domain.self_reports.tasks import self_report_tasks
 from services.domain.vocabulary import Channel
 from services.identification_starts import open_or_join
 from services.messaging.sms import SmsSender
 from services.workers.identification.records import RecordedCase
+from services.workers.tasks import SELF_REPORT, TaskSource, sync_tasks
 from services.workflows.self_report import (
     DUPLICATE,
     OPEN_CASE_FOR_SELF_REPORT,
@@ -57,6 +59,19 @@ _CASE_IDS = uuid.UUID("5f2b7c1e-4d0a-4c55-9b8e-2a6f1e0c9d41")
 def case_id_for(application_id: str) -> str:
     """The id of the case an application opens, the same on every retry."""
     return uuid.uuid5(_CASE_IDS, application_id).hex
+
+
+def _task_source(event: Event) -> TaskSource:
+    state = event.state
+    return TaskSource(
+        source=SELF_REPORT,
+        case_id=state.application_id,
+        workflow_id=event.workflow_id,
+        household_code=state.household_code,
+        county_code=state.county_code,
+        township_code=state.township_code,
+        village_code=state.village_code,
+    )
 
 
 class SelfReportActivities:
@@ -96,7 +111,7 @@ class SelfReportActivities:
             # The acceptance activity links the case before the workflow records it: never unlink.
             | {"case_id": func.coalesce(upsert.excluded.case_id, SelfReport.case_id), "updated_at": func.now()},
             where=SelfReport.last_seq < upsert.excluded.last_seq,
-        )
+        ).returning(SelfReport.application_id)
         history = (
             insert(SelfReportEvent)
             .values(
@@ -112,8 +127,12 @@ class SelfReportActivities:
         )
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(upsert)
+                moved_forward = (await conn.execute(upsert)).first() is not None
                 await conn.execute(history)
+                if moved_forward:  # an older event retried late must not reopen what a newer one closed
+                    await sync_tasks(
+                        conn, _task_source(event), self_report_tasks(state), event.seq, event.at, event.actor.username
+                    )
         except IntegrityError as error:
             # Only the first event can meet the one-pending-application indexes; any other
             # violation is data PostgreSQL refuses (services/workers/activity_failures.py).
