@@ -22,6 +22,11 @@ Deadlines are timers too: when a step's deadline (policy `step_days`) or the ide
 (`identification_days`) passes while the case still waits, an `escalate` event tells the level
 above (services/domain/identification/escalation.py); the recorded events drive the task inbox.
 
+The case tells the other workflows what concerns them, so its history shows it: once its opening
+is recorded, the household's monitoring workflow (if one runs: an open risk); once its closing is
+recorded, monitoring (`tell_monitoring_case_ended` starts it for a monitoring target) and every
+self-report linked to the case (`case_closed`). The closing step answers after both.
+
 Error types raised to callers (the API maps them to HTTP statuses):
   WrongStep → 409, AlreadyRecorded → 409, NotOverdue → 409, Forbidden → 403, NotFound → 404, Invalid → 422.
 """
@@ -46,7 +51,6 @@ with workflow.unsafe.imports_passed_through():
     from services.domain.changes import state_changes
     from services.domain.identification.cross_check import (
         CrossCheckDispatch,
-        CrossCheckPlan,
         CrossCheckPlanInput,
         CrossCheckRound,
         DepartmentRequest,
@@ -75,6 +79,8 @@ with workflow.unsafe.imports_passed_through():
         NoticePeriod,
         ObjectionRecord,
     )
+    from services.domain.monitoring.state import IdentificationSummary
+    from services.domain.self_reports.model import CaseOutcome
     from services.domain.vocabulary import (
         ACTION_RULES,
         CASE_OPENING_ROLES,
@@ -89,9 +95,18 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Step,
     )
+    from services.workers.identification.cross_checks import DEPARTMENT_NOT_CONFIGURED, CrossCheckActivities
+    from services.workers.identification.records import CaseRecordActivities
+    from services.workers.monitoring.handover import CaseEnded, MonitoringHandOver
+    from services.workers.self_reports.links import LinkedCase, SelfReportLinks
     from services.workflows import procedure
+    from services.workflows.contracts import (
+        CASE_CLOSED,
+        IDENTIFICATION_OPENED,
+        monitoring_workflow_id,
+        self_report_workflow_id,
+    )
 
-RECORD_CASE_EVENT = "record_case_event"
 RECEIVE_RESULT = "receive_cross_check_result"
 # What a refused update other than a step is called for the county officer.
 _OTHER_LABELS = {Action.add_lead: "登记新线索", RECEIVE_RESULT: "接收部门比对结果"}
@@ -104,10 +119,13 @@ REASK_PATCH = "reask-silent-departments"
 # A department that answered got its request: its send is left to finish rather than cancelled
 # (cancelling an activity in the workflow task that completes it wedges the time-skipping test server).
 KEEP_ANSWERED_SENDS_PATCH = "keep-answered-sends"
-PLAN_CROSS_CHECK = "plan_cross_check"
-SEND_CROSS_CHECK_REQUEST = "send_cross_check_request"
-# Raised (non-retryable) by the send activity when the county has no such department registered.
-DEPARTMENT_NOT_CONFIGURED = "DepartmentNotConfigured"
+# The case tells monitoring of its opening, and monitoring and its self-reports of its closing, itself
+# (before, the record activity did, unseen in the history). Two patches: a case opened before this
+# change still hands over when it closes after it.
+TELL_OPENING_PATCH = "tell-monitoring-case-opened"
+HAND_OVER_CLOSING_PATCH = "hand-over-closed-case"
+# How a signal to a workflow that is not running fails (sdk-core's signal_external_state_machine.rs).
+_NOT_RUNNING = "ExternalWorkflowExecutionNotFound"
 
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
 _SEND_RETRY = RetryPolicy(
@@ -132,7 +150,7 @@ class IdentificationWorkflow:
         self._policy = start.policy
         self._opened = False
         self._start_refused = False
-        self._recorder = procedure.Recorder(RECORD_CASE_EVENT, CaseEvent)
+        self._recorder = procedure.Recorder(CaseRecordActivities.record_case_event, CaseEvent)
         self._deadlines: asyncio.Task[None] | None = None
         self._cross_check_task: asyncio.Task[None] | None = None
         # One send task per (round, department); cancelled once that department is settled.
@@ -169,6 +187,8 @@ class IdentificationWorkflow:
         self._opened = True
         if workflow.patched(DEADLINES_PATCH):
             self._deadlines = asyncio.create_task(self._escalate_missed_deadlines())
+        if workflow.patched(TELL_OPENING_PATCH):  # sent with the answer to `opened`, which need not wait
+            await self._tell_monitoring_opened()
         while True:
             while self._state.is_open:
                 step = self._state.step
@@ -462,14 +482,13 @@ class IdentificationWorkflow:
 
     async def _run_cross_check(self, round_no: int) -> None:
         """Plans the round, sends every request, and turns missed deadlines into officer tasks."""
-        plan = await workflow.execute_activity(
-            PLAN_CROSS_CHECK,
+        plan = await workflow.execute_activity_method(
+            CrossCheckActivities.plan_cross_check,
             CrossCheckPlanInput(
                 household_code=self._state.household_code,
                 county_code=self._state.county_code,
                 departments=list(self._policy.cross_check_departments),
             ),
-            result_type=CrossCheckPlan,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=procedure.RECORD_RETRY,
         )
@@ -603,8 +622,8 @@ class IdentificationWorkflow:
             respond_by=request.respond_by,
         )
         try:
-            await workflow.execute_activity(
-                SEND_CROSS_CHECK_REQUEST,
+            await workflow.execute_activity_method(
+                CrossCheckActivities.send_cross_check_request,
                 dispatch,
                 start_to_close_timeout=_SEND_ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=max(request.respond_by - workflow.now(), 2 * _SEND_ATTEMPT_TIMEOUT),
@@ -785,7 +804,7 @@ class IdentificationWorkflow:
         refused (Unrecordable → 422); the case goes on serving other updates."""
         procedure.attend_to(self._state, action)
         try:
-            return await self._record(action, actor, data)
+            state = await self._record(action, actor, data)
         except procedure.EventRefused as refused:
             self._recorder.take_back(self._state, refused)
             self._recorded = self._state.model_dump(mode="json")
@@ -794,6 +813,55 @@ class IdentificationWorkflow:
             flag = procedure.needs_attention(self._state, action, label, actor, refused)
             await self._record("record_refused", self._system(), flag)
             raise refuse_unrecordable() from None
+        if not self._state.is_open and workflow.patched(HAND_OVER_CLOSING_PATCH):
+            await self._hand_over_closed_case()
+        return state
+
+    # -- telling the other workflows -------------------------------------------
+
+    async def _tell_monitoring_opened(self) -> None:
+        """A monitored household's open case is an open risk of its monitoring until it ends."""
+        await self._signal_if_running(
+            monitoring_workflow_id(self._state.household_code),
+            IDENTIFICATION_OPENED,
+            IdentificationSummary.of(self._state),
+        )
+
+    async def _hand_over_closed_case(self) -> None:
+        """Once the closing is recorded: monitoring hears the result (a monitoring target starts it),
+        and so does every self-report linked to the case (they tell the applicant)."""
+        ended = CaseEnded(case=IdentificationSummary.of(self._state), monitoring_id=workflow.uuid4().hex)
+        await asyncio.gather(
+            workflow.execute_activity_method(
+                MonitoringHandOver.tell_monitoring_case_ended,
+                ended,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=procedure.RECORD_RETRY,
+            ),
+            self._tell_self_reports_closed(),
+        )
+
+    async def _tell_self_reports_closed(self) -> None:
+        state = self._state
+        applications = await workflow.execute_activity_method(
+            SelfReportLinks.find_linked_self_reports,
+            LinkedCase(case_id=state.case_id),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=procedure.RECORD_RETRY,
+        )
+        assert state.outcome is not None and state.closed_at is not None, "told once the case is closed"
+        outcome = CaseOutcome(case_id=state.case_id, outcome=state.outcome, closed_at=state.closed_at)
+        for application_id in applications:
+            await self._signal_if_running(self_report_workflow_id(application_id), CASE_CLOSED, outcome)
+
+    async def _signal_if_running(self, workflow_id: str, signal: str, arg: BaseModel) -> None:
+        """Signals the workflow; one that is not running (never started, or finished) has nothing to hear."""
+        try:
+            await workflow.get_external_workflow_handle(workflow_id).signal(signal, arg)
+        except ApplicationError as error:
+            if error.type != _NOT_RUNNING:
+                # Not an ApplicationError: fails the workflow task (visible, retried), not the case.
+                raise RuntimeError(f"signal {signal} to {workflow_id} failed: {error.message}") from error
 
     def _resume(self) -> None:
         """Restarts what a change taken back had stopped: closing the case stops its deadline watch
