@@ -1,10 +1,9 @@
-"""From identification to monitoring: activities the identification workflow calls, so that its
-history shows each hand-over.
-
-- `tell_monitoring_case_ended`: once a case's closing is recorded. A `monitoring_target` result
-  starts the household's monitoring workflow, or tells the running one (Signal-with-Start: one
-  call does either); any other result is told to a running monitoring workflow (an open risk it
-  tracked has ended) and is nothing to a household that is not monitored.
+"""From identification to monitoring: `tell_monitoring_case_ended`, the activity the identification
+workflow runs once its closing is recorded, so that the case's history shows the hand-over (and
+its result). A `monitoring_target` result starts the household's monitoring workflow, or tells the
+running one (Signal-with-Start: one call does either); any other result is told to a running
+monitoring workflow (an open risk it tracked has ended) and is nothing to a household that is not
+monitored. It reads the policy in force: a new monitoring period takes the current version.
 
 Safe to repeat: the monitoring id comes from the calling workflow (the same on every retry), and
 the monitoring workflow ignores a case it already knows.
