@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 from temporalio import activity
 
 from services.db.tables import SelfReport
@@ -29,8 +30,8 @@ class SelfReportLinks:
         """The ids of the applications linked to the case, oldest first."""
         async with self._engine.connect() as conn:
             found = await conn.scalars(
-                select(SelfReport.application_id)
-                .where(SelfReport.case_id == case.case_id)
-                .order_by(SelfReport.submitted_at, SelfReport.application_id)
+                select(col(SelfReport.application_id))
+                .where(col(SelfReport.case_id) == case.case_id)
+                .order_by(col(SelfReport.submitted_at), col(SelfReport.application_id))
             )
             return list(found.all())
