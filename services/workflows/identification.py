@@ -25,7 +25,8 @@ above (services/domain/identification/escalation.py); the recorded events drive 
 The case tells the other workflows what concerns them, so its history shows it: once its opening
 is recorded, the household's monitoring workflow (if one runs: an open risk); once its closing is
 recorded, monitoring (`tell_monitoring_case_ended` starts it for a monitoring target) and every
-self-report linked to the case (`case_closed`). The closing step answers after both.
+self-report linked to the case (`case_closed`). The closing step answers after both
+(services/workflows/hand_over.py).
 
 Error types raised to callers (the API maps them to HTTP statuses):
   WrongStep → 409, AlreadyRecorded → 409, NotOverdue → 409, Forbidden → 403, NotFound → 404, Invalid → 422.
@@ -79,8 +80,6 @@ with workflow.unsafe.imports_passed_through():
         NoticePeriod,
         ObjectionRecord,
     )
-    from services.domain.monitoring.state import IdentificationSummary
-    from services.domain.self_reports.model import CaseOutcome
     from services.domain.vocabulary import (
         ACTION_RULES,
         CASE_OPENING_ROLES,
@@ -97,15 +96,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from services.workers.identification.cross_checks import DEPARTMENT_NOT_CONFIGURED, CrossCheckActivities
     from services.workers.identification.records import CaseRecordActivities
-    from services.workers.monitoring.handover import CaseEnded, MonitoringHandOver
-    from services.workers.self_reports.links import LinkedCase, SelfReportLinks
-    from services.workflows import procedure
-    from services.workflows.contracts import (
-        CASE_CLOSED,
-        IDENTIFICATION_OPENED,
-        monitoring_workflow_id,
-        self_report_workflow_id,
-    )
+    from services.workflows import hand_over, procedure
 
 RECEIVE_RESULT = "receive_cross_check_result"
 # What a refused update other than a step is called for the county officer.
@@ -124,8 +115,6 @@ KEEP_ANSWERED_SENDS_PATCH = "keep-answered-sends"
 # change still hands over when it closes after it.
 TELL_OPENING_PATCH = "tell-monitoring-case-opened"
 HAND_OVER_CLOSING_PATCH = "hand-over-closed-case"
-# How a signal to a workflow that is not running fails (sdk-core's signal_external_state_machine.rs).
-_NOT_RUNNING = "ExternalWorkflowExecutionNotFound"
 
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
 _SEND_RETRY = RetryPolicy(
@@ -188,7 +177,7 @@ class IdentificationWorkflow:
         if workflow.patched(DEADLINES_PATCH):
             self._deadlines = asyncio.create_task(self._escalate_missed_deadlines())
         if workflow.patched(TELL_OPENING_PATCH):  # sent with the answer to `opened`, which need not wait
-            await self._tell_monitoring_opened()
+            await hand_over.tell_monitoring_opened(self._state)
         while True:
             while self._state.is_open:
                 step = self._state.step
@@ -814,54 +803,8 @@ class IdentificationWorkflow:
             await self._record("record_refused", self._system(), flag)
             raise refuse_unrecordable() from None
         if not self._state.is_open and workflow.patched(HAND_OVER_CLOSING_PATCH):
-            await self._hand_over_closed_case()
+            await hand_over.hand_over_closed_case(self._state)
         return state
-
-    # -- telling the other workflows -------------------------------------------
-
-    async def _tell_monitoring_opened(self) -> None:
-        """A monitored household's open case is an open risk of its monitoring until it ends."""
-        await self._signal_if_running(
-            monitoring_workflow_id(self._state.household_code),
-            IDENTIFICATION_OPENED,
-            IdentificationSummary.of(self._state),
-        )
-
-    async def _hand_over_closed_case(self) -> None:
-        """Once the closing is recorded: monitoring hears the result (a monitoring target starts it),
-        and so does every self-report linked to the case (they tell the applicant)."""
-        ended = CaseEnded(case=IdentificationSummary.of(self._state), monitoring_id=workflow.uuid4().hex)
-        await asyncio.gather(
-            workflow.execute_activity_method(
-                MonitoringHandOver.tell_monitoring_case_ended,
-                ended,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=procedure.RECORD_RETRY,
-            ),
-            self._tell_self_reports_closed(),
-        )
-
-    async def _tell_self_reports_closed(self) -> None:
-        state = self._state
-        applications = await workflow.execute_activity_method(
-            SelfReportLinks.find_linked_self_reports,
-            LinkedCase(case_id=state.case_id),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=procedure.RECORD_RETRY,
-        )
-        assert state.outcome is not None and state.closed_at is not None, "told once the case is closed"
-        outcome = CaseOutcome(case_id=state.case_id, outcome=state.outcome, closed_at=state.closed_at)
-        for application_id in applications:
-            await self._signal_if_running(self_report_workflow_id(application_id), CASE_CLOSED, outcome)
-
-    async def _signal_if_running(self, workflow_id: str, signal: str, arg: BaseModel) -> None:
-        """Signals the workflow; one that is not running (never started, or finished) has nothing to hear."""
-        try:
-            await workflow.get_external_workflow_handle(workflow_id).signal(signal, arg)
-        except ApplicationError as error:
-            if error.type != _NOT_RUNNING:
-                # Not an ApplicationError: fails the workflow task (visible, retried), not the case.
-                raise RuntimeError(f"signal {signal} to {workflow_id} failed: {error.message}") from error
 
     def _resume(self) -> None:
         """Restarts what a change taken back had stopped: closing the case stops its deadline watch
