@@ -5,7 +5,8 @@ through the API from lead to announcement (see `services/workflows/identificatio
 `services/demo_case.py`, `services/workers/identification/cross_checks.py` and
 `services/workers/departments/inbox.py`), the departments all answering in time:
 
-  - the run method records the opening (1 activity), then waits for updates;
+  - the run method records the opening (1 activity), tells the household's monitoring
+    workflow (1 signal sent; none runs, so it fails as not found), then waits for updates;
   - `opened`: the update the API sends right after starting, answered once the
     opening is recorded (no activity of its own, as in the real workflow);
   - 6 step updates (`act`), each checked by a validator and awaiting 1 activity:
@@ -23,10 +24,12 @@ through the API from lead to announcement (see `services/workflows/identificatio
     and the notice, as the simulator's callbacks arrive;
   - 1 timer (the village notice) after the democratic review, then 1 activity
     (the end of the notice); township review then waits until all 5 departments
-    have answered, as the real case waits at `cross_check`.
+    have answered, as the real case waits at `cross_check`;
+  - the announcement, once recorded, hands the case over before it answers: 2 activities
+    in parallel (`tell_monitoring_case_ended`, `find_linked_self_reports`; none linked).
 
-So per case: 1 start, 12 updates (7 from the API, 5 from the forwarder), 0 signals,
-20 activities (14 records, 1 plan, 5 sends), 1 notice timer plus the deadline
+So per case: 1 start, 12 updates (7 from the API, 5 from the forwarder), 1 signal sent,
+0 received, 22 activities (14 records, 1 plan, 5 sends, 2 hand-over), 1 notice timer plus the deadline
 watch's timers (started and cancelled; how many depends on how the changes batch
 into workflow tasks, exactly as in the real one). The activities do nothing and the
 payloads are a step or department name, so what the service adds on top (HTTP,
@@ -41,6 +44,7 @@ simulator), which the bench's driver awaits: the worker must run in the bench pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from datetime import timedelta
 
@@ -109,6 +113,11 @@ class BareCaseWorkflow:
     async def run(self, notice_seconds: float) -> str:
         await self._record("open")
         self._opened = True
+        # As `_tell_monitoring_opened`: a signal to a monitoring workflow that does not run.
+        with contextlib.suppress(ApplicationError):
+            await workflow.get_external_workflow_handle(f"bare-monitoring-{workflow.info().workflow_id}").signal(
+                "identification_opened", "case"
+            )
         await workflow.wait_condition(lambda: self._step == NOTICE)
         await workflow.sleep(timedelta(seconds=notice_seconds))
         # As `_run_notice`: the step moves before `end_notice` is recorded; township review
@@ -137,6 +146,8 @@ class BareCaseWorkflow:
         if step == "authorisation":
             self._cross_check = asyncio.create_task(self._run_cross_check())
         await self._record(step)
+        if self._step == CLOSED:  # as `_hand_over_closed_case`
+            await asyncio.gather(self._record("tell-monitoring-case-ended"), self._record("find-linked-self-reports"))
         return self._step
 
     @act.validator

@@ -335,6 +335,8 @@ async def history_shape(client: Client, workflow_ids: list[str]) -> dict[str, An
                 count[f"update {name}"] += 1
             elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
                 count["signals"] += 1
+            elif kind == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+                count["signals sent"] += 1
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 count[f"activity {event.activity_task_scheduled_event_attributes.activity_type.name}"] += 1
             elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
@@ -514,11 +516,13 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                 "updates": 12,
                 "updates_from_api": 7,
                 "updates_from_forwarder": 5,
+                "signals_sent": 1,
                 "signals": 0,
-                "activities": 20,
+                "activities": 22,
                 "record_activities": 14,
                 "plan_activities": 1,
                 "send_activities": 5,
+                "hand_over_activities": 2,
                 "timers_fired": 1,
             },
         },

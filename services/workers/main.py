@@ -23,9 +23,11 @@ from services.workers.activity_failures import ActivityFailures
 from services.workers.departments.inbox import DepartmentInbox, InboxTiming
 from services.workers.identification.cross_checks import CrossCheckActivities
 from services.workers.identification.records import CaseRecordActivities
+from services.workers.monitoring.handover import MonitoringHandOver
 from services.workers.monitoring.intake import MonitoringIntake
 from services.workers.monitoring.records import MonitoringRecordActivities
 from services.workers.self_reports.activities import SelfReportActivities
+from services.workers.self_reports.links import SelfReportLinks
 from services.workflows.identification import IdentificationWorkflow
 from services.workflows.monitoring import MonitoringWorkflow
 from services.workflows.self_report import SelfReportWorkflow
@@ -44,8 +46,10 @@ async def running_worker(
     # Each attempt is short; Temporal's retry policy spaces attempts out (services/workflows/identification.py).
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     intake = MonitoringIntake(client, engine, settings.temporal_task_queue)
+    handover = MonitoringHandOver(client, engine, settings.temporal_task_queue)
     self_reports = SelfReportActivities(engine, client, settings.temporal_task_queue, sms_sender(settings))
-    records = CaseRecordActivities(engine, on_recorded=[intake.case_recorded, self_reports.tell_linked_applications])
+    links = SelfReportLinks(engine)
+    records = CaseRecordActivities(engine)
     monitoring_records = MonitoringRecordActivities(engine)
     cross_checks = CrossCheckActivities(engine, settings, http)
     worker = Worker(
@@ -57,6 +61,8 @@ async def running_worker(
             records.record_case_event,
             monitoring_records.record_monitoring_event,
             intake.open_identification_for_risk,
+            handover.tell_monitoring_case_ended,
+            links.find_linked_self_reports,
             cross_checks.plan_cross_check,
             cross_checks.send_cross_check_request,
             self_reports.record_self_report_event,

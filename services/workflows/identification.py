@@ -22,6 +22,12 @@ Deadlines are timers too: when a step's deadline (policy `step_days`) or the ide
 (`identification_days`) passes while the case still waits, an `escalate` event tells the level
 above (services/domain/identification/escalation.py); the recorded events drive the task inbox.
 
+The case tells the other workflows what concerns them, so its history shows it: once its opening
+is recorded, the household's monitoring workflow (if one runs: an open risk); once its closing is
+recorded, monitoring (`tell_monitoring_case_ended` starts it for a monitoring target) and every
+self-report linked to the case (`case_closed`). The closing step answers after both
+(services/workflows/hand_over.py).
+
 Error types raised to callers (the API maps them to HTTP statuses):
   WrongStep → 409, AlreadyRecorded → 409, NotOverdue → 409, Forbidden → 403, NotFound → 404, Invalid → 422.
 """
@@ -46,7 +52,6 @@ with workflow.unsafe.imports_passed_through():
     from services.domain.changes import state_changes
     from services.domain.identification.cross_check import (
         CrossCheckDispatch,
-        CrossCheckPlan,
         CrossCheckPlanInput,
         CrossCheckRound,
         DepartmentRequest,
@@ -87,9 +92,10 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Step,
     )
-    from services.workflows import procedure
+    from services.workers.identification.cross_checks import DEPARTMENT_NOT_CONFIGURED, CrossCheckActivities
+    from services.workers.identification.records import CaseRecordActivities
+    from services.workflows import hand_over, procedure
 
-RECORD_CASE_EVENT = "record_case_event"
 RECEIVE_RESULT = "receive_cross_check_result"
 # What a refused update that is no action of the table is called for the county officer.
 _OTHER_LABELS = {RECEIVE_RESULT: "接收部门比对结果"}
@@ -102,10 +108,11 @@ REASK_PATCH = "reask-silent-departments"
 # A department that answered got its request: its send is left to finish rather than cancelled
 # (cancelling an activity in the workflow task that completes it wedges the time-skipping test server).
 KEEP_ANSWERED_SENDS_PATCH = "keep-answered-sends"
-PLAN_CROSS_CHECK = "plan_cross_check"
-SEND_CROSS_CHECK_REQUEST = "send_cross_check_request"
-# Raised (non-retryable) by the send activity when the county has no such department registered.
-DEPARTMENT_NOT_CONFIGURED = "DepartmentNotConfigured"
+# The case tells monitoring of its opening, and monitoring and its self-reports of its closing, itself
+# (before, the record activity did, unseen in the history). Two patches: a case opened before this
+# change still hands over when it closes after it.
+TELL_OPENING_PATCH = "tell-monitoring-case-opened"
+HAND_OVER_CLOSING_PATCH = "hand-over-closed-case"
 
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
 _SEND_RETRY = RetryPolicy(
@@ -130,7 +137,7 @@ class IdentificationWorkflow:
         self._policy = start.policy
         self._opened = False
         self._start_refused = False
-        self._recorder = procedure.Recorder(RECORD_CASE_EVENT, CaseEvent)
+        self._recorder = procedure.Recorder(CaseRecordActivities.record_case_event, CaseEvent)
         self._village = procedure.VillageProcedure(
             start.policy,
             record=lambda: self._state,
@@ -173,6 +180,8 @@ class IdentificationWorkflow:
         self._opened = True
         if workflow.patched(DEADLINES_PATCH):
             self._deadlines = asyncio.create_task(self._escalate_missed_deadlines())
+        if workflow.patched(TELL_OPENING_PATCH):  # sent with the answer to `opened`, which need not wait
+            await hand_over.tell_monitoring_opened(self._state)
         while True:
             while self._state.is_open:
                 step = self._state.step
@@ -472,14 +481,13 @@ class IdentificationWorkflow:
 
     async def _run_cross_check(self, round_no: int) -> None:
         """Plans the round, sends every request, and turns missed deadlines into officer tasks."""
-        plan = await workflow.execute_activity(
-            PLAN_CROSS_CHECK,
+        plan = await workflow.execute_activity_method(
+            CrossCheckActivities.plan_cross_check,
             CrossCheckPlanInput(
                 household_code=self._state.household_code,
                 county_code=self._state.county_code,
                 departments=list(self._policy.cross_check_departments),
             ),
-            result_type=CrossCheckPlan,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=procedure.RECORD_RETRY,
         )
@@ -613,8 +621,8 @@ class IdentificationWorkflow:
             respond_by=request.respond_by,
         )
         try:
-            await workflow.execute_activity(
-                SEND_CROSS_CHECK_REQUEST,
+            await workflow.execute_activity_method(
+                CrossCheckActivities.send_cross_check_request,
                 dispatch,
                 start_to_close_timeout=_SEND_ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=max(request.respond_by - workflow.now(), 2 * _SEND_ATTEMPT_TIMEOUT),
@@ -794,7 +802,7 @@ class IdentificationWorkflow:
         refused (Unrecordable → 422); the case goes on serving other updates."""
         procedure.attend_to(self._state, action)
         try:
-            return await self._record(action, actor, data)
+            state = await self._record(action, actor, data)
         except procedure.EventRefused as refused:
             self._recorder.take_back(self._state, refused)
             self._recorded = self._state.model_dump(mode="json")
@@ -804,6 +812,9 @@ class IdentificationWorkflow:
             flag = procedure.needs_attention(self._state, action, label, actor, refused)
             await self._record("record_refused", self._system(), flag)
             raise refuse_unrecordable() from None
+        if not self._state.is_open and workflow.patched(HAND_OVER_CLOSING_PATCH):
+            await hand_over.hand_over_closed_case(self._state)
+        return state
 
     def _resume(self) -> None:
         """Restarts what a change taken back had stopped: closing the case stops its deadline watch

@@ -16,8 +16,8 @@ every handler has finished, carrying its whole state: tasks and timers are deriv
 that state (absolute times), so nothing is lost at the boundary.
 
 Identification cases tell this workflow when they open (an open risk blocks the exit)
-and when they end: Signals sent once `record_case_event` has written the case's event
-(services/workers/monitoring/intake.py), deduplicated here by case id.
+and when they end: Signals each case's workflow sends once it has recorded its opening or
+closing (services/workflows/identification.py), deduplicated here by case id.
 """
 
 from __future__ import annotations
@@ -79,18 +79,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from services.domain.update_inputs import AppointmentInput, PeriodInput, PeriodItemInput
     from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus, LabourCapacity, Outcome, Role
+    from services.workers.monitoring.intake import MonitoringIntake
+    from services.workers.monitoring.records import MonitoringRecordActivities
     from services.workflows import procedure
+    from services.workflows.contracts import IDENTIFICATION_CONCLUDED, IDENTIFICATION_OPENED
+    from services.workflows.contracts import monitoring_workflow_id as monitoring_workflow_id
     from services.workflows.refusals import refuse, refuse_unrecordable
-
-RECORD_MONITORING_EVENT = "record_monitoring_event"
-OPEN_IDENTIFICATION_FOR_RISK = "open_identification_for_risk"
-IDENTIFICATION_OPENED = "identification_opened"
-IDENTIFICATION_CONCLUDED = "identification_concluded"
-
-
-def monitoring_workflow_id(household_code: str) -> str:
-    """One monitoring workflow per household, whatever the number of its monitoring periods."""
-    return f"monitoring-{household_code}"
 
 
 @workflow.defn
@@ -101,7 +95,7 @@ class MonitoringWorkflow:
         self._fresh = start.carried is None
         self._state = start.carried or self._new_period(start)
         self._started = not self._fresh
-        self._recorder = procedure.Recorder(RECORD_MONITORING_EVENT, MonitoringEvent)
+        self._recorder = procedure.Recorder(MonitoringRecordActivities.record_monitoring_event, MonitoringEvent)
         self._village = procedure.VillageProcedure(
             start.policy,
             record=self._exit,
@@ -333,10 +327,9 @@ class MonitoringWorkflow:
             note=f"监测走访发现新风险：{labels}。{risk.note}".strip(),
             reported_by=actor,
         )
-        case_id = await workflow.execute_activity(
-            OPEN_IDENTIFICATION_FOR_RISK,
+        case_id = await workflow.execute_activity_method(
+            MonitoringIntake.open_identification_for_risk,
             lead,
-            result_type=str,
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=procedure.RECORD_RETRY,
         )

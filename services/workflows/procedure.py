@@ -16,7 +16,7 @@ import contextlib
 import copy
 import functools
 import inspect
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar, cast, get_type_hints
@@ -309,7 +309,10 @@ class Recorder:
     is written again (now without that data), otherwise it raises EventRefused."""
 
     def __init__(
-        self, activity: str, event_type: type[RecordedEvent], retry_policy: RetryPolicy = RECORD_RETRY
+        self,
+        activity: Callable[[Any, Any], Awaitable[None]],
+        event_type: type[RecordedEvent],
+        retry_policy: RetryPolicy = RECORD_RETRY,
     ) -> None:
         self._activity, self._event_type, self._retry = activity, event_type, retry_policy
         self._last: Any = None  # the state as of the last numbered event
@@ -344,7 +347,7 @@ class Recorder:
             before, self._last = self._last, event.state  # type: ignore[attr-defined]
             self._writing += 1
             try:
-                await workflow.execute_activity(
+                await workflow.execute_activity_method(
                     self._activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=self._retry
                 )
                 return event.state  # type: ignore[attr-defined]

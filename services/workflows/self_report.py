@@ -8,7 +8,7 @@
 3. Accepting opens the household's identification case (channel self-report) or joins the
    open one, through an activity. The applicant is told by SMS of acceptance or rejection.
 4. An accepted application waits for its case to close (`case_closed` signal, sent by the
-   activity that records case events) and tells the applicant the result.
+   case's workflow once it has recorded its closing) and tells the applicant the result.
 
 Each step is a Workflow Update with a validator; refusals use the identification workflow's
 error types (WrongStep, Forbidden, NotFound, Invalid), plus Duplicate for a second application.
@@ -35,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         NoticeKind,
         NoticeRequest,
         OpenCaseRequest,
-        OpenedCase,
         SelfReportEvent,
         SelfReportStart,
         SelfReportState,
@@ -43,12 +42,11 @@ with workflow.unsafe.imports_passed_through():
         lead_note,
     )
     from services.domain.vocabulary import Role
+    from services.workers.self_reports.activities import DUPLICATE, SelfReportActivities
     from services.workflows import procedure
+    from services.workflows.contracts import CASE_CLOSED
+    from services.workflows.contracts import self_report_workflow_id as self_report_workflow_id
 
-RECORD_SELF_REPORT_EVENT = "record_self_report_event"
-OPEN_CASE_FOR_SELF_REPORT = "open_case_for_self_report"
-SEND_SELF_REPORT_NOTICE = "send_self_report_notice"
-DUPLICATE = "Duplicate"
 # `refusal["code"]` of an application PostgreSQL refused to store (the API answers 422 `unrecordable`).
 UNRECORDABLE_CODE = "unrecordable"
 
@@ -59,10 +57,6 @@ _KEEP_TRYING = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interv
 _OPEN_CASE_TRIES = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10), maximum_attempts=5
 )
-
-
-def self_report_workflow_id(application_id: str) -> str:
-    return f"self-report-{application_id}"
 
 
 @workflow.defn
@@ -84,7 +78,9 @@ class SelfReportWorkflow:
             due_at=now + timedelta(days=start.policy.self_report_acceptance_days),
         )
         self._recorded = False
-        self._recorder = procedure.Recorder(RECORD_SELF_REPORT_EVENT, SelfReportEvent, retry_policy=_KEEP_TRYING)
+        self._recorder = procedure.Recorder(
+            SelfReportActivities.record_self_report_event, SelfReportEvent, retry_policy=_KEEP_TRYING
+        )
         # True while an accept/reject/withdraw is between its check and its record: no second one starts.
         self._deciding = False
         self._case_outcomes: dict[str, CaseOutcome] = {}
@@ -170,10 +166,9 @@ class SelfReportWorkflow:
             actor=actor,
         )
         try:
-            opened = await workflow.execute_activity(
-                OPEN_CASE_FOR_SELF_REPORT,
+            opened = await workflow.execute_activity_method(
+                SelfReportActivities.open_case_for_self_report,
                 request,
-                result_type=OpenedCase,
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=_OPEN_CASE_TRIES,
             )
@@ -219,7 +214,7 @@ class SelfReportWorkflow:
             raise _refuse("NotFound", "没有找到这份申报")
         self._check_pending("撤回")
 
-    @workflow.signal
+    @workflow.signal(name=CASE_CLOSED)
     def case_closed(self, outcome: CaseOutcome) -> None:
         """The case this application is linked to (or about to be) has closed. Repeats change nothing."""
         self._case_outcomes.setdefault(outcome.case_id, outcome)
@@ -281,6 +276,9 @@ class SelfReportWorkflow:
             outcome=outcome,
             joined_open_case=self._state.joined_open_case,
         )
-        await workflow.execute_activity(
-            SEND_SELF_REPORT_NOTICE, notice, start_to_close_timeout=timedelta(seconds=30), retry_policy=_KEEP_TRYING
+        await workflow.execute_activity_method(
+            SelfReportActivities.send_self_report_notice,
+            notice,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_KEEP_TRYING,
         )

@@ -31,9 +31,10 @@ from services.domain.identification.cross_check import (
 )
 from services.domain.vocabulary import Department
 from services.settings import Settings
-from services.workflows.identification import DEPARTMENT_NOT_CONFIGURED, PLAN_CROSS_CHECK, SEND_CROSS_CHECK_REQUEST
 
 log = logging.getLogger("services.cross_checks")
+# Raised (non-retryable) by the send activity when the county has no such department registered.
+DEPARTMENT_NOT_CONFIGURED = "DepartmentNotConfigured"
 
 
 def callback_url(settings: Settings, request_id: str) -> str:
@@ -44,7 +45,7 @@ class CrossCheckActivities:
     def __init__(self, engine: AsyncEngine, settings: Settings, http: httpx.AsyncClient) -> None:
         self._engine, self._settings, self._http = engine, settings, http
 
-    @activity.defn(name=PLAN_CROSS_CHECK)
+    @activity.defn(name="plan_cross_check")
     async def plan_cross_check(self, plan: CrossCheckPlanInput) -> CrossCheckPlan:
         """The household's members (the subjects) and which departments the county has registered."""
         async with self._engine.connect() as conn:
@@ -72,7 +73,7 @@ class CrossCheckActivities:
             },
         )
 
-    @activity.defn(name=SEND_CROSS_CHECK_REQUEST)
+    @activity.defn(name="send_cross_check_request")
     async def send_cross_check_request(self, dispatch: CrossCheckDispatch) -> None:
         attempt = activity.info().attempt
         async with self._engine.connect() as conn:

@@ -5,53 +5,31 @@ entry is keyed by (case_id, seq), and the read model only moves forward (an
 older event never overwrites a newer one, whatever order retries land in). The
 case's open tasks follow the read model in the same transaction: written only
 when the case row moved forward, so a step that is done leaves every inbox at once.
-After the commit, each `on_recorded` hook hears of the event, with the household's status
-after it: the monitoring intake (a case opening on a monitored household, or a case ending,
-concerns its monitoring) and the self-report activities (a closing case answers the
-applications linked to it). A retried activity calls them again: hooks must be idempotent.
+It only records: what other workflows must hear of a case (monitoring, self-reports), the
+case's workflow tells them itself, so its history shows it (services/workflows/identification.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from temporalio import activity
 
 from services.db.tables import CaseRecord, CrossCheckRequestRecord, Household
-from services.domain.identification.state import CaseEvent, CaseState
+from services.domain.identification.state import CaseEvent
 from services.domain.tasks import identification_tasks
 from services.domain.vocabulary import HouseholdStatus, Outcome
 from services.workers.read_model import audit_entry, forward_upsert
 from services.workers.tasks import TaskSource, sync_tasks
-from services.workflows.identification import RECORD_CASE_EVENT
-
-
-@dataclass(frozen=True)
-class RecordedCase:
-    """A case event once it is in PostgreSQL, with the household's status after it."""
-
-    event: CaseEvent
-    household_status: str | None
-
-    @property
-    def state(self) -> CaseState:
-        return self.event.state
-
-
-# Called after every recorded case event, once it is committed.
-CaseRecorded = Callable[[RecordedCase], Awaitable[None]]
 
 
 class CaseRecordActivities:
-    def __init__(self, engine: AsyncEngine, on_recorded: Sequence[CaseRecorded] = ()) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._on_recorded = tuple(on_recorded)
 
-    @activity.defn(name=RECORD_CASE_EVENT)
+    @activity.defn(name="record_case_event")
     async def record_case_event(self, event: CaseEvent) -> None:
         state = event.state
         row = {
@@ -90,10 +68,6 @@ class CaseRecordActivities:
                     .where(Household.code == state.household_code)
                     .values(status=HouseholdStatus.risk_not_eliminated, category=category)
                 )
-            household_status = await conn.scalar(select(Household.status).where(Household.code == state.household_code))
-        recorded = RecordedCase(event, household_status)
-        for hook in self._on_recorded:  # after the commit: a retry finds the rows in place
-            await hook(recorded)
 
 
 def _task_source(event: CaseEvent) -> TaskSource:

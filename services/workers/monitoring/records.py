@@ -17,14 +17,13 @@ from services.domain.monitoring.tasks import monitoring_tasks, open_tasks
 from services.domain.monitoring.vocabulary import MonitoringAction
 from services.workers.read_model import audit_entry, forward_upsert
 from services.workers.tasks import MONITORING, TaskSource, sync_tasks
-from services.workflows.monitoring import RECORD_MONITORING_EVENT
 
 
 class MonitoringRecordActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    @activity.defn(name=RECORD_MONITORING_EVENT)
+    @activity.defn(name="record_monitoring_event")
     async def record_monitoring_event(self, event: MonitoringEvent) -> None:
         state = event.state
         async with self._engine.begin() as conn:

@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from services.db.failures import constraint_of
 from services.db.policy_versions import current_policy
@@ -29,7 +28,6 @@ from services.domain.self_reports.applicant_texts import day, notice_text
 from services.domain.self_reports.model import (
     APPLICATION_STATUS_LABELS,
     ApplicationStatus,
-    CaseOutcome,
     NoticeRequest,
     OpenCaseRequest,
     OpenedCase,
@@ -39,18 +37,11 @@ from services.domain.self_reports.tasks import self_report_tasks
 from services.domain.vocabulary import Channel
 from services.identification_starts import open_or_join
 from services.messaging.sms import SmsSender
-from services.workers.identification.records import RecordedCase
 from services.workers.tasks import SELF_REPORT, TaskSource, sync_tasks
-from services.workflows.self_report import (
-    DUPLICATE,
-    OPEN_CASE_FOR_SELF_REPORT,
-    RECORD_SELF_REPORT_EVENT,
-    SEND_SELF_REPORT_NOTICE,
-    SelfReportWorkflow,
-    self_report_workflow_id,
-)
 
 log = logging.getLogger("services.self_reports")
+# The error type of a second pending application (the workflow then ends refused).
+DUPLICATE = "Duplicate"
 # The partial unique indexes that keep one pending application per head and per household.
 _ONE_PENDING = frozenset({"ux_self_reports_pending_head", "ux_self_reports_pending_household"})
 _CASE_IDS = uuid.UUID("5f2b7c1e-4d0a-4c55-9b8e-2a6f1e0c9d41")
@@ -82,7 +73,7 @@ class SelfReportActivities:
         self._task_queue = task_queue
         self._sms = sms
 
-    @activity.defn(name=RECORD_SELF_REPORT_EVENT)
+    @activity.defn(name="record_self_report_event")
     async def record_self_report_event(self, event: Event) -> None:
         state = event.state
         row = {
@@ -159,7 +150,7 @@ class SelfReportActivities:
             non_retryable=True,
         )
 
-    @activity.defn(name=OPEN_CASE_FOR_SELF_REPORT)
+    @activity.defn(name="open_case_for_self_report")
     async def open_case_for_self_report(self, request: OpenCaseRequest) -> OpenedCase:
         """Opens the household's case with channel self-report, or joins the case already open."""
         async with self._sessions() as session:
@@ -195,7 +186,7 @@ class SelfReportActivities:
         )
         return OpenedCase(case_id=case_id, joined=joined)
 
-    @activity.defn(name=SEND_SELF_REPORT_NOTICE)
+    @activity.defn(name="send_self_report_notice")
     async def send_self_report_notice(self, notice: NoticeRequest) -> None:
         text = notice_text(notice)
         key = (notice.application_id, notice.kind)
@@ -217,22 +208,3 @@ class SelfReportActivities:
                 .where(SelfReportNotice.application_id == notice.application_id, SelfReportNotice.kind == notice.kind)
                 .values(sent_at=func.now())
             )
-
-    async def tell_linked_applications(self, recorded: RecordedCase) -> None:
-        """When a case closes, signal the applications linked to it (a repeated signal changes nothing)."""
-        state = recorded.state
-        if state.outcome is None or state.closed_at is None:
-            return
-        async with self._sessions() as session:
-            linked = (
-                await session.scalars(select(SelfReport.application_id).where(SelfReport.case_id == state.case_id))
-            ).all()
-        outcome = CaseOutcome(case_id=state.case_id, outcome=state.outcome, closed_at=state.closed_at)
-        for application_id in linked:
-            handle = self._client.get_workflow_handle(self_report_workflow_id(application_id))
-            try:
-                await handle.signal(SelfReportWorkflow.case_closed, outcome)
-            except RPCError as error:
-                if error.status != RPCStatusCode.NOT_FOUND:
-                    raise
-                log.info("application %s already finished; no result notice", application_id)

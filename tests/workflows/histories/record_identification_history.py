@@ -54,6 +54,8 @@ from services.temporal_client import data_converter
 from services.workers.departments.inbox import DepartmentInbox
 from services.workers.identification.cross_checks import CrossCheckActivities
 from services.workers.identification.records import CaseRecordActivities
+from services.workers.monitoring.handover import MonitoringHandOver
+from services.workers.self_reports.links import SelfReportLinks
 from tests.conftest import migrate_with_demo_data, serving_api
 
 HERE = Path(__file__).resolve().parent
@@ -239,6 +241,7 @@ async def _record(revision: str, workflow_cls: Any, database_url: str, simulator
         httpx.AsyncClient(timeout=30) as http,
     ):
         records, cross_checks = CaseRecordActivities(engine), CrossCheckActivities(engine, settings, http)
+        handover, links = MonitoringHandOver(env.client, engine, TASK_QUEUE), SelfReportLinks(engine)
         forwarder = asyncio.create_task(DepartmentInbox(engine, env.client, TASK_QUEUE).run())
         # Unsandboxed: the sandbox would re-import the revision's module by a name it cannot find.
         async with Worker(
@@ -249,6 +252,9 @@ async def _record(revision: str, workflow_cls: Any, database_url: str, simulator
                 records.record_case_event,
                 cross_checks.plan_cross_check,
                 cross_checks.send_cross_check_request,
+                # Revisions since the hand-over moved into the workflow call these when a case closes.
+                handover.tell_monitoring_case_ended,
+                links.find_linked_self_reports,
             ],
             workflow_runner=UnsandboxedWorkflowRunner(),
         ):
