@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import select
 
 from services.api.access import require_role
+from services.api.departments.schemas import DepartmentView
 from services.api.deps import CurrentAccount, Resources, SessionDep
 from services.api.errors import invalid, not_found
 from services.db.audit import append_audit
@@ -28,7 +28,21 @@ log = logging.getLogger("services.departments")
 
 
 class DepartmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "靖边县不动产登记中心",
+                    "base_url": "https://bdc.jingbian.example.gov.cn/api",
+                    "secret": "k3J9-ZxQ2-mW7v-Lp4s-Rt8y-Nb6c-Hd1f",
+                    "answer_days": 5,
+                    "reask_hours": 24,
+                    "enabled": True,
+                }
+            ]
+        },
+    )
 
     name: Text(100, min_length=1) | None = Field(default=None, description="部门名称，默认为部门类别名称")
     base_url: Text(500) = Field(
@@ -56,25 +70,26 @@ class DepartmentIn(BaseModel):
         return value.rstrip("/")
 
 
-def _view(department: DepartmentRecord) -> dict[str, Any]:
-    return {
-        "kind": department.kind,
-        "kind_label": DEPARTMENT_KIND_LABELS[DepartmentKind(department.kind)],
-        "county_code": department.county_code,
-        "name": department.name,
-        "base_url": department.base_url,
-        "answer_days": department.answer_days,
-        "reask_hours": department.reask_hours,
-        "enabled": department.enabled,
-        "secret_set": bool(department.secret_sealed),
-        "secret_updated_at": department.secret_updated_at,
-        "updated_by": department.updated_by,
-        "updated_at": department.updated_at,
-    }
+def _view(department: DepartmentRecord) -> DepartmentView:
+    kind = DepartmentKind(department.kind)
+    return DepartmentView(
+        kind=kind,
+        kind_label=DEPARTMENT_KIND_LABELS[kind],
+        county_code=department.county_code,
+        name=department.name,
+        base_url=department.base_url,
+        answer_days=department.answer_days,
+        reask_hours=department.reask_hours,
+        enabled=department.enabled,
+        secret_set=bool(department.secret_sealed),
+        secret_updated_at=department.secret_updated_at,
+        updated_by=department.updated_by,
+        updated_at=department.updated_at,
+    )
 
 
 @router.get("", summary="本县已配置的部门")
-async def list_departments(account: CurrentAccount, session: SessionDep) -> list[dict[str, Any]]:
+async def list_departments(account: CurrentAccount, session: SessionDep) -> list[DepartmentView]:
     require_role(account, Role.admin, Role.county_officer)
     rows = (
         await session.exec(
@@ -87,7 +102,7 @@ async def list_departments(account: CurrentAccount, session: SessionDep) -> list
 
 
 @router.get("/{kind}", summary="部门配置")
-async def get_department(kind: DepartmentKind, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
+async def get_department(kind: DepartmentKind, account: CurrentAccount, session: SessionDep) -> DepartmentView:
     require_role(account, Role.admin, Role.county_officer)
     department = await _find(session, county_of(account.area_code), kind)
     if department is None:
@@ -98,11 +113,11 @@ async def get_department(kind: DepartmentKind, account: CurrentAccount, session:
 @router.put("/{kind}", summary="新增或修改部门配置（系统管理员）")
 async def put_department(
     kind: DepartmentKind, body: DepartmentIn, account: CurrentAccount, session: SessionDep, resources: Resources
-) -> dict[str, Any]:
+) -> DepartmentView:
     require_role(account, Role.admin)
     county = county_of(account.area_code)
     department = await _find(session, county, kind)
-    before = _view(department) if department is not None else {}
+    before = _view(department).model_dump() if department is not None else {}
     now = datetime.now(UTC)
     if department is None:
         if body.secret is None:
@@ -135,7 +150,7 @@ async def put_department(
         f"{county}:{kind}",
         body.model_dump(mode="json", exclude={"secret"}) | {"secret_replaced": body.secret is not None},
         before=before,
-        after=_view(department),
+        after=_view(department).model_dump(),
     )
     await session.commit()
     await session.refresh(department)

@@ -3,12 +3,13 @@ officer, and the early warnings received with their outcomes."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
 from services.api.access import area_scope, require_role
+from services.api.departments.schemas import CrossCheckTask, CrossCheckTasks, ReceivedWarning, ReceivedWarnings
 from services.api.deps import CurrentAccount, SessionDep
 from services.db.tables import CrossCheckCallbackRecord, CrossCheckRequestRecord, EarlyWarningRecord
 from services.domain.areas import county_of
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/api/v1", tags=["departments 部门配置"])
 )
 async def cross_check_tasks(
     account: CurrentAccount, session: SessionDep, limit: int = Query(default=100, ge=1, le=500)
-) -> dict[str, Any]:
+) -> CrossCheckTasks:
     """Each item is one department of one case, by `status`: `not_configured` or `overdue`:
     re-send it (`POST /cases/{id}/cross-check-resends`) or record its result by hand with a
     reason (`POST /cases/{id}/cross-check-results`); `silent`: the department accepted the
@@ -75,33 +76,33 @@ async def cross_check_tasks(
     items = {(r.case_id, r.department): _task(r) for r in requests}
     # An answer waiting for its case stands for the department, whatever its request's status.
     items |= {(r.case_id, r.department): _task(r, answer) for r, answer in stuck}
-    return {"items": sorted(items.values(), key=lambda t: t["respond_by"])[:limit]}
+    return CrossCheckTasks(items=sorted(items.values(), key=lambda t: t.respond_by)[:limit])
 
 
-def _task(request: CrossCheckRequestRecord, stuck: CrossCheckCallbackRecord | None = None) -> dict[str, Any]:
+def _task(request: CrossCheckRequestRecord, stuck: CrossCheckCallbackRecord | None = None) -> CrossCheckTask:
     status, label = (
         (ANSWER_NEEDS_ATTENTION, ANSWER_NEEDS_ATTENTION_LABEL)
         if stuck is not None
         else (request.status, CROSS_CHECK_STATUS_LABELS[CrossCheckStatus(request.status)])
     )
-    return {
-        "case_id": request.case_id,
-        "household_code": request.household_code,
-        "village_code": request.village_code,
-        "department": request.department,
-        "department_label": DEPARTMENT_LABELS[Department(request.department)],
-        "status": status,
-        "status_label": label,
-        "request_id": request.request_id,
-        "requested_at": request.requested_at,
-        "respond_by": request.respond_by,
-        "send_attempts": request.send_attempts,
-        "last_send_error": request.last_send_error,
-        "accepted_at": request.accepted_at,
-        "answer_received_at": stuck.received_at if stuck is not None else None,
-        "needs_attention_since": stuck.needs_attention_since if stuck is not None else None,
-        "delivery_attempts": stuck.attempts if stuck is not None else None,
-    }
+    return CrossCheckTask(
+        case_id=request.case_id,
+        household_code=request.household_code,
+        village_code=request.village_code,
+        department=request.department,
+        department_label=DEPARTMENT_LABELS[Department(request.department)],
+        status=status,
+        status_label=label,
+        request_id=request.request_id,
+        requested_at=request.requested_at,
+        respond_by=request.respond_by,
+        send_attempts=request.send_attempts,
+        last_send_error=request.last_send_error,
+        accepted_at=request.accepted_at,
+        answer_received_at=stuck.received_at if stuck is not None else None,
+        needs_attention_since=stuck.needs_attention_since if stuck is not None else None,
+        delivery_attempts=stuck.attempts if stuck is not None else None,
+    )
 
 
 @router.get("/early-warnings", summary="已接收的部门预警及处理结果")
@@ -112,7 +113,7 @@ async def received_warnings(
     household_code: Annotated[str | None, Query(max_length=20)] = None,
     needs_attention: Annotated[bool | None, Query(description="只看案件暂时无法接收、系统正在重试的预警")] = None,
     limit: int = Query(default=100, ge=1, le=500),
-) -> dict[str, Any]:
+) -> ReceivedWarnings:
     require_role(account, Role.county_officer, Role.admin)
     query = select(EarlyWarningRecord).where(EarlyWarningRecord.county_code == county_of(account.area_code))
     if outcome is not None:
@@ -125,30 +126,30 @@ async def received_warnings(
         )
         query = query.where(stuck if needs_attention else ~stuck)
     rows = (await session.exec(query.order_by(col(EarlyWarningRecord.id).desc()).limit(limit))).all()
-    return {"items": [_warning(w) for w in rows]}
+    return ReceivedWarnings(items=[_warning(w) for w in rows])
 
 
-def _warning(w: EarlyWarningRecord) -> dict[str, Any]:
+def _warning(w: EarlyWarningRecord) -> ReceivedWarning:
     delivery = _delivery(w)
-    return {
-        "department": w.department,
-        "warning_id": w.warning_id,
-        "id_number": mask_id_number(w.id_number) if w.id_number else None,  # lists never show it whole
-        "kind": w.kind,
-        "amount": w.amount,
-        "occurred_on": w.occurred_on,
-        "outcome": w.outcome,
-        "reason": w.reason,
-        "household_code": w.household_code,
-        "low_income": w.low_income,
-        "threshold": w.threshold,
-        "received_at": w.received_at,
-        "delivery_status": delivery,
-        "delivery_label": WARNING_DELIVERY_LABELS[delivery] if delivery else None,
-        "needs_attention_since": w.needs_attention_since if delivery == WarningDelivery.needs_attention else None,
-        "delivered_as": w.delivered_as,
-        "case_id": w.case_id,
-    }
+    return ReceivedWarning(
+        department=w.department,
+        warning_id=w.warning_id,
+        id_number=mask_id_number(w.id_number) if w.id_number else None,  # lists never show it whole
+        kind=w.kind,
+        amount=w.amount,
+        occurred_on=w.occurred_on,
+        outcome=WarningOutcome(w.outcome),
+        reason=w.reason,
+        household_code=w.household_code,
+        low_income=w.low_income,
+        threshold=w.threshold,
+        received_at=w.received_at,
+        delivery_status=delivery,
+        delivery_label=WARNING_DELIVERY_LABELS[delivery] if delivery else None,
+        needs_attention_since=w.needs_attention_since if delivery == WarningDelivery.needs_attention else None,
+        delivered_as=w.delivered_as,
+        case_id=w.case_id,
+    )
 
 
 def _delivery(w: EarlyWarningRecord) -> WarningDelivery | None:

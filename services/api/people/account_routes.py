@@ -5,7 +5,7 @@ the tokens of an account whose password was reset."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from services.api.people.accounts import (
     check_placement,
     release_claims_of,
 )
+from services.api.people.schemas import AccountPage, AccountView
 from services.api.people.security import hash_password
 from services.db.audit import append_audit
 from services.db.tables import Account
@@ -41,7 +42,7 @@ async def list_accounts(
     disabled: bool | None = None,
     limit: int = Query(default=50, ge=1, le=200),
     cursor: str | None = Query(default=None, max_length=200),
-) -> dict[str, Any]:
+) -> AccountPage:
     require_role(account, Role.admin)
     query = select(Account).where(Account.area_code.startswith(area_prefix(list_scope(account, area))))
     if role is not None:
@@ -52,14 +53,14 @@ async def list_accounts(
         query = query.where(Account.username > pagination.decode(cursor)[1])
     rows = (await session.exec(query.order_by(Account.username).limit(limit + 1))).all()
     last = rows[limit - 1] if len(rows) > limit else None
-    return {
-        "items": [account_view(a) for a in rows[:limit]],
-        "next_cursor": pagination.encode(last.created_at, last.username) if last else None,
-    }
+    return AccountPage(
+        items=[account_view(a) for a in rows[:limit]],
+        next_cursor=pagination.encode(last.created_at, last.username) if last else None,
+    )
 
 
 @router.post("", status_code=201, summary="新建账号（系统管理员）")
-async def create_account(body: AccountIn, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
+async def create_account(body: AccountIn, account: CurrentAccount, session: SessionDep) -> AccountView:
     require_role(account, Role.admin)
     await check_placement(session, account, body.role, body.area_code)
     created = Account(
@@ -100,14 +101,14 @@ async def _managed(session: SessionDep, admin: Account, username: str, for_updat
 
 
 @router.get("/{username}", summary="账号详情（系统管理员）")
-async def get_account(username: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
+async def get_account(username: str, account: CurrentAccount, session: SessionDep) -> AccountView:
     return account_view(await _managed(session, account, username))
 
 
 @router.patch("/{username}", summary="修改、停用或重置密码（系统管理员）")
 async def update_account(
     username: str, body: AccountUpdate, account: CurrentAccount, session: SessionDep
-) -> dict[str, Any]:
+) -> AccountView:
     """Fields left out stay as they are. Disabling, or moving the account to another role or area,
     releases the tasks it holds; disabling or a password reset ends its sign-ins at once."""
     target = await _managed(session, account, username, for_update=True)

@@ -4,7 +4,7 @@ TRUNCATE (migration 0001). Personal data in it is masked here, as in every list.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import and_, or_
@@ -14,6 +14,7 @@ from services.api import pagination
 from services.api.access import require_role
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import invalid
+from services.api.people.schemas import AuditEntryView, AuditPage
 from services.db.tables import AuditEntry
 from services.domain.areas import area_prefix
 from services.domain.form_fields import FormDateTime
@@ -40,7 +41,7 @@ async def query_audit(
     until: Annotated[FormDateTime | None, Query(description="截止时间（不含）")] = None,
     limit: int = Query(default=50, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=200),
-) -> dict[str, Any]:
+) -> AuditPage:
     """Newest first. Entries of actions taken inside the caller's area (by its people and by the
     systems acting for it)."""
     require_role(account, Role.county_officer)
@@ -66,24 +67,24 @@ async def query_audit(
         query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < entry_id)))
     rows = (await session.exec(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1))).all()
     last = rows[limit - 1] if len(rows) > limit else None
-    return {
-        "items": [
-            {
-                "id": e.id,
-                "at": e.at,
-                "action": e.action,
-                "actor": e.actor_username,
-                "role": e.actor_role,
-                "area_code": e.actor_area_code,
-                "case_id": e.case_id,
-                "seq": e.seq,
-                "subject_type": e.subject_type,
-                "subject_id": e.subject_id,
-                "data": masked_copy(e.data),
-                "before": masked_copy(e.before),
-                "after": masked_copy(e.after),
-            }
+    return AuditPage(
+        items=[
+            AuditEntryView(
+                id=e.id,
+                at=e.at,
+                action=e.action,
+                actor=e.actor_username,
+                role=e.actor_role,
+                area_code=e.actor_area_code,
+                case_id=e.case_id,
+                seq=e.seq,
+                subject_type=e.subject_type,
+                subject_id=e.subject_id,
+                data=masked_copy(e.data),
+                before=masked_copy(e.before),
+                after=masked_copy(e.after),
+            )
             for e in rows[:limit]
         ],
-        "next_cursor": pagination.encode(last.at, str(last.id)) if last else None,
-    }
+        next_cursor=pagination.encode(last.at, str(last.id)) if last else None,
+    )

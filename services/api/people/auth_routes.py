@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from services.api.deps import CurrentAccount, Resources, SessionDep
 from services.api.errors import ApiError, invalid
 from services.api.people.accounts import PasswordChange, audit_view
+from services.api.people.schemas import Me, Token
 from services.api.people.security import hash_password, issue_token, verify_password
 from services.db.audit import append_audit
 from services.db.tables import Account
@@ -20,22 +21,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth 登录"])
 
 
 class Login(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "dongkeng.zhang", "password": "Dongkeng#2026"}]}
+    )
+
     username: Text(50, min_length=1, strip=False)
     password: Text(200, min_length=1, strip=False)
-
-
-class Token(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_at: datetime
-
-
-class Me(BaseModel):
-    username: str
-    display_name: str
-    role: Role
-    role_label: str
-    area_code: str
 
 
 @router.post("/login", summary="登录")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from services.api.access import CASEWORK_ROLES, require_role, require_visible
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import not_found
+from services.api.registry.schemas import VillageNotice
 from services.api.registry.village_notice import notice_of, notice_page, today_in_china
 from services.db.tables import Account, Area
 from services.domain.areas import AreaLevel, area_level, is_area_code, township_of
@@ -32,7 +33,7 @@ async def _village(session: SessionDep, account: Account, code: str) -> Area:
 @router.get("/{village_code}/notice", summary="村级公示（数据）")
 async def village_notice(
     village_code: str, account: CurrentAccount, session: SessionDep, on: NoticeDay = None
-) -> dict[str, Any]:
+) -> VillageNotice:
     return await notice_of(session, await _village(session, account, village_code), on or today_in_china())
 
 

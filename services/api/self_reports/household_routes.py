@@ -6,23 +6,34 @@ tokens open nothing inside it. An applicant only ever sees the applications they
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import IdempotencyKey, Resources, SessionDep
-from services.api.errors import ApiError, not_found
+from services.api.errors import ApiError
 from services.api.idempotency import answer_once, fingerprint
 from services.api.people.security import APPLICANT, issue_token
 from services.api.self_reports.applicants import CurrentApplicant, applicant_for, check_sign_in_code, send_sign_in_code
-from services.api.self_reports.service import applicant_view, application_closed, submit_application
+from services.api.self_reports.schemas import (
+    ApplicantToken,
+    ApplicationList,
+    ApplicationView,
+    AreaChoice,
+    CodeSent,
+)
+from services.api.self_reports.service import (
+    applicant_view,
+    application_closed,
+    applications_of,
+    own_application,
+    submit_application,
+)
 from services.api.workflow_updates import run_update
-from services.db.tables import Applicant, Area, SelfReport
+from services.db.tables import Area, SelfReport
 from services.domain.form_fields import Text
 from services.domain.personal_data import MobilePhone
 from services.domain.self_reports.model import SelfReportForm
@@ -34,26 +45,18 @@ router = APIRouter(prefix="/api/v1/self-service", tags=["self-service 农户一�
 
 
 class PhoneNumber(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"phone": "13991234567"}]})
 
     phone: MobilePhone
 
 
 class SignIn(PhoneNumber):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "13991234567", "code": "482913", "wechat_code": None}]}
+    )
+
     code: Text(10, min_length=1) = Field(description="短信验证码")
     wechat_code: Text(128, strip=False) | None = Field(default=None, description="小程序 wx.login 得到的 code")
-
-
-class CodeSent(BaseModel):
-    message: str
-    expires_in: int
-    resend_after: int
-
-
-class ApplicantToken(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_at: datetime
 
 
 def _client_address(request: Request) -> str:
@@ -93,20 +96,13 @@ async def sign_in(body: SignIn, resources: Resources, session: SessionDep) -> Ap
 async def list_areas(
     session: SessionDep,
     parent: Annotated[str | None, Query(max_length=12, description="上级区划代码")] = None,
-) -> list[dict[str, Any]]:
+) -> list[AreaChoice]:
     query = select(Area).order_by(Area.code)
     query = query.where(Area.parent_code == parent) if parent else query.where(Area.parent_code.is_(None))
-    return [{"code": a.code, "name": a.name, "level": a.level} for a in (await session.scalars(query)).all()]
+    return [AreaChoice(code=a.code, name=a.name, level=a.level) for a in (await session.scalars(query)).all()]
 
 
-async def _own_application(session: AsyncSession, applicant: Applicant, application_id: str) -> SelfReport:
-    row = await session.get(SelfReport, application_id) if len(application_id) <= 32 else None
-    if row is None or row.applicant_id != applicant.id:
-        raise not_found("没有找到这份申报")
-    return row
-
-
-@router.post("/applications", status_code=201, response_model=None, summary="提交申报")
+@router.post("/applications", status_code=201, response_model=ApplicationView, summary="提交申报")
 async def apply(
     form: SelfReportForm,
     request: Request,
@@ -129,29 +125,23 @@ async def apply(
 
 
 @router.get("/applications", summary="我的申报")
-async def my_applications(applicant: CurrentApplicant, session: SessionDep) -> dict[str, Any]:
-    rows = (
-        await session.scalars(
-            select(SelfReport)
-            .where(SelfReport.applicant_id == applicant.id)
-            .order_by(SelfReport.submitted_at.desc())
-            .limit(50)
-        )
-    ).all()
-    return {"items": [await applicant_view(session, row) for row in rows]}
+async def my_applications(applicant: CurrentApplicant, session: SessionDep) -> ApplicationList:
+    """The newest 50."""
+    rows = await applications_of(session, applicant)
+    return ApplicationList(items=[await applicant_view(session, row) for row in rows])
 
 
 @router.get("/applications/{application_id}", summary="申报进度")
-async def my_application(application_id: str, applicant: CurrentApplicant, session: SessionDep) -> dict[str, Any]:
-    return await applicant_view(session, await _own_application(session, applicant, application_id))
+async def my_application(application_id: str, applicant: CurrentApplicant, session: SessionDep) -> ApplicationView:
+    return await applicant_view(session, await own_application(session, applicant, application_id))
 
 
 @router.post("/applications/{application_id}/withdrawal", summary="撤回申报（镇里受理前）")
 async def withdraw(
     application_id: str, applicant: CurrentApplicant, resources: Resources, session: SessionDep
-) -> dict[str, Any]:
+) -> ApplicationView:
     """409 `wrong_step` once the township is answering or has answered; 409 `application_closed` once it is over."""
-    row = await _own_application(session, applicant, application_id)
+    row = await own_application(session, applicant, application_id)
     await session.commit()  # hold no pooled connection while the workflow works
     handle = resources.temporal.get_workflow_handle(self_report_workflow_id(application_id), run_id=row.run_id)
     await run_update(
