@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from services.api.app import app
+from services.api.errors import ErrorAnswer, FieldProblem, validation_errors
 
 SPEC = app.openapi()
 SCHEMAS = SPEC["components"]["schemas"]
@@ -122,3 +123,22 @@ def test_every_example_is_a_valid_body(name: str) -> None:
     examples = model.model_json_schema()["examples"]
     for example in examples:
         model.model_validate(example)
+
+
+def test_every_operation_documents_the_refusal_shape() -> None:
+    undocumented = {
+        (method, path)
+        for method, path, op in _operations()
+        if op["responses"].get("422", {}).get("content", {}).get("application/json", {}).get("schema")
+        != {"$ref": "#/components/schemas/ErrorAnswer"}
+    }
+    assert undocumented == set()
+
+
+def test_a_refusal_has_the_documented_shape() -> None:
+    refusal = validation_errors(
+        [{"type": "missing", "loc": ("body", "members", 0, "id_number"), "msg": "Field required"}]
+    )
+    answer = ErrorAnswer.model_validate_json(bytes(refusal.body))
+    assert answer.detail.code == "invalid"
+    assert answer.detail.errors == [FieldProblem(field="members[0].id_number", message="必填")]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from services.api.access import list_scope, sees_personal_data
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import invalid
+from services.api.monitoring import service
 from services.api.monitoring.schemas import (
     MonitoringPage,
     MonitoringTimeline,
@@ -25,7 +26,6 @@ from services.api.monitoring.service import (
     VisitTaskFilter,
     period_page,
     visible_period,
-    visit_coverage,
     visit_task_page,
 )
 from services.api.monitoring.views import monitoring_view
@@ -74,7 +74,7 @@ async def list_visit_tasks(
 
 
 @router.get("/visit-coverage", summary="走访覆盖率（按村、按月）")
-async def get_visit_coverage(
+async def visit_coverage(
     account: CurrentAccount,
     session: SessionDep,
     area: Annotated[str | None, Query(description="区划代码，默认本人辖区")] = None,
@@ -89,7 +89,7 @@ async def get_visit_coverage(
     from_period = from_period or next_period(to_period, -5)
     if from_period > to_period:
         raise invalid("from_period", "起始月份不能晚于结束月份")
-    return await visit_coverage(session, scope, from_period, to_period)
+    return await service.visit_coverage(session, scope, from_period, to_period)
 
 
 @router.get("/{monitoring_id}", response_model=MonitoringView, summary="监测详情（帮扶计划、走访、风险消除）")

@@ -7,12 +7,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.api.deps import CurrentAccount, SessionDep
+from services.api.registry import service
 from services.api.registry.schemas import HouseholdFile
-from services.api.registry.service import household_file, visible_household
+from services.api.registry.service import visible_household
 
 router = APIRouter(prefix="/api/v1/households", tags=["households 农户"])
 
 
 @router.get("/{code}/file", summary="一户一档（识别案件、帮扶计划与措施、走访、风险消除）")
-async def get_household_file(code: str, account: CurrentAccount, session: SessionDep) -> HouseholdFile:
-    return await household_file(session, await visible_household(session, account, code), account)
+async def household_file(code: str, account: CurrentAccount, session: SessionDep) -> HouseholdFile:
+    return await service.household_file(session, await visible_household(session, account, code), account)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from services.api.access import CASEWORK_ROLES, require_role, require_visible
 from services.api.deps import CurrentAccount, SessionDep
-from services.api.errors import not_found
+from services.api.errors import ERROR_RESPONSES, ERROR_SCHEMA, not_found
 from services.api.registry.schemas import VillageNotice
 from services.api.registry.village_notice import notice_of, notice_page, today_in_china
 from services.db.tables import Account, Area
@@ -37,7 +37,18 @@ async def village_notice(
     return await notice_of(session, await _village(session, account, village_code), on or today_in_china())
 
 
-@router.get("/{village_code}/notice.html", response_class=HTMLResponse, summary="村级公示（可打印页面）")
+@router.get(
+    "/{village_code}/notice.html",
+    response_class=HTMLResponse,
+    # A refusal is JSON, like everywhere else, though the page is HTML.
+    responses={
+        422: {
+            "description": ERROR_RESPONSES[422]["description"],
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        }
+    },
+    summary="村级公示（可打印页面）",
+)
 async def village_notice_page(
     village_code: str, account: CurrentAccount, session: SessionDep, on: NoticeDay = None
 ) -> HTMLResponse:

@@ -17,7 +17,13 @@ from services.api.deps import IdempotencyKey, Resources, SessionDep
 from services.api.errors import ApiError
 from services.api.idempotency import answer_once, fingerprint
 from services.api.people.security import APPLICANT, issue_token
-from services.api.self_reports.applicants import CurrentApplicant, applicant_for, check_sign_in_code, send_sign_in_code
+from services.api.self_reports.applicants import (
+    CurrentApplicant,
+    applicant_for,
+    issue_sign_in_code,
+    send_sign_in_code,
+    sign_in_code_problem,
+)
 from services.api.self_reports.schemas import (
     ApplicantToken,
     ApplicationList,
@@ -28,6 +34,7 @@ from services.api.self_reports.schemas import (
 from services.api.self_reports.service import (
     applicant_view,
     application_closed,
+    application_start,
     applications_of,
     own_application,
     submit_application,
@@ -67,7 +74,9 @@ def _client_address(request: Request) -> str:
 async def request_code(body: PhoneNumber, request: Request, resources: Resources, session: SessionDep) -> CodeSent:
     """Sends a 6-digit code by SMS. 429 with `Retry-After` when asked too often (per phone and per address)."""
     settings = resources.settings
-    await send_sign_in_code(session, settings, sms_sender(settings), body.phone, _client_address(request))
+    row, code = await issue_sign_in_code(session, settings, body.phone, _client_address(request))
+    await session.commit()
+    await send_sign_in_code(settings, sms_sender(settings), row, code)
     return CodeSent(
         message="验证码已发送，请注意查收短信",
         expires_in=settings.sms_code_seconds,
@@ -86,8 +95,12 @@ async def sign_in(body: SignIn, resources: Resources, session: SessionDep) -> Ap
             raise ApiError(401, "wechat_code_invalid", "微信登录已失效，请重新打开小程序") from None
         except WechatUnavailable:
             raise ApiError(503, "wechat_unavailable", "暂时无法连接微信，请稍后再试") from None
-    await check_sign_in_code(session, resources.settings, body.phone, body.code.strip())
+    problem = await sign_in_code_problem(session, resources.settings, body.phone, body.code.strip())
+    await session.commit()  # a wrong try counts
+    if problem:
+        raise problem
     applicant = await applicant_for(session, body.phone, openid)
+    await session.commit()
     token, expires_at = issue_token(resources.settings, applicant.id, audience=APPLICANT)
     return ApplicantToken(access_token=token, expires_at=expires_at)
 
@@ -114,9 +127,9 @@ async def apply(
     """409 `case_already_open` or `application_pending` says where the household's existing one stands."""
 
     async def produce() -> tuple[int, Any]:
-        state = await submit_application(
-            session, resources.temporal, resources.settings.temporal_task_queue, applicant, form
-        )
+        start = await application_start(session, applicant, form)
+        await session.commit()  # hold no pooled connection while the workflow works
+        state = await submit_application(resources.temporal, resources.settings.temporal_task_queue, start)
         row = await session.get(SelfReport, state.application_id)
         assert row is not None, "the workflow answers once the application is recorded"
         return 201, await applicant_view(session, row)

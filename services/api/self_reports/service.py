@@ -15,13 +15,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.api import pagination
+from services.api.access import area_scope
 from services.api.errors import ApiError, conflict, invalid, not_found, workflow_unavailable
 from services.api.registry.policies import current_policy
 from services.api.self_reports.schemas import (
@@ -30,6 +32,7 @@ from services.api.self_reports.schemas import (
     CaseProgress,
     Milestone,
     SelfReportDetail,
+    SelfReportPage,
     SelfReportSummary,
 )
 from services.db.tables import Applicant, Area, AuditEntry, CaseRecord, Household, Member, SelfReport
@@ -91,16 +94,16 @@ async def _refuse_if_in_progress(
         )
 
 
-async def submit_application(
-    session: AsyncSession, client: Client, task_queue: str, applicant: Applicant, form: SelfReportForm
-) -> SelfReportState:
+async def application_start(session: AsyncSession, applicant: Applicant, form: SelfReportForm) -> SelfReportStart:
+    """The new application's workflow input: its household if registered; 409 if the household
+    already has an open case or a pending application."""
     village = await session.get(Area, form.village_code)
     if village is None or area_level(village.code) != AreaLevel.village:
         raise invalid("village_code", "没有找到这个村，请从列表中选择您所在的村")
     household = await registered_household(session, form.id_number, form.head_name)
     await _refuse_if_in_progress(session, applicant, form, household)
     application_id = uuid.uuid4().hex
-    start = SelfReportStart(
+    return SelfReportStart(
         application_id=application_id,
         applicant_id=applicant.id,
         notice_phone=applicant.phone,
@@ -109,7 +112,11 @@ async def submit_application(
         village_code=household.village_code if household else form.village_code,
         policy=await current_policy(session),
     )
-    await session.commit()  # hold no pooled connection while the workflow works
+
+
+async def submit_application(client: Client, task_queue: str, start: SelfReportStart) -> SelfReportState:
+    """Starts the application's workflow; answers once the application is in the read model."""
+    application_id = start.application_id
     try:
         handle = await client.start_workflow(
             SelfReportWorkflow.run,
@@ -263,6 +270,42 @@ async def _case_progress(session: AsyncSession, case_id: str | None) -> CaseProg
 
 
 # -- what staff see -----------------------------------------------------------------------
+
+
+async def self_report_page(
+    session: AsyncSession,
+    scope: str,
+    status: ApplicationStatus | None,
+    overdue: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> SelfReportPage:
+    """Newest first. Lists never show ID numbers or phones whole."""
+    now = datetime.now(UTC)
+    query = select(SelfReport).where(area_scope(SelfReport, scope))
+    if status is not None:
+        query = query.where(SelfReport.status == status)
+    if overdue is not None:
+        late = and_(
+            SelfReport.status == ApplicationStatus.pending,
+            or_(SelfReport.escalated_at.is_not(None), SelfReport.due_at < now),
+        )
+        query = query.where(late if overdue else ~late)
+    if cursor is not None:
+        submitted_at, application_id = pagination.decode(cursor)
+        query = query.where(
+            or_(
+                SelfReport.submitted_at < submitted_at,
+                and_(SelfReport.submitted_at == submitted_at, SelfReport.application_id < application_id),
+            )
+        )
+    query = query.order_by(SelfReport.submitted_at.desc(), SelfReport.application_id.desc()).limit(limit + 1)
+    rows = (await session.scalars(query)).all()
+    last = rows[limit - 1] if len(rows) > limit else None
+    return SelfReportPage(
+        items=[staff_summary(row, False, now) for row in rows[:limit]],
+        next_cursor=pagination.encode(last.submitted_at, last.application_id) if last else None,
+    )
 
 
 def _staff_fields(row: SelfReport, show_personal_data: bool, now: datetime) -> dict[str, Any]:

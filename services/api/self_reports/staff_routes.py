@@ -8,21 +8,23 @@ answer it too. Village cadres see their village's applications, read-only.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import and_, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api import pagination
-from services.api.access import area_scope, list_scope, require_role, sees_personal_data, visible
+from services.api.access import list_scope, require_role, sees_personal_data, visible
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
 from services.api.errors import conflict
 from services.api.idempotency import answer_once, fingerprint
 from services.api.self_reports.schemas import SelfReportDetail, SelfReportPage
-from services.api.self_reports.service import application_closed, registered_household, staff_detail, staff_summary
+from services.api.self_reports.service import (
+    application_closed,
+    registered_household,
+    self_report_page,
+    staff_detail,
+)
 from services.api.workflow_updates import actor_of, run_update
 from services.db.tables import Account, SelfReport
 from services.domain.self_reports.model import Acceptance, ApplicationStatus
@@ -49,31 +51,7 @@ async def list_self_reports(
 ) -> SelfReportPage:
     """Newest first. Lists never show ID numbers or phones whole."""
     require_role(account, *CASE_OPENING_ROLES)
-    now = datetime.now(UTC)
-    query = select(SelfReport).where(area_scope(SelfReport, list_scope(account, area)))
-    if status is not None:
-        query = query.where(SelfReport.status == status)
-    if overdue is not None:
-        late = and_(
-            SelfReport.status == ApplicationStatus.pending,
-            or_(SelfReport.escalated_at.is_not(None), SelfReport.due_at < now),
-        )
-        query = query.where(late if overdue else ~late)
-    if cursor is not None:
-        submitted_at, application_id = pagination.decode(cursor)
-        query = query.where(
-            or_(
-                SelfReport.submitted_at < submitted_at,
-                and_(SelfReport.submitted_at == submitted_at, SelfReport.application_id < application_id),
-            )
-        )
-    query = query.order_by(SelfReport.submitted_at.desc(), SelfReport.application_id.desc()).limit(limit + 1)
-    rows = (await session.scalars(query)).all()
-    last = rows[limit - 1] if len(rows) > limit else None
-    return SelfReportPage(
-        items=[staff_summary(row, False, now) for row in rows[:limit]],
-        next_cursor=pagination.encode(last.submitted_at, last.application_id) if last else None,
-    )
+    return await self_report_page(session, list_scope(account, area), status, overdue, limit, cursor)
 
 
 @router.get("/{application_id}", summary="农户申报详情")
