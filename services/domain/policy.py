@@ -81,6 +81,8 @@ class PolicyBody(BaseModel):
 
 
 class Policy(PolicyBody):
+    model_config = ConfigDict(json_schema_extra=None)  # the body's example is not a whole policy
+
     version: int = Field(ge=1, le=INT4_MAX)
 
 

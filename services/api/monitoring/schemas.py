@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.answers import Moment, Page
 from services.api.timelines import TimelineEntry
@@ -153,6 +153,8 @@ class MonitoringTimeline(BaseModel):
 
 
 class ProposedMeasureView(MeasureDraft):
+    model_config = ConfigDict(json_schema_extra=None)  # the form's example is not a proposal
+
     kind_label: str
 
 

@@ -12,17 +12,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import require_role, visible
-from services.api.errors import conflict, invalid
+from services.api.errors import ApiError, conflict, invalid
 from services.api.people.accounts import (
     AccountIn,
     AccountUpdate,
+    PasswordChange,
     account_view,
     audit_view,
     check_placement,
     release_claims_of,
 )
 from services.api.people.schemas import AccountPage, AuditEntryView, AuditPage
-from services.api.people.security import hash_password
+from services.api.people.security import hash_password, verify_password
 from services.db.audit import append_audit
 from services.db.tables import Account, AuditEntry
 from services.domain.areas import area_prefix
@@ -181,4 +182,30 @@ async def audit_page(session: AsyncSession, wanted: AuditFilter, limit: int, cur
             for e in rows[:limit]
         ],
         next_cursor=pagination.encode(last.at, str(last.id)) if last else None,
+    )
+
+
+async def signed_in(session: AsyncSession, username: str, password: str) -> Account:
+    """The account these credentials open; 401 saying why not (never which part was wrong)."""
+    account = await session.get(Account, username)
+    if not verify_password(password, account.password_hash if account else None) or account is None:
+        raise ApiError(401, "bad_credentials", "用户名或密码不正确")
+    if account.disabled:
+        raise ApiError(401, "account_disabled", "该账号已停用，请联系管理员")
+    return account
+
+
+async def set_own_password(session: AsyncSession, account: Account, body: PasswordChange) -> None:
+    """Every token of the account issued before stops working."""
+    if not verify_password(body.current_password.get_secret_value(), account.password_hash):
+        raise invalid("current_password", "原密码不正确")
+    if body.new_password.get_secret_value() == body.current_password.get_secret_value():
+        raise invalid("new_password", "新密码不能与原密码相同")
+    before = audit_view(account)
+    account.password_hash = hash_password(body.new_password.get_secret_value())
+    account.token_version += 1
+    account.updated_by, account.updated_at = account.username, datetime.now(UTC)
+    session.add(account)
+    await append_audit(
+        session, account, "change_password", "account", account.username, {}, before=before, after=audit_view(account)
     )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from services.api.access import require_role
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.registry.policies import current_policy, publish_policy
 from services.api.registry.schemas import AreaView
-from services.db.tables import Area
+from services.api.registry.service import areas_under
 from services.domain.policy import Policy, PolicyBody
 from services.domain.vocabulary import Role
 
@@ -20,9 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["reference 区划与政策"])
 async def list_areas(
     session: SessionDep, _: CurrentAccount, parent: str | None = Query(default=None, max_length=12)
 ) -> list[AreaView]:
-    query = select(Area).order_by(Area.code)
-    query = query.where(Area.parent_code == parent) if parent else query
-    return [AreaView.model_validate(a.model_dump()) for a in (await session.scalars(query)).all()]
+    return [AreaView.model_validate(a.model_dump()) for a in await areas_under(session, parent, "every")]
 
 
 @router.get("/policies/current", summary="当前适用的政策参数")

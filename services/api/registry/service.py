@@ -2,22 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import area_scope, sees_personal_data, visible
+from services.api.errors import not_found
 from services.api.identification.views import case_view
 from services.api.monitoring.schemas import MonitoringWithVisits
 from services.api.monitoring.views import monitoring_view, visit_view
 from services.api.registry.schemas import HouseholdDetail, HouseholdFile, HouseholdPage
 from services.api.registry.views import household_view, member_view
-from services.db.tables import Account, CaseRecord, Household, Member, MonitoringRecord, VisitRecord
+from services.db.tables import Account, Area, CaseRecord, Household, Member, MonitoringRecord, VisitRecord
+from services.domain.areas import AreaLevel, area_level, is_area_code, township_of
 from services.domain.vocabulary import HouseholdStatus
+
+_NO_VILLAGE = "没有找到该村，或不在您的管辖区域内"
 
 
 async def visible_household(session: AsyncSession, reader: Account, code: str) -> Household:
     return await visible(session, reader, Household, code, "没有找到该农户，或该农户不在您的管辖区域内")
+
+
+async def visible_village(session: AsyncSession, reader: Account, code: str) -> Area:
+    """A village inside the reader's area (404 for anything else)."""
+    if not (is_area_code(code) and area_level(code) == AreaLevel.village):
+        raise not_found(_NO_VILLAGE)
+    return await visible(session, reader, Area, code, _NO_VILLAGE, area_field="code")
+
+
+async def township_name(session: AsyncSession, village_code: str) -> str:
+    township = await session.get(Area, township_of(village_code))
+    return township.name if township else ""
+
+
+async def areas_under(session: AsyncSession, parent: str | None, without_parent: Literal["every", "top"]) -> list[Area]:
+    """The areas directly under `parent`; without one, `every` area or only the `top` level."""
+    query = select(Area).order_by(Area.code)
+    if parent:
+        query = query.where(Area.parent_code == parent)
+    elif without_parent == "top":
+        query = query.where(Area.parent_code.is_(None))
+    return list((await session.scalars(query)).all())
 
 
 async def members_of(session: AsyncSession, code: str) -> list[Member]:

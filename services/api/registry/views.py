@@ -12,7 +12,11 @@ from services.domain.vocabulary import HOUSEHOLD_STATUS_LABELS, HouseholdStatus
 
 def household_view(household: Household, reader: Account, in_list: bool = False) -> HouseholdView:
     """Lists never show the phone whole."""
-    show = sees_personal_data(reader, household.village_code) and not in_list
+    phone = household.phone
+    if in_list:
+        phone = mask_phone(phone) if phone else None
+    elif phone is not None and not sees_personal_data(reader, household.village_code):
+        phone = mask_phone(phone)
     status = HouseholdStatus(household.status)
     return HouseholdView(
         code=household.code,
@@ -21,7 +25,7 @@ def household_view(household: Household, reader: Account, in_list: bool = False)
         village_code=household.village_code,
         head_name=household.head_name,
         address=household.address,
-        phone=household.phone if show or household.phone is None else mask_phone(household.phone),
+        phone=phone,
         category=household.category,
         status=status,
         status_label=HOUSEHOLD_STATUS_LABELS[status],

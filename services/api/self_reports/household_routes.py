@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from services.api.deps import IdempotencyKey, Resources, SessionDep
 from services.api.errors import ApiError
 from services.api.idempotency import answer_once, fingerprint
 from services.api.people.security import APPLICANT, issue_token
+from services.api.registry.service import areas_under
 from services.api.self_reports.applicants import (
     CurrentApplicant,
     applicant_for,
@@ -40,7 +40,7 @@ from services.api.self_reports.service import (
     submit_application,
 )
 from services.api.workflow_updates import run_update
-from services.db.tables import Area, SelfReport
+from services.db.tables import SelfReport
 from services.domain.form_fields import Text
 from services.domain.personal_data import MobilePhone
 from services.domain.self_reports.model import SelfReportForm
@@ -110,9 +110,7 @@ async def list_areas(
     session: SessionDep,
     parent: Annotated[str | None, Query(max_length=12, description="上级区划代码")] = None,
 ) -> list[AreaChoice]:
-    query = select(Area).order_by(Area.code)
-    query = query.where(Area.parent_code == parent) if parent else query.where(Area.parent_code.is_(None))
-    return [AreaChoice(code=a.code, name=a.name, level=a.level) for a in (await session.scalars(query)).all()]
+    return [AreaChoice(code=a.code, name=a.name, level=a.level) for a in await areas_under(session, parent, "top")]
 
 
 @router.post("/applications", status_code=201, response_model=ApplicationView, summary="提交申报")
