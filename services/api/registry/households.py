@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import conflict, invalid
 from services.db.audit import Acting, append_audit
+from services.db.failures import sqlstate
 from services.db.tables import Area, Household, Member
 from services.domain.areas import AreaLevel, area_level, county_of, township_of
 from services.domain.form_fields import ShortText, Text
@@ -18,6 +19,7 @@ from services.domain.personal_data import IdNumber, MobilePhone, birth_date_of
 from services.domain.vocabulary import LabourCapacity
 
 HEAD = "户主"
+UNIQUE_VIOLATION = "23505"
 
 
 class MemberIn(BaseModel):
@@ -131,8 +133,10 @@ async def register_household(session: AsyncSession, body: HouseholdIn, actor: Ac
     )
     try:
         await session.flush()
-    except IntegrityError:  # registered by someone else at the same moment
-        raise _id_number_taken() from None
+    except IntegrityError as error:
+        if sqlstate(error) == UNIQUE_VIOLATION:  # registered by someone else at the same moment
+            raise _id_number_taken() from None
+        raise
     given = body.model_dump(mode="json")
     await append_audit(
         session,
