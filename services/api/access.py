@@ -7,14 +7,18 @@ data is shown whole only to the roles that act on the household, inside their ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, inspect
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import forbidden, not_found
 from services.db.tables import Account
 from services.domain.areas import AreaLevel, area_contains, area_level, is_area_code
 from services.domain.vocabulary import ROLE_LABELS, Role
+
+Row = TypeVar("Row", bound=SQLModel)
 
 # Roles that act on cases in their area and so need the household's personal data.
 CASEWORK_ROLES = frozenset({Role.village_cadre, Role.township_approver, Role.county_officer})
@@ -53,6 +57,25 @@ def require_visible(account: Account, area_code: str, message: str = "没有找�
     """404 outside the caller's area: existence must not leak."""
     if not area_contains(account.area_code, area_code):
         raise not_found(message)
+
+
+async def visible(
+    session: AsyncSession,
+    reader: Account,
+    model: type[Row],
+    key: str,
+    message: str,
+    area_field: str = "village_code",
+    for_update: bool = False,
+) -> Row:
+    """The row of `model` with this primary key if it lies inside the reader's area; 404 with
+    `message` otherwise, whether it is missing or only out of sight (existence must not leak).
+    A key longer than its column cannot name a row and is not looked up."""
+    longest = getattr(inspect(model).primary_key[0].type, "length", None) or len(key)
+    row = await session.get(model, key, with_for_update=for_update) if len(key) <= longest else None
+    if row is None or not area_contains(reader.area_code, getattr(row, area_field)):
+        raise not_found(message)
+    return row
 
 
 def sees_personal_data(account: Account, village_code: str) -> bool:

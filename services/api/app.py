@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from services.api.departments import inbound_routes, registry_routes, work_routes
 from services.api.deps import AppResources
-from services.api.errors import install_error_handlers
+from services.api.errors import ERROR_RESPONSES, install_error_handlers
 from services.api.identification import routes as identification_routes
 from services.api.monitoring import action_routes as monitoring_action_routes
 from services.api.monitoring import routes as monitoring_routes
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         "See README.md.",
         lifespan=lifespan,
         dependencies=[Depends(check_parameters)],
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
     app.add_middleware(BodyGuard)  # bodies too large, too deep or not UTF-8, refused before parsing

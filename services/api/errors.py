@@ -12,9 +12,49 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.domain.form_fields import BROKEN_CHARACTER, printable
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="有问题的字段，如 members[0].id_number")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    """`code` is for programs, `message` for people; a refusal may add fields of its own
+    (`field`, `current_step`, `retry_after`, …)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "invalid",
+                    "message": "members[0].id_number：身份证号校验位不正确，请核对后重新填写",
+                    "errors": [{"field": "members[0].id_number", "message": "身份证号校验位不正确，请核对后重新填写"}],
+                }
+            ]
+        },
+    )
+
+    code: str
+    message: str
+    errors: list[FieldProblem] | None = Field(default=None, description="422：逐项列出有问题的字段")
+
+
+class ErrorAnswer(BaseModel):
+    detail: ErrorDetail
+
+
+# Documented on every operation: a request the edge refuses (any endpoint may, for its parameters).
+# The other refusals share the shape; issue 15 documents them endpoint by endpoint.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorAnswer, "description": "请求有误：errors 逐项指出字段和原因，未做任何改动"}
+}
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorAnswer"}
 
 
 class ApiError(HTTPException):

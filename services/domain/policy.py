@@ -7,7 +7,7 @@ new version never changes cases already in flight.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.domain.form_fields import INT4_MAX, Number
 from services.domain.identification.procedure import IDENTIFICATION
@@ -40,6 +40,12 @@ class PolicyBody(BaseModel):
     """Everything configurable about the procedure. Days may be fractional
     (a demo or test policy can shorten the notice to seconds)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"notice_days": 7, "income_line_yuan": 8100, "medical_expense_threshold_other": 28000}]
+        }
+    )
+
     identification_days: Days = Field(default=15, description="从线索到认定完成的时限（天）")
     notice_days: Number(gt=0, le=60) = Field(default=5, description="村级公示天数")
     step_days: dict[Step, Days] = Field(
@@ -68,6 +74,8 @@ class PolicyBody(BaseModel):
 
 
 class Policy(PolicyBody):
+    model_config = ConfigDict(json_schema_extra=None)  # the body's example is not a whole policy
+
     version: int = Field(ge=1, le=INT4_MAX)
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.api.access import sees_personal_data
-from services.db.tables import Account
+from services.api.identification.schemas import CaseSummary
+from services.db.tables import Account, CaseRecord
 from services.domain.identification.procedure import STEP_LABELS
 from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import (
@@ -52,6 +53,26 @@ def case_view(state: dict[str, Any], reader: Account) -> dict[str, Any]:
     """The full case for its detail page and action answers."""
     shown = state if sees_personal_data(reader, state["village_code"]) else masked_copy(state)
     return {**shown, **labels(state), **deadline_flags(state)}
+
+
+def case_summary(record: CaseRecord, head_name: str) -> CaseSummary:
+    state = record.state
+    return CaseSummary(
+        case_id=record.case_id,
+        household_code=record.household_code,
+        head_name=head_name,
+        village_code=record.village_code,
+        channel=Channel(record.channel),
+        step=Step(record.step),
+        outcome=Outcome(record.outcome) if record.outcome else None,
+        opened_at=record.opened_at,
+        due_at=record.due_at,
+        step_due_at=record.step_due_at,
+        closed_at=record.closed_at,
+        **labels(state),
+        **deadline_flags(state),
+        needs_attention=bool(state.get("needs_attention")),  # an action the database refused
+    )
 
 
 def review_input(view: dict[str, Any]) -> dict[str, Any]:

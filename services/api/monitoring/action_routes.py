@@ -17,6 +17,7 @@ from services.api.deps import AppResources, CurrentAccount, IdempotencyKey, Reso
 from services.api.errors import invalid
 from services.api.monitoring.commands import act_on_monitoring
 from services.api.monitoring.routes import visible_period
+from services.api.monitoring.schemas import MonitoringView
 from services.api.monitoring.views import monitoring_view
 from services.api.tasks.claims import require_free_to_act
 from services.api.workflow_updates import actor_of
@@ -60,12 +61,14 @@ async def _act(
 
 
 _APPOINT = MONITORING.action(MonitoringAction.appoint_support_person)
-add_action_routes(router, "monitoring_id", MONITORING, _act, _DOC, except_for={_APPOINT.action})
+add_action_routes(
+    router, "monitoring_id", MONITORING, _act, _DOC, response_model=MonitoringView, except_for={_APPOINT.action}
+)
 
 
 @router.post(
     f"/{{monitoring_id}}/{_APPOINT.path}",
-    response_model=None,
+    response_model=MonitoringView,
     summary=_APPOINT.title,
     description=_DOC,
     name=str(_APPOINT.action),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.api.access import sees_personal_data
+from services.api.monitoring.schemas import MonitoringSummary, VisitTaskView, VisitView
 from services.db.tables import Account, MonitoringRecord, VisitRecord, VisitTaskRecord
 from services.domain.monitoring.procedure import EXIT_STEP_LABELS
 from services.domain.monitoring.state import MonitoringState
@@ -49,32 +50,33 @@ def monitoring_view(state: dict[str, Any], reader: Account) -> dict[str, Any]:
     return view
 
 
-def monitoring_summary(record: MonitoringRecord, head_name: str) -> dict[str, Any]:
-    return {
-        "monitoring_id": record.monitoring_id,
-        "household_code": record.household_code,
-        "head_name": head_name,
-        "village_code": record.village_code,
-        "status": record.status,
-        "status_label": HOUSEHOLD_STATUS_LABELS[HouseholdStatus(record.status)],
-        "since": record.since,
-        "support_person": record.support_person,
-        "exit_step": record.exit_step,
-        "exit_step_label": EXIT_STEP_LABELS[ExitStep(record.exit_step)] if record.exit_step else None,
-        "exit_eligible": record.exit_eligible,
-        "risk_eliminated_at": record.risk_eliminated_at,
-        "tasks": record.tasks,
-    }
+def monitoring_summary(record: MonitoringRecord, head_name: str) -> MonitoringSummary:
+    status = HouseholdStatus(record.status)
+    return MonitoringSummary(
+        monitoring_id=record.monitoring_id,
+        household_code=record.household_code,
+        head_name=head_name,
+        village_code=record.village_code,
+        status=status,
+        status_label=HOUSEHOLD_STATUS_LABELS[status],
+        since=record.since,
+        support_person=record.support_person,
+        exit_step=record.exit_step,
+        exit_step_label=EXIT_STEP_LABELS[ExitStep(record.exit_step)] if record.exit_step else None,
+        exit_eligible=record.exit_eligible,
+        risk_eliminated_at=record.risk_eliminated_at,
+        tasks=record.tasks,
+    )
 
 
-def visit_task_view(task: VisitTaskRecord, head_name: str) -> dict[str, Any]:
-    return {
+def visit_task_view(task: VisitTaskRecord, head_name: str) -> VisitTaskView:
+    return VisitTaskView(
         **task.model_dump(exclude={"last_seq"}),
-        "head_name": head_name,
-        "status_label": VISIT_TASK_STATUS_LABELS[VisitTaskStatus(task.status)],
-    }
+        head_name=head_name,
+        status_label=VISIT_TASK_STATUS_LABELS[VisitTaskStatus(task.status)],
+    )
 
 
-def visit_view(visit: VisitRecord, reader: Account) -> dict[str, Any]:
+def visit_view(visit: VisitRecord, reader: Account) -> VisitView:
     shown = visit.model_dump()
-    return shown if sees_personal_data(reader, visit.village_code) else masked_copy(shown)  # type: ignore[return-value]
+    return VisitView.model_validate(shown if sees_personal_data(reader, visit.village_code) else masked_copy(shown))

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.access import ROLE_AREA_LEVELS
 from services.api.errors import forbidden, invalid
+from services.api.people.schemas import AccountView
 from services.api.people.security import password_problem
 from services.db.tables import Account, Area, Task
 from services.domain.areas import area_contains, area_level
@@ -29,7 +30,20 @@ def _strong(password: SecretStr | None) -> SecretStr | None:
 
 
 class AccountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "dongkeng.zhang",
+                    "display_name": "东坑村 张建军",
+                    "role": "village_cadre",
+                    "area_code": "610824100201",
+                    "password": "Dongkeng#2026",
+                }
+            ]
+        },
+    )
 
     username: str = Field(
         max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]{2,49}$", description="登录名：小写字母、数字、. _ -，3–50位"
@@ -50,7 +64,16 @@ class AccountIn(BaseModel):
 
 
 class AccountUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"display_name": "伙场湾村 张建军", "area_code": "610824100202"},
+                {"disabled": True},
+                {"password": "Huochang@2026"},
+            ]
+        },
+    )
 
     display_name: ShortText | None = None
     role: Role | None = None
@@ -62,7 +85,10 @@ class AccountUpdate(BaseModel):
 
 
 class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"current_password": "Dongkeng#2026", "new_password": "Jingbian@2027"}]},
+    )
 
     current_password: Secret
     new_password: Secret
@@ -70,19 +96,19 @@ class PasswordChange(BaseModel):
     _strong_password = field_validator("new_password")(_strong)
 
 
-def account_view(account: Account) -> dict[str, Any]:
+def account_view(account: Account) -> AccountView:
     role = Role(account.role)
-    return {
-        "username": account.username,
-        "display_name": account.display_name,
-        "role": role,
-        "role_label": ROLE_LABELS[role],
-        "area_code": account.area_code,
-        "disabled": account.disabled,
-        "created_at": account.created_at,
-        "updated_at": account.updated_at,
-        "updated_by": account.updated_by,
-    }
+    return AccountView(
+        username=account.username,
+        display_name=account.display_name,
+        role=role,
+        role_label=ROLE_LABELS[role],
+        area_code=account.area_code,
+        disabled=account.disabled,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+        updated_by=account.updated_by,
+    )
 
 
 def audit_view(account: Account) -> dict[str, Any]:

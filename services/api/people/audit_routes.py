@@ -4,20 +4,16 @@ TRUNCATE (migration 0001). Personal data in it is masked here, as in every list.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import and_, or_
-from sqlmodel import select
 
-from services.api import pagination
 from services.api.access import require_role
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.errors import invalid
-from services.db.tables import AuditEntry
-from services.domain.areas import area_prefix
+from services.api.people.schemas import AuditPage
+from services.api.people.service import AuditFilter, audit_page
 from services.domain.form_fields import FormDateTime
-from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit 审计"])
@@ -40,50 +36,12 @@ async def query_audit(
     until: Annotated[FormDateTime | None, Query(description="截止时间（不含）")] = None,
     limit: int = Query(default=50, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=200),
-) -> dict[str, Any]:
+) -> AuditPage:
     """Newest first. Entries of actions taken inside the caller's area (by its people and by the
     systems acting for it)."""
     require_role(account, Role.county_officer)
     for name, moment in (("since", since), ("until", until)):
         if moment is not None and moment.tzinfo is None:
             raise invalid(name, "日期时间须带时区，如 +08:00")
-    query = select(AuditEntry).where(AuditEntry.actor_area_code.startswith(area_prefix(account.area_code)))
-    for column, value in (
-        (AuditEntry.case_id, case_id),
-        (AuditEntry.actor_username, actor),
-        (AuditEntry.subject_type, subject_type),
-        (AuditEntry.subject_id, subject_id),
-        (AuditEntry.action, action),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if since is not None:
-        query = query.where(AuditEntry.at >= since)
-    if until is not None:
-        query = query.where(AuditEntry.at < until)
-    if cursor is not None:
-        at, entry_id = pagination.decode_numbered(cursor)
-        query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < entry_id)))
-    rows = (await session.exec(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1))).all()
-    last = rows[limit - 1] if len(rows) > limit else None
-    return {
-        "items": [
-            {
-                "id": e.id,
-                "at": e.at,
-                "action": e.action,
-                "actor": e.actor_username,
-                "role": e.actor_role,
-                "area_code": e.actor_area_code,
-                "case_id": e.case_id,
-                "seq": e.seq,
-                "subject_type": e.subject_type,
-                "subject_id": e.subject_id,
-                "data": masked_copy(e.data),
-                "before": masked_copy(e.before),
-                "after": masked_copy(e.after),
-            }
-            for e in rows[:limit]
-        ],
-        "next_cursor": pagination.encode(last.at, str(last.id)) if last else None,
-    }
+    wanted = AuditFilter(account.area_code, case_id, actor, subject_type, subject_id, action, since, until)
+    return await audit_page(session, wanted, limit, cursor)

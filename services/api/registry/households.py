@@ -11,13 +11,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import conflict, invalid
 from services.db.audit import Acting, append_audit
+from services.db.failures import sqlstate
 from services.db.tables import Area, Household, Member
 from services.domain.areas import AreaLevel, area_level, county_of, township_of
 from services.domain.form_fields import ShortText, Text
-from services.domain.personal_data import IdNumber, MobilePhone, birth_date_of, mask_id_number
+from services.domain.personal_data import IdNumber, MobilePhone, birth_date_of
 from services.domain.vocabulary import LabourCapacity
 
 HEAD = "户主"
+UNIQUE_VIOLATION = "23505"
 
 
 class MemberIn(BaseModel):
@@ -41,7 +43,43 @@ class MemberIn(BaseModel):
 
 
 class HouseholdIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "village_code": "610824100201",
+                    "address": "东坑镇东坑村三组12号",
+                    "phone": "13991234567",
+                    "members": [
+                        {
+                            "name": "李振华",
+                            "id_number": "610824197803121237",
+                            "relation": "户主",
+                            "sex": "male",
+                            "labour_capacity": "partial",
+                            "health": "腰椎间盘突出，不能干重活",
+                        },
+                        {
+                            "name": "王秀兰",
+                            "id_number": "610824198005061027",
+                            "relation": "配偶",
+                            "sex": "female",
+                            "labour_capacity": "full",
+                        },
+                        {
+                            "name": "李浩",
+                            "id_number": "610824200509182033",
+                            "relation": "子女",
+                            "sex": "male",
+                            "labour_capacity": "none",
+                            "schooling": "靖边中学高三",
+                        },
+                    ],
+                }
+            ]
+        },
+    )
 
     village_code: str = Field(min_length=12, max_length=12, pattern=r"^\d{12}$", description="村级区划代码")
     address: Text(200, min_length=1) = Field(description="住址")
@@ -67,6 +105,7 @@ def household_code(village_code: str, number: int) -> str:
 
 
 async def register_household(session: AsyncSession, body: HouseholdIn, actor: Acting) -> Household:
+    """Adds the household with its members and its audit entry; the caller commits."""
     village = await session.get(Area, body.village_code)
     if village is None or area_level(village.code) != AreaLevel.village:
         raise invalid("village_code", "没有这个村级区划代码")
@@ -92,6 +131,12 @@ async def register_household(session: AsyncSession, body: HouseholdIn, actor: Ac
         Member(household_code=household.code, birth_date=birth_date_of(m.id_number), **m.model_dump())
         for m in body.members
     )
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if sqlstate(error) == UNIQUE_VIOLATION:  # registered by someone else at the same moment
+            raise _id_number_taken() from None
+        raise
     given = body.model_dump(mode="json")
     await append_audit(
         session,
@@ -103,30 +148,8 @@ async def register_household(session: AsyncSession, body: HouseholdIn, actor: Ac
         before={},
         after={"code": household.code, **given},
     )
-    try:
-        await session.commit()
-    except IntegrityError:  # registered by someone else at the same moment
-        raise _id_number_taken() from None
     return household
 
 
 def _id_number_taken() -> Exception:
     return conflict("id_number_registered", "有家庭成员的身份证号已登记在其他农户中，请核实", field="members.id_number")
-
-
-async def members_of(session: AsyncSession, code: str) -> list[Member]:
-    return list((await session.scalars(select(Member).where(Member.household_code == code).order_by(Member.id))).all())
-
-
-def member_view(member: Member, show_personal_data: bool) -> dict[str, object]:
-    return {
-        "name": member.name,
-        "id_number": member.id_number if show_personal_data else mask_id_number(member.id_number),
-        "relation": member.relation,
-        "sex": member.sex,
-        "birth_date": member.birth_date if show_personal_data else None,
-        "labour_capacity": member.labour_capacity,
-        "health": member.health if show_personal_data else None,
-        "disability": member.disability if show_personal_data else None,
-        "schooling": member.schooling,
-    }

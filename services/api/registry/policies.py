@@ -12,7 +12,7 @@ from services.domain.policy import DEFAULT_POLICY, Policy, PolicyBody
 
 
 async def publish_policy(session: AsyncSession, body: PolicyBody, actor: Acting) -> Policy:
-    """Adds the next version. Cases already started keep the version they started with."""
+    """Adds the next version (the caller commits). Cases already started keep the version they started with."""
     await session.execute(select(func.pg_advisory_xact_lock(0x706F6C)))  # serialise version numbers
     latest = await session.scalar(select(func.max(PolicyVersion.version)))
     policy = Policy(version=max(latest or 0, DEFAULT_POLICY.version) + 1, **body.model_dump())
@@ -28,5 +28,4 @@ async def publish_policy(session: AsyncSession, body: PolicyBody, actor: Acting)
         before=previous.model_dump(mode="json"),
         after=policy.model_dump(mode="json"),
     )
-    await session.commit()
     return policy

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from services.api.access import require_role
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.registry.policies import current_policy, publish_policy
-from services.db.tables import Area
+from services.api.registry.schemas import AreaView
+from services.api.registry.service import areas_under
 from services.domain.policy import Policy, PolicyBody
 from services.domain.vocabulary import Role
 
@@ -20,10 +18,8 @@ router = APIRouter(prefix="/api/v1", tags=["reference 区划与政策"])
 @router.get("/areas", summary="区划列表")
 async def list_areas(
     session: SessionDep, _: CurrentAccount, parent: str | None = Query(default=None, max_length=12)
-) -> list[dict[str, Any]]:
-    query = select(Area).order_by(Area.code)
-    query = query.where(Area.parent_code == parent) if parent else query
-    return [a.model_dump() for a in (await session.scalars(query)).all()]
+) -> list[AreaView]:
+    return [AreaView.model_validate(a.model_dump()) for a in await areas_under(session, parent, "every")]
 
 
 @router.get("/policies/current", summary="当前适用的政策参数")
@@ -34,4 +30,6 @@ async def get_current_policy(session: SessionDep, _: CurrentAccount) -> Policy:
 @router.post("/policies", status_code=201, summary="发布新版政策参数（只影响此后发起的案件）")
 async def create_policy(body: PolicyBody, account: CurrentAccount, session: SessionDep) -> Policy:
     require_role(account, Role.admin)
-    return await publish_policy(session, body, account)
+    policy = await publish_policy(session, body, account)
+    await session.commit()
+    return policy

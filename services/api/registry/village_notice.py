@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from html import escape
-from typing import Any
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.api.registry.schemas import NoticeEntry, VillageNotice
 from services.db.tables import Area, CaseRecord, Household
 from services.domain.vocabulary import CATEGORY_LABELS, Category, Outcome, Step
 
@@ -24,7 +24,7 @@ def _local_day(moment: str) -> date:
     return datetime.fromisoformat(moment).astimezone(CHINA).date()
 
 
-async def notice_of(session: AsyncSession, village: Area, on: date) -> dict[str, Any]:
+async def notice_of(session: AsyncSession, village: Area, on: date) -> VillageNotice:
     rows = (
         await session.execute(
             select(CaseRecord.state, Household.head_name)
@@ -44,37 +44,37 @@ async def notice_of(session: AsyncSession, village: Area, on: date) -> dict[str,
             continue
         category = verification.get("proposed_category")
         entries.append(
-            {
-                "head_name": head_name,
-                "household_size": verification.get("household_size"),
-                "category": category,
-                "category_label": CATEGORY_LABELS[Category(category)] if category else None,
-                "notice_starts_on": starts,
-                "notice_ends_on": ends,
-            }
+            NoticeEntry(
+                head_name=head_name,
+                household_size=verification.get("household_size"),
+                category=category,
+                category_label=CATEGORY_LABELS[Category(category)] if category else None,
+                notice_starts_on=starts,
+                notice_ends_on=ends,
+            )
         )
-    entries.sort(key=lambda e: (e["notice_starts_on"], e["head_name"]))
-    return {
-        "village_code": village.code,
-        "village_name": village.name,
-        "on": on,
-        "title": f"{village.name}防止返贫监测对象识别公示",
-        "households": entries,
-    }
+    entries.sort(key=lambda e: (e.notice_starts_on, e.head_name))
+    return VillageNotice(
+        village_code=village.code,
+        village_name=village.name,
+        on=on,
+        title=f"{village.name}防止返贫监测对象识别公示",
+        households=entries,
+    )
 
 
-def notice_page(notice: dict[str, Any], township_name: str) -> str:
+def notice_page(notice: VillageNotice, township_name: str) -> str:
     """A printable A4 page of the notice."""
     rows = (
         "\n".join(
-            f"<tr><td>{i}</td><td>{escape(e['head_name'])}</td><td>{escape(notice['village_name'])}</td>"
-            f"<td>{e['household_size'] or ''}</td><td>{escape(e['category_label'] or '')}</td>"
-            f"<td>{e['notice_starts_on']:%Y年%m月%d日} 至 {e['notice_ends_on']:%Y年%m月%d日}</td></tr>"
-            for i, e in enumerate(notice["households"], start=1)
+            f"<tr><td>{i}</td><td>{escape(e.head_name)}</td><td>{escape(notice.village_name)}</td>"
+            f"<td>{e.household_size or ''}</td><td>{escape(e.category_label or '')}</td>"
+            f"<td>{e.notice_starts_on:%Y年%m月%d日} 至 {e.notice_ends_on:%Y年%m月%d日}</td></tr>"
+            for i, e in enumerate(notice.households, start=1)
         )
         or '<tr><td colspan="6">本期无公示对象</td></tr>'
     )
-    title = escape(notice["title"])
+    title = escape(notice.title)
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -95,7 +95,7 @@ def notice_page(notice: dict[str, Any], township_name: str) -> str:
 <tbody>
 {rows}
 </tbody></table>
-<p class="sign">{escape(notice["village_name"])}村民委员会<br>{notice["on"]:%Y年%m月%d日}</p>
+<p class="sign">{escape(notice.village_name)}村民委员会<br>{notice.on:%Y年%m月%d日}</p>
 </body></html>
 """
 

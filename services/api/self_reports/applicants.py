@@ -49,10 +49,11 @@ async def _lock(session: AsyncSession, name: str) -> None:
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))
 
 
-async def send_sign_in_code(
-    session: AsyncSession, settings: Settings, sms: SmsSender, phone: str, client_address: str
-) -> SmsCode:
-    """Issues a code within the limits and sends it; 429 (with Retry-After) past a limit."""
+async def issue_sign_in_code(
+    session: AsyncSession, settings: Settings, phone: str, client_address: str
+) -> tuple[SmsCode, str]:
+    """A new code within the limits (the row and the code itself, for the SMS); 429 (with
+    Retry-After) past a limit. The caller commits before sending it, so every code sent counts."""
     now = datetime.now(UTC)
     await _lock(session, f"sms-phone:{phone}")
     await _lock(session, f"sms-address:{client_address}")
@@ -92,16 +93,20 @@ async def send_sign_in_code(
     await session.execute(
         SmsCode.__table__.delete().where(SmsCode.phone == phone, SmsCode.created_at < now - 2 * _WINDOW)
     )
-    await session.commit()
+    await session.flush()
+    return row, code
+
+
+async def send_sign_in_code(settings: Settings, sms: SmsSender, row: SmsCode, code: str) -> None:
     try:
-        await sms.send(phone, sign_in_code_text(code, settings.sms_code_seconds // 60), message_id=f"code:{row.id}")
+        await sms.send(row.phone, sign_in_code_text(code, settings.sms_code_seconds // 60), message_id=f"code:{row.id}")
     except SmsFailed:
         raise ApiError(503, "sms_unavailable", "短信发送失败，请稍后再试") from None
-    return row
 
 
-async def check_sign_in_code(session: AsyncSession, settings: Settings, phone: str, code: str) -> None:
-    """Uses up the phone's newest code if `code` matches it; 401 saying why otherwise. Commits."""
+async def sign_in_code_problem(session: AsyncSession, settings: Settings, phone: str, code: str) -> ApiError | None:
+    """Uses up the phone's newest code if `code` matches it, or counts the wrong try; the 401 saying
+    why it does not let the applicant in, None if it does. The caller commits either way."""
     now = datetime.now(UTC)
     newest = (
         await session.scalars(
@@ -127,13 +132,11 @@ async def check_sign_in_code(session: AsyncSession, settings: Settings, phone: s
         problem = ("code_wrong", f"验证码不正确，还可以再试{left}次" if left else "验证码输错次数太多，请重新获取")
     else:
         newest.used_at = now
-    await session.commit()
-    if problem:
-        raise ApiError(401, *problem)
+    return ApiError(401, *problem) if problem else None
 
 
 async def applicant_for(session: AsyncSession, phone: str, openid: str | None) -> Applicant:
-    """The applicant with this verified phone, created on first sign-in. Commits."""
+    """The applicant with this verified phone, created on first sign-in."""
     values = {"id": uuid.uuid4().hex, "phone": phone, "wechat_openid": openid, "last_signed_in_at": func.now()}
     upsert = insert(Applicant).values(values)
     upsert = upsert.on_conflict_do_update(
@@ -144,7 +147,6 @@ async def applicant_for(session: AsyncSession, phone: str, openid: str | None) -
         },
     ).returning(Applicant.id)
     applicant_id = (await session.execute(upsert)).scalar_one()
-    await session.commit()
     applicant = await session.get(Applicant, applicant_id)
     assert applicant is not None
     return applicant

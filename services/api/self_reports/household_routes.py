@@ -6,23 +6,41 @@ tokens open nothing inside it. An applicant only ever sees the applications they
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import IdempotencyKey, Resources, SessionDep
-from services.api.errors import ApiError, not_found
+from services.api.errors import ApiError
 from services.api.idempotency import answer_once, fingerprint
 from services.api.people.security import APPLICANT, issue_token
-from services.api.self_reports.applicants import CurrentApplicant, applicant_for, check_sign_in_code, send_sign_in_code
-from services.api.self_reports.service import applicant_view, application_closed, submit_application
+from services.api.registry.service import areas_under
+from services.api.self_reports.applicants import (
+    CurrentApplicant,
+    applicant_for,
+    issue_sign_in_code,
+    send_sign_in_code,
+    sign_in_code_problem,
+)
+from services.api.self_reports.schemas import (
+    ApplicantToken,
+    ApplicationList,
+    ApplicationView,
+    AreaChoice,
+    CodeSent,
+)
+from services.api.self_reports.service import (
+    applicant_view,
+    application_closed,
+    application_start,
+    applications_of,
+    own_application,
+    submit_application,
+)
 from services.api.workflow_updates import run_update
-from services.db.tables import Applicant, Area, SelfReport
+from services.db.tables import SelfReport
 from services.domain.form_fields import Text
 from services.domain.personal_data import MobilePhone
 from services.domain.self_reports.model import SelfReportForm
@@ -34,26 +52,18 @@ router = APIRouter(prefix="/api/v1/self-service", tags=["self-service 农户一�
 
 
 class PhoneNumber(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"phone": "13991234567"}]})
 
     phone: MobilePhone
 
 
 class SignIn(PhoneNumber):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "13991234567", "code": "482913", "wechat_code": None}]}
+    )
+
     code: Text(10, min_length=1) = Field(description="短信验证码")
     wechat_code: Text(128, strip=False) | None = Field(default=None, description="小程序 wx.login 得到的 code")
-
-
-class CodeSent(BaseModel):
-    message: str
-    expires_in: int
-    resend_after: int
-
-
-class ApplicantToken(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_at: datetime
 
 
 def _client_address(request: Request) -> str:
@@ -64,7 +74,9 @@ def _client_address(request: Request) -> str:
 async def request_code(body: PhoneNumber, request: Request, resources: Resources, session: SessionDep) -> CodeSent:
     """Sends a 6-digit code by SMS. 429 with `Retry-After` when asked too often (per phone and per address)."""
     settings = resources.settings
-    await send_sign_in_code(session, settings, sms_sender(settings), body.phone, _client_address(request))
+    row, code = await issue_sign_in_code(session, settings, body.phone, _client_address(request))
+    await session.commit()
+    await send_sign_in_code(settings, sms_sender(settings), row, code)
     return CodeSent(
         message="验证码已发送，请注意查收短信",
         expires_in=settings.sms_code_seconds,
@@ -83,8 +95,12 @@ async def sign_in(body: SignIn, resources: Resources, session: SessionDep) -> Ap
             raise ApiError(401, "wechat_code_invalid", "微信登录已失效，请重新打开小程序") from None
         except WechatUnavailable:
             raise ApiError(503, "wechat_unavailable", "暂时无法连接微信，请稍后再试") from None
-    await check_sign_in_code(session, resources.settings, body.phone, body.code.strip())
+    problem = await sign_in_code_problem(session, resources.settings, body.phone, body.code.strip())
+    await session.commit()  # a wrong try counts
+    if problem:
+        raise problem
     applicant = await applicant_for(session, body.phone, openid)
+    await session.commit()
     token, expires_at = issue_token(resources.settings, applicant.id, audience=APPLICANT)
     return ApplicantToken(access_token=token, expires_at=expires_at)
 
@@ -93,20 +109,11 @@ async def sign_in(body: SignIn, resources: Resources, session: SessionDep) -> Ap
 async def list_areas(
     session: SessionDep,
     parent: Annotated[str | None, Query(max_length=12, description="上级区划代码")] = None,
-) -> list[dict[str, Any]]:
-    query = select(Area).order_by(Area.code)
-    query = query.where(Area.parent_code == parent) if parent else query.where(Area.parent_code.is_(None))
-    return [{"code": a.code, "name": a.name, "level": a.level} for a in (await session.scalars(query)).all()]
+) -> list[AreaChoice]:
+    return [AreaChoice(code=a.code, name=a.name, level=a.level) for a in await areas_under(session, parent, "top")]
 
 
-async def _own_application(session: AsyncSession, applicant: Applicant, application_id: str) -> SelfReport:
-    row = await session.get(SelfReport, application_id) if len(application_id) <= 32 else None
-    if row is None or row.applicant_id != applicant.id:
-        raise not_found("没有找到这份申报")
-    return row
-
-
-@router.post("/applications", status_code=201, response_model=None, summary="提交申报")
+@router.post("/applications", status_code=201, response_model=ApplicationView, summary="提交申报")
 async def apply(
     form: SelfReportForm,
     request: Request,
@@ -118,9 +125,9 @@ async def apply(
     """409 `case_already_open` or `application_pending` says where the household's existing one stands."""
 
     async def produce() -> tuple[int, Any]:
-        state = await submit_application(
-            session, resources.temporal, resources.settings.temporal_task_queue, applicant, form
-        )
+        start = await application_start(session, applicant, form)
+        await session.commit()  # hold no pooled connection while the workflow works
+        state = await submit_application(resources.temporal, resources.settings.temporal_task_queue, start)
         row = await session.get(SelfReport, state.application_id)
         assert row is not None, "the workflow answers once the application is recorded"
         return 201, await applicant_view(session, row)
@@ -129,29 +136,23 @@ async def apply(
 
 
 @router.get("/applications", summary="我的申报")
-async def my_applications(applicant: CurrentApplicant, session: SessionDep) -> dict[str, Any]:
-    rows = (
-        await session.scalars(
-            select(SelfReport)
-            .where(SelfReport.applicant_id == applicant.id)
-            .order_by(SelfReport.submitted_at.desc())
-            .limit(50)
-        )
-    ).all()
-    return {"items": [await applicant_view(session, row) for row in rows]}
+async def my_applications(applicant: CurrentApplicant, session: SessionDep) -> ApplicationList:
+    """The newest 50."""
+    rows = await applications_of(session, applicant)
+    return ApplicationList(items=[await applicant_view(session, row) for row in rows])
 
 
 @router.get("/applications/{application_id}", summary="申报进度")
-async def my_application(application_id: str, applicant: CurrentApplicant, session: SessionDep) -> dict[str, Any]:
-    return await applicant_view(session, await _own_application(session, applicant, application_id))
+async def my_application(application_id: str, applicant: CurrentApplicant, session: SessionDep) -> ApplicationView:
+    return await applicant_view(session, await own_application(session, applicant, application_id))
 
 
 @router.post("/applications/{application_id}/withdrawal", summary="撤回申报（镇里受理前）")
 async def withdraw(
     application_id: str, applicant: CurrentApplicant, resources: Resources, session: SessionDep
-) -> dict[str, Any]:
+) -> ApplicationView:
     """409 `wrong_step` once the township is answering or has answered; 409 `application_closed` once it is over."""
-    row = await _own_application(session, applicant, application_id)
+    row = await own_application(session, applicant, application_id)
     await session.commit()  # hold no pooled connection while the workflow works
     handle = resources.temporal.get_workflow_handle(self_report_workflow_id(application_id), run_id=row.run_id)
     await run_update(

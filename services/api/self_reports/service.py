@@ -15,15 +15,26 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.api.errors import ApiError, conflict, invalid, workflow_unavailable
+from services.api import pagination
+from services.api.access import area_scope
+from services.api.errors import ApiError, conflict, invalid, not_found, workflow_unavailable
 from services.api.registry.policies import current_policy
+from services.api.self_reports.schemas import (
+    ApplicationView,
+    AppliedFor,
+    CaseProgress,
+    Milestone,
+    SelfReportDetail,
+    SelfReportPage,
+    SelfReportSummary,
+)
 from services.db.tables import Applicant, Area, AuditEntry, CaseRecord, Household, Member, SelfReport
 from services.domain.areas import AreaLevel, area_level
 from services.domain.personal_data import mask_id_number, mask_phone, redact_personal_numbers
@@ -83,16 +94,16 @@ async def _refuse_if_in_progress(
         )
 
 
-async def submit_application(
-    session: AsyncSession, client: Client, task_queue: str, applicant: Applicant, form: SelfReportForm
-) -> SelfReportState:
+async def application_start(session: AsyncSession, applicant: Applicant, form: SelfReportForm) -> SelfReportStart:
+    """The new application's workflow input: its household if registered; 409 if the household
+    already has an open case or a pending application."""
     village = await session.get(Area, form.village_code)
     if village is None or area_level(village.code) != AreaLevel.village:
         raise invalid("village_code", "没有找到这个村，请从列表中选择您所在的村")
     household = await registered_household(session, form.id_number, form.head_name)
     await _refuse_if_in_progress(session, applicant, form, household)
     application_id = uuid.uuid4().hex
-    start = SelfReportStart(
+    return SelfReportStart(
         application_id=application_id,
         applicant_id=applicant.id,
         notice_phone=applicant.phone,
@@ -101,7 +112,11 @@ async def submit_application(
         village_code=household.village_code if household else form.village_code,
         policy=await current_policy(session),
     )
-    await session.commit()  # hold no pooled connection while the workflow works
+
+
+async def submit_application(client: Client, task_queue: str, start: SelfReportStart) -> SelfReportState:
+    """Starts the application's workflow; answers once the application is in the read model."""
+    application_id = start.application_id
     try:
         handle = await client.start_workflow(
             SelfReportWorkflow.run,
@@ -152,6 +167,26 @@ def _is_overdue(row: SelfReport, now: datetime) -> bool:
 
 # -- what the applicant sees ------------------------------------------------------------
 
+
+async def own_application(session: AsyncSession, applicant: Applicant, application_id: str) -> SelfReport:
+    """One of the applicant's own applications; 404 for any other."""
+    row = await session.get(SelfReport, application_id) if len(application_id) <= 32 else None
+    if row is None or row.applicant_id != applicant.id:
+        raise not_found("没有找到这份申报")
+    return row
+
+
+async def applications_of(session: AsyncSession, applicant: Applicant, limit: int = 50) -> list[SelfReport]:
+    """Newest first."""
+    query = (
+        select(SelfReport)
+        .where(SelfReport.applicant_id == applicant.id)
+        .order_by(SelfReport.submitted_at.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
 # Case actions an applicant sees as milestones (nothing about objections, who voted or what was found).
 _MILESTONES = {
     "open_case": "开始识别",
@@ -165,7 +200,7 @@ _MILESTONES = {
 }
 
 
-async def applicant_view(session: AsyncSession, row: SelfReport) -> dict[str, Any]:
+async def applicant_view(session: AsyncSession, row: SelfReport) -> ApplicationView:
     state = SelfReportState.model_validate(row.state)
     form = state.form
     stage, next_step = application_progress(
@@ -175,39 +210,35 @@ async def applicant_view(session: AsyncSession, row: SelfReport) -> dict[str, An
         redact_personal_numbers(state.rejection_reason or ""),
     )
     village = await session.get(Area, state.village_code)
-    view: dict[str, Any] = {
-        "application_id": state.application_id,
-        "status": state.status,
-        "status_label": APPLICATION_STATUS_LABELS[state.status],
-        "stage": stage,
-        "next": next_step,
-        "submitted_at": state.submitted_at,
-        "answer_due_at": state.due_at,
-        "overdue": _is_overdue(row, datetime.now(UTC)),
-        "escalated": state.escalated_at is not None,
-        "decided_at": state.decided_at,
-        "rejection_reason": redact_personal_numbers(state.rejection_reason) if state.rejection_reason else None,
-        "application": {
-            "head_name": form.head_name,
-            "id_number": mask_id_number(form.id_number),
-            "phone": mask_phone(form.phone),
-            "village_code": state.village_code,
-            "village_name": village.name if village else None,
-            "risk_types": list(form.risk_types),
-            "risk_type_labels": [RISK_TYPE_LABELS[r] for r in form.risk_types],
-            "description": form.description,
-        },
-        "case": None,
-    }
-    if state.status == ApplicationStatus.accepted and state.case_id:
-        view["case"] = await _case_progress(session, state.case_id)
-        if view["case"]:
-            view["stage"], view["next"] = view["case"]["stage"], view["case"]["next"]
-    return view
+    case = await _case_progress(session, state.case_id) if state.status == ApplicationStatus.accepted else None
+    return ApplicationView(
+        application_id=state.application_id,
+        status=state.status,
+        status_label=APPLICATION_STATUS_LABELS[state.status],
+        stage=case.stage if case else stage,
+        next=case.next if case else next_step,
+        submitted_at=state.submitted_at,
+        answer_due_at=state.due_at,
+        overdue=_is_overdue(row, datetime.now(UTC)),
+        escalated=state.escalated_at is not None,
+        decided_at=state.decided_at,
+        rejection_reason=redact_personal_numbers(state.rejection_reason) if state.rejection_reason else None,
+        application=AppliedFor(
+            head_name=form.head_name,
+            id_number=mask_id_number(form.id_number),
+            phone=mask_phone(form.phone),
+            village_code=state.village_code,
+            village_name=village.name if village else None,
+            risk_types=list(form.risk_types),
+            risk_type_labels=[RISK_TYPE_LABELS[r] for r in form.risk_types],
+            description=form.description,
+        ),
+        case=case,
+    )
 
 
-async def _case_progress(session: AsyncSession, case_id: str) -> dict[str, Any] | None:
-    record = await session.get(CaseRecord, case_id)
+async def _case_progress(session: AsyncSession, case_id: str | None) -> CaseProgress | None:
+    record = await session.get(CaseRecord, case_id) if case_id else None
     if record is None:
         return None
     state = record.state
@@ -225,23 +256,59 @@ async def _case_progress(session: AsyncSession, case_id: str) -> dict[str, Any] 
             .order_by(AuditEntry.seq)
         )
     ).all()
-    return {
-        "step": step,
-        "stage": stage,
-        "next": next_step,
-        "opened_at": record.opened_at,
-        "step_started_at": state["step_started_at"],
-        "step_due_at": record.step_due_at,
-        "closed_at": record.closed_at,
-        "outcome": outcome,
-        "milestones": [{"label": _MILESTONES[e.action], "at": e.at} for e in entries],
-    }
+    return CaseProgress(
+        step=step,
+        stage=stage,
+        next=next_step,
+        opened_at=record.opened_at,
+        step_started_at=state["step_started_at"],
+        step_due_at=record.step_due_at,
+        closed_at=record.closed_at,
+        outcome=outcome,
+        milestones=[Milestone(label=_MILESTONES[e.action], at=e.at) for e in entries],
+    )
 
 
 # -- what staff see -----------------------------------------------------------------------
 
 
-def staff_summary(row: SelfReport, show_personal_data: bool, now: datetime) -> dict[str, Any]:
+async def self_report_page(
+    session: AsyncSession,
+    scope: str,
+    status: ApplicationStatus | None,
+    overdue: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> SelfReportPage:
+    """Newest first. Lists never show ID numbers or phones whole."""
+    now = datetime.now(UTC)
+    query = select(SelfReport).where(area_scope(SelfReport, scope))
+    if status is not None:
+        query = query.where(SelfReport.status == status)
+    if overdue is not None:
+        late = and_(
+            SelfReport.status == ApplicationStatus.pending,
+            or_(SelfReport.escalated_at.is_not(None), SelfReport.due_at < now),
+        )
+        query = query.where(late if overdue else ~late)
+    if cursor is not None:
+        submitted_at, application_id = pagination.decode(cursor)
+        query = query.where(
+            or_(
+                SelfReport.submitted_at < submitted_at,
+                and_(SelfReport.submitted_at == submitted_at, SelfReport.application_id < application_id),
+            )
+        )
+    query = query.order_by(SelfReport.submitted_at.desc(), SelfReport.application_id.desc()).limit(limit + 1)
+    rows = (await session.scalars(query)).all()
+    last = rows[limit - 1] if len(rows) > limit else None
+    return SelfReportPage(
+        items=[staff_summary(row, False, now) for row in rows[:limit]],
+        next_cursor=pagination.encode(last.submitted_at, last.application_id) if last else None,
+    )
+
+
+def _staff_fields(row: SelfReport, show_personal_data: bool, now: datetime) -> dict[str, Any]:
     form = row.state["form"]
     return {
         "application_id": row.application_id,
@@ -262,16 +329,20 @@ def staff_summary(row: SelfReport, show_personal_data: bool, now: datetime) -> d
     }
 
 
-async def staff_detail(session: AsyncSession, row: SelfReport, show_personal_data: bool) -> dict[str, Any]:
+def staff_summary(row: SelfReport, show_personal_data: bool, now: datetime) -> SelfReportSummary:
+    return SelfReportSummary(**_staff_fields(row, show_personal_data, now))
+
+
+async def staff_detail(session: AsyncSession, row: SelfReport, show_personal_data: bool) -> SelfReportDetail:
     state = row.state
     registered = await registered_household(session, state["form"]["id_number"])
-    return {
-        **staff_summary(row, show_personal_data, datetime.now(UTC)),
-        "description": state["form"]["description"],
-        "risk_type_labels": [RISK_TYPE_LABELS[r] for r in state["form"]["risk_types"]],
-        "rejection_reason": state.get("rejection_reason"),
-        "decided_by": state.get("decided_by"),
-        "joined_open_case": state.get("joined_open_case", False),
+    return SelfReportDetail(
+        **_staff_fields(row, show_personal_data, datetime.now(UTC)),
+        description=state["form"]["description"],
+        risk_type_labels=[RISK_TYPE_LABELS[r] for r in state["form"]["risk_types"]],
+        rejection_reason=state.get("rejection_reason"),
+        decided_by=state.get("decided_by"),
+        joined_open_case=state.get("joined_open_case", False),
         # Where acceptance would open the case now: the household holding the head's ID number.
-        "registered_household_code": registered.code if registered else None,
-    }
+        registered_household_code=registered.code if registered else None,
+    )

@@ -8,20 +8,23 @@ answer it too. Village cadres see their village's applications, read-only.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import and_, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api import pagination
-from services.api.access import area_scope, can_see, list_scope, require_role, sees_personal_data
+from services.api.access import list_scope, require_role, sees_personal_data, visible
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
-from services.api.errors import conflict, not_found
+from services.api.errors import conflict
 from services.api.idempotency import answer_once, fingerprint
-from services.api.self_reports.service import application_closed, registered_household, staff_detail, staff_summary
+from services.api.self_reports.schemas import SelfReportDetail, SelfReportPage
+from services.api.self_reports.service import (
+    application_closed,
+    registered_household,
+    self_report_page,
+    staff_detail,
+)
 from services.api.tasks.claims import require_free_to_act
 from services.api.workflow_updates import actor_of, run_update
 from services.db.tables import Account, SelfReport
@@ -35,10 +38,7 @@ router = APIRouter(prefix="/api/v1/self-reports", tags=["self-reports 农户申�
 
 async def _visible(session: AsyncSession, account: Account, application_id: str) -> SelfReport:
     require_role(account, *CASE_OPENING_ROLES)
-    row = await session.get(SelfReport, application_id) if len(application_id) <= 32 else None
-    if row is None or not can_see(account, row.village_code):
-        raise not_found("没有找到这份申报，或它不在您的管辖区域内")
-    return row
+    return await visible(session, account, SelfReport, application_id, "没有找到这份申报，或它不在您的管辖区域内")
 
 
 @router.get("", summary="农户申报列表")
@@ -50,43 +50,19 @@ async def list_self_reports(
     overdue: bool | None = Query(default=None, description="只看超过受理时限仍未受理（true）或其余（false）"),
     limit: int = Query(default=50, ge=1, le=200),
     cursor: str | None = Query(default=None, max_length=200),
-) -> dict[str, Any]:
+) -> SelfReportPage:
     """Newest first. Lists never show ID numbers or phones whole."""
     require_role(account, *CASE_OPENING_ROLES)
-    now = datetime.now(UTC)
-    query = select(SelfReport).where(area_scope(SelfReport, list_scope(account, area)))
-    if status is not None:
-        query = query.where(SelfReport.status == status)
-    if overdue is not None:
-        late = and_(
-            SelfReport.status == ApplicationStatus.pending,
-            or_(SelfReport.escalated_at.is_not(None), SelfReport.due_at < now),
-        )
-        query = query.where(late if overdue else ~late)
-    if cursor is not None:
-        submitted_at, application_id = pagination.decode(cursor)
-        query = query.where(
-            or_(
-                SelfReport.submitted_at < submitted_at,
-                and_(SelfReport.submitted_at == submitted_at, SelfReport.application_id < application_id),
-            )
-        )
-    query = query.order_by(SelfReport.submitted_at.desc(), SelfReport.application_id.desc()).limit(limit + 1)
-    rows = (await session.scalars(query)).all()
-    last = rows[limit - 1] if len(rows) > limit else None
-    return {
-        "items": [staff_summary(row, False, now) for row in rows[:limit]],
-        "next_cursor": pagination.encode(last.submitted_at, last.application_id) if last else None,
-    }
+    return await self_report_page(session, list_scope(account, area), status, overdue, limit, cursor)
 
 
 @router.get("/{application_id}", summary="农户申报详情")
-async def get_self_report(application_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
+async def get_self_report(application_id: str, account: CurrentAccount, session: SessionDep) -> SelfReportDetail:
     row = await _visible(session, account, application_id)
     return await staff_detail(session, row, sees_personal_data(account, row.village_code))
 
 
-@router.post("/{application_id}/decision", response_model=None, summary="受理或不予受理")
+@router.post("/{application_id}/decision", response_model=SelfReportDetail, summary="受理或不予受理")
 async def decide(
     application_id: str,
     body: Acceptance,

@@ -78,6 +78,32 @@ class HouseholdAssessment(Form):
 
 class HomeVerification(HouseholdAssessment):
     risk_types: list[RiskType] = Field(min_length=1, max_length=11, description="风险类型")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "visited_on": "2026-11-20",
+                    "verifiers": ["张建军", "刘芳"],
+                    "household_size": 4,
+                    "income": {"wage": 18000, "business_net": 3200, "property_income": 0, "transfer": 4800},
+                    "compliant_spending": 46000,
+                    "living_conditions": {
+                        "food_and_clothing": True,
+                        "compulsory_education": True,
+                        "basic_medical_care": False,
+                        "safe_housing": True,
+                        "safe_drinking_water": True,
+                    },
+                    "labour_capacity": "partial",
+                    "able_workers": 1,
+                    "notes": "户主3月腰椎手术，自付医疗费约4.6万元，目前不能干重活；妻子在县城做零工",
+                    "risk_types": ["illness"],
+                    "proposed_category": "sudden_hardship",
+                }
+            ]
+        }
+    )
+
     proposed_category: Category = Field(description="拟认定类别")
 
     @field_validator("risk_types")
@@ -90,6 +116,10 @@ class HomeVerification(HouseholdAssessment):
 
 class Authorisation(Form):
     decision: Literal["signed", "refused"] = Field(description="签署或拒绝")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "signed", "signed_on": "2026-11-21", "signer_name": "李振华"}]}
+    )
+
     signed_on: PastDate = Field(description="签署（或拒绝）日期")
     signer_name: ShortText = Field(description="签署人")
     notes: LongText = ""
@@ -117,6 +147,24 @@ class CrossCheckEntry(Form):
     """Results recorded by hand by the county officer, one or more departments at a time:
     a department without a registered system, or one that did not answer in time."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": [
+                        {
+                            "department": "real_estate",
+                            "status": "completed",
+                            "findings": [],
+                            "completed_at": "2026-11-27T10:30:00+08:00",
+                        }
+                    ],
+                    "reason": "不动产登记中心系统升级，逾期未反馈；已于11月27日线下调取查询结果",
+                }
+            ]
+        }
+    )
+
     results: list[CrossCheckResult] = Field(min_length=1, max_length=10)
     reason: RequiredText = Field(description="手工录入的原因（如：部门逾期未反馈，已线下调取结果）")
 
@@ -131,12 +179,32 @@ class CrossCheckEntry(Form):
 class CrossCheckResend(Form):
     """The county officer sends a department's request again (a new request id), e.g. after its deadline."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"department": "vehicles", "note": "车管所逾期未反馈，重新发送"}]}
+    )
+
     department: Department = Field(description="比对部门")
     note: LongText = Field(default="", description="说明")
 
 
 class DemocraticReview(Form):
     held_on: PastDate = Field(description="评议日期")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "held_on": "2026-11-28",
+                    "eligible_representatives": 9,
+                    "attendees": ["张建军", "刘芳", "王志强", "李秀英", "赵海军", "高玉梅", "马文斌"],
+                    "votes_for": 6,
+                    "votes_against": 0,
+                    "abstentions": 1,
+                    "minutes": "村民代表一致认为该户因病支出大、收入下降，同意纳入监测对象",
+                }
+            ]
+        }
+    )
+
     eligible_representatives: int = Field(ge=1, le=500, description="应到评议人数")
     attendees: list[ShortText] = Field(min_length=1, max_length=500, description="实到人员")
     votes_for: int = Field(ge=0, le=500, description="同意票")
@@ -155,12 +223,31 @@ class DemocraticReview(Form):
 
 class Objection(Form):
     received_on: PastDate = Field(description="收到异议日期")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"received_on": "2026-12-01", "raised_by": "匿名", "content": "该户在县城有门面房出租，收入情况不实"}
+            ]
+        }
+    )
+
     raised_by: ShortText = Field(default="匿名", description="异议人（可匿名）")
     content: RequiredText = Field(description="异议内容")
 
 
 class ObjectionResolution(Form):
     decision: Literal["upheld", "dismissed"] = Field(description="异议成立或不成立")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "dismissed",
+                    "findings": "经查不动产登记，该户在县城无房产；所称门面房为其亲戚所有",
+                }
+            ]
+        }
+    )
+
     # Only for an upheld objection: send the case back to home verification, or end it.
     upheld_action: Literal["reverify", "end"] | None = None
     findings: RequiredText = Field(description="核实情况")
@@ -176,6 +263,10 @@ class ObjectionResolution(Form):
 
 class TownshipReview(Form):
     decision: Literal["approve", "return"]
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "approve", "opinion": "材料齐全，程序规范，同意上报县级审定"}]}
+    )
+
     opinion: LongText = Field(default="", description="审核意见")
 
     @model_validator(mode="after")
@@ -187,6 +278,10 @@ class TownshipReview(Form):
 
 class CountyDecision(Form):
     decision: Literal["approve", "reject"]
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "approve", "opinion": "同意认定为突发严重困难户"}]}
+    )
+
     opinion: LongText = Field(default="", description="审定意见")
 
     @model_validator(mode="after")
@@ -198,11 +293,21 @@ class CountyDecision(Form):
 
 class Announcement(Form):
     announced_on: PastDate = Field(description="公告日期")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"announced_on": "2026-12-02", "notes": "已在县乡村振兴局网站公告"}]}
+    )
+
     notes: LongText = ""
 
 
 class Lead(Form):
     """A further lead on a household whose case is already open (DOMAIN.md: it joins the open case)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"channel": "department_warning", "note": "医保部门预警：11月自付医疗费用超过1万元"}]
+        }
+    )
 
     channel: Channel = Field(description="发现渠道")
     note: LongText = Field(default="", description="线索说明")

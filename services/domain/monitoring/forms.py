@@ -7,7 +7,7 @@ township review and county decision.
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.domain.form_fields import FormDate, LongText, Number, PastDate, RequiredText, ShortText, Text
 from services.domain.identification.forms import Form, HouseholdAssessment, LivingConditions
@@ -23,6 +23,10 @@ def _distinct(values: list, message: str) -> list:
 
 class SupportAppointment(Form):
     username: ShortText = Field(description="帮扶责任人账号（本村村干部）")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "dongkeng.zhang", "note": "张建军熟悉该户情况，住得近"}]}
+    )
+
     note: LongText = Field(default="", description="任命说明")
 
 
@@ -36,17 +40,67 @@ class MeasureDraft(Form):
 class PlanDraft(Form):
     """一户一策: the measures the support person chooses for the household."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "measures": [
+                        {
+                            "kind": "social_security",
+                            "content": "申请大病医疗救助，落实医保倾斜报销",
+                            "owner": "东坑镇民政办",
+                            "starts_on": "2026-12-10",
+                        },
+                        {
+                            "kind": "employment",
+                            "content": "推荐妻子王秀兰到镇上扶贫车间就业",
+                            "owner": "东坑镇人社所",
+                            "starts_on": "2026-12-15",
+                        },
+                    ],
+                    "notes": "先解决医疗负担，再稳定务工收入",
+                }
+            ]
+        }
+    )
+
     measures: list[MeasureDraft] = Field(min_length=1, max_length=20, description="帮扶措施")
     notes: LongText = Field(default="", description="计划说明")
 
 
 class MeasureDelivery(Form):
     delivered_on: PastDate = Field(description="落实日期")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"delivered_on": "2026-11-10", "evidence": "医疗救助发放凭证编号 JB2026-1187"}]}
+    )
+
     evidence: RequiredText = Field(description="佐证材料说明（如发放凭证、合同、照片编号）")
 
 
 class Visit(Form):
     """A monthly visit (走访) by the village's cadres."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "visited_on": "2026-11-18",
+                    "visitors": ["张建军"],
+                    "findings": "户主恢复较好，可做轻活；妻子已在扶贫车间上班",
+                    "per_capita_net_income": 7800,
+                    "living_conditions": {
+                        "food_and_clothing": True,
+                        "compulsory_education": True,
+                        "basic_medical_care": True,
+                        "safe_housing": True,
+                        "safe_drinking_water": True,
+                    },
+                    "new_risks": [],
+                    "new_risk_note": "",
+                }
+            ]
+        }
+    )
 
     visited_on: PastDate = Field(description="走访日期")
     visitors: list[ShortText] = Field(min_length=1, max_length=10, description="走访人员")
@@ -71,14 +125,45 @@ class Visit(Form):
 
 class ExitProposal(Form):
     notes: LongText = Field(default="", description="申请说明")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"notes": "帮扶措施已落实满6个月，收入稳定，申请风险消除"}]}
+    )
 
 
 class ExitVerification(HouseholdAssessment):
     """入户核实 before an exit: the same facts as at identification, and whether the
     unavoidable expenses (刚性支出) that brought the risk are resolved."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "visited_on": "2026-11-25",
+                    "verifiers": ["张建军", "刘芳"],
+                    "household_size": 4,
+                    "income": {"wage": 36000, "business_net": 4000, "property_income": 0, "transfer": 3600},
+                    "compliant_spending": 6000,
+                    "living_conditions": {
+                        "food_and_clothing": True,
+                        "compulsory_education": True,
+                        "basic_medical_care": True,
+                        "safe_housing": True,
+                        "safe_drinking_water": True,
+                    },
+                    "labour_capacity": "partial",
+                    "able_workers": 2,
+                    "notes": "妻子稳定就业，户主可做轻活；医疗费用已由救助解决",
+                    "expenses_resolved": True,
+                }
+            ]
+        }
+    )
+
     expenses_resolved: bool = Field(description="刚性支出问题已解决")
 
 
 class ExitReversal(Form):
     reason: RequiredText = Field(description="回退原因")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "风险消除后户主旧病复发住院，收入再次明显下降"}]}
+    )

@@ -38,7 +38,22 @@ APPLICATION_STATUS_LABELS = {
 class SelfReportForm(BaseModel):
     """What the household fills in on the mini-program."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "head_name": "李振华",
+                    "id_number": "610824197803121237",
+                    "phone": "13991234567",
+                    "village_code": "610824100201",
+                    "risk_types": ["illness"],
+                    "description": "我今年3月做了腰椎手术，花了4万多，现在干不了重活，家里收入少了一大半",
+                    "consent": True,
+                }
+            ]
+        },
+    )
 
     head_name: Text(50) = Field(description="户主姓名")
     id_number: IdNumber = Field(description="户主身份证号（18位）")
@@ -89,7 +104,15 @@ class SelfReportForm(BaseModel):
 class Acceptance(BaseModel):
     """The township's answer to an application."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"decision": "accept"},
+                {"decision": "reject", "reason": "经核实，您家今年收入稳定，暂不符合监测条件；如有新困难可再次申报"},
+            ]
+        },
+    )
 
     decision: Literal["accept", "reject"] = Field(description="受理（accept）或不予受理（reject）")
     reason: Text(500, lines=True) = Field(default="", description="不予受理的理由（申报人可以看到）")

@@ -1,0 +1,61 @@
+"""Reading cases: the one a reader may see, and the case list with its filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api import pagination
+from services.api.access import area_scope, visible
+from services.api.identification.schemas import CasePage
+from services.api.identification.views import case_summary
+from services.db.tables import Account, CaseRecord, Household
+from services.domain.vocabulary import Step
+
+
+async def visible_case(session: AsyncSession, reader: Account, case_id: str) -> CaseRecord:
+    return await visible(session, reader, CaseRecord, case_id, "没有找到该案件，或该案件不在您的管辖区域内")
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    scope: str  # an area code the reader may list
+    step: Step | None = None
+    overdue: bool | None = None
+    open: bool | None = None
+    household_code: str | None = None
+
+
+async def case_page(session: AsyncSession, wanted: CaseFilter, limit: int, cursor: str | None) -> CasePage:
+    """Newest first."""
+    now = datetime.now(UTC)
+    query = (
+        select(CaseRecord, Household.head_name)
+        .join(Household, Household.code == CaseRecord.household_code)
+        .where(area_scope(CaseRecord, wanted.scope))
+    )
+    if wanted.step is not None:
+        query = query.where(CaseRecord.step == wanted.step)
+    if wanted.household_code is not None:
+        query = query.where(CaseRecord.household_code == wanted.household_code)
+    if wanted.open is not None:
+        query = query.where(CaseRecord.closed_at.is_(None) if wanted.open else CaseRecord.closed_at.is_not(None))
+    if wanted.overdue is not None:
+        late = and_(CaseRecord.closed_at.is_(None), CaseRecord.due_at < now)
+        query = query.where(late if wanted.overdue else ~late)
+    if cursor is not None:
+        opened_at, case_id = pagination.decode(cursor)
+        query = query.where(
+            or_(CaseRecord.opened_at < opened_at, and_(CaseRecord.opened_at == opened_at, CaseRecord.case_id < case_id))
+        )
+    query = query.order_by(CaseRecord.opened_at.desc(), CaseRecord.case_id.desc()).limit(limit + 1)
+    rows = (await session.exec(query)).all()
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return CasePage(
+        items=[case_summary(record, head_name) for record, head_name in rows[:limit]],
+        next_cursor=pagination.encode(last.opened_at, last.case_id) if last else None,
+    )

@@ -1,0 +1,152 @@
+"""Reading monitoring periods: the one a reader may see, the period list, visit tasks and coverage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api import pagination
+from services.api.access import area_scope, visible
+from services.api.monitoring.schemas import (
+    CoverageRow,
+    MonitoringPage,
+    VisitCoverage,
+    VisitTaskPage,
+)
+from services.api.monitoring.views import monitoring_summary, visit_task_view
+from services.db.tables import Account, Area, Household, MonitoringRecord, VisitTaskRecord
+from services.domain.monitoring.vocabulary import TaskKind, VisitTaskStatus
+from services.domain.vocabulary import HouseholdStatus
+
+
+async def visible_period(session: AsyncSession, account: Account, monitoring_id: str) -> MonitoringRecord:
+    return await visible(
+        session, account, MonitoringRecord, monitoring_id, "没有找到该监测记录，或该户不在您的管辖区域内"
+    )
+
+
+@dataclass(frozen=True)
+class PeriodFilter:
+    scope: str  # an area code the reader may list
+    status: HouseholdStatus | None = None
+    household_code: str | None = None
+    task: TaskKind | None = None
+    waiting_for: Account | None = None  # only periods with a task for this person (their role, or assigned)
+
+
+async def period_page(session: AsyncSession, wanted: PeriodFilter, limit: int, cursor: str | None) -> MonitoringPage:
+    """Newest first."""
+    query = (
+        select(MonitoringRecord, Household.head_name)
+        .join(Household, Household.code == MonitoringRecord.household_code)
+        .where(area_scope(MonitoringRecord, wanted.scope))
+    )
+    if wanted.status is not None:
+        query = query.where(MonitoringRecord.status == wanted.status)
+    if wanted.household_code is not None:
+        query = query.where(MonitoringRecord.household_code == wanted.household_code)
+    task: dict[str, Any] = {"kind": wanted.task} if wanted.task else {}
+    if (person := wanted.waiting_for) is not None:
+        query = query.where(
+            or_(
+                MonitoringRecord.tasks.contains([{**task, "role": person.role, "assignee": None}]),
+                MonitoringRecord.tasks.contains([{**task, "assignee": person.username}]),
+            )
+        )
+    elif task:
+        query = query.where(MonitoringRecord.tasks.contains([task]))
+    if cursor is not None:
+        since, monitoring_id = pagination.decode(cursor)
+        query = query.where(
+            or_(
+                MonitoringRecord.since < since,
+                and_(MonitoringRecord.since == since, MonitoringRecord.monitoring_id < monitoring_id),
+            )
+        )
+    query = query.order_by(MonitoringRecord.since.desc(), MonitoringRecord.monitoring_id.desc()).limit(limit + 1)
+    rows = (await session.execute(query)).all()
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return MonitoringPage(
+        items=[monitoring_summary(record, head_name) for record, head_name in rows[:limit]],
+        next_cursor=pagination.encode(last.since, last.monitoring_id) if last else None,
+    )
+
+
+@dataclass(frozen=True)
+class VisitTaskFilter:
+    scope: str
+    period: str | None = None
+    status: VisitTaskStatus | None = None
+    household_code: str | None = None
+
+
+async def visit_task_page(
+    session: AsyncSession, wanted: VisitTaskFilter, limit: int, cursor: str | None
+) -> VisitTaskPage:
+    """Latest deadline first."""
+    query = (
+        select(VisitTaskRecord, Household.head_name)
+        .join(Household, Household.code == VisitTaskRecord.household_code)
+        .where(area_scope(VisitTaskRecord, wanted.scope))
+    )
+    if wanted.period is not None:
+        query = query.where(VisitTaskRecord.period == wanted.period)
+    if wanted.status is not None:
+        query = query.where(VisitTaskRecord.status == wanted.status)
+    if wanted.household_code is not None:
+        query = query.where(VisitTaskRecord.household_code == wanted.household_code)
+    if cursor is not None:
+        due_at, key = pagination.decode(cursor)
+        monitoring_id, _, task_period = key.partition("|")
+        query = query.where(
+            or_(
+                VisitTaskRecord.due_at < due_at,
+                and_(VisitTaskRecord.due_at == due_at, VisitTaskRecord.monitoring_id < monitoring_id),
+                and_(
+                    VisitTaskRecord.due_at == due_at,
+                    VisitTaskRecord.monitoring_id == monitoring_id,
+                    VisitTaskRecord.period < task_period,
+                ),
+            )
+        )
+    query = query.order_by(
+        VisitTaskRecord.due_at.desc(), VisitTaskRecord.monitoring_id.desc(), VisitTaskRecord.period.desc()
+    ).limit(limit + 1)
+    rows = (await session.execute(query)).all()
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return VisitTaskPage(
+        items=[visit_task_view(task, head_name) for task, head_name in rows[:limit]],
+        next_cursor=pagination.encode(last.due_at, f"{last.monitoring_id}|{last.period}") if last else None,
+    )
+
+
+async def visit_coverage(session: AsyncSession, scope: str, from_period: str, to_period: str) -> VisitCoverage:
+    """For every village and month: visits owed (monitored households), households visited,
+    overdue (month ended without a visit), still open, and the coverage visited ÷ owed."""
+    owed = VisitTaskRecord.status != VisitTaskStatus.cancelled
+    counts = [
+        func.count().filter(owed).label("owed"),
+        func.count().filter(VisitTaskRecord.status == VisitTaskStatus.done).label("visited"),
+        func.count().filter(VisitTaskRecord.status == VisitTaskStatus.overdue).label("overdue"),
+        func.count().filter(VisitTaskRecord.status == VisitTaskStatus.open).label("open"),
+        func.coalesce(func.sum(VisitTaskRecord.visit_count), 0).label("visits"),
+    ]
+    query = (
+        select(VisitTaskRecord.village_code, Area.name.label("village_name"), VisitTaskRecord.period, *counts)
+        .join(Area, Area.code == VisitTaskRecord.village_code)
+        .where(area_scope(VisitTaskRecord, scope), VisitTaskRecord.period.between(from_period, to_period))
+        .group_by(VisitTaskRecord.village_code, Area.name, VisitTaskRecord.period)
+        .order_by(VisitTaskRecord.village_code, VisitTaskRecord.period)
+    )
+    rows = [row._mapping for row in (await session.execute(query)).all()]
+    return VisitCoverage(
+        area=scope,
+        from_period=from_period,
+        to_period=to_period,
+        rows=[
+            CoverageRow(**row, coverage=round(row["visited"] / row["owed"], 4) if row["owed"] else None) for row in rows
+        ],
+    )

@@ -1,0 +1,211 @@
+"""Account and audit use cases for admins and county officers. Nothing here commits: the route does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api import pagination
+from services.api.access import require_role, visible
+from services.api.errors import ApiError, conflict, invalid
+from services.api.people.accounts import (
+    AccountIn,
+    AccountUpdate,
+    PasswordChange,
+    account_view,
+    audit_view,
+    check_placement,
+    release_claims_of,
+)
+from services.api.people.schemas import AccountPage, AuditEntryView, AuditPage
+from services.api.people.security import hash_password, verify_password
+from services.db.audit import append_audit
+from services.db.tables import Account, AuditEntry
+from services.domain.areas import area_prefix
+from services.domain.personal_data import masked_copy
+from services.domain.vocabulary import Role
+
+_NOT_FOUND = "没有找到该账号，或不在您的管辖区域内"
+
+
+async def account_page(
+    session: AsyncSession, scope: str, role: Role | None, disabled: bool | None, limit: int, cursor: str | None
+) -> AccountPage:
+    """By username."""
+    query = select(Account).where(Account.area_code.startswith(area_prefix(scope)))
+    if role is not None:
+        query = query.where(Account.role == role)
+    if disabled is not None:
+        query = query.where(Account.disabled == disabled)
+    if cursor is not None:
+        query = query.where(Account.username > pagination.decode(cursor)[1])
+    rows = (await session.exec(query.order_by(Account.username).limit(limit + 1))).all()
+    last = rows[limit - 1] if len(rows) > limit else None
+    return AccountPage(
+        items=[account_view(a) for a in rows[:limit]],
+        next_cursor=pagination.encode(last.created_at, last.username) if last else None,
+    )
+
+
+async def managed_account(session: AsyncSession, admin: Account, username: str, for_update: bool = False) -> Account:
+    """An account in the admin's area (404 outside it)."""
+    require_role(admin, Role.admin)
+    return await visible(session, admin, Account, username, _NOT_FOUND, area_field="area_code", for_update=for_update)
+
+
+async def add_account(session: AsyncSession, admin: Account, body: AccountIn) -> Account:
+    require_role(admin, Role.admin)
+    await check_placement(session, admin, body.role, body.area_code)
+    created = Account(
+        username=body.username,
+        display_name=body.display_name,
+        role=body.role,
+        area_code=body.area_code,
+        password_hash=hash_password(body.password.get_secret_value()),
+        updated_by=admin.username,
+    )
+    session.add(created)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise conflict("username_taken", "该登录名已被使用", field="username") from None
+    await append_audit(
+        session,
+        admin,
+        "create_account",
+        "account",
+        created.username,
+        {"username": created.username},
+        before={},
+        after=audit_view(created),
+    )
+    return created
+
+
+async def change_account(session: AsyncSession, admin: Account, username: str, body: AccountUpdate) -> Account:
+    """Fields left out stay as they are. Disabling, or moving the account to another role or area,
+    releases the tasks it holds; disabling or a password reset ends its sign-ins at once."""
+    target = await managed_account(session, admin, username, for_update=True)
+    if target.username == admin.username and (
+        body.disabled or body.role not in (None, admin.role) or body.area_code not in (None, admin.area_code)
+    ):
+        raise invalid("username", "不能停用自己的账号或修改自己的角色、区划")
+    before = audit_view(target)
+    role = body.role or Role(target.role)
+    area_code = body.area_code or target.area_code
+    if body.role is not None or body.area_code is not None:
+        await check_placement(session, admin, role, area_code)
+    moved = (role, area_code) != (target.role, target.area_code)
+    target.display_name = body.display_name or target.display_name
+    target.role, target.area_code = role, area_code
+    if body.disabled is not None:
+        target.disabled = body.disabled
+    if body.password is not None:
+        target.password_hash = hash_password(body.password.get_secret_value())
+        target.token_version += 1
+    target.updated_by, target.updated_at = admin.username, datetime.now(UTC)
+    released = await release_claims_of(session, target.username) if moved or target.disabled else []
+    session.add(target)
+    await session.flush()
+    await append_audit(
+        session,
+        admin,
+        "update_account",
+        "account",
+        target.username,
+        {
+            **body.model_dump(mode="json", exclude={"password"}, exclude_none=True),
+            "password_reset": body.password is not None,
+            "released_tasks": released,
+        },
+        before=before,
+        after=audit_view(target),
+    )
+    return target
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    area_code: str  # entries of actions taken inside this area
+    case_id: str | None = None
+    actor: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def audit_page(session: AsyncSession, wanted: AuditFilter, limit: int, cursor: str | None) -> AuditPage:
+    """Newest first; ID numbers and phones masked."""
+    query = select(AuditEntry).where(AuditEntry.actor_area_code.startswith(area_prefix(wanted.area_code)))
+    for column, value in (
+        (AuditEntry.case_id, wanted.case_id),
+        (AuditEntry.actor_username, wanted.actor),
+        (AuditEntry.subject_type, wanted.subject_type),
+        (AuditEntry.subject_id, wanted.subject_id),
+        (AuditEntry.action, wanted.action),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if wanted.since is not None:
+        query = query.where(AuditEntry.at >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(AuditEntry.at < wanted.until)
+    if cursor is not None:
+        at, entry_id = pagination.decode_numbered(cursor)
+        query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < entry_id)))
+    rows = (await session.exec(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1))).all()
+    last = rows[limit - 1] if len(rows) > limit else None
+    return AuditPage(
+        items=[
+            AuditEntryView(
+                id=e.id,
+                at=e.at,
+                action=e.action,
+                actor=e.actor_username,
+                role=e.actor_role,
+                area_code=e.actor_area_code,
+                case_id=e.case_id,
+                seq=e.seq,
+                subject_type=e.subject_type,
+                subject_id=e.subject_id,
+                data=masked_copy(e.data),
+                before=masked_copy(e.before),
+                after=masked_copy(e.after),
+            )
+            for e in rows[:limit]
+        ],
+        next_cursor=pagination.encode(last.at, str(last.id)) if last else None,
+    )
+
+
+async def signed_in(session: AsyncSession, username: str, password: str) -> Account:
+    """The account these credentials open; 401 saying why not (never which part was wrong)."""
+    account = await session.get(Account, username)
+    if not verify_password(password, account.password_hash if account else None) or account is None:
+        raise ApiError(401, "bad_credentials", "用户名或密码不正确")
+    if account.disabled:
+        raise ApiError(401, "account_disabled", "该账号已停用，请联系管理员")
+    return account
+
+
+async def set_own_password(session: AsyncSession, account: Account, body: PasswordChange) -> None:
+    """Every token of the account issued before stops working."""
+    if not verify_password(body.current_password.get_secret_value(), account.password_hash):
+        raise invalid("current_password", "原密码不正确")
+    if body.new_password.get_secret_value() == body.current_password.get_secret_value():
+        raise invalid("new_password", "新密码不能与原密码相同")
+    before = audit_view(account)
+    account.password_hash = hash_password(body.new_password.get_secret_value())
+    account.token_version += 1
+    account.updated_by, account.updated_at = account.username, datetime.now(UTC)
+    session.add(account)
+    await append_audit(
+        session, account, "change_password", "account", account.username, {}, before=before, after=audit_view(account)
+    )

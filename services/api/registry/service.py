@@ -1,0 +1,114 @@
+"""Reading the registry: the household a reader may see, its detail and file, the household list."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api import pagination
+from services.api.access import area_scope, sees_personal_data, visible
+from services.api.errors import not_found
+from services.api.identification.views import case_view
+from services.api.monitoring.schemas import MonitoringWithVisits
+from services.api.monitoring.views import monitoring_view, visit_view
+from services.api.registry.schemas import HouseholdDetail, HouseholdFile, HouseholdPage
+from services.api.registry.views import household_view, member_view
+from services.db.tables import Account, Area, CaseRecord, Household, Member, MonitoringRecord, VisitRecord
+from services.domain.areas import AreaLevel, area_level, is_area_code, township_of
+from services.domain.vocabulary import HouseholdStatus
+
+_NO_VILLAGE = "没有找到该村，或不在您的管辖区域内"
+
+
+async def visible_household(session: AsyncSession, reader: Account, code: str) -> Household:
+    return await visible(session, reader, Household, code, "没有找到该农户，或该农户不在您的管辖区域内")
+
+
+async def visible_village(session: AsyncSession, reader: Account, code: str) -> Area:
+    """A village inside the reader's area (404 for anything else)."""
+    if not (is_area_code(code) and area_level(code) == AreaLevel.village):
+        raise not_found(_NO_VILLAGE)
+    return await visible(session, reader, Area, code, _NO_VILLAGE, area_field="code")
+
+
+async def township_name(session: AsyncSession, village_code: str) -> str:
+    township = await session.get(Area, township_of(village_code))
+    return township.name if township else ""
+
+
+async def areas_under(session: AsyncSession, parent: str | None, without_parent: Literal["every", "top"]) -> list[Area]:
+    """The areas directly under `parent`; without one, `every` area or only the `top` level."""
+    query = select(Area).order_by(Area.code)
+    if parent:
+        query = query.where(Area.parent_code == parent)
+    elif without_parent == "top":
+        query = query.where(Area.parent_code.is_(None))
+    return list((await session.scalars(query)).all())
+
+
+async def members_of(session: AsyncSession, code: str) -> list[Member]:
+    return list((await session.scalars(select(Member).where(Member.household_code == code).order_by(Member.id))).all())
+
+
+async def household_detail(session: AsyncSession, household: Household, reader: Account) -> HouseholdDetail:
+    show = sees_personal_data(reader, household.village_code)
+    members = await members_of(session, household.code)
+    return HouseholdDetail(
+        **household_view(household, reader).model_dump(), members=[member_view(m, show) for m in members]
+    )
+
+
+async def household_page(
+    session: AsyncSession, scope: str, status: HouseholdStatus | None, limit: int, cursor: str | None, reader: Account
+) -> HouseholdPage:
+    """By household code."""
+    query = select(Household).where(area_scope(Household, scope))
+    if status is not None:
+        query = query.where(Household.status == status)
+    if cursor is not None:
+        _, after_code = pagination.decode(cursor)
+        query = query.where(Household.code > after_code)
+    rows = (await session.scalars(query.order_by(Household.code).limit(limit + 1))).all()
+    last = rows[limit - 1] if len(rows) > limit else None
+    return HouseholdPage(
+        items=[household_view(h, reader, in_list=True) for h in rows[:limit]],
+        next_cursor=pagination.encode(last.created_at, last.code) if last else None,
+    )
+
+
+async def household_file(session: AsyncSession, household: Household, reader: Account) -> HouseholdFile:
+    code = household.code
+    cases = (
+        await session.scalars(
+            select(CaseRecord).where(CaseRecord.household_code == code).order_by(CaseRecord.opened_at)
+        )
+    ).all()
+    periods = (
+        await session.scalars(
+            select(MonitoringRecord).where(MonitoringRecord.household_code == code).order_by(MonitoringRecord.since)
+        )
+    ).all()
+    visits = (
+        await session.scalars(
+            select(VisitRecord)
+            .where(VisitRecord.household_code == code)
+            .order_by(VisitRecord.visited_on, VisitRecord.visit_no)
+        )
+    ).all()
+    return HouseholdFile.model_validate(
+        {
+            "household": await household_detail(session, household, reader),
+            "cases": [case_view(c.state, reader) for c in cases],
+            "monitoring_periods": [
+                MonitoringWithVisits.model_validate(
+                    {
+                        **monitoring_view(p.state, reader),
+                        "visits": [visit_view(v, reader) for v in visits if v.monitoring_id == p.monitoring_id],
+                    }
+                )
+                for p in periods
+            ],
+        }
+    )
