@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -221,7 +221,7 @@ async def _walk_through(base_url: str, notice_seconds: float) -> None:
         print(json.dumps([(e["seq"], e["action"], e["actor"]) for e in timeline["entries"]], ensure_ascii=False))
 
 
-def run_walk_through(description: str, walk: Callable[[str, float], Awaitable[None]]) -> None:
+def run_walk_through(description: str, walk: Callable[[str, float], Coroutine[Any, Any, None]]) -> None:
     """The command line every walk-through shares: --base-url and --notice-seconds."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
 from services.api.people.security import hash_password
 from services.api.registry.households import household_code
@@ -160,9 +161,9 @@ async def load_demo_data(engine: AsyncEngine) -> None:
             )
             .on_conflict_do_nothing()
         )
-        if await conn.scalar(select(func.count()).select_from(Household).where(Household.created_by == "demo")):
+        if await conn.scalar(select(func.count()).select_from(Household).where(col(Household.created_by) == "demo")):
             return
-        first_number = await conn.scalar(select(func.nextval("household_number_seq")))
+        first_number: int = (await conn.execute(select(func.nextval("household_number_seq")))).scalar_one()
         households, members = _households(random.Random(610824), first_number)
         await conn.execute(select(func.setval("household_number_seq", first_number + len(households))))
         await conn.execute(insert(Household).values(households))
@@ -190,7 +191,7 @@ async def load_demo_departments(engine: AsyncEngine, settings: Settings, simulat
     upsert = upsert.on_conflict_do_update(
         constraint="uq_departments_county_kind",
         set_={"base_url": upsert.excluded.base_url, "secret_sealed": upsert.excluded.secret_sealed, "enabled": True},
-        where=DepartmentRecord.updated_by == "demo",
+        where=col(DepartmentRecord.updated_by) == "demo",
     )
     async with engine.begin() as conn:
         await conn.execute(upsert)

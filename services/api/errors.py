@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -100,7 +101,7 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return printable(path or (str(loc[0]) if loc else "请求"))
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "value_error":
         return str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
@@ -148,7 +149,7 @@ def _message(error: dict[str, Any]) -> str:
         return template
 
 
-def described_errors(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+def described_errors(errors: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, str]]]:
     """Pydantic errors as `[{field, message}]` in words a reader understands, and a one-line summary."""
     items = [{"field": _field_path(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors]
     return "；".join(f"{i['field']}：{i['message']}" for i in items[:5]), items
@@ -175,7 +176,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _on_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         """Errors raised with a plain text detail get the documented shape too."""
-        detail = exc.detail
+        detail: Any = exc.detail
         if not isinstance(detail, dict):
             code, message = _FRAMEWORK_REFUSALS.get(exc.status_code, ("error", "请求未能处理"))
             detail = {"code": code, "message": message}

@@ -22,6 +22,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import ApiError
@@ -49,12 +50,14 @@ async def answer_once(
     under load)."""
     claimed = None
     if key is not None:
-        claim = insert(IdempotencyRecord).values(username=username, key=key, request_hash=request_fingerprint)
+        new = insert(IdempotencyRecord).values(username=username, key=key, request_hash=request_fingerprint)
         # A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
-        claim = claim.on_conflict_do_update(
-            index_elements=[IdempotencyRecord.username, IdempotencyRecord.key],
-            set_={"username": claim.excluded.username},
-        ).returning(IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.response)
+        claim = new.on_conflict_do_update(
+            index_elements=[col(IdempotencyRecord.username), col(IdempotencyRecord.key)],
+            set_={"username": new.excluded.username},
+        ).returning(
+            col(IdempotencyRecord.request_hash), col(IdempotencyRecord.status_code), col(IdempotencyRecord.response)
+        )
         claimed = (await session.execute(claim)).one()
     await session.commit()
     if claimed is not None:
@@ -73,8 +76,8 @@ async def answer_once(
     if key is not None:
         await session.execute(
             update(IdempotencyRecord)
-            .where(IdempotencyRecord.username == username, IdempotencyRecord.key == key)
-            .where(IdempotencyRecord.status_code.is_(None))
+            .where(col(IdempotencyRecord.username) == username, col(IdempotencyRecord.key) == key)
+            .where(col(IdempotencyRecord.status_code).is_(None))
             .values(status_code=response.status_code, response=_body_of(response))
         )
         await session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.answers import Moment
@@ -32,8 +32,8 @@ async def timeline(session: AsyncSession, record_id: str, show_personal_data: bo
     entries = (
         await session.exec(
             select(AuditEntry)
-            .where(AuditEntry.case_id == record_id, AuditEntry.seq.is_not(None))
-            .order_by(AuditEntry.seq)
+            .where(col(AuditEntry.case_id) == record_id, col(AuditEntry.seq).is_not(None))
+            .order_by(col(AuditEntry.seq))
         )
     ).all()
     shown = (lambda value: value) if show_personal_data else masked_copy

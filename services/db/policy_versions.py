@@ -7,6 +7,7 @@ import logging
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import col
 
 from services.db.tables import PolicyVersion
 from services.domain.policy import DEFAULT_POLICY, Policy
@@ -19,7 +20,9 @@ async def current_policy(db: AsyncSession | AsyncConnection) -> Policy:
     before any is published. A version published before a bound existed (an income line of 1e30)
     is passed over, loudly, rather than stopping every case start until someone notices."""
     rows = await db.execute(
-        select(PolicyVersion.version, PolicyVersion.body).order_by(PolicyVersion.version.desc()).limit(50)
+        select(col(PolicyVersion.version), col(PolicyVersion.body))
+        .order_by(col(PolicyVersion.version).desc())
+        .limit(50)
     )
     for row in rows:
         try:

@@ -6,7 +6,7 @@ Used by the API (receiving), the worker (sending) and the department simulator.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,7 +16,7 @@ from services.domain.personal_data import IdNumber
 from services.domain.vocabulary import Department, WarningKind
 
 MAX_WARNINGS_PER_BATCH = 1000
-RequestId = Text(64, min_length=1, strip=False)
+RequestId = Annotated[str, Text(64, min_length=1, strip=False)]
 
 
 class CrossCheckSubject(BaseModel):
@@ -49,12 +49,12 @@ class EarlyWarning(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    warning_id: Text(100, min_length=1)
+    warning_id: Annotated[str, Text(100, min_length=1)]
     id_number: IdNumber
     kind: WarningKind
-    amount: Number(0, 100_000_000) | None = None
+    amount: Annotated[float, Number(0, 100_000_000)] | None = None
     occurred_on: FormDate
-    detail: Text(500, lines=True) = ""
+    detail: Annotated[str, Text(500, lines=True)] = ""
 
     @model_validator(mode="after")
     def _amount_for_expenses(self) -> EarlyWarning:
@@ -66,5 +66,5 @@ class EarlyWarning(BaseModel):
 class EarlyWarningBatch(BaseModel):
     """§3 envelope. Each warning stays raw here and is validated on its own."""
 
-    department: Text(50, min_length=1, strip=False)
+    department: Annotated[str, Text(50, min_length=1, strip=False)]
     warnings: list[Any] = Field(min_length=1, max_length=MAX_WARNINGS_PER_BATCH)

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from services.db.tables import DepartmentRecord
 from services.departments.secret_box import SecretBox
@@ -25,7 +26,9 @@ async def enabled_department(conn: AsyncConnection, county_code: str, kind: str)
     row = (
         await conn.execute(
             select(DepartmentRecord).where(
-                DepartmentRecord.county_code == county_code, DepartmentRecord.kind == kind, DepartmentRecord.enabled
+                col(DepartmentRecord.county_code) == county_code,
+                col(DepartmentRecord.kind) == kind,
+                col(DepartmentRecord.enabled),
             )
         )
     ).first()

@@ -15,7 +15,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from services.devstack.servers import (
     port_in_use,
@@ -113,7 +115,7 @@ def _wait_until_stopped(children: list[subprocess.Popen[bytes]]) -> int:
         while not stop.is_set():
             exited = [c for c in children if c.poll() is not None]
             if exited:
-                names = ", ".join(" ".join(str(a) for a in c.args[1:4]) for c in exited)
+                names = ", ".join(" ".join(map(str, cast(Sequence[str], c.args)[1:4])) for c in exited)
                 print(f"a service process exited ({names}); stopping", file=sys.stderr)
                 return 1
             with contextlib.suppress(TimeoutError):

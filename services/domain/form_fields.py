@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, StringConstraints
 
 # C0 and C1 controls and DEL (line breaks and tabs are sorted out separately), lone surrogates
@@ -61,19 +64,25 @@ def _secret(value: SecretStr) -> SecretStr:
     return value
 
 
-def Text(max_length: int, *, min_length: int = 0, lines: bool = False, strip: bool = True) -> Any:
-    """A text field: at most `max_length` characters, after stripping surrounding blanks
-    (unless `strip` is False); `lines` for free text that may hold line breaks and tabs."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
-        AfterValidator(_free_text if lines else _single_line),
-    ]
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """A text field's rules, for `Annotated[str, Text(...)]`: at most `max_length` characters,
+    after stripping surrounding blanks (unless `strip` is False); `lines` for free text that may
+    hold line breaks and tabs."""
+
+    max_length: int
+    min_length: int = 0
+    lines: bool = False
+    strip: bool = True
+
+    def __iter__(self) -> Iterator[object]:
+        yield StringConstraints(strip_whitespace=self.strip, min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(_free_text if self.lines else _single_line)
 
 
-ShortText = Text(50, min_length=1)  # a name, a signer, a username
-LongText = Text(2000, lines=True)  # notes and opinions; may be empty
-RequiredText = Text(2000, min_length=1, lines=True)  # findings, reasons, contents
+ShortText = Annotated[str, Text(50, min_length=1)]  # a name, a signer, a username
+LongText = Annotated[str, Text(2000, lines=True)]  # notes and opinions; may be empty
+RequiredText = Annotated[str, Text(2000, min_length=1, lines=True)]  # findings, reasons, contents
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=200), AfterValidator(_secret)]
 
 
@@ -104,11 +113,12 @@ INT4_MAX = 2**31 - 1  # PostgreSQL `integer`
 
 
 def Number(ge: float | None = None, le: float | None = None, *, gt: float | None = None) -> Any:
-    """A finite number within its bounds (Python's JSON parser lets NaN and Infinity through)."""
-    return Annotated[float, Field(ge=ge, gt=gt, le=le, allow_inf_nan=False)]
+    """A number's rules, for `Annotated[float, Number(...)]`: finite (Python's JSON parser lets
+    NaN and Infinity through) and within its bounds."""
+    return Field(ge=ge, gt=gt, le=le, allow_inf_nan=False)
 
 
-Yuan = Number(0, 100_000_000)
+Yuan = Annotated[float, Number(0, 100_000_000)]
 
 
 # -- dates ---------------------------------------------------------------------------

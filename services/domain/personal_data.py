@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar, cast
 
 from pydantic import AfterValidator, Field
 
@@ -70,12 +70,18 @@ def mask_phone(value: str) -> str:
 _MASKERS = {"id_number": mask_id_number, "phone": mask_phone}
 
 
-def masked_copy(value: object) -> object:
+JsonT = TypeVar("JsonT")
+
+
+def masked_copy(value: JsonT) -> JsonT:
     """A deep copy of JSON-like data with every `id_number` and `phone` value masked."""
     if isinstance(value, dict):
-        return {k: _MASKERS[k](v) if k in _MASKERS and isinstance(v, str) else masked_copy(v) for k, v in value.items()}
+        masked = {
+            k: _MASKERS[k](v) if k in _MASKERS and isinstance(v, str) else masked_copy(v) for k, v in value.items()
+        }
+        return cast(JsonT, masked)
     if isinstance(value, list):
-        return [masked_copy(v) for v in value]
+        return cast(JsonT, [masked_copy(v) for v in value])
     return value
 
 

@@ -7,6 +7,8 @@ new version never changes cases already in flight.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.domain.form_fields import INT4_MAX, Number
@@ -15,7 +17,8 @@ from services.domain.vocabulary import Department, Step
 
 # Time limits in days may be fractions (see PolicyBody); yuan thresholds far above any real
 # figure, far below what breaks arithmetic or JSON.
-Days, PolicyYuan = Number(gt=0, le=365), Number(gt=0, le=10_000_000)
+Days = Annotated[float, Number(gt=0, le=365)]
+PolicyYuan = Annotated[float, Number(gt=0, le=10_000_000)]
 
 
 class VoteRule(BaseModel):
@@ -47,13 +50,15 @@ class PolicyBody(BaseModel):
     )
 
     identification_days: Days = Field(default=15, description="从线索到认定完成的时限（天）")
-    notice_days: Number(gt=0, le=60) = Field(default=5, description="村级公示天数")
+    notice_days: Annotated[float, Number(gt=0, le=60)] = Field(default=5, description="村级公示天数")
     step_days: dict[Step, Days] = Field(
         default_factory=lambda: dict(IDENTIFICATION.step_days),
         description="各环节办理时限（天）",
     )
-    self_report_acceptance_days: Number(gt=0, le=30) = Field(default=2)
-    escalation_days: Number(gt=0, le=30) = Field(default=1, description="超期督办：上级跟进办理时限（天）")
+    self_report_acceptance_days: Annotated[float, Number(gt=0, le=30)] = Field(default=2)
+    escalation_days: Annotated[float, Number(gt=0, le=30)] = Field(
+        default=1, description="超期督办：上级跟进办理时限（天）"
+    )
     min_verifiers: int = Field(default=2, ge=1, le=10, description="入户核查最少人数")
     vote_rule: VoteRule = Field(default_factory=VoteRule)
     cross_check_departments: list[Department] = Field(default_factory=lambda: list(Department), min_length=1)

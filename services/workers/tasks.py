@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from services.db.tables import Task
 from services.domain.tasks import NO_DEADLINE, TaskSpec
@@ -67,25 +68,25 @@ async def sync_tasks(
     if wanted:
         upsert = insert(Task).values(task_rows(origin, wanted, seq, at))
         changed = (
-            Task.due_at.is_distinct_from(upsert.excluded.due_at)
-            | Task.escalated_at.is_distinct_from(upsert.excluded.escalated_at)
-            | Task.title.is_distinct_from(upsert.excluded.title)
-            | Task.detail.is_distinct_from(upsert.excluded.detail)
+            col(Task.due_at).is_distinct_from(upsert.excluded.due_at)
+            | col(Task.escalated_at).is_distinct_from(upsert.excluded.escalated_at)
+            | col(Task.title).is_distinct_from(upsert.excluded.title)
+            | col(Task.detail).is_distinct_from(upsert.excluded.detail)
         )
         await conn.execute(
             upsert.on_conflict_do_update(
-                index_elements=[Task.key],
+                index_elements=[col(Task.key)],
                 set_={k: upsert.excluded[k] for k in ("due_at", "escalated_at", "title", "detail")},
-                where=Task.closed_at.is_(None) & changed,
+                where=col(Task.closed_at).is_(None) & changed,
             )
         )
     await conn.execute(
         update(Task)
         .where(
-            Task.case_id == origin.case_id,
-            Task.source == origin.source,
-            Task.closed_at.is_(None),
-            Task.key.not_in([spec.key for spec in wanted]),
+            col(Task.case_id) == origin.case_id,
+            col(Task.source) == origin.source,
+            col(Task.closed_at).is_(None),
+            col(Task.key).not_in([spec.key for spec in wanted]),
         )
         .values(closed_at=at, closed_seq=seq, closed_by=actor)
     )

@@ -333,6 +333,7 @@ class Recorder:
             taken_back = self._taken_back
             state.seq += 1
             info = workflow.info()
+            as_recorded = state.model_copy(deep=True)
             event = self._event_type(
                 workflow_id=info.workflow_id,
                 run_id=info.run_id,
@@ -341,16 +342,16 @@ class Recorder:
                 actor=actor,
                 at=workflow.now(),
                 data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
-                state=state.model_copy(deep=True),
+                state=as_recorded,
                 **fields,
             )
-            before, self._last = self._last, event.state  # type: ignore[attr-defined]
+            before, self._last = self._last, as_recorded
             self._writing += 1
             try:
                 await workflow.execute_activity_method(
                     self._activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=self._retry
                 )
-                return event.state  # type: ignore[attr-defined]
+                return as_recorded
             except ActivityError as failure:
                 error = _refusal(failure)
                 if error is None or not workflow.patched(REFUSE_UNRECORDABLE_PATCH):
@@ -360,7 +361,7 @@ class Recorder:
             self._refused.append(event.seq)
             await workflow.wait_condition(lambda: self._writing == 0 and min(self._refused) == event.seq)
             if self._taken_back == taken_back or before is None:
-                raise EventRefused(event.seq, before, event.state, error)  # type: ignore[attr-defined]
+                raise EventRefused(event.seq, before, as_recorded, error)
             self._refused.remove(event.seq)
 
     def take_back(self, state: Any, refused: EventRefused) -> None:

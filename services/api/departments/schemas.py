@@ -5,6 +5,7 @@ tasks and warnings the county officer follows, and the answers to department sys
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -31,8 +32,10 @@ class DepartmentIn(BaseModel):
         },
     )
 
-    name: Text(100, min_length=1) | None = Field(default=None, description="部门名称，默认为部门类别名称")
-    base_url: Text(500) = Field(
+    name: Annotated[str, Text(100, min_length=1)] | None = Field(
+        default=None, description="部门名称，默认为部门类别名称"
+    )
+    base_url: Annotated[str, Text(500)] = Field(
         description="部门系统地址，如 https://bdc.example.gov.cn/api（比对请求发往 {base_url}/cross-checks）"
     )
     secret: Secret | None = Field(
@@ -40,10 +43,10 @@ class DepartmentIn(BaseModel):
         min_length=32,
         description="共享密钥（至少32个字符）；新建时必填，修改时不填则保留原密钥；从不返回",
     )
-    answer_days: Number(gt=0, le=60) | None = Field(
+    answer_days: Annotated[float, Number(gt=0, le=60)] | None = Field(
         default=None, description="比对反馈时限（天）；不填则按案件政策的信息比对时限"
     )
-    reask_hours: Number(ge=REASK_FLOOR_HOURS, le=60 * 24) = Field(
+    reask_hours: Annotated[float, Number(ge=REASK_FLOOR_HOURS, le=60 * 24)] = Field(
         default=DEFAULT_REASK_HOURS,
         description="部门受理比对请求后超过多少小时未反馈，即以同一请求编号重新询问（默认24小时，不少于1小时），直至反馈时限",
     )

@@ -26,14 +26,20 @@ from services.domain.vocabulary import DEPARTMENT_KIND_LABELS, OFFICER_SEES, Dep
 
 
 async def departments_of(session: AsyncSession, county_code: str) -> list[DepartmentRecord]:
-    query = select(DepartmentRecord).where(DepartmentRecord.county_code == county_code).order_by(DepartmentRecord.kind)
+    query = (
+        select(DepartmentRecord)
+        .where(col(DepartmentRecord.county_code) == county_code)
+        .order_by(col(DepartmentRecord.kind))
+    )
     return list((await session.exec(query)).all())
 
 
 async def department_of(session: AsyncSession, county_code: str, kind: DepartmentKind) -> DepartmentRecord | None:
     return (
         await session.exec(
-            select(DepartmentRecord).where(DepartmentRecord.county_code == county_code, DepartmentRecord.kind == kind)
+            select(DepartmentRecord).where(
+                col(DepartmentRecord.county_code) == county_code, col(DepartmentRecord.kind) == kind
+            )
         )
     ).first()
 
@@ -90,11 +96,11 @@ async def cross_check_tasks(session: AsyncSession, area_code: str, limit: int) -
             select(CrossCheckRequestRecord)
             .where(
                 in_area,
-                CrossCheckRequestRecord.is_live,
-                CrossCheckRequestRecord.is_latest,
+                col(CrossCheckRequestRecord.is_live),
+                col(CrossCheckRequestRecord.is_latest),
                 col(CrossCheckRequestRecord.status).in_([str(s) for s in OFFICER_SEES]),
             )
-            .order_by(CrossCheckRequestRecord.respond_by)
+            .order_by(col(CrossCheckRequestRecord.respond_by))
             .limit(limit)
         )
     ).all()
@@ -102,14 +108,15 @@ async def cross_check_tasks(session: AsyncSession, area_code: str, limit: int) -
         await session.exec(
             select(CrossCheckRequestRecord, CrossCheckCallbackRecord)
             .join(
-                CrossCheckCallbackRecord, col(CrossCheckCallbackRecord.request_id) == CrossCheckRequestRecord.request_id
+                CrossCheckCallbackRecord,
+                col(CrossCheckCallbackRecord.request_id) == col(CrossCheckRequestRecord.request_id),
             )
             .where(
                 in_area,
                 col(CrossCheckCallbackRecord.delivered_at).is_(None),
                 col(CrossCheckCallbackRecord.needs_attention_since).is_not(None),
             )
-            .order_by(CrossCheckRequestRecord.respond_by)
+            .order_by(col(CrossCheckRequestRecord.respond_by))
             .limit(limit)
         )
     ).all()
@@ -128,11 +135,11 @@ async def received_warnings(
     limit: int,
 ) -> ReceivedWarnings:
     """Newest first."""
-    query = select(EarlyWarningRecord).where(EarlyWarningRecord.county_code == county_code)
+    query = select(EarlyWarningRecord).where(col(EarlyWarningRecord.county_code) == county_code)
     if outcome is not None:
-        query = query.where(EarlyWarningRecord.outcome == outcome)
+        query = query.where(col(EarlyWarningRecord.outcome) == outcome)
     if household_code is not None:
-        query = query.where(EarlyWarningRecord.household_code == household_code)
+        query = query.where(col(EarlyWarningRecord.household_code) == household_code)
     if needs_attention is not None:
         stuck = col(EarlyWarningRecord.delivered_at).is_(None) & col(EarlyWarningRecord.needs_attention_since).is_not(
             None

@@ -7,7 +7,7 @@ as they were stored: their fields are those of the form of the same step (the re
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,7 +37,7 @@ class CaseOpen(BaseModel):
         }
     )
 
-    household_code: Text(20, min_length=1, strip=False) = Field(description="户编码")
+    household_code: Annotated[str, Text(20, min_length=1, strip=False)] = Field(description="户编码")
     channel: Channel = Field(description="发现渠道")
     lead_note: LongText = Field(default="", description="线索说明")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
@@ -34,25 +34,30 @@ async def case_page(session: AsyncSession, wanted: CaseFilter, limit: int, curso
     """Newest first."""
     now = datetime.now(UTC)
     query = (
-        select(CaseRecord, Household.head_name)
-        .join(Household, Household.code == CaseRecord.household_code)
+        select(CaseRecord, col(Household.head_name))
+        .join(Household, col(Household.code) == col(CaseRecord.household_code))
         .where(area_scope(CaseRecord, wanted.scope))
     )
     if wanted.step is not None:
-        query = query.where(CaseRecord.step == wanted.step)
+        query = query.where(col(CaseRecord.step) == wanted.step)
     if wanted.household_code is not None:
-        query = query.where(CaseRecord.household_code == wanted.household_code)
+        query = query.where(col(CaseRecord.household_code) == wanted.household_code)
     if wanted.open is not None:
-        query = query.where(CaseRecord.closed_at.is_(None) if wanted.open else CaseRecord.closed_at.is_not(None))
+        query = query.where(
+            col(CaseRecord.closed_at).is_(None) if wanted.open else col(CaseRecord.closed_at).is_not(None)
+        )
     if wanted.overdue is not None:
-        late = and_(CaseRecord.closed_at.is_(None), CaseRecord.due_at < now)
+        late = and_(col(CaseRecord.closed_at).is_(None), col(CaseRecord.due_at) < now)
         query = query.where(late if wanted.overdue else ~late)
     if cursor is not None:
         opened_at, case_id = pagination.decode(cursor)
         query = query.where(
-            or_(CaseRecord.opened_at < opened_at, and_(CaseRecord.opened_at == opened_at, CaseRecord.case_id < case_id))
+            or_(
+                col(CaseRecord.opened_at) < opened_at,
+                and_(col(CaseRecord.opened_at) == opened_at, col(CaseRecord.case_id) < case_id),
+            )
         )
-    query = query.order_by(CaseRecord.opened_at.desc(), CaseRecord.case_id.desc()).limit(limit + 1)
+    query = query.order_by(col(CaseRecord.opened_at).desc(), col(CaseRecord.case_id).desc()).limit(limit + 1)
     rows = (await session.exec(query)).all()
     last = rows[limit - 1][0] if len(rows) > limit else None
     return CasePage(

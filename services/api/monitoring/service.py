@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
@@ -40,33 +41,35 @@ class PeriodFilter:
 async def period_page(session: AsyncSession, wanted: PeriodFilter, limit: int, cursor: str | None) -> MonitoringPage:
     """Newest first."""
     query = (
-        select(MonitoringRecord, Household.head_name)
-        .join(Household, Household.code == MonitoringRecord.household_code)
+        select(MonitoringRecord, col(Household.head_name))
+        .join(Household, col(Household.code) == col(MonitoringRecord.household_code))
         .where(area_scope(MonitoringRecord, wanted.scope))
     )
     if wanted.status is not None:
-        query = query.where(MonitoringRecord.status == wanted.status)
+        query = query.where(col(MonitoringRecord.status) == wanted.status)
     if wanted.household_code is not None:
-        query = query.where(MonitoringRecord.household_code == wanted.household_code)
+        query = query.where(col(MonitoringRecord.household_code) == wanted.household_code)
     task: dict[str, Any] = {"kind": wanted.task} if wanted.task else {}
     if (person := wanted.waiting_for) is not None:
         query = query.where(
             or_(
-                MonitoringRecord.tasks.contains([{**task, "role": person.role, "assignee": None}]),
-                MonitoringRecord.tasks.contains([{**task, "assignee": person.username}]),
+                col(MonitoringRecord.tasks).contains([{**task, "role": person.role, "assignee": None}]),
+                col(MonitoringRecord.tasks).contains([{**task, "assignee": person.username}]),
             )
         )
     elif task:
-        query = query.where(MonitoringRecord.tasks.contains([task]))
+        query = query.where(col(MonitoringRecord.tasks).contains([task]))
     if cursor is not None:
         since, monitoring_id = pagination.decode(cursor)
         query = query.where(
             or_(
-                MonitoringRecord.since < since,
-                and_(MonitoringRecord.since == since, MonitoringRecord.monitoring_id < monitoring_id),
+                col(MonitoringRecord.since) < since,
+                and_(col(MonitoringRecord.since) == since, col(MonitoringRecord.monitoring_id) < monitoring_id),
             )
         )
-    query = query.order_by(MonitoringRecord.since.desc(), MonitoringRecord.monitoring_id.desc()).limit(limit + 1)
+    query = query.order_by(col(MonitoringRecord.since).desc(), col(MonitoringRecord.monitoring_id).desc()).limit(
+        limit + 1
+    )
     rows = (await session.execute(query)).all()
     last = rows[limit - 1][0] if len(rows) > limit else None
     return MonitoringPage(
@@ -88,32 +91,34 @@ async def visit_task_page(
 ) -> VisitTaskPage:
     """Latest deadline first."""
     query = (
-        select(VisitTaskRecord, Household.head_name)
-        .join(Household, Household.code == VisitTaskRecord.household_code)
+        select(VisitTaskRecord, col(Household.head_name))
+        .join(Household, col(Household.code) == col(VisitTaskRecord.household_code))
         .where(area_scope(VisitTaskRecord, wanted.scope))
     )
     if wanted.period is not None:
-        query = query.where(VisitTaskRecord.period == wanted.period)
+        query = query.where(col(VisitTaskRecord.period) == wanted.period)
     if wanted.status is not None:
-        query = query.where(VisitTaskRecord.status == wanted.status)
+        query = query.where(col(VisitTaskRecord.status) == wanted.status)
     if wanted.household_code is not None:
-        query = query.where(VisitTaskRecord.household_code == wanted.household_code)
+        query = query.where(col(VisitTaskRecord.household_code) == wanted.household_code)
     if cursor is not None:
         due_at, key = pagination.decode(cursor)
         monitoring_id, _, task_period = key.partition("|")
         query = query.where(
             or_(
-                VisitTaskRecord.due_at < due_at,
-                and_(VisitTaskRecord.due_at == due_at, VisitTaskRecord.monitoring_id < monitoring_id),
+                col(VisitTaskRecord.due_at) < due_at,
+                and_(col(VisitTaskRecord.due_at) == due_at, col(VisitTaskRecord.monitoring_id) < monitoring_id),
                 and_(
-                    VisitTaskRecord.due_at == due_at,
-                    VisitTaskRecord.monitoring_id == monitoring_id,
-                    VisitTaskRecord.period < task_period,
+                    col(VisitTaskRecord.due_at) == due_at,
+                    col(VisitTaskRecord.monitoring_id) == monitoring_id,
+                    col(VisitTaskRecord.period) < task_period,
                 ),
             )
         )
     query = query.order_by(
-        VisitTaskRecord.due_at.desc(), VisitTaskRecord.monitoring_id.desc(), VisitTaskRecord.period.desc()
+        col(VisitTaskRecord.due_at).desc(),
+        col(VisitTaskRecord.monitoring_id).desc(),
+        col(VisitTaskRecord.period).desc(),
     ).limit(limit + 1)
     rows = (await session.execute(query)).all()
     last = rows[limit - 1][0] if len(rows) > limit else None
@@ -126,20 +131,26 @@ async def visit_task_page(
 async def visit_coverage(session: AsyncSession, scope: str, from_period: str, to_period: str) -> VisitCoverage:
     """For every village and month: visits owed (monitored households), households visited,
     overdue (month ended without a visit), still open, and the coverage visited ÷ owed."""
-    owed = VisitTaskRecord.status != VisitTaskStatus.cancelled
+    owed = col(VisitTaskRecord.status) != VisitTaskStatus.cancelled
     counts = [
         func.count().filter(owed).label("owed"),
-        func.count().filter(VisitTaskRecord.status == VisitTaskStatus.done).label("visited"),
-        func.count().filter(VisitTaskRecord.status == VisitTaskStatus.overdue).label("overdue"),
-        func.count().filter(VisitTaskRecord.status == VisitTaskStatus.open).label("open"),
-        func.coalesce(func.sum(VisitTaskRecord.visit_count), 0).label("visits"),
+        func.count().filter(col(VisitTaskRecord.status) == VisitTaskStatus.done).label("visited"),
+        func.count().filter(col(VisitTaskRecord.status) == VisitTaskStatus.overdue).label("overdue"),
+        func.count().filter(col(VisitTaskRecord.status) == VisitTaskStatus.open).label("open"),
+        func.coalesce(func.sum(col(VisitTaskRecord.visit_count)), 0).label("visits"),
+    ]
+    columns: list[Any] = [
+        col(VisitTaskRecord.village_code),
+        col(Area.name).label("village_name"),
+        col(VisitTaskRecord.period),
+        *counts,
     ]
     query = (
-        select(VisitTaskRecord.village_code, Area.name.label("village_name"), VisitTaskRecord.period, *counts)
-        .join(Area, Area.code == VisitTaskRecord.village_code)
-        .where(area_scope(VisitTaskRecord, scope), VisitTaskRecord.period.between(from_period, to_period))
-        .group_by(VisitTaskRecord.village_code, Area.name, VisitTaskRecord.period)
-        .order_by(VisitTaskRecord.village_code, VisitTaskRecord.period)
+        select(*columns)
+        .join(Area, col(Area.code) == col(VisitTaskRecord.village_code))
+        .where(area_scope(VisitTaskRecord, scope), col(VisitTaskRecord.period).between(from_period, to_period))
+        .group_by(col(VisitTaskRecord.village_code), col(Area.name), col(VisitTaskRecord.period))
+        .order_by(col(VisitTaskRecord.village_code), col(VisitTaskRecord.period))
     )
     rows = [row._mapping for row in (await session.execute(query)).all()]
     return VisitCoverage(

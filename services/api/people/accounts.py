@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.access import ROLE_AREA_LEVELS
@@ -139,8 +140,8 @@ async def release_claims_of(session: AsyncSession, username: str) -> list[int]:
     """Frees the open tasks someone holds (they were disabled or moved): others may take them."""
     released = await session.execute(
         update(Task)
-        .where(Task.claimed_by == username, Task.closed_at.is_(None))
-        .values(claimed_by=None, claimed_at=None, assigned_by=None, version=Task.version + 1)
-        .returning(Task.id)
+        .where(col(Task.claimed_by) == username, col(Task.closed_at).is_(None))
+        .values(claimed_by=None, claimed_at=None, assigned_by=None, version=col(Task.version) + 1)
+        .returning(col(Task.id))
     )
     return sorted(released.scalars().all())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
@@ -21,8 +23,8 @@ class Login(BaseModel):
         json_schema_extra={"examples": [{"username": "dongkeng.zhang", "password": "Dongkeng#2026"}]}
     )
 
-    username: Text(50, min_length=1, strip=False)
-    password: Text(200, min_length=1, strip=False)
+    username: Annotated[str, Text(50, min_length=1, strip=False)]
+    password: Annotated[str, Text(200, min_length=1, strip=False)]
 
 
 @router.post("/login", summary="登录")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
@@ -37,18 +37,18 @@ async def account_page(
     session: AsyncSession, scope: str, role: Role | None, disabled: bool | None, limit: int, cursor: str | None
 ) -> AccountPage:
     """By username."""
-    query = select(Account).where(Account.area_code.startswith(area_prefix(scope)))
+    query = select(Account).where(col(Account.area_code).startswith(area_prefix(scope)))
     if role is not None:
-        query = query.where(Account.role == role)
+        query = query.where(col(Account.role) == role)
     if disabled is not None:
-        query = query.where(Account.disabled == disabled)
+        query = query.where(col(Account.disabled) == disabled)
     if cursor is not None:
-        query = query.where(Account.username > pagination.decode(cursor)[1])
-    rows = (await session.exec(query.order_by(Account.username).limit(limit + 1))).all()
+        query = query.where(col(Account.username) > pagination.decode(cursor)[1])
+    rows = (await session.exec(query.order_by(col(Account.username)).limit(limit + 1))).all()
     last = rows[limit - 1] if len(rows) > limit else None
     return AccountPage(
         items=[account_view(a) for a in rows[:limit]],
-        next_cursor=pagination.encode(last.created_at, last.username) if last else None,
+        next_cursor=pagination.encode(last.created_at, last.username) if last and last.created_at else None,
     )
 
 
@@ -143,24 +143,26 @@ class AuditFilter:
 
 async def audit_page(session: AsyncSession, wanted: AuditFilter, limit: int, cursor: str | None) -> AuditPage:
     """Newest first; ID numbers and phones masked."""
-    query = select(AuditEntry).where(AuditEntry.actor_area_code.startswith(area_prefix(wanted.area_code)))
+    query = select(AuditEntry).where(col(AuditEntry.actor_area_code).startswith(area_prefix(wanted.area_code)))
     for column, value in (
-        (AuditEntry.case_id, wanted.case_id),
-        (AuditEntry.actor_username, wanted.actor),
-        (AuditEntry.subject_type, wanted.subject_type),
-        (AuditEntry.subject_id, wanted.subject_id),
-        (AuditEntry.action, wanted.action),
+        (col(AuditEntry.case_id), wanted.case_id),
+        (col(AuditEntry.actor_username), wanted.actor),
+        (col(AuditEntry.subject_type), wanted.subject_type),
+        (col(AuditEntry.subject_id), wanted.subject_id),
+        (col(AuditEntry.action), wanted.action),
     ):
         if value is not None:
             query = query.where(column == value)
     if wanted.since is not None:
-        query = query.where(AuditEntry.at >= wanted.since)
+        query = query.where(col(AuditEntry.at) >= wanted.since)
     if wanted.until is not None:
-        query = query.where(AuditEntry.at < wanted.until)
+        query = query.where(col(AuditEntry.at) < wanted.until)
     if cursor is not None:
         at, entry_id = pagination.decode_numbered(cursor)
-        query = query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < entry_id)))
-    rows = (await session.exec(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1))).all()
+        query = query.where(or_(col(AuditEntry.at) < at, and_(col(AuditEntry.at) == at, col(AuditEntry.id) < entry_id)))
+    rows = (
+        await session.exec(query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit + 1))
+    ).all()
     last = rows[limit - 1] if len(rows) > limit else None
     return AuditPage(
         items=[

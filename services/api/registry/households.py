@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import conflict, invalid
@@ -27,12 +28,12 @@ class MemberIn(BaseModel):
 
     name: ShortText
     id_number: IdNumber
-    relation: Text(20, min_length=1) = Field(description="与户主关系：户主、配偶、子女…")
+    relation: Annotated[str, Text(20, min_length=1)] = Field(description="与户主关系：户主、配偶、子女…")
     sex: Literal["male", "female"]
     labour_capacity: LabourCapacity
-    health: Text(200, strip=False) | None = Field(default=None, description="健康状况")
-    disability: Text(200, strip=False) | None = Field(default=None, description="残疾情况")
-    schooling: Text(50, strip=False) | None = Field(default=None, description="在校情况")
+    health: Annotated[str, Text(200, strip=False)] | None = Field(default=None, description="健康状况")
+    disability: Annotated[str, Text(200, strip=False)] | None = Field(default=None, description="残疾情况")
+    schooling: Annotated[str, Text(50, strip=False)] | None = Field(default=None, description="在校情况")
 
     @model_validator(mode="after")
     def _sex_matches_id(self) -> MemberIn:
@@ -82,7 +83,7 @@ class HouseholdIn(BaseModel):
     )
 
     village_code: str = Field(min_length=12, max_length=12, pattern=r"^\d{12}$", description="村级区划代码")
-    address: Text(200, min_length=1) = Field(description="住址")
+    address: Annotated[str, Text(200, min_length=1)] = Field(description="住址")
     phone: MobilePhone | None = Field(default=None, description="联系电话")
     members: list[MemberIn] = Field(min_length=1, max_length=30)
 
@@ -110,11 +111,13 @@ async def register_household(session: AsyncSession, body: HouseholdIn, actor: Ac
     if village is None or area_level(village.code) != AreaLevel.village:
         raise invalid("village_code", "没有这个村级区划代码")
     taken = (
-        await session.scalars(select(Member.id_number).where(Member.id_number.in_([m.id_number for m in body.members])))
+        await session.scalars(
+            select(col(Member.id_number)).where(col(Member.id_number).in_([m.id_number for m in body.members]))
+        )
     ).first()
     if taken:
         raise _id_number_taken()
-    number = await session.scalar(select(func.nextval("household_number_seq")))
+    number: int = (await session.execute(select(func.nextval("household_number_seq")))).scalar_one()
     household = Household(
         code=household_code(body.village_code, number),
         county_code=county_of(body.village_code),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.db.audit import Acting, append_audit
@@ -14,7 +15,7 @@ from services.domain.policy import DEFAULT_POLICY, Policy, PolicyBody
 async def publish_policy(session: AsyncSession, body: PolicyBody, actor: Acting) -> Policy:
     """Adds the next version (the caller commits). Cases already started keep the version they started with."""
     await session.execute(select(func.pg_advisory_xact_lock(0x706F6C)))  # serialise version numbers
-    latest = await session.scalar(select(func.max(PolicyVersion.version)))
+    latest = await session.scalar(select(func.max(col(PolicyVersion.version))))
     policy = Policy(version=max(latest or 0, DEFAULT_POLICY.version) + 1, **body.model_dump())
     previous = await current_policy(session)
     session.add(PolicyVersion(version=policy.version, body=body.model_dump(mode="json"), created_by=actor.username))

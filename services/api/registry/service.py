@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
@@ -40,16 +41,18 @@ async def township_name(session: AsyncSession, village_code: str) -> str:
 
 async def areas_under(session: AsyncSession, parent: str | None, without_parent: Literal["every", "top"]) -> list[Area]:
     """The areas directly under `parent`; without one, `every` area or only the `top` level."""
-    query = select(Area).order_by(Area.code)
+    query = select(Area).order_by(col(Area.code))
     if parent:
-        query = query.where(Area.parent_code == parent)
+        query = query.where(col(Area.parent_code) == parent)
     elif without_parent == "top":
-        query = query.where(Area.parent_code.is_(None))
+        query = query.where(col(Area.parent_code).is_(None))
     return list((await session.scalars(query)).all())
 
 
 async def members_of(session: AsyncSession, code: str) -> list[Member]:
-    return list((await session.scalars(select(Member).where(Member.household_code == code).order_by(Member.id))).all())
+    return list(
+        (await session.scalars(select(Member).where(col(Member.household_code) == code).order_by(col(Member.id)))).all()
+    )
 
 
 async def household_detail(session: AsyncSession, household: Household, reader: Account) -> HouseholdDetail:
@@ -66,15 +69,15 @@ async def household_page(
     """By household code."""
     query = select(Household).where(area_scope(Household, scope))
     if status is not None:
-        query = query.where(Household.status == status)
+        query = query.where(col(Household.status) == status)
     if cursor is not None:
         _, after_code = pagination.decode(cursor)
-        query = query.where(Household.code > after_code)
-    rows = (await session.scalars(query.order_by(Household.code).limit(limit + 1))).all()
+        query = query.where(col(Household.code) > after_code)
+    rows = (await session.scalars(query.order_by(col(Household.code)).limit(limit + 1))).all()
     last = rows[limit - 1] if len(rows) > limit else None
     return HouseholdPage(
         items=[household_view(h, reader, in_list=True) for h in rows[:limit]],
-        next_cursor=pagination.encode(last.created_at, last.code) if last else None,
+        next_cursor=pagination.encode(last.created_at, last.code) if last and last.created_at else None,
     )
 
 
@@ -82,19 +85,21 @@ async def household_file(session: AsyncSession, household: Household, reader: Ac
     code = household.code
     cases = (
         await session.scalars(
-            select(CaseRecord).where(CaseRecord.household_code == code).order_by(CaseRecord.opened_at)
+            select(CaseRecord).where(col(CaseRecord.household_code) == code).order_by(col(CaseRecord.opened_at))
         )
     ).all()
     periods = (
         await session.scalars(
-            select(MonitoringRecord).where(MonitoringRecord.household_code == code).order_by(MonitoringRecord.since)
+            select(MonitoringRecord)
+            .where(col(MonitoringRecord.household_code) == code)
+            .order_by(col(MonitoringRecord.since))
         )
     ).all()
     visits = (
         await session.scalars(
             select(VisitRecord)
-            .where(VisitRecord.household_code == code)
-            .order_by(VisitRecord.visited_on, VisitRecord.visit_no)
+            .where(col(VisitRecord.household_code) == code)
+            .order_by(col(VisitRecord.visited_on), col(VisitRecord.visit_no))
         )
     ).all()
     return HouseholdFile.model_validate(

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from html import escape
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.registry.schemas import NoticeEntry, VillageNotice
@@ -27,9 +28,11 @@ def _local_day(moment: str) -> date:
 async def notice_of(session: AsyncSession, village: Area, on: date) -> VillageNotice:
     rows = (
         await session.execute(
-            select(CaseRecord.state, Household.head_name)
-            .join(Household, Household.code == CaseRecord.household_code)
-            .where(CaseRecord.village_code == village.code, CaseRecord.state["notice"].as_string().is_not(None))
+            select(col(CaseRecord.state), col(Household.head_name))
+            .join(Household, col(Household.code) == col(CaseRecord.household_code))
+            .where(
+                col(CaseRecord.village_code) == village.code, col(CaseRecord.state)["notice"].as_string().is_not(None)
+            )
         )
     ).all()
     entries = []

@@ -19,8 +19,9 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
@@ -59,9 +60,9 @@ async def issue_sign_in_code(
     await _lock(session, f"sms-address:{client_address}")
     by_phone = (
         await session.scalars(
-            select(SmsCode.created_at)
-            .where(SmsCode.phone == phone, SmsCode.created_at > now - _WINDOW)
-            .order_by(SmsCode.created_at.desc())
+            select(col(SmsCode.created_at))
+            .where(col(SmsCode.phone) == phone, col(SmsCode.created_at) > now - _WINDOW)
+            .order_by(col(SmsCode.created_at).desc())
         )
     ).all()
     resend_at = by_phone[0] + timedelta(seconds=settings.sms_resend_seconds) if by_phone else now
@@ -71,9 +72,9 @@ async def issue_sign_in_code(
         raise _too_many("这个手机号获取验证码太频繁了，请过一会儿再试", by_phone[-1] + _WINDOW - now)
     by_address = (
         await session.scalars(
-            select(SmsCode.created_at)
-            .where(SmsCode.client_address == client_address, SmsCode.created_at > now - _WINDOW)
-            .order_by(SmsCode.created_at)
+            select(col(SmsCode.created_at))
+            .where(col(SmsCode.client_address) == client_address, col(SmsCode.created_at) > now - _WINDOW)
+            .order_by(col(SmsCode.created_at))
         )
     ).all()
     if len(by_address) >= settings.sms_codes_per_address_hour:
@@ -91,7 +92,7 @@ async def issue_sign_in_code(
     session.add(row)
     # Rows older than the window count for nothing any more.
     await session.execute(
-        SmsCode.__table__.delete().where(SmsCode.phone == phone, SmsCode.created_at < now - 2 * _WINDOW)
+        delete(SmsCode).where(col(SmsCode.phone) == phone, col(SmsCode.created_at) < now - 2 * _WINDOW)
     )
     await session.flush()
     return row, code
@@ -111,8 +112,8 @@ async def sign_in_code_problem(session: AsyncSession, settings: Settings, phone:
     newest = (
         await session.scalars(
             select(SmsCode)
-            .where(SmsCode.phone == phone)
-            .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
+            .where(col(SmsCode.phone) == phone)
+            .order_by(col(SmsCode.created_at).desc(), col(SmsCode.id).desc())
             .limit(1)
             .with_for_update()
         )
@@ -138,14 +139,14 @@ async def sign_in_code_problem(session: AsyncSession, settings: Settings, phone:
 async def applicant_for(session: AsyncSession, phone: str, openid: str | None) -> Applicant:
     """The applicant with this verified phone, created on first sign-in."""
     values = {"id": uuid.uuid4().hex, "phone": phone, "wechat_openid": openid, "last_signed_in_at": func.now()}
-    upsert = insert(Applicant).values(values)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=[Applicant.phone],
+    new = insert(Applicant).values(values)
+    upsert = new.on_conflict_do_update(
+        index_elements=[col(Applicant.phone)],
         set_={
             "last_signed_in_at": func.now(),
-            "wechat_openid": func.coalesce(upsert.excluded.wechat_openid, Applicant.wechat_openid),
+            "wechat_openid": func.coalesce(new.excluded.wechat_openid, col(Applicant.wechat_openid)),
         },
-    ).returning(Applicant.id)
+    ).returning(col(Applicant.id))
     applicant_id = (await session.execute(upsert)).scalar_one()
     applicant = await session.get(Applicant, applicant_id)
     assert applicant is not None

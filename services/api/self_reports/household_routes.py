@@ -62,8 +62,10 @@ class SignIn(PhoneNumber):
         json_schema_extra={"examples": [{"phone": "13991234567", "code": "482913", "wechat_code": None}]}
     )
 
-    code: Text(10, min_length=1) = Field(description="短信验证码")
-    wechat_code: Text(128, strip=False) | None = Field(default=None, description="小程序 wx.login 得到的 code")
+    code: Annotated[str, Text(10, min_length=1)] = Field(description="短信验证码")
+    wechat_code: Annotated[str, Text(128, strip=False)] | None = Field(
+        default=None, description="小程序 wx.login 得到的 code"
+    )
 
 
 def _client_address(request: Request) -> str:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -57,7 +58,7 @@ def application_closed() -> ApiError:
 
 async def registered_household(session: AsyncSession, id_number: str, name: str | None = None) -> Household | None:
     """The household one of whose members holds `id_number` (and, if given, is called `name`)."""
-    member = (await session.scalars(select(Member).where(Member.id_number == id_number))).first()
+    member = (await session.scalars(select(Member).where(col(Member.id_number) == id_number))).first()
     if member is None or (name is not None and member.name != name):
         return None
     return await session.get(Household, member.household_code)
@@ -70,7 +71,9 @@ async def _refuse_if_in_progress(
     if household is not None:
         case = (
             await session.scalars(
-                select(CaseRecord).where(CaseRecord.household_code == household.code, CaseRecord.closed_at.is_(None))
+                select(CaseRecord).where(
+                    col(CaseRecord.household_code) == household.code, col(CaseRecord.closed_at).is_(None)
+                )
             )
         ).first()
         if case is not None:
@@ -81,11 +84,11 @@ async def _refuse_if_in_progress(
                 stage=stage,
                 opened_at=case.opened_at.isoformat(),
             )
-    same = SelfReport.head_id_number == form.id_number
+    same = col(SelfReport.head_id_number) == form.id_number
     if household is not None:
-        same = same | (SelfReport.household_code == household.code)
+        same = same | (col(SelfReport.household_code) == household.code)
     pending = (
-        await session.scalars(select(SelfReport).where(SelfReport.status == ApplicationStatus.pending, same))
+        await session.scalars(select(SelfReport).where(col(SelfReport.status) == ApplicationStatus.pending, same))
     ).first()
     if pending is not None:
         yours = {"application_id": pending.application_id} if pending.applicant_id == applicant.id else {}
@@ -180,8 +183,8 @@ async def applications_of(session: AsyncSession, applicant: Applicant, limit: in
     """Newest first."""
     query = (
         select(SelfReport)
-        .where(SelfReport.applicant_id == applicant.id)
-        .order_by(SelfReport.submitted_at.desc())
+        .where(col(SelfReport.applicant_id) == applicant.id)
+        .order_by(col(SelfReport.submitted_at).desc())
         .limit(limit)
     )
     return list((await session.scalars(query)).all())
@@ -252,8 +255,8 @@ async def _case_progress(session: AsyncSession, case_id: str | None) -> CaseProg
     entries = (
         await session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.case_id == case_id, AuditEntry.action.in_(_MILESTONES))
-            .order_by(AuditEntry.seq)
+            .where(col(AuditEntry.case_id) == case_id, col(AuditEntry.action).in_(_MILESTONES))
+            .order_by(col(AuditEntry.seq))
         )
     ).all()
     return CaseProgress(
@@ -284,22 +287,22 @@ async def self_report_page(
     now = datetime.now(UTC)
     query = select(SelfReport).where(area_scope(SelfReport, scope))
     if status is not None:
-        query = query.where(SelfReport.status == status)
+        query = query.where(col(SelfReport.status) == status)
     if overdue is not None:
         late = and_(
-            SelfReport.status == ApplicationStatus.pending,
-            or_(SelfReport.escalated_at.is_not(None), SelfReport.due_at < now),
+            col(SelfReport.status) == ApplicationStatus.pending,
+            or_(col(SelfReport.escalated_at).is_not(None), col(SelfReport.due_at) < now),
         )
         query = query.where(late if overdue else ~late)
     if cursor is not None:
         submitted_at, application_id = pagination.decode(cursor)
         query = query.where(
             or_(
-                SelfReport.submitted_at < submitted_at,
-                and_(SelfReport.submitted_at == submitted_at, SelfReport.application_id < application_id),
+                col(SelfReport.submitted_at) < submitted_at,
+                and_(col(SelfReport.submitted_at) == submitted_at, col(SelfReport.application_id) < application_id),
             )
         )
-    query = query.order_by(SelfReport.submitted_at.desc(), SelfReport.application_id.desc()).limit(limit + 1)
+    query = query.order_by(col(SelfReport.submitted_at).desc(), col(SelfReport.application_id).desc()).limit(limit + 1)
     rows = (await session.scalars(query)).all()
     last = rows[limit - 1] if len(rows) > limit else None
     return SelfReportPage(

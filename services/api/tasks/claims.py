@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import conflict, forbidden, invalid
@@ -43,7 +44,7 @@ def require_actor(account: Account, task: Task) -> None:
 
 
 async def _holder_conflict(session: AsyncSession, task: Task) -> Exception:
-    name = await session.scalar(select(Account.display_name).where(Account.username == task.claimed_by))
+    name = await session.scalar(select(col(Account.display_name)).where(col(Account.username) == task.claimed_by))
     return conflict(
         "task_claimed",
         f"该任务已由「{name or task.claimed_by}」认领，请联系其释放，或由上级改派",
@@ -85,11 +86,12 @@ async def _change(
     before = _claim_state(task)
     changed = await session.execute(
         update(Task)
-        .where(Task.id == task.id, Task.version == version, Task.closed_at.is_(None), *conditions)
-        .values(version=Task.version + 1, **values)
-        .returning(Task.id)
+        .where(col(Task.id) == task.id, col(Task.version) == version, col(Task.closed_at).is_(None), *conditions)
+        .values(version=col(Task.version) + 1, **values)
+        .returning(col(Task.id))
     )
     if changed.first() is None:
+        assert task.id is not None  # a stored task
         raise await _refusal(session, task.id, account, version)
     await session.refresh(task)
     await append_audit(
@@ -116,7 +118,7 @@ async def claim(session: AsyncSession, task: Task, account: Account, version: in
         version,
         "claim_task",
         {},
-        Task.claimed_by.is_(None),
+        col(Task.claimed_by).is_(None),
         claimed_by=account.username,
         claimed_at=func.now(),
         assigned_by=None,
@@ -136,7 +138,7 @@ async def release(session: AsyncSession, task: Task, account: Account, version: 
         version,
         "release_task",
         {},
-        Task.claimed_by == account.username,
+        col(Task.claimed_by) == account.username,
         claimed_by=None,
         claimed_at=None,
         assigned_by=None,
@@ -179,14 +181,14 @@ async def require_free_to_act(
     """409 when someone else holds the task this action would settle (`case_id`: the case,
     monitoring period or application the task belongs to)."""
     query = select(Task).where(
-        Task.case_id == case_id,
-        Task.closed_at.is_(None),
-        Task.action == _SETTLES.get(action, action),
-        Task.claimed_by.is_not(None),
-        Task.claimed_by != account.username,
+        col(Task.case_id) == case_id,
+        col(Task.closed_at).is_(None),
+        col(Task.action) == _SETTLES.get(action, action),
+        col(Task.claimed_by).is_not(None),
+        col(Task.claimed_by) != account.username,
     )
     if subjects:
-        query = query.where(Task.subject.in_(subjects))
+        query = query.where(col(Task.subject).in_(subjects))
     held = (await session.scalars(query.limit(1))).first()
     if held is not None:
         raise await _holder_conflict(session, held)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Select, and_, func, literal, select, tuple_
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
@@ -68,17 +69,17 @@ def task_view(
     )
 
 
-def _with_names(page: Select[Any]) -> Select[Any]:
+def _with_names(page: Select[Any]) -> Select[Task, str, str, str]:
     """The page's tasks (found first, on the tasks table alone) with the names a reader needs."""
     found = page.subquery()
     task = aliased(Task, found)
     holder = aliased(Account)
     return (
-        select(task, Household.head_name, Area.name, holder.display_name)
-        .join(Household, Household.code == task.household_code, isouter=True)
-        .join(Area, Area.code == task.village_code, isouter=True)
-        .join(holder, holder.username == task.claimed_by, isouter=True)
-        .order_by(task.due_at, task.id)
+        select(task, col(Household.head_name), col(Area.name), col(holder.display_name))
+        .join(Household, col(Household.code) == col(task.household_code), isouter=True)
+        .join(Area, col(Area.code) == col(task.village_code), isouter=True)
+        .join(holder, col(holder.username) == col(task.claimed_by), isouter=True)
+        .order_by(col(task.due_at), col(task.id))
     )
 
 
@@ -87,8 +88,8 @@ def _page(query: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
         due_at, task_id = pagination.decode_numbered(cursor)
         # The id typed as the column (bigint): a row comparison with an int4 is not an index condition.
         after = tuple_(literal(due_at, DateTime(timezone=True)), literal(task_id, BigInteger))
-        query = query.where(tuple_(Task.due_at, Task.id) > after)
-    return query.order_by(Task.due_at, Task.id).limit(limit + 1)
+        query = query.where(tuple_(col(Task.due_at), col(Task.id)) > after)
+    return query.order_by(col(Task.due_at), col(Task.id)).limit(limit + 1)
 
 
 async def _items(
@@ -113,28 +114,34 @@ async def my_tasks(
     cursor: str | None,
 ) -> TaskPage:
     """Open tasks for the caller's role in the caller's area, soonest due first, with counts per step."""
-    query = select(Task).where(Task.closed_at.is_(None), Task.area_code == account.area_code, Task.role == account.role)
+    query = select(Task).where(
+        col(Task.closed_at).is_(None), col(Task.area_code) == account.area_code, col(Task.role) == account.role
+    )
     if source is not None:
-        query = query.where(Task.source == source)
+        query = query.where(col(Task.source) == source)
     if step is not None:
-        query = query.where(Task.step == step)
+        query = query.where(col(Task.step) == step)
     if village is not None:
-        query = query.where(Task.village_code == village)
+        query = query.where(col(Task.village_code) == village)
     if overdue is not None:
-        query = query.where(Task.due_at <= now if overdue else Task.due_at > now)
+        query = query.where(col(Task.due_at) <= now if overdue else col(Task.due_at) > now)
     if claimed == "mine":
-        query = query.where(Task.claimed_by == account.username)
+        query = query.where(col(Task.claimed_by) == account.username)
     elif claimed == "free":
-        query = query.where(Task.claimed_by.is_(None))
+        query = query.where(col(Task.claimed_by).is_(None))
     elif claimed == "others":
-        query = query.where(Task.claimed_by != account.username)
+        query = query.where(col(Task.claimed_by) != account.username)
     items, next_cursor = await _items(session, query, cursor, limit, account, now)
     counts = dict(
         (
             await session.execute(
-                select(TaskCount.step, TaskCount.open)
-                .where(TaskCount.area_code == account.area_code, TaskCount.role == account.role, TaskCount.open > 0)
-                .order_by(TaskCount.step)
+                select(col(TaskCount.step), col(TaskCount.open))
+                .where(
+                    col(TaskCount.area_code) == account.area_code,
+                    col(TaskCount.role) == account.role,
+                    col(TaskCount.open) > 0,
+                )
+                .order_by(col(TaskCount.step))
             )
         )
         .tuples()
@@ -159,7 +166,7 @@ async def visible_task(session: AsyncSession, reader: Account, task_id: int) -> 
 
 async def one_task(session: AsyncSession, task_id: int, reader: Account, now: datetime) -> TaskView:
     """A task the reader may see (found with `visible_task`), as it stands now."""
-    row = (await session.execute(_with_names(select(Task).where(Task.id == task_id)))).one()
+    row = (await session.execute(_with_names(select(Task).where(col(Task.id) == task_id)))).one()
     task, head, village, holder = row
     return task_view(task, head, village, reader, now, holder)
 
@@ -181,7 +188,7 @@ async def overdue_overview(
         (
             await session.execute(
                 select(getattr(Task, child), func.count())
-                .where(getattr(Task, own) == scope, Task.closed_at.is_(None), Task.due_at <= now)
+                .where(getattr(Task, own) == scope, col(Task.closed_at).is_(None), col(Task.due_at) <= now)
                 .group_by(getattr(Task, child))
             )
         )
@@ -192,7 +199,11 @@ async def overdue_overview(
         (
             await session.execute(
                 select(getattr(CaseRecord, child), func.count())
-                .where(getattr(CaseRecord, own) == scope, CaseRecord.closed_at.is_(None), CaseRecord.due_at <= now)
+                .where(
+                    getattr(CaseRecord, own) == scope,
+                    col(CaseRecord.closed_at).is_(None),
+                    col(CaseRecord.due_at) <= now,
+                )
                 .group_by(getattr(CaseRecord, child))
             )
         )
@@ -200,13 +211,17 @@ async def overdue_overview(
         .all()
     )
     areas = (
-        (await session.execute(select(Area.code, Area.name).where(Area.parent_code == scope).order_by(Area.code)))
+        (
+            await session.execute(
+                select(col(Area.code), col(Area.name)).where(col(Area.parent_code) == scope).order_by(col(Area.code))
+            )
+        )
         .tuples()
         .all()
     )
     items, next_cursor = await _items(
         session,
-        select(Task).where(and_(getattr(Task, own) == scope, Task.closed_at.is_(None), Task.due_at <= now)),
+        select(Task).where(and_(getattr(Task, own) == scope, col(Task.closed_at).is_(None), col(Task.due_at) <= now)),
         cursor,
         limit,
         account,

@@ -7,7 +7,7 @@ workflow relies on. Messages raised here are shown to cadres: Chinese.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -24,7 +24,7 @@ class IncomeBySource(Form):
     """Household income over the last 12 months, yuan."""
 
     wage: Yuan = Field(description="工资性收入")
-    business_net: Number(-100_000_000, 100_000_000) = Field(description="经营净收入（可为负）")
+    business_net: Annotated[float, Number(-100_000_000, 100_000_000)] = Field(description="经营净收入（可为负）")
     property_income: Yuan = Field(description="财产性收入")
     transfer: Yuan = Field(description="转移性收入")
 
@@ -126,9 +126,9 @@ class Authorisation(Form):
 
 
 class CrossCheckMatch(Form):
-    kind: Text(50, min_length=1, strip=False)
-    description: Text(500, lines=True, strip=False)
-    value: Number(-1e12, 1e12) | None = None
+    kind: Annotated[str, Text(50, min_length=1, strip=False)]
+    description: Annotated[str, Text(500, lines=True, strip=False)]
+    value: Annotated[float, Number(-1e12, 1e12)] | None = None
 
 
 class CrossCheckFinding(Form):

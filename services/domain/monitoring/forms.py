@@ -7,6 +7,8 @@ township review and county decision.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import ConfigDict, Field, field_validator
 
 from services.domain.form_fields import FormDate, LongText, Number, PastDate, RequiredText, ShortText, Text
@@ -32,7 +34,7 @@ class SupportAppointment(Form):
 
 class MeasureDraft(Form):
     kind: MeasureKind = Field(description="措施类别：产业、就业、金融、综合保障、社会帮扶、扶志扶智")
-    content: Text(500, min_length=1, lines=True) = Field(description="措施内容")
+    content: Annotated[str, Text(500, min_length=1, lines=True)] = Field(description="措施内容")
     owner: ShortText = Field(description="责任单位或责任人")
     starts_on: FormDate = Field(description="开始日期")
 
@@ -105,7 +107,7 @@ class Visit(Form):
     visited_on: PastDate = Field(description="走访日期")
     visitors: list[ShortText] = Field(min_length=1, max_length=10, description="走访人员")
     findings: RequiredText = Field(description="走访情况")
-    per_capita_net_income: Number(-1_000_000, 10_000_000) = Field(
+    per_capita_net_income: Annotated[float, Number(-1_000_000, 10_000_000)] = Field(
         description="家庭年人均纯收入（元，按最近12个月估算）"
     )
     living_conditions: LivingConditions

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -55,12 +55,12 @@ class SelfReportForm(BaseModel):
         },
     )
 
-    head_name: Text(50) = Field(description="户主姓名")
+    head_name: Annotated[str, Text(50)] = Field(description="户主姓名")
     id_number: IdNumber = Field(description="户主身份证号（18位）")
     phone: MobilePhone = Field(description="联系电话（手机号）")
-    village_code: Text(20, strip=False) = Field(description="所在村（村级区划代码）")
+    village_code: Annotated[str, Text(20, strip=False)] = Field(description="所在村（村级区划代码）")
     risk_types: list[RiskType] = Field(max_length=11, description="遇到的困难（可多选）")
-    description: Text(1000, lines=True) = Field(description="困难情况说明（用自己的话写）")
+    description: Annotated[str, Text(1000, lines=True)] = Field(description="困难情况说明（用自己的话写）")
     consent: bool = Field(description="已阅读并同意《承诺授权书》")
 
     @field_validator("head_name")
@@ -115,7 +115,7 @@ class Acceptance(BaseModel):
     )
 
     decision: Literal["accept", "reject"] = Field(description="受理（accept）或不予受理（reject）")
-    reason: Text(500, lines=True) = Field(default="", description="不予受理的理由（申报人可以看到）")
+    reason: Annotated[str, Text(500, lines=True)] = Field(default="", description="不予受理的理由（申报人可以看到）")
 
     @model_validator(mode="after")
     def _reason_for_rejection(self) -> Acceptance:

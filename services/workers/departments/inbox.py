@@ -146,8 +146,8 @@ class _Deliveries:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("department inbox delivery failed: %s", describe(task.exception()))
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("department inbox delivery failed: %s", describe(error))
         self._on_done()
 
     async def stop(self) -> None:
@@ -184,6 +184,7 @@ class DepartmentInbox:
     async def _listen_and_deliver(self) -> None:
         async with self._engine.connect() as conn:
             listener = (await conn.get_raw_connection()).driver_connection
+            assert listener is not None  # an open asyncpg connection
             await listener.add_listener(INBOX_CHANNEL, lambda *_: self._wake.set())
             while True:
                 self._wake.clear()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -51,17 +52,19 @@ class CrossCheckActivities:
         async with self._engine.connect() as conn:
             members = (
                 await conn.execute(
-                    select(Member.name, Member.id_number, Member.relation)
-                    .where(Member.household_code == plan.household_code)
-                    .order_by(Member.id)
+                    select(col(Member.name), col(Member.id_number), col(Member.relation))
+                    .where(col(Member.household_code) == plan.household_code)
+                    .order_by(col(Member.id))
                 )
             ).all()
             departments = (
                 await conn.execute(
-                    select(DepartmentRecord.kind, DepartmentRecord.answer_days, DepartmentRecord.reask_hours).where(
-                        DepartmentRecord.county_code == plan.county_code,
-                        DepartmentRecord.enabled,
-                        DepartmentRecord.kind.in_([str(d) for d in plan.departments]),
+                    select(
+                        col(DepartmentRecord.kind), col(DepartmentRecord.answer_days), col(DepartmentRecord.reask_hours)
+                    ).where(
+                        col(DepartmentRecord.county_code) == plan.county_code,
+                        col(DepartmentRecord.enabled),
+                        col(DepartmentRecord.kind).in_([str(d) for d in plan.departments]),
                     )
                 )
             ).all()
@@ -124,12 +127,14 @@ class CrossCheckActivities:
 
     async def _note(self, request_id: str, attempt: int, error: str | None) -> None:
         values: dict[str, object] = {
-            "send_attempts": func.greatest(CrossCheckRequestRecord.send_attempts, attempt),
+            "send_attempts": func.greatest(col(CrossCheckRequestRecord.send_attempts), attempt),
             "last_send_error": error,
         }
         if error is None:
-            values["accepted_at"] = func.coalesce(CrossCheckRequestRecord.accepted_at, datetime.now(UTC))
+            values["accepted_at"] = func.coalesce(col(CrossCheckRequestRecord.accepted_at), datetime.now(UTC))
         async with self._engine.begin() as conn:
             await conn.execute(
-                update(CrossCheckRequestRecord).where(CrossCheckRequestRecord.request_id == request_id).values(values)
+                update(CrossCheckRequestRecord)
+                .where(col(CrossCheckRequestRecord.request_id) == request_id)
+                .values(values)
             )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import col
 from temporalio import activity
 
 from services.db.tables import CaseRecord, CrossCheckRequestRecord, Household
@@ -51,7 +52,7 @@ class CaseRecordActivities:
             "last_seq": event.seq,
             "state": state.model_dump(mode="json"),
         }
-        upsert = forward_upsert(CaseRecord, ["case_id"], row).returning(CaseRecord.case_id)
+        upsert = forward_upsert(CaseRecord, ["case_id"], row).returning(col(CaseRecord.case_id))
         audit = audit_entry("case", state.case_id, event)
         async with self._engine.begin() as conn:
             await conn.execute(audit)
@@ -65,7 +66,7 @@ class CaseRecordActivities:
                 category = state.verification.proposed_category if state.verification else None
                 await conn.execute(
                     update(Household)
-                    .where(Household.code == state.household_code)
+                    .where(col(Household.code) == state.household_code)
                     .values(status=HouseholdStatus.risk_not_eliminated, category=category)
                 )
 
@@ -127,10 +128,10 @@ async def _write_cross_check_requests(conn: AsyncConnection, event: CaseEvent) -
     await conn.execute(
         update(CrossCheckRequestRecord)
         .where(
-            CrossCheckRequestRecord.case_id == state.case_id,
-            CrossCheckRequestRecord.is_live,
-            CrossCheckRequestRecord.request_id.not_in(current),
-            CrossCheckRequestRecord.last_seq < event.seq,
+            col(CrossCheckRequestRecord.case_id) == state.case_id,
+            col(CrossCheckRequestRecord.is_live),
+            col(CrossCheckRequestRecord.request_id).not_in(current),
+            col(CrossCheckRequestRecord.last_seq) < event.seq,
         )
         .values(is_live=False, last_seq=event.seq)
     )

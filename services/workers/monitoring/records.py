@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import col
 from temporalio import activity
 
 from services.db.tables import Household, MonitoringRecord, VisitRecord, VisitTaskRecord
@@ -30,7 +31,7 @@ class MonitoringRecordActivities:
             await conn.execute(audit_entry("monitoring", state.monitoring_id, event))
             advanced = await conn.execute(
                 forward_upsert(MonitoringRecord, ["monitoring_id"], _record_row(event)).returning(
-                    MonitoringRecord.monitoring_id
+                    col(MonitoringRecord.monitoring_id)
                 )
             )
             moved_forward = advanced.first() is not None
@@ -53,7 +54,7 @@ class MonitoringRecordActivities:
                 )
                 await conn.execute(
                     update(Household)
-                    .where(Household.code == state.household_code)
+                    .where(col(Household.code) == state.household_code)
                     .values(status=state.status, category=state.category)
                 )
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.client import Client
@@ -95,14 +96,14 @@ class SelfReportActivities:
             "last_seq": event.seq,
             "state": state.model_dump(mode="json"),
         }
-        upsert = insert(SelfReport).values(row)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[SelfReport.application_id],
-            set_={k: upsert.excluded[k] for k in row if k != "application_id"}
+        new = insert(SelfReport).values(row)
+        upsert = new.on_conflict_do_update(
+            index_elements=[col(SelfReport.application_id)],
+            set_={k: new.excluded[k] for k in row if k != "application_id"}
             # The acceptance activity links the case before the workflow records it: never unlink.
-            | {"case_id": func.coalesce(upsert.excluded.case_id, SelfReport.case_id), "updated_at": func.now()},
-            where=SelfReport.last_seq < upsert.excluded.last_seq,
-        ).returning(SelfReport.application_id)
+            | {"case_id": func.coalesce(new.excluded.case_id, col(SelfReport.case_id)), "updated_at": func.now()},
+            where=col(SelfReport.last_seq) < new.excluded.last_seq,
+        ).returning(col(SelfReport.application_id))
         history = (
             insert(SelfReportEvent)
             .values(
@@ -133,10 +134,10 @@ class SelfReportActivities:
 
     async def _duplicate(self, id_number: str, household_code: str | None) -> ApplicationError:
         async with self._sessions() as session:
-            query = select(SelfReport).where(SelfReport.status == ApplicationStatus.pending)
-            same = SelfReport.head_id_number == id_number
+            query = select(SelfReport).where(col(SelfReport.status) == ApplicationStatus.pending)
+            same = col(SelfReport.head_id_number) == id_number
             if household_code is not None:
-                same = same | (SelfReport.household_code == household_code)
+                same = same | (col(SelfReport.household_code) == household_code)
             existing = (await session.scalars(query.where(same).limit(1))).first()
         submitted = day(existing.submitted_at) if existing else "此前"
         return ApplicationError(
@@ -171,7 +172,7 @@ class SelfReportActivities:
             async with self._engine.begin() as conn:
                 await conn.execute(
                     update(SelfReport)
-                    .where(SelfReport.application_id == request.application_id)
+                    .where(col(SelfReport.application_id) == request.application_id)
                     .values(case_id=case_id)
                 )
 
@@ -205,6 +206,9 @@ class SelfReportActivities:
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(SelfReportNotice)
-                .where(SelfReportNotice.application_id == notice.application_id, SelfReportNotice.kind == notice.kind)
+                .where(
+                    col(SelfReportNotice.application_id) == notice.application_id,
+                    col(SelfReportNotice.kind) == notice.kind,
+                )
                 .values(sent_at=func.now())
             )
