@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, SQLColumnExpression, and_, or_
 
 from services.api.errors import invalid
 from services.domain.form_fields import FIRST_DAY, LAST_DAY, text_problem
+
+Q = TypeVar("Q", bound=Select)
 
 
 def encode(at: datetime, key: str) -> str:
@@ -36,3 +41,19 @@ def decode_numbered(cursor: str) -> tuple[datetime, int]:
 
 def _invalid_cursor() -> Exception:
     return invalid("cursor", "分页游标无效，请从第一页重新查询")
+
+
+def newest_first(
+    query: Q,
+    moment: SQLColumnExpression[Any],
+    key: SQLColumnExpression[Any],
+    cursor: str | None,
+    limit: int,
+    numbered: bool = False,
+) -> Q:
+    """`query` as a page, newest first by (`moment`, `key`), after the row `cursor` names, with one row
+    more than `limit` (which tells that a next page exists). `numbered`: `key` is a row number."""
+    if cursor is not None:
+        at, last = decode_numbered(cursor) if numbered else decode(cursor)
+        query = query.where(or_(moment < at, and_(moment == at, key < last)))
+    return query.order_by(moment.desc(), key.desc()).limit(limit + 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,15 +49,7 @@ async def case_page(session: AsyncSession, wanted: CaseFilter, limit: int, curso
     if wanted.overdue is not None:
         late = and_(col(CaseRecord.closed_at).is_(None), col(CaseRecord.due_at) < now)
         query = query.where(late if wanted.overdue else ~late)
-    if cursor is not None:
-        opened_at, case_id = pagination.decode(cursor)
-        query = query.where(
-            or_(
-                col(CaseRecord.opened_at) < opened_at,
-                and_(col(CaseRecord.opened_at) == opened_at, col(CaseRecord.case_id) < case_id),
-            )
-        )
-    query = query.order_by(col(CaseRecord.opened_at).desc(), col(CaseRecord.case_id).desc()).limit(limit + 1)
+    query = pagination.newest_first(query, col(CaseRecord.opened_at), col(CaseRecord.case_id), cursor, limit)
     rows = (await session.exec(query)).all()
     last = rows[limit - 1][0] if len(rows) > limit else None
     return CasePage(

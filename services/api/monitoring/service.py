@@ -59,16 +59,8 @@ async def period_page(session: AsyncSession, wanted: PeriodFilter, limit: int, c
         )
     elif task:
         query = query.where(col(MonitoringRecord.tasks).contains([task]))
-    if cursor is not None:
-        since, monitoring_id = pagination.decode(cursor)
-        query = query.where(
-            or_(
-                col(MonitoringRecord.since) < since,
-                and_(col(MonitoringRecord.since) == since, col(MonitoringRecord.monitoring_id) < monitoring_id),
-            )
-        )
-    query = query.order_by(col(MonitoringRecord.since).desc(), col(MonitoringRecord.monitoring_id).desc()).limit(
-        limit + 1
+    query = pagination.newest_first(
+        query, col(MonitoringRecord.since), col(MonitoringRecord.monitoring_id), cursor, limit
     )
     rows = (await session.execute(query)).all()
     last = rows[limit - 1][0] if len(rows) > limit else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -157,12 +156,8 @@ async def audit_page(session: AsyncSession, wanted: AuditFilter, limit: int, cur
         query = query.where(col(AuditEntry.at) >= wanted.since)
     if wanted.until is not None:
         query = query.where(col(AuditEntry.at) < wanted.until)
-    if cursor is not None:
-        at, entry_id = pagination.decode_numbered(cursor)
-        query = query.where(or_(col(AuditEntry.at) < at, and_(col(AuditEntry.at) == at, col(AuditEntry.id) < entry_id)))
-    rows = (
-        await session.exec(query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit + 1))
-    ).all()
+    query = pagination.newest_first(query, col(AuditEntry.at), col(AuditEntry.id), cursor, limit, numbered=True)
+    rows = (await session.exec(query)).all()
     last = rows[limit - 1] if len(rows) > limit else None
     return AuditPage(
         items=[

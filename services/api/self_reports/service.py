@@ -294,15 +294,7 @@ async def self_report_page(
             or_(col(SelfReport.escalated_at).is_not(None), col(SelfReport.due_at) < now),
         )
         query = query.where(late if overdue else ~late)
-    if cursor is not None:
-        submitted_at, application_id = pagination.decode(cursor)
-        query = query.where(
-            or_(
-                col(SelfReport.submitted_at) < submitted_at,
-                and_(col(SelfReport.submitted_at) == submitted_at, col(SelfReport.application_id) < application_id),
-            )
-        )
-    query = query.order_by(col(SelfReport.submitted_at).desc(), col(SelfReport.application_id).desc()).limit(limit + 1)
+    query = pagination.newest_first(query, col(SelfReport.submitted_at), col(SelfReport.application_id), cursor, limit)
     rows = (await session.scalars(query)).all()
     last = rows[limit - 1] if len(rows) > limit else None
     return SelfReportPage(
