@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     sms_codes_per_address_hour: int = Field(default=20, ge=1, le=10000)
     applicant_token_minutes: int = Field(default=24 * 60, gt=0, le=30 * 24 * 60)
 
+    # Lets a published policy go below the rules' floors (a notice of seconds, one verifier):
+    # switched on explicitly by the demo (./scripts/run) and the tests; production refuses it.
+    development_policies: bool = False
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         unsafe = [
@@ -80,6 +84,8 @@ class Settings(BaseSettings):
                 "set SMS_PROVIDER=http and WECHAT_PROVIDER=wechat for production; "
                 "the development adapters write sign-in codes to the log"
             )
+        if self.environment == "production" and self.development_policies:
+            raise ValueError("DEVELOPMENT_POLICIES is for demos and tests: production policies keep the rules' floors")
         if self.sms_provider == "http" and not (self.sms_gateway_url and self.sms_gateway_secret):
             raise ValueError("SMS_PROVIDER=http needs SMS_GATEWAY_URL and SMS_GATEWAY_SECRET")
         if self.wechat_provider == "wechat" and not (self.wechat_app_id and self.wechat_app_secret):

@@ -75,6 +75,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         temporal_address="set-by-fixture",
         public_base_url=f"http://127.0.0.1:{free_port()}",
+        # Tests publish policies with notices of seconds: below the rules' floors.
+        development_policies=True,
     )
 
 

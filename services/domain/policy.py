@@ -85,3 +85,45 @@ class Policy(PolicyBody):
 
 
 DEFAULT_POLICY = Policy(version=1)
+
+# The rules' floors (DOMAIN.md, "Deadlines"): every published policy keeps them, except in a
+# development mode (Settings.development_policies) where a demo shortens the notice to seconds.
+NOTICE_DAYS_FLOOR = 5
+VERIFIERS_FLOOR = 2
+VISIT_EVERY_MONTHS_CEILING = 1
+# The step deadlines are summed in float days: allow for rounding, not for a real excess.
+_FIT_TOLERANCE_DAYS = 1e-6
+
+
+class PolicyRefusal(BaseModel):
+    field: str
+    message: str  # Chinese, for the admin publishing it
+
+
+def days_to_identify(body: PolicyBody) -> float:
+    """The days the identification takes when every step uses its whole deadline: the steps follow
+    one another (the review waits for the cross-check), and the notice is one of them."""
+    timed_by_notice = {Step.village_notice, Step.closed}
+    return sum(days for step, days in body.step_days.items() if step not in timed_by_notice) + body.notice_days
+
+
+def publish_refusal(body: PolicyBody, floors: bool = True) -> PolicyRefusal | None:
+    """Why a version may not be published: its steps do not fit its own limit, or (with `floors`)
+    it goes below the rules' floors. Checked on publishing only: versions already published (and
+    the cases started under them) keep loading as they were."""
+    needed = days_to_identify(body)
+    if needed > body.identification_days + _FIT_TOLERANCE_DAYS:
+        return PolicyRefusal(
+            field="step_days",
+            message=f"各环节办理时限与公示天数之和（{needed:g}天）超过认定时限（identification_days，"
+            f"{body.identification_days:g}天），请缩短环节时限或延长认定时限",
+        )
+    if not floors:
+        return None
+    if body.notice_days < NOTICE_DAYS_FLOOR:
+        return PolicyRefusal(field="notice_days", message=f"村级公示不得少于{NOTICE_DAYS_FLOOR}天")
+    if body.min_verifiers < VERIFIERS_FLOOR:
+        return PolicyRefusal(field="min_verifiers", message=f"入户核查不得少于{VERIFIERS_FLOOR}人")
+    if body.visit_every_months > VISIT_EVERY_MONTHS_CEILING:
+        return PolicyRefusal(field="visit_every_months", message="走访周期不得超过1个月：每月至少走访一次")
+    return None

@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 
 from services.demo_case import COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver, home_verification
+from services.domain.identification.procedure import IDENTIFICATION
 from tests.conftest import NewHousehold
 
 
 async def test_cases_carry_due_dates_and_show_overdue(driver: CaseDriver, new_household: NewHousehold) -> None:
-    await driver.post("admin", "/api/v1/policies", {"identification_days": 1 / 86400})  # one second
+    second = 1 / 86400  # every step a second: a version whose steps do not fit its limit is refused
+    steps = dict.fromkeys(IDENTIFICATION.step_days, second / 10)
+    await driver.post(
+        "admin", "/api/v1/policies", {"identification_days": second, "notice_days": second / 10, "step_days": steps}
+    )
     late = await driver.open_case(await new_household())
     await driver.post("admin", "/api/v1/policies", {})  # back to 15 days
     on_time = await driver.open_case(await new_household())

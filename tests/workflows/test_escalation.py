@@ -21,7 +21,7 @@ from tests.inbox import inbox_tasks
 async def skipping(settings: Settings, live_api: object) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
     async with time_skipping_api(settings, "identification-escalation") as (env, driver):
         policy = (await driver.post("admin", "/api/v1/policies", {})).json()
-        assert policy["step_days"]["home_verification"] == 3 and policy["identification_days"] == 15
+        assert policy["step_days"]["home_verification"] == 2 and policy["identification_days"] == 15
         yield env, driver
 
 
@@ -40,7 +40,7 @@ async def test_late_steps_escalate_to_the_level_above(skipping: tuple[WorkflowEn
     code = (await driver.post(VILLAGE_CADRE, "/api/v1/households", new_household_body())).json()["code"]
     case = await driver.open_case(code)
     case_id = case["case_id"]
-    await env.sleep(timedelta(days=2, hours=23))
+    await env.sleep(timedelta(days=1, hours=23))
     assert await inbox_tasks(driver, TOWNSHIP_APPROVER, case_id) == [], "not late yet"
 
     await env.sleep(timedelta(hours=2))
@@ -65,7 +65,7 @@ async def test_late_steps_escalate_to_the_level_above(skipping: tuple[WorkflowEn
     assert await inbox_tasks(driver, TOWNSHIP_APPROVER, case_id) == []
 
     # The whole identification runs past its 15 days (the authorisation is late too): the county is told.
-    await env.sleep(timedelta(days=12, hours=1))
+    await env.sleep(timedelta(days=13))
     county = await _eventually(lambda: inbox_tasks(driver, COUNTY_OFFICER, case_id, step="escalation"))
     assert [t["subject"] for t in county] == ["identification"]
     assert county[0]["title"] == "超期督办：识别认定已超过办理时限"

@@ -33,14 +33,14 @@ IDENTIFICATION: Procedure[Step, Action] = Procedure(
             Step.home_verification,
             "入户核查",
             Action.verify_home,
-            days=3,
+            days=2,
             applicant=("等待村干部上门核查", "村干部会到您家了解收入、支出和生活情况，请保持电话畅通。"),
         ),
         _Step(
             Step.authorisation,
             "承诺授权",
             Action.record_authorisation,
-            days=3,
+            days=1,
             applicant=("等待签署承诺授权书", "请户主签署《承诺授权书》，同意有关部门核对家庭信息。"),
         ),
         _Step(
@@ -48,14 +48,14 @@ IDENTIFICATION: Procedure[Step, Action] = Procedure(
             "等待信息比对结果",
             # Departments answer; a missed answer is a county officer's task of its own. The days are
             # a department's default time to answer.
-            days=5,
+            days=3,
             applicant=("正在核对家庭信息", "有关部门正在核对您家的房产、车辆、经营、工作和社保等信息。"),
         ),
         _Step(
             Step.democratic_review,
             "民主评议",
             Action.record_review,
-            days=3,
+            days=1,
             applicant=("等待村里民主评议", "村里将召开村民代表会议，评议您家的情况。"),
         ),
         _Step(
@@ -67,21 +67,21 @@ IDENTIFICATION: Procedure[Step, Action] = Procedure(
             Step.township_review,
             "镇审核",
             Action.review_in_township,
-            days=2,
+            days=1,
             applicant=("镇里正在审核", "镇里审核通过后，报县里审定。"),
         ),
         _Step(
             Step.county_decision,
             "县级审定",
             Action.decide_in_county,
-            days=2,
+            days=1,
             applicant=("县里正在审定", "县里审定后会把结果告诉您。"),
         ),
         _Step(
             Step.announcement,
             "结果公告",
             Action.announce,
-            days=2,
+            days=1,
             applicant=("县里已审定通过，等待公告", "镇里将在村里公告结果，之后会安排帮扶。"),
         ),
         _Step(Step.closed, "已办结"),
