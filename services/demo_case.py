@@ -156,12 +156,18 @@ class CaseDriver:
 
     async def through_review(self, case_id: str, verification: dict[str, Any] | None = None) -> dict[str, Any]:
         """Steps 2–5: from an open case to the village notice (`verification`: the home
-        verification to record, default `home_verification()`). The departments' cross-check
-        runs beside the review (they answer by themselves); township review waits for it."""
+        verification to record, default `home_verification()`). The review waits for the
+        departments' cross-check (they answer by themselves)."""
         on = await self.today()
         await self.act(VILLAGE_CADRE, case_id, "home-verification", verification or home_verification(on))
-        await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=on))
+        await self.authorise_and_wait_for_review(case_id, on)
         return await self.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review(on=await self.today()))
+
+    async def authorise_and_wait_for_review(self, case_id: str, on: date | None = None) -> dict[str, Any]:
+        """Records the signed authorisation; the case once every department has answered (the
+        review's input is complete), or as it is after 30 seconds."""
+        await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=on or await self.today()))
+        return await self.wait_for_step(case_id, "democratic_review")
 
     async def wait_for(
         self, case_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0
@@ -207,10 +213,9 @@ async def _walk_through(base_url: str, notice_seconds: float) -> None:
         case = await driver.open_case(household["code"])
         print(f"opened case {case['case_id']} for household {household['code']} ({household['head_name']})")
         case = await driver.through_review(case["case_id"])
-        print(f"democratic review passed; village notice until {case['notice']['ends_at']}")
-        case = await driver.wait_for_cross_check(case["case_id"], timeout=notice_seconds + 60)
         answered = {d: r["status"] for d, r in case["cross_check"]["requests"].items()} if case["cross_check"] else {}
-        print(f"department cross-check: {json.dumps(answered)}")
+        print(f"department cross-check (the review waited for it): {json.dumps(answered)}")
+        print(f"democratic review passed; village notice until {case['notice']['ends_at']}")
         case = await driver.wait_for_step(case["case_id"], "township_review", timeout=notice_seconds + 30)
         case = await driver.after_notice(case["case_id"])
         print(

@@ -7,7 +7,8 @@ either runs), changes the state, and waits until an activity has written the
 event to PostgreSQL, so the caller's answer is already visible in lists.
 
 The department cross-check (信息比对) starts once the household has signed the
-authorisation and runs beside the democratic review and the notice: one request per
+authorisation, and the democratic review waits for it (its results are the review's basis;
+cases started before that rule ran it beside the review and the notice): one request per
 department, each sent by an activity that retries with backoff under the same
 request id. Department results arrive through `receive_cross_check_result` (the
 worker forwards them from the callback inbox). A department that accepted its request
@@ -15,8 +16,10 @@ but stays silent past its re-ask time is asked again with the same request id (i
 answer may have been lost in an outage), and the county officer sees it as `silent`;
 one that has not answered by its deadline becomes a task for the county officer
 (re-send, or record by hand).
-When the notice ends, the case goes to township review only once every department
-has answered or been settled; until then it waits at the `cross_check` step.
+The case waits at the `cross_check` step until every department has answered or been
+settled, then goes to the democratic review (or, for an older case whose notice ended first,
+to the township review). The township approves or returns the case to home verification
+for rework (`township_returns`); only the county rejects.
 
 Deadlines are timers too: when a step's deadline (policy `step_days`) or the identification's
 (`identification_days`) passes while the case still waits, an `escalate` event tells the level
@@ -113,6 +116,9 @@ KEEP_ANSWERED_SENDS_PATCH = "keep-answered-sends"
 # change still hands over when it closes after it.
 TELL_OPENING_PATCH = "tell-monitoring-case-opened"
 HAND_OVER_CLOSING_PATCH = "hand-over-closed-case"
+# The democratic review waits for the cross-check (the seed: its results are the review's basis);
+# before, the review and the notice ran beside it and only the township review waited.
+REVIEW_AFTER_CROSS_CHECK_PATCH = "review-after-cross-check"
 
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
 _SEND_RETRY = RetryPolicy(
@@ -228,8 +234,8 @@ class IdentificationWorkflow:
         self._state.verification = act.form
         self._state.per_capita_net_income = act.form.per_capita_net_income
         signed = self._state.authorisation is not None and self._state.authorisation.decision == "signed"
-        if signed:  # a second round (an upheld objection sent the case back): the cross-check runs again
-            self._move_to(Step.democratic_review)
+        if signed:  # a second round (sent back by an objection or the township): the cross-check runs again
+            self._move_to(self._step_after_authorisation())
             return await self._answer_beginning_cross_check(Action.verify_home, act.actor, act.form)
         self._move_to(Step.authorisation)
         return await self._answer(Action.verify_home, act.actor, act.form)
@@ -247,7 +253,7 @@ class IdentificationWorkflow:
         self._check(Action.record_authorisation, act.actor)
         self._state.authorisation = act.form
         if act.form.decision == "signed":
-            self._move_to(Step.democratic_review)
+            self._move_to(self._step_after_authorisation())
             return await self._answer_beginning_cross_check(Action.record_authorisation, act.actor, act.form)
         self._close(Outcome.authorisation_refused)
         return await self._answer(Action.record_authorisation, act.actor, act.form)
@@ -394,7 +400,7 @@ class IdentificationWorkflow:
     @procedure.one_input
     async def review_in_township(self, act: StepInput[TownshipReview]) -> CaseState:
         self._check(Action.review_in_township, act.actor)
-        self._village.review_in_township(act.form)
+        self._village.review_in_township(act.form, act.actor, verify_again=self._clear_cross_check)
         return await self._answer(Action.review_in_township, act.actor, act.form)
 
     @review_in_township.validator
@@ -447,6 +453,11 @@ class IdentificationWorkflow:
         procedure.check_area(act.actor, self._state.village_code)
         if not self._state.is_open:
             raise _refuse("WrongStep", "该案件已办结", current_step=self._state.step)
+
+    def _step_after_authorisation(self) -> Step:
+        """The cross-check round starts; the review waits at `cross_check` until every department
+        has answered or been settled (cases of earlier histories went to the review at once)."""
+        return Step.cross_check if workflow.patched(REVIEW_AFTER_CROSS_CHECK_PATCH) else Step.democratic_review
 
     # -- the notice period ----------------------------------------------------
 
@@ -686,8 +697,8 @@ class IdentificationWorkflow:
         if round_.complete and round_.completed_at is None:
             round_.completed_at = workflow.now()
         if self._state.step == Step.cross_check:
-            if round_.complete:
-                self._move_to(Step.township_review)
+            if round_.complete:  # before the review (this round has none yet), or after an earlier notice
+                self._move_to(Step.democratic_review if self._state.review is None else Step.township_review)
             else:
                 self._state.step_due_at = self._cross_check_due()
 
@@ -700,6 +711,8 @@ class IdentificationWorkflow:
 
     def _cross_check_due(self) -> Any:
         round_ = self._state.cross_check
+        if round_ is None:  # the round is being planned: the departments' default time to answer
+            return self._step_due(Step.cross_check)
         pending = [round_.requests[d].respond_by for d in round_.pending] if round_ else []
         return max(pending) if pending else workflow.now()
 
@@ -759,7 +772,8 @@ class IdentificationWorkflow:
         return self._village.notice()
 
     def _clear_cross_check(self) -> None:
-        """An upheld objection sends the case back to verification: its cross-check round ends."""
+        """An upheld objection or the township's return sends the case back to verification: its
+        cross-check round ends (the next authorised verification starts a new one)."""
         self._state.cross_checks = {}
         self._state.cross_check = None
 

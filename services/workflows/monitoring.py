@@ -475,7 +475,7 @@ class MonitoringWorkflow:
     @procedure.one_input
     async def review_exit_in_township(self, act: PeriodInput[TownshipReview]) -> MonitoringState:
         self._check(act.monitoring_id, MonitoringAction.review_exit_in_township, act.actor)
-        self._village.review_in_township(act.form)
+        self._village.review_in_township(act.form, act.actor, verify_again=self._clear_exit_verification)
         return await self._answer(MonitoringAction.review_exit_in_township, act.actor, act.form)
 
     @review_exit_in_township.validator
@@ -524,7 +524,8 @@ class MonitoringWorkflow:
         cancel_open_tasks(self._state)
 
     def _clear_exit_verification(self) -> None:
-        """An upheld objection sends the exit back to verification: its finding is done again."""
+        """An upheld objection or the township's return sends the exit back to verification: its finding
+        is done again."""
         self._exit().verification = None
 
     # -- the clock -------------------------------------------------------------------

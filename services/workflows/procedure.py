@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         RecordedEvent,
         RefusedAction,
         ReviewRecord,
+        TownshipReturn,
     )
     from services.domain.months import local_date
     from services.domain.policy import PolicyBody
@@ -183,12 +184,18 @@ async def notice_ran_out(notice: NoticePeriod, still_in_notice: Callable[[], boo
     return still_in_notice()
 
 
+# A township's "return" sends the procedure back to home verification for rework; before, it ended it
+# (`returned_by_township`, still the outcome of cases closed that way).
+TOWNSHIP_RETURN_REWORKS_PATCH = "township-return-reworks"
+
+
 class VillageRecord(Protocol):
     """What the village procedure works on: a case, or an exit under way."""
 
     review: ReviewRecord | None
     notice: NoticePeriod | None
     township_review: TownshipReview | None
+    township_returns: list[TownshipReturn]
     county_decision: CountyDecision | None
     verification_round: int
 
@@ -250,20 +257,39 @@ class VillageProcedure:
         objection = pending_objection(self.notice(), objection_id)
         objection.resolution, objection.resolved_by = resolution, actor.username
         if resolution.upheld_action == "reverify":
-            record = self._record()
-            record.verification_round += 1
-            record.review = None
-            verify_again()
-            self._move_to("home_verification")
+            self._verify_again(verify_again)
         elif resolution.upheld_action == "end":
             self._close("objection_upheld")
 
-    def review_in_township(self, form: TownshipReview) -> None:
-        self._record().township_review = form
+    def review_in_township(self, form: TownshipReview, actor: Actor, verify_again: Callable[[], None]) -> None:
+        """Approval passes the procedure to the county. A return is not a rejection (only the county
+        rejects): the village verifies again, with the township's reasons; the returned round's
+        review is kept in `township_returns`."""
+        record = self._record()
+        record.township_review = form
         if form.decision == "approve":
             self._move_to("county_decision")
+        elif workflow.patched(TOWNSHIP_RETURN_REWORKS_PATCH):
+            record.township_returns.append(
+                TownshipReturn(
+                    verification_round=record.verification_round,
+                    opinion=form.opinion,
+                    returned_by=actor.username,
+                    returned_at=workflow.now(),
+                    review=record.review,
+                )
+            )
+            self._verify_again(verify_again)
         else:
             self._close("returned_by_township")
+
+    def _verify_again(self, verify_again: Callable[[], None]) -> None:
+        """A new verification round: `verify_again` clears what the owner keeps of the round."""
+        record = self._record()
+        record.verification_round += 1
+        record.review = None
+        verify_again()
+        self._move_to("home_verification")
 
     def decide_in_county(self, form: CountyDecision, approved: Callable[[], None]) -> None:
         self._record().county_decision = form

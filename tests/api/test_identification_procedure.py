@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from services.demo_case import (
     COUNTY_OFFICER,
     TOWNSHIP_APPROVER,
@@ -19,6 +17,7 @@ from services.demo_case import (
     township_review,
 )
 from tests.conftest import NewHousehold
+from tests.inbox import inbox_tasks
 
 NOTICE_SECONDS = 2
 
@@ -37,8 +36,9 @@ async def test_lead_to_announcement(driver: CaseDriver, new_household: NewHouseh
     assert case["step"] == "authorisation"
     assert case["per_capita_net_income"] == round((12000 + 3000 + 4200 - 9000) / 4, 2)
     case = await driver.act(VILLAGE_CADRE, case["case_id"], "authorisation", authorisation())
-    assert case["step"] == "democratic_review", "the department cross-check runs beside the review"
-    case = await driver.wait_for_cross_check(case["case_id"])
+    assert case["step"] == "cross_check", "the review waits for the departments' answers"
+    case = await driver.wait_for_step(case["case_id"], "democratic_review")
+    assert case["cross_check"]["completed_at"] is not None
     assert {r["status"] for r in case["cross_check"]["requests"].values()} == {"answered"}
     assert set(case["cross_checks"]) == {
         "real_estate",
@@ -104,7 +104,7 @@ async def test_refused_authorisation_ends_the_case(driver: CaseDriver, new_house
 async def _to_review(driver: CaseDriver, household: str) -> str:
     case_id = (await driver.open_case(household))["case_id"]
     await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification())
-    await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation())
+    await driver.authorise_and_wait_for_review(case_id)
     return case_id
 
 
@@ -150,8 +150,8 @@ async def test_upheld_objection_can_send_the_case_back(driver: CaseDriver, new_h
     first_round = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
     assert first_round["cross_check"] is None and first_round["cross_checks"] == {}
     case = await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(household_size=5))
-    assert case["step"] == "democratic_review" and case["cross_checks"] == {}
-    case = await driver.wait_for_cross_check(case_id)
+    assert case["step"] == "cross_check" and case["cross_checks"] == {}
+    case = await driver.wait_for_step(case_id, "democratic_review")
     assert case["cross_check"]["round"] == 2 and len(case["cross_checks"]) == 5
 
 
@@ -176,21 +176,44 @@ async def test_dismissed_objection_holds_the_notice_until_resolved(
     assert case["step"] == "township_review"
 
 
-@pytest.mark.parametrize(
-    ("who", "step_path", "body", "outcome"),
-    [
-        (TOWNSHIP_APPROVER, "township-review", township_review("return"), "returned_by_township"),
-        (COUNTY_OFFICER, "county-decision", county_decision("reject"), "rejected_by_county"),
-    ],
-)
-async def test_township_return_and_county_rejection_end_the_case(
-    driver: CaseDriver, new_household: NewHousehold, who: str, step_path: str, body: dict, outcome: str
-) -> None:
+async def test_only_the_county_rejects(driver: CaseDriver, new_household: NewHousehold) -> None:
     await driver.publish_notice_seconds(1)
     case_id = await _to_notice(driver, await new_household())
     await driver.wait_for_step(case_id, "township_review")
-    if step_path == "county-decision":
-        await driver.act(TOWNSHIP_APPROVER, case_id, "township-review", township_review())
-    case = await driver.act(who, case_id, step_path, body)
-    assert case["step"] == "closed" and case["outcome"] == outcome
+    await driver.act(TOWNSHIP_APPROVER, case_id, "township-review", township_review())
+    case = await driver.act(COUNTY_OFFICER, case_id, "county-decision", county_decision("reject"))
+    assert case["step"] == "closed" and case["outcome"] == "rejected_by_county"
     assert case["step_due_at"] is None and case["closed_at"] is not None
+
+
+async def test_a_township_return_sends_the_case_back_for_rework(
+    driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    """Returning is not rejecting: the village verifies again with the township's reasons, what was
+    recorded stays, the cross-check runs again, and the case can still be approved."""
+    await driver.publish_notice_seconds(1)
+    case_id = await _to_notice(driver, await new_household())
+    first = await driver.wait_for_step(case_id, "township_review")
+    case = await driver.act(TOWNSHIP_APPROVER, case_id, "township-review", township_review("return"))
+    assert case["step"] == "home_verification" and case["outcome"] is None and case["closed_at"] is None
+    assert case["verification_round"] == 2 and case["review"] is None and case["cross_check"] is None
+    assert case["verification"] == first["verification"], "the recorded verification stays for the rework"
+    [returned] = case["township_returns"]
+    assert returned["opinion"] == township_review("return")["opinion"] and returned["returned_by"] == TOWNSHIP_APPROVER
+    assert returned["verification_round"] == 1 and returned["review"] == first["review"]
+    tasks = await inbox_tasks(driver, VILLAGE_CADRE, case_id)
+    assert [t["step"] for t in tasks] == ["home_verification"], "the village has the rework in its inbox"
+
+    # The authorisation stands: the new verification round goes straight to a new cross-check.
+    case = await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(await driver.today()))
+    assert case["step"] == "cross_check"
+    case = await driver.wait_for_step(case_id, "democratic_review")
+    assert case["cross_check"]["round"] == 2 and case["cross_check"]["completed_at"] is not None
+    await driver.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review(on=await driver.today()))
+    await driver.wait_for_step(case_id, "township_review")
+    case = await driver.after_notice(case_id)
+    assert case["outcome"] == "monitoring_target" and len(case["township_returns"]) == 1
+    actions = [
+        e["action"] for e in (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}/timeline")).json()["entries"]
+    ]
+    assert actions.count("review_in_township") == 2 and actions.count("verify_home") == 2

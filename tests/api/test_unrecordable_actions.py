@@ -118,7 +118,7 @@ async def test_a_step_the_database_refuses_changes_nothing_and_the_case_goes_on(
 
         # The same step with storable data goes through; the flag and its task are settled.
         signed = await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=await driver.today()))
-        assert signed["step"] == "democratic_review" and signed["needs_attention"] == []
+        assert signed["step"] == "cross_check" and signed["needs_attention"] == []
     assert await inbox_tasks(driver, COUNTY_OFFICER, case_id, step="attention") == []
     assert not await _listed_as_needing_attention(driver, case)
     crossed = await driver.wait_for_cross_check(case_id)

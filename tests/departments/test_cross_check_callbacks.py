@@ -211,6 +211,9 @@ async def test_result_for_a_closed_case_is_409(
     await departments.behave("real_estate", silent=True)
     case = await authorised_case(driver, await new_household())
     request_id = case["cross_check"]["requests"]["real_estate"]["request_id"]
+    # The review waits for the department: the county officer records its result by hand; the vote fails.
+    await driver.act(COUNTY_OFFICER, case["case_id"], "cross-check-results", cross_check_results(["real_estate"]))
+    await driver.wait_for_step(case["case_id"], "democratic_review")
     closed = await driver.act(VILLAGE_CADRE, case["case_id"], "democratic-review", democratic_review(3, 6, 1))
     assert closed["step"] == "closed"
     late = await post_signed(callback_url(settings, request_id), result_body(request_id, "real_estate"), "real_estate")
@@ -222,12 +225,12 @@ async def test_department_down_is_retried_with_the_same_request_id(
 ) -> None:
     await departments.behave("vehicles", fail_next=2, fail_status=503)
     case = await authorised_case(driver, await new_household())
-    # The case does not wait for the department: the review goes on.
-    case = await driver.act(VILLAGE_CADRE, case["case_id"], "democratic-review", democratic_review())
-    assert case["step"] == "village_notice"
+    # The review waits for the department, which answers on the third try.
+    assert case["step"] == "cross_check"
     request_id = case["cross_check"]["requests"]["vehicles"]["request_id"]
     case = await driver.wait_for_cross_check(case["case_id"], timeout=45)
     assert case["cross_check"]["requests"]["vehicles"]["status"] == "answered"
+    assert case["step"] == "democratic_review"
     received = [r for r in (await departments.inspect("vehicles"))["received"] if r["request_id"] == request_id]
     assert received == [{"request_id": request_id, "answered": 3, "subjects": 2}], "three tries, one request id"
     [row] = await query(

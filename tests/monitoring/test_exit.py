@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, objection
-from services.demo_monitoring import SUPPORT_PERSON, delivery, no_labour_verification, visit
+from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, democratic_review, objection
+from services.demo_monitoring import SUPPORT_PERSON, delivery, exit_verification, no_labour_verification, visit
 from services.domain.months import add_months, local_date
 from tests.awkward_moments import leap_day
 from tests.monitoring.conftest import NOTICE_AND_MARGIN, Months
@@ -142,7 +142,7 @@ async def test_exit_after_six_good_months_and_refused_without_labour(months: Mon
     assert [e["seq"] for e in timeline] == list(range(1, len(timeline) + 1))
 
 
-async def test_township_return_and_county_rejection_end_the_exit(months: Months) -> None:
+async def test_a_township_return_reworks_the_exit_and_only_the_county_rejects(months: Months) -> None:
     policy = {"exit_min_monitoring_months": 0, "exit_income_months": 1}  # an exit possible after one visit
     assert (await months.cases.post(ADMIN, "/api/v1/policies", policy)).status_code == 201
     [period] = await months.monitored(None)
@@ -157,25 +157,31 @@ async def test_township_return_and_county_rejection_end_the_exit(months: Months)
     )
     assert (await months.driver.act(VILLAGE_CADRE, monitoring_id, "visits", visit(today)))["assessment"]["eligible"]
 
-    for ending in ("returned_by_township", "rejected_by_county"):
-        await months.driver.exit_to_notice(monitoring_id, await months.today())
-        await months.env.sleep(timedelta(days=5, hours=1))
-        await months.driver.wait_for(monitoring_id, lambda p: p["exits"][-1]["step"] == "township_review")
-        if ending == "returned_by_township":
-            period = await months.driver.act(
-                TOWNSHIP_APPROVER,
-                monitoring_id,
-                "exit/township-review",
-                {"decision": "return", "opinion": "佐证材料不足"},
-            )
-        else:
-            await months.driver.act(TOWNSHIP_APPROVER, monitoring_id, "exit/township-review", {"decision": "approve"})
-            no_reason = await months.driver.post(
-                COUNTY_OFFICER, monitoring_id, "exit/county-decision", {"decision": "reject"}
-            )
-            assert no_reason.status_code == 422
-            period = await months.driver.act(
-                COUNTY_OFFICER, monitoring_id, "exit/county-decision", {"decision": "reject", "opinion": "需继续观察"}
-            )
-        assert period["exits"][-1]["outcome"] == ending and period["status"] == "risk_not_eliminated"
-        assert [t["kind"] for t in period["tasks"] if t["assignee"]] == ["propose_exit"], "it may be proposed again"
+    await months.driver.exit_to_notice(monitoring_id, await months.today())
+    await months.env.sleep(timedelta(days=5, hours=1))
+    await months.driver.wait_for(monitoring_id, lambda p: p["exits"][-1]["step"] == "township_review")
+    period = await months.driver.act(
+        TOWNSHIP_APPROVER, monitoring_id, "exit/township-review", {"decision": "return", "opinion": "佐证材料不足"}
+    )
+    exit_ = period["exits"][-1]
+    assert exit_["step"] == "home_verification" and exit_["outcome"] is None, "a return is not a rejection"
+    assert exit_["verification_round"] == 2 and exit_["review"] is None
+    [returned] = exit_["township_returns"]
+    assert returned["opinion"] == "佐证材料不足" and returned["returned_by"] == TOWNSHIP_APPROVER
+    assert returned["verification_round"] == 1 and returned["review"]["passed"] is True, "the returned round is kept"
+
+    # The village verifies again; the exit goes through review and notice once more; the county rejects.
+    today = await months.today()
+    await months.driver.act(VILLAGE_CADRE, monitoring_id, "exit/home-verification", exit_verification(today))
+    await months.driver.act(VILLAGE_CADRE, monitoring_id, "exit/democratic-review", democratic_review(on=today))
+    await months.env.sleep(timedelta(days=5, hours=1))
+    await months.driver.wait_for(monitoring_id, lambda p: p["exits"][-1]["step"] == "township_review")
+    await months.driver.act(TOWNSHIP_APPROVER, monitoring_id, "exit/township-review", {"decision": "approve"})
+    no_reason = await months.driver.post(COUNTY_OFFICER, monitoring_id, "exit/county-decision", {"decision": "reject"})
+    assert no_reason.status_code == 422
+    period = await months.driver.act(
+        COUNTY_OFFICER, monitoring_id, "exit/county-decision", {"decision": "reject", "opinion": "需继续观察"}
+    )
+    assert [e["outcome"] for e in period["exits"]] == ["rejected_by_county"]
+    assert period["status"] == "risk_not_eliminated"
+    assert [t["kind"] for t in period["tasks"] if t["assignee"]] == ["propose_exit"], "it may be proposed again"

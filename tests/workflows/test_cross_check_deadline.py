@@ -44,11 +44,13 @@ async def test_deadline_gives_the_county_officer_a_task(
     case_id = case["case_id"]
     case = await driver.wait_for(case_id, lambda c: len(c["cross_checks"]) == 3)
     first_vehicles_id = case["cross_check"]["requests"]["vehicles"]["request_id"]
-    await driver.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review())
+    early = await driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/democratic-review", democratic_review())
+    assert early.status_code == 409 and early.json()["detail"]["current_step"] == "cross_check"
+    assert "「等待信息比对结果」" in early.json()["detail"]["message"], "the review waits for the cross-check"
 
     await env.sleep(timedelta(days=4, hours=23))
     case = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
-    assert case["step"] == "cross_check", "the notice is over, but two departments have not answered"
+    assert case["step"] == "cross_check", "two departments have not answered: the review still waits"
     # Silent since they accepted: asked again each day, and listed as silent, not yet as overdue.
     assert case["cross_check"]["requests"]["vehicles"]["status"] == "silent"
     assert {d: t["status"] for d, t in (await _tasks_of(driver, case_id)).items()} == {
@@ -78,14 +80,14 @@ async def test_deadline_gives_the_county_officer_a_task(
     assert vehicles["request_id"] in {r["request_id"] for r in received}
     assert case["step"] == "cross_check", "real estate is still missing"
 
-    # Record by hand, with a reason: every department is settled, township review may start.
+    # Record by hand, with a reason: every department is settled, the democratic review may start.
     case = await driver.act(
         COUNTY_OFFICER,
         case_id,
         "cross-check-results",
         cross_check_results(["real_estate"], reason="不动产登记系统故障，已调取纸质查询结果"),
     )
-    assert case["step"] == "township_review"
+    assert case["step"] == "democratic_review"
     assert case["cross_check"]["requests"]["real_estate"]["recorded_by"] == COUNTY_OFFICER
     assert await _tasks_of(driver, case_id) == {}
 

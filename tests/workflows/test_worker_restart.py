@@ -35,7 +35,8 @@ async def test_case_survives_a_worker_restart(
         assert not pending.done()
 
         async with running_worker(temporal.client, own):
-            assert (await pending)["step"] == "democratic_review"
+            assert (await pending)["step"] == "cross_check"
+            await driver.wait_for_step(case["case_id"], "democratic_review")
             case = await driver.act(VILLAGE_CADRE, case["case_id"], "democratic-review", democratic_review())
             await driver.wait_for_step(case["case_id"], "township_review")
             case = await driver.after_notice(case["case_id"])

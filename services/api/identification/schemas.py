@@ -81,6 +81,9 @@ class CaseView(CaseLabels):
     review: FormRecord | None = Field(default=None, description="民主评议（DemocraticReview 表单及是否通过）")
     notice: FormRecord | None = Field(default=None, description="村级公示期及登记的异议")
     township_review: FormRecord | None = Field(default=None, description="镇审核（TownshipReview 表单）")
+    township_returns: list[FormRecord] = Field(
+        default_factory=list, description="镇审核退回重新核查的记录：理由、被退回的核查轮次及其民主评议"
+    )
     county_decision: FormRecord | None = Field(default=None, description="县级审定（CountyDecision 表单）")
     announcement: FormRecord | None = Field(default=None, description="结果公告（Announcement 表单）")
     escalations: list[Escalation] = Field(default_factory=list)

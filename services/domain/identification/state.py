@@ -62,6 +62,17 @@ class ReviewRecord(DemocraticReview):
     cross_check_pending: list[Department] = Field(default_factory=list)
 
 
+class TownshipReturn(BaseModel):
+    """The township sent the procedure back to the village for rework (镇审核退回): home verification
+    again, with its reasons. What the returned round recorded stays here and in the audit."""
+
+    verification_round: int  # the round returned
+    opinion: str  # the township's reasons
+    returned_by: str
+    returned_at: datetime
+    review: ReviewRecord | None
+
+
 class ObjectionRecord(BaseModel):
     objection_id: int
     objection: Objection
@@ -137,6 +148,7 @@ class CaseState(BaseModel):
     review: ReviewRecord | None = None
     notice: NoticePeriod | None = None
     township_review: TownshipReview | None = None
+    township_returns: list[TownshipReturn] = Field(default_factory=list)
     county_decision: CountyDecision | None = None
     announcement: Announcement | None = None
     escalations: list[Escalation] = Field(default_factory=list)

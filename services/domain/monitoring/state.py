@@ -21,6 +21,7 @@ from services.domain.identification.state import (
     RecordedEvent,
     RefusedAction,
     ReviewRecord,
+    TownshipReturn,
 )
 from services.domain.monitoring.forms import ExitProposal, ExitReversal, ExitVerification, MeasureDelivery, MeasureDraft
 from services.domain.monitoring.vocabulary import (
@@ -166,6 +167,7 @@ class ExitProcedure(BaseModel):
     review: ReviewRecord | None = None
     notice: NoticePeriod | None = None
     township_review: TownshipReview | None = None
+    township_returns: list[TownshipReturn] = Field(default_factory=list)
     county_decision: CountyDecision | None = None
     closed_at: datetime | None = None
     reversal: ExitReversal | None = None
