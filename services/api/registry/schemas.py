@@ -71,6 +71,7 @@ class NoticeEntry(BaseModel):
     category_label: str | None
     notice_starts_on: date
     notice_ends_on: date
+    cross_checked: bool = Field(description="民主评议前各部门信息比对已全部完成（此前的案件评议时可能尚有部门未反馈）")
 
 
 class VillageNotice(BaseModel):

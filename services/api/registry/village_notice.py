@@ -1,7 +1,9 @@
 """The village notice (村级公示): the households of one village on notice on a given day, as
 data and as a printable page. It shows only what a notice may show (DOMAIN.md, step 6): the
 household head's name, the village, the household size, the proposed category and the notice
-dates: never ID numbers, phone numbers, bank accounts, health details or risk types."""
+dates: never ID numbers, phone numbers, bank accounts, health details or risk types. It states
+only what happened: the cross-check is named only for households whose review had every
+department's result (cases reviewed before the review waited for it may not have)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from services.db.tables import Area, CaseRecord, Household
 from services.domain.vocabulary import CATEGORY_LABELS, Category, Outcome, Step
 
 CHINA = timezone(timedelta(hours=8))
-# Cases sent back to verification by an upheld objection, or ended by one, left the notice.
+# Cases sent back to verification (an upheld objection, a township return), or ended by an objection,
+# left the notice; a round sent back has no review yet.
 _WITHDRAWN_STEPS = {Step.home_verification, Step.authorisation, Step.democratic_review}
+_PENDING_MARK = "比对待反馈"
 
 
 def _local_day(moment: str) -> date:
@@ -42,6 +46,7 @@ async def notice_of(session: AsyncSession, village: Area, on: date) -> VillageNo
         if (
             not (starts <= on <= ends)
             or state["step"] in _WITHDRAWN_STEPS
+            or state.get("review") is None
             or state.get("outcome") == Outcome.objection_upheld
         ):
             continue
@@ -54,6 +59,8 @@ async def notice_of(session: AsyncSession, village: Area, on: date) -> VillageNo
                 category_label=CATEGORY_LABELS[Category(category)] if category else None,
                 notice_starts_on=starts,
                 notice_ends_on=ends,
+                # Reviews recorded before the pending list existed cannot tell: not claimed.
+                cross_checked=state["review"].get("cross_check_pending") == [],
             )
         )
     entries.sort(key=lambda e: (e.notice_starts_on, e.head_name))
@@ -67,15 +74,24 @@ async def notice_of(session: AsyncSession, village: Area, on: date) -> VillageNo
 
 
 def notice_page(notice: VillageNotice, township_name: str) -> str:
-    """A printable A4 page of the notice."""
+    """A printable A4 page of the notice: its text names the steps every listed household went
+    through, and marks the households reviewed before every department had answered."""
     rows = (
         "\n".join(
             f"<tr><td>{i}</td><td>{escape(e.head_name)}</td><td>{escape(notice.village_name)}</td>"
             f"<td>{e.household_size or ''}</td><td>{escape(e.category_label or '')}</td>"
-            f"<td>{e.notice_starts_on:%Y年%m月%d日} 至 {e.notice_ends_on:%Y年%m月%d日}</td></tr>"
+            f"<td>{e.notice_starts_on:%Y年%m月%d日} 至 {e.notice_ends_on:%Y年%m月%d日}</td>"
+            f"<td>{'' if e.cross_checked else _PENDING_MARK}</td></tr>"
             for i, e in enumerate(notice.households, start=1)
         )
-        or '<tr><td colspan="6">本期无公示对象</td></tr>'
+        or '<tr><td colspan="7">本期无公示对象</td></tr>'
+    )
+    unchecked = any(not e.cross_checked for e in notice.households)
+    steps = "入户核查和村民代表民主评议" if unchecked else "入户核查、部门信息比对和村民代表民主评议"
+    remark = (
+        f"备注为“{_PENDING_MARK}”的农户，民主评议时部门信息比对结果尚未全部反馈，待比对完成后报镇审核。"
+        if unchecked
+        else ""
     )
     title = escape(notice.title)
     return f"""<!DOCTYPE html>
@@ -91,10 +107,10 @@ def notice_page(notice: VillageNotice, township_name: str) -> str:
 </style></head>
 <body>
 <h1>{title}</h1>
-<p>经农户申请（或干部排查、部门预警）、入户核查、信息比对和村民代表民主评议，以下农户拟纳入防止返贫监测对象，
-现予以公示。公示期间，如有异议，请向村民委员会或{escape(township_name)}人民政府反映。</p>
+<p>经{steps}，以下农户拟纳入防止返贫监测对象，现予以公示。{remark}
+公示期间，如有异议，请向村民委员会或{escape(township_name)}人民政府反映。</p>
 <table>
-<thead><tr><th>序号</th><th>户主姓名</th><th>所在村</th><th>家庭人口</th><th>拟认定类别</th><th>公示时间</th></tr></thead>
+<thead><tr><th>序号</th><th>户主姓名</th><th>所在村</th><th>家庭人口</th><th>拟认定类别</th><th>公示时间</th><th>备注</th></tr></thead>
 <tbody>
 {rows}
 </tbody></table>
