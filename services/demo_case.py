@@ -88,7 +88,12 @@ def democratic_review(
     return {
         "held_on": (on or county_today()).isoformat(),
         "eligible_representatives": 12,
-        "attendees": [f"村民代表{i + 1}" for i in range(present)],
+        # The 村两委 and the 驻村第一书记 with the representatives; every attendee votes.
+        "attendees": [
+            {"name": "村支书", "role": "village_committee"},
+            {"name": "第一书记", "role": "first_secretary"},
+            *({"name": f"村民代表{i + 1}", "role": "villager_representative"} for i in range(present - 2)),
+        ],
         "votes_for": votes_for,
         "votes_against": votes_against,
         "abstentions": abstentions,

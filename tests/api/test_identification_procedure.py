@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from pydantic import ValidationError
+
 from services.demo_case import (
     COUNTY_OFFICER,
     TOWNSHIP_APPROVER,
@@ -16,6 +19,7 @@ from services.demo_case import (
     objection,
     township_review,
 )
+from services.domain.identification.forms import DemocraticReview, DemocraticReviewForm
 from tests.conftest import NewHousehold
 from tests.inbox import inbox_tasks
 
@@ -119,6 +123,36 @@ async def test_vote_without_quorum_fails(driver: CaseDriver, new_household: NewH
     case_id = await _to_review(driver, await new_household())
     case = await driver.act(VILLAGE_CADRE, case_id, "democratic-review", democratic_review(7, 0, 0))
     assert case["outcome"] == "review_failed"
+
+
+async def test_the_review_records_who_took_part_and_the_vote_counts_them(
+    driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    case_id = await _to_review(driver, await new_household())
+    path = f"/api/v1/cases/{case_id}/democratic-review"
+    review = democratic_review(8, 0, 0)  # 8 of 12: quorate (2/3), every attendee counted, roles and all
+    bare = review | {"attendees": [a["name"] for a in review["attendees"]]}
+    refused = await driver.post(VILLAGE_CADRE, path, bare)
+    assert refused.status_code == 422 and [e["field"] for e in refused.json()["detail"]["errors"]] == ["attendees"]
+    assert "请填写第1位参会人员的身份" in refused.json()["detail"]["message"]
+    officials = [{"name": f"工作队员{i}", "role": "work_team"} for i in range(8)]
+    no_representative = await driver.post(VILLAGE_CADRE, path, review | {"attendees": officials})
+    assert no_representative.status_code == 422 and "须有村民代表参加" in no_representative.json()["detail"]["message"]
+    wrong_role = review | {"attendees": [{"name": "张三", "role": "mayor"}, *review["attendees"][1:]]}
+    assert (await driver.post(VILLAGE_CADRE, path, wrong_role)).status_code == 422
+
+    case = await driver.act(VILLAGE_CADRE, case_id, "democratic-review", review)
+    assert case["review"]["passed"] is True and case["review"]["attendees"] == review["attendees"]
+    roles = {a["role"] for a in case["review"]["attendees"]}
+    assert roles == {"village_committee", "first_secretary", "villager_representative"}
+
+
+def test_reviews_recorded_with_bare_names_still_load() -> None:
+    old = democratic_review(8, 0, 0) | {"attendees": [f"代表{i}" for i in range(8)]}
+    review = DemocraticReview.model_validate(old)
+    assert [a.role for a in review.attendees] == [None] * 8 and review.attendees[0].name == "代表0"
+    with pytest.raises(ValidationError):
+        DemocraticReviewForm.model_validate(old)
 
 
 async def test_upheld_objection_can_end_the_case(driver: CaseDriver, new_household: NewHousehold) -> None:

@@ -7,7 +7,8 @@ workflow relies on. Messages raised here are shown to cadres: Chinese.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -187,7 +188,34 @@ class CrossCheckResend(Form):
     note: LongText = Field(default="", description="说明")
 
 
+class ReviewRole(StrEnum):
+    """Who takes part in the democratic review (DOMAIN.md, step 5)."""
+
+    villager_representative = "villager_representative"
+    first_secretary = "first_secretary"
+    work_team = "work_team"
+    village_committee = "village_committee"
+
+
+REVIEW_ROLE_LABELS = {
+    ReviewRole.villager_representative: "村民代表",
+    ReviewRole.first_secretary: "驻村第一书记",
+    ReviewRole.work_team: "驻村工作队",
+    ReviewRole.village_committee: "村两委",
+}
+
+
+class Attendee(Form):
+    name: ShortText = Field(description="姓名")
+    # None only in reviews recorded before attendees had roles (a bare name then).
+    role: ReviewRole | None = Field(
+        default=None, description="身份：村民代表、驻村第一书记、驻村工作队或村两委（必填）"
+    )
+
+
 class DemocraticReview(Form):
+    """A democratic review as recorded: attendees with their roles (older records: bare names)."""
+
     held_on: PastDate = Field(description="评议日期")
     model_config = ConfigDict(
         json_schema_extra={
@@ -195,7 +223,15 @@ class DemocraticReview(Form):
                 {
                     "held_on": "2026-11-28",
                     "eligible_representatives": 9,
-                    "attendees": ["张建军", "刘芳", "王志强", "李秀英", "赵海军", "高玉梅", "马文斌"],
+                    "attendees": [
+                        {"name": "张建军", "role": "village_committee"},
+                        {"name": "刘芳", "role": "first_secretary"},
+                        {"name": "王志强", "role": "work_team"},
+                        {"name": "李秀英", "role": "villager_representative"},
+                        {"name": "赵海军", "role": "villager_representative"},
+                        {"name": "高玉梅", "role": "villager_representative"},
+                        {"name": "马文斌", "role": "villager_representative"},
+                    ],
                     "votes_for": 6,
                     "votes_against": 0,
                     "abstentions": 1,
@@ -206,11 +242,19 @@ class DemocraticReview(Form):
     )
 
     eligible_representatives: int = Field(ge=1, le=500, description="应到评议人数")
-    attendees: list[ShortText] = Field(min_length=1, max_length=500, description="实到人员")
+    attendees: list[Attendee] = Field(min_length=1, max_length=500, description="实到人员及其身份")
     votes_for: int = Field(ge=0, le=500, description="同意票")
     votes_against: int = Field(ge=0, le=500, description="反对票")
     abstentions: int = Field(ge=0, le=500, description="弃权票")
     minutes: LongText = Field(default="", description="评议记录")
+
+    @field_validator("attendees", mode="before")
+    @classmethod
+    def _bare_names(cls, attendees: Any) -> Any:
+        """Reviews recorded before roles were asked for named attendees only."""
+        if isinstance(attendees, list):
+            return [{"name": a} if isinstance(a, str) else a for a in attendees]
+        return attendees
 
     @model_validator(mode="after")
     def _votes_add_up(self) -> DemocraticReview:
@@ -219,6 +263,21 @@ class DemocraticReview(Form):
         if self.votes_for + self.votes_against + self.abstentions != len(self.attendees):
             raise ValueError("同意、反对、弃权票数之和应等于实到人数")
         return self
+
+
+class DemocraticReviewForm(DemocraticReview):
+    """The democratic review as a cadre records it now: every attendee with a role, the village's
+    representatives among them. The vote rule counts every attendee (policy `vote_rule`)."""
+
+    @field_validator("attendees")
+    @classmethod
+    def _roles_named(cls, attendees: list[Attendee]) -> list[Attendee]:
+        for i, attendee in enumerate(attendees, start=1):
+            if attendee.role is None:
+                raise ValueError(f"请填写第{i}位参会人员的身份（村民代表、驻村第一书记、驻村工作队或村两委）")
+        if not any(a.role == ReviewRole.villager_representative for a in attendees):
+            raise ValueError("民主评议须有村民代表参加")
+        return attendees
 
 
 class Objection(Form):
