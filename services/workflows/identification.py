@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
 
     from services.domain.areas import county_of, township_of
     from services.domain.changes import state_changes
+    from services.domain.eligibility import judge_eligibility
     from services.domain.identification.cross_check import (
         CrossCheckDispatch,
         CrossCheckPlanInput,
@@ -227,6 +228,7 @@ class IdentificationWorkflow:
         self._check(Action.verify_home, act.actor)
         self._state.verification = act.form
         self._state.per_capita_net_income = act.form.per_capita_net_income
+        self._state.eligibility = judge_eligibility(act.form, self._policy, formerly_poor=None)
         signed = self._state.authorisation is not None and self._state.authorisation.decision == "signed"
         if signed:  # a second round (an upheld objection sent the case back): the cross-check runs again
             self._move_to(Step.democratic_review)
@@ -240,6 +242,9 @@ class IdentificationWorkflow:
         self._check(Action.verify_home, act.actor)
         procedure.check_dates(act.form)
         procedure.check_verifiers(self._policy, act.form.verifiers)
+        eligibility = judge_eligibility(act.form, self._policy, formerly_poor=None)
+        if not eligibility.supports(act.form.proposed_category) and not act.form.category_reason:
+            raise _refuse("Invalid", eligibility.disagreement(act.form.proposed_category), field="category_reason")
 
     @workflow.update
     @procedure.one_input

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.answers import Moment, Page
 from services.api.timelines import TimelineEntry
+from services.domain.eligibility import Eligibility
 from services.domain.form_fields import LongText, Text
 from services.domain.identification.cross_check import CrossCheckRound, MemberFindings
 from services.domain.identification.state import Escalation, RefusedAction
@@ -73,6 +74,7 @@ class CaseView(CaseLabels):
     verification_round: int = 1
     verification: FormRecord | None = Field(default=None, description="入户核查（HomeVerification 表单）")
     per_capita_net_income: float | None = None
+    eligibility: Eligibility | None = Field(default=None, description="系统按监测标准测算的拟认定类别及理由")
     authorisation: FormRecord | None = Field(default=None, description="承诺授权（Authorisation 表单）")
     cross_checks: dict[Department, FormRecord] = Field(
         default_factory=dict, description="本轮各部门比对结果（CrossCheckResult）"

@@ -105,6 +105,9 @@ class HomeVerification(HouseholdAssessment):
     )
 
     proposed_category: Category = Field(description="拟认定类别")
+    # The service proposes a category from the figures (services/domain/eligibility.py); cadres who
+    # propose another one say why.
+    category_reason: LongText = Field(default="", description="拟认定类别与系统测算结果不一致时的理由")
 
     @field_validator("risk_types")
     @classmethod

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from services.domain.eligibility import Eligibility
 from services.domain.identification.cross_check import CrossCheckRound, MemberFindings, findings_by_member
 from services.domain.identification.forms import (
     Announcement,
@@ -130,6 +131,8 @@ class CaseState(BaseModel):
     verification_round: int = 1
     verification: HomeVerification | None = None
     per_capita_net_income: float | None = None
+    # What the figures of the verification support (the service's proposal), beside the cadres' category.
+    eligibility: Eligibility | None = None
     authorisation: Authorisation | None = None
     # Results by department (from the department, or recorded by hand) of the current round.
     cross_checks: dict[Department, CrossCheckResult] = Field(default_factory=dict)
