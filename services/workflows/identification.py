@@ -66,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         CrossCheckResend,
         CrossCheckResult,
         DemocraticReview,
+        FastTrack,
         HomeVerification,
         Lead,
         Objection,
@@ -78,16 +79,20 @@ with workflow.unsafe.imports_passed_through():
         CaseEvent,
         CaseStart,
         CaseState,
+        FastTrackRecord,
         LeadRecord,
         NoticePeriod,
     )
+    from services.domain.months import local_date
     from services.domain.update_inputs import DepartmentAnswer, ItemStepInput, StepInput
     from services.domain.vocabulary import (
+        CATEGORY_LABELS,
         DEPARTMENT_LABELS,
         NEEDS_OFFICER,
         SETTLED,
         UNANSWERED,
         Action,
+        Category,
         CrossCheckStatus,
         Department,
         Outcome,
@@ -452,6 +457,34 @@ class IdentificationWorkflow:
         procedure.check_area(act.actor, self._state.village_code)
         if not self._state.is_open:
             raise _refuse("WrongStep", "该案件已办结", current_step=self._state.step)
+
+    @workflow.update
+    @procedure.one_input
+    async def start_fast_track(self, act: StepInput[FastTrack]) -> CaseState:
+        """绿色通道（先帮后评）: the township starts support for a sudden severe difficulty before the
+        identification ends. Nothing else changes: the case stays at its step and the steps go on."""
+        self._validate_start_fast_track(act)
+        self._state.fast_track = FastTrackRecord(
+            **act.form.model_dump(), started_by=act.actor.username, recorded_at=workflow.now()
+        )
+        return await self._answer(Action.start_fast_track, act.actor, act.form)
+
+    @start_fast_track.validator
+    @procedure.one_input
+    def _validate_start_fast_track(self, act: StepInput[FastTrack]) -> None:
+        self._check(Action.start_fast_track, act.actor)
+        procedure.check_dates(act.form)
+        if self._state.fast_track is not None:
+            raise _refuse("AlreadyRecorded", "本案件已启动绿色通道")
+        if act.form.started_on < local_date(self._state.opened_at):
+            raise _refuse("Invalid", "先行帮扶启动日期不能早于案件发起日期", field="started_on")
+        found = self._state.verification
+        if found is not None and found.proposed_category != Category.sudden_hardship:
+            raise _refuse(
+                "Invalid",
+                f"绿色通道仅适用于突发严重困难户：本案入户核查拟认定为{CATEGORY_LABELS[found.proposed_category]}",
+                field="emergency",
+            )
 
     # -- the notice period ----------------------------------------------------
 

@@ -85,6 +85,9 @@ class CaseView(CaseLabels):
     township_review: FormRecord | None = Field(default=None, description="镇审核（TownshipReview 表单）")
     county_decision: FormRecord | None = Field(default=None, description="县级审定（CountyDecision 表单）")
     announcement: FormRecord | None = Field(default=None, description="结果公告（Announcement 表单）")
+    fast_track: FormRecord | None = Field(
+        default=None, description="绿色通道：识别完成前先行帮扶（FastTrack 表单及启动人）"
+    )
     escalations: list[Escalation] = Field(default_factory=list)
     needs_attention: list[RefusedAction] = Field(default_factory=list)
     findings_by_member: list[MemberFindings] = Field(default_factory=list, description="按家庭成员归集的比对发现")

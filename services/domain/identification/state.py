@@ -19,6 +19,7 @@ from services.domain.identification.forms import (
     CountyDecision,
     CrossCheckResult,
     DemocraticReview,
+    FastTrack,
     HomeVerification,
     Lead,
     Objection,
@@ -55,6 +56,14 @@ class CaseStart(BaseModel):
 class LeadRecord(Lead):
     added_by: str
     added_at: datetime
+
+
+class FastTrackRecord(FastTrack):
+    """Support started before the identification ended (绿色通道): the case and, once it is a
+    monitoring target, its monitoring period say so."""
+
+    started_by: str
+    recorded_at: datetime
 
 
 class ReviewRecord(DemocraticReview):
@@ -142,6 +151,7 @@ class CaseState(BaseModel):
     township_review: TownshipReview | None = None
     county_decision: CountyDecision | None = None
     announcement: Announcement | None = None
+    fast_track: FastTrackRecord | None = None
     escalations: list[Escalation] = Field(default_factory=list)
     needs_attention: list[RefusedAction] = Field(default_factory=list)
 
