@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
 
     from services.domain.areas import county_of, township_of
     from services.domain.changes import state_changes
-    from services.domain.eligibility import judge_eligibility
+    from services.domain.eligibility import Eligibility, judge_eligibility
     from services.domain.identification.cross_check import (
         CrossCheckDispatch,
         CrossCheckPlanInput,
@@ -233,7 +233,7 @@ class IdentificationWorkflow:
         self._check(Action.verify_home, act.actor)
         self._state.verification = act.form
         self._state.per_capita_net_income = act.form.per_capita_net_income
-        self._state.eligibility = judge_eligibility(act.form, self._policy, formerly_poor=None)
+        self._state.eligibility = self._judge(act.form)
         signed = self._state.authorisation is not None and self._state.authorisation.decision == "signed"
         if signed:  # a second round (an upheld objection sent the case back): the cross-check runs again
             self._move_to(Step.democratic_review)
@@ -247,9 +247,14 @@ class IdentificationWorkflow:
         self._check(Action.verify_home, act.actor)
         procedure.check_dates(act.form)
         procedure.check_verifiers(self._policy, act.form.verifiers)
-        eligibility = judge_eligibility(act.form, self._policy, formerly_poor=None)
+        eligibility = self._judge(act.form)
         if not eligibility.supports(act.form.proposed_category) and not act.form.category_reason:
             raise _refuse("Invalid", eligibility.disagreement(act.form.proposed_category), field="category_reason")
+
+    def _judge(self, found: HomeVerification) -> Eligibility:
+        """The figures' proposal, by the line of the case's policy in force on the verification date.
+        The case does not know the register's 脱贫户 flag: either income category fits inside the range."""
+        return judge_eligibility(found, self._policy, formerly_poor=None)
 
     @workflow.update
     @procedure.one_input
