@@ -117,6 +117,14 @@ def announcement(on: date | None = None) -> dict[str, Any]:
     return {"announced_on": (on or county_today()).isoformat()}
 
 
+def fast_track(started_on: date | None = None) -> dict[str, Any]:
+    return {
+        "started_on": (started_on or county_today()).isoformat(),
+        "emergency": "房屋因暴雨倒塌，基本生活出现严重困难",
+        "measures": ["临时救助3000元", "安排过渡安置住房"],
+    }
+
+
 class CaseDriver:
     """Signs in the demo accounts and acts on cases through the API. `clock` is the workflows'
     clock (a time-skipping server's runs ahead of the machine's): the dates written on forms

@@ -7,7 +7,8 @@ new version never changes cases already in flight.
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -19,6 +20,32 @@ from services.domain.vocabulary import Department, Step
 # figure, far below what breaks arithmetic or JSON.
 Days = Annotated[float, Number(gt=0, le=365)]
 PolicyYuan = Annotated[float, Number(gt=0, le=10_000_000)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+class IncomeLines(BaseModel):
+    """One year's income lines, yuan per person and year (各省每年公布)."""
+
+    monitoring_yuan: PolicyYuan = Field(description="监测范围：年人均纯收入标准（元）")
+    exit_yuan: PolicyYuan | None = Field(
+        default=None, description="风险消除：年人均纯收入须高于的标准（元）；不填则同监测标准"
+    )
+
+    @model_validator(mode="after")
+    def _exit_not_below_monitoring(self) -> IncomeLines:
+        if self.exit_yuan is not None and self.exit_yuan < self.monitoring_yuan:
+            raise ValueError("风险消除收入标准（exit_yuan）不能低于当年监测标准（monitoring_yuan）")
+        return self
+
+
+class LineInForce(BaseModel):
+    """The income line a judgement on a given date uses, and where it comes from."""
+
+    yuan: float
+    year: int | None  # None: the policy's single line (`income_line_yuan`), no year of its own
+
+    def __str__(self) -> str:
+        return f"{self.year}年标准{self.yuan:g}元" if self.year else f"{self.yuan:g}元"
 
 
 class VoteRule(BaseModel):
@@ -45,7 +72,13 @@ class PolicyBody(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"notice_days": 7, "income_line_yuan": 8100, "medical_expense_threshold_other": 28000}]
+            "examples": [
+                {
+                    "notice_days": 7,
+                    "income_lines": {"2025": {"monitoring_yuan": 7800}, "2026": {"monitoring_yuan": 8100}},
+                    "medical_expense_threshold_other": 28000,
+                }
+            ]
         }
     )
 
@@ -62,7 +95,14 @@ class PolicyBody(BaseModel):
     min_verifiers: int = Field(default=2, ge=1, le=10, description="入户核查最少人数")
     vote_rule: VoteRule = Field(default_factory=VoteRule)
     cross_check_departments: list[Department] = Field(default_factory=lambda: list(Department), min_length=1)
-    income_line_yuan: PolicyYuan = Field(default=7800, description="监测范围：年人均纯收入标准（元）")
+    income_line_yuan: PolicyYuan = Field(
+        default=7800, description="监测范围：年人均纯收入标准（元）；income_lines 未设定的年份适用"
+    )
+    income_lines: dict[Year, IncomeLines] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="按年份设定的监测标准和风险消除收入标准：某日的判断适用当年的标准（当年未设定则适用之前最近一年的）",
+    )
     medical_expense_threshold_low_income: PolicyYuan = Field(default=10000)
     medical_expense_threshold_other: PolicyYuan = Field(default=26000)
     # Monitoring and exit (帮扶与风险消除).
@@ -76,6 +116,17 @@ class PolicyBody(BaseModel):
         if 12 % self.visit_every_months:
             raise ValueError("走访周期须能整除12：1、2、3、4、6或12个月")
         return self
+
+    def income_line_on(self, day: date, purpose: Literal["monitoring", "exit"] = "monitoring") -> LineInForce:
+        """The line in force on `day`: that year's, else the nearest earlier year's, else `income_line_yuan`.
+        A household identified in one year and assessed for exit in the next is held to the newer line."""
+        years = [year for year in self.income_lines if year <= day.year]
+        if not years:
+            return LineInForce(yuan=self.income_line_yuan, year=None)
+        year = max(years)
+        lines = self.income_lines[year]
+        yuan = lines.exit_yuan if purpose == "exit" and lines.exit_yuan is not None else lines.monitoring_yuan
+        return LineInForce(yuan=yuan, year=year)
 
 
 class Policy(PolicyBody):

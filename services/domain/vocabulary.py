@@ -49,6 +49,7 @@ class Action(StrEnum):
     announce = "announce"
     add_lead = "add_lead"
     resend_cross_check = "resend_cross_check"
+    start_fast_track = "start_fast_track"
 
 
 # Roles that may open a case (a lead) for a household inside their area, or add a lead to it.

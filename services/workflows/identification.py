@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
 
     from services.domain.areas import county_of, township_of
     from services.domain.changes import state_changes
+    from services.domain.eligibility import Eligibility, judge_eligibility
     from services.domain.identification.cross_check import (
         CrossCheckDispatch,
         CrossCheckPlanInput,
@@ -68,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
         CrossCheckResend,
         CrossCheckResult,
         DemocraticReview,
+        FastTrack,
         HomeVerification,
         Lead,
         Objection,
@@ -80,16 +82,20 @@ with workflow.unsafe.imports_passed_through():
         CaseEvent,
         CaseStart,
         CaseState,
+        FastTrackRecord,
         LeadRecord,
         NoticePeriod,
     )
+    from services.domain.months import local_date
     from services.domain.update_inputs import DepartmentAnswer, ItemStepInput, StepInput
     from services.domain.vocabulary import (
+        CATEGORY_LABELS,
         DEPARTMENT_LABELS,
         NEEDS_OFFICER,
         SETTLED,
         UNANSWERED,
         Action,
+        Category,
         CrossCheckStatus,
         Department,
         Outcome,
@@ -233,6 +239,7 @@ class IdentificationWorkflow:
         self._check(Action.verify_home, act.actor)
         self._state.verification = act.form
         self._state.per_capita_net_income = act.form.per_capita_net_income
+        self._state.eligibility = self._judge(act.form)
         signed = self._state.authorisation is not None and self._state.authorisation.decision == "signed"
         if signed:  # a second round (sent back by an objection or the township): the cross-check runs again
             self._move_to(self._step_after_authorisation())
@@ -246,6 +253,14 @@ class IdentificationWorkflow:
         self._check(Action.verify_home, act.actor)
         procedure.check_dates(act.form)
         procedure.check_verifiers(self._policy, act.form.verifiers)
+        eligibility = self._judge(act.form)
+        if not eligibility.supports(act.form.proposed_category) and not act.form.category_reason:
+            raise _refuse("Invalid", eligibility.disagreement(act.form.proposed_category), field="category_reason")
+
+    def _judge(self, found: HomeVerification) -> Eligibility:
+        """The figures' proposal, by the line of the case's policy in force on the verification date.
+        The case does not know the register's 脱贫户 flag: either income category fits inside the range."""
+        return judge_eligibility(found, self._policy, formerly_poor=None)
 
     @workflow.update
     @procedure.one_input
@@ -458,6 +473,34 @@ class IdentificationWorkflow:
         """The cross-check round starts; the review waits at `cross_check` until every department
         has answered or been settled (cases of earlier histories went to the review at once)."""
         return Step.cross_check if workflow.patched(REVIEW_AFTER_CROSS_CHECK_PATCH) else Step.democratic_review
+
+    @workflow.update
+    @procedure.one_input
+    async def start_fast_track(self, act: StepInput[FastTrack]) -> CaseState:
+        """绿色通道（先帮后评）: the township starts support for a sudden severe difficulty before the
+        identification ends. Nothing else changes: the case stays at its step and the steps go on."""
+        self._validate_start_fast_track(act)
+        self._state.fast_track = FastTrackRecord(
+            **act.form.model_dump(), started_by=act.actor.username, recorded_at=workflow.now()
+        )
+        return await self._answer(Action.start_fast_track, act.actor, act.form)
+
+    @start_fast_track.validator
+    @procedure.one_input
+    def _validate_start_fast_track(self, act: StepInput[FastTrack]) -> None:
+        self._check(Action.start_fast_track, act.actor)
+        procedure.check_dates(act.form)
+        if self._state.fast_track is not None:
+            raise _refuse("AlreadyRecorded", "本案件已启动绿色通道")
+        if act.form.started_on < local_date(self._state.opened_at):
+            raise _refuse("Invalid", "先行帮扶启动日期不能早于案件发起日期", field="started_on")
+        found = self._state.verification
+        if found is not None and found.proposed_category != Category.sudden_hardship:
+            raise _refuse(
+                "Invalid",
+                f"绿色通道仅适用于突发严重困难户：本案入户核查拟认定为{CATEGORY_LABELS[found.proposed_category]}",
+                field="emergency",
+            )
 
     # -- the notice period ----------------------------------------------------
 

@@ -35,6 +35,7 @@ from services.demo_case import (
     county_decision,
     cross_check_results,
     democratic_review,
+    fast_track,
     home_verification,
     objection,
     township_review,
@@ -163,6 +164,8 @@ MATRIX = [
     _case("township-review", TOWNSHIP, lambda w, now: township_review()),
     _case("county-decision", COUNTY, lambda w, now: county_decision()),
     _case("announcement", TOWNSHIP, lambda w, now: announcement()),
+    # Dated after today: the workflow refuses it (422) after every access check.
+    _case("fast-track", TOWNSHIP, lambda w, now: fast_track(started_on=date(2100, 1, 1))),
     _case("leads", CASEWORK, lambda w, now: {"channel": "platform_analysis", "note": "矩阵测试"}),
     Endpoint(
         "GET",

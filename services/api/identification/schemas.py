@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.answers import Moment, Page
 from services.api.timelines import TimelineEntry
+from services.domain.eligibility import Eligibility
 from services.domain.form_fields import LongText, Text
 from services.domain.identification.cross_check import CrossCheckRound, MemberFindings
 from services.domain.identification.state import Escalation, RefusedAction
@@ -73,6 +74,7 @@ class CaseView(CaseLabels):
     verification_round: int = 1
     verification: FormRecord | None = Field(default=None, description="入户核查（HomeVerification 表单）")
     per_capita_net_income: float | None = None
+    eligibility: Eligibility | None = Field(default=None, description="系统按监测标准测算的拟认定类别及理由")
     authorisation: FormRecord | None = Field(default=None, description="承诺授权（Authorisation 表单）")
     cross_checks: dict[Department, FormRecord] = Field(
         default_factory=dict, description="本轮各部门比对结果（CrossCheckResult）"
@@ -86,6 +88,9 @@ class CaseView(CaseLabels):
     )
     county_decision: FormRecord | None = Field(default=None, description="县级审定（CountyDecision 表单）")
     announcement: FormRecord | None = Field(default=None, description="结果公告（Announcement 表单）")
+    fast_track: FormRecord | None = Field(
+        default=None, description="绿色通道：识别完成前先行帮扶（FastTrack 表单及启动人）"
+    )
     escalations: list[Escalation] = Field(default_factory=list)
     needs_attention: list[RefusedAction] = Field(default_factory=list)
     findings_by_member: list[MemberFindings] = Field(default_factory=list, description="按家庭成员归集的比对发现")

@@ -106,6 +106,9 @@ class HomeVerification(HouseholdAssessment):
     )
 
     proposed_category: Category = Field(description="拟认定类别")
+    # The service proposes a category from the figures (services/domain/eligibility.py); cadres who
+    # propose another one say why.
+    category_reason: LongText = Field(default="", description="拟认定类别与系统测算结果不一致时的理由")
 
     @field_validator("risk_types")
     @classmethod
@@ -357,6 +360,29 @@ class Announcement(Form):
     )
 
     notes: LongText = ""
+
+
+class FastTrack(Form):
+    """绿色通道（先帮后评）: after a disaster or an emergency the township starts support before the
+    identification ends; the steps still follow."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "started_on": "2026-11-21",
+                    "emergency": "11月19日房屋因暴雨倒塌，家中财物损毁，基本生活出现严重困难",
+                    "measures": ["临时救助3000元", "安排过渡安置住房"],
+                }
+            ]
+        }
+    )
+
+    started_on: PastDate = Field(description="先行帮扶启动日期")
+    emergency: RequiredText = Field(description="突发严重困难情况")
+    measures: list[Annotated[str, Text(200, min_length=1)]] = Field(
+        min_length=1, max_length=20, description="先行落实的帮扶措施"
+    )
 
 
 class Lead(Form):

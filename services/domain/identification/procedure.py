@@ -10,6 +10,7 @@ from services.domain.identification.forms import (
     CrossCheckEntry,
     CrossCheckResend,
     DemocraticReviewForm,
+    FastTrack,
     HomeVerification,
     Lead,
     Objection,
@@ -25,6 +26,18 @@ _VILLAGE, _TOWNSHIP, _COUNTY = (Role.village_cadre,), (Role.township_approver,),
 # The department cross-check runs beside the democratic review and the notice (DOMAIN.md, step 4);
 # after the notice the case waits at `cross_check` until every department has answered.
 CROSS_CHECK_STEPS = frozenset({Step.democratic_review, Step.village_notice, Step.cross_check})
+# Support may start before the identification ends (绿色通道), at any step up to the county's decision.
+BEFORE_DECISION_STEPS = frozenset(
+    {
+        Step.home_verification,
+        Step.authorisation,
+        Step.cross_check,
+        Step.democratic_review,
+        Step.village_notice,
+        Step.township_review,
+        Step.county_decision,
+    }
+)
 
 IDENTIFICATION: Procedure[Step, Action] = Procedure(
     subject="案件",
@@ -177,6 +190,15 @@ IDENTIFICATION: Procedure[Step, Action] = Procedure(
             "announcement",
             "结果公告",
             frozenset({Step.announcement}),
+        ),
+        _Action(
+            Action.start_fast_track,
+            _TOWNSHIP,
+            "启动绿色通道（先帮后评）",
+            FastTrack,
+            "fast-track",
+            "绿色通道：识别认定完成前先行帮扶（突发严重困难户）",
+            BEFORE_DECISION_STEPS,
         ),
         # A further lead joins the open case at whatever step it stands; the service adds leads too.
         _Action(Action.add_lead, tuple(sorted(CASE_OPENING_ROLES)), "登记新线索", Lead, "leads", "新线索并入在办案件"),

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from services.domain.eligibility import Eligibility
 from services.domain.identification.cross_check import CrossCheckRound, MemberFindings, findings_by_member
 from services.domain.identification.forms import (
     Announcement,
@@ -18,6 +19,7 @@ from services.domain.identification.forms import (
     CountyDecision,
     CrossCheckResult,
     DemocraticReview,
+    FastTrack,
     HomeVerification,
     Lead,
     Objection,
@@ -54,6 +56,14 @@ class CaseStart(BaseModel):
 class LeadRecord(Lead):
     added_by: str
     added_at: datetime
+
+
+class FastTrackRecord(FastTrack):
+    """Support started before the identification ended (绿色通道): the case and, once it is a
+    monitoring target, its monitoring period say so."""
+
+    started_by: str
+    recorded_at: datetime
 
 
 class ReviewRecord(DemocraticReview):
@@ -141,6 +151,8 @@ class CaseState(BaseModel):
     verification_round: int = 1
     verification: HomeVerification | None = None
     per_capita_net_income: float | None = None
+    # What the figures of the verification support (the service's proposal), beside the cadres' category.
+    eligibility: Eligibility | None = None
     authorisation: Authorisation | None = None
     # Results by department (from the department, or recorded by hand) of the current round.
     cross_checks: dict[Department, CrossCheckResult] = Field(default_factory=dict)
@@ -151,6 +163,7 @@ class CaseState(BaseModel):
     township_returns: list[TownshipReturn] = Field(default_factory=list)
     county_decision: CountyDecision | None = None
     announcement: Announcement | None = None
+    fast_track: FastTrackRecord | None = None
     escalations: list[Escalation] = Field(default_factory=list)
     needs_attention: list[RefusedAction] = Field(default_factory=list)
 

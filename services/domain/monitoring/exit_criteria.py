@@ -52,11 +52,12 @@ def assess_exit(state: MonitoringState, policy: PolicyBody, now: datetime) -> Ex
                 message=f"自{clock}起已落实帮扶措施{len(delivered)}项，至少需要{policy.exit_min_delivered_measures}项",
             )
         )
-    if not _income_held(state, policy):
+    line = policy.income_line_on(local_date(now), "exit")
+    if not _income_held(state, policy, line.yuan):
         unmet.append(
             UnmetCriterion(
                 code="income",
-                message=f"近{income_window(policy)}期走访不全，或走访收入未持续高于监测标准{policy.income_line_yuan:g}元",
+                message=f"近{income_window(policy)}期走访不全，或走访收入未持续高于{line}",
             )
         )
     unmet += living_conditions_unmet(state.living_conditions)
@@ -72,11 +73,12 @@ def monitored_long_enough_at(state: MonitoringState, policy: PolicyBody) -> date
 def verification_unmet(found: ExitVerification, policy: PolicyBody) -> list[UnmetCriterion]:
     """What the exit's home verification found against eliminating the risk."""
     unmet = [NO_LABOUR] if _lacks_labour(found.labour_capacity, found.able_workers) else []
-    if found.per_capita_net_income <= policy.income_line_yuan:
+    line = policy.income_line_on(found.visited_on, "exit")
+    if found.per_capita_net_income <= line.yuan:
         unmet.append(
             UnmetCriterion(
                 code="income",
-                message=f"核实的年人均纯收入{found.per_capita_net_income:g}元未高于监测标准{policy.income_line_yuan:g}元",
+                message=f"核实的年人均纯收入{found.per_capita_net_income:g}元未高于{line}",
             )
         )
     unmet += living_conditions_unmet(found.living_conditions)
@@ -100,8 +102,9 @@ def _lacks_labour(capacity: LabourCapacity | None, able_workers: int | None) -> 
     return capacity == LabourCapacity.none or able_workers == 0
 
 
-def _income_held(state: MonitoringState, policy: PolicyBody) -> bool:
-    """The latest visit of each of the last periods since the clock started was above the line.
+def _income_held(state: MonitoringState, policy: PolicyBody, line_yuan: float) -> bool:
+    """The latest visit of each of the last periods since the clock started was above the line in
+    force at the assessment (a newer year's line holds for visits of the year before too).
     The current period counts once it has a visit; a missed period breaks the run."""
     counted = [
         t
@@ -110,8 +113,6 @@ def _income_held(state: MonitoringState, policy: PolicyBody) -> bool:
     ]
     recent = counted[-income_window(policy) :]
     return len(recent) == income_window(policy) and all(
-        t.status == VisitTaskStatus.done
-        and t.per_capita_net_income is not None
-        and t.per_capita_net_income > policy.income_line_yuan
+        t.status == VisitTaskStatus.done and t.per_capita_net_income is not None and t.per_capita_net_income > line_yuan
         for t in recent
     )

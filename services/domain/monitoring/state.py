@@ -17,6 +17,7 @@ from services.domain.identification.forms import CountyDecision, LivingCondition
 from services.domain.identification.state import (
     Actor,
     CaseState,
+    FastTrackRecord,
     NoticePeriod,
     RecordedEvent,
     RefusedAction,
@@ -50,6 +51,8 @@ class IdentificationSummary(BaseModel):
     able_workers: int | None = None
     living_conditions: LivingConditions | None = None
     per_capita_net_income: float | None = None
+    # Support that started before the identification ended (绿色通道, 先帮后评).
+    fast_track: FastTrackRecord | None = None
 
     @classmethod
     def of(cls, case: CaseState) -> IdentificationSummary:
@@ -67,6 +70,7 @@ class IdentificationSummary(BaseModel):
             able_workers=found.able_workers if found else None,
             living_conditions=found.living_conditions if found else None,
             per_capita_net_income=case.per_capita_net_income,
+            fast_track=case.fast_track,
         )
 
 
