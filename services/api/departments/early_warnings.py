@@ -42,7 +42,7 @@ _PEOPLE = text("""
     SELECT m.id_number, h.code, h.status, h.category,
            EXISTS (SELECT 1 FROM case_records c WHERE c.household_code = h.code AND c.closed_at IS NULL) AS open_case
     FROM members m JOIN households h ON h.code = m.household_code
-    WHERE m.id_number = ANY(CAST(:id_numbers AS text[])) AND h.county_code = :county_code
+    WHERE m.id_number = ANY(CAST(:id_numbers AS text[])) AND m.ended_on IS NULL AND h.county_code = :county_code
 """)
 _COLUMNS = (
     "warning_id",
