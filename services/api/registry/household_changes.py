@@ -41,13 +41,16 @@ async def record_member_change(session: AsyncSession, code: str, body: MemberCha
     _refuse_if_merged(household)
     members = await _current_members(session, code)
     before = _register_state(household, members)
-    change = await _change_row(session, household.code, body, actor)
+    # A change row is never updated (append-only): the household it names is known before it is written.
+    new_code = await _next_household_code(session, household.village_code) if isinstance(body, Split) else None
+    change = await _change_row(session, household.code, body, actor, other=new_code or other)
     if isinstance(body, Joining):
         await _join(session, household, body, change)
     elif isinstance(body, Leaving):
         _leave(household, members, body, change)
     elif isinstance(body, Split):
-        await _split(session, household, members, body, change, actor)
+        assert new_code is not None
+        await _split(session, household, members, body, change, actor, new_code)
     else:
         await _merge(session, household, body, change, actor)
     try:
@@ -147,6 +150,7 @@ async def _split(
     body: Split,
     change: HouseholdChange,
     actor: Account,
+    new_code: str,
 ) -> None:
     leaving = [_member(members, p.member_id, f"members[{i}].member_id") for i, p in enumerate(body.members)]
     leaving_ids = {m.id for m in leaving}
@@ -154,10 +158,9 @@ async def _split(
     if not staying:
         raise invalid("members", "原户至少要留下一位成员")
     _hand_over_headship(household, leaving, staying, body.new_head_member_id)
-    number: int = (await session.execute(select(func.nextval("household_number_seq")))).scalar_one()
     new_head = next(m for m, p in zip(leaving, body.members, strict=True) if p.relation == HEAD)
     new_household = Household(
-        code=household_code(household.village_code, number),
+        code=new_code,
         county_code=household.county_code,
         township_code=household.township_code,
         village_code=household.village_code,
@@ -171,7 +174,6 @@ async def _split(
     )
     session.add(new_household)
     await session.flush()
-    change.other_household = new_household.code
     arrival = await _change_row(session, new_household.code, body, actor, other=household.code)
     await _move(session, leaving, body.members, new_household.code, body.occurred_on, change, arrival)
 
@@ -192,7 +194,6 @@ async def _merge(
     if placed != {m.id for m in arriving}:
         raise invalid("members", "须逐一列出并入农户的每位在册成员及其与本户户主关系")
     by_id = {m.id: m for m in arriving}
-    change.other_household = other.code
     departure = await _change_row(session, other.code, body, actor, other=household.code)
     ordered = [by_id[p.member_id] for p in body.members]
     await _move(session, ordered, body.members, household.code, body.occurred_on, departure, change)
@@ -230,6 +231,11 @@ async def _move(
         )
         for p in people
     )
+
+
+async def _next_household_code(session: AsyncSession, village_code: str) -> str:
+    number: int = (await session.execute(select(func.nextval("household_number_seq")))).scalar_one()
+    return household_code(village_code, number)
 
 
 def _member(members: list[Member], member_id: int, field: str) -> Member:
