@@ -32,13 +32,13 @@ _NO_HOUSEHOLD = "没有找到该农户，或该农户不在您的管辖区域内
 
 async def record_member_change(session: AsyncSession, code: str, body: MemberChangeIn, actor: Account) -> Household:
     """Applies the change to household `code` (inside the actor's area) and audits it; the caller commits."""
-    if body.occurred_on > local_date(datetime.now(UTC)):
-        raise invalid("occurred_on", "变动日期不能晚于今天")
     other = body.from_household if isinstance(body, Merge) else None
     if other is not None and other < code:  # lock in code order: two merges never wait on each other
         await visible(session, actor, Household, other, _NO_HOUSEHOLD, for_update=True)
     household = await visible(session, actor, Household, code, _NO_HOUSEHOLD, for_update=True)
     _refuse_if_merged(household)
+    if body.occurred_on > local_date(datetime.now(UTC)):
+        raise invalid("occurred_on", "变动日期不能晚于今天")
     members = await _current_members(session, code)
     before = _register_state(household, members)
     # A change row is never updated (append-only): the household it names is known before it is written.
