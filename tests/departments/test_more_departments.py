@@ -10,6 +10,7 @@ from services.demo_case import COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE,
 from services.department_simulator.client import SimulatorClient
 from services.settings import Settings
 from tests.conftest import NewHousehold
+from tests.departments.signed import authorised_case
 
 
 def _warning(warning_id: str, id_number: str, kind: str, amount: float | None = None) -> dict[str, Any]:
@@ -121,3 +122,26 @@ async def test_a_member_who_left_is_no_longer_the_households(
         departments, settings, "housing", [_warning(f"{code}-gone", spouse["id_number"], "unsafe_housing")]
     )
     assert outcomes[0]["outcome"] == "unknown_person"
+
+
+async def test_the_cross_check_asks_about_the_members_as_they_are_now(
+    driver: CaseDriver, new_household: NewHousehold, departments: SimulatorClient
+) -> None:
+    code = await new_household()
+    head, spouse = await _members(driver, code)
+    died = await driver.post(
+        VILLAGE_CADRE,
+        f"/api/v1/households/{code}/member-changes",
+        {"kind": "death", "occurred_on": "2025-03-01", "reason": "病故", "member_id": spouse["member_id"]},
+    )
+    assert died.status_code == 201, died.text
+    case = await authorised_case(driver, code)
+    request_id = case["cross_check"]["requests"]["vehicles"]["request_id"]
+    for _ in range(100):
+        received = [r for r in (await departments.inspect("vehicles"))["received"] if r["request_id"] == request_id]
+        if received:
+            break
+        await asyncio.sleep(0.1)
+    assert [r["subjects"] for r in received] == [1], "only the head is a member now"
+    case = await driver.wait_for_cross_check(case["case_id"])
+    assert [m["id_number"] for m in case["findings_by_member"]] == [head["id_number"]]
