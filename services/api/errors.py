@@ -141,8 +141,6 @@ def _message(error: Mapping[str, Any]) -> str:
         "json_invalid": "请求内容不是有效的 JSON",
         "finite_number": "应为有效数字",
         "string_pattern_mismatch": "格式不正确",
-        "union_tag_invalid": "取值无效，可选：{expected_tags}",
-        "union_tag_not_found": "必填",
     }
     template = templates.get(kind, "格式不正确")
     try:
@@ -151,17 +149,9 @@ def _message(error: Mapping[str, Any]) -> str:
         return template
 
 
-def _location(error: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Where the error lies; for a form told apart by a field (`kind`), that field."""
-    loc = tuple(error.get("loc", ()))
-    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        return (*loc, str((error.get("ctx") or {}).get("discriminator", "")).strip("'"))
-    return loc
-
-
 def described_errors(errors: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, str]]]:
     """Pydantic errors as `[{field, message}]` in words a reader understands, and a one-line summary."""
-    items = [{"field": _field_path(_location(e)), "message": _message(e)} for e in errors]
+    items = [{"field": _field_path(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors]
     return "；".join(f"{i['field']}：{i['message']}" for i in items[:5]), items
 
 

@@ -168,6 +168,18 @@ async def test_refusals_name_the_field_and_change_nothing(
             "from_household",
         ),
         ({"kind": "adoption", "occurred_on": "2025-01-01", "reason": "收养"}, 422, "kind"),
+        ({"kind": "death", "occurred_on": "2025-01-01", "reason": "病故"}, 422, "member_id"),
+        (
+            {
+                "kind": "death",
+                "occurred_on": "2025-01-01",
+                "reason": "病故",
+                "member_id": members[1]["member_id"],
+                "address": "x",
+            },
+            422,
+            "address",
+        ),
     ]
     engine = create_engine(settings.require_database_url(), pool_size=1)
     count = text("SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM household_changes)")

@@ -17,12 +17,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.access import visible
 from services.api.errors import conflict, invalid
-from services.api.registry.household_change_forms import Joining, Leaving, MemberChangeIn, Merge, Placed, Split
+from services.api.registry.household_change_forms import MemberChangeIn, Placed, kind_problem
 from services.api.registry.households import HEAD, UNIQUE_VIOLATION, household_code, id_number_taken
 from services.db.audit import Acting, append_audit
 from services.db.failures import sqlstate
 from services.db.tables import Account, CaseRecord, Household, HouseholdChange, Member
-from services.domain.household_register import ChangeKind
+from services.domain.household_register import JOINING, LEAVING, ChangeKind
 from services.domain.months import local_date
 from services.domain.personal_data import birth_date_of
 from services.domain.vocabulary import HouseholdStatus
@@ -32,7 +32,10 @@ _NO_HOUSEHOLD = "没有找到该农户，或该农户不在您的管辖区域内
 
 async def record_member_change(session: AsyncSession, code: str, body: MemberChangeIn, actor: Account) -> Household:
     """Applies the change to household `code` (inside the actor's area) and audits it; the caller commits."""
-    other = body.from_household if isinstance(body, Merge) else None
+    problem = kind_problem(body)
+    if problem is not None:
+        raise invalid(*problem)
+    other = body.from_household
     if other is not None and other < code:  # lock in code order: two merges never wait on each other
         await visible(session, actor, Household, other, _NO_HOUSEHOLD, for_update=True)
     household = await visible(session, actor, Household, code, _NO_HOUSEHOLD, for_update=True)
@@ -42,14 +45,14 @@ async def record_member_change(session: AsyncSession, code: str, body: MemberCha
     members = await _current_members(session, code)
     before = _register_state(household, members)
     # A change row is never updated (append-only): the household it names is known before it is written.
-    new_code = await _next_household_code(session, household.village_code) if isinstance(body, Split) else None
+    splitting = body.kind == ChangeKind.split_household
+    new_code = await _next_household_code(session, household.village_code) if splitting else None
     change = await _change_row(session, household.code, body, actor, other=new_code or other)
-    if isinstance(body, Joining):
+    if body.kind in JOINING:
         await _join(session, household, body, change)
-    elif isinstance(body, Leaving):
+    elif body.kind in LEAVING:
         _leave(household, members, body, change)
-    elif isinstance(body, Split):
-        assert new_code is not None
+    elif new_code is not None:
         await _split(session, household, members, body, change, actor, new_code)
     else:
         await _merge(session, household, body, change, actor)
@@ -97,7 +100,7 @@ def _register_state(household: Household, members: list[Member]) -> dict[str, An
 
 
 async def _change_row(
-    session: AsyncSession, code: str, body: Joining | Leaving | Split | Merge, actor: Acting, other: str | None = None
+    session: AsyncSession, code: str, body: MemberChangeIn, actor: Acting, other: str | None = None
 ) -> HouseholdChange:
     change = HouseholdChange(
         household_code=code,
@@ -112,10 +115,9 @@ async def _change_row(
     return change
 
 
-async def _join(session: AsyncSession, household: Household, body: Joining, change: HouseholdChange) -> None:
+async def _join(session: AsyncSession, household: Household, body: MemberChangeIn, change: HouseholdChange) -> None:
     person = body.member
-    if person.relation == HEAD:
-        raise invalid("member.relation", "新加入的成员不能是户主；户主变更随户主离开一并登记")
+    assert person is not None  # kind_problem: a joining change carries its member
     if body.kind == ChangeKind.birth and birth_date_of(person.id_number) != body.occurred_on:
         raise invalid("member.id_number", "出生登记的身份证号中的出生日期应与变动日期一致")
     current = await session.scalar(
@@ -134,7 +136,8 @@ async def _join(session: AsyncSession, household: Household, body: Joining, chan
     )
 
 
-def _leave(household: Household, members: list[Member], body: Leaving, change: HouseholdChange) -> None:
+def _leave(household: Household, members: list[Member], body: MemberChangeIn, change: HouseholdChange) -> None:
+    assert body.member_id is not None  # kind_problem: a leaving change names its member
     leaving = _member(members, body.member_id, "member_id")
     staying = [m for m in members if m.id != leaving.id]
     if not staying:
@@ -147,11 +150,12 @@ async def _split(
     session: AsyncSession,
     household: Household,
     members: list[Member],
-    body: Split,
+    body: MemberChangeIn,
     change: HouseholdChange,
     actor: Account,
     new_code: str,
 ) -> None:
+    assert body.members is not None and body.address is not None  # kind_problem: a split carries both
     leaving = [_member(members, p.member_id, f"members[{i}].member_id") for i, p in enumerate(body.members)]
     leaving_ids = {m.id for m in leaving}
     staying = [m for m in members if m.id not in leaving_ids]
@@ -179,8 +183,9 @@ async def _split(
 
 
 async def _merge(
-    session: AsyncSession, household: Household, body: Merge, change: HouseholdChange, actor: Account
+    session: AsyncSession, household: Household, body: MemberChangeIn, change: HouseholdChange, actor: Account
 ) -> None:
+    assert body.from_household is not None and body.members is not None  # kind_problem: a merge carries both
     if body.from_household == household.code:
         raise invalid("from_household", "不能与本户合户")
     other = await visible(session, actor, Household, body.from_household, _NO_HOUSEHOLD, for_update=True)
