@@ -68,15 +68,48 @@ class Household(SQLModel, table=True):
     status: str = Field(default="not_monitored", max_length=30)
     created_by: str = Field(max_length=50)
     created_at: datetime | None = _timestamp(default_now=True)
+    # Flags the rules depend on (set by township and county, audited): 脱贫户 and the year it left
+    # poverty, 低保, 特困, 残疾 (services/domain/household_flags.py).
+    formerly_poor: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    poverty_exit_year: int | None = None
+    minimum_living_allowance: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    extreme_poverty_support: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    disabled_member: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    # Set when the household merged into another one: its members live on there; it takes no more changes.
+    merged_into: str | None = Field(default=None, max_length=20)
+
+
+class HouseholdChange(SQLModel, table=True):
+    """One change of a household's members (户籍变动): birth, death, marriage, move, split or merge,
+    with its date and reason. Never updated or deleted: the register's history."""
+
+    __tablename__ = "household_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_code: str = Field(foreign_key="households.code", max_length=20, index=True)
+    kind: str = Field(max_length=20)
+    occurred_on: date
+    reason: str = Field(max_length=500)
+    # The household split off (split) or taken in (merge).
+    other_household: str | None = Field(default=None, max_length=20)
+    recorded_by: str = Field(max_length=50)
+    recorded_at: datetime | None = _timestamp(default_now=True)
 
 
 class Member(SQLModel, table=True):
+    """A person of a household. Never deleted: a member who leaves (death, marriage, move, split,
+    merge) is ended (`ended_on`, `ended_change`); one ID number is a current member of one household
+    at most (a partial unique index), and may have ended rows in others."""
+
     __tablename__ = "members"
+    __table_args__ = (
+        Index("ux_members_current_id_number", "id_number", unique=True, postgresql_where=text("ended_on IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     household_code: str = Field(foreign_key="households.code", max_length=20, index=True)
     name: str = Field(max_length=50)
-    id_number: str = Field(max_length=18, unique=True)
+    id_number: str = Field(max_length=18, index=True)
     relation: str = Field(max_length=20)
     sex: str = Field(max_length=6)
     birth_date: date
@@ -84,6 +117,11 @@ class Member(SQLModel, table=True):
     health: str | None = Field(default=None, max_length=200)
     disability: str | None = Field(default=None, max_length=200)
     schooling: str | None = Field(default=None, max_length=50)
+    # None: registered with the household; otherwise the change that brought the member in.
+    joined_on: date | None = None
+    joined_change: int | None = Field(default=None, foreign_key="household_changes.id")
+    ended_on: date | None = None
+    ended_change: int | None = Field(default=None, foreign_key="household_changes.id")
 
 
 class PolicyVersion(SQLModel, table=True):

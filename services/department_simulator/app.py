@@ -4,6 +4,9 @@
     PUT  /_admin/departments/{department}    set how that department behaves (Behaviour)
     GET  /_admin/departments/{department}    its behaviour (without the secret), requests received, callbacks sent,
                                              answers lost
+    POST /_admin/departments/{department}/early-warnings
+                                             the department sends a batch of early warnings (INTERFACES.md §3),
+                                             signed with its secret, to the service; answers the service's answer
 
 A department verifies the service's signature (401 otherwise), answers 202, and calls
 back after its delay with its findings; a repeated request_id is the same request (one
@@ -26,7 +29,7 @@ import httpx
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from services.department_simulator.behaviour import Behaviour, CallbackSent, Received
+from services.department_simulator.behaviour import Behaviour, CallbackSent, Received, WarningsToSend
 from services.departments.contract import CrossCheckRequestBody
 from services.departments.signing import MAX_CLOCK_SKEW_SECONDS, signed_headers, verify
 
@@ -81,6 +84,17 @@ class Simulator:
                 self.tasks.add(task)
                 task.add_done_callback(self.tasks.discard)
         return JSONResponse({"request_id": payload.request_id, "accepted": True}, status_code=202)
+
+    async def send_early_warnings(self, name: str, batch: WarningsToSend) -> JSONResponse:
+        """Plays a department pushing warnings: the batch as INTERFACES.md §3 has it, signed as it would sign it."""
+        department = self.department(name)
+        body = json.dumps({"department": name, "warnings": batch.warnings}, ensure_ascii=False).encode()
+        url = f"{batch.service_url.rstrip('/')}/api/v1/early-warnings"
+        try:
+            answer = await self.http.post(url, content=body, headers=signed_headers(department.behaviour.secret, body))
+        except httpx.HTTPError as failure:
+            return JSONResponse({"error": type(failure).__name__}, status_code=502)
+        return JSONResponse(answer.json(), status_code=answer.status_code)
 
     async def _call_back(self, name: str, department: Department, payload: CrossCheckRequestBody) -> None:
         behaviour = department.behaviour
@@ -152,6 +166,10 @@ def create_simulator_app(secrets: dict[str, str]) -> FastAPI:
             "callbacks": [c.model_dump() for c in simulated.callbacks],
             "lost": simulated.lost,
         }
+
+    @app.post("/_admin/departments/{department}/early-warnings")
+    async def send_early_warnings(department: str, batch: WarningsToSend) -> JSONResponse:
+        return await simulator.send_early_warnings(department, batch)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

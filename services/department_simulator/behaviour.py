@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,3 +52,13 @@ class CallbackSent(BaseModel):
     request_id: str
     status_code: int | None
     error: str | None = None
+
+
+class WarningsToSend(BaseModel):
+    """What the simulated department pushes, and where: the service's base URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service_url: str = Field(min_length=1)
+    # Sent as given (a test may send malformed ones on purpose).
+    warnings: list[Any] = Field(min_length=1)

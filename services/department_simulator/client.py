@@ -42,6 +42,13 @@ class SimulatorClient:
         for department in DEMO_DEPARTMENT_SECRETS:
             await self.behave(department)
 
+    async def send_early_warnings(self, department: str, service_url: str, warnings: list[Any]) -> httpx.Response:
+        """Has `department` push these warnings to the service; answers the service's answer."""
+        return await self._http.post(
+            f"{self.base_url}/_admin/departments/{department}/early-warnings",
+            json={"service_url": service_url, "warnings": warnings},
+        )
+
     async def inspect(self, department: str) -> dict[str, Any]:
         answer = await self._http.get(f"{self.base_url}/_admin/departments/{department}")
         answer.raise_for_status()

@@ -183,6 +183,9 @@ class DepartmentKind(StrEnum):
     civil_affairs = "civil_affairs"
     disabled_persons_federation = "disabled_persons_federation"
     emergency_management = "emergency_management"
+    education = "education"
+    housing = "housing"
+    water_resources = "water_resources"
 
 
 DEPARTMENT_KIND_LABELS = {
@@ -191,6 +194,9 @@ DEPARTMENT_KIND_LABELS = {
     DepartmentKind.civil_affairs: "民政",
     DepartmentKind.disabled_persons_federation: "残联",
     DepartmentKind.emergency_management: "应急管理",
+    DepartmentKind.education: "教育",
+    DepartmentKind.housing: "住房和城乡建设",
+    DepartmentKind.water_resources: "水利",
 }
 
 
@@ -240,6 +246,13 @@ class WarningKind(StrEnum):
     accident = "accident"
     unemployment = "unemployment"
     other = "other"
+    # Kinds of the departments that joined later, each sent by its own department only
+    # (services/domain/departments/early_warning.py::DEPARTMENT_WARNING_KINDS).
+    school_dropout = "school_dropout"
+    unsafe_housing = "unsafe_housing"
+    water_supply_cut = "water_supply_cut"
+    assistance_ended = "assistance_ended"
+    temporary_assistance = "temporary_assistance"
 
 
 WARNING_KIND_LABELS = {
@@ -249,6 +262,11 @@ WARNING_KIND_LABELS = {
     WarningKind.accident: "意外事故",
     WarningKind.unemployment: "失业",
     WarningKind.other: "其他",
+    WarningKind.school_dropout: "学生辍学",
+    WarningKind.unsafe_housing: "住房鉴定为危房",
+    WarningKind.water_supply_cut: "供水中断",
+    WarningKind.assistance_ended: "低保或特困供养停发",
+    WarningKind.temporary_assistance: "申请临时救助",
 }
 
 

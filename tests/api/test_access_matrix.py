@@ -136,6 +136,20 @@ MATRIX = [
     ),
     Endpoint("POST", "/api/v1/households", CADRE | TOWNSHIP, "403", body=lambda w, now: new_household_body(VILLAGE)),
     Endpoint("GET", "/api/v1/households/{household}", ALL),
+    # No such member: refused (422) after every access check, so the household stays as it was.
+    Endpoint(
+        "POST",
+        "/api/v1/households/{household}/member-changes",
+        CADRE | TOWNSHIP,
+        body=lambda w, now: {"kind": "move_out", "occurred_on": "2025-01-01", "reason": "迁出", "member_id": 999_999},
+    ),
+    # An exit year without the 脱贫户 flag: refused (422) after every access check.
+    Endpoint(
+        "PATCH",
+        "/api/v1/households/{household}/flags",
+        TOWNSHIP | COUNTY,
+        body=lambda w, now: {"poverty_exit_year": 2019, "reason": "矩阵"},
+    ),
     Endpoint(
         "GET",
         "/api/v1/cases",

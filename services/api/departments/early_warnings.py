@@ -28,8 +28,9 @@ from services.api.errors import ApiError, described_errors, invalid
 from services.api.registry.policies import current_policy
 from services.departments.contract import EarlyWarning, EarlyWarningBatch
 from services.departments.secret_box import SecretBox
-from services.domain.departments.early_warning import amount_threshold, becomes_lead, is_low_income
+from services.domain.departments.early_warning import amount_threshold, becomes_lead, is_low_income, kind_refused
 from services.domain.form_fields import printable, storable_json
+from services.domain.household_register import FLAG_NAMES, HouseholdFlags
 from services.domain.policy import Policy
 from services.domain.vocabulary import DepartmentKind, WarningOutcome
 
@@ -39,10 +40,11 @@ _RECEIVED = text("""
     WHERE department_id = :department_id AND warning_id = ANY(CAST(:warning_ids AS text[])) AND outcome <> 'invalid'
 """)
 _PEOPLE = text("""
-    SELECT m.id_number, h.code, h.status, h.category,
+    SELECT m.id_number, h.code, h.status, h.category, h.formerly_poor, h.poverty_exit_year,
+           h.minimum_living_allowance, h.extreme_poverty_support, h.disabled_member,
            EXISTS (SELECT 1 FROM case_records c WHERE c.household_code = h.code AND c.closed_at IS NULL) AS open_case
     FROM members m JOIN households h ON h.code = m.household_code
-    WHERE m.id_number = ANY(CAST(:id_numbers AS text[])) AND h.county_code = :county_code
+    WHERE m.id_number = ANY(CAST(:id_numbers AS text[])) AND m.ended_on IS NULL AND h.county_code = :county_code
 """)
 _COLUMNS = (
     "warning_id",
@@ -155,10 +157,16 @@ async def _judge(conn: AsyncConnection, sender: Sender, warnings: list[Any], pol
     judged: list[Judged] = []
     for index, raw in enumerate(warnings):
         try:
-            judged.append(Judged(index, WarningOutcome.below_threshold, warning=EarlyWarning.model_validate(raw)))
+            checked = EarlyWarning.model_validate(raw)
         except ValidationError as error:
             summary, _ = described_errors(list(error.errors()))
             judged.append(Judged(index, WarningOutcome.invalid, raw=raw, reason=summary))
+            continue
+        refused = kind_refused(DepartmentKind(sender.kind), checked.kind)
+        if refused is not None:  # a kind another department sends: malformed for this one
+            judged.append(Judged(index, WarningOutcome.invalid, raw=raw, reason=refused))
+        else:
+            judged.append(Judged(index, WarningOutcome.below_threshold, warning=checked))
     valid = [j for j in judged if j.warning is not None]
     received = set(
         (
@@ -192,7 +200,8 @@ async def _judge(conn: AsyncConnection, sender: Sender, warnings: list[Any], pol
             item.outcome = WarningOutcome.unknown_person
             continue
         item.household_code = person.code
-        item.low_income = is_low_income(person.status, person.category)
+        flags = HouseholdFlags.model_validate({name: getattr(person, name) for name in FLAG_NAMES})
+        item.low_income = is_low_income(person.status, person.category, flags)
         item.threshold = amount_threshold(policy, warning.kind, item.low_income)
         if not becomes_lead(policy, warning.kind, warning.amount, item.low_income):
             item.outcome = WarningOutcome.below_threshold

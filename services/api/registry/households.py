@@ -112,11 +112,13 @@ async def register_household(session: AsyncSession, body: HouseholdIn, actor: Ac
         raise invalid("village_code", "没有这个村级区划代码")
     taken = (
         await session.scalars(
-            select(col(Member.id_number)).where(col(Member.id_number).in_([m.id_number for m in body.members]))
+            select(col(Member.id_number)).where(
+                col(Member.id_number).in_([m.id_number for m in body.members]), col(Member.ended_on).is_(None)
+            )
         )
     ).first()
     if taken:
-        raise _id_number_taken()
+        raise id_number_taken()
     number: int = (await session.execute(select(func.nextval("household_number_seq")))).scalar_one()
     household = Household(
         code=household_code(body.village_code, number),
@@ -138,7 +140,7 @@ async def register_household(session: AsyncSession, body: HouseholdIn, actor: Ac
         await session.flush()
     except IntegrityError as error:
         if sqlstate(error) == UNIQUE_VIOLATION:  # registered by someone else at the same moment
-            raise _id_number_taken() from None
+            raise id_number_taken() from None
         raise
     given = body.model_dump(mode="json")
     await append_audit(
@@ -154,5 +156,5 @@ async def register_household(session: AsyncSession, body: HouseholdIn, actor: Ac
     return household
 
 
-def _id_number_taken() -> Exception:
-    return conflict("id_number_registered", "有家庭成员的身份证号已登记在其他农户中，请核实", field="members.id_number")
+def id_number_taken(field: str = "members.id_number") -> Exception:
+    return conflict("id_number_registered", "有家庭成员的身份证号已登记在其他农户中，请核实", field=field)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from services.api.answers import Moment, Page
 from services.api.identification.schemas import CaseView
 from services.api.monitoring.schemas import MonitoringWithVisits
+from services.domain.household_register import HouseholdFlags
 from services.domain.vocabulary import HouseholdStatus
 
 
@@ -23,6 +24,7 @@ class AreaView(BaseModel):
 class MemberView(BaseModel):
     """A household member; ID number masked, birth date and health withheld, for readers who may not see them."""
 
+    member_id: int = Field(description="成员编号：登记成员变动时用它指明成员")
     name: str
     id_number: str
     relation: str
@@ -32,6 +34,23 @@ class MemberView(BaseModel):
     health: str | None
     disability: str | None
     schooling: str | None
+    joined_on: date | None = Field(description="加入本户日期（随户登记的为空）")
+    joined_by: str | None = Field(description="加入方式：出生、婚入、迁入、分户、合户（随户登记的为空）")
+    ended_on: date | None = Field(description="离开本户日期（在册成员为空）")
+    ended_by: str | None = Field(description="离开方式：死亡、婚出、迁出、分户、合户")
+
+
+class HouseholdChangeView(BaseModel):
+    """一次户籍变动：日期、原因、登记人；分户、合户时另一户的编码。"""
+
+    change_id: int
+    kind: str = Field(description="birth、death、marriage_in、marriage_out、move_in、move_out、split、merge")
+    kind_label: str
+    occurred_on: date
+    reason: str
+    other_household: str | None = Field(description="分户时分出或分自的农户，合户时并入或并到的农户")
+    recorded_by: str
+    recorded_at: Moment | None
 
 
 class HouseholdView(BaseModel):
@@ -46,6 +65,8 @@ class HouseholdView(BaseModel):
     status: HouseholdStatus
     status_label: str
     created_at: Moment | None
+    flags: HouseholdFlags = Field(description="户的标识：脱贫户及脱贫年度、低保、特困、残疾")
+    merged_into: str | None = Field(description="已并入的农户（合户后本户不再登记变动）")
 
 
 class HouseholdPage(Page[HouseholdView]):
@@ -53,7 +74,9 @@ class HouseholdPage(Page[HouseholdView]):
 
 
 class HouseholdDetail(HouseholdView):
-    members: list[MemberView]
+    members: list[MemberView] = Field(description="在册成员（现在的家庭成员）")
+    former_members: list[MemberView] = Field(description="已离开的成员（死亡、婚出、迁出、分户、合户），记录永不删除")
+    changes: list[HouseholdChangeView] = Field(description="户籍变动记录，按时间先后")
 
 
 class HouseholdFile(BaseModel):

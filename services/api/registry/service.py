@@ -15,8 +15,17 @@ from services.api.identification.views import case_view
 from services.api.monitoring.schemas import MonitoringWithVisits
 from services.api.monitoring.views import monitoring_view, visit_view
 from services.api.registry.schemas import HouseholdDetail, HouseholdFile, HouseholdPage
-from services.api.registry.views import household_view, member_view
-from services.db.tables import Account, Area, CaseRecord, Household, Member, MonitoringRecord, VisitRecord
+from services.api.registry.views import change_view, household_view, member_view
+from services.db.tables import (
+    Account,
+    Area,
+    CaseRecord,
+    Household,
+    HouseholdChange,
+    Member,
+    MonitoringRecord,
+    VisitRecord,
+)
 from services.domain.areas import AreaLevel, area_level, is_area_code, township_of
 from services.domain.vocabulary import HouseholdStatus
 
@@ -50,16 +59,28 @@ async def areas_under(session: AsyncSession, parent: str | None, without_parent:
 
 
 async def members_of(session: AsyncSession, code: str) -> list[Member]:
+    """Every member the household has had, current ones (`ended_on` None) and ended ones, in the order they came."""
     return list(
         (await session.scalars(select(Member).where(col(Member.household_code) == code).order_by(col(Member.id)))).all()
     )
 
 
+async def changes_of(session: AsyncSession, code: str) -> list[HouseholdChange]:
+    query = select(HouseholdChange).where(col(HouseholdChange.household_code) == code)
+    return list((await session.scalars(query.order_by(col(HouseholdChange.id)))).all())
+
+
 async def household_detail(session: AsyncSession, household: Household, reader: Account) -> HouseholdDetail:
+    """The household as it is now (current members) with the members it had and every change."""
     show = sees_personal_data(reader, household.village_code)
     members = await members_of(session, household.code)
+    changes = await changes_of(session, household.code)
+    kinds = {c.id: c.kind for c in changes if c.id is not None}
     return HouseholdDetail(
-        **household_view(household, reader).model_dump(), members=[member_view(m, show) for m in members]
+        **household_view(household, reader).model_dump(),
+        members=[member_view(m, show, kinds) for m in members if m.ended_on is None],
+        former_members=[member_view(m, show, kinds) for m in members if m.ended_on is not None],
+        changes=[change_view(c) for c in changes],
     )
 
 

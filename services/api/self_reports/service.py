@@ -58,7 +58,9 @@ def application_closed() -> ApiError:
 
 async def registered_household(session: AsyncSession, id_number: str, name: str | None = None) -> Household | None:
     """The household one of whose members holds `id_number` (and, if given, is called `name`)."""
-    member = (await session.scalars(select(Member).where(col(Member.id_number) == id_number))).first()
+    member = (
+        await session.scalars(select(Member).where(col(Member.id_number) == id_number, col(Member.ended_on).is_(None)))
+    ).first()
     if member is None or (name is not None and member.name != name):
         return None
     return await session.get(Household, member.household_code)

@@ -53,7 +53,7 @@ class CrossCheckActivities:
             members = (
                 await conn.execute(
                     select(col(Member.name), col(Member.id_number), col(Member.relation))
-                    .where(col(Member.household_code) == plan.household_code)
+                    .where(col(Member.household_code) == plan.household_code, col(Member.ended_on).is_(None))
                     .order_by(col(Member.id))
                 )
             ).all()
