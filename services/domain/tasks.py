@@ -60,7 +60,9 @@ NO_DEADLINE = datetime.combine(LAST_DAY, time(), tzinfo=UTC)
 
 def area_for(role: Role, county_code: str, township_code: str, village_code: str) -> str:
     """The area whose people of `role` act on a household's task."""
-    return {Role.village_cadre: village_code, Role.township_approver: township_code}.get(role, county_code)
+    if role in (Role.village_cadre, Role.four_teams):
+        return village_code
+    return township_code if role == Role.township_approver else county_code
 
 
 class TaskSpec(BaseModel):

@@ -20,7 +20,7 @@ from services.api.monitoring.schemas import (
 from services.api.monitoring.views import monitoring_summary, visit_task_view
 from services.db.tables import Account, Area, Household, MonitoringRecord, VisitTaskRecord
 from services.domain.monitoring.vocabulary import TaskKind, VisitTaskStatus
-from services.domain.vocabulary import HouseholdStatus
+from services.domain.vocabulary import HouseholdStatus, task_roles
 
 
 async def visible_period(session: AsyncSession, account: Account, monitoring_id: str) -> MonitoringRecord:
@@ -53,7 +53,10 @@ async def period_page(session: AsyncSession, wanted: PeriodFilter, limit: int, c
     if (person := wanted.waiting_for) is not None:
         query = query.where(
             or_(
-                col(MonitoringRecord.tasks).contains([{**task, "role": person.role, "assignee": None}]),
+                *(
+                    col(MonitoringRecord.tasks).contains([{**task, "role": role, "assignee": None}])
+                    for role in sorted(task_roles(person.role))
+                ),
                 col(MonitoringRecord.tasks).contains([{**task, "assignee": person.username}]),
             )
         )
