@@ -164,6 +164,9 @@ async def test_a_formerly_poor_household_is_visited_every_month_and_gets_a_conta
     )
     assert open_tasks == []
     await _open_month(settings)  # the month is not reopened
+    coverage = (await driver.get(TOWNSHIP, "/api/v1/monitoring/visit-coverage", area=VILLAGE)).json()["rows"]
+    this_month = next(r for r in coverage if r["period"] == period)
+    assert this_month["owed_by_population"]["formerly_poor"] >= 1 and this_month["visited"] >= 1, this_month
     assert (await driver.get(OTHER_VILLAGE_CADRE, f"/api/v1/households/{household}/follow-up")).status_code == 404
     seen = (await driver.get(TOWNSHIP, f"/api/v1/households/{household}/follow-up")).json()
     assert [v["recorded_by"] for v in seen["visits"]] == [GRID] and seen["visit_tasks"][0]["status"] == "done"
