@@ -46,6 +46,9 @@ DEMO_ACCOUNTS = [
     ("qingyangcha.approver", "青阳岔镇 赵审核", "township_approver", "610824101000"),
     ("dongkeng.cadre", "东坑村 张村干部", "village_cadre", "610824100201"),
     ("dongkeng.cadre2", "东坑村 刘网格员", "village_cadre", "610824100201"),
+    ("dongkeng.team", "东坑村 李第一书记", "village_team", "610824100201"),
+    ("dongkeng.helper", "东坑村 赵帮扶干部", "support_cadre", "610824100201"),
+    ("dongkeng.grid", "东坑村 王网格员", "grid_worker", "610824100201"),
     ("huochangwan.cadre", "伙场湾村 陈村干部", "village_cadre", "610824100202"),
     ("qingyangcha.cadre", "青阳岔村 杨村干部", "village_cadre", "610824101201"),
 ]

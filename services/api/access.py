@@ -16,15 +16,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api.errors import forbidden, not_found
 from services.db.tables import Account
 from services.domain.areas import AreaLevel, area_contains, area_level, is_area_code
-from services.domain.vocabulary import ROLE_LABELS, Role
+from services.domain.vocabulary import FOUR_TEAMS, ROLE_LABELS, Role
 
 Row = TypeVar("Row", bound=SQLModel)
 
 # Roles that act on cases in their area and so need the household's personal data.
 CASEWORK_ROLES = frozenset({Role.village_cadre, Role.township_approver, Role.county_officer})
-# The level of area each role works at (an account's area must be of its role's level).
+# Roles with a task inbox: the casework roles and the rest of the 四支队伍 (visits, support work).
+TASK_ROLES = CASEWORK_ROLES | frozenset(FOUR_TEAMS)
+# The level of area each role of an account works at (an account's area must be of its role's level).
 ROLE_AREA_LEVELS = {
-    Role.village_cadre: AreaLevel.village,
+    **{role: AreaLevel.village for role in FOUR_TEAMS},
     Role.township_approver: AreaLevel.township,
     Role.county_officer: AreaLevel.county,
     Role.admin: AreaLevel.county,

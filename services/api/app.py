@@ -17,7 +17,7 @@ from services.api.errors import ERROR_RESPONSES, install_error_handlers
 from services.api.identification import routes as identification_routes
 from services.api.monitoring import action_routes as monitoring_action_routes
 from services.api.monitoring import routes as monitoring_routes
-from services.api.people import account_routes, audit_routes, auth_routes
+from services.api.people import account_routes, audit_routes, auth_routes, follow_up_routes
 from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
 from services.api.request_guards import BodyGuard, check_parameters
 from services.api.self_reports import household_routes as self_service_routes
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         self_report_routes,
         self_service_routes,
         account_routes,
+        follow_up_routes,
         task_routes,
         audit_routes,
         notice_routes,

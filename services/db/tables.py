@@ -66,6 +66,9 @@ class Household(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=11)
     category: str | None = Field(default=None, max_length=30)
     status: str = Field(default="not_monitored", max_length=30)
+    # 脱贫户: lifted out of poverty (in that year); followed with monthly visits and a contact person.
+    formerly_poor: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    poverty_exit_year: int | None = None
     created_by: str = Field(max_length=50)
     created_at: datetime | None = _timestamp(default_now=True)
     # Flags the rules depend on (set by township and county, audited): 脱贫户 and the year it left
@@ -589,3 +592,60 @@ class TaskCount(SQLModel, table=True):
     role: str = Field(primary_key=True, max_length=20)
     step: str = Field(primary_key=True, max_length=40)
     open: int = Field(default=0)
+
+
+class ContactPerson(SQLModel, table=True):
+    """A 脱贫户's contact person (帮扶联系人), named by the township: one current per household
+    (`ended_at` null); a replaced one is ended, never deleted."""
+
+    __tablename__ = "contact_people"
+    __table_args__ = (
+        Index("ux_contact_people_current", "household_code", unique=True, postgresql_where=text("ended_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_code: str = Field(foreign_key="households.code", max_length=20, index=True)
+    username: str = Field(foreign_key="accounts.username", max_length=50)
+    note: str = Field(default="", max_length=500)
+    appointed_by: str = Field(max_length=50)
+    appointed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ended_at: datetime | None = _timestamp(nullable=True)
+
+
+class FollowUpVisitTask(SQLModel, table=True):
+    """One month's visit owed by a household followed outside a monitoring period (a 脱贫户, or a
+    monitoring target whose risk is eliminated); the key (household, month) makes it one a month."""
+
+    __tablename__ = "follow_up_visit_tasks"
+    __table_args__ = (
+        Index("ix_follow_up_visit_tasks_village_period", "village_code", "period"),
+        Index("ix_follow_up_visit_tasks_open", "period", postgresql_where=text("status = 'open'")),
+    )
+
+    household_code: str = Field(foreign_key="households.code", primary_key=True, max_length=20)
+    period: str = Field(primary_key=True, max_length=7)
+    population: str = Field(max_length=20)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    village_code: str = Field(max_length=12)
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    status: str = Field(max_length=20)
+    visit_count: int = 0
+    first_visited_on: date | None = None
+
+
+class FollowUpVisit(SQLModel, table=True):
+    """A visit to a followed household (走访记录), as recorded."""
+
+    __tablename__ = "follow_up_visits"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_code: str = Field(foreign_key="households.code", max_length=20, index=True)
+    village_code: str = Field(max_length=12)
+    period: str = Field(max_length=7)
+    visited_on: date
+    visitors: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    findings: str = Field(max_length=2000)
+    living_conditions: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    recorded_by: str = Field(max_length=50)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

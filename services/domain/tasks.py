@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from services.domain import follow_up
 from services.domain.form_fields import LAST_DAY
 from services.domain.identification.escalation import STEP_ACTIONS, acting_area, current_step_escalation
 from services.domain.identification.procedure import ACTION_RULES, STEP_LABELS
@@ -48,6 +49,7 @@ TASK_STEP_LABELS: dict[str, str] = {
     **{str(kind): label for kind, label in TASK_LABELS.items()},
     **{exit_task_step(s): f"风险消除：{label}" for s, label in EXIT_STEP_LABELS.items() if s != ExitStep.closed},
     SELF_REPORT_ACCEPTANCE: "受理农户申报",
+    **follow_up.STEP_LABELS,
     ESCALATION: "超期督办",
     ATTENTION: "需要关注",
 }
@@ -60,7 +62,9 @@ NO_DEADLINE = datetime.combine(LAST_DAY, time(), tzinfo=UTC)
 
 def area_for(role: Role, county_code: str, township_code: str, village_code: str) -> str:
     """The area whose people of `role` act on a household's task."""
-    return {Role.village_cadre: village_code, Role.township_approver: township_code}.get(role, county_code)
+    if role in (Role.village_cadre, Role.four_teams):
+        return village_code
+    return township_code if role == Role.township_approver else county_code
 
 
 class TaskSpec(BaseModel):

@@ -15,6 +15,12 @@ class Role(StrEnum):
     township_approver = "township_approver"
     county_officer = "county_officer"
     admin = "admin"
+    # The rest of the 四支队伍 (with the village cadres), each working in one village.
+    village_team = "village_team"  # 驻村第一书记和工作队
+    support_cadre = "support_cadre"  # 帮扶干部
+    grid_worker = "grid_worker"  # 网格员
+    # Not an account's role: a task any of the village's 四支队伍 may take (a visit, a support person's work).
+    four_teams = "four_teams"
 
 
 ROLE_LABELS = {
@@ -22,7 +28,20 @@ ROLE_LABELS = {
     Role.township_approver: "镇审核人员",
     Role.county_officer: "县乡村振兴局",
     Role.admin: "系统管理员",
+    Role.village_team: "驻村工作队（第一书记）",
+    Role.support_cadre: "帮扶干部",
+    Role.grid_worker: "网格员",
+    Role.four_teams: "四支队伍",
 }
+
+# The 四支队伍 (DOMAIN.md): they visit 脱贫户 and monitoring targets, record leads, and any of them
+# may be a household's support person (帮扶责任人) or contact person (帮扶联系人).
+FOUR_TEAMS = (Role.village_cadre, Role.village_team, Role.support_cadre, Role.grid_worker)
+
+
+def task_roles(role: Role | str) -> frozenset[Role]:
+    """The task roles a person of `role` acts on: their own, and the 四支队伍's tasks if they are one of them."""
+    return frozenset({Role(role), Role.four_teams}) if role in FOUR_TEAMS else frozenset({Role(role)})
 
 
 class Step(StrEnum):
@@ -53,7 +72,7 @@ class Action(StrEnum):
 
 
 # Roles that may open a case (a lead) for a household inside their area, or add a lead to it.
-CASE_OPENING_ROLES = frozenset({Role.village_cadre, Role.township_approver, Role.county_officer})
+CASE_OPENING_ROLES = frozenset({*FOUR_TEAMS, Role.township_approver, Role.county_officer})
 
 
 class Channel(StrEnum):

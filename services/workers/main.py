@@ -21,6 +21,7 @@ from services.settings import Settings, get_settings
 from services.temporal_client import connect
 from services.workers.activity_failures import ActivityFailures
 from services.workers.departments.inbox import DepartmentInbox, InboxTiming
+from services.workers.follow_up.activities import FollowUpActivities, ensure_schedule
 from services.workers.identification.cross_checks import CrossCheckActivities
 from services.workers.identification.records import CaseRecordActivities
 from services.workers.monitoring.handover import MonitoringHandOver
@@ -28,6 +29,7 @@ from services.workers.monitoring.intake import MonitoringIntake
 from services.workers.monitoring.records import MonitoringRecordActivities
 from services.workers.self_reports.activities import SelfReportActivities
 from services.workers.self_reports.links import SelfReportLinks
+from services.workflows.follow_up import FollowUpWorkflow
 from services.workflows.identification import IdentificationWorkflow
 from services.workflows.monitoring import MonitoringWorkflow
 from services.workflows.self_report import SelfReportWorkflow
@@ -52,11 +54,12 @@ async def running_worker(
     records = CaseRecordActivities(engine)
     monitoring_records = MonitoringRecordActivities(engine)
     cross_checks = CrossCheckActivities(engine, settings, http)
+    follow_up = FollowUpActivities(engine)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         interceptors=[ActivityFailures()],
-        workflows=[IdentificationWorkflow, MonitoringWorkflow, SelfReportWorkflow],
+        workflows=[IdentificationWorkflow, MonitoringWorkflow, SelfReportWorkflow, FollowUpWorkflow],
         activities=[
             records.record_case_event,
             monitoring_records.record_monitoring_event,
@@ -68,6 +71,7 @@ async def running_worker(
             self_reports.record_self_report_event,
             self_reports.open_case_for_self_report,
             self_reports.send_self_report_notice,
+            follow_up.open_follow_up_month,
         ],
     )
     try:
@@ -92,6 +96,7 @@ async def main() -> None:
     settings = get_settings()
     client = await connect(settings)
     async with running_worker(client, settings):
+        await ensure_schedule(client, settings.temporal_task_queue)
         log.info("worker started on task queue %s", settings.temporal_task_queue)
         await asyncio.Event().wait()
 

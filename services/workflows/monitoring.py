@@ -78,7 +78,14 @@ with workflow.unsafe.imports_passed_through():
         PlanStatus,
     )
     from services.domain.update_inputs import AppointmentInput, PeriodInput, PeriodItemInput
-    from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus, LabourCapacity, Outcome, Role
+    from services.domain.vocabulary import (
+        FOUR_TEAMS,
+        RISK_TYPE_LABELS,
+        Channel,
+        HouseholdStatus,
+        LabourCapacity,
+        Outcome,
+    )
     from services.workers.monitoring.intake import MonitoringIntake
     from services.workers.monitoring.records import MonitoringRecordActivities
     from services.workflows import procedure
@@ -187,8 +194,11 @@ class MonitoringWorkflow:
     def _validate_appoint_support_person(self, act: AppointmentInput) -> None:
         self._check(act.monitoring_id, MonitoringAction.appoint_support_person, act.actor)
         appointee = act.appointee
-        if appointee.role != Role.village_cadre or not area_contains(appointee.area_code, self._state.village_code):
-            raise refuse("Invalid", "帮扶责任人须为本村的村干部账号", field="username")
+        # Any of the village's 四支队伍 (DOMAIN.md "Support"), not only its cadres.
+        if appointee.role not in FOUR_TEAMS or not area_contains(appointee.area_code, self._state.village_code):
+            raise refuse(
+                "Invalid", "帮扶责任人须为本村四支队伍（村干部、驻村工作队、帮扶干部、网格员）的账号", field="username"
+            )
         current = self._state.support_person
         if current is not None and current.username == appointee.username:
             raise refuse("AlreadyRecorded", "该账号已是本户的帮扶责任人")

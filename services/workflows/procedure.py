@@ -64,7 +64,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 def check_actor(spec: ActionSpec[Any, Any], actor: Actor, village_code: str) -> None:
     """The table's role for the action, and the record's village inside the actor's area."""
-    check_role(actor, spec.role, spec.label)
+    check_role(actor, spec.roles, spec.label)
     check_area(actor, village_code)
 
 
@@ -74,9 +74,12 @@ def check_at_step(table: Procedure[Any, Any], spec: ActionSpec[Any, Any], curren
         check_step(current, spec.steps, spec.label, table.labels, table.subject)
 
 
-def check_role(actor: Actor, role: Role, label: str) -> None:
-    if actor.role != role:
-        raise refuse("Forbidden", f"只有{ROLE_LABELS[role]}可以{label}", required_role=role)
+def check_role(actor: Actor, roles: Role | Collection[Role], label: str) -> None:
+    """The actor holds the role (or one of the roles; refusals name the first)."""
+    allowed = (roles,) if isinstance(roles, Role) else tuple(roles)
+    if actor.role not in allowed:
+        names = "、".join(ROLE_LABELS[r] for r in allowed)
+        raise refuse("Forbidden", f"只有{names}可以{label}", required_role=allowed[0])
 
 
 def check_area(actor: Actor, village_code: str) -> None:

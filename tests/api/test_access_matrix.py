@@ -55,9 +55,14 @@ PEOPLE = {
     "township_approver": ("dongkeng.approver", "qingyangcha.approver"),
     "county_officer": ("county.officer", "yuyang.officer"),
     "admin": ("admin", "yuyang.admin"),
+    # The rest of the 四支队伍: inside 金佛坪村, outside in 东坑村 (accounts made by `world`).
+    "village_team": ("jinfoping.team", "dongkeng.matrix.team"),
+    "support_cadre": ("jinfoping.helper", "dongkeng.matrix.helper"),
+    "grid_worker": ("jinfoping.grid", "dongkeng.matrix.grid"),
 }
 ALL = frozenset(PEOPLE)
 CASEWORK = frozenset({"village_cadre", "township_approver", "county_officer"})
+TEAMS = frozenset({"village_team", "support_cadre", "grid_worker"})  # with the cadres: the 四支队伍
 
 
 @dataclass
@@ -161,7 +166,7 @@ MATRIX = [
     Endpoint(
         "POST",
         "/api/v1/cases",
-        CASEWORK,
+        CASEWORK | TEAMS,
         body=lambda w, now: {"household_code": w.household, "channel": "cadre_screening"},
     ),
     Endpoint("GET", "/api/v1/cases/{case}", ALL),
@@ -180,18 +185,18 @@ MATRIX = [
     _case("announcement", TOWNSHIP, lambda w, now: announcement()),
     # Dated after today: the workflow refuses it (422) after every access check.
     _case("fast-track", TOWNSHIP, lambda w, now: fast_track(started_on=date(2100, 1, 1))),
-    _case("leads", CASEWORK, lambda w, now: {"channel": "platform_analysis", "note": "矩阵测试"}),
+    _case("leads", CASEWORK | TEAMS, lambda w, now: {"channel": "platform_analysis", "note": "矩阵测试"}),
     Endpoint(
         "GET",
         "/api/v1/tasks",
-        CASEWORK,
+        CASEWORK | TEAMS,
         "403",
         params=lambda w: {"village": VILLAGE, "limit": 200},
         holds=lambda w, a: w.task_id in {t["task_id"] for t in _items(a)},
         holds_for=CADRE,
     ),
     Endpoint("GET", "/api/v1/tasks/overdue", TOWNSHIP | COUNTY, "own"),
-    Endpoint("GET", "/api/v1/tasks/{task}", CASEWORK),
+    Endpoint("GET", "/api/v1/tasks/{task}", CASEWORK | TEAMS),
     Endpoint("POST", "/api/v1/tasks/{task}/claim", CADRE, body=_versioned()),
     Endpoint("POST", "/api/v1/tasks/{task}/release", CADRE, body=_versioned()),
     Endpoint("POST", "/api/v1/tasks/{task}/assign", TOWNSHIP | COUNTY, body=_versioned({"username": None})),
@@ -247,6 +252,35 @@ MATRIX = [
     Endpoint("GET", "/api/v1/cross-check-tasks", COUNTY, "own"),
     Endpoint("GET", "/api/v1/early-warnings", COUNTY | ADMIN, "own"),
     Endpoint("GET", "/api/v1/households/{household}/file", ALL),
+    Endpoint("GET", "/api/v1/households/{household}/follow-up", ALL),
+    # The target is no 脱贫户: naming a contact answers 409 after every access check.
+    Endpoint(
+        "PUT",
+        "/api/v1/households/{household}/contact-person",
+        TOWNSHIP,
+        body=lambda w, now: {"username": "jinfoping.grid"},
+    ),
+    # Nor is it followed (not a 脱贫户, no risk eliminated): a visit answers 409 after the access checks.
+    Endpoint(
+        "POST",
+        "/api/v1/households/{household}/follow-up-visits",
+        CADRE | TEAMS,
+        body=lambda w, now: {
+            "visited_on": "2026-01-15",
+            "visitors": ["矩阵"],
+            "findings": "矩阵测试",
+            "living_conditions": dict.fromkeys(
+                (
+                    "food_and_clothing",
+                    "compulsory_education",
+                    "basic_medical_care",
+                    "safe_housing",
+                    "safe_drinking_water",
+                ),
+                True,
+            ),
+        },
+    ),
     Endpoint(
         "GET",
         "/api/v1/monitoring",
@@ -284,7 +318,7 @@ MATRIX = [
     # A delivery dated before the monitoring began: refused after the access checks.
     _monitoring("measures/1/delivery", CADRE, lambda w, now: delivery(date(2020, 1, 15))),
     # A visit outside this period: refused (422) after the access checks.
-    _monitoring("visits", CADRE, lambda w, now: visit(date(2020, 1, 15))),
+    _monitoring("visits", CADRE | TEAMS, lambda w, now: visit(date(2020, 1, 15))),
     _monitoring("exit/proposal", CADRE, lambda w, now: {}),
     # No exit is open: every exit step answers 409.
     _monitoring("exit/home-verification", CADRE, lambda w, now: exit_verification(date(2020, 1, 15))),
@@ -297,12 +331,12 @@ MATRIX = [
     Endpoint(
         "GET",
         "/api/v1/self-reports",
-        CASEWORK,
+        CASEWORK | TEAMS,
         "403",
         params=lambda w: {"area": VILLAGE, "limit": 200},
         holds=lambda w, a: w.application_id in {r["application_id"] for r in _items(a)},
     ),
-    Endpoint("GET", "/api/v1/self-reports/{application}", CASEWORK),
+    Endpoint("GET", "/api/v1/self-reports/{application}", CASEWORK | TEAMS),
     # The household is not registered: accepting answers 409 `household_not_registered`.
     Endpoint(
         "POST",
@@ -328,15 +362,15 @@ APPLICANT = [
 ]
 
 
-async def _sign_up(driver: CaseDriver, username: str) -> None:
+async def _sign_up(driver: CaseDriver, username: str, role: str = "village_cadre", area: str = VILLAGE) -> None:
     answer = await driver.post(
         "admin",
         "/api/v1/accounts",
         {
             "username": username,
-            "display_name": "金佛坪村 矩阵村干部",
-            "role": "village_cadre",
-            "area_code": VILLAGE,
+            "display_name": "矩阵账号",
+            "role": role,
+            "area_code": area,
             "password": DEMO_PASSWORD,
         },
     )
@@ -390,6 +424,10 @@ async def world(
     # `live_api`: the departments answer the monitored household's cross-check through it.
     await _sign_up(driver, MATRIX_CADRE)
     await _sign_up(driver, "jinfoping.target")
+    for role in TEAMS:
+        inside, outside = PEOPLE[role]
+        await _sign_up(driver, inside, role)
+        await _sign_up(driver, outside, role, "610824100201")
     monitoring_id = await _monitored(driver)
     applicant, application_id = await _applied(settings, temporal)
     household = (await driver.post(MATRIX_CADRE, "/api/v1/households", new_household_body(VILLAGE))).json()["code"]

@@ -37,7 +37,7 @@ async def test_a_visit_task_each_month_overdue_when_missed(months: Months, momen
     first = period["visit_tasks"][-1]
     assert first["status"] == "open" and first["opens_on"] == since.isoformat()
     assert first["period"] == period_of(since, 1)
-    assert any(t["kind"] == "visit" and t["role"] == "village_cadre" for t in period["tasks"])
+    assert any(t["kind"] == "visit" and t["role"] == "four_teams" for t in period["tasks"])
     second_period = next_period(first["period"], 1)
     before = {p: await _coverage(months, village, p) for p in (first["period"], second_period)}
 

@@ -138,6 +138,11 @@ class CoverageRow(BaseModel):
     open: int = Field(description="本月尚未走访户数")
     visits: int = Field(description="走访次数")
     coverage: float | None = Field(description="覆盖率：已走访 ÷ 应走访")
+    owed_by_population: dict[str, int] = Field(
+        default_factory=dict,
+        description="应走访户数按对象分：monitoring_target 监测期内的监测对象，formerly_poor 脱贫户，"
+        "risk_eliminated 风险已消除的监测对象",
+    )
 
 
 class VisitCoverage(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,9 +18,12 @@ from services.api.monitoring.schemas import (
     VisitTaskPage,
 )
 from services.api.monitoring.views import monitoring_summary, visit_task_view
-from services.db.tables import Account, Area, Household, MonitoringRecord, VisitTaskRecord
+from services.db.tables import Account, Area, FollowUpVisitTask, Household, MonitoringRecord, VisitTaskRecord
 from services.domain.monitoring.vocabulary import TaskKind, VisitTaskStatus
-from services.domain.vocabulary import HouseholdStatus
+from services.domain.vocabulary import HouseholdStatus, task_roles
+
+# The coverage's name for households visited inside a monitoring period (the others: follow_up.Population).
+MONITORED = "monitoring_target"
 
 
 async def visible_period(session: AsyncSession, account: Account, monitoring_id: str) -> MonitoringRecord:
@@ -53,7 +56,10 @@ async def period_page(session: AsyncSession, wanted: PeriodFilter, limit: int, c
     if (person := wanted.waiting_for) is not None:
         query = query.where(
             or_(
-                col(MonitoringRecord.tasks).contains([{**task, "role": person.role, "assignee": None}]),
+                *(
+                    col(MonitoringRecord.tasks).contains([{**task, "role": role, "assignee": None}])
+                    for role in sorted(task_roles(person.role))
+                ),
                 col(MonitoringRecord.tasks).contains([{**task, "assignee": person.username}]),
             )
         )
@@ -121,35 +127,67 @@ async def visit_task_page(
 
 
 async def visit_coverage(session: AsyncSession, scope: str, from_period: str, to_period: str) -> VisitCoverage:
-    """For every village and month: visits owed (monitored households), households visited,
-    overdue (month ended without a visit), still open, and the coverage visited ÷ owed."""
-    owed = col(VisitTaskRecord.status) != VisitTaskStatus.cancelled
-    counts = [
-        func.count().filter(owed).label("owed"),
-        func.count().filter(col(VisitTaskRecord.status) == VisitTaskStatus.done).label("visited"),
-        func.count().filter(col(VisitTaskRecord.status) == VisitTaskStatus.overdue).label("overdue"),
-        func.count().filter(col(VisitTaskRecord.status) == VisitTaskStatus.open).label("open"),
-        func.coalesce(func.sum(col(VisitTaskRecord.visit_count)), 0).label("visits"),
-    ]
-    columns: list[Any] = [
+    """For every village and month: visits owed (monitored households, and the 脱贫户 and households
+    whose risk is eliminated that are followed month by month), households visited, overdue (month
+    ended without a visit), still open, and the coverage visited ÷ owed; the owed split by population."""
+    monitored = select(
         col(VisitTaskRecord.village_code),
-        col(Area.name).label("village_name"),
         col(VisitTaskRecord.period),
-        *counts,
-    ]
+        col(VisitTaskRecord.status),
+        col(VisitTaskRecord.visit_count),
+        literal(MONITORED).label("population"),
+    ).where(area_scope(VisitTaskRecord, scope), col(VisitTaskRecord.period).between(from_period, to_period))
+    followed = select(
+        col(FollowUpVisitTask.village_code),
+        col(FollowUpVisitTask.period),
+        col(FollowUpVisitTask.status),
+        col(FollowUpVisitTask.visit_count),
+        col(FollowUpVisitTask.population),
+    ).where(area_scope(FollowUpVisitTask, scope), col(FollowUpVisitTask.period).between(from_period, to_period))
+    owed_tasks = union_all(monitored, followed).subquery()
+    status = owed_tasks.c.status
+    owed = status != VisitTaskStatus.cancelled
     query = (
-        select(*columns)
-        .join(Area, col(Area.code) == col(VisitTaskRecord.village_code))
-        .where(area_scope(VisitTaskRecord, scope), col(VisitTaskRecord.period).between(from_period, to_period))
-        .group_by(col(VisitTaskRecord.village_code), col(Area.name), col(VisitTaskRecord.period))
-        .order_by(col(VisitTaskRecord.village_code), col(VisitTaskRecord.period))
+        select(
+            owed_tasks.c.village_code,
+            col(Area.name).label("village_name"),
+            owed_tasks.c.period,
+            owed_tasks.c.population,
+            func.count().filter(owed).label("owed"),
+            func.count().filter(status == VisitTaskStatus.done).label("visited"),
+            func.count().filter(status == VisitTaskStatus.overdue).label("overdue"),
+            func.count().filter(status == VisitTaskStatus.open).label("open"),
+            func.coalesce(func.sum(owed_tasks.c.visit_count), 0).label("visits"),
+        )
+        .join(Area, col(Area.code) == owed_tasks.c.village_code)
+        .group_by(owed_tasks.c.village_code, col(Area.name), owed_tasks.c.period, owed_tasks.c.population)
+        .order_by(owed_tasks.c.village_code, owed_tasks.c.period)
     )
-    rows = [row._mapping for row in (await session.execute(query)).all()]
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for part in (await session.execute(query)).all():
+        row = rows.setdefault(
+            (part.village_code, part.period),
+            {
+                "village_code": part.village_code,
+                "village_name": part.village_name,
+                "period": part.period,
+                "owed": 0,
+                "visited": 0,
+                "overdue": 0,
+                "open": 0,
+                "visits": 0,
+                "owed_by_population": {},
+            },
+        )
+        for field in ("owed", "visited", "overdue", "open", "visits"):
+            row[field] += int(getattr(part, field))
+        row["owed_by_population"][part.population] = int(part.owed)
     return VisitCoverage(
         area=scope,
         from_period=from_period,
         to_period=to_period,
         rows=[
-            CoverageRow(**row, coverage=round(row["visited"] / row["owed"], 4) if row["owed"] else None) for row in rows
+            CoverageRow(**row, coverage=round(row["visited"] / row["owed"], 4) if row["owed"] else None)
+            for row in rows.values()
         ],
     )

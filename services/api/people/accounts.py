@@ -125,6 +125,8 @@ def audit_view(account: Account) -> dict[str, Any]:
 
 async def check_placement(session: AsyncSession, admin: Account, role: Role, area_code: str) -> None:
     """The area exists, lies inside the admin's area, and is of the role's level."""
+    if role not in ROLE_AREA_LEVELS:
+        raise invalid("role", f"「{ROLE_LABELS[role]}」不是账号的角色")
     if not area_contains(admin.area_code, area_code):
         raise forbidden("只能在本人辖区内设置账号")
     if await session.get(Area, area_code) is None:

@@ -22,7 +22,7 @@ from services.db.audit import append_audit
 from services.db.tables import Account, Task
 from services.domain.areas import area_contains
 from services.domain.tasks import designated
-from services.domain.vocabulary import ROLE_LABELS, Action, Role
+from services.domain.vocabulary import ROLE_LABELS, Action, Role, task_roles
 
 # Who may hand a task to someone (DOMAIN.md: the township and the county for their cadres).
 ASSIGNING_ROLES = (Role.township_approver, Role.county_officer)
@@ -37,7 +37,7 @@ def _claim_state(task: Task) -> dict[str, Any]:
 def require_actor(account: Account, task: Task) -> None:
     """Only people of the task's role, inside its area, may take it; only its designated person
     (a monitoring period's support person), where it has one."""
-    if task.role != account.role or not area_contains(account.area_code, task.area_code):
+    if task.role not in task_roles(account.role) or not area_contains(account.area_code, task.area_code):
         raise forbidden(f"只有{ROLE_LABELS[Role(task.role)]}可以办理此任务")
     if designated(task.detail) not in (None, account.username):
         raise forbidden("只有该户的帮扶责任人可以办理此任务")

@@ -18,13 +18,13 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
-from services.api.access import CASEWORK_ROLES, require_role, require_visible
+from services.api.access import TASK_ROLES, require_role, require_visible
 from services.api.errors import invalid, not_found
 from services.api.tasks.schemas import AreaOverdue, ClaimFilter, OverdueOverview, TaskPage, TaskSource, TaskView
 from services.db.tables import Account, Area, CaseRecord, Household, Task, TaskCount
 from services.domain.areas import AreaLevel, area_level
 from services.domain.tasks import NO_DEADLINE, TASK_STEP_LABELS, designated
-from services.domain.vocabulary import ROLE_LABELS, Role
+from services.domain.vocabulary import ROLE_LABELS, Role, task_roles
 
 
 def task_view(
@@ -62,7 +62,7 @@ def task_view(
         assigned_by=task.assigned_by,
         can_act=task.closed_at is None
         and task.claimed_by in (None, reader.username)
-        and task.role == reader.role
+        and task.role in task_roles(reader.role)
         and designated(task.detail) in (None, reader.username),
         version=task.version,
         detail=task.detail,
@@ -114,8 +114,9 @@ async def my_tasks(
     cursor: str | None,
 ) -> TaskPage:
     """Open tasks for the caller's role in the caller's area, soonest due first, with counts per step."""
+    roles = sorted(task_roles(account.role))
     query = select(Task).where(
-        col(Task.closed_at).is_(None), col(Task.area_code) == account.area_code, col(Task.role) == account.role
+        col(Task.closed_at).is_(None), col(Task.area_code) == account.area_code, col(Task.role).in_(roles)
     )
     if source is not None:
         query = query.where(col(Task.source) == source)
@@ -135,12 +136,13 @@ async def my_tasks(
     counts = dict(
         (
             await session.execute(
-                select(col(TaskCount.step), col(TaskCount.open))
+                select(col(TaskCount.step), func.sum(col(TaskCount.open)).cast(BigInteger))
                 .where(
                     col(TaskCount.area_code) == account.area_code,
-                    col(TaskCount.role) == account.role,
+                    col(TaskCount.role).in_(roles),
                     col(TaskCount.open) > 0,
                 )
+                .group_by(col(TaskCount.step))
                 .order_by(col(TaskCount.step))
             )
         )
@@ -156,7 +158,7 @@ _NOT_FOUND = "没有找到该任务，或不在您的管辖区域内"
 async def visible_task(session: AsyncSession, reader: Account, task_id: int) -> Task:
     """The task, for people who work on tasks, if it lies inside the reader's area; 404 whether
     it is missing or only out of sight."""
-    require_role(reader, *CASEWORK_ROLES)
+    require_role(reader, *TASK_ROLES)
     task = await session.get(Task, task_id)
     if task is None:
         raise not_found(_NOT_FOUND)

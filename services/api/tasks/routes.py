@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from services.api.access import CASEWORK_ROLES, list_scope, require_role
+from services.api.access import TASK_ROLES, list_scope, require_role
 from services.api.deps import CurrentAccount, SessionDep
 from services.api.tasks import claims as task_claims
 from services.api.tasks.inbox import my_tasks, one_task, overdue_overview, visible_task
@@ -48,7 +48,7 @@ async def list_my_tasks(
     open tasks per step for the whole inbox. Every kind of task is here: identification steps and
     follow-ups, monitoring (support person, plan, measures, visits, exit steps), self-report
     acceptance, escalations; `source` narrows to one workflow."""
-    require_role(account, *CASEWORK_ROLES)
+    require_role(account, *TASK_ROLES)
     if village is not None:
         list_scope(account, village)
     return await my_tasks(session, account, datetime.now(UTC), source, step, village, overdue, claimed, limit, cursor)

@@ -12,7 +12,7 @@ from services.domain.form_fields import INT4_MAX, ShortText
 from services.domain.vocabulary import Role
 
 # The workflows whose waits the inbox holds (`tasks.source`).
-TaskSource = Literal["identification", "monitoring", "self_report"]
+TaskSource = Literal["identification", "monitoring", "self_report", "follow_up"]
 ClaimFilter = Literal["mine", "free", "others"]
 
 
@@ -39,7 +39,9 @@ class TaskView(BaseModel):
     """One wait on a person, as its reader sees it."""
 
     task_id: int
-    source: TaskSource = Field(description="来源：identification 识别认定，monitoring 监测帮扶，self_report 农户申报")
+    source: TaskSource = Field(
+        description="来源：identification 识别认定，monitoring 监测帮扶，self_report 农户申报，follow_up 脱贫户及风险已消除户的常态化走访"
+    )
     step: str = Field(description="环节，如 home_verification、visit、self_report_acceptance、escalation")
     step_label: str
     title: str

@@ -24,11 +24,13 @@ from services.domain.monitoring.forms import (
 )
 from services.domain.monitoring.vocabulary import ExitStep, MonitoringAction
 from services.domain.procedure import ActionSpec, Procedure, StepSpec
-from services.domain.vocabulary import Role
+from services.domain.vocabulary import FOUR_TEAMS, Role
 
 _Step, _Action = StepSpec[ExitStep, MonitoringAction], ActionSpec[ExitStep, MonitoringAction]
 _VILLAGE, _TOWNSHIP, _COUNTY = (Role.village_cadre,), (Role.township_approver,), (Role.county_officer,)
 _M = MonitoringAction
+# Visits and the support person's work: any of the village's 四支队伍 (the support person need not be a cadre).
+_TEAMS = FOUR_TEAMS
 
 MONITORING: Procedure[ExitStep, MonitoringAction] = Procedure(
     subject="风险消除程序",
@@ -52,7 +54,7 @@ MONITORING: Procedure[ExitStep, MonitoringAction] = Procedure(
         ),
         _Action(
             _M.submit_plan,
-            _VILLAGE,
+            _TEAMS,
             "提交帮扶计划",
             PlanDraft,
             "plans",
@@ -69,16 +71,16 @@ MONITORING: Procedure[ExitStep, MonitoringAction] = Procedure(
         ),
         _Action(
             _M.deliver_measure,
-            _VILLAGE,
+            _TEAMS,
             "登记措施落实",
             MeasureDelivery,
             "measures/{measure_id}/delivery",
             "登记措施落实",
             assigned_only=True,
         ),
-        _Action(_M.record_visit, _VILLAGE, "录入走访", Visit, "visits", "录入走访"),
+        _Action(_M.record_visit, _TEAMS, "录入走访", Visit, "visits", "录入走访"),
         _Action(
-            _M.propose_exit, _VILLAGE, "提出风险消除", ExitProposal, "exit/proposal", "提出风险消除", assigned_only=True
+            _M.propose_exit, _TEAMS, "提出风险消除", ExitProposal, "exit/proposal", "提出风险消除", assigned_only=True
         ),
         _Action(
             _M.verify_exit,

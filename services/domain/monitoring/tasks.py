@@ -65,15 +65,15 @@ def open_tasks(state: MonitoringState) -> list[Task]:
         )
     elif person is not None and (plan is None or state.plan_revision_due):
         detail = "新风险已认定，请修订计划" if state.plan_revision_due else ""
-        tasks.append(_task(TaskKind.draft_plan, Role.village_cadre, f"draft:{plans}:{mine}", mine, detail=detail))
+        tasks.append(_task(TaskKind.draft_plan, Role.four_teams, f"draft:{plans}:{mine}", mine, detail=detail))
     if person is not None and any(m.status == MeasureStatus.in_progress for m in state.measures()):
-        tasks.append(_task(TaskKind.deliver_measures, Role.village_cadre, f"measures:{plans}:{mine}", mine))
+        tasks.append(_task(TaskKind.deliver_measures, Role.four_teams, f"measures:{plans}:{mine}", mine))
     for visit in state.visit_tasks:
         if visit.status == VisitTaskStatus.open:
             tasks.append(
                 _task(
                     TaskKind.visit,
-                    Role.village_cadre,
+                    Role.four_teams,
                     f"visit:{visit.period}",
                     due_at=visit.due_at,
                     detail=visit.period,
@@ -95,7 +95,7 @@ def open_tasks(state: MonitoringState) -> list[Task]:
     if exit_ is None and state.assessment is not None and state.assessment.eligible and person is not None:
         started = state.clock_started_at.isoformat()
         occurrence = f"propose:{len(state.exits)}:{started}:{mine}"
-        tasks.append(_task(TaskKind.propose_exit, Role.village_cadre, occurrence, mine))
+        tasks.append(_task(TaskKind.propose_exit, Role.four_teams, occurrence, mine))
     if exit_ is not None:
         pending = exit_.notice.pending_objections if exit_.notice else []
         waiting = exit_.step != ExitStep.village_notice or pending
