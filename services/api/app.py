@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
+from services.api import health_routes
 from services.api.departments import inbound_routes, registry_routes, work_routes
 from services.api.deps import AppResources
 from services.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_middleware(BodyGuard)  # bodies too large, too deep or not UTF-8, refused before parsing
     app.add_middleware(ServerErrors)  # outermost: what no route answered, documented shape, values kept out of logs
     for routes in (
+        health_routes,
         auth_routes,
         household_routes,
         household_file_routes,
@@ -74,10 +76,6 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         notice_routes,
     ):
         app.include_router(routes.router)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 
