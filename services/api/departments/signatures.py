@@ -1,11 +1,33 @@
-"""Checking a department's signature on what it sends (INTERFACES.md, "Signing")."""
+"""Checking a department's signature on what it sends (INTERFACES.md, "Signing").
+
+Who signed is settled before anything the request names is looked up, so a caller without a
+department's secret learns nothing (no 404 for a request it guessed, only 401)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.api.errors import ApiError
+from services.departments.secret_box import SecretBox
 from services.departments.signing import fresh_timestamp, signed_by
+
+_DEPARTMENTS = text("""
+    SELECT id, county_code, kind, secret_sealed FROM departments
+    WHERE (CAST(:kind AS text) IS NULL OR kind = :kind) AND (enabled OR NOT :enabled_only)
+    ORDER BY id
+""")
+
+
+@dataclass(frozen=True)
+class Signer:
+    id: int
+    county_code: str
+    kind: str
 
 
 def signature_refused() -> ApiError:
@@ -25,3 +47,24 @@ def require_signer(secrets: Sequence[str], headers: Mapping[str, str], body: byt
     if index is None:
         raise signature_refused()
     return index
+
+
+async def signing_department(
+    conn: AsyncConnection,
+    box: SecretBox,
+    headers: Mapping[str, str],
+    body: bytes,
+    kind: str | None = None,
+    enabled_only: bool = False,
+) -> Signer:
+    """The department whose secret signed `body` (among those of `kind`, when given); 401 if none did."""
+    timestamp = require_fresh_timestamp(headers)
+    rows = (await conn.execute(_DEPARTMENTS, {"kind": kind, "enabled_only": enabled_only})).all()
+    secrets = []
+    for row in rows:
+        try:
+            secrets.append(box.open(row.secret_sealed, row.county_code, row.kind))
+        except (InvalidTag, ValueError):
+            secrets.append("")  # unreadable: nothing verifies against it
+    row = rows[require_signer(secrets, headers, body, timestamp)]
+    return Signer(id=row.id, county_code=row.county_code, kind=row.kind)
