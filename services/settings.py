@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     sms_codes_per_address_hour: int = Field(default=20, ge=1, le=10000)
     applicant_token_minutes: int = Field(default=24 * 60, gt=0, le=30 * 24 * 60)
 
+    # Staff sign-in failures (等保 2.0): after this many in a row an account name, or after this many
+    # from one client address (across names), is locked for SIGN_IN_LOCK_MINUTES, doubled with each
+    # further failure, up to a day.
+    sign_in_failures_per_account: int = Field(default=5, ge=1, le=100)
+    sign_in_failures_per_address: int = Field(default=30, ge=1, le=10000)
+    sign_in_lock_minutes: int = Field(default=5, ge=1, le=24 * 60)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         unsafe = [

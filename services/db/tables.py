@@ -421,6 +421,19 @@ class SmsCode(SQLModel, table=True):
     used_at: datetime | None = _timestamp(nullable=True)
 
 
+class SignInLimit(SQLModel, table=True):
+    """Failed staff sign-ins counted per account name and per client address
+    (services/api/people/sign_in.py); a row is locked until `locked_until`."""
+
+    __tablename__ = "sign_in_limits"
+
+    # `account:<sha256 of the name typed>` (a password typed as a name is never stored) or `address:<ip>`.
+    key: str = Field(primary_key=True, max_length=80)
+    failures: int
+    last_failure_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    locked_until: datetime | None = _timestamp(nullable=True)
+
+
 class SelfReport(SQLModel, table=True):
     """Read model of a self-report application, written only by the `record_self_report_event` activity.
 
