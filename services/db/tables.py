@@ -263,6 +263,10 @@ class DepartmentRecord(SQLModel, table=True):
     created_at: datetime | None = _timestamp(default_now=True)
     updated_at: datetime | None = _timestamp(default_now=True)
     secret_updated_at: datetime | None = _timestamp(default_now=True)
+    # The secret replaced last, still accepted on what the department sends until `previous_secret_until`,
+    # so a rotation needs no moment when both sides switch at once.
+    previous_secret_sealed: str | None = Field(default=None, max_length=500)
+    previous_secret_until: datetime | None = _timestamp(nullable=True)
 
 
 class CrossCheckRequestRecord(SQLModel, table=True):

@@ -17,7 +17,9 @@ from services.departments.secret_box import SecretBox
 from services.departments.signing import fresh_timestamp, signed_by
 
 _DEPARTMENTS = text("""
-    SELECT id, county_code, kind, secret_sealed FROM departments
+    SELECT id, county_code, kind, secret_sealed,
+           CASE WHEN previous_secret_until > now() THEN previous_secret_sealed END AS previous_sealed
+    FROM departments
     WHERE (CAST(:kind AS text) IS NULL OR kind = :kind) AND (enabled OR NOT :enabled_only)
     ORDER BY id
 """)
@@ -57,14 +59,25 @@ async def signing_department(
     kind: str | None = None,
     enabled_only: bool = False,
 ) -> Signer:
-    """The department whose secret signed `body` (among those of `kind`, when given); 401 if none did."""
+    """The department whose secret signed `body` (among those of `kind`, when given); 401 if none did.
+    A secret replaced less than its grace period ago still counts."""
     timestamp = require_fresh_timestamp(headers)
     rows = (await conn.execute(_DEPARTMENTS, {"kind": kind, "enabled_only": enabled_only})).all()
-    secrets = []
-    for row in rows:
-        try:
-            secrets.append(box.open(row.secret_sealed, row.county_code, row.kind))
-        except (InvalidTag, ValueError):
-            secrets.append("")  # unreadable: nothing verifies against it
-    row = rows[require_signer(secrets, headers, body, timestamp)]
+    candidates = [
+        (row, secret)
+        for row in rows
+        for sealed in (row.secret_sealed, row.previous_sealed)
+        if (secret := _opened(box, sealed, row.county_code, row.kind))
+    ]
+    row = candidates[require_signer([secret for _, secret in candidates], headers, body, timestamp)][0]
     return Signer(id=row.id, county_code=row.county_code, kind=row.kind)
+
+
+def _opened(box: SecretBox, sealed: str | None, county_code: str, kind: str) -> str | None:
+    """None for a secret not set or unreadable (sealed with another key): nothing verifies against it."""
+    if not sealed:
+        return None
+    try:
+        return box.open(sealed, county_code, kind)
+    except (InvalidTag, ValueError):
+        return None
