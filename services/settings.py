@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     # switched on explicitly by the demo (./scripts/run) and the tests; production refuses it.
     development_policies: bool = False
 
+    # Staff sign-in failures (等保 2.0): after this many in a row an account name, or after this many
+    # from one client address (across names), is locked for SIGN_IN_LOCK_MINUTES, doubled with each
+    # further failure, up to a day.
+    sign_in_failures_per_account: int = Field(default=5, ge=1, le=100)
+    sign_in_failures_per_address: int = Field(default=30, ge=1, le=10000)
+    sign_in_lock_minutes: int = Field(default=5, ge=1, le=24 * 60)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         unsafe = [

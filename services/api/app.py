@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
+from services.api import health_routes
 from services.api.departments import inbound_routes, registry_routes, work_routes
 from services.api.deps import AppResources
-from services.api.errors import ERROR_RESPONSES, install_error_handlers
+from services.api.errors import ERROR_RESPONSES, ErrorModelApp, install_error_handlers
 from services.api.identification import routes as identification_routes
 from services.api.monitoring import action_routes as monitoring_action_routes
 from services.api.monitoring import routes as monitoring_routes
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         finally:
             await engine.dispose()
 
-    app = FastAPI(
+    app = ErrorModelApp(
         title="防止返贫动态监测和帮扶 · 识别认定与监测帮扶服务",
         version="0.1.0",
         description="Cases and monitoring periods run as Temporal workflows; every step is an action on one. "
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_middleware(BodyGuard)  # bodies too large, too deep or not UTF-8, refused before parsing
     app.add_middleware(ServerErrors)  # outermost: what no route answered, documented shape, values kept out of logs
     for routes in (
+        health_routes,
         auth_routes,
         household_routes,
         household_file_routes,
@@ -75,10 +77,6 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         notice_routes,
     ):
         app.include_router(routes.router)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 

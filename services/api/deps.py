@@ -26,6 +26,11 @@ class AppResources:
     temporal: Client
 
 
+def client_address(request: Request) -> str:
+    """Who is asking, for limits per address. Behind a proxy, run uvicorn with --proxy-headers."""
+    return (request.client.host if request.client else "unknown")[:45]
+
+
 def get_resources(request: Request) -> AppResources:
     return request.app.state.resources
 

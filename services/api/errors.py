@@ -51,11 +51,65 @@ class ErrorAnswer(BaseModel):
 
 
 # Documented on every operation: a request the edge refuses (any endpoint may, for its parameters).
-# The other refusals share the shape; issue 15 documents them endpoint by endpoint.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {"model": ErrorAnswer, "description": "请求有误：errors 逐项指出字段和原因，未做任何改动"}
-}
+# The other refusals share the shape; `ErrorModelApp` documents them operation by operation.
+_INVALID = "请求有误：errors 逐项指出字段和原因，未做任何改动"
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {422: {"model": ErrorAnswer, "description": _INVALID}}
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorAnswer"}
+
+_REFUSALS = {
+    401: "未登录、登录已失效、用户名或密码不正确，或部门签名无效",
+    403: "已登录，但角色或管辖区域不允许此操作",
+    404: "没有找到该记录，或不在您的管辖区域内",
+    409: "与当前状态冲突（如环节已变化、已被他人处理），未做任何改动",
+    413: "请求内容过大",
+    422: _INVALID,
+    429: "尝试太频繁：retry_after（秒）或 Retry-After 之后再试",
+    503: "数据库或流程服务暂时不可用：Retry-After 秒后用同一个 Idempotency-Key 重试",
+}
+# Signed by a department's secret instead of a sign-in (INTERFACES.md): 401 for a bad signature.
+_SIGNED_PATHS = ("/api/v1/callbacks/", "/api/v1/early-warnings")
+# Sign-in itself: wrong credentials (401) and its limits (429).
+_SIGN_IN_REFUSALS = {
+    "/api/v1/auth/login": {401, 429},
+    "/api/v1/self-service/sign-in/code": {429},
+    "/api/v1/self-service/sign-in": {401},
+}
+
+
+def _refusals_of(path: str, method: str, operation: Mapping[str, Any]) -> set[int]:
+    """What an operation may be refused with, from what it takes: a sign-in (401, and 403 for a
+    role or area that may not), a record named in the path (404), a change to make (409), a body (413)."""
+    if path == "/healthz":
+        return set()  # answers as long as the process runs, whatever else is down
+    signed_in, signed = "security" in operation, path.startswith(_SIGNED_PATHS)
+    refusals = {422, 503} | _SIGN_IN_REFUSALS.get(path, set())
+    if signed_in or signed:
+        refusals |= {401}
+    if signed_in:
+        refusals |= {403}
+    if "{" in path:
+        refusals |= {404}
+    if method != "get" and (signed_in or "{" in path):  # a state to conflict with: a record, or the caller's
+        refusals |= {409}
+    if "requestBody" in operation:
+        refusals |= {413}
+    return refusals
+
+
+class ErrorModelApp(FastAPI):
+    """FastAPI whose OpenAPI document lists, on every operation, each refusal it may answer, all in
+    the one shape `ErrorAnswer` (a route's own description of a status is kept)."""
+
+    def openapi(self) -> dict[str, Any]:
+        document = super().openapi()
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                for status in sorted(_refusals_of(path, method, operation)):
+                    operation["responses"].setdefault(
+                        str(status),
+                        {"description": _REFUSALS[status], "content": {"application/json": {"schema": ERROR_SCHEMA}}},
+                    )
+        return document
 
 
 class ApiError(HTTPException):

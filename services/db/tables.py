@@ -304,6 +304,10 @@ class DepartmentRecord(SQLModel, table=True):
     created_at: datetime | None = _timestamp(default_now=True)
     updated_at: datetime | None = _timestamp(default_now=True)
     secret_updated_at: datetime | None = _timestamp(default_now=True)
+    # The secret replaced last, still accepted on what the department sends until `previous_secret_until`,
+    # so a rotation needs no moment when both sides switch at once.
+    previous_secret_sealed: str | None = Field(default=None, max_length=500)
+    previous_secret_until: datetime | None = _timestamp(nullable=True)
 
 
 class CrossCheckRequestRecord(SQLModel, table=True):
@@ -460,6 +464,19 @@ class SmsCode(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     attempts: int = Field(default=0)
     used_at: datetime | None = _timestamp(nullable=True)
+
+
+class SignInLimit(SQLModel, table=True):
+    """Failed staff sign-ins counted per account name and per client address
+    (services/api/people/sign_in.py); a row is locked until `locked_until`."""
+
+    __tablename__ = "sign_in_limits"
+
+    # `account:<sha256 of the name typed>` (a password typed as a name is never stored) or `address:<ip>`.
+    key: str = Field(primary_key=True, max_length=80)
+    failures: int
+    last_failure_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    locked_until: datetime | None = _timestamp(nullable=True)
 
 
 class SelfReport(SQLModel, table=True):

@@ -169,6 +169,19 @@ async def test_unknown_request_is_404(driver: CaseDriver, settings: Settings) ->
     assert unsigned.status_code == 401
 
 
+async def test_without_a_department_secret_no_request_can_be_told_apart(
+    driver: CaseDriver, new_household: NewHousehold, settings: Settings
+) -> None:
+    """A bad signature answers 401 whether or not the request exists, so guessing ids reveals nothing."""
+    real = (await authorised_case(driver, await new_household()))["cross_check"]["requests"]["vehicles"]["request_id"]
+    answers = [
+        await post_signed(callback_url(settings, request_id), result_body(request_id, "vehicles"), secret="guessed")
+        for request_id in (real, "no-such-request", "x" * 65)
+    ]
+    assert [a.status_code for a in answers] == [401, 401, 401]
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+
+
 async def test_result_for_a_request_that_no_longer_waits_is_409(
     driver: CaseDriver,
     departments: SimulatorClient,

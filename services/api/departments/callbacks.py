@@ -14,22 +14,19 @@ import hashlib
 import json
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api.departments.signatures import require_fresh_timestamp, require_signer, signature_refused
+from services.api.departments.signatures import signature_refused, signing_department
 from services.api.errors import ApiError, conflict, described_errors, invalid, not_found
 from services.departments.contract import CrossCheckCallback
 from services.departments.secret_box import SecretBox
 from services.domain.vocabulary import AWAITING_RESULT
 
 _FIND_REQUEST = text("""
-    SELECT r.department, r.status, r.is_live, r.workflow_id, r.run_id, r.task_queue, r.county_code,
-           d.secret_sealed, c.result_hash
+    SELECT r.department, r.status, r.is_live, r.workflow_id, r.run_id, r.task_queue, r.county_code, c.result_hash
     FROM cross_check_requests r
-    LEFT JOIN departments d ON d.county_code = r.county_code AND d.kind = r.department
     LEFT JOIN cross_check_callbacks c ON c.request_id = r.request_id
     WHERE r.request_id = :request_id
 """)
@@ -47,21 +44,16 @@ _AWAITING = {str(s) for s in AWAITING_RESULT}
 
 async def accept_result(engine: AsyncEngine, box: SecretBox, request_id: str, headers: Any, body: bytes) -> str:
     """`recorded`, or `repeat` for a result already recorded; raises the contract's 401/404/409/422."""
-    timestamp = require_fresh_timestamp(headers)
-    if len(request_id) > 64:
-        raise not_found("没有这个比对请求")
     async with engine.begin() as conn:
-        request = (await conn.execute(_FIND_REQUEST, {"request_id": request_id})).first()
+        # Authenticated first: without a department's secret, a caller cannot tell which requests exist.
+        signer = await signing_department(conn, box, headers, body)
+        request = (
+            (await conn.execute(_FIND_REQUEST, {"request_id": request_id})).first() if len(request_id) <= 64 else None
+        )
         if request is None:
             raise not_found("没有这个比对请求")
-        if request.secret_sealed is None:
-            raise signature_refused()
-        try:
-            secret = box.open(request.secret_sealed, request.county_code, request.department)
-        except (InvalidTag, ValueError):
-            raise signature_refused() from None
-        # Signed by another department (another secret) → 401, like any wrong signature.
-        require_signer([secret], headers, body, timestamp)
+        if (signer.county_code, signer.kind) != (request.county_code, request.department):
+            raise signature_refused()  # signed by another department → 401, like any wrong signature
         callback = _parse(body, request_id, request.department)
         result = callback.result().model_dump(mode="json")
         result_hash = hashlib.sha256(json.dumps(result, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

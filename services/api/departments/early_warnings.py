@@ -18,12 +18,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.api.departments.signatures import require_fresh_timestamp, require_signer, signature_refused
+from services.api.departments.signatures import Signer as Sender
+from services.api.departments.signatures import require_fresh_timestamp, signature_refused, signing_department
 from services.api.errors import ApiError, described_errors, invalid
 from services.api.registry.policies import current_policy
 from services.departments.contract import EarlyWarning, EarlyWarningBatch
@@ -34,7 +34,6 @@ from services.domain.household_register import FLAG_NAMES, HouseholdFlags
 from services.domain.policy import Policy
 from services.domain.vocabulary import DepartmentKind, WarningOutcome
 
-_SENDERS = text("SELECT id, county_code, kind, secret_sealed FROM departments WHERE kind = :kind AND enabled")
 _RECEIVED = text("""
     SELECT warning_id FROM early_warnings
     WHERE department_id = :department_id AND warning_id = ANY(CAST(:warning_ids AS text[])) AND outcome <> 'invalid'
@@ -75,13 +74,6 @@ _KINDS = {str(k) for k in DepartmentKind}
 
 
 @dataclass
-class Sender:
-    id: int
-    county_code: str
-    kind: str
-
-
-@dataclass
 class Judged:
     """One warning of the batch and what became of it."""
 
@@ -106,11 +98,11 @@ class Judged:
 async def receive_batch(
     engine: AsyncEngine, box: SecretBox, task_queue: str, headers: Any, body: bytes
 ) -> dict[str, Any]:
-    timestamp = require_fresh_timestamp(headers)  # size and depth: services/api/request_guards.py
+    require_fresh_timestamp(headers)  # size and depth: services/api/request_guards.py
     envelope = _json(body)
     kind = envelope.get("department") if isinstance(envelope, dict) else None
     async with engine.begin() as conn:
-        sender = await _sender(conn, box, kind, headers, body, timestamp)
+        sender = await _sender(conn, box, kind, headers, body)
         try:
             batch = EarlyWarningBatch.model_validate(envelope)
         except ValidationError as error:
@@ -128,23 +120,11 @@ def _json(body: bytes) -> Any:
         raise invalid("请求", "请求内容不是有效的 JSON") from None
 
 
-async def _sender(
-    conn: AsyncConnection, box: SecretBox, kind: Any, headers: Any, body: bytes, timestamp: str
-) -> Sender:
+async def _sender(conn: AsyncConnection, box: SecretBox, kind: Any, headers: Any, body: bytes) -> Sender:
     """The department whose secret signed the batch, among those of the kind it names."""
     if not isinstance(kind, str) or kind not in _KINDS:  # no department of such a kind exists
         raise signature_refused()
-    rows = (await conn.execute(_SENDERS, {"kind": kind})).all()
-    secrets = []
-    for row in rows:
-        try:
-            secrets.append(box.open(row.secret_sealed, row.county_code, row.kind))
-        except (InvalidTag, ValueError):
-            secrets.append("")  # unreadable: nothing verifies against it
-    if not rows:
-        raise signature_refused()
-    row = rows[require_signer(secrets, headers, body, timestamp)]
-    return Sender(id=row.id, county_code=row.county_code, kind=row.kind)
+    return await signing_department(conn, box, headers, body, kind=kind, enabled_only=True)
 
 
 def _raw_warning_id(raw: Any) -> str | None:

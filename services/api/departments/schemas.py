@@ -51,6 +51,11 @@ class DepartmentIn(BaseModel):
         description="部门受理比对请求后超过多少小时未反馈，即以同一请求编号重新询问（默认24小时，不少于1小时），直至反馈时限",
     )
     enabled: bool = Field(default=True, description="停用后不再发送比对请求、不再接收预警")
+    previous_secret_hours: Annotated[float, Number(ge=0, le=7 * 24)] = Field(
+        default=24,
+        description="更换共享密钥后，原密钥在多少小时内仍可用于部门发来的签名（默认24小时，便于双方先后切换）；"
+        "密钥泄露时填0，原密钥立即失效",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -73,6 +78,7 @@ class DepartmentView(BaseModel):
     enabled: bool
     secret_set: bool
     secret_updated_at: Moment | None
+    previous_secret_until: Moment | None = Field(description="更换前的密钥仍被接受至此时（已过期或未更换则为空）")
     updated_by: str
     updated_at: Moment | None
 

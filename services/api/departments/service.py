@@ -3,8 +3,9 @@ Nothing here commits: the route does."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,6 +50,8 @@ async def set_department(
 ) -> DepartmentRecord:
     """Adds or changes the county's department of this kind; a new one needs its secret."""
     county = county_of(admin.area_code)
+    # Two admins setting the same department at once: the second waits, then changes what the first made.
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"department:{county}:{kind}"))))
     department = await department_of(session, county, kind)
     before = department_view(department).model_dump() if department is not None else {}
     now = datetime.now(UTC)
@@ -71,6 +74,9 @@ async def set_department(
     department.enabled = body.enabled
     department.updated_by, department.updated_at = admin.username, now
     if body.secret is not None:
+        if department.secret_sealed:
+            department.previous_secret_sealed = department.secret_sealed
+            department.previous_secret_until = now + timedelta(hours=body.previous_secret_hours)
         department.secret_sealed = box.seal(body.secret.get_secret_value(), county, kind)
         department.secret_updated_at = now
     session.add(department)

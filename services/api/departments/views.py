@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from services.api.departments.schemas import CrossCheckTask, DepartmentView, ReceivedWarning
 from services.db.tables import CrossCheckCallbackRecord, CrossCheckRequestRecord, DepartmentRecord, EarlyWarningRecord
 from services.domain.personal_data import mask_id_number
@@ -33,6 +35,11 @@ def department_view(department: DepartmentRecord) -> DepartmentView:
         enabled=department.enabled,
         secret_set=bool(department.secret_sealed),
         secret_updated_at=department.secret_updated_at,
+        previous_secret_until=(
+            department.previous_secret_until
+            if department.previous_secret_until and department.previous_secret_until > datetime.now(UTC)
+            else None
+        ),
         updated_by=department.updated_by,
         updated_at=department.updated_at,
     )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
-from services.api.deps import CurrentAccount, Resources, SessionDep
+from services.api.deps import CurrentAccount, Resources, SessionDep, client_address
+from services.api.errors import ApiError
 from services.api.people.accounts import PasswordChange
 from services.api.people.schemas import Me, Token
 from services.api.people.security import issue_token
-from services.api.people.service import set_own_password, signed_in
+from services.api.people.service import set_own_password
+from services.api.people.sign_in import sign_in
 from services.domain.form_fields import Text
 from services.domain.vocabulary import ROLE_LABELS, Role
 
@@ -28,8 +30,13 @@ class Login(BaseModel):
 
 
 @router.post("/login", summary="登录")
-async def login(body: Login, resources: Resources, session: SessionDep) -> Token:
-    account = await signed_in(session, body.username, body.password)
+async def login(body: Login, request: Request, resources: Resources, session: SessionDep) -> Token:
+    """Failures are limited per account name and per address (services/api/people/sign_in.py):
+    past the limit, 429 `sign_in_locked` says when to try again (`retry_after`, `locked_until`)."""
+    account = await sign_in(session, resources.settings, body.username, body.password, client_address(request))
+    await session.commit()  # the failure counted and audited, or the count reset
+    if isinstance(account, ApiError):
+        raise account
     token, expires_at = issue_token(resources.settings, account.username, token_version=account.token_version)
     return Token(access_token=token, expires_at=expires_at)
 

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import require_role, visible
-from services.api.errors import ApiError, conflict, invalid
+from services.api.errors import conflict, invalid
 from services.api.people.accounts import (
     AccountIn,
     AccountUpdate,
@@ -180,16 +180,6 @@ async def audit_page(session: AsyncSession, wanted: AuditFilter, limit: int, cur
         ],
         next_cursor=pagination.encode(last.at, str(last.id)) if last else None,
     )
-
-
-async def signed_in(session: AsyncSession, username: str, password: str) -> Account:
-    """The account these credentials open; 401 saying why not (never which part was wrong)."""
-    account = await session.get(Account, username)
-    if not verify_password(password, account.password_hash if account else None) or account is None:
-        raise ApiError(401, "bad_credentials", "用户名或密码不正确")
-    if account.disabled:
-        raise ApiError(401, "account_disabled", "该账号已停用，请联系管理员")
-    return account
 
 
 async def set_own_password(session: AsyncSession, account: Account, body: PasswordChange) -> None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.api.deps import IdempotencyKey, Resources, SessionDep
+from services.api.deps import IdempotencyKey, Resources, SessionDep, client_address
 from services.api.errors import ApiError
 from services.api.idempotency import answer_once, fingerprint
 from services.api.people.security import APPLICANT, issue_token
@@ -68,15 +68,11 @@ class SignIn(PhoneNumber):
     )
 
 
-def _client_address(request: Request) -> str:
-    return (request.client.host if request.client else "unknown")[:45]
-
-
 @router.post("/sign-in/code", summary="获取登录验证码")
 async def request_code(body: PhoneNumber, request: Request, resources: Resources, session: SessionDep) -> CodeSent:
     """Sends a 6-digit code by SMS. 429 with `Retry-After` when asked too often (per phone and per address)."""
     settings = resources.settings
-    row, code = await issue_sign_in_code(session, settings, body.phone, _client_address(request))
+    row, code = await issue_sign_in_code(session, settings, body.phone, client_address(request))
     await session.commit()
     await send_sign_in_code(settings, sms_sender(settings), row, code)
     return CodeSent(
