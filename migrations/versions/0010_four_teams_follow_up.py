@@ -1,11 +1,10 @@
 """四支队伍 roles; 脱贫户 and households whose risk is eliminated followed month by month
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2027-02-01
 
-- `households.formerly_poor`, `households.poverty_exit_year` (the 脱贫户 flag; the register's
-  migration adds the same columns, hence IF NOT EXISTS).
+- The 脱贫户 flag (`households.formerly_poor`, `poverty_exit_year`) comes from 0009.
 - `contact_people` (帮扶联系人, one current per household), `follow_up_visit_tasks` (one visit owed
   per household and month), `follow_up_visits` (the visits recorded).
 - A monitoring period's visits and its support person's work are now tasks of the village's
@@ -42,8 +41,6 @@ def _retag(old: str, new: str) -> None:
 
 
 def upgrade() -> None:
-    op.execute("ALTER TABLE households ADD COLUMN IF NOT EXISTS formerly_poor boolean NOT NULL DEFAULT false")
-    op.execute("ALTER TABLE households ADD COLUMN IF NOT EXISTS poverty_exit_year integer")
     op.create_table(
         "contact_people",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -104,4 +101,3 @@ def downgrade() -> None:
     op.drop_table("follow_up_visits")
     op.drop_table("follow_up_visit_tasks")
     op.drop_table("contact_people")
-    # The 脱贫户 columns stay: the register's migration owns them too.

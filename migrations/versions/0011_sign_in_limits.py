@@ -1,7 +1,7 @@
 """staff sign-in limits; a grace period for a department's replaced secret
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2027-01-20
 
 - `sign_in_limits`: failed staff sign-ins per account name and per client address, and until when

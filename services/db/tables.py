@@ -66,13 +66,11 @@ class Household(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=11)
     category: str | None = Field(default=None, max_length=30)
     status: str = Field(default="not_monitored", max_length=30)
-    # 脱贫户: lifted out of poverty (in that year); followed with monthly visits and a contact person.
-    formerly_poor: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
-    poverty_exit_year: int | None = None
     created_by: str = Field(max_length=50)
     created_at: datetime | None = _timestamp(default_now=True)
     # Flags the rules depend on (set by township and county, audited): 脱贫户 and the year it left
-    # poverty, 低保, 特困, 残疾 (services/domain/household_flags.py).
+    # poverty (followed with monthly visits and a contact person), 低保, 特困, 残疾
+    # (services/domain/household_flags.py).
     formerly_poor: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     poverty_exit_year: int | None = None
     minimum_living_allowance: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
