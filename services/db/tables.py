@@ -649,7 +649,7 @@ class FollowUpVisitTask(SQLModel, table=True):
     first_visited_on: date | None = None
 
 
-class FollowUpVisit(SQLModel, table=True):
+class FollowUpVisitRecord(SQLModel, table=True):
     """A visit to a followed household (走访记录), as recorded."""
 
     __tablename__ = "follow_up_visits"

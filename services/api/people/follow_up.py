@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api.access import require_role, visible
 from services.api.errors import conflict, invalid
 from services.db.audit import append_audit
-from services.db.tables import Account, ContactPerson, FollowUpVisit, FollowUpVisitTask, Household, Task
+from services.db.tables import Account, ContactPerson, FollowUpVisitRecord, FollowUpVisitTask, Household, Task
 from services.domain import follow_up
 from services.domain.areas import area_contains
 from services.domain.monitoring.vocabulary import VISIT_TASK_STATUS_LABELS, VisitTaskStatus
@@ -90,9 +90,9 @@ async def follow_up_view(session: AsyncSession, household: Household) -> FollowU
     ).scalars()
     visits = (
         await session.execute(
-            select(FollowUpVisit)
-            .where(col(FollowUpVisit.household_code) == household.code)
-            .order_by(col(FollowUpVisit.visited_on).desc(), col(FollowUpVisit.id).desc())
+            select(FollowUpVisitRecord)
+            .where(col(FollowUpVisitRecord.household_code) == household.code)
+            .order_by(col(FollowUpVisitRecord.visited_on).desc(), col(FollowUpVisitRecord.id).desc())
             .limit(50)
         )
     ).scalars()
@@ -221,7 +221,7 @@ async def record_visit(session: AsyncSession, actor: Account, code: str, form: f
         )
     )
     session.add(
-        FollowUpVisit(
+        FollowUpVisitRecord(
             household_code=code,
             village_code=household.village_code,
             period=period,
