@@ -41,9 +41,14 @@ ALL_SECURED = {
 
 
 def no_labour_verification() -> dict[str, Any]:
-    """An identification finding: two elderly people, neither able to work."""
+    """An identification finding: two elderly people, neither able to work, living on pensions and subsidies
+    (4,800 yuan a person: inside the monitoring range, a 边缘易致贫户 as proposed)."""
     return home_verification(
-        household_size=2, labour_capacity="none", able_workers=0, risk_types=["illness", "lack_of_labour"]
+        household_size=2,
+        income={"wage": 0, "business_net": 0, "property_income": 0, "transfer": 9600},
+        labour_capacity="none",
+        able_workers=0,
+        risk_types=["illness", "lack_of_labour"],
     )
 
 
