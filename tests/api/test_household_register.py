@@ -24,7 +24,7 @@ def person(relation: str, born: date | None = None, male: bool = True) -> dict[s
     born = born or date(1990, 1, 1) + timedelta(days=_rng.randrange(8000))
     return {
         "name": f"新成员{_rng.randrange(10_000)}",
-        "id_number": demo_id_number("610824", born, _rng.randrange(10_000), male),
+        "id_number": demo_id_number("610881", born, _rng.randrange(10_000), male),  # 神木市: no other test uses it
         "relation": relation,
         "sex": "male" if male else "female",
         "labour_capacity": "full",

@@ -93,7 +93,9 @@ class MemberChangeIn(BaseModel):
     )
     address: Annotated[str, Text(200, min_length=1)] | None = Field(default=None, description="新户住址（分户）")
     phone: MobilePhone | None = Field(default=None, description="新户联系电话（分户）")
-    from_household: str | None = Field(default=None, pattern=r"^\d{18,20}$", description="并入本户的农户编码（合户）")
+    from_household: str | None = Field(
+        default=None, max_length=20, pattern=r"^\d{18,20}$", description="并入本户的农户编码（合户）"
+    )
 
 
 _OPTIONAL = frozenset({"member", "member_id", "new_head_member_id", "members", "address", "phone", "from_household"})
