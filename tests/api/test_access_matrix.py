@@ -334,12 +334,10 @@ async def _monitored(driver: CaseDriver) -> str:
     case = await driver.post(MATRIX_CADRE, "/api/v1/cases", {"household_code": household, "channel": "cadre_screening"})
     assert case.status_code == 201, case.text
     case_id = case.json()["case_id"]
-    for step, body in (
-        ("home-verification", home_verification()),
-        ("authorisation", authorisation()),
-        ("democratic-review", democratic_review()),
-    ):
-        await driver.act(MATRIX_CADRE, case_id, step, body)
+    await driver.act(MATRIX_CADRE, case_id, "home-verification", home_verification())
+    await driver.act(MATRIX_CADRE, case_id, "authorisation", authorisation())
+    await driver.wait_for_step(case_id, "democratic_review")  # the review waits for the cross-check
+    await driver.act(MATRIX_CADRE, case_id, "democratic-review", democratic_review())
     await driver.wait_for_step(case_id, "township_review")
     assert (await driver.post("admin", "/api/v1/policies", {})).status_code == 201  # the default notice again
     await driver.after_notice(case_id)
