@@ -68,6 +68,8 @@ def main() -> int:
             print(f"Temporal dev server on {env['TEMPORAL_ADDRESS']}")
         # Departments call back here; the demo departments are played by the simulator.
         env.setdefault("PUBLIC_BASE_URL", f"http://{API_HOST}:{API_PORT}")
+        # The walk-throughs publish notices of seconds, below the rules' floors: a demo's policies.
+        env.setdefault("DEVELOPMENT_POLICIES", "true")
         env["DEPARTMENT_SIMULATOR_URL"] = f"http://127.0.0.1:{SIMULATOR_PORT}"
         python = sys.executable
         subprocess.run([python, "-m", "alembic", "upgrade", "head"], env=env, check=True)

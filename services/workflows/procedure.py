@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         Objection,
         ObjectionResolution,
         TownshipReview,
+        attendee_refusal,
     )
     from services.domain.identification.state import (
         Actor,
@@ -231,6 +232,8 @@ class VillageProcedure:
 
     def check_review(self, review: DemocraticReview) -> None:
         check_dates(review)
+        if (problem := attendee_refusal(review)) is not None:
+            raise refuse("Invalid", problem, field="attendees")
 
     def review(self, review: DemocraticReview) -> ReviewRecord:
         record = self._record()

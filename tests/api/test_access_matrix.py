@@ -387,7 +387,7 @@ async def _monitored(driver: CaseDriver) -> str:
     case_id = case.json()["case_id"]
     await driver.act(MATRIX_CADRE, case_id, "home-verification", home_verification())
     await driver.act(MATRIX_CADRE, case_id, "authorisation", authorisation())
-    await driver.wait_for_step(case_id, "democratic_review")  # the departments have answered
+    await driver.wait_for_step(case_id, "democratic_review")  # the review waits for the cross-check
     await driver.act(MATRIX_CADRE, case_id, "democratic-review", democratic_review())
     await driver.wait_for_step(case_id, "township_review")
     assert (await driver.post("admin", "/api/v1/policies", {})).status_code == 201  # the default notice again

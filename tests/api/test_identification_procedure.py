@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-from pydantic import ValidationError
-
 from services.demo_case import (
     COUNTY_OFFICER,
     TOWNSHIP_APPROVER,
@@ -19,7 +16,7 @@ from services.demo_case import (
     objection,
     township_review,
 )
-from services.domain.identification.forms import DemocraticReview, DemocraticReviewForm
+from services.domain.identification.forms import DemocraticReview, attendee_refusal
 from tests.conftest import NewHousehold
 from tests.inbox import inbox_tasks
 
@@ -151,8 +148,7 @@ def test_reviews_recorded_with_bare_names_still_load() -> None:
     old = democratic_review(8, 0, 0) | {"attendees": [f"代表{i}" for i in range(8)]}
     review = DemocraticReview.model_validate(old)
     assert [a.role for a in review.attendees] == [None] * 8 and review.attendees[0].name == "代表0"
-    with pytest.raises(ValidationError):
-        DemocraticReviewForm.model_validate(old)
+    assert attendee_refusal(review) == "请填写第1位参会人员的身份（村民代表、驻村第一书记、驻村工作队或村两委）"
 
 
 async def test_upheld_objection_can_end_the_case(driver: CaseDriver, new_household: NewHousehold) -> None:

@@ -42,7 +42,7 @@ async def test_a_step_is_a_task_for_its_role_and_area_only(driver: CaseDriver, n
     assert task["step_label"] == "入户核查" and task["action"] == "verify_home" and task["can_act"] is True
     assert task["head_name"] and task["household_code"] == case["household_code"]
     due = datetime.fromisoformat(task["due_at"]) - datetime.fromisoformat(case["opened_at"])
-    assert due == timedelta(days=3), "the policy's home-verification days"
+    assert due == timedelta(days=2), "the policy's home-verification days"
     assert task["due_at"].endswith("+00:00") and task["opened_at"].endswith("+00:00"), "moments keep their form"
     assert task["overdue"] is False and task["escalated_at"] is None
     assert "id_number" not in str(task) and "phone" not in str(task)

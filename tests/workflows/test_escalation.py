@@ -12,6 +12,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from services.demo_case import COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver, home_verification
+from services.domain.policy import DEFAULT_POLICY
 from services.settings import Settings
 from tests.conftest import NewHousehold, new_household_body, time_skipping_api
 from tests.inbox import inbox_tasks
@@ -79,21 +80,14 @@ async def test_late_steps_escalate_to_the_level_above(skipping: tuple[WorkflowEn
 
 async def test_overdue_list_by_township_and_village(driver: CaseDriver, new_household: NewHousehold) -> None:
     second = 1 / 86400
-    await driver.post(
+    published = await driver.post(
         "admin",
         "/api/v1/policies",
         {
-            "step_days": {
-                "home_verification": second,
-                "authorisation": 3,
-                "cross_check": 5,
-                "democratic_review": 3,
-                "township_review": 2,
-                "county_decision": 2,
-                "announcement": 2,
-            }
+            "step_days": {**DEFAULT_POLICY.step_days, "home_verification": second},
         },
     )
+    assert published.status_code == 201, published.text
     try:
         case = await driver.open_case(await new_household())
     finally:

@@ -268,19 +268,16 @@ class DemocraticReview(Form):
         return self
 
 
-class DemocraticReviewForm(DemocraticReview):
-    """The democratic review as a cadre records it now: every attendee with a role, the village's
-    representatives among them. The vote rule counts every attendee (policy `vote_rule`)."""
-
-    @field_validator("attendees")
-    @classmethod
-    def _roles_named(cls, attendees: list[Attendee]) -> list[Attendee]:
-        for i, attendee in enumerate(attendees, start=1):
-            if attendee.role is None:
-                raise ValueError(f"请填写第{i}位参会人员的身份（村民代表、驻村第一书记、驻村工作队或村两委）")
-        if not any(a.role == ReviewRole.villager_representative for a in attendees):
-            raise ValueError("民主评议须有村民代表参加")
-        return attendees
+def attendee_refusal(review: DemocraticReview) -> str | None:
+    """Why a review cannot be recorded now (Chinese): an attendee without a role (only reviews
+    recorded before roles were asked for have none), or no village representative present. The
+    vote rule counts every attendee (policy `vote_rule`)."""
+    for i, attendee in enumerate(review.attendees, start=1):
+        if attendee.role is None:
+            return f"请填写第{i}位参会人员的身份（村民代表、驻村第一书记、驻村工作队或村两委）"
+    if not any(a.role == ReviewRole.villager_representative for a in review.attendees):
+        return "民主评议须有村民代表参加"
+    return None
 
 
 class Objection(Form):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from services.domain.identification.forms import (
     CountyDecision,
-    DemocraticReviewForm,
+    DemocraticReview,
     Objection,
     ObjectionResolution,
     TownshipReview,
@@ -95,7 +95,7 @@ MONITORING: Procedure[ExitStep, MonitoringAction] = Procedure(
             _M.review_exit,
             _VILLAGE,
             "录入民主评议",
-            DemocraticReviewForm,
+            DemocraticReview,
             "exit/democratic-review",
             "风险消除：民主评议",
             frozenset({ExitStep.democratic_review}),
