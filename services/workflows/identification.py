@@ -147,6 +147,7 @@ class IdentificationWorkflow:
     def __init__(self, start: CaseStart) -> None:
         now = workflow.now()
         self._policy = start.policy
+        self._formerly_poor = start.formerly_poor
         self._opened = False
         self._start_refused = False
         self._recorder = procedure.Recorder(CaseRecordActivities.record_case_event, CaseEvent)
@@ -258,9 +259,9 @@ class IdentificationWorkflow:
             raise _refuse("Invalid", eligibility.disagreement(act.form.proposed_category), field="category_reason")
 
     def _judge(self, found: HomeVerification) -> Eligibility:
-        """The figures' proposal, by the line of the case's policy in force on the verification date.
-        The case does not know the register's 脱贫户 flag: either income category fits inside the range."""
-        return judge_eligibility(found, self._policy, formerly_poor=None)
+        """The figures' proposal, by the line of the case's policy in force on the verification date and
+        the register's 脱贫户 flag as the case opened (unknown: either income category fits the range)."""
+        return judge_eligibility(found, self._policy, formerly_poor=self._formerly_poor)
 
     @workflow.update
     @procedure.one_input

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from temporalio.testing import WorkflowEnvironment
 
-from services.demo_case import VILLAGE_CADRE, CaseDriver, home_verification
+from services.demo_case import TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver, home_verification
 from tests.conftest import NewHousehold, case_snapshot
 
 # 40,000 yuan for four: 10,000 a person, above the default line (7,800); 7,750 after 9,000 of 刚性支出.
@@ -18,7 +18,7 @@ async def test_the_case_shows_the_proposal_beside_the_cadres_category(
     case = await driver.open_case(await new_household())
     case = await driver.act(VILLAGE_CADRE, case["case_id"], "home-verification", home_verification())
     eligibility = case["eligibility"]
-    assert eligibility["categories"] == ["unstable_formerly_poor", "marginal"]  # 2,550 a person: inside the range
+    assert eligibility["categories"] == ["marginal"]  # 2,550 a person: inside the range; not a 脱贫户
     assert eligibility["per_capita_income"] == 4800 and eligibility["per_capita_after_spending"] == 2550
     assert "在监测范围内" in eligibility["reasons"][0]
     assert case["verification"]["proposed_category"] == "marginal" and case["verification"]["category_reason"] == ""
@@ -65,3 +65,27 @@ async def test_a_policy_with_a_bad_yearly_line_is_refused(driver: CaseDriver) ->
     assert "不能低于当年监测标准" in detail["message"]
     assert any(e["field"].startswith("income_lines") for e in detail["errors"]), detail
     assert (await driver.get("admin", "/api/v1/policies/current")).json() == before
+
+
+async def test_a_formerly_poor_household_is_proposed_as_unstable(
+    driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    """The register's 脱贫户 flag decides which income category fits: a 脱贫户 inside the range is
+    脱贫不稳定户, so proposing 边缘易致贫户 needs the cadres' reason."""
+    code = await new_household()
+    flagged = await driver.http.patch(
+        f"/api/v1/households/{code}/flags",
+        json={"formerly_poor": True, "poverty_exit_year": 2019, "reason": "脱贫户名册"},
+        headers=await driver.headers(TOWNSHIP_APPROVER),
+    )
+    assert flagged.status_code == 200, flagged.text
+    case_id = (await driver.open_case(code))["case_id"]
+    answer = await driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/home-verification", home_verification())
+    assert answer.status_code == 422 and "category_reason" in [e["field"] for e in answer.json()["detail"]["errors"]]
+    case = await driver.act(
+        VILLAGE_CADRE,
+        case_id,
+        "home-verification",
+        home_verification(proposed_category="unstable_formerly_poor"),
+    )
+    assert case["eligibility"]["categories"] == ["unstable_formerly_poor"]

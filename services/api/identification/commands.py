@@ -59,6 +59,7 @@ async def start_case(
     channel: Channel,
     lead_note: str,
     policy: Policy,
+    formerly_poor: bool,
     key: str | None = None,
 ) -> CaseState:
     """Opens the household's identification case; 409 naming the open case if there is one (and
@@ -71,6 +72,7 @@ async def start_case(
         lead_note=lead_note,
         policy=policy,
         opened_by=actor_of(account),
+        formerly_poor=formerly_poor,
     )
     try:
         return await open_case(client, task_queue, start, key)

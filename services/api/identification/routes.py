@@ -57,6 +57,7 @@ async def open_case(
             body.channel,
             body.lead_note,
             policy,
+            household.formerly_poor,
             keyed,
         )
         return 201, case_view(state.model_dump(mode="json"), account)

@@ -51,6 +51,8 @@ class CaseStart(BaseModel):
     lead_note: str = ""
     policy: Policy
     opened_by: Actor
+    # The register's 脱贫户 flag as the case opened (None: not known); eligibility reads it.
+    formerly_poor: bool | None = None
 
 
 class LeadRecord(Lead):

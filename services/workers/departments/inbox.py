@@ -41,6 +41,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.db.engine import session_factory
 from services.db.failures import describe
+from services.db.households import formerly_poor
 from services.db.policy_versions import current_policy
 from services.domain.departments.early_warning import lead_note
 from services.domain.identification.forms import CrossCheckResult, Lead
@@ -317,6 +318,8 @@ class DepartmentInbox:
             row.warning_id,
         )
         actor = Actor.system(row.county_code)
+        async with self._engine.connect() as conn:
+            flagged = await formerly_poor(conn, row.household_code)
         start = CaseStart(
             case_id=uuid.uuid4().hex,
             household_code=row.household_code,
@@ -325,6 +328,7 @@ class DepartmentInbox:
             lead_note=note,
             policy=policy,
             opened_by=actor,
+            formerly_poor=flagged,
         )
         lead = Lead(channel=Channel.department_warning, note=note)
         case_id, joined = await open_or_join(

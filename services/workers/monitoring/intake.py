@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.client import Client
 
+from services.db.households import formerly_poor
 from services.db.policy_versions import current_policy
 from services.domain.identification.forms import Lead
 from services.domain.identification.state import CaseStart
@@ -28,6 +29,7 @@ class MonitoringIntake:
     async def open_identification_for_risk(self, lead: RiskLead) -> str:
         async with self._engine.connect() as conn:
             policy = await current_policy(conn)
+            flagged = await formerly_poor(conn, lead.household_code)
         start = CaseStart(
             case_id=lead.case_id,
             household_code=lead.household_code,
@@ -36,6 +38,7 @@ class MonitoringIntake:
             lead_note=lead.note,
             policy=policy,
             opened_by=lead.reported_by,
+            formerly_poor=flagged,
         )
         further = Lead(channel=lead.channel, note=lead.note)
         case_id, _ = await open_or_join(

@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from services.db.failures import constraint_of
+from services.db.households import formerly_poor
 from services.db.policy_versions import current_policy
 from services.db.tables import SelfReport, SelfReportEvent, SelfReportNotice
 from services.domain.identification.forms import Lead
@@ -156,6 +157,7 @@ class SelfReportActivities:
         """Opens the household's case with channel self-report, or joins the case already open."""
         async with self._sessions() as session:
             policy = await current_policy(session)
+            flagged = await formerly_poor(session, request.household_code)
         start = CaseStart(
             case_id=case_id_for(request.application_id),
             household_code=request.household_code,
@@ -164,6 +166,7 @@ class SelfReportActivities:
             lead_note=request.lead_note,
             policy=policy,
             opened_by=request.actor,
+            formerly_poor=flagged,
         )
         lead = Lead(channel=Channel.self_report, note=request.lead_note)
 
