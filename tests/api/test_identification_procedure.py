@@ -40,6 +40,8 @@ async def test_lead_to_announcement(driver: CaseDriver, new_household: NewHouseh
     assert case["step"] == "cross_check", "the review waits for the departments' answers"
     case = await driver.wait_for_step(case["case_id"], "democratic_review")
     assert case["cross_check"]["completed_at"] is not None
+    review_input = (await driver.get(VILLAGE_CADRE, f"/api/v1/cases/{case['case_id']}/review-input")).json()
+    assert review_input["cross_check_complete"] is True and review_input["pending_departments"] == []
     assert {r["status"] for r in case["cross_check"]["requests"].values()} == {"answered"}
     assert set(case["cross_checks"]) == {
         "real_estate",

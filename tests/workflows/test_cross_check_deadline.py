@@ -47,6 +47,9 @@ async def test_deadline_gives_the_county_officer_a_task(
     early = await driver.post(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/democratic-review", democratic_review())
     assert early.status_code == 409 and early.json()["detail"]["current_step"] == "cross_check"
     assert "「等待信息比对结果」" in early.json()["detail"]["message"], "the review waits for the cross-check"
+    waiting = (await driver.get(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/review-input")).json()
+    assert waiting["cross_check_complete"] is False
+    assert sorted(waiting["pending_departments"]) == ["real_estate", "vehicles"]
 
     await env.sleep(timedelta(days=4, hours=23))
     case = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()

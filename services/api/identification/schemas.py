@@ -139,6 +139,7 @@ class ReviewInput(BaseModel):
     departments: dict[Department, DepartmentReviewInput]
     pending_departments: list[Department]
     cross_check_started: bool
+    cross_check_complete: bool = Field(description="各部门均已反馈或已由县级处理完毕：民主评议可以进行")
 
 
 class CaseTimeline(BaseModel):

@@ -90,6 +90,12 @@ def review_input(view: dict[str, Any]) -> dict[str, Any]:
         }
         for department, request in round_["requests"].items()
     }
+    pending = [
+        d
+        for d, r in departments.items()
+        if r["status"] not in (CrossCheckStatus.answered, CrossCheckStatus.recorded_by_hand)
+    ]
+    started = view.get("cross_check") is not None
     return {
         "case_id": view["case_id"],
         "household_code": view["household_code"],
@@ -98,10 +104,7 @@ def review_input(view: dict[str, Any]) -> dict[str, Any]:
         "per_capita_net_income": view["per_capita_net_income"],
         "members": view["findings_by_member"],
         "departments": departments,
-        "pending_departments": [
-            d
-            for d, r in departments.items()
-            if r["status"] not in (CrossCheckStatus.answered, CrossCheckStatus.recorded_by_hand)
-        ],
-        "cross_check_started": view.get("cross_check") is not None,
+        "pending_departments": pending,
+        "cross_check_started": started,
+        "cross_check_complete": started and not pending,
     }
