@@ -89,3 +89,23 @@ async def test_a_formerly_poor_household_is_proposed_as_unstable(
         home_verification(proposed_category="unstable_formerly_poor"),
     )
     assert case["eligibility"]["categories"] == ["unstable_formerly_poor"]
+
+
+async def test_the_case_uses_its_policys_line_for_the_year_of_the_verification(
+    driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    """A policy whose line for this year (12,000) is above the default: 10,000 a person is inside the range."""
+    in_force = {
+        k: v for k, v in (await driver.get("admin", "/api/v1/policies/current")).json().items() if k != "version"
+    }
+    year = (await driver.today()).year
+    lines = {str(year - 1): {"monitoring_yuan": 7800}, str(year): {"monitoring_yuan": 12000, "exit_yuan": 12500}}
+    published = await driver.post("admin", "/api/v1/policies", in_force | {"income_lines": lines})
+    assert published.status_code == 201, published.text
+    try:
+        case_id = (await driver.open_case(await new_household()))["case_id"]
+    finally:  # later cases keep the policy they had
+        assert (await driver.post("admin", "/api/v1/policies", in_force)).status_code == 201
+    case = await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(**SUDDEN))
+    assert case["eligibility"]["line"] == {"yuan": 12000, "year": year}
+    assert case["eligibility"]["categories"] == ["marginal"]  # not a 脱贫户
