@@ -301,6 +301,8 @@ PUBLIC = [
     ("POST", "/api/v1/self-service/sign-in/code"),
     ("POST", "/api/v1/self-service/sign-in"),
     ("GET", "/api/v1/self-service/areas"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
 ]
 # The mini-program's endpoints: a household's (applicant) token only.
 APPLICANT = [
