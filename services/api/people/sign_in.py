@@ -6,8 +6,9 @@ for `SIGN_IN_LOCK_MINUTES`, and each further failure after a lock doubles the ne
 day; a day without failures starts the count again, and signing in resets the name's count
 (not the address's, or a guesser with one account of their own could reset it). While locked,
 the password is not even checked. Names nobody holds are counted like real ones, so the answers
-never tell which names exist. Every failed sign-in is audited (`sign_in_failed`), with the
-address but without the name typed unless it is an account's."""
+never tell which names exist. Every failed sign-in is audited (`sign_in_failed`, subject type
+`sign_in`: apart from the account's own history), with the address but without the name typed
+unless it is an account's."""
 
 from __future__ import annotations
 
@@ -129,7 +130,7 @@ async def _audit(
         session,
         Actor.system(area_code or ""),
         "sign_in_failed",
-        "account",
+        "sign_in",
         account.username if account else "",
         data,
     )
