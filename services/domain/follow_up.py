@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
-from services.domain.form_fields import LongText, PastDate, RequiredText, ShortText
-from services.domain.identification.forms import Form, LivingConditions
+from services.domain.form_fields import LongText, ShortText
+from services.domain.identification.forms import Form
+from services.domain.monitoring.forms import VisitReport
 
 SOURCE = "follow_up"  # the task inbox's source for these tasks
 VISIT_STEP = "follow_up_visit"
@@ -50,7 +51,7 @@ class ContactAppointment(Form):
     note: LongText = Field(default="", description="说明")
 
 
-class FollowUpVisit(Form):
+class FollowUpVisit(VisitReport):
     """A monthly visit (走访) to a 脱贫户 or a household whose risk is eliminated."""
 
     model_config = ConfigDict(
@@ -71,15 +72,3 @@ class FollowUpVisit(Form):
             ]
         }
     )
-
-    visited_on: PastDate = Field(description="走访日期")
-    visitors: list[ShortText] = Field(min_length=1, max_length=10, description="走访人员")
-    findings: RequiredText = Field(description="走访情况")
-    living_conditions: LivingConditions
-
-    @field_validator("visitors")
-    @classmethod
-    def _distinct_visitors(cls, names: list[str]) -> list[str]:
-        if len(set(names)) != len(names):
-            raise ValueError("走访人员姓名不能重复")
-        return names

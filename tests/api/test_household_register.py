@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import text
 
 from services.db.engine import create_engine
-from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver
+from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver, county_today
 from services.demo_data import demo_id_number
 from services.settings import Settings
 from tests.conftest import NewHousehold
@@ -51,7 +51,7 @@ async def test_birth_death_and_moves_keep_the_history(driver: CaseDriver, new_ho
     head, spouse = before["members"]
     assert before["former_members"] == [] and before["changes"] == []
 
-    baby_born = date.today() - timedelta(days=20)
+    baby_born = county_today() - timedelta(days=20)
     baby = person("子女", baby_born, male=False)
     born = await change(
         driver, code, {"kind": "birth", "occurred_on": baby_born.isoformat(), "reason": "出生登记", "member": baby}
@@ -65,7 +65,7 @@ async def test_birth_death_and_moves_keep_the_history(driver: CaseDriver, new_ho
         code,
         {
             "kind": "death",
-            "occurred_on": (date.today() - timedelta(days=3)).isoformat(),
+            "occurred_on": (county_today() - timedelta(days=3)).isoformat(),
             "reason": "病故，见死亡证明",
             "member_id": head["member_id"],
             "new_head_member_id": spouse["member_id"],
@@ -107,7 +107,7 @@ async def test_refusals_name_the_field_and_change_nothing(
     code = await new_household()
     members = (await household(driver, code))["members"]
     head = members[0]
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (county_today() + timedelta(days=2)).isoformat()
     taken = (await household(driver, await new_household()))["members"][1]
     taken_person = {k: taken[k] for k in ("name", "id_number", "sex", "labour_capacity")} | {"relation": "子女"}
     cases: list[tuple[dict[str, Any], int, str]] = [

@@ -79,8 +79,22 @@ class MeasureDelivery(Form):
     evidence: RequiredText = Field(description="佐证材料说明（如发放凭证、合同、照片编号）")
 
 
-class Visit(Form):
-    """A monthly visit (走访) by the village's cadres."""
+class VisitReport(Form):
+    """What every monthly visit (走访) records, whoever is visited."""
+
+    visited_on: PastDate = Field(description="走访日期")
+    visitors: list[ShortText] = Field(min_length=1, max_length=10, description="走访人员")
+    findings: RequiredText = Field(description="走访情况")
+    living_conditions: LivingConditions
+
+    @field_validator("visitors")
+    @classmethod
+    def _distinct_visitors(cls, names: list[str]) -> list[str]:
+        return _distinct(names, "走访人员姓名不能重复")
+
+
+class Visit(VisitReport):
+    """A monthly visit to a monitoring target: also its income and any new risk."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -104,20 +118,11 @@ class Visit(Form):
         }
     )
 
-    visited_on: PastDate = Field(description="走访日期")
-    visitors: list[ShortText] = Field(min_length=1, max_length=10, description="走访人员")
-    findings: RequiredText = Field(description="走访情况")
     per_capita_net_income: Annotated[float, Number(-1_000_000, 10_000_000)] = Field(
         description="家庭年人均纯收入（元，按最近12个月估算）"
     )
-    living_conditions: LivingConditions
     new_risks: list[RiskType] = Field(default_factory=list, max_length=11, description="新发现的风险类型")
     new_risk_note: LongText = Field(default="", description="新风险说明")
-
-    @field_validator("visitors")
-    @classmethod
-    def _distinct_visitors(cls, names: list[str]) -> list[str]:
-        return _distinct(names, "走访人员姓名不能重复")
 
     @field_validator("new_risks")
     @classmethod
