@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         ExitProcedure,
         IdentificationSummary,
         MeasureRecord,
+        MonitoringAnswer,
         MonitoringEvent,
         MonitoringStart,
         MonitoringState,
@@ -91,6 +92,7 @@ with workflow.unsafe.imports_passed_through():
     from services.workflows import procedure
     from services.workflows.contracts import IDENTIFICATION_CONCLUDED, IDENTIFICATION_OPENED
     from services.workflows.contracts import monitoring_workflow_id as monitoring_workflow_id
+    from services.workflows.earlier_answers import EarlierAnswers, answered_once
     from services.workflows.refusals import refuse, refuse_unrecordable
 
 
@@ -115,6 +117,8 @@ class MonitoringWorkflow:
         self._changes = 0
         # A conclusion that makes an exited household a monitoring target again.
         self._reentry: MonitoringStart | None = None
+        # So a retried Update acts once across continue-as-new, too.
+        self.earlier_answers = EarlierAnswers(start.answers, MonitoringAnswer)
 
     def _new_period(self, start: MonitoringStart) -> MonitoringState:
         now = workflow.now()
@@ -148,7 +152,9 @@ class MonitoringWorkflow:
             await self._catch_up()
             if self._reentry is not None or workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(self._reentry or start.model_copy(update={"carried": self._state}))
+                next_run = self._reentry or start.model_copy(update={"carried": self._state})
+                answers = self.earlier_answers.to_carry(workflow.now())
+                workflow.continue_as_new(next_run.model_copy(update={"answers": answers}))
             changes = self._changes
             wake = self._next_wake()
             with contextlib.suppress(TimeoutError):
@@ -172,6 +178,7 @@ class MonitoringWorkflow:
     # separate arguments older histories hold. Who may act, and at which step: MONITORING.
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def appoint_support_person(self, act: AppointmentInput) -> MonitoringState:
         self._validate_appoint_support_person(act)
@@ -190,6 +197,7 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.appoint_support_person, act.actor, data)
 
     @appoint_support_person.validator
+    @answered_once
     @procedure.one_input
     def _validate_appoint_support_person(self, act: AppointmentInput) -> None:
         self._check(act.monitoring_id, MonitoringAction.appoint_support_person, act.actor)
@@ -204,6 +212,7 @@ class MonitoringWorkflow:
             raise refuse("AlreadyRecorded", "该账号已是本户的帮扶责任人")
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def submit_plan(self, act: PeriodInput[PlanDraft]) -> MonitoringState:
         self._validate_submit_plan(act)
@@ -229,6 +238,7 @@ class MonitoringWorkflow:
         )
 
     @submit_plan.validator
+    @answered_once
     @procedure.one_input
     def _validate_submit_plan(self, act: PeriodInput[PlanDraft]) -> None:
         self._check(act.monitoring_id, MonitoringAction.submit_plan, act.actor)
@@ -243,6 +253,7 @@ class MonitoringWorkflow:
             raise refuse("Invalid", "该户无劳动能力，帮扶计划须包含综合保障（低保、特困等兜底）措施", field="measures")
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def review_plan(self, act: PeriodItemInput[TownshipReview]) -> MonitoringState:
         plan = self._plan_awaiting_review(act)
@@ -263,11 +274,13 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.review_plan, act.actor, {"plan_no": act.item, **review.model_dump()})
 
     @review_plan.validator
+    @answered_once
     @procedure.one_input
     def _validate_review_plan(self, act: PeriodItemInput[TownshipReview]) -> None:
         self._plan_awaiting_review(act)
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def deliver_measure(self, act: PeriodItemInput[MeasureDelivery]) -> MonitoringState:
         measure = self._deliverable_measure(act)
@@ -276,6 +289,7 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.deliver_measure, act.actor, data)
 
     @deliver_measure.validator
+    @answered_once
     @procedure.one_input
     def _validate_deliver_measure(self, act: PeriodItemInput[MeasureDelivery]) -> None:
         self._deliverable_measure(act)
@@ -283,6 +297,7 @@ class MonitoringWorkflow:
     # -- visits and new risks -------------------------------------------------------
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def record_visit(self, act: PeriodInput[Visit]) -> MonitoringState:
         self._validate_record_visit(act)
@@ -298,6 +313,7 @@ class MonitoringWorkflow:
         return await self._report_risk(risk, actor)
 
     @record_visit.validator
+    @answered_once
     @procedure.one_input
     def _validate_record_visit(self, act: PeriodInput[Visit]) -> None:
         self._check(act.monitoring_id, MonitoringAction.record_visit, act.actor)
@@ -389,6 +405,7 @@ class MonitoringWorkflow:
     # The village procedure's decisions are shared with the identification (procedure.VillageProcedure).
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def propose_exit(self, act: PeriodInput[ExitProposal]) -> MonitoringState:
         self._validate_propose_exit(act)
@@ -404,6 +421,7 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.propose_exit, act.actor, act.form)
 
     @propose_exit.validator
+    @answered_once
     @procedure.one_input
     def _validate_propose_exit(self, act: PeriodInput[ExitProposal]) -> None:
         self._check(act.monitoring_id, MonitoringAction.propose_exit, act.actor)
@@ -419,6 +437,7 @@ class MonitoringWorkflow:
             )
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def verify_exit(self, act: PeriodInput[ExitVerification]) -> MonitoringState:
         self._validate_verify_exit(act)
@@ -435,6 +454,7 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.verify_exit, act.actor, found)
 
     @verify_exit.validator
+    @answered_once
     @procedure.one_input
     def _validate_verify_exit(self, act: PeriodInput[ExitVerification]) -> None:
         self._check(act.monitoring_id, MonitoringAction.verify_exit, act.actor)
@@ -442,6 +462,7 @@ class MonitoringWorkflow:
         procedure.check_verifiers(self._policy, act.form.verifiers)
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def review_exit(self, act: PeriodInput[DemocraticReview]) -> MonitoringState:
         self._check(act.monitoring_id, MonitoringAction.review_exit, act.actor)
@@ -449,12 +470,14 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.review_exit, act.actor, act.form)
 
     @review_exit.validator
+    @answered_once
     @procedure.one_input
     def _validate_review_exit(self, act: PeriodInput[DemocraticReview]) -> None:
         self._check(act.monitoring_id, MonitoringAction.review_exit, act.actor)
         self._village.check_review(act.form)
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def file_exit_objection(self, act: PeriodInput[Objection]) -> MonitoringState:
         self._validate_file_exit_objection(act)
@@ -462,12 +485,14 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.file_exit_objection, act.actor, act.form)
 
     @file_exit_objection.validator
+    @answered_once
     @procedure.one_input
     def _validate_file_exit_objection(self, act: PeriodInput[Objection]) -> None:
         self._check(act.monitoring_id, MonitoringAction.file_exit_objection, act.actor)
         self._village.check_objection(act.form)
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def resolve_exit_objection(self, act: PeriodItemInput[ObjectionResolution]) -> MonitoringState:
         self._validate_resolve_exit_objection(act)
@@ -476,12 +501,14 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.resolve_exit_objection, act.actor, data)
 
     @resolve_exit_objection.validator
+    @answered_once
     @procedure.one_input
     def _validate_resolve_exit_objection(self, act: PeriodItemInput[ObjectionResolution]) -> None:
         self._check(act.monitoring_id, MonitoringAction.resolve_exit_objection, act.actor)
         self._village.check_resolution(act.item)
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def review_exit_in_township(self, act: PeriodInput[TownshipReview]) -> MonitoringState:
         self._check(act.monitoring_id, MonitoringAction.review_exit_in_township, act.actor)
@@ -489,11 +516,13 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.review_exit_in_township, act.actor, act.form)
 
     @review_exit_in_township.validator
+    @answered_once
     @procedure.one_input
     def _validate_review_exit_in_township(self, act: PeriodInput[TownshipReview]) -> None:
         self._check(act.monitoring_id, MonitoringAction.review_exit_in_township, act.actor)
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def decide_exit_in_county(self, act: PeriodInput[CountyDecision]) -> MonitoringState:
         self._check(act.monitoring_id, MonitoringAction.decide_exit_in_county, act.actor)
@@ -501,11 +530,13 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.decide_exit_in_county, act.actor, act.form)
 
     @decide_exit_in_county.validator
+    @answered_once
     @procedure.one_input
     def _validate_decide_exit_in_county(self, act: PeriodInput[CountyDecision]) -> None:
         self._check(act.monitoring_id, MonitoringAction.decide_exit_in_county, act.actor)
 
     @workflow.update
+    @answered_once
     @procedure.one_input
     async def reverse_exit(self, act: PeriodInput[ExitReversal]) -> MonitoringState:
         """回退: a wrong mark is undone; monitoring and its visits resume from now, and the
@@ -520,6 +551,7 @@ class MonitoringWorkflow:
         return await self._answer(MonitoringAction.reverse_exit, act.actor, act.form)
 
     @reverse_exit.validator
+    @answered_once
     @procedure.one_input
     def _validate_reverse_exit(self, act: PeriodInput[ExitReversal]) -> None:
         self._check(act.monitoring_id, MonitoringAction.reverse_exit, act.actor)

@@ -5,14 +5,17 @@ its own suggests continue-as-new after a few dozen history events."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest_asyncio
+from sqlalchemy import text
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from services.db.engine import create_engine
 from services.demo_case import ADMIN, COUNTY_OFFICER, VILLAGE_CADRE, CaseDriver, objection
 from services.demo_monitoring import SUPPORT_PERSON, MonitoringDriver, delivery, visit
 from services.devstack.servers import SQLITE_PRAGMAS, venv_binary
@@ -62,16 +65,22 @@ def _policy(notice_seconds: float) -> dict:
     return {"notice_days": notice_seconds / 86400, "exit_min_monitoring_months": 0, "exit_income_months": 1}
 
 
-async def test_continue_as_new_keeps_tasks_timers_and_updates(short_histories: tuple[Client, MonitoringDriver]) -> None:
-    client, driver = short_histories
-    cases: CaseDriver = driver.cases
+async def _monitored_household(driver: MonitoringDriver) -> tuple[str, dict[str, Any]]:
+    """A household identified as a monitoring target; its code and monitoring period."""
+    cases = driver.cases
     await cases.post(ADMIN, "/api/v1/policies", _policy(0.5))
     code = (await cases.post(VILLAGE_CADRE, "/api/v1/households", new_household_body())).json()["code"]
     case_id = await driver.to_notice(code)
     await cases.wait_for_step(case_id, "township_review")
     await cases.post(ADMIN, "/api/v1/policies", _policy(6))  # the monitoring period's notice: 6 seconds
     await cases.after_notice(case_id)
-    period = await driver.period_of(code)
+    return code, await driver.period_of(code)
+
+
+async def test_continue_as_new_keeps_tasks_timers_and_updates(short_histories: tuple[Client, MonitoringDriver]) -> None:
+    client, driver = short_histories
+    cases: CaseDriver = driver.cases
+    code, period = await _monitored_household(driver)
     monitoring_id = period["monitoring_id"]
     handle = client.get_workflow_handle(monitoring_workflow_id(code))
     first_run = (await handle.describe()).run_id
@@ -141,3 +150,41 @@ async def test_continue_as_new_keeps_tasks_timers_and_updates(short_histories: t
         if run.status == WorkflowExecutionStatus.CONTINUED_AS_NEW
     ]
     assert len(lengths) >= 2 and max(lengths) <= 2 * HISTORY_THRESHOLD + 20, lengths
+
+
+async def test_a_retry_after_continue_as_new_answers_first_and_acts_once(
+    short_histories: tuple[Client, MonitoringDriver], settings: Settings
+) -> None:
+    client, driver = short_histories
+    code, period = await _monitored_household(driver)
+    monitoring_id = period["monitoring_id"]
+    handle = client.get_workflow_handle(monitoring_workflow_id(code))
+    today = local_date(datetime.now(UTC))
+    retry = {"Idempotency-Key": f"visit-{uuid.uuid4().hex}"}
+
+    first = await driver.post(VILLAGE_CADRE, monitoring_id, "visits", visit(today), **retry)
+    assert first.status_code == 200, first.text
+    # The API dies after the workflow acted and before it stored the answer: the key stays
+    # claimed without one, so the client's retry runs the action again.
+    engine = create_engine(settings.require_database_url(), pool_size=1)
+    async with engine.begin() as conn:
+        forgotten = await conn.execute(
+            text("UPDATE idempotency_records SET status_code = NULL, response = NULL WHERE key = :key"),
+            {"key": retry["Idempotency-Key"]},
+        )
+    await engine.dispose()
+    assert forgotten.rowcount == 1
+
+    # Other visits until the workflow has continued as new: the retry meets a run that never saw it.
+    run_id, others = (await handle.describe()).run_id, 0
+    while (await handle.describe()).run_id == run_id and others < 12:
+        await driver.act(VILLAGE_CADRE, monitoring_id, "visits", visit(today, income=9100))
+        others += 1
+    assert (await handle.describe()).run_id != run_id
+
+    again = await driver.post(VILLAGE_CADRE, monitoring_id, "visits", visit(today), **retry)
+    assert again.status_code == 200, again.text
+    assert _recorded(again.json()) == _recorded(first.json())
+    timeline = (await driver.cases.get(COUNTY_OFFICER, f"/api/v1/monitoring/{monitoring_id}/timeline")).json()
+    assert [e["action"] for e in timeline["entries"]].count("record_visit") == 1 + others
+    assert (await driver.get(monitoring_id))["visits_recorded"] == 1 + others

@@ -82,6 +82,14 @@ class MonitoringStart(BaseModel):
     identification: IdentificationSummary
     # Set when the workflow continues as new: the state goes on unchanged.
     carried: MonitoringState | None = None
+    # The answers the runs before gave recently, by update id (services/workflows/earlier_answers.py).
+    answers: list[MonitoringAnswer] = []
+
+
+class MonitoringAnswer(BaseModel):
+    update_id: str
+    at: datetime
+    answer: MonitoringState
 
 
 class SupportPerson(BaseModel):
@@ -254,6 +262,7 @@ class MonitoringState(BaseModel):
         return next((m for m in self.measures() if m.measure_id == measure_id), None)
 
 
+MonitoringAnswer.model_rebuild()
 MonitoringStart.model_rebuild()
 
 
