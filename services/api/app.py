@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from services.api import health_routes
+from services.api.admin_safety import routes as admin_safety_routes
 from services.api.departments import inbound_routes, registry_routes, work_routes
 from services.api.deps import AppResources
 from services.api.errors import ERROR_RESPONSES, ErrorModelApp, install_error_handlers
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         task_routes,
         audit_routes,
         notice_routes,
+        admin_safety_routes,
     ):
         app.include_router(routes.router)
 

@@ -11,6 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import require_role, visible
+from services.api.admin_safety.county_settings import allow_direct_admin_grant
+from services.api.admin_safety.records import record_admin_grant
 from services.api.errors import conflict, invalid
 from services.api.people.accounts import (
     AccountIn,
@@ -60,6 +62,8 @@ async def managed_account(session: AsyncSession, admin: Account, username: str, 
 async def add_account(session: AsyncSession, admin: Account, body: AccountIn) -> Account:
     require_role(admin, Role.admin)
     await check_placement(session, admin, body.role, body.area_code)
+    if body.role == Role.admin:
+        await allow_direct_admin_grant(session, admin)
     created = Account(
         username=body.username,
         display_name=body.display_name,
@@ -83,6 +87,8 @@ async def add_account(session: AsyncSession, admin: Account, body: AccountIn) ->
         before={},
         after=audit_view(created),
     )
+    if body.role == Role.admin:
+        await record_admin_grant(session, admin, created.username, {"new_account": True})
     return created
 
 
@@ -100,6 +106,9 @@ async def change_account(session: AsyncSession, admin: Account, username: str, b
     if body.role is not None or body.area_code is not None:
         await check_placement(session, admin, role, area_code)
     moved = (role, area_code) != (target.role, target.area_code)
+    made_admin = role == Role.admin and target.role != Role.admin
+    if made_admin:
+        await allow_direct_admin_grant(session, admin)
     target.display_name = body.display_name or target.display_name
     target.role, target.area_code = role, area_code
     if body.disabled is not None:
@@ -125,6 +134,8 @@ async def change_account(session: AsyncSession, admin: Account, username: str, b
         before=before,
         after=audit_view(target),
     )
+    if made_admin:
+        await record_admin_grant(session, admin, target.username, {"new_account": False})
     return target
 
 

@@ -33,11 +33,11 @@ _LONGEST_LOCK = timedelta(days=1)
 _ROOT_AREA = text("SELECT code FROM areas WHERE parent_code IS NULL ORDER BY code LIMIT 1")
 
 
-def _account_key(username: str) -> str:
+def account_key(username: str) -> str:
     return "account:" + hashlib.sha256(username.encode()).hexdigest()
 
 
-def _address_key(client_address: str) -> str:
+def address_key(client_address: str) -> str:
     return f"address:{client_address}"
 
 
@@ -48,8 +48,8 @@ async def sign_in(
     (the failure is counted and audited either way)."""
     now = datetime.now(UTC)
     allowed = {
-        _account_key(username): settings.sign_in_failures_per_account,
-        _address_key(client_address): settings.sign_in_failures_per_address,
+        account_key(username): settings.sign_in_failures_per_account,
+        address_key(client_address): settings.sign_in_failures_per_address,
     }
     for key in sorted(allowed):  # one order, so two sign-ins never wait on each other's lock
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
@@ -64,8 +64,8 @@ async def sign_in(
         if account.disabled:
             await _audit(session, account, client_address, "disabled")
             return ApiError(401, "account_disabled", "该账号已停用，请联系管理员")
-        if _account_key(username) in limits:
-            await session.delete(limits[_account_key(username)])
+        if account_key(username) in limits:
+            await session.delete(limits[account_key(username)])
         return account
     counted = [
         (await _count_failure(session, settings, key, most, limits.get(key), now), key) for key, most in allowed.items()

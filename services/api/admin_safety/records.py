@@ -1,0 +1,15 @@
+"""The audit entry every way to the admin role writes (a grant, a new admin account, a role
+changed to admin), so that one filter, `action=grant_admin`, finds them all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.db.audit import append_audit
+from services.db.tables import Account
+
+
+async def record_admin_grant(session: AsyncSession, admin: Account, username: str, data: dict[str, Any]) -> None:
+    await append_audit(session, admin, "grant_admin", "account", username, data)
