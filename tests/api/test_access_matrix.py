@@ -233,6 +233,16 @@ MATRIX = [
     ),
     Endpoint("GET", "/api/v1/accounts/{account}", ADMIN),
     Endpoint("PATCH", "/api/v1/accounts/{account}", ADMIN, body=lambda w, now: {"display_name": "金佛坪村 矩阵网格员"}),
+    Endpoint("GET", "/api/v1/county-settings", ADMIN, "own"),
+    Endpoint(
+        "PUT", "/api/v1/county-settings", ADMIN, "own", body=lambda w, now: {"second_admin_for_admin_grants": False}
+    ),
+    Endpoint("GET", "/api/v1/admin-grants", ADMIN, "own"),
+    # `admin` is an admin already: allowed, the request is refused (409) and makes nobody admin.
+    Endpoint("POST", "/api/v1/admin-grants", ADMIN, body=lambda w, now: {"username": "admin", "reason": "矩阵"}),
+    Endpoint("POST", "/api/v1/admin-grants/{account}/approval", ADMIN, body=lambda w, now: {}),
+    Endpoint("POST", "/api/v1/admin-grants/{account}/refusal", ADMIN, body=lambda w, now: {"note": "矩阵"}),
+    Endpoint("POST", "/api/v1/sign-in-locks/release", ADMIN, body=lambda w, now: {"username": w.account}),
     Endpoint(
         "GET",
         "/api/v1/departments",
