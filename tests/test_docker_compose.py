@@ -5,6 +5,9 @@ Docker is not needed: the file is parsed, not run.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from services.api.app import create_app
 from services.settings import REQUIRED_ENV, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,3 +107,75 @@ def test_migrate_is_a_one_shot_job(compose: dict) -> None:
     assert migrate["command"] == ["alembic", "upgrade", "head"]
     assert migrate["restart"] == "no"
     assert _depends_on(migrate)["postgres"]["condition"] == "service_healthy"
+
+
+# -- operations: health, restarts, replicas, the balancer ----------------------------------
+
+ONE_SHOT = {"migrate"}  # a job: its health is its exit status (service_completed_successfully)
+LB_CONFIG = ROOT / "deploy" / "nginx.conf"
+
+
+def test_every_long_running_service_has_a_health_check_and_restarts(compose: dict) -> None:
+    for name, service in compose["services"].items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no" and "healthcheck" not in service, name
+            continue
+        check = service.get("healthcheck") or {}
+        assert check.get("test") and check["test"][0] in ("CMD", "CMD-SHELL"), f"{name} has no health check"
+        assert not check.get("disable"), name
+        assert service.get("restart") == "unless-stopped", f"{name} does not restart when it exits"
+
+
+@pytest.mark.parametrize("name", ["api", "worker"])
+def test_api_and_worker_run_two_replicas_after_temporal_is_healthy(compose: dict, name: str) -> None:
+    service = compose["services"][name]
+    assert service["deploy"]["replicas"] == 2
+    assert "container_name" not in service  # a fixed name allows one container only
+    assert _depends_on(service)["temporal"]["condition"] == "service_healthy"
+
+
+def test_the_api_is_reached_through_the_balancer_only(compose: dict) -> None:
+    api, lb = compose["services"]["api"], compose["services"]["lb"]
+    # Two replicas cannot publish one host port: the balancer publishes it.
+    assert "ports" not in api
+    assert lb["ports"] == ["8000:8000"]
+    assert _depends_on(lb)["api"]["condition"] == "service_healthy"
+    mount = lb["volumes"][0].split(":")
+    assert (ROOT / mount[0]).resolve() == LB_CONFIG and mount[1] == "/etc/nginx/conf.d/default.conf"
+    config = LB_CONFIG.read_text()
+    assert "server api:8000 resolve" in config and "resolver 127.0.0.11" in config
+    assert "proxy_pass http://api;" in config and "X-Forwarded-For" in config
+    assert "location = /lb-healthz" in config and "/lb-healthz" in " ".join(lb["healthcheck"]["test"])
+    # Sign-in limits count per client address: behind the balancer the API must read the forwarded one.
+    command = api["command"]
+    assert "--proxy-headers" in command and command[command.index("--forwarded-allow-ips") + 1] == "*"
+
+
+def _project_command(command: list[str]) -> None:
+    """What an app container runs exists in the project: its program in the environment, the
+    module or the ASGI app it names, the probe's Python."""
+    program, *args = command
+    assert program in ("python", "alembic", "uvicorn"), command
+    assert (ROOT / ".venv" / "bin" / program).exists() or program == "python", command
+    if program == "python" and args[0] == "-m":
+        assert importlib.util.find_spec(args[1]) is not None, command
+    if program == "python" and args[0] == "-c":
+        compile(args[1], "<healthcheck>", "exec")
+        assert "/healthz" in args[1] and "/healthz" in create_app().openapi()["paths"], command
+    if program == "uvicorn":
+        module, attribute = args[0].split(":")
+        assert hasattr(importlib.import_module(module), attribute), command
+    if program == "alembic":
+        assert (ROOT / "alembic.ini").exists()
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_commands_and_probes_exist_in_the_project(compose: dict, name: str) -> None:
+    service = compose["services"][name]
+    # Without its own command a container runs the image's CMD (Dockerfile).
+    dockerfile_cmd = json.loads(re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.M)[1])
+    _project_command(service.get("command") or dockerfile_cmd)
+    if "healthcheck" in service:
+        test = service["healthcheck"]["test"]
+        assert test[0] == "CMD", name  # the slim image has no shell tools (curl, wget): Python probes
+        _project_command(test[1:])

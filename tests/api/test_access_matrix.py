@@ -235,7 +235,11 @@ MATRIX = [
     Endpoint("PATCH", "/api/v1/accounts/{account}", ADMIN, body=lambda w, now: {"display_name": "金佛坪村 矩阵网格员"}),
     Endpoint("GET", "/api/v1/county-settings", ADMIN, "own"),
     Endpoint(
-        "PUT", "/api/v1/county-settings", ADMIN, "own", body=lambda w, now: {"second_admin_for_admin_grants": False}
+        "PUT",
+        "/api/v1/county-settings",
+        ADMIN,
+        "own",
+        body=lambda w, now: {"second_admin_for_admin_grants": False, "reason": "测试"},
     ),
     Endpoint("GET", "/api/v1/admin-grants", ADMIN, "own"),
     # `admin` is an admin already: allowed, the request is refused (409) and makes nobody admin.

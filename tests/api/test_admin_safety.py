@@ -47,7 +47,7 @@ async def yuyang(driver: CaseDriver, other_county: dict[str, str]) -> AsyncItera
     yield other_county
     put_back = await driver.http.put(
         "/api/v1/county-settings",
-        json={"second_admin_for_admin_grants": False},
+        json={"second_admin_for_admin_grants": False, "reason": "测试"},
         headers=await driver.headers(other_county["admin"]),
     )
     assert put_back.status_code == 200, put_back.text
@@ -66,12 +66,16 @@ async def test_an_admin_grant_waits_for_a_second_admin_where_the_county_requires
     assert (await driver.get(admin, settings_path)).json()["second_admin_for_admin_grants"] is False
     for refused in (officer, yuyang["village_cadre"]):
         answer = await driver.http.put(
-            settings_path, json={"second_admin_for_admin_grants": True}, headers=await driver.headers(refused)
+            settings_path,
+            json={"second_admin_for_admin_grants": True, "reason": "双人复核"},
+            headers=await driver.headers(refused),
         )
         assert answer.status_code == 403 and answer.json()["detail"]["code"] == "forbidden", answer.text
     assert (await driver.get(officer, settings_path)).status_code == 403
     turned_on = await driver.http.put(
-        settings_path, json={"second_admin_for_admin_grants": True}, headers=await driver.headers(admin)
+        settings_path,
+        json={"second_admin_for_admin_grants": True, "reason": "双人复核"},
+        headers=await driver.headers(admin),
     )
     assert turned_on.status_code == 200, turned_on.text
     assert turned_on.json() | {"updated_at": None} == {
@@ -81,8 +85,9 @@ async def test_an_admin_grant_waits_for_a_second_admin_where_the_county_requires
         "updated_at": None,
     }
     change = (await _audit(driver, officer, "change_county_settings", YUYANG))[0]
-    assert (change["actor"], change["before"], change["after"]) == (
+    assert (change["actor"], change["data"], change["before"], change["after"]) == (
         admin,
+        {"reason": "双人复核"},
         {"second_admin_for_admin_grants": False},
         {"second_admin_for_admin_grants": True},
     )

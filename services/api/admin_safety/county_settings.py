@@ -44,7 +44,14 @@ async def change_county_settings(session: AsyncSession, admin: Account, body: Co
     session.add(row)
     await session.flush()
     await append_audit(
-        session, admin, "change_county_settings", "county", county, {}, before=before, after=body.model_dump()
+        session,
+        admin,
+        "change_county_settings",
+        "county",
+        county,
+        {"reason": body.reason},
+        before=before,
+        after=body.model_dump(exclude={"reason"}),
     )
     return settings_view(county, row)
 

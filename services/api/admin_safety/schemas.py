@@ -12,9 +12,13 @@ from services.domain.form_fields import LongText, RequiredText, ShortText
 
 
 class CountySettingsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"second_admin_for_admin_grants": True}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"second_admin_for_admin_grants": True, "reason": "按等保要求实行双人复核"}]},
+    )
 
     second_admin_for_admin_grants: bool = Field(description="授予系统管理员权限是否须经另一名管理员批准（双人复核）")
+    reason: RequiredText = Field(description="修改理由（记入审计）")
 
 
 class CountySettingsView(BaseModel):
