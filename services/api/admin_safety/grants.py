@@ -11,11 +11,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.admin_safety.county_settings import second_admin_required
-from services.api.admin_safety.records import record_admin_grant
 from services.api.admin_safety.schemas import AdminGrantIn, AdminGrantView, GrantApproval, GrantRefusal
 from services.api.errors import conflict, forbidden
-from services.api.people.accounts import audit_view, release_claims_of
-from services.api.people.service import managed_account
+from services.api.people.accounts import AccountUpdate
+from services.api.people.service import change_account, managed_account
 from services.db.admin_safety import AdminGrant
 from services.db.audit import append_audit
 from services.db.tables import Account
@@ -129,26 +128,7 @@ def _already_pending() -> Exception:
 
 
 async def _make_admin(session: AsyncSession, admin: Account, target: Account, grant: AdminGrant) -> None:
-    """Admins work at county level: the account moves to the county, and the tasks it held are freed."""
-    before = audit_view(target)
-    target.role, target.area_code = Role.admin, grant.county_code
-    target.updated_by, target.updated_at = admin.username, datetime.now(UTC)
-    session.add(target)
-    released = await release_claims_of(session, target.username)
+    """Admins work at county level: the account moves to the county (freeing the tasks it held)."""
     await session.flush()
-    await append_audit(
-        session,
-        admin,
-        "update_account",
-        "account",
-        target.username,
-        {"role": Role.admin, "area_code": grant.county_code, "released_tasks": released},
-        before=before,
-        after=audit_view(target),
-    )
-    await record_admin_grant(
-        session,
-        admin,
-        target.username,
-        {"grant_id": grant.id, "requested_by": grant.requested_by, "approved_by": grant.decided_by},
-    )
+    as_admin = AccountUpdate(role=Role.admin, area_code=grant.county_code)
+    await change_account(session, admin, target.username, as_admin, grant=grant)

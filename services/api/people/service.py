@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api import pagination
 from services.api.access import require_role, visible
 from services.api.admin_safety.county_settings import allow_direct_admin_grant
-from services.api.admin_safety.records import record_admin_grant
+from services.api.admin_safety.records import grant_facts, record_admin_grant
 from services.api.errors import conflict, invalid
 from services.api.people.accounts import (
     AccountIn,
@@ -25,6 +25,7 @@ from services.api.people.accounts import (
 )
 from services.api.people.schemas import AccountPage, AuditEntryView, AuditPage
 from services.api.people.security import hash_password, verify_password
+from services.db.admin_safety import AdminGrant
 from services.db.audit import append_audit
 from services.db.tables import Account, AuditEntry
 from services.domain.areas import area_prefix
@@ -88,13 +89,16 @@ async def add_account(session: AsyncSession, admin: Account, body: AccountIn) ->
         after=audit_view(created),
     )
     if body.role == Role.admin:
-        await record_admin_grant(session, admin, created.username, {"new_account": True})
+        await record_admin_grant(session, admin, created.username, grant_facts(None, new_account=True))
     return created
 
 
-async def change_account(session: AsyncSession, admin: Account, username: str, body: AccountUpdate) -> Account:
+async def change_account(
+    session: AsyncSession, admin: Account, username: str, body: AccountUpdate, grant: AdminGrant | None = None
+) -> Account:
     """Fields left out stay as they are. Disabling, or moving the account to another role or area,
-    releases the tasks it holds; disabling or a password reset ends its sign-ins at once."""
+    releases the tasks it holds; disabling or a password reset ends its sign-ins at once. Making it
+    admin takes an approved `grant` where the county requires a second admin."""
     target = await managed_account(session, admin, username, for_update=True)
     if target.username == admin.username and (
         body.disabled or body.role not in (None, admin.role) or body.area_code not in (None, admin.area_code)
@@ -107,7 +111,7 @@ async def change_account(session: AsyncSession, admin: Account, username: str, b
         await check_placement(session, admin, role, area_code)
     moved = (role, area_code) != (target.role, target.area_code)
     made_admin = role == Role.admin and target.role != Role.admin
-    if made_admin:
+    if made_admin and grant is None:
         await allow_direct_admin_grant(session, admin)
     target.display_name = body.display_name or target.display_name
     target.role, target.area_code = role, area_code
@@ -135,7 +139,7 @@ async def change_account(session: AsyncSession, admin: Account, username: str, b
         after=audit_view(target),
     )
     if made_admin:
-        await record_admin_grant(session, admin, target.username, {"new_account": False})
+        await record_admin_grant(session, admin, target.username, grant_facts(grant, new_account=False))
     return target
 
 
