@@ -24,9 +24,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.demo_case import VILLAGE_CADRE, CaseDriver
 from services.demo_data import DEMO_PASSWORD
+from services.department_simulator.client import SimulatorClient
 from services.observability.logs import JsonFormatter
 from services.observability.request_ids import HEADER
-from services.department_simulator.client import SimulatorClient
 from services.settings import Settings
 from tests.applicants import Household, SmsLog, application_form, mini, unregistered_head  # noqa: F401 (fixture)
 from tests.conftest import NewHousehold, new_household_body
