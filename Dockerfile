@@ -24,4 +24,4 @@ RUN useradd --system --uid 10001 --no-create-home app
 USER app
 
 EXPOSE 8000
-CMD ["uvicorn", "services.api.app:app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "services.api.app:app", "--host", "0.0.0.0", "--port", "8000", "--log-config", "services/observability/uvicorn_logging.json"]

@@ -11,7 +11,7 @@ import logging
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only secrets: usable on a laptop, refused in production.
@@ -70,6 +70,22 @@ class Settings(BaseSettings):
     sign_in_failures_per_account: int = Field(default=5, ge=1, le=100)
     sign_in_failures_per_address: int = Field(default=30, ge=1, le=10000)
     sign_in_lock_minutes: int = Field(default=5, ge=1, le=24 * 60)
+
+    # Operations (README "Operations: metrics, logs, traces"). GET /metrics: with a token, scrapers
+    # send it as a bearer token; without, only clients on this machine may read it.
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    # The worker's Temporal SDK metrics (Prometheus) are served on host:port; unset: not served.
+    worker_metrics_address: str | None = None
+    # OpenTelemetry traces go to this OTLP/HTTP endpoint (e.g. http://collector:4318); unset: no tracing.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "fanpin-monitoring"
+    # The Temporal UI's origin, allowed to call the codec endpoint from the browser (CORS).
+    codec_cors_origin: str | None = "http://127.0.0.1:8233"
+
+    @field_validator("metrics_token", "otel_exporter_otlp_endpoint", "worker_metrics_address", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value  # docker-compose passes an unset variable as ""
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

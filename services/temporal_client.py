@@ -17,11 +17,15 @@ import os
 from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
+from temporalio.runtime import Runtime
 
+from services.observability.temporal_headers import RequestIdsToTemporal
+from services.observability.tracing import tracing_interceptors
 from services.settings import Settings
 
 ENCODING = b"binary/encrypted-aesgcm"
@@ -70,9 +74,13 @@ def data_converter(settings: Settings) -> DataConverter:
     )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, tracing: TracerProvider | None = None, runtime: Runtime | None = None) -> Client:
+    """The client carries the request id in Temporal headers (the worker takes its interceptors
+    from its client), and the trace context when `tracing`; `runtime` exports the SDK's metrics."""
     return await Client.connect(
         settings.require_temporal_address(),
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
+        interceptors=[RequestIdsToTemporal(), *tracing_interceptors(tracing)],
+        runtime=runtime,
     )

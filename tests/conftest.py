@@ -33,6 +33,7 @@ from services.demo_case import DEMO_VILLAGE, VILLAGE_CADRE, CaseDriver, Clock, m
 from services.demo_data import DEMO_PASSWORD, demo_id_number, load_demo_data, load_demo_departments
 from services.department_simulator.client import SimulatorClient, start_simulator
 from services.devstack.servers import SQLITE_PRAGMAS, free_port, start_embedded_postgres, venv_binary
+from services.observability.temporal_headers import RequestIdsToTemporal
 from services.settings import Settings
 from services.temporal_client import data_converter
 from services.workers.main import running_worker
@@ -112,6 +113,7 @@ async def temporal(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
         data_converter=data_converter(settings),
         dev_server_extra_args=pragmas,
         ui=False,
+        interceptors=[RequestIdsToTemporal()],  # as services.temporal_client.connect: request ids into workflows
     ) as env:
         yield env
 

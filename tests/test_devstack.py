@@ -6,6 +6,7 @@ the embedded PostgreSQL included."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import psutil
 
 from services.devstack.servers import free_port, port_in_use, wait_for_port
@@ -34,6 +36,7 @@ def _stack(data: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], 
         "TEMPORAL_PORT": str(free_port()),
         "TEMPORAL_UI_PORT": str(free_port()),
         "SIMULATOR_PORT": str(free_port()),
+        "WORKER_METRICS_PORT": str(free_port()),
     }
     stack = subprocess.Popen(
         [sys.executable, "-m", "services.devstack"],
@@ -62,10 +65,20 @@ def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
         assert "announced: 已认定为监测对象; household status: 风险未消除" in walk
         walk = _walk_through("services.demo_monitoring", api_port, env)
         assert "exit: 已标注风险消除; household status: 风险已消除" in walk
+        api_metrics = httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=10).text
+        worker_metrics = httpx.get(f"http://127.0.0.1:{env['WORKER_METRICS_PORT']}/metrics", timeout=10).text
         stack.send_signal(signal.SIGINT)
         output, _ = stack.communicate(timeout=60)
     assert "API docs:" in output and "Temporal UI:" in output, output
     assert stack.returncode == 0, output
+    # The API and the worker write JSON lines; the request ids of the walk-through's requests reach
+    # the worker's activity lines.
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith('{"time"')]
+    api_ids = {line.get("request_id") for line in lines if line["logger"] == "uvicorn.access"} - {None}
+    activity_ids = {line.get("request_id") for line in lines if line["logger"] == "temporalio.activity"} - {None}
+    assert api_ids and activity_ids & api_ids, lines[-20:]
+    assert 'api_request_duration_seconds_count{method="POST",route="/api/v1/cases"}' in api_metrics
+    assert "cases_open" in api_metrics and "temporal_activity_execution_latency" in worker_metrics
 
 
 def test_a_part_that_dies_is_started_again_and_a_stop_leaves_nothing_running(tmp_path: Path) -> None:

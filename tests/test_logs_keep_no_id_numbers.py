@@ -3,7 +3,9 @@ and the HTTP clients is captured while a case runs from lead to announcement thr
 with a department finding that names a member, and none contains any member's ID number.
 Nor when a database error happens on data holding ID numbers and phones, in a request and in an
 activity: neither the logs nor the workflow's history in Temporal (its failures above all, which
-Temporal keeps beside the encrypted payloads) hold them."""
+Temporal keeps beside the encrypted payloads) hold them. Each record is checked as it is written
+too (the JSON line, with its request id), and a caller who sends an ID number as its request id
+does not get it into the logs."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from temporalio.testing import WorkflowEnvironment
 from services.demo_case import VILLAGE_CADRE, CaseDriver
 from services.demo_data import DEMO_PASSWORD
 from services.department_simulator.client import SimulatorClient
+from services.observability.logs import JsonFormatter
+from services.observability.request_ids import HEADER
 from services.settings import Settings
 from tests.applicants import Household, SmsLog, application_form, mini, unregistered_head  # noqa: F401 (fixture)
 from tests.conftest import NewHousehold, new_household_body
@@ -38,12 +42,14 @@ class _Everything(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.lines: list[str] = []
+        self.json = JsonFormatter()
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
         if record.exc_info:
             text += logging.Formatter().formatException(record.exc_info)
         self.lines.append(f"{record.name} {record.levelname} {text} {record.__dict__!r}")
+        self.lines.append(self.json.format(record))  # as the service writes it, request id included
 
 
 @pytest.fixture
@@ -74,7 +80,16 @@ async def test_a_full_case_logs_no_id_number(
         "vehicles", findings={id_numbers[1]: [{"kind": "vehicle", "description": "小型轿车 1 辆", "value": 1}]}
     )
     await departments.behave("real_estate", fail_next=1, fail_status=503)
-    case = await driver.open_case(code)
+    # An ID number offered as the request id is not taken: it would be in every line of the case's steps.
+    opened = await driver.post(
+        VILLAGE_CADRE,
+        "/api/v1/cases",
+        {"household_code": code, "channel": "cadre_screening", "lead_note": "走访发现"},
+        **{HEADER: id_numbers[0]},
+    )
+    assert opened.status_code == 201, opened.text
+    assert opened.headers[HEADER] != id_numbers[0]
+    case = opened.json()
     await driver.through_review(case["case_id"])
     await driver.wait_for_step(case["case_id"], "township_review")
     case = await driver.after_notice(case["case_id"])
@@ -83,6 +98,7 @@ async def test_a_full_case_logs_no_id_number(
     assert found == [id_numbers[1]], "an ID number went through the department's callback"
 
     assert captured.lines, "the capture works: the service did log"
+    assert any(opened.headers[HEADER] in line for line in captured.lines), "the case's steps logged its request id"
     leaks = [line for line in captured.lines if any(n in line for n in id_numbers)]
     assert leaks == []
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from services.api import health_routes
@@ -19,6 +20,10 @@ from services.api.errors import ERROR_RESPONSES, ErrorModelApp, install_error_ha
 from services.api.identification import routes as identification_routes
 from services.api.monitoring import action_routes as monitoring_action_routes
 from services.api.monitoring import routes as monitoring_routes
+from services.api.operations import codec_routes, metrics_routes
+from services.api.operations.codec_cors import CodecCors
+from services.api.operations.request_context import RequestContext
+from services.api.operations.request_metrics import RequestMetrics
 from services.api.people import account_routes, audit_routes, auth_routes, follow_up_routes
 from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
 from services.api.request_guards import BodyGuard, check_parameters
@@ -27,23 +32,31 @@ from services.api.self_reports import staff_routes as self_report_routes
 from services.api.server_errors import ServerErrors
 from services.api.tasks import routes as task_routes
 from services.db.engine import create_engine, session_factory
+from services.observability.tracing import tracer, tracer_provider
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
 
 
-def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
-    """`temporal` lets tests pass a client of their own Temporal server."""
+def create_app(
+    settings: Settings | None = None, temporal: Client | None = None, tracing: TracerProvider | None = None
+) -> FastAPI:
+    """`temporal` lets tests pass a client of their own Temporal server, `tracing` a tracer provider
+    of their own (that client then carries its TracingInterceptor)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved = settings or get_settings()
+        provider = tracing or tracer_provider(resolved)
+        app.state.tracer = tracer(provider)
         engine = create_engine(resolved.require_database_url())
-        client = temporal or await connect(resolved)
+        client = temporal or await connect(resolved, tracing=provider)
         app.state.resources = AppResources(resolved, engine, session_factory(engine), client)
         try:
             yield
         finally:
             await engine.dispose()
+            if provider is not None and tracing is None:
+                provider.shutdown()  # sends the spans still batched
 
     app = ErrorModelApp(
         title="防止返贫动态监测和帮扶 · 识别认定与监测帮扶服务",
@@ -56,7 +69,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     )
     install_error_handlers(app)
     app.add_middleware(BodyGuard)  # bodies too large, too deep or not UTF-8, refused before parsing
-    app.add_middleware(ServerErrors)  # outermost: what no route answered, documented shape, values kept out of logs
+    app.add_middleware(ServerErrors)  # what no route answered, documented shape, values kept out of logs
+    app.add_middleware(CodecCors)  # the Temporal UI's origin, on the codec's paths only
+    app.add_middleware(RequestMetrics)  # outside the error handling: its 500s and 503s count
+    app.add_middleware(RequestContext)  # outermost: the request id (and span) covers everything
     for routes in (
         health_routes,
         auth_routes,
@@ -77,6 +93,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         audit_routes,
         notice_routes,
         admin_safety_routes,
+        metrics_routes,
+        codec_routes,
     ):
         app.include_router(routes.router)
 

@@ -32,11 +32,14 @@ API_HOST, API_PORT = "127.0.0.1", int(os.environ.get("API_PORT", "8000"))
 TEMPORAL_PORT = int(os.environ.get("TEMPORAL_PORT", "7233"))
 TEMPORAL_UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
 SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", "8300"))
+WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT", "9464"))
+# The API's log lines as the worker's: JSON, with request ids.
+UVICORN_LOG_CONFIG = "services/observability/uvicorn_logging.json"
 
 
 def _refuse_busy_ports(env: dict[str, str]) -> None:
     """A server left over from an earlier run would answer in place of the new one: say so."""
-    wanted = {API_PORT: "API_PORT", SIMULATOR_PORT: "SIMULATOR_PORT"}
+    wanted = {API_PORT: "API_PORT", SIMULATOR_PORT: "SIMULATOR_PORT", WORKER_METRICS_PORT: "WORKER_METRICS_PORT"}
     if not env.get("TEMPORAL_ADDRESS"):
         wanted |= {TEMPORAL_PORT: "TEMPORAL_PORT", TEMPORAL_UI_PORT: "TEMPORAL_UI_PORT"}
     busy = [f"{port} ({name})" for port, name in wanted.items() if port_in_use(port)]
@@ -73,6 +76,7 @@ def main() -> int:
         # The walk-throughs publish notices of seconds, below the rules' floors: a demo's policies.
         env.setdefault("DEVELOPMENT_POLICIES", "true")
         env["DEPARTMENT_SIMULATOR_URL"] = f"http://127.0.0.1:{SIMULATOR_PORT}"
+        env.setdefault("WORKER_METRICS_ADDRESS", f"127.0.0.1:{WORKER_METRICS_PORT}")
         python = sys.executable
         subprocess.run([python, "-m", "alembic", "upgrade", "head"], env=env, check=True)
         subprocess.run([python, "-m", "services.demo_data"], env=env, check=True)
@@ -88,12 +92,19 @@ def main() -> int:
         wait_for_port(SIMULATOR_PORT, timeout=30, process=simulator)
         _started(parts, "worker", spawn("services.workers.main"))
         api = _started(
-            parts, "API", spawn("uvicorn", "services.api.app:app", "--host", API_HOST, "--port", str(API_PORT))
+            parts,
+            "API",
+            spawn(
+                "uvicorn",
+                "services.api.app:app",
+                *("--host", API_HOST, "--port", str(API_PORT), "--log-config", UVICORN_LOG_CONFIG),
+            ),
         )
         wait_for_port(API_PORT, timeout=60, process=api)
         print(
             "\nReady.\n"
             f"  API docs:     http://{API_HOST}:{API_PORT}/docs\n"
+            f"  Metrics:      http://{API_HOST}:{API_PORT}/metrics (API), http://{env['WORKER_METRICS_ADDRESS']}/metrics (worker)\n"
             + (
                 f"  Temporal UI:  http://127.0.0.1:{TEMPORAL_UI_PORT}\n"
                 if not os.environ.get("TEMPORAL_ADDRESS")

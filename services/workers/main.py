@@ -17,6 +17,10 @@ from temporalio.worker import Worker
 
 from services.db.engine import create_engine
 from services.messaging.sms import sms_sender
+from services.observability.logs import use_json_logs
+from services.observability.temporal_headers import RequestIdsInWorker
+from services.observability.tracing import tracer_provider
+from services.observability.worker_metrics import temporal_runtime
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
 from services.workers.activity_failures import ActivityFailures
@@ -58,7 +62,8 @@ async def running_worker(
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        interceptors=[ActivityFailures()],
+        # Tracing, when on, comes with the client (services/temporal_client.py).
+        interceptors=[ActivityFailures(), RequestIdsInWorker()],
         workflows=[IdentificationWorkflow, MonitoringWorkflow, SelfReportWorkflow, FollowUpWorkflow],
         activities=[
             records.record_case_event,
@@ -92,13 +97,22 @@ async def running_worker(
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    use_json_logs()
     settings = get_settings()
-    client = await connect(settings)
-    async with running_worker(client, settings):
-        await ensure_schedule(client, settings.temporal_task_queue)
-        log.info("worker started on task queue %s", settings.temporal_task_queue)
-        await asyncio.Event().wait()
+    provider = tracer_provider(settings)
+    client = await connect(settings, tracing=provider, runtime=temporal_runtime(settings))
+    try:
+        async with running_worker(client, settings):
+            await ensure_schedule(client, settings.temporal_task_queue)
+            log.info(
+                "worker started on task queue %s; Temporal SDK metrics on %s",
+                settings.temporal_task_queue,
+                settings.worker_metrics_address or "(off)",
+            )
+            await asyncio.Event().wait()
+    finally:
+        if provider is not None:
+            provider.shutdown()
 
 
 if __name__ == "__main__":
