@@ -14,6 +14,7 @@ from temporalio.client import Client
 from services.api import health_routes
 from services.api.departments import inbound_routes, registry_routes, work_routes
 from services.api.deps import AppResources
+from services.api.documents import routes as document_routes
 from services.api.errors import ERROR_RESPONSES, ErrorModelApp, install_error_handlers
 from services.api.identification import routes as identification_routes
 from services.api.monitoring import action_routes as monitoring_action_routes
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         notice_routes,
     ):
         app.include_router(routes.router)
+    app.include_router(document_routes.households)
+    app.include_router(document_routes.villages)
 
     return app
 
