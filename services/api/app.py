@@ -20,6 +20,7 @@ from services.api.identification import routes as identification_routes
 from services.api.monitoring import action_routes as monitoring_action_routes
 from services.api.monitoring import routes as monitoring_routes
 from services.api.people import account_routes, audit_routes, auth_routes, follow_up_routes
+from services.api.province import routes as province_routes
 from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
 from services.api.request_guards import BodyGuard, check_parameters
 from services.api.self_reports import household_routes as self_service_routes
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         app.include_router(routes.router)
     app.include_router(document_routes.households)
     app.include_router(document_routes.villages)
+    app.include_router(province_routes.router)
 
     return app
 
