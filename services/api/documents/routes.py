@@ -28,14 +28,16 @@ villages = APIRouter(prefix="/api/v1/villages", tags=["notices 公示"])
 ListDay = Annotated[FormDate | None, Query(description="公示或公告日期，默认今天")]
 
 
+# A refusal is JSON, like everywhere else, though the answer is a page or a file.
+_JSON_REFUSAL: dict[int | str, dict[str, Any]] = {
+    422: {"description": ERROR_RESPONSES[422]["description"], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+}
+
+
 def _binary(media_type: str) -> dict[int | str, dict[str, Any]]:
-    """The document's own media type on 200; a refusal is JSON, like everywhere else."""
     return {
-        200: {"content": {media_type: {}}, "description": "文件"},
-        422: {
-            "description": ERROR_RESPONSES[422]["description"],
-            "content": {"application/json": {"schema": ERROR_SCHEMA}},
-        },
+        200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}, "description": "文件"},
+        **_JSON_REFUSAL,
     }
 
 
@@ -88,7 +90,7 @@ async def village_announcement(
 @villages.get(
     "/{village_code}/announcement.html",
     response_class=HTMLResponse,
-    responses=_binary("text/html"),
+    responses=_JSON_REFUSAL,
     summary="结果公告（可打印页面）",
 )
 async def village_announcement_page(
@@ -126,7 +128,7 @@ async def village_exit_notice(
 @villages.get(
     "/{village_code}/exit-notice.html",
     response_class=HTMLResponse,
-    responses=_binary("text/html"),
+    responses=_JSON_REFUSAL,
     summary="风险消除公示（可打印页面）",
 )
 async def village_exit_notice_page(

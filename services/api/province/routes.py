@@ -32,7 +32,10 @@ router = APIRouter(prefix="/api/v1/province", tags=["province 省平台数据交
 BatchNo = Annotated[int, Path(ge=1, le=2_147_483_647, description="批次号")]
 DiscrepancyId = Annotated[int, Path(ge=1, le=2_147_483_647, description="差异编号")]
 _FILE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/x-ndjson": {}}, "description": "批次文件（JSON Lines，UTF-8）"},
+    200: {
+        "content": {"application/x-ndjson": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "批次文件（JSON Lines，UTF-8）",
+    },
     422: {
         "description": ERROR_RESPONSES[422]["description"],
         "content": {"application/json": {"schema": ERROR_SCHEMA}},

@@ -87,7 +87,7 @@ HouseholdCode = Annotated[str, Text(20, min_length=1)]
 class Acknowledgement(_Incoming):
     """The platform's receipt of one batch."""
 
-    batch_no: int = Field(ge=1, description="批次号")
+    batch_no: int = Field(ge=1, le=2_147_483_647, description="批次号")
     sha256: Annotated[str, Text(64, min_length=64)] = Field(description="批次文件校验值（文件尾行的 sha256）")
     record_count: int = Field(ge=0, le=10_000_000, description="平台接收的记录数")
     receipt_id: PlatformId = Field(description="平台回执编号")
