@@ -1,5 +1,6 @@
-"""A printable A4 page for a village's posted list (the exit notice, the result announcement):
-a title, a paragraph, a table, and who posts it on which day. Every value is escaped."""
+"""A printable A4 page for a list a village posts (the identification notice, the exit notice,
+the result announcement): a title, a paragraph, a table, and who posts it on which day. Every
+value is escaped."""
 
 from __future__ import annotations
 
