@@ -155,7 +155,7 @@ class Roster(_Incoming):
     county_code: Annotated[str, Text(12, min_length=12)] = Field(description="县级区划代码")
     roster_id: PlatformId = Field(description="名单编号")
     as_of: FormDate = Field(description="名单截止日期")
-    households: list[RosterEntry] = Field(max_length=200_000)
+    households: list[RosterEntry] = Field(max_length=50_000)  # the 4 MB body limit holds about 40,000
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
