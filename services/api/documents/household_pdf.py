@@ -77,7 +77,7 @@ def _story(file: HouseholdFile, village_name: str, link: str, printed_on: date) 
         _grid(
             [["姓名", "关系", "性别", "身份证号", "出生日期", "劳动能力", "健康状况", "在校情况"]]
             + [_member(m) for m in household.members],
-            widths=[24, 14, 10, 40, 22, 22, 26, 22],
+            widths=[22, 14, 12, 40, 22, 22, 26, 22],
         ),
     ]
     if household.former_members:
