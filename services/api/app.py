@@ -16,6 +16,7 @@ from services.api import health_routes
 from services.api.admin_safety import routes as admin_safety_routes
 from services.api.departments import inbound_routes, registry_routes, work_routes
 from services.api.deps import AppResources
+from services.api.documents import routes as document_routes
 from services.api.errors import ERROR_RESPONSES, ErrorModelApp, install_error_handlers
 from services.api.identification import routes as identification_routes
 from services.api.monitoring import action_routes as monitoring_action_routes
@@ -25,6 +26,7 @@ from services.api.operations.codec_cors import CodecCors
 from services.api.operations.request_context import RequestContext
 from services.api.operations.request_metrics import RequestMetrics
 from services.api.people import account_routes, audit_routes, auth_routes, follow_up_routes
+from services.api.province import routes as province_routes
 from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
 from services.api.request_guards import BodyGuard, check_parameters
 from services.api.self_reports import household_routes as self_service_routes
@@ -97,6 +99,9 @@ def create_app(
         codec_routes,
     ):
         app.include_router(routes.router)
+    app.include_router(document_routes.households)
+    app.include_router(document_routes.villages)
+    app.include_router(province_routes.router)
 
     return app
 

@@ -210,6 +210,60 @@ MATRIX = [
     ),
     Endpoint("GET", "/api/v1/villages/{village}/notice", CASEWORK),
     Endpoint("GET", "/api/v1/villages/{village}/notice.html", CASEWORK),
+    Endpoint("GET", "/api/v1/villages/{village}/announcement", CASEWORK),
+    Endpoint("GET", "/api/v1/villages/{village}/announcement.html", CASEWORK),
+    Endpoint("GET", "/api/v1/villages/{village}/exit-notice", CASEWORK),
+    Endpoint("GET", "/api/v1/villages/{village}/exit-notice.html", CASEWORK),
+    Endpoint("GET", "/api/v1/households/{household}/file.pdf", ALL),
+    Endpoint("GET", "/api/v1/households/{household}/qr.png", ALL),
+    Endpoint("GET", "/api/v1/households/{household}/qr.svg", ALL),
+    # The province exchange, county officers for their own county. The export makes batch 1 of
+    # 靖边县 (or answers 409 while one waits); a receipt with a wrong checksum is refused (422),
+    # a warning for no household changes nothing, and the roster check lists differences
+    # (discrepancy 1 is 靖边县's; resolving it again answers 409).
+    Endpoint("POST", "/api/v1/province/exports", COUNTY, "own"),
+    Endpoint("GET", "/api/v1/province/exports", COUNTY, "own"),
+    Endpoint("GET", "/api/v1/province/exports/1/file", COUNTY),
+    Endpoint(
+        "POST",
+        "/api/v1/province/exports/1/ack",
+        COUNTY,
+        body=lambda w, now: {"batch_no": 1, "sha256": "0" * 64, "record_count": 0, "receipt_id": "矩阵"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/province/warnings",
+        COUNTY,
+        "own",
+        body=lambda w, now: {
+            "county_code": "610824000000",
+            "list_id": "矩阵",
+            "warnings": [
+                {
+                    "warning_id": "矩阵",
+                    "household_code": "610824100203999999",
+                    "reason": "矩阵",
+                    "issued_on": "2026-01-15",
+                }
+            ],
+        },
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/province/rosters",
+        COUNTY,
+        "own",
+        body=lambda w, now: {
+            "county_code": "610824000000",
+            "roster_id": "矩阵",
+            "as_of": "2026-01-15",
+            "households": [],
+        },
+    ),
+    Endpoint("GET", "/api/v1/province/discrepancies", COUNTY, "own"),
+    Endpoint(
+        "POST", "/api/v1/province/discrepancies/1/resolution", COUNTY, body=lambda w, now: {"resolution": "矩阵核实"}
+    ),
     Endpoint(
         "GET",
         "/api/v1/accounts",
@@ -601,7 +655,9 @@ async def test_the_matrix_covers_every_endpoint(live_api: FastAPI) -> None:
             .replace("{application}", "{application_id}")
             .replace("plans/1/", "plans/{plan_no}/")
             .replace("measures/1/", "measures/{measure_id}/")
-            .replace("objections/1/", "objections/{objection_id}/"),
+            .replace("objections/1/", "objections/{objection_id}/")
+            .replace("exports/1/", "exports/{batch_no}/")
+            .replace("discrepancies/1/", "discrepancies/{discrepancy_id}/"),
         )
         for e in MATRIX
     }

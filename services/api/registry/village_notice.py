@@ -8,12 +8,12 @@ department's result (cases reviewed before the review waited for it may not have
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from html import escape
 
 from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.api.documents.printed_page import printed_page
 from services.api.registry.schemas import NoticeEntry, VillageNotice
 from services.db.tables import Area, CaseRecord, Household
 from services.domain.vocabulary import CATEGORY_LABELS, Category, Outcome, Step
@@ -76,16 +76,17 @@ async def notice_of(session: AsyncSession, village: Area, on: date) -> VillageNo
 def notice_page(notice: VillageNotice, township_name: str) -> str:
     """A printable A4 page of the notice: its text names the steps every listed household went
     through, and marks the households reviewed before every department had answered."""
-    rows = (
-        "\n".join(
-            f"<tr><td>{i}</td><td>{escape(e.head_name)}</td><td>{escape(notice.village_name)}</td>"
-            f"<td>{e.household_size or ''}</td><td>{escape(e.category_label or '')}</td>"
-            f"<td>{e.notice_starts_on:%Y年%m月%d日} 至 {e.notice_ends_on:%Y年%m月%d日}</td>"
-            f"<td>{'' if e.cross_checked else _PENDING_MARK}</td></tr>"
-            for i, e in enumerate(notice.households, start=1)
+    rows = [
+        (
+            e.head_name,
+            notice.village_name,
+            e.household_size or "",
+            e.category_label or "",
+            f"{e.notice_starts_on:%Y年%m月%d日} 至 {e.notice_ends_on:%Y年%m月%d日}",
+            "" if e.cross_checked else _PENDING_MARK,
         )
-        or '<tr><td colspan="7">本期无公示对象</td></tr>'
-    )
+        for e in notice.households
+    ]
     unchecked = any(not e.cross_checked for e in notice.households)
     steps = "入户核查和村民代表民主评议" if unchecked else "入户核查、部门信息比对和村民代表民主评议"
     remark = (
@@ -93,30 +94,9 @@ def notice_page(notice: VillageNotice, township_name: str) -> str:
         if unchecked
         else ""
     )
-    title = escape(notice.title)
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-  @page {{ size: A4; margin: 20mm; }}
-  body {{ font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; color: #000; }}
-  h1 {{ text-align: center; font-size: 22pt; letter-spacing: 2pt; }}
-  p {{ font-size: 12pt; line-height: 1.8; text-indent: 2em; }}
-  table {{ width: 100%; border-collapse: collapse; font-size: 12pt; }}
-  th, td {{ border: 1px solid #000; padding: 6pt; text-align: center; }}
-  .sign {{ text-align: right; margin-top: 24pt; text-indent: 0; }}
-</style></head>
-<body>
-<h1>{title}</h1>
-<p>经{steps}，以下农户拟纳入防止返贫监测对象，现予以公示。{remark}
-公示期间，如有异议，请向村民委员会或{escape(township_name)}人民政府反映。</p>
-<table>
-<thead><tr><th>序号</th><th>户主姓名</th><th>所在村</th><th>家庭人口</th><th>拟认定类别</th><th>公示时间</th><th>备注</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-<p class="sign">{escape(notice.village_name)}村民委员会<br>{notice.on:%Y年%m月%d日}</p>
-</body></html>
-"""
+    text = f"经{steps}，以下农户拟纳入防止返贫监测对象，现予以公示。{remark}公示期间，如有异议，请向村民委员会或{township_name}人民政府反映。"
+    headings = ("户主姓名", "所在村", "家庭人口", "拟认定类别", "公示时间", "备注")
+    return printed_page(notice.title, text, headings, rows, f"{notice.village_name}村民委员会", notice.on)
 
 
 def today_in_china() -> date:
