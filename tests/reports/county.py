@@ -88,6 +88,9 @@ def _household(code: str, village: str, status: str, category: str | None, **fla
         "category": category,
         "status": status,
         "created_by": "test",
+        "formerly_poor": False,
+        "poverty_exit_year": None,
+        "minimum_living_allowance": False,
         **flags,
     }
 
@@ -208,6 +211,9 @@ def _warning(n: int, department_id: int, code: str | None, outcome: str, receive
         "household_code": code,
         "task_queue": "identification",
         "received_at": received,
+        # Handed on already: the worker's forwarder leaves it alone.
+        "delivered_at": received,
+        "delivered_as": outcome,
     }
 
 

@@ -224,9 +224,13 @@ def _visits(wanted: RosterFilter) -> RosterShape:
 
 def _measures(wanted: RosterFilter) -> RosterShape:
     """Every measure of every plan of the monitoring periods in the area."""
-    plan = func.jsonb_array_elements(col(MonitoringRecord.state)["plans"]).table_valued(column("value", JSONB))
+    plan = func.jsonb_array_elements(col(MonitoringRecord.state)["plans"]).table_valued(
+        column("value", JSONB), with_ordinality="ordinality"
+    )
     plan = plan.lateral("plan")
-    measure = func.jsonb_array_elements(plan.c.value["measures"]).table_valued(column("value", JSONB))
+    measure = func.jsonb_array_elements(plan.c.value["measures"]).table_valued(
+        column("value", JSONB), with_ordinality="ordinality"
+    )
     measure = measure.lateral("measure")
     rows, village, township, _ = _household_base(wanted)
     rows = (
@@ -251,7 +255,8 @@ def _measures(wanted: RosterFilter) -> RosterShape:
         Column("状态", label(measure.c.value["status"].astext, MEASURE_STATUS_LABELS)),
         Column("落实日期", measure.c.value["delivery"]["delivered_on"].astext),
     ]
-    return RosterShape(columns, rows.order_by(col(Household.code), col(MonitoringRecord.since), starts_on))
+    order = (col(Household.code), col(MonitoringRecord.since), plan.c.ordinality, measure.c.ordinality)
+    return RosterShape(columns, rows.order_by(*order))
 
 
 def _cases(wanted: RosterFilter) -> RosterShape:
