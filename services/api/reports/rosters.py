@@ -117,11 +117,15 @@ def _household_base(wanted: RosterFilter) -> tuple[Any, Any, Any, Any]:
     head = aliased(Member)
     joined = (
         select(Household)
-        .join(village, village.code == col(Household.village_code))
-        .join(township, township.code == col(Household.township_code))
+        .join(village, col(village.code) == col(Household.village_code))
+        .join(township, col(township.code) == col(Household.township_code))
         .outerjoin(
             head,
-            and_(head.household_code == col(Household.code), head.relation == HEAD, head.ended_on.is_(None)),
+            and_(
+                col(head.household_code) == col(Household.code),
+                col(head.relation) == HEAD,
+                col(head.ended_on).is_(None),
+            ),
         )
         .where(area_scope(Household, wanted.scope))
     )
@@ -185,7 +189,7 @@ def _joined_names(names: Any, source: Any) -> ColumnElement[Any]:
 
 def _visits(wanted: RosterFilter) -> RosterShape:
     """Visits to monitoring targets and to followed households (脱贫户, risk eliminated), one table."""
-    monitored = select(
+    monitored: Any = select(
         col(VisitRecord.household_code).label("household_code"),
         col(VisitRecord.visited_on).label("visited_on"),
         col(VisitRecord.visitors).label("visitors"),
@@ -224,14 +228,16 @@ def _visits(wanted: RosterFilter) -> RosterShape:
 
 def _measures(wanted: RosterFilter) -> RosterShape:
     """Every measure of every plan of the monitoring periods in the area."""
-    plan = func.jsonb_array_elements(col(MonitoringRecord.state)["plans"]).table_valued(
-        column("value", JSONB), with_ordinality="ordinality"
+    plan = (
+        func.jsonb_array_elements(col(MonitoringRecord.state)["plans"])
+        .table_valued(column("value", JSONB), with_ordinality="ordinality")
+        .lateral("plan")
     )
-    plan = plan.lateral("plan")
-    measure = func.jsonb_array_elements(plan.c.value["measures"]).table_valued(
-        column("value", JSONB), with_ordinality="ordinality"
+    measure = (
+        func.jsonb_array_elements(plan.c.value["measures"])
+        .table_valued(column("value", JSONB), with_ordinality="ordinality")
+        .lateral("measure")
     )
-    measure = measure.lateral("measure")
     rows, village, township, _ = _household_base(wanted)
     rows = (
         rows.join(MonitoringRecord, col(MonitoringRecord.household_code) == col(Household.code))

@@ -25,11 +25,11 @@ class Column:
     """One roster column: its Chinese heading and its value (text, a number or a date)."""
 
     heading: str
-    value: ColumnElement[Any]
+    value: Any  # a column or SQL expression
     number: bool = False
 
 
-def _xml_text(value: ColumnElement[Any]) -> ColumnElement[str]:
+def _xml_text(value: Any) -> ColumnElement[str]:
     text = cast(value, String)
     return func.replace(func.replace(func.replace(text, "&", "&amp;"), "<", "&lt;"), ">", "&gt;")
 
@@ -50,22 +50,22 @@ def row_xml(columns: list[Column]) -> ColumnElement[str]:
     return (rendered + literal("</row>")).label("row_xml")
 
 
-def label(value: ColumnElement[Any], labels: Mapping[Any, str]) -> ColumnElement[Any]:
+def label(value: Any, labels: Mapping[Any, str]) -> ColumnElement[Any]:
     """The Chinese label of a stored code (the code itself when it has none)."""
     whens = {(k.value if isinstance(k, Enum) else k): text for k, text in labels.items()}
     return case(whens, value=value, else_=value) if whens else value
 
 
-def yes_no(value: ColumnElement[Any]) -> ColumnElement[Any]:
+def yes_no(value: Any) -> ColumnElement[Any]:
     return case((value.is_(True), literal("是")), (value.is_(False), literal("否")), else_=null())
 
 
-def china_date(moment: ColumnElement[Any]) -> ColumnElement[Any]:
+def china_date(moment: Any) -> ColumnElement[Any]:
     """The calendar day in Beijing time of a stored moment (the county's day, as cadres write it)."""
     return func.to_char(func.timezone("Asia/Shanghai", moment), "YYYY-MM-DD")
 
 
-def masked_id_number(value: ColumnElement[Any]) -> ColumnElement[Any]:
+def masked_id_number(value: Any) -> ColumnElement[Any]:
     """services/domain/personal_data.py::mask_id_number, in SQL (a test checks both agree)."""
     return case(
         (func.length(value) == 18, func.left(value, 6) + literal("********") + func.right(value, 4)),
@@ -73,7 +73,7 @@ def masked_id_number(value: ColumnElement[Any]) -> ColumnElement[Any]:
     )
 
 
-def masked_phone(value: ColumnElement[Any]) -> ColumnElement[Any]:
+def masked_phone(value: Any) -> ColumnElement[Any]:
     """services/domain/personal_data.py::mask_phone, in SQL."""
     return case(
         (func.length(value) == 11, func.left(value, 3) + literal("****") + func.right(value, 4)),

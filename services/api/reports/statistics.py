@@ -90,7 +90,7 @@ def _counts(found: Counter[str], labels: dict[Any, str]) -> list[Count]:
     """Every known code (zero included), in the vocabulary's order, then any other found."""
     known = [str(code) for code in labels]
     return [
-        Count(code=code, label=labels.get(code, code), count=found.get(code, 0))  # type: ignore[call-overload]
+        Count(code=code, label=labels.get(code, code), count=found.get(code, 0))
         for code in [*known, *sorted(set(found) - set(known))]
     ]
 
@@ -215,7 +215,7 @@ def _latest_change(field: str, window: Window) -> Any:
             col(AuditEntry.subject_type) == "case",
             col(AuditEntry.subject_id) == col(CaseRecord.case_id),
             col(AuditEntry.at) < window.cutoff,
-            col(AuditEntry.after).has_key(field),
+            col(AuditEntry.after).op("?")(field),
         )
         .order_by(col(AuditEntry.id).desc())
         .limit(1)
@@ -294,10 +294,14 @@ async def visits(session: AsyncSession, window: Window) -> VisitFigures:
 
 async def measures(session: AsyncSession, window: Window) -> list[MeasureCount]:
     """Measures of plans submitted by the cutoff (not withdrawn); delivered by the delivery's day."""
-    plan = func.jsonb_array_elements(col(MonitoringRecord.state)["plans"]).table_valued(column("value", JSONB))
-    plan = plan.lateral("plan")
-    measure = func.jsonb_array_elements(plan.c.value["measures"]).table_valued(column("value", JSONB))
-    measure = measure.lateral("measure")
+    plan = (
+        func.jsonb_array_elements(col(MonitoringRecord.state)["plans"])
+        .table_valued(column("value", JSONB))
+        .lateral("plan")
+    )
+    measure = (
+        func.jsonb_array_elements(plan.c.value["measures"]).table_valued(column("value", JSONB)).lateral("measure")
+    )
     kind = measure.c.value["kind"].astext
     delivered_on = cast(measure.c.value["delivery"]["delivered_on"].astext, String)
     last_day, first_day = window.as_of.isoformat(), window.from_date.isoformat()
@@ -325,7 +329,7 @@ async def measures(session: AsyncSession, window: Window) -> list[MeasureCount]:
             kind=k,
             label=MEASURE_KIND_LABELS.get(k, k),
             **dict(zip(("planned", "delivered", "delivered_in_period"), found.get(k, (0, 0, 0)), strict=True)),
-        )  # type: ignore[call-overload]
+        )
         for k in [*kinds, *sorted(set(found) - set(kinds))]
     ]
 
