@@ -20,7 +20,7 @@ from services.api.monitoring import action_routes as monitoring_action_routes
 from services.api.monitoring import routes as monitoring_routes
 from services.api.people import account_routes, audit_routes, auth_routes, follow_up_routes
 from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
-from services.api.reports import roster_routes, statistics_routes
+from services.api.reports import kept_routes, roster_routes, statistics_routes
 from services.api.request_guards import BodyGuard, check_parameters
 from services.api.self_reports import household_routes as self_service_routes
 from services.api.self_reports import staff_routes as self_report_routes
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         notice_routes,
         roster_routes,
         statistics_routes,
+        kept_routes,
     ):
         app.include_router(routes.router)
 

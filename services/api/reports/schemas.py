@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.domain.form_fields import FormDate
+from services.domain.reports.periods import ReportKind
 
 
 class Count(BaseModel):
@@ -92,3 +95,28 @@ class Statistics(BaseModel):
     visits: VisitFigures
     measures: list[MeasureCount]
     early_warnings: list[Count] = Field(description="期内收到的行业部门预警，按处理结果")
+
+
+class KeptReportView(BaseModel):
+    report_key: str
+    kind: str = Field(description="weekly 周报 / monthly 月报")
+    kind_label: str
+    area_code: str
+    area_name: str
+    from_date: date
+    to_date: date
+    produced_by: str = Field(description="schedule（定时生成）或生成人账号")
+    produced_at: datetime
+
+
+class KeptReportList(BaseModel):
+    items: list[KeptReportView]
+
+
+class ReportOrder(BaseModel):
+    """A county officer produces the reports of a past week or month (every township and the county)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"kind": "monthly", "day": "2026-10-15"}]})
+
+    kind: ReportKind = Field(description="weekly 周报 / monthly 月报")
+    day: FormDate = Field(description="所要生成的周或月中的任意一天（须为已结束的周或月）")
