@@ -28,6 +28,7 @@ from services.api.operations.request_metrics import RequestMetrics
 from services.api.people import account_routes, audit_routes, auth_routes, follow_up_routes
 from services.api.province import routes as province_routes
 from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
+from services.api.reports import kept_routes, roster_routes, statistics_routes
 from services.api.request_guards import BodyGuard, check_parameters
 from services.api.self_reports import household_routes as self_service_routes
 from services.api.self_reports import staff_routes as self_report_routes
@@ -97,6 +98,9 @@ def create_app(
         admin_safety_routes,
         metrics_routes,
         codec_routes,
+        roster_routes,
+        statistics_routes,
+        kept_routes,
     ):
         app.include_router(routes.router)
     app.include_router(document_routes.households)

@@ -31,11 +31,13 @@ from services.workers.identification.records import CaseRecordActivities
 from services.workers.monitoring.handover import MonitoringHandOver
 from services.workers.monitoring.intake import MonitoringIntake
 from services.workers.monitoring.records import MonitoringRecordActivities
+from services.workers.reports.activities import ReportActivities, ensure_report_schedules
 from services.workers.self_reports.activities import SelfReportActivities
 from services.workers.self_reports.links import SelfReportLinks
 from services.workflows.follow_up import FollowUpWorkflow
 from services.workflows.identification import IdentificationWorkflow
 from services.workflows.monitoring import MonitoringWorkflow
+from services.workflows.reports import ReportWorkflow
 from services.workflows.self_report import SelfReportWorkflow
 
 log = logging.getLogger("services.worker")
@@ -64,7 +66,7 @@ async def running_worker(
         task_queue=settings.temporal_task_queue,
         # Tracing, when on, comes with the client (services/temporal_client.py).
         interceptors=[ActivityFailures(), RequestIdsInWorker()],
-        workflows=[IdentificationWorkflow, MonitoringWorkflow, SelfReportWorkflow, FollowUpWorkflow],
+        workflows=[IdentificationWorkflow, MonitoringWorkflow, SelfReportWorkflow, FollowUpWorkflow, ReportWorkflow],
         activities=[
             records.record_case_event,
             monitoring_records.record_monitoring_event,
@@ -77,6 +79,7 @@ async def running_worker(
             self_reports.open_case_for_self_report,
             self_reports.send_self_report_notice,
             follow_up.open_follow_up_month,
+            ReportActivities(engine).produce_reports,
         ],
     )
     try:
@@ -104,6 +107,7 @@ async def main() -> None:
     try:
         async with running_worker(client, settings):
             await ensure_schedule(client, settings.temporal_task_queue)
+            await ensure_report_schedules(client, settings.temporal_task_queue)
             log.info(
                 "worker started on task queue %s; Temporal SDK metrics on %s",
                 settings.temporal_task_queue,

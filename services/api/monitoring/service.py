@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, select, union_all
@@ -20,6 +21,7 @@ from services.api.monitoring.schemas import (
 from services.api.monitoring.views import monitoring_summary, visit_task_view
 from services.db.tables import Account, Area, FollowUpVisitTask, Household, MonitoringRecord, VisitTaskRecord
 from services.domain.monitoring.vocabulary import TaskKind, VisitTaskStatus
+from services.domain.months import local_date
 from services.domain.vocabulary import HouseholdStatus, task_roles
 
 # The coverage's name for households visited inside a monitoring period (the others: follow_up.Population).
@@ -126,15 +128,20 @@ async def visit_task_page(
     )
 
 
-async def visit_coverage(session: AsyncSession, scope: str, from_period: str, to_period: str) -> VisitCoverage:
+async def visit_coverage(
+    session: AsyncSession, scope: str, from_period: str, to_period: str, as_of: datetime | None = None
+) -> VisitCoverage:
     """For every village and month: visits owed (monitored households, and the 脱贫户 and households
     whose risk is eliminated that are followed month by month), households visited, overdue (month
-    ended without a visit), still open, and the coverage visited ÷ owed; the owed split by population."""
+    ended without a visit), still open, and the coverage visited ÷ owed; the owed split by population.
+    `as_of`: as things stood at that midnight (visited by the first visit's day; `visits` stays the count now)."""
     monitored = select(
         col(VisitTaskRecord.village_code),
         col(VisitTaskRecord.period),
         col(VisitTaskRecord.status),
         col(VisitTaskRecord.visit_count),
+        col(VisitTaskRecord.due_at),
+        col(VisitTaskRecord.first_visited_on),
         literal(MONITORED).label("population"),
     ).where(area_scope(VisitTaskRecord, scope), col(VisitTaskRecord.period).between(from_period, to_period))
     followed = select(
@@ -142,11 +149,23 @@ async def visit_coverage(session: AsyncSession, scope: str, from_period: str, to
         col(FollowUpVisitTask.period),
         col(FollowUpVisitTask.status),
         col(FollowUpVisitTask.visit_count),
+        col(FollowUpVisitTask.due_at),
+        col(FollowUpVisitTask.first_visited_on),
         col(FollowUpVisitTask.population),
     ).where(area_scope(FollowUpVisitTask, scope), col(FollowUpVisitTask.period).between(from_period, to_period))
     owed_tasks = union_all(monitored, followed).subquery()
     status = owed_tasks.c.status
     owed = status != VisitTaskStatus.cancelled
+    visited, overdue, still_open = (
+        status == VisitTaskStatus.done,
+        status == VisitTaskStatus.overdue,
+        status == VisitTaskStatus.open,
+    )
+    if as_of is not None:
+        # `as_of` is a day's end (midnight, Beijing time): visited on a day before it.
+        visited = owed & func.coalesce(owed_tasks.c.first_visited_on < local_date(as_of), False)
+        overdue = owed & ~visited & (owed_tasks.c.due_at < as_of)
+        still_open = owed & ~visited & (owed_tasks.c.due_at >= as_of)
     query = (
         select(
             owed_tasks.c.village_code,
@@ -154,9 +173,9 @@ async def visit_coverage(session: AsyncSession, scope: str, from_period: str, to
             owed_tasks.c.period,
             owed_tasks.c.population,
             func.count().filter(owed).label("owed"),
-            func.count().filter(status == VisitTaskStatus.done).label("visited"),
-            func.count().filter(status == VisitTaskStatus.overdue).label("overdue"),
-            func.count().filter(status == VisitTaskStatus.open).label("open"),
+            func.count().filter(visited).label("visited"),
+            func.count().filter(overdue).label("overdue"),
+            func.count().filter(still_open).label("open"),
             func.coalesce(func.sum(owed_tasks.c.visit_count), 0).label("visits"),
         )
         .join(Area, col(Area.code) == owed_tasks.c.village_code)
