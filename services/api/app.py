@@ -21,6 +21,7 @@ from services.api.monitoring import routes as monitoring_routes
 from services.api.people import account_routes, audit_routes, auth_routes, follow_up_routes
 from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
 from services.api.request_guards import BodyGuard, check_parameters
+from services.api.screening import routes as screening_routes
 from services.api.self_reports import household_routes as self_service_routes
 from services.api.self_reports import staff_routes as self_report_routes
 from services.api.server_errors import ServerErrors
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         task_routes,
         audit_routes,
         notice_routes,
+        screening_routes,
     ):
         app.include_router(routes.router)
 

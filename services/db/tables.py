@@ -664,3 +664,6 @@ class FollowUpVisitRecord(SQLModel, table=True):
     living_conditions: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     recorded_by: str = Field(max_length=50)
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+from services.db import screening as _screening  # noqa: E402, F401  (registers the screening tables)

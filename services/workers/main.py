@@ -15,6 +15,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from services.db.bulk_engine import create_bulk_engine
 from services.db.engine import create_engine
 from services.messaging.sms import sms_sender
 from services.settings import Settings, get_settings
@@ -27,11 +28,14 @@ from services.workers.identification.records import CaseRecordActivities
 from services.workers.monitoring.handover import MonitoringHandOver
 from services.workers.monitoring.intake import MonitoringIntake
 from services.workers.monitoring.records import MonitoringRecordActivities
+from services.workers.screening.imports import ImportActivities
+from services.workers.screening.runs import RunStarts, ScreeningRunActivities
 from services.workers.self_reports.activities import SelfReportActivities
 from services.workers.self_reports.links import SelfReportLinks
 from services.workflows.follow_up import FollowUpWorkflow
 from services.workflows.identification import IdentificationWorkflow
 from services.workflows.monitoring import MonitoringWorkflow
+from services.workflows.screening import ImportWorkflow, ScreeningRunWorkflow
 from services.workflows.self_report import SelfReportWorkflow
 
 log = logging.getLogger("services.worker")
@@ -55,11 +59,20 @@ async def running_worker(
     monitoring_records = MonitoringRecordActivities(engine)
     cross_checks = CrossCheckActivities(engine, settings, http)
     follow_up = FollowUpActivities(engine)
+    bulk = create_bulk_engine(settings.require_database_url())
+    imports, screening = ImportActivities(bulk), ScreeningRunActivities(client, bulk, settings.temporal_task_queue)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         interceptors=[ActivityFailures()],
-        workflows=[IdentificationWorkflow, MonitoringWorkflow, SelfReportWorkflow, FollowUpWorkflow],
+        workflows=[
+            IdentificationWorkflow,
+            MonitoringWorkflow,
+            SelfReportWorkflow,
+            FollowUpWorkflow,
+            ImportWorkflow,
+            ScreeningRunWorkflow,
+        ],
         activities=[
             records.record_case_event,
             monitoring_records.record_monitoring_event,
@@ -72,6 +85,11 @@ async def running_worker(
             self_reports.open_case_for_self_report,
             self_reports.send_self_report_notice,
             follow_up.open_follow_up_month,
+            imports.run_import,
+            screening.flag_households,
+            screening.open_lead_batch,
+            screening.finish_screening_run,
+            RunStarts(bulk).create_run_after_import,
         ],
     )
     try:
@@ -89,6 +107,7 @@ async def running_worker(
     finally:
         await http.aclose()
         await engine.dispose()
+        await bulk.dispose()
 
 
 async def main() -> None:
