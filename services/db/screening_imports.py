@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asyncpg import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.domain.areas import area_prefix
 from services.domain.screening.import_rows import KEYS, ImportKind, Refusal
@@ -40,15 +41,19 @@ class ChunkOutcome:
 
 
 async def write_chunk(
-    db: Connection,
+    conn: AsyncConnection,
     kind: ImportKind,
     job_id: int,
     county_code: str,
     actor: str,
     rows: list[tuple[int, dict[str, Any]]],
 ) -> ChunkOutcome:
+    """Writes in `conn`'s transaction; answers the rows changed, unchanged and refused."""
     stage, columns = _STAGES[kind]
-    await db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({columns}) ON COMMIT DELETE ROWS")
+    # Through SQLAlchemy first: that opens the connection's transaction, which the driver's COPY
+    # and statements below then run in (committed or rolled back with it).
+    await conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({columns}) ON COMMIT DELETE ROWS")
+    db: Connection = (await conn.get_raw_connection()).driver_connection
     await db.execute(f"TRUNCATE {stage}")
     names = [c.split()[0] for c in columns.split(", ")]
     await db.copy_records_to_table(

@@ -189,10 +189,7 @@ async def _write(conn: AsyncConnection, job: ImportJob, chunk: _Chunk) -> ChunkO
     assert job.id is not None
     if not chunk.rows:
         return ChunkOutcome(0, 0, [])
-    raw = await conn.get_raw_connection()
-    return await write_chunk(
-        raw.driver_connection, ImportKind(job.kind), job.id, job.county_code, job.created_by, chunk.rows
-    )
+    return await write_chunk(conn, ImportKind(job.kind), job.id, job.county_code, job.created_by, chunk.rows)
 
 
 async def _record_refusals(conn: AsyncConnection, job_id: int, refusals: list[Refusal]) -> None:
