@@ -18,11 +18,11 @@ from services.domain.policy import PolicyBody
 from services.domain.screening.rules import ScreeningRule
 
 _CONDITIONS = {
-    ScreeningRule.income_below_line: "f.income IS NOT NULL AND f.income / f.size <= :line",
+    ScreeningRule.income_below_line: "f.income IS NOT NULL AND f.income / f.size <= CAST(:line AS float8)",
     ScreeningRule.income_drop: "f.last_income > 0 AND f.income IS NOT NULL"
-    " AND f.income / f.size < (f.last_income / f.size) * (1 - :drop_share)",
-    ScreeningRule.spending_share: "f.medical > 0 AND f.medical > :spending_share * greatest(f.income, 0)",
-    ScreeningRule.medical_bill: "f.medical >= CASE WHEN f.low_income THEN :medical_low ELSE :medical_other END",
+    " AND f.income / f.size < (f.last_income / f.size) * (1 - CAST(:drop_share AS float8))",
+    ScreeningRule.spending_share: "f.medical > 0 AND f.medical > CAST(:spending_share AS float8) * greatest(f.income, 0)",
+    ScreeningRule.medical_bill: "f.medical >= CASE WHEN f.low_income THEN CAST(:medical_low AS float8) ELSE CAST(:medical_other AS float8) END",
     ScreeningRule.pupil_left_school: "f.left_school",
     ScreeningRule.unsafe_housing: "f.unsafe_house",
 }
@@ -57,9 +57,9 @@ def flagged_households(
             FROM households h
             LEFT JOIN household_profiles p ON p.household_code = h.code
             LEFT JOIN (
-                SELECT household_code, sum(yuan) FILTER (WHERE year = :year) AS income,
-                       sum(yuan) FILTER (WHERE year = :year - 1) AS last_income
-                FROM household_incomes WHERE year IN (:year, :year - 1) GROUP BY household_code
+                SELECT household_code, sum(yuan) FILTER (WHERE year = CAST(:year AS integer)) AS income,
+                       sum(yuan) FILTER (WHERE year = CAST(:year AS integer) - 1) AS last_income
+                FROM household_incomes WHERE year IN (CAST(:year AS integer), CAST(:year AS integer) - 1) GROUP BY household_code
             ) i ON i.household_code = h.code
             LEFT JOIN (
                 SELECT household_code, sum(amount) FILTER (WHERE kind = 'medical_bill') AS medical,

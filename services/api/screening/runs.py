@@ -9,7 +9,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from services.api.access import area_scope
 from services.api.errors import workflow_unavailable
 from services.api.screening.schemas import HitPage, HitView, RunView
 from services.db.screening import ScreeningHit, ScreeningRun
@@ -33,8 +32,11 @@ def run_view(run: ScreeningRun) -> RunView:
 
 async def hit_page(session: AsyncSession, run_id: int, area: str, after: str | None, limit: int) -> HitPage:
     query = select(ScreeningHit).where(col(ScreeningHit.run_id) == run_id)
-    if area_level(area) != AreaLevel.county:  # a run is its county's: the county sees all of it
-        query = query.where(area_scope(ScreeningHit, area))
+    level = area_level(area)  # a run is its county's: the county sees all of it
+    if level == AreaLevel.township:
+        query = query.where(col(ScreeningHit.township_code) == area)
+    elif level == AreaLevel.village:
+        query = query.where(col(ScreeningHit.village_code) == area)
     if after is not None:
         query = query.where(col(ScreeningHit.household_code) > after)
     rows = list(await session.scalars(query.order_by(col(ScreeningHit.household_code)).limit(limit + 1)))
