@@ -12,7 +12,7 @@ from services.api.deps import CurrentAccount, Resources, SessionDep
 from services.api.errors import invalid, not_found
 from services.api.screening.imports import job_view, rejection_page, start_import, store_import
 from services.api.screening.preview import preview
-from services.api.screening.runs import hit_page, run_view, start_run
+from services.api.screening.runs import hit_page, run_list, run_view, start_run
 from services.api.screening.schemas import (
     GridHouseholdPage,
     HitPage,
@@ -106,6 +106,17 @@ async def _run(session: SessionDep, account: Account, run_id: int) -> ScreeningR
     if run is None or not area_contains(run.county_code, account.area_code):
         raise not_found(_NO_RUN)
     return run
+
+
+@router.get("/runs", summary="本县的排查批次，最新的在前")
+async def list_runs(
+    account: CurrentAccount,
+    session: SessionDep,
+    import_job: Annotated[int | None, Query(ge=1, le=2**62, description="只列此导入任务触发的排查")] = None,
+    limit: Limit = 50,
+) -> list[RunView]:
+    require_role(account, Role.county_officer, Role.admin, Role.township_approver)
+    return await run_list(session, county_of(account.area_code), import_job, limit)
 
 
 @router.get("/runs/{run_id}", summary="排查批次进度")

@@ -30,6 +30,14 @@ def run_view(run: ScreeningRun) -> RunView:
     return RunView.model_validate({**run.model_dump(), "run_id": run.id})
 
 
+async def run_list(session: AsyncSession, county_code: str, import_job: int | None, limit: int) -> list[RunView]:
+    query = select(ScreeningRun).where(col(ScreeningRun.county_code) == county_code)
+    if import_job is not None:
+        query = query.where(col(ScreeningRun.import_job) == import_job)
+    runs = await session.scalars(query.order_by(col(ScreeningRun.id).desc()).limit(limit))
+    return [run_view(r) for r in runs]
+
+
 async def hit_page(session: AsyncSession, run_id: int, area: str, after: str | None, limit: int) -> HitPage:
     query = select(ScreeningHit).where(col(ScreeningHit.run_id) == run_id)
     level = area_level(area)  # a run is its county's: the county sees all of it
