@@ -30,6 +30,7 @@ from services.api.province import routes as province_routes
 from services.api.registry import household_file_routes, household_routes, notice_routes, reference_routes
 from services.api.reports import kept_routes, roster_routes, statistics_routes
 from services.api.request_guards import BodyGuard, check_parameters
+from services.api.screening import routes as screening_routes
 from services.api.self_reports import household_routes as self_service_routes
 from services.api.self_reports import staff_routes as self_report_routes
 from services.api.server_errors import ServerErrors
@@ -101,6 +102,7 @@ def create_app(
         roster_routes,
         statistics_routes,
         kept_routes,
+        screening_routes,
     ):
         app.include_router(routes.router)
     app.include_router(document_routes.households)

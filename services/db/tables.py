@@ -669,3 +669,4 @@ class FollowUpVisitRecord(SQLModel, table=True):
 from services.db.admin_safety import AdminGrant, CountySetting  # noqa: E402,F401  (registers the tables)
 from services.db import province as _province  # noqa: E402,F401  (province exchange tables)
 from services.db import reports as _reports  # noqa: E402,F401  (kept_reports)
+from services.db import screening as _screening  # noqa: E402, F401  (registers the screening tables)

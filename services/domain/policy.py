@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.domain.form_fields import INT4_MAX, Number
 from services.domain.identification.procedure import IDENTIFICATION
+from services.domain.screening.rules import ScreeningPolicy
 from services.domain.vocabulary import Department, Step
 
 # Time limits in days may be fractions (see PolicyBody); yuan thresholds far above any real
@@ -110,6 +111,7 @@ class PolicyBody(BaseModel):
     exit_min_monitoring_months: int = Field(default=6, ge=0, le=60, description="标注风险消除前至少监测月数")
     exit_income_months: int = Field(default=6, ge=1, le=24, description="退出前收入须持续高于监测标准的月数（按走访）")
     exit_min_delivered_measures: int = Field(default=1, ge=0, le=20, description="退出前至少落实的帮扶措施数")
+    screening: ScreeningPolicy = Field(default_factory=ScreeningPolicy, description="全农户排查规则")
 
     @model_validator(mode="after")
     def _whole_year_visits(self) -> PolicyBody:

@@ -15,6 +15,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from services.db.bulk_engine import create_bulk_engine
 from services.db.engine import create_engine
 from services.messaging.sms import sms_sender
 from services.observability.logs import use_json_logs
@@ -32,12 +33,15 @@ from services.workers.monitoring.handover import MonitoringHandOver
 from services.workers.monitoring.intake import MonitoringIntake
 from services.workers.monitoring.records import MonitoringRecordActivities
 from services.workers.reports.activities import ReportActivities, ensure_report_schedules
+from services.workers.screening.imports import ImportActivities
+from services.workers.screening.runs import RunStarts, ScreeningRunActivities
 from services.workers.self_reports.activities import SelfReportActivities
 from services.workers.self_reports.links import SelfReportLinks
 from services.workflows.follow_up import FollowUpWorkflow
 from services.workflows.identification import IdentificationWorkflow
 from services.workflows.monitoring import MonitoringWorkflow
 from services.workflows.reports import ReportWorkflow
+from services.workflows.screening import ImportWorkflow, ScreeningRunWorkflow
 from services.workflows.self_report import SelfReportWorkflow
 
 log = logging.getLogger("services.worker")
@@ -61,12 +65,22 @@ async def running_worker(
     monitoring_records = MonitoringRecordActivities(engine)
     cross_checks = CrossCheckActivities(engine, settings, http)
     follow_up = FollowUpActivities(engine)
+    bulk = create_bulk_engine(settings.require_database_url())
+    imports, screening = ImportActivities(bulk), ScreeningRunActivities(client, bulk, settings.temporal_task_queue)
     worker = Worker(
         client,
         task_queue=settings.temporal_task_queue,
         # Tracing, when on, comes with the client (services/temporal_client.py).
         interceptors=[ActivityFailures(), RequestIdsInWorker()],
-        workflows=[IdentificationWorkflow, MonitoringWorkflow, SelfReportWorkflow, FollowUpWorkflow, ReportWorkflow],
+        workflows=[
+            IdentificationWorkflow,
+            MonitoringWorkflow,
+            SelfReportWorkflow,
+            FollowUpWorkflow,
+            ReportWorkflow,
+            ImportWorkflow,
+            ScreeningRunWorkflow,
+        ],
         activities=[
             records.record_case_event,
             monitoring_records.record_monitoring_event,
@@ -80,6 +94,11 @@ async def running_worker(
             self_reports.send_self_report_notice,
             follow_up.open_follow_up_month,
             ReportActivities(engine).produce_reports,
+            imports.run_import,
+            screening.flag_households,
+            screening.open_lead_batch,
+            screening.finish_screening_run,
+            RunStarts(bulk).create_run_after_import,
         ],
     )
     try:
@@ -97,6 +116,7 @@ async def running_worker(
     finally:
         await http.aclose()
         await engine.dispose()
+        await bulk.dispose()
 
 
 async def main() -> None:

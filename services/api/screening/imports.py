@@ -1,0 +1,116 @@
+"""Import jobs: storing a file as a job (the same file again answers the same job) and starting
+its workflow; reading its progress and refused rows. County officers of the county only."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from services.api.errors import workflow_unavailable
+from services.api.screening.schemas import ImportIn, ImportJobView, RejectionPage, RejectionView
+from services.db.screening import ImportFilePart, ImportJob, ImportRejection
+from services.db.tables import Account
+from services.domain.areas import county_of
+from services.domain.screening.import_rows import COLUMNS
+from services.workflows.screening import ImportStart, ImportWorkflow
+
+PART_BYTES = 1 << 20
+COLUMNS_MOST = range(max(len(c) for c in COLUMNS.values()) + 1)
+
+
+async def store_import(session: AsyncSession, body: ImportIn, account: Account) -> tuple[ImportJob, bool]:
+    """The job for this file (new, or the one that took the same file before: `repeated`); the caller commits."""
+    content = body.content
+    county = county_of(account.area_code)
+    digest = hashlib.sha256(content).hexdigest()
+    job_id = await session.scalar(
+        insert(ImportJob)
+        .values(
+            county_code=county,
+            kind=body.kind,
+            mode=body.mode,
+            file_name=body.file_name,
+            file_format=body.file_format,
+            content_hash=digest,
+            status="queued",
+            rows_total=0,
+            rows_read=0,
+            rows_changed=0,
+            rows_unchanged=0,
+            rows_rejected=0,
+            created_by=account.username,
+        )
+        .on_conflict_do_nothing(constraint="uq_import_jobs_file")
+        .returning(col(ImportJob.id))
+    )
+    if job_id is None:
+        existing = await session.scalar(
+            select(ImportJob).where(
+                col(ImportJob.county_code) == county,
+                col(ImportJob.kind) == body.kind,
+                col(ImportJob.mode) == body.mode,
+                col(ImportJob.content_hash) == digest,
+            )
+        )
+        assert existing is not None
+        return existing, True
+    await store_file_parts(session, job_id, content)
+    job = await session.get(ImportJob, job_id)
+    assert job is not None
+    return job, False
+
+
+async def store_file_parts(session: AsyncSession, job_id: int, content: bytes) -> None:
+    for part, start in enumerate(range(0, len(content), PART_BYTES)):
+        session.add(ImportFilePart(job_id=job_id, part=part, content=content[start : start + PART_BYTES]))
+    await session.flush()
+
+
+async def start_import(client: Client, task_queue: str, job: ImportJob, screen_year: int | None) -> None:
+    """Starts the job's workflow; for a job started before (a repeated file) this does nothing."""
+    assert job.id is not None
+    try:
+        await client.start_workflow(
+            ImportWorkflow.run,
+            ImportStart(job_id=job.id, county_code=job.county_code, started_by=job.created_by, screen_year=screen_year),
+            id=f"import-{job.id}",
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return  # a finished job's workflow: nothing more to start
+    except RPCError as error:
+        raise workflow_unavailable() from error
+
+
+def job_view(job: ImportJob, repeated: bool = False) -> ImportJobView:
+    assert job.id is not None
+    return ImportJobView.model_validate({**job.model_dump(), "job_id": job.id, "repeated": repeated})
+
+
+async def rejection_page(session: AsyncSession, job_id: int, after: int, limit: int) -> RejectionPage:
+    rows = list(
+        await session.scalars(
+            select(ImportRejection)
+            .where(col(ImportRejection.job_id) == job_id, col(ImportRejection.row_number) > after)
+            .order_by(col(ImportRejection.row_number), col(ImportRejection.id))
+            .limit(limit + len(COLUMNS_MOST))
+        )
+    )
+    # A row refused for several reasons (one per column at most) is never cut between two pages.
+    last = rows[min(limit, len(rows)) - 1].row_number if rows else 0
+    items = [r for r in rows if r.row_number <= last]
+    more = len(rows) > len(items)
+    return RejectionPage(
+        items=[RejectionView(row_number=r.row_number, field=r.field, message=r.message) for r in items],
+        next_after=items[-1].row_number if more and items else None,
+    )

@@ -1,0 +1,222 @@
+"""The import job's activity: reads a stored file chunk by chunk, checks every row and writes the
+good ones (services/db/screening_imports.py), with the job's progress and refusals in PostgreSQL.
+
+Row by row, each chunk commits with the job's progress, so a restarted attempt resumes after the
+last committed chunk. All or nothing, the rows go in one transaction committed only if no row was
+refused (refusals and progress are written beside it, so they are seen while it runs); a restarted
+attempt starts the file again.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import col
+from temporalio import activity
+
+from services.db.audit import append_audit
+from services.db.screening import ImportFilePart, ImportJob, ImportRejection
+from services.db.screening_imports import ChunkOutcome, write_chunk
+from services.domain.screening.import_rows import Heading, ImportKind, ImportMode, Refusal, key_of
+from services.domain.vocabulary import Role
+from services.workers.screening.file_rows import file_rows
+
+CHUNK_ROWS = 5000
+
+
+class _Importer:
+    """Who the import acts as in the audit: the person who sent the file, in their county."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.username, self.role, self.area_code = job.created_by, Role.county_officer, job.county_code
+
+
+class ImportActivities:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @activity.defn(name="run_import")
+    async def run_import(self, job_id: int) -> str:
+        """Answers the job's final status: `done` or `rejected`."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(ImportJob).where(col(ImportJob.id) == job_id))).one()
+        job = ImportJob.model_validate(row._mapping)
+        if job.status in ("done", "rejected"):
+            return job.status
+        with tempfile.TemporaryDirectory(prefix="import-") as folder:
+            path = Path(folder) / f"file.{job.file_format}"
+            await self._download(job_id, path)
+            if job.mode == ImportMode.row_by_row:
+                return await self._row_by_row(job, path)
+            return await self._all_or_nothing(job, path)
+
+    async def _download(self, job_id: int, path: Path) -> None:
+        async with self._engine.connect() as conn:
+            parts = await conn.stream(
+                select(col(ImportFilePart.content))
+                .where(col(ImportFilePart.job_id) == job_id)
+                .order_by(col(ImportFilePart.part))
+            )
+            with path.open("wb") as file:
+                async for (content,) in parts:
+                    file.write(content)
+
+    async def _row_by_row(self, job: ImportJob, path: Path) -> str:
+        assert job.id is not None
+        await self._set(job.id, status="running")
+        unreadable = False
+        for chunk in _chunks(job, path, skip=job.rows_read):
+            unreadable = chunk.heading_refused
+            async with self._engine.begin() as conn:
+                outcome = await _write(conn, job, chunk)
+                await _record_refusals(conn, job.id, [*chunk.refusals, *outcome.refusals])
+                await _count(conn, job.id, chunk, outcome)
+            activity.heartbeat(chunk.last_row)
+        return await self._finish(job, "rejected" if unreadable else "done")
+
+    async def _all_or_nothing(self, job: ImportJob, path: Path) -> str:
+        assert job.id is not None
+        async with self._engine.begin() as conn:  # what an interrupted attempt left is counted again
+            await conn.execute(delete(ImportRejection).where(col(ImportRejection.job_id) == job.id))
+            await _reset(conn, job.id)
+        refused = False
+        async with self._engine.connect() as data:
+            transaction = await data.begin()
+            for chunk in _chunks(job, path, skip=0):
+                outcome = await _write(data, job, chunk)
+                refusals = [*chunk.refusals, *outcome.refusals]
+                refused = refused or bool(refusals)
+                async with self._engine.begin() as side:
+                    await _record_refusals(side, job.id, refusals)
+                    await _count(side, job.id, chunk, outcome)
+                activity.heartbeat(chunk.last_row)
+            await (transaction.rollback() if refused else transaction.commit())
+        if refused:  # nothing of the file was taken: no row counts as changed
+            await self._set(job.id, rows_changed=0, rows_unchanged=0)
+        return await self._finish(job, "rejected" if refused else "done")
+
+    async def _set(self, job_id: int, **values: Any) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(update(ImportJob).where(col(ImportJob.id) == job_id).values(**values))
+
+    async def _finish(self, job: ImportJob, status: str) -> str:
+        async with self._engine.begin() as conn:
+            counts = (
+                await conn.execute(
+                    update(ImportJob)
+                    .where(col(ImportJob.id) == job.id)
+                    .values(status=status, finished_at=func.now(), rows_total=col(ImportJob.rows_read))
+                    .returning(col(ImportJob.rows_read), col(ImportJob.rows_changed), col(ImportJob.rows_rejected))
+                )
+            ).one()
+            await append_audit(
+                conn,
+                _Importer(job),
+                "import_household_data",
+                "import_job",
+                str(job.id),
+                {"kind": job.kind, "mode": job.mode, "file_name": job.file_name, "status": status, **counts._asdict()},
+            )
+        return status
+
+
+class _Chunk:
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.refusals: list[Refusal] = []
+        self.read = 0
+        self.last_row = 1
+        self.heading_refused = False  # the file lacks a column: none of its rows can be read
+
+
+def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
+    """The file's data rows in chunks, each row checked cell by cell and against the chunk's earlier
+    rows; `skip` data rows already taken by an earlier attempt are passed over."""
+    kind = ImportKind(job.kind)
+    rows = file_rows(path, job.file_format)
+    heading = Heading(kind, next(rows, []))
+    if heading.missing:
+        chunk = _Chunk()
+        chunk.refusals = [Refusal(1, "表头", f"缺少列：{'、'.join(heading.missing)}")]
+        chunk.heading_refused = True
+        yield chunk
+        return
+    chunk, seen = _Chunk(), 0
+    for number, cells in enumerate(rows, start=2):
+        if all(_blank(c) for c in cells):
+            continue  # an empty line, as spreadsheets leave at the end
+        seen += 1
+        if seen <= skip:
+            continue
+        chunk.read += 1
+        chunk.last_row = number
+        values = heading.read(number, cells)
+        if isinstance(values, list):
+            chunk.refusals.extend(values)
+        else:
+            chunk.rows.append((number, values))
+        if chunk.read >= CHUNK_ROWS:
+            yield _deduplicated(kind, chunk)
+            chunk = _Chunk()
+    if chunk.read or chunk.refusals:
+        yield _deduplicated(kind, chunk)
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _deduplicated(kind: ImportKind, chunk: _Chunk) -> _Chunk:
+    first: dict[tuple[Any, ...], int] = {}
+    kept = []
+    for number, values in chunk.rows:
+        key = key_of(kind, values)
+        if key in first:
+            chunk.refusals.append(Refusal(number, "户编号", f"与第{first[key]}行重复（同一条记录出现两次）"))
+        else:
+            first[key] = number
+            kept.append((number, values))
+    chunk.rows = kept
+    return chunk
+
+
+async def _write(conn: AsyncConnection, job: ImportJob, chunk: _Chunk) -> ChunkOutcome:
+    assert job.id is not None
+    if not chunk.rows:
+        return ChunkOutcome(0, 0, [])
+    return await write_chunk(conn, ImportKind(job.kind), job.id, job.county_code, job.created_by, chunk.rows)
+
+
+async def _record_refusals(conn: AsyncConnection, job_id: int, refusals: list[Refusal]) -> None:
+    if refusals:
+        await conn.execute(
+            insert(ImportRejection),
+            [{"job_id": job_id, "row_number": r.row, "field": r.field, "message": r.message[:500]} for r in refusals],
+        )
+
+
+async def _count(conn: AsyncConnection, job_id: int, chunk: _Chunk, outcome: ChunkOutcome) -> None:
+    rejected = len({r.row for r in [*chunk.refusals, *outcome.refusals]})
+    await conn.execute(
+        update(ImportJob)
+        .where(col(ImportJob.id) == job_id)
+        .values(
+            rows_read=col(ImportJob.rows_read) + chunk.read,
+            rows_changed=col(ImportJob.rows_changed) + outcome.changed,
+            rows_unchanged=col(ImportJob.rows_unchanged) + outcome.unchanged,
+            rows_rejected=col(ImportJob.rows_rejected) + rejected,
+        )
+    )
+
+
+async def _reset(conn: AsyncConnection, job_id: int) -> None:
+    await conn.execute(
+        update(ImportJob)
+        .where(col(ImportJob.id) == job_id)
+        .values(status="running", rows_read=0, rows_changed=0, rows_unchanged=0, rows_rejected=0)
+    )
