@@ -28,6 +28,7 @@ from services.api.tasks import routes as task_routes
 from services.db.engine import create_engine, session_factory
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
+from services.web import routes as web_routes
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         notice_routes,
     ):
         app.include_router(routes.router)
+    app.include_router(web_routes.router)  # the workbench's pages (工作台) under /
 
     return app
 
