@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.db.tables import Account
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.db.tables import Account, PolicyVersion
 from services.domain.identification.procedure import IDENTIFICATION
+from services.domain.policy import DEFAULT_POLICY
 from services.domain.procedure import ActionSpec
 from services.domain.vocabulary import Action, Step
 from services.web.forms import FormField, UnsupportedForm, form_fields
@@ -63,7 +66,7 @@ def _with_rules(fields: list[FormField], rules: dict[str, str]) -> list[FormFiel
     return fields
 
 
-def forms_for(reader: Account, view: dict[str, Any]) -> list[CaseForm]:
+def forms_for(reader: Account, view: dict[str, Any], policy: dict[str, Any]) -> list[CaseForm]:
     """Actions of the reader's role the case's step allows (numbered ones, like resolving an
     objection, and forms too deep for a page are left to the API)."""
     step = Step(view["step"])
@@ -76,9 +79,11 @@ def forms_for(reader: Account, view: dict[str, Any]) -> list[CaseForm]:
             fields = form_fields(spec.form)
         except UnsupportedForm:
             continue
-        found.append(CaseForm(spec, _with_rules(fields, policy_rules(spec.action, view["policy"])), spec.action == main))
+        found.append(CaseForm(spec, _with_rules(fields, policy_rules(spec.action, policy)), spec.action == main))
     return sorted(found, key=lambda form: not form.main)
 
 
-def case_form(reader: Account, view: dict[str, Any], action: Action) -> CaseForm | None:
-    return next((f for f in forms_for(reader, view) if f.spec.action == action), None)
+async def case_policy(session: AsyncSession, version: int) -> dict[str, Any]:
+    """The case's own policy version (later versions apply to later cases only)."""
+    row = await session.get(PolicyVersion, version)
+    return {**DEFAULT_POLICY.model_dump(mode="json"), **(row.body if row else {})}

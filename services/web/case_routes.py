@@ -3,7 +3,6 @@ reader may take now) and its form posts, through the same functions as the API's
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +14,7 @@ from starlette.datastructures import FormData
 
 from services.api.access import CASEWORK_ROLES
 from services.api.deps import Resources, SessionDep
-from services.api.errors import ApiError, described_errors, not_found
+from services.api.errors import described_errors, not_found
 from services.api.identification.routes import take_case_action
 from services.api.identification.service import visible_case
 from services.api.identification.views import case_view
@@ -27,8 +26,8 @@ from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.months import local_date
 from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import Action
-from services.web.case_forms import case_form, forms_for
-from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.case_forms import case_policy, forms_for
+from services.web.deps import PageAccount, PostedForm, answer_of, body_of, idempotency_key_of
 from services.web.forms import errors_by_field, form_body, form_fields, posted_values
 from services.web.pages import PageRoute, render
 from services.web.timeline_labels import entry_label
@@ -51,12 +50,15 @@ async def case_page(
     view = case_view(record.state, account)
     household = household_view(await visible_household(session, account, record.household_code), account, in_list=True)
     entries = await timeline(session, case_id, show_personal_data=False)  # the page shows no ID numbers
-    forms = forms_for(account, view)
+    forms = forms_for(account, view, await case_policy(session, view["policy_version"]))
     beside: dict[str, list[str]] = {}
     top: list[str] = [message] if message else []
-    if failed is not None and (form := case_form(account, view, failed)) is not None:
-        beside, more = errors_by_field(form.fields, errors or [])
+    failing = next((form for form in forms if form.spec.action == failed), None)
+    if failing is not None:
+        beside, more = errors_by_field(failing.fields, errors or [])
         top += more
+    else:  # a form the reader no longer has (the step moved on): its problems at the top
+        top += [e["message"] for e in errors or []]
     context = {
         "case": masked_copy(view),
         "household": household,
@@ -105,16 +107,12 @@ async def act(
         await visible_case(session, account, case_id)  # outside the area: 404, not the form's problems
         return await case_page(request, account, session, case_id, errors=form, **again)
     key = idempotency_key_of(posted)
-    try:
-        answer = await take_case_action(spec.action, case_id, form, None, request, account, resources, session, key)
-    except ApiError as refusal:
-        if refusal.status_code not in (409, 422):
-            raise
-        detail = refusal.detail
-        again["status_code"] = refusal.status_code
+    answer = await answer_of(
+        take_case_action(spec.action, case_id, form, None, request, account, resources, session, key)
+    )
+    if answer.status_code >= 400:
+        detail = body_of(answer)["detail"]
+        again["status_code"] = answer.status_code
         errors, message = detail.get("errors") or [], None if detail.get("errors") else detail["message"]
         return await case_page(request, account, session, case_id, errors=errors, message=message, **again)
-    if answer.status_code >= 400:  # a stored refusal, replayed for the same key
-        detail = json.loads(bytes(answer.body)).get("detail", {})
-        return await case_page(request, account, session, case_id, message=detail.get("message"), **again)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -126,9 +126,7 @@ def _field(path: str, name: str, raw: dict[str, Any], defs: dict[str, Any], requ
             return FormField(path, label, "rows", required, rows=rows)
         return FormField(path, label, "lines", required, max_length=item.get("maxLength"))
     if kind in ("integer", "number"):
-        return FormField(
-            path, label, kind, required, minimum=prop.get("minimum"), maximum=prop.get("maximum")
-        )
+        return FormField(path, label, kind, required, minimum=prop.get("minimum"), maximum=prop.get("maximum"))
     if kind == "boolean":
         return FormField(path, label, "checkbox", required)
     if prop.get("format") == "date":

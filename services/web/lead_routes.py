@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from fastapi import APIRouter, Request, Response
@@ -11,13 +10,13 @@ from pydantic import ValidationError
 
 from services.api.access import CASEWORK_ROLES, require_role
 from services.api.deps import Resources, SessionDep
-from services.api.errors import ApiError, described_errors
+from services.api.errors import described_errors
 from services.api.identification.routes import open_case
 from services.api.identification.schemas import CaseOpen
 from services.api.registry.service import household_page
 from services.db.tables import Account
 from services.domain.vocabulary import CASE_OPENING_ROLES, HouseholdStatus
-from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.deps import PageAccount, PostedForm, answer_of, body_of, idempotency_key_of
 from services.web.forms import errors_by_field, form_body, form_fields, posted_values
 from services.web.pages import PageRoute, render
 
@@ -69,13 +68,9 @@ async def open_lead(
         body = CaseOpen.model_validate(form_body(FIELDS, posted))
     except ValidationError as bad:
         return await _lead_page(request, account, session, values, described_errors(list(bad.errors()))[1], 422)
-    try:
-        answer = await open_case(body, request, account, resources, session, idempotency_key_of(posted))
-    except ApiError as refusal:
-        if refusal.status_code not in (409, 422):
-            raise
-        detail = refusal.detail
+    answer = await answer_of(open_case(body, request, account, resources, session, idempotency_key_of(posted)))
+    if answer.status_code >= 400:
+        detail = body_of(answer)["detail"]
         errors = detail.get("errors") or [{"field": "", "message": detail["message"]}]
-        return await _lead_page(request, account, session, values, errors, refusal.status_code, detail.get("case_id"))
-    case_id = json.loads(bytes(answer.body))["case_id"]
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+        return await _lead_page(request, account, session, values, errors, answer.status_code, detail.get("case_id"))
+    return RedirectResponse(f"/cases/{body_of(answer)['case_id']}", status_code=303)

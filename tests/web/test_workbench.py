@@ -1,0 +1,149 @@
+"""The workbench in a real browser: a case carried from lead to announcement through the pages by
+the three roles, a refusal beside its field, a double-clicked submit acting once, the inbox's
+claim and release, area and role boundaries by typed URL, CSRF, and every page at 360 px."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from services.demo_case import CaseDriver
+from tests.conftest import NewHousehold
+from tests.web.conftest import SignIn, fits_phone
+
+CADRE, TOWNSHIP, COUNTY = "dongkeng.cadre", "dongkeng.approver", "county.officer"
+OTHER_TOWNSHIP = "qingyangcha.approver"
+
+
+async def submit(page: Page, action: str) -> None:
+    await page.click(f"#action-{action} button[type=submit]")
+    await page.wait_for_load_state()
+
+
+async def reload_until_step(page: Page, label: str, timeout: float = 40) -> None:
+    """The case page, reloaded until its current step is `label` (departments and the notice's timer
+    move the case on by themselves)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (await page.inner_text("#current-step")).startswith(label):
+        assert asyncio.get_running_loop().time() < deadline, await page.inner_text("#current-step")
+        await asyncio.sleep(0.5)
+        await page.reload()
+
+
+async def timeline_actions(driver: CaseDriver, case_id: str) -> list[str]:
+    answer = await driver.get(COUNTY, f"/api/v1/cases/{case_id}/timeline")
+    return [e["action"] for e in answer.json()["entries"]]
+
+
+async def fill_home_verification(page: Page, category: str) -> None:
+    form = "#action-verify_home"
+    await page.fill(f"{form} [name=verifiers]", "张村干部\n刘网格员")
+    await page.fill(f"{form} [name=household_size]", "4")
+    for name, value in (("wage", "12000"), ("business_net", "3000"), ("property_income", "0"), ("transfer", "4200")):
+        await page.fill(f"{form} [name='income.{name}']", value)
+    await page.fill(f"{form} [name=compliant_spending]", "9000")
+    for secured in ("food_and_clothing", "compulsory_education", "safe_housing", "safe_drinking_water"):
+        await page.check(f"{form} [name='living_conditions.{secured}']")
+    await page.check(f"{form} [name=labour_capacity][value=partial]")
+    await page.fill(f"{form} [name=able_workers]", "2")
+    await page.check(f"{form} [name=risk_types][value=illness]")
+    await page.check(f"{form} [name=proposed_category][value={category}]")
+
+
+async def fill_review(page: Page) -> None:
+    form = "#action-record_review"
+    await page.fill(f"{form} [name=eligible_representatives]", "9")
+    roles = ["village_committee", "first_secretary", "work_team"] + ["villager_representative"] * 4
+    for i, role in enumerate(roles):
+        await page.fill(f"{form} [name='attendees[{i}].name']", f"评议人{i + 1}")
+        await page.select_option(f"{form} [name='attendees[{i}].role']", role)
+    await page.fill(f"{form} [name=votes_for]", "6")
+    await page.fill(f"{form} [name=votes_against]", "0")
+    await page.fill(f"{form} [name=abstentions]", "1")
+
+
+async def test_a_case_from_lead_to_announcement_through_the_pages(
+    sign_in: SignIn, driver: CaseDriver, departments: Any, new_household: NewHousehold
+) -> None:
+    await driver.publish_notice_seconds(2)
+    household = await new_household()
+    cadre = await sign_in(CADRE)
+    await fits_phone(cadre, "tasks")
+
+    # The lead: the village cadre opens the household's case.
+    await cadre.goto(f"/cases/new?household_code={household}")
+    await fits_phone(cadre, "new-lead")
+    await cadre.fill("[name=lead_note]", "户主因病住院，家庭收入下降")
+    await cadre.click("form.once button[type=submit]")
+    await cadre.wait_for_url("**/cases/*")
+    case_id = cadre.url.rsplit("/", 1)[1]
+    await expect(cadre.locator("#current-step")).to_contain_text("入户核查")
+
+    # A refusal beside its field: a category the figures do not support, without a reason.
+    await fill_home_verification(cadre, "sudden_hardship")
+    await fits_phone(cadre, "case-home-verification")
+    await submit(cadre, "verify_home")
+    refusal = cadre.locator(".error[data-field=category_reason]")
+    await expect(refusal).to_contain_text("不一致")
+    await fits_phone(cadre, "case-refusal-beside-field")
+    await expect(cadre.locator("#current-step")).to_contain_text("入户核查")  # nothing recorded
+
+    await fill_home_verification(cadre, "marginal")
+    await submit(cadre, "verify_home")
+    await expect(cadre.locator("#current-step")).to_contain_text("承诺授权")
+
+    # A double-clicked submit, then the same form sent again (a retry after a lost connection): once.
+    await cadre.check("#action-record_authorisation [name=decision][value=signed]")
+    await cadre.fill("#action-record_authorisation [name=signer_name]", "户主")
+    sent = await cadre.evaluate(
+        "new URLSearchParams(new FormData(document.querySelector('#action-record_authorisation form'))).toString()"
+    )
+    await cadre.dblclick("#action-record_authorisation button[type=submit]")
+    await cadre.wait_for_load_state()
+    retried = await cadre.request.post(
+        f"/cases/{case_id}/actions/record_authorisation",
+        data=sent,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        max_redirects=0,
+    )
+    assert retried.status == 303, await retried.text()
+    assert (await timeline_actions(driver, case_id)).count("record_authorisation") == 1
+
+    # The departments answer by themselves (the simulator); then the village's review.
+    await reload_until_step(cadre, "民主评议")
+    await fill_review(cadre)
+    await submit(cadre, "record_review")
+    await reload_until_step(cadre, "镇审核")  # the notice's seconds run out
+
+    # The township approver finds it in the inbox, claims it there, and approves.
+    township = await sign_in(TOWNSHIP)
+    row = township.locator("li.task", has=township.locator(f"a[href='/cases/{case_id}']"))
+    await row.locator("button", has_text="认领").click()
+    await expect(row.locator("button", has_text="释放")).to_be_visible()  # swapped in place by htmx
+    await fits_phone(township, "tasks-claimed")
+    await row.locator(f"a[href='/cases/{case_id}']").click()
+    await township.check("#action-review_in_township [name=decision][value=approve]")
+    await fits_phone(township, "case-township-review")
+    await submit(township, "review_in_township")
+    await expect(township.locator("#current-step")).to_contain_text("县级审定")
+
+    county = await sign_in(COUNTY)
+    await county.goto(f"/cases/{case_id}")
+    await county.check("#action-decide_in_county [name=decision][value=approve]")
+    await submit(county, "decide_in_county")
+    await expect(county.locator("#current-step")).to_contain_text("结果公告")
+
+    await township.reload()
+    await submit(township, "announce")
+    await expect(township.locator("#current-step")).to_contain_text("已办结")
+    await fits_phone(township, "case-announced")
+    actions = await timeline_actions(driver, case_id)
+    assert [a for a in actions if a in {"review_in_township", "decide_in_county", "announce"}] == [
+        "review_in_township",
+        "decide_in_county",
+        "announce",
+    ]
+    status = (await driver.get(CADRE, f"/api/v1/households/{household}")).json()["status"]
+    assert status == "risk_not_eliminated"
