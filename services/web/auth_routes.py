@@ -47,7 +47,7 @@ async def login(request: Request, form: PostedForm, resources: Resources, sessio
     )
     await session.commit()  # the failure counted and audited, or the count reset
     if isinstance(account, ApiError):
-        return _refused(request, target, credentials.username, account.status_code, account.detail["message"])
+        return _refused(request, target, credentials.username, account.status_code, _message_of(account))
     token, _ = issue_token(resources.settings, account.username, token_version=account.token_version)
     renew_nonce(request)
     response = RedirectResponse(target, status_code=303)
@@ -67,3 +67,8 @@ async def logout(request: Request, form: PostedForm) -> Response:
     response = render(request, "login.html", {"next": "/tasks", "message": "您已安全退出", "username": ""})
     end_session(request, response)
     return response
+
+
+def _message_of(refusal: ApiError) -> str:
+    detail = refusal.detail
+    return str(detail.get("message", "登录失败")) if isinstance(detail, dict) else "登录失败"

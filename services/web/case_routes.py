@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 
 from services.api.access import CASEWORK_ROLES
@@ -38,7 +39,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 async def case_page(
     request: Request,
     account: Account,
-    session: Any,
+    session: AsyncSession,
     case_id: str,
     failed: Action | None = None,
     values: dict[str, Any] | None = None,
@@ -102,17 +103,16 @@ async def act(
         raise not_found("没有这个办理事项")
     spec = IDENTIFICATION.action(Action(action))
     form = _posted_model(spec.form, posted)
-    again = {"failed": spec.action, "values": posted_values(posted), "status_code": 422}
     if isinstance(form, list):
         await visible_case(session, account, case_id)  # outside the area: 404, not the form's problems
-        return await case_page(request, account, session, case_id, errors=form, **again)
+        return await case_page(request, account, session, case_id, spec.action, posted_values(posted), form, None, 422)
     key = idempotency_key_of(posted)
     answer = await answer_of(
         take_case_action(spec.action, case_id, form, None, request, account, resources, session, key)
     )
-    if answer.status_code >= 400:
-        detail = body_of(answer)["detail"]
-        again["status_code"] = answer.status_code
-        errors, message = detail.get("errors") or [], None if detail.get("errors") else detail["message"]
-        return await case_page(request, account, session, case_id, errors=errors, message=message, **again)
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    if answer.status_code < 400:
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    detail = body_of(answer)["detail"]
+    errors, message = detail.get("errors") or [], None if detail.get("errors") else detail["message"]
+    values = posted_values(posted)
+    return await case_page(request, account, session, case_id, spec.action, values, errors, message, answer.status_code)

@@ -59,7 +59,7 @@ async def change_claim(
         if refusal.status_code != 409:
             raise
         await session.rollback()
-        message = refusal.detail["message"]
+        message = refusal.detail.get("message") if isinstance(refusal.detail, dict) else None
     if "HX-Request" not in request.headers:
         if message:
             raise ApiError(409, "task_claim_refused", message)

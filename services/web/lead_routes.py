@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -30,7 +31,7 @@ async def _lead_page(
     request: Request,
     account: Account,
     session: SessionDep,
-    values: dict[str, object],
+    values: Mapping[str, object],
     errors: list[dict[str, str]] | None = None,
     status_code: int = 200,
     existing: str | None = None,

@@ -3,7 +3,7 @@ messages, the API's status codes), whatever part of the request refused."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,8 @@ def render(
 
 def refusal_page(request: Request, status_code: int, message: str) -> Response:
     if status_code == 401:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        back = request.url.path if request.method == "GET" else "/tasks"  # a form's post cannot be fetched again
+        return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
     return render(request, "refusal.html", {"status_code": status_code, "message": message}, status_code=status_code)
 
 
@@ -68,14 +69,14 @@ class PageRoute(APIRoute):
     """A page route: a refusal raised anywhere in the request (its dependencies too) is answered as a
     page with the API's status and Chinese message; not signed in, the sign-in page."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 
         async def page(request: Request) -> Response:
             try:
                 return await handle(request)
             except ApiError as refusal:
-                detail = refusal.detail if isinstance(refusal.detail, dict) else {}
+                detail: dict[str, Any] = refusal.detail if isinstance(refusal.detail, dict) else {}
                 return refusal_page(request, refusal.status_code, detail.get("message", "请求未能处理"))
             except RequestValidationError as bad:
                 return refusal_page(request, 422, described_errors(list(bad.errors()))[0])

@@ -10,6 +10,7 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from services.demo_case import CaseDriver
+from services.demo_data import DEMO_PASSWORD
 from tests.conftest import NewHousehold
 from tests.web.conftest import SignIn, fits_phone
 
@@ -147,3 +148,73 @@ async def test_a_case_from_lead_to_announcement_through_the_pages(
     ]
     status = (await driver.get(CADRE, f"/api/v1/households/{household}")).json()["status"]
     assert status == "risk_not_eliminated"
+
+
+async def test_area_and_role_boundaries_by_typed_url(
+    sign_in: SignIn, driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    household = await new_household()
+    case_id = (await driver.open_case(household))["case_id"]
+
+    # Another township's approver never sees it, even by typing its address: the API's 404, in Chinese.
+    outsider = await sign_in(OTHER_TOWNSHIP)
+    answer = await outsider.goto(f"/cases/{case_id}")
+    assert answer is not None and answer.status == 404
+    await expect(outsider.locator(".notice")).to_contain_text("不在您的管辖区域内")
+    assert household not in await outsider.content()
+    await fits_phone(outsider, "refusal")
+
+    # The village cadre may read it, but not take the township's step, even by posting its form.
+    cadre = await sign_in(CADRE)
+    await cadre.goto(f"/cases/{case_id}")
+    assert await cadre.locator("#action-review_in_township").count() == 0
+    token = await cadre.input_value("#action-verify_home [name=csrf_token]")
+    refused = await cadre.request.post(
+        f"/cases/{case_id}/actions/review_in_township", form={"csrf_token": token, "decision": "approve"}
+    )
+    assert refused.status == 403
+    assert "只有镇审核人员可以办理此事项" in await refused.text()
+    case = (await driver.get(CADRE, f"/api/v1/cases/{case_id}")).json()
+    assert case["step"] == "home_verification" and case["township_review"] is None
+
+    # An admin has no inbox.
+    admin = await sign_in_page(outsider, "admin")
+    answer = await admin.goto("/tasks")
+    assert answer is not None and answer.status == 403
+
+
+async def sign_in_page(page: Page, username: str) -> Page:
+    """Signs `page`'s browser out and in again as `username` (the same phone, another person)."""
+    await page.context.clear_cookies()
+    await page.goto("/login")
+    await page.fill("#username", username)
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_load_state()
+    return page
+
+
+async def test_csrf_refused_without_the_token_and_sign_out(
+    sign_in: SignIn, driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    household = await new_household()
+    cadre = await sign_in(CADRE)
+    cookies = {c["name"]: c for c in await cadre.context.cookies()}
+    session = cookies["wb_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Lax" and not session["secure"]  # served over http
+
+    lead = {"household_code": household, "channel": "cadre_screening", "lead_note": "走访发现"}
+    for token in (None, "forged"):
+        form = lead if token is None else {**lead, "csrf_token": token}
+        refused = await cadre.request.post("/cases/new", form=form)
+        assert refused.status == 403
+        assert "安全校验未通过" in await refused.text()
+    opened = (await driver.get(CADRE, "/api/v1/cases", household_code=household)).json()["items"]
+    assert opened == []  # nothing changed
+
+    # Signing out ends the session: the pages ask for a sign-in again.
+    await cadre.click("header button:has-text('退出')")
+    await expect(cadre.locator("h1")).to_contain_text("登录")
+    await cadre.goto("/tasks")
+    assert cadre.url.endswith("/login?next=/tasks")
+    await fits_phone(cadre, "sign-in")
