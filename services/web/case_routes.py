@@ -13,7 +13,6 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 
-from services.api.access import CASEWORK_ROLES
 from services.api.deps import Resources, SessionDep
 from services.api.errors import described_errors, not_found
 from services.api.identification.routes import take_case_action
@@ -71,7 +70,6 @@ async def case_page(
         "top": top,
         "today": local_date(datetime.now(UTC)).isoformat(),
         "new_key": uuid.uuid4().hex,
-        "may_open": account.role in CASEWORK_ROLES,
     }
     return render(request, "case.html", context, account, status_code=status_code)
 

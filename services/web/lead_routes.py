@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from services.api.access import CASEWORK_ROLES, require_role
+from services.api.access import require_role
 from services.api.deps import Resources, SessionDep
 from services.api.errors import described_errors
 from services.api.identification.routes import open_case
@@ -46,7 +46,6 @@ async def _lead_page(
         "households": households.items,
         "new_key": uuid.uuid4().hex,
         "existing": existing,
-        "may_open": account.role in CASEWORK_ROLES,
     }
     return render(request, "lead.html", context, account, status_code=status_code)
 

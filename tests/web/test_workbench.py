@@ -149,6 +149,17 @@ async def test_a_case_from_lead_to_announcement_through_the_pages(
     status = (await driver.get(CADRE, f"/api/v1/households/{household}")).json()["status"]
     assert status == "risk_not_eliminated"
 
+    # The household file lists the case; the county's overdue overview and the notice to print open.
+    await cadre.goto(f"/households/{household}")
+    await expect(cadre.locator(f"a[href='/cases/{case_id}']")).to_contain_text("镇村干部排查")
+    await fits_phone(cadre, "household-file")
+    notice = await cadre.goto(f"/villages/{household[:12]}/notice")
+    assert notice is not None and notice.status == 200
+    assert "村级公示" in await cadre.content()
+    await county.goto("/overdue")
+    await expect(county.locator("h1")).to_contain_text("超期督办")
+    await fits_phone(county, "overdue")
+
 
 async def test_area_and_role_boundaries_by_typed_url(
     sign_in: SignIn, driver: CaseDriver, new_household: NewHousehold
@@ -176,6 +187,11 @@ async def test_area_and_role_boundaries_by_typed_url(
     assert "只有镇审核人员可以办理此事项" in await refused.text()
     case = (await driver.get(CADRE, f"/api/v1/cases/{case_id}")).json()
     assert case["step"] == "home_verification" and case["township_review"] is None
+
+    # A township approver's overview covers their own township only.
+    other = await outsider.goto(f"/overdue?area={household[:9]}000")
+    assert other is not None and other.status == 403
+    await expect(outsider.locator(".notice")).to_contain_text("超出您的管辖区域")
 
     # An admin has no inbox.
     admin = await sign_in_page(outsider, "admin")
@@ -211,6 +227,10 @@ async def test_csrf_refused_without_the_token_and_sign_out(
         assert "安全校验未通过" in await refused.text()
     opened = (await driver.get(CADRE, "/api/v1/cases", household_code=household)).json()["items"]
     assert opened == []  # nothing changed
+    anonymous = await cadre.context.browser.new_context(base_url=cadre.url.split("/tasks")[0])  # type: ignore[union-attr]
+    signing_in = await anonymous.request.post("/login", form={"username": CADRE, "password": DEMO_PASSWORD})
+    assert signing_in.status == 403  # the sign-in form too
+    await anonymous.close()
 
     # Signing out ends the session: the pages ask for a sign-in again.
     await cadre.click("header button:has-text('退出')")
