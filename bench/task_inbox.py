@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench.stack import Stack, run_on_stack  # noqa: E402
 from services.db.engine import create_engine  # noqa: E402
@@ -110,8 +111,9 @@ _SEED = [
 
 
 async def seed(url: str, cases: int) -> dict[str, Any]:
-    """Generates `cases` cases with their households and tasks; answers the sizes."""
-    engine = create_engine(url, pool_size=1)
+    """Generates `cases` cases with their households and tasks; answers the sizes. Without the
+    service's statement timeout (10 s, for requests): a million rows take longer on a busy machine."""
+    engine = create_async_engine(url, pool_size=1, connect_args={"command_timeout": None})
     started = time.perf_counter()
     async with engine.begin() as conn:
         for statement in _SEED:

@@ -39,6 +39,7 @@ from services.db.engine import create_engine, session_factory
 from services.observability.tracing import tracer, tracer_provider
 from services.settings import Settings, get_settings
 from services.temporal_client import connect
+from services.web import routes as web_routes
 
 
 def create_app(
@@ -108,6 +109,7 @@ def create_app(
     app.include_router(document_routes.households)
     app.include_router(document_routes.villages)
     app.include_router(province_routes.router)
+    app.include_router(web_routes.router)  # the workbench's pages (工作台) under /
 
     return app
 

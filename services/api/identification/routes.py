@@ -106,7 +106,7 @@ async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDe
     return CaseTimeline(case_id=case_id, entries=await timeline(session, case_id, show_all))
 
 
-async def _act(
+async def take_case_action(
     action: Action,
     case_id: str,
     form: BaseModel,
@@ -143,4 +143,4 @@ _ACTION_DOC = (
     "Answers the case's new state. 409: the case is at another step (`current_step` names it); "
     "403: another role acts here; 422: a field is wrong (`errors` names it). Send `Idempotency-Key` to retry safely."
 )
-add_action_routes(router, "case_id", IDENTIFICATION, _act, _ACTION_DOC, response_model=CaseView)
+add_action_routes(router, "case_id", IDENTIFICATION, take_case_action, _ACTION_DOC, response_model=CaseView)
