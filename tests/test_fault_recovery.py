@@ -108,7 +108,7 @@ async def test_cases_finish_exactly_once_after_the_worker_and_the_database_die(
             await asyncio.sleep(NOTICE_SECONDS)
             # The worker comes back first: the notices end, and recording that fails until PostgreSQL is back.
             with worker_process(own, client, log):
-                await asyncio.sleep(1)
+                await _recording_failed(client, [h for h, c in zip(households, cases, strict=True) if c in notice])
                 server, restarted_url = start_embedded_postgres(tmp_path / "postgres")
                 assert restarted_url == url
                 ended = await asyncio.gather(*(_to_end(driver, c) for c in cases))
@@ -116,6 +116,17 @@ async def test_cases_finish_exactly_once_after_the_worker_and_the_database_die(
                 await _each_once(driver, client, own, households, cases)
     finally:
         stop_embedded_postgres(server)
+
+
+async def _recording_failed(client: Client, households: list[str]) -> None:
+    """Waits until each household's case has tried to record its next step and failed."""
+    for _ in range(300):
+        described = [await client.get_workflow_handle(f"identification-{h}").describe() for h in households]
+        pending = [d.raw_description.pending_activities for d in described]
+        if all(any(a.attempt > 1 for a in activities) for activities in pending):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no recording was retried: {pending}")
 
 
 async def _each_once(
