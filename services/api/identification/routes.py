@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api.access import list_scope, require_role, sees_personal_data
 from services.api.action_routes import add_action_routes, answer_with_state
 from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
+from services.api.errors import ErrorAnswer
 from services.api.idempotency import answer_once, fingerprint
 from services.api.identification.commands import act_on_case, case_opened_with, start_case, start_key
 from services.api.identification.schemas import CaseOpen, CasePage, CaseTimeline, CaseView, ReviewInput
@@ -28,7 +29,14 @@ from services.domain.vocabulary import CASE_OPENING_ROLES, Action, Step
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
 
 
-@router.post("", status_code=201, response_model=CaseView, summary="发起识别（录入风险线索）")
+@router.post(
+    "",
+    status_code=201,
+    response_model=CaseView,
+    summary="发起识别（录入风险线索）",
+    # The household is named in the body, not the path, so the app's rules do not add this one.
+    responses={404: {"model": ErrorAnswer, "description": "没有找到该农户，或该农户不在您的管辖区域内"}},
+)
 async def open_case(
     body: CaseOpen,
     request: Request,
