@@ -1,7 +1,7 @@
 """the exchange with the province's monitoring platform
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2027-02-01
 
 - `province_batches`: export batches, numbered per county, with their file as first written.
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """全农户排查: bulk import jobs, imported household data, screening runs, screening visits
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2027-02-01
 
 - `import_jobs`, `import_file_parts`, `import_rejections`: each imported file (one job per county, kind,
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0015'
-down_revision = '0011'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
