@@ -666,7 +666,5 @@ class FollowUpVisitRecord(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-from services.db.admin_safety import AdminGrant, CountySetting  # noqa: E402,F401  (registers the tables)
-from services.db import province as _province  # noqa: E402,F401  (province exchange tables)
-from services.db import reports as _reports  # noqa: E402,F401  (kept_reports)
-from services.db import screening as _screening  # noqa: E402, F401  (registers the screening tables)
+# The tables of later concepts live in their own modules; importing them registers them in the metadata.
+from services.db import admin_safety, province, reports, screening  # noqa: E402,F401
