@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,8 +27,24 @@ ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 
+class _Output:
+    """The stack's output, read as it comes: a pipe nobody reads fills up, and the parts that log
+    (every request, every activity) then stall on writing to it."""
+
+    def __init__(self, stack: subprocess.Popen[str]) -> None:
+        self.stack = stack
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.lines.extend(stack.stdout or []), daemon=True)
+        self._reader.start()
+
+    def after_exit(self, timeout: float) -> str:
+        self.stack.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        return "".join(self.lines)
+
+
 @contextmanager
-def _stack(data: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], int]]:
+def _stack(data: Path) -> Iterator[tuple[_Output, dict[str, str], int]]:
     """The dev stack on ports of its own; the caller stops it (signal) and reads its output."""
     api_port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")} | {
@@ -46,20 +63,22 @@ def _stack(data: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], 
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output = _Output(stack)
     try:
         wait_for_port(api_port, timeout=120, process=stack)
-        yield stack, env, api_port
+        yield output, env, api_port
     finally:
         if stack.poll() is None:  # the test failed early: stop it as a person would, never leave its servers
             stack.send_signal(signal.SIGTERM)
             try:
-                stack.communicate(timeout=90)
+                output.after_exit(timeout=90)
             except subprocess.TimeoutExpired:
                 stack.kill()
 
 
 def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
-    with _stack(tmp_path / "devdata") as (stack, env, api_port):
+    with _stack(tmp_path / "devdata") as (running, env, api_port):
+        stack = running.stack
         walk = _walk_through("services.demo_case", api_port, env)
         assert '"real_estate": "answered"' in walk, "the simulator answered the cross-check"
         assert "announced: 已认定为监测对象; household status: 风险未消除" in walk
@@ -68,7 +87,7 @@ def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
         api_metrics = httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=10).text
         worker_metrics = httpx.get(f"http://127.0.0.1:{env['WORKER_METRICS_PORT']}/metrics", timeout=10).text
         stack.send_signal(signal.SIGINT)
-        output, _ = stack.communicate(timeout=60)
+        output = running.after_exit(timeout=60)
     assert "API docs:" in output and "Temporal UI:" in output, output
     assert stack.returncode == 0, output
     # The API and the worker write JSON lines; the request ids of the walk-through's requests reach
@@ -83,7 +102,8 @@ def test_dev_stack_runs_the_walk_through(tmp_path: Path) -> None:
 
 def test_a_part_that_dies_is_started_again_and_a_stop_leaves_nothing_running(tmp_path: Path) -> None:
     data = tmp_path / "devdata"
-    with _stack(data) as (stack, _, api_port):
+    with _stack(data) as (running, _, api_port):
+        stack = running.stack
         worker = _child(stack, "services.workers.main")
         worker.kill()
         again = _eventually(lambda: _child(stack, "services.workers.main", other_than=worker.pid), seconds=20)
@@ -98,7 +118,7 @@ def test_a_part_that_dies_is_started_again_and_a_stop_leaves_nothing_running(tmp
         postgres = [p for p in psutil.process_iter(["cmdline"]) if str(data) in " ".join(p.info["cmdline"] or [])]
         assert postgres, "the embedded PostgreSQL runs on the stack's data"
         stack.send_signal(signal.SIGTERM)
-        output, _ = stack.communicate(timeout=90)
+        output = running.after_exit(timeout=90)
     assert stack.returncode == 0, output
     assert "worker exited" in output and "API exited" in output, output
     assert not [p for p in postgres if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], "PostgreSQL left running"

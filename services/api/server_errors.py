@@ -22,10 +22,11 @@ import traceback
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.api.errors import RETRY_AFTER_SECONDS, workflow_unavailable
+from services.api.http_middleware import Answer, HttpMiddleware
 from services.db import failures
 from services.workflows.refusals import UNRECORDABLE_MESSAGE
 
@@ -55,30 +56,17 @@ def answer_for(error: Exception) -> JSONResponse:
     return _answer(500, "internal_error", "服务内部错误，本次操作可能未完成，请稍后重试；如一再出现请联系系统管理员")
 
 
-class ServerErrors:
+class ServerErrors(HttpMiddleware):
     """ASGI middleware: catches what the routes and FastAPI's own handlers let through."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+    async def handle(self, scope: Scope, receive: Receive, answer: Answer) -> None:
         try:
-            await self.app(scope, receive, send_tracked)
+            await self.app(scope, receive, answer)
         except Exception as error:
             response = answer_for(error)
             _log(scope, error, response.status_code)
-            if not started:  # otherwise the server ends the half-sent answer
-                await response(scope, receive, send)
+            if answer.status is None:  # otherwise the server ends the half-sent answer
+                await response(scope, receive, answer)
 
 
 def _log(scope: Scope, error: Exception, status: int) -> None:

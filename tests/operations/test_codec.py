@@ -35,7 +35,7 @@ async def _encrypted_by_worker(temporal: WorkflowEnvironment, workflow_id: str) 
 
 
 async def test_a_county_officer_reads_what_the_worker_encrypted(
-    driver: CaseDriver, new_household: NewHousehold, temporal: WorkflowEnvironment
+    driver: CaseDriver, new_household: NewHousehold, temporal: WorkflowEnvironment, other_county: dict[str, str]
 ) -> None:
     code = await new_household()
     case = await driver.open_case(code)
@@ -59,6 +59,11 @@ async def test_a_county_officer_reads_what_the_worker_encrypted(
     assert encoded.json()["payloads"][0]["data"] != plain["data"]
     again = await driver.post(COUNTY_OFFICER, "/codec/decode", encoded.json())
     assert again.json()["payloads"] == [plain]
+
+    # Another county's officer: the payload belongs to a household of 靖边县.
+    elsewhere = await driver.post(other_county["county_officer"], "/codec/decode", body)
+    assert elsewhere.status_code == 403, elsewhere.text
+    assert case["household_code"] not in elsewhere.text
 
     for who in (VILLAGE_CADRE, TOWNSHIP_APPROVER, ADMIN):
         refused = await driver.post(who, "/codec/decode", body)

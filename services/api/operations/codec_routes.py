@@ -2,8 +2,8 @@
 in, payloads out, through the service's own encryption codec (services/temporal_client.py), so
 that a county officer can read a case's inputs and results in the Temporal UI.
 
-Only county officers (县乡村振兴局): the payloads hold ID numbers, whole, of the county's
-households; every decode is audited. The UI calls from the browser, so these paths answer CORS
+Only county officers (县乡村振兴局), of the county the payloads belong to (codec_areas.py): the
+payloads hold ID numbers, whole, of the county's households; every decode is audited. The UI calls from the browser, so these paths answer CORS
 for the configured UI origin only (CODEC_CORS_ORIGIN; services/api/operations/codec_cors.py).
 
     temporal workflow show -w identification-… --codec-endpoint http://127.0.0.1:8000/codec \
@@ -22,7 +22,8 @@ from temporalio.api.common.v1 import Payload
 
 from services.api.access import require_role
 from services.api.deps import CurrentAccount, Resources, SessionDep
-from services.api.errors import invalid
+from services.api.errors import forbidden, invalid
+from services.api.operations.codec_areas import outside
 from services.api.operations.codec_schemas import CodecPayload, CodecPayloads
 from services.db.audit import append_audit
 from services.domain.vocabulary import Role
@@ -51,6 +52,8 @@ async def decode(
         decoded = await _codec(resources).decode(_payloads(body))
     except (InvalidTag, DecodeError, IndexError):
         raise invalid("payloads", "无法解密：数据已损坏，或不是用本服务的密钥加密的") from None
+    if outside(account.area_code, decoded):
+        raise forbidden("超出您的管辖区域")
     await append_audit(
         session,
         account,

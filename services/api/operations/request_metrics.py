@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 
 from prometheus_client import Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope
 
+from services.api.http_middleware import Answer, HttpMiddleware
 from services.api.operations.routes_seen import route_template
 
 REQUEST_SECONDS = Histogram(
@@ -24,27 +25,13 @@ REQUEST_ERRORS = Counter(
 )
 
 
-class RequestMetrics:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestMetrics(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, answer: Answer) -> None:
         started = time.perf_counter()
-        status = 500  # if the answer never starts
-
-        async def send_tracked(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_tracked)
+            await self.app(scope, receive, answer)
         finally:
-            method, route = scope["method"], route_template(scope)
+            method, route, status = scope["method"], route_template(scope), answer.status or 500
             REQUEST_SECONDS.labels(method, route).observe(time.perf_counter() - started)
             if status >= 400:
                 REQUEST_ERRORS.labels(method, route, str(status)).inc()
