@@ -3,6 +3,7 @@ those of their own area; a county officer produces them for a past week or month
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -33,6 +34,7 @@ _JSON_REFUSAL = {
     "content": {"application/json": {"schema": ERROR_SCHEMA}},
 }
 _NOT_FOUND = "没有找到该报表，或不在您的管辖区域内"
+PRODUCE_SECONDS = 60
 
 
 def _view(report: KeptReport) -> KeptReportView:
@@ -87,14 +89,16 @@ async def produce_reports(order: ReportOrder, account: CurrentAccount, resources
         raise invalid("day", "只能生成已结束的周或月的报表")
     request = ReportRequest(kind=order.kind, from_date=first, to_date=last, produced_by=account.username)
     try:
-        await resources.temporal.execute_workflow(
-            ReportWorkflow.run,
-            request,
-            id=f"report-{order.kind.value}-{first.isoformat()}",
-            task_queue=resources.settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        )
-    except RPCError as error:
+        # Seconds, not minutes: with no worker to run it the request is answered 503, not left waiting.
+        async with asyncio.timeout(PRODUCE_SECONDS):
+            await resources.temporal.execute_workflow(
+                ReportWorkflow.run,
+                request,
+                id=f"report-{order.kind.value}-{first.isoformat()}",
+                task_queue=resources.settings.temporal_task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
+    except (RPCError, TimeoutError) as error:
         raise workflow_unavailable() from error
     async with resources.sessions() as session:
         query = select(KeptReport).where(
