@@ -52,7 +52,13 @@ def _view(report: KeptReport) -> KeptReportView:
     )
 
 
+def _require_reader(account: CurrentAccount) -> None:
+    """Reports are the townships' and the county's: what their officers hand in and file."""
+    require_role(account, Role.township_approver, Role.county_officer, Role.admin)
+
+
 async def _visible_report(session: AsyncSession, account: CurrentAccount, report_key: str) -> KeptReport:
+    _require_reader(account)
     report = await session.get(KeptReport, report_key) if len(report_key) <= 60 else None
     if report is None:
         raise not_found(_NOT_FOUND)
@@ -69,6 +75,7 @@ async def list_reports(
     limit: int = Query(default=50, ge=1, le=200),
 ) -> KeptReportList:
     """Newest period first."""
+    _require_reader(account)
     scope = list_scope(account, area)
     query = select(KeptReport).where(col(KeptReport.area_code).startswith(area_prefix(scope)))
     if kind is not None:
