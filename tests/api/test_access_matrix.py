@@ -63,6 +63,9 @@ PEOPLE = {
 ALL = frozenset(PEOPLE)
 CASEWORK = frozenset({"village_cadre", "township_approver", "county_officer"})
 TEAMS = frozenset({"village_team", "support_cadre", "grid_worker"})  # with the cadres: the 四支队伍
+REPORT_READERS = frozenset({"township_approver", "county_officer", "admin"})
+TOWNSHIP_CODE = "610824100000"  # 东坑镇
+KEPT_REPORT = f"weekly-{TOWNSHIP_CODE}-2025-01-06"
 
 
 @dataclass
@@ -263,6 +266,16 @@ MATRIX = [
     Endpoint("GET", "/api/v1/province/discrepancies", COUNTY, "own"),
     Endpoint(
         "POST", "/api/v1/province/discrepancies/1/resolution", COUNTY, body=lambda w, now: {"resolution": "矩阵核实"}
+    Endpoint("GET", "/api/v1/reports/statistics", ALL, "403", params=lambda w: {"area": VILLAGE}),
+    Endpoint("GET", "/api/v1/reports/rosters/monitoring_targets", ALL, "403", params=lambda w: {"area": VILLAGE}),
+    # Produces 东坑镇's weekly report of a past week, which the entries after it read.
+    Endpoint(
+        "POST", "/api/v1/reports/kept", COUNTY, "own", body=lambda w, now: {"kind": "weekly", "day": "2025-01-08"}
+    ),
+    Endpoint("GET", "/api/v1/reports/kept", REPORT_READERS, "403", params=lambda w: {"area": TOWNSHIP_CODE}),
+    *(
+        Endpoint("GET", f"/api/v1/reports/kept/{KEPT_REPORT}{part}", REPORT_READERS)
+        for part in ("", "/workbook", "/page")
     ),
     Endpoint(
         "GET",
@@ -658,6 +671,8 @@ async def test_the_matrix_covers_every_endpoint(live_api: FastAPI) -> None:
             .replace("objections/1/", "objections/{objection_id}/")
             .replace("exports/1/", "exports/{batch_no}/")
             .replace("discrepancies/1/", "discrepancies/{discrepancy_id}/"),
+            .replace("/rosters/monitoring_targets", "/rosters/{kind}")
+            .replace(KEPT_REPORT, "{report_key}"),
         )
         for e in MATRIX
     }

@@ -88,6 +88,7 @@ async def test_each_reader_sees_their_own_area(
     assert (await driver.get(report_county.approver_t2, f"{KEPT}/{county_key}")).status_code == 404
     assert (await driver.get(other_county["county_officer"], f"{KEPT}/{county_key}/workbook")).status_code == 404
     assert (await driver.get(report_county.approver_t2, KEPT, area=COUNTY)).status_code == 403
+    assert (await driver.get(report_county.cadre_a, KEPT)).status_code == 403  # reports are townships' and the county's
     refused = await driver.post(report_county.approver_t1, KEPT, {"kind": "monthly", "day": "2025-03-15"})
     assert refused.status_code == 403
 

@@ -3,9 +3,9 @@ those of their own area; a county officer produces them for a past week or month
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -17,9 +17,9 @@ from temporalio.service import RPCError
 
 from services.api.access import list_scope, require_role, require_visible
 from services.api.deps import CurrentAccount, Resources, SessionDep
-from services.api.errors import ERROR_RESPONSES, ERROR_SCHEMA, invalid, not_found, workflow_unavailable
+from services.api.errors import invalid, not_found, workflow_unavailable
+from services.api.reports.downloads import JSON_REFUSAL, XLSX_RESPONSES, workbook_answer
 from services.api.reports.report_documents import report_page, report_workbook, title_of
-from services.api.reports.roster_routes import XLSX
 from services.api.reports.schemas import KeptReportList, KeptReportView, ReportOrder, Statistics
 from services.db.reports import KeptReport
 from services.domain.areas import area_prefix
@@ -28,11 +28,8 @@ from services.domain.reports.periods import REPORT_KIND_LABELS, ReportKind, peri
 from services.domain.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/reports/kept", tags=["reports 统计报表与台账"])
-_JSON_REFUSAL = {
-    "description": ERROR_RESPONSES[422]["description"],
-    "content": {"application/json": {"schema": ERROR_SCHEMA}},
-}
 _NOT_FOUND = "没有找到该报表，或不在您的管辖区域内"
+PRODUCE_SECONDS = 60
 
 
 def _view(report: KeptReport) -> KeptReportView:
@@ -50,7 +47,13 @@ def _view(report: KeptReport) -> KeptReportView:
     )
 
 
+def _require_reader(account: CurrentAccount) -> None:
+    """Reports are the townships' and the county's: what their officers hand in and file."""
+    require_role(account, Role.township_approver, Role.county_officer, Role.admin)
+
+
 async def _visible_report(session: AsyncSession, account: CurrentAccount, report_key: str) -> KeptReport:
+    _require_reader(account)
     report = await session.get(KeptReport, report_key) if len(report_key) <= 60 else None
     if report is None:
         raise not_found(_NOT_FOUND)
@@ -67,6 +70,7 @@ async def list_reports(
     limit: int = Query(default=50, ge=1, le=200),
 ) -> KeptReportList:
     """Newest period first."""
+    _require_reader(account)
     scope = list_scope(account, area)
     query = select(KeptReport).where(col(KeptReport.area_code).startswith(area_prefix(scope)))
     if kind is not None:
@@ -87,14 +91,16 @@ async def produce_reports(order: ReportOrder, account: CurrentAccount, resources
         raise invalid("day", "只能生成已结束的周或月的报表")
     request = ReportRequest(kind=order.kind, from_date=first, to_date=last, produced_by=account.username)
     try:
-        await resources.temporal.execute_workflow(
-            ReportWorkflow.run,
-            request,
-            id=f"report-{order.kind.value}-{first.isoformat()}",
-            task_queue=resources.settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        )
-    except RPCError as error:
+        # Seconds, not minutes: with no worker to run it the request is answered 503, not left waiting.
+        async with asyncio.timeout(PRODUCE_SECONDS):
+            await resources.temporal.execute_workflow(
+                ReportWorkflow.run,
+                request,
+                id=f"report-{order.kind.value}-{first.isoformat()}",
+                task_queue=resources.settings.temporal_task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
+    except (RPCError, TimeoutError) as error:
         raise workflow_unavailable() from error
     async with resources.sessions() as session:
         query = select(KeptReport).where(
@@ -115,28 +121,17 @@ async def get_report(report_key: str, account: CurrentAccount, session: SessionD
 @router.get(
     "/{report_key}/workbook",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "Excel 工作簿（.xlsx）",
-            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-        },
-        422: _JSON_REFUSAL,
-    },
+    responses=XLSX_RESPONSES,
     summary="报表下载（Excel）",
 )
 async def download_report(report_key: str, account: CurrentAccount, session: SessionDep) -> StreamingResponse:
     report = await _visible_report(session, account, report_key)
     kind, figures = ReportKind(report.kind), Statistics.model_validate(report.statistics)
-    name = quote(f"{title_of(kind, figures)}.xlsx")
-    return StreamingResponse(
-        report_workbook(kind, figures),
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    return workbook_answer(report_workbook(kind, figures), f"{title_of(kind, figures)}.xlsx")
 
 
 @router.get(
-    "/{report_key}/page", response_class=HTMLResponse, responses={422: _JSON_REFUSAL}, summary="报表（可打印页面）"
+    "/{report_key}/page", response_class=HTMLResponse, responses={422: JSON_REFUSAL}, summary="报表（可打印页面）"
 )
 async def print_report(report_key: str, account: CurrentAccount, session: SessionDep) -> HTMLResponse:
     report = await _visible_report(session, account, report_key)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -12,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.access import CASEWORK_ROLES, list_scope
 from services.api.deps import CurrentAccount, Resources
-from services.api.errors import ERROR_RESPONSES, ERROR_SCHEMA, invalid
+from services.api.errors import invalid
+from services.api.reports.downloads import XLSX_RESPONSES, workbook_answer
 from services.api.reports.rosters import (
     ROSTER_TITLES,
     RosterFilter,
@@ -26,7 +26,6 @@ from services.domain.vocabulary import HouseholdStatus
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports 统计报表与台账"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows fetched from the database per round trip while streaming.
 _BATCH = 5000
 
@@ -50,16 +49,7 @@ async def _sheet_bytes(engine: AsyncEngine, kind: RosterKind, wanted: RosterFilt
 @router.get(
     "/rosters/{kind}",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "Excel 工作簿（.xlsx）",
-            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-        },
-        422: {
-            "description": ERROR_RESPONSES[422]["description"],
-            "content": {"application/json": {"schema": ERROR_SCHEMA}},
-        },
-    },
+    responses=XLSX_RESPONSES,
     summary="台账下载（Excel）：监测对象、脱贫户、走访、帮扶措施、识别认定案件",
 )
 async def download_roster(
@@ -84,9 +74,4 @@ async def download_roster(
         from_date=from_date,
         to_date=to_date,
     )
-    filename = quote(f"{ROSTER_TITLES[kind]}-{wanted.scope}.xlsx")
-    return StreamingResponse(
-        _sheet_bytes(resources.engine, kind, wanted),
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-    )
+    return workbook_answer(_sheet_bytes(resources.engine, kind, wanted), f"{ROSTER_TITLES[kind]}-{wanted.scope}.xlsx")

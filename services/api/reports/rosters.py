@@ -111,8 +111,9 @@ def _person_columns(wanted: RosterFilter, id_number: Any, phone: Any) -> list[Co
     return [Column("户主身份证号", shown[0]), Column("联系电话", shown[1])]
 
 
-def _household_base(wanted: RosterFilter) -> tuple[Any, Any, Any, Any]:
-    """Households with their township, village and current head (an outer join: a household always shows)."""
+def _household_base(wanted: RosterFilter) -> tuple[Any, list[Column], Any]:
+    """Households with their township, village and current head (an outer join: a household always
+    shows), and the columns that name a household in every roster."""
     village, township = aliased(Area), aliased(Area)
     head = aliased(Member)
     joined = (
@@ -129,11 +130,17 @@ def _household_base(wanted: RosterFilter) -> tuple[Any, Any, Any, Any]:
         )
         .where(area_scope(Household, wanted.scope))
     )
-    return joined, village, township, head
+    identity = [
+        Column("户编号", col(Household.code)),
+        Column("乡镇", township.name),
+        Column("行政村", village.name),
+        Column("户主姓名", col(Household.head_name)),
+    ]
+    return joined, identity, head
 
 
 def _monitoring_targets(wanted: RosterFilter) -> RosterShape:
-    rows, village, township, head = _household_base(wanted)
+    rows, identity, head = _household_base(wanted)
     latest = (
         select(col(MonitoringRecord.since), col(MonitoringRecord.risk_eliminated_at))
         .where(col(MonitoringRecord.household_code) == col(Household.code))
@@ -147,10 +154,7 @@ def _monitoring_targets(wanted: RosterFilter) -> RosterShape:
     )
     rows = rows.where(col(Household.status).in_(statuses), *_moment_between(latest.c.since, wanted))
     columns = [
-        Column("户编号", col(Household.code)),
-        Column("乡镇", township.name),
-        Column("行政村", village.name),
-        Column("户主姓名", col(Household.head_name)),
+        *identity,
         *_person_columns(wanted, head.id_number, col(Household.phone)),
         Column("监测对象类别", label(col(Household.category), CATEGORY_LABELS)),
         Column("风险状态", label(col(Household.status), HOUSEHOLD_STATUS_LABELS)),
@@ -162,15 +166,12 @@ def _monitoring_targets(wanted: RosterFilter) -> RosterShape:
 
 
 def _formerly_poor(wanted: RosterFilter) -> RosterShape:
-    rows, village, township, head = _household_base(wanted)
+    rows, identity, head = _household_base(wanted)
     rows = rows.where(col(Household.formerly_poor))
     if wanted.status is not None:
         rows = rows.where(col(Household.status) == wanted.status)
     columns = [
-        Column("户编号", col(Household.code)),
-        Column("乡镇", township.name),
-        Column("行政村", village.name),
-        Column("户主姓名", col(Household.head_name)),
+        *identity,
         *_person_columns(wanted, head.id_number, col(Household.phone)),
         Column("脱贫年度", col(Household.poverty_exit_year), number=True),
         Column("低保", yes_no(col(Household.minimum_living_allowance))),
@@ -206,17 +207,14 @@ def _visits(wanted: RosterFilter) -> RosterShape:
         literal("常态化走访").label("population"),
     )
     visits = union_all(monitored, followed).subquery("visits")
-    rows, village, township, _ = _household_base(wanted)
+    rows, identity, _ = _household_base(wanted)
     rows = rows.join(visits, visits.c.household_code == col(Household.code)).where(
         *_day_between(visits.c.visited_on, wanted)
     )
     if wanted.status is not None:
         rows = rows.where(col(Household.status) == wanted.status)
     columns = [
-        Column("户编号", col(Household.code)),
-        Column("乡镇", township.name),
-        Column("行政村", village.name),
-        Column("户主姓名", col(Household.head_name)),
+        *identity,
         Column("走访对象", visits.c.population),
         Column("走访日期", visits.c.visited_on),
         Column("走访人员", _joined_names(visits.c.visitors, visits)),
@@ -238,7 +236,7 @@ def _measures(wanted: RosterFilter) -> RosterShape:
         .table_valued(column("value", JSONB), with_ordinality="ordinality")
         .lateral("measure")
     )
-    rows, village, township, _ = _household_base(wanted)
+    rows, identity, _ = _household_base(wanted)
     rows = (
         rows.join(MonitoringRecord, col(MonitoringRecord.household_code) == col(Household.code))
         .join(plan, literal(True))
@@ -249,10 +247,7 @@ def _measures(wanted: RosterFilter) -> RosterShape:
     if wanted.status is not None:
         rows = rows.where(col(Household.status) == wanted.status)
     columns = [
-        Column("户编号", col(Household.code)),
-        Column("乡镇", township.name),
-        Column("行政村", village.name),
-        Column("户主姓名", col(Household.head_name)),
+        *identity,
         Column("计划序号", plan.c.value["plan_no"].astext),
         Column("措施类别", label(measure.c.value["kind"].astext, MEASURE_KIND_LABELS)),
         Column("措施内容", measure.c.value["content"].astext),
@@ -266,17 +261,14 @@ def _measures(wanted: RosterFilter) -> RosterShape:
 
 
 def _cases(wanted: RosterFilter) -> RosterShape:
-    rows, village, township, _ = _household_base(wanted)
+    rows, identity, _ = _household_base(wanted)
     rows = rows.join(CaseRecord, col(CaseRecord.household_code) == col(Household.code)).where(
         area_scope(CaseRecord, wanted.scope), *_moment_between(col(CaseRecord.opened_at), wanted)
     )
     late = func.coalesce(col(CaseRecord.closed_at), func.now()) > col(CaseRecord.due_at)
     columns = [
         Column("案件编号", col(CaseRecord.case_id)),
-        Column("户编号", col(Household.code)),
-        Column("乡镇", township.name),
-        Column("行政村", village.name),
-        Column("户主姓名", col(Household.head_name)),
+        *identity,
         Column("线索来源", label(col(CaseRecord.channel), CHANNEL_LABELS)),
         Column("当前环节", label(col(CaseRecord.step), STEP_LABELS)),
         Column("办理结果", label(col(CaseRecord.outcome), OUTCOME_LABELS)),
