@@ -37,13 +37,17 @@ class RecordKind(StrEnum):
 
 @dataclass(frozen=True)
 class ExchangeRecord:
+    """One record; `content_hash` identifies its content (equal content, equal hash), computed
+    by PostgreSQL for the bulky kinds and by `content_hash` below for the others."""
+
     kind: RecordKind
     key: str
     data: dict[str, Any]
+    content_hash: str
 
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(_line({"kind": self.kind, "key": self.key, "data": self.data})).hexdigest()
+
+def content_hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(_line(data)).hexdigest()
 
 
 def _line(value: Any) -> bytes:
