@@ -11,7 +11,6 @@ and compared inside PostgreSQL, which answers only the rows that changed; the mo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,20 +20,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.db.province import ProvinceSent
 from services.db.tables import CaseRecord, MonitoringRecord, VisitRecord
-from services.domain.province.exchange_format import ExchangeRecord, RecordKind, content_hash
+from services.domain.province.exchange_format import ExchangeRecord, RecordKind, record
 from services.domain.vocabulary import HouseholdStatus, Outcome
 
 # The hash is PostgreSQL's jsonb text of the record: the same content gives the same text.
 _CHANGED_ROWS = """
-    SELECT r.key, r.data::text AS data, r.hash FROM (
-        SELECT {key} AS key, d.data, encode(sha256(convert_to(d.data::text, 'UTF8')), 'hex') AS hash
-        FROM {source} CROSS JOIN LATERAL (SELECT jsonb_build_object({fields}) AS data) AS d
+    SELECT r.key, r.data, r.hash FROM (
+        SELECT {key} AS key, d.data, encode(sha256(convert_to(d.data, 'UTF8')), 'hex') AS hash
+        FROM {source} CROSS JOIN LATERAL (SELECT jsonb_build_object({fields})::text AS data) AS d
         WHERE {county}
     ) AS r
     LEFT JOIN province_sent s ON s.county_code = :county AND s.kind = :kind AND s.key = r.key
     WHERE s.content_hash IS DISTINCT FROM r.hash
-    ORDER BY r.key
-"""
+"""  # unordered: the batch is sorted once, in Python, with the other kinds
 _HOUSEHOLD_FIELDS = (
     "code", "county_code", "township_code", "village_code", "head_name", "address", "phone", "category", "status",
     "formerly_poor", "poverty_exit_year", "minimum_living_allowance", "extreme_poverty_support", "disabled_member",
@@ -59,7 +57,7 @@ async def due_records(session: AsyncSession, county_code: str) -> list[ExchangeR
     records: list[ExchangeRecord] = []
     for kind, statement in ((RecordKind.household, _HOUSEHOLDS), (RecordKind.member, _MEMBERS)):
         rows = await session.execute(statement, {"county": county_code, "kind": kind.value})
-        records += [ExchangeRecord(kind, key, json.loads(data), hash_) for key, data, hash_ in rows]
+        records += [ExchangeRecord(kind, key, data, hash_) for key, data, hash_ in rows]
     sent = {
         (kind, key): hash_
         for kind, key, hash_ in await session.execute(
@@ -74,10 +72,6 @@ async def due_records(session: AsyncSession, county_code: str) -> list[ExchangeR
     ]
     records.sort(key=lambda r: (list(RecordKind).index(r.kind), r.key))
     return records
-
-
-def _record(kind: RecordKind, key: str, data: dict[str, Any]) -> ExchangeRecord:
-    return ExchangeRecord(kind, key, data, content_hash(data))
 
 
 async def _monitoring_records(session: AsyncSession, county_code: str) -> list[ExchangeRecord]:
@@ -95,7 +89,7 @@ async def _monitoring_records(session: AsyncSession, county_code: str) -> list[E
         .where(col(MonitoringRecord.county_code) == county_code)
     )
     records += [
-        _record(
+        record(
             RecordKind.visit,
             f"{v.monitoring_id}:{v.visit_no}",
             {
@@ -133,7 +127,7 @@ async def _monitoring_records(session: AsyncSession, county_code: str) -> list[E
 
 
 def _period_records(monitoring_id: str, household_code: str, state: dict[str, Any]) -> Iterator[ExchangeRecord]:
-    yield _record(
+    yield record(
         RecordKind.monitoring,
         monitoring_id,
         {
@@ -153,7 +147,7 @@ def _period_records(monitoring_id: str, household_code: str, state: dict[str, An
     )
     for plan in state.get("plans") or []:
         for measure in plan.get("measures") or []:
-            yield _record(
+            yield record(
                 RecordKind.measure,
                 f"{monitoring_id}:{plan['plan_no']}:{measure['measure_id']}",
                 {
@@ -194,7 +188,7 @@ def _period_records(monitoring_id: str, household_code: str, state: dict[str, An
 def _status_change(
     key: str, household_code: str, status: HouseholdStatus, at: str | None, reason: str, category: str | None
 ) -> ExchangeRecord:
-    return _record(
+    return record(
         RecordKind.status_change,
         key,
         {
