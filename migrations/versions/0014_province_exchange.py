@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column('batch_no', sa.Integer(), primary_key=True),
         sa.Column('record_count', sa.Integer(), nullable=False),
         sa.Column('records_by_kind', postgresql.JSONB(), nullable=False),
+        sa.Column('record_hashes', postgresql.JSONB(), nullable=False),
         sa.Column('sha256', sa.String(length=64), nullable=False),
         sa.Column('content', sa.LargeBinary(), nullable=False),
         sa.Column('created_by', sa.String(length=50), nullable=False),

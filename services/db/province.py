@@ -36,6 +36,8 @@ class ProvinceBatch(SQLModel, table=True):
     batch_no: int = Field(primary_key=True)
     record_count: int
     records_by_kind: dict[str, int] = Field(sa_column=Column(JSONB, nullable=False))
+    # [kind, key, content hash] of every record in the file: what its acknowledgement records as sent.
+    record_hashes: list[list[str]] = Field(sa_column=Column(JSONB, nullable=False))
     sha256: str = Field(max_length=64)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_by: str = Field(max_length=50)

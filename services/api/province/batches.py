@@ -6,34 +6,34 @@ a record is never in two unacknowledged batches and never left out of the next o
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import defer
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import conflict, invalid, not_found
-from services.api.province.export_records import county_records
+from services.api.province.export_records import due_records
 from services.api.province.schemas import BatchView
 from services.db.audit import append_audit
-from services.db.province import ProvinceBatch, ProvinceSent
+from services.db.province import ProvinceBatch
 from services.db.tables import Account
 from services.domain.province.exchange_format import (
     Acknowledgement,
-    ExchangeRecord,
-    RecordKind,
     batch_file,
     batch_file_name,
 )
 
-
-def _records_of(content: bytes) -> list[ExchangeRecord]:
-    lines = [json.loads(line) for line in content.splitlines()]
-    return [ExchangeRecord(RecordKind(line["kind"]), line["key"], line["data"]) for line in lines[1:-1]]
+# The watermark moves over the batch's records: each now counts as held with the content it was sent with.
+_MARK_SENT = text("""
+    INSERT INTO province_sent (county_code, kind, key, content_hash, batch_no)
+    SELECT b.county_code, r->>0, r->>1, r->>2, b.batch_no
+    FROM province_batches b CROSS JOIN LATERAL jsonb_array_elements(b.record_hashes) AS r
+    WHERE b.county_code = :county AND b.batch_no = :batch_no
+    ON CONFLICT (county_code, kind, key) DO UPDATE SET content_hash = excluded.content_hash, batch_no = excluded.batch_no
+""")
 
 
 def batch_view(batch: ProvinceBatch) -> BatchView:
@@ -67,15 +67,7 @@ async def new_batch(session: AsyncSession, account: Account) -> ProvinceBatch | 
             f"第{waiting}批次尚未收到省平台确认，请先重新报送该批次并登记平台回执",
             batch_no=waiting,
         )
-    sent = {
-        (kind, key): content_hash
-        for kind, key, content_hash in await session.execute(
-            select(col(ProvinceSent.kind), col(ProvinceSent.key), col(ProvinceSent.content_hash)).where(
-                col(ProvinceSent.county_code) == county
-            )
-        )
-    }
-    changed = [r for r in await county_records(session, county) if sent.get((r.kind.value, r.key)) != r.content_hash]
+    changed = await due_records(session, county)
     if not changed:
         return None
     last = await session.scalar(
@@ -88,6 +80,7 @@ async def new_batch(session: AsyncSession, account: Account) -> ProvinceBatch | 
         batch_no=batch_no,
         record_count=len(changed),
         records_by_kind=dict(sorted(Counter(r.kind.value for r in changed).items())),
+        record_hashes=[[r.kind.value, r.key, r.content_hash] for r in changed],
         sha256=checksum,
         content=content,
         created_by=account.username,
@@ -123,24 +116,7 @@ async def acknowledge(session: AsyncSession, account: Account, batch_no: int, ac
         raise invalid("record_count", f"平台接收{ack.record_count}条，该批次共{batch.record_count}条，请重新报送该批次")
     if batch.acknowledged_at is not None:
         return batch
-    rows = [
-        {
-            "county_code": batch.county_code,
-            "kind": r.kind.value,
-            "key": r.key,
-            "content_hash": r.content_hash,
-            "batch_no": batch.batch_no,
-        }
-        for r in _records_of(batch.content)
-    ]
-    for start in range(0, len(rows), 5000):  # bound the statement's parameters
-        statement = insert(ProvinceSent).values(rows[start : start + 5000])
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["county_code", "kind", "key"],
-                set_={"content_hash": statement.excluded.content_hash, "batch_no": statement.excluded.batch_no},
-            )
-        )
+    await session.execute(_MARK_SENT, {"county": batch.county_code, "batch_no": batch.batch_no})
     batch.acknowledged_at = datetime.now(UTC)
     batch.acknowledged_by = account.username
     batch.platform_receipt = ack.receipt_id

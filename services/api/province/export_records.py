@@ -1,22 +1,38 @@
-"""Every record of a county as the province exchange carries it (docs/province-exchange.md):
-households, members, monitoring periods (category and risks), measures, visits and status
-changes, each with a stable key. An export compares them with what the platform has
-acknowledged and sends those that differ, so nothing depends on timestamps of the many tables
-it reads: a record changed in any way is sent again, an unchanged one never."""
+"""The records of a county the platform does not hold yet as they are now
+(docs/province-exchange.md): households, members, monitoring periods (category and risks),
+measures, visits and status changes, each with a stable key and a hash of its content. A
+record is due when its hash differs from the one the platform acknowledged (`province_sent`),
+so nothing depends on timestamps of the many tables read: a record changed in any way is sent
+again, an unchanged one never.
+
+Households and members, the bulk of a county (hundreds of thousands of rows), are built, hashed
+and compared inside PostgreSQL, which answers only the rows that changed; the monitoring side
+(a few thousand periods, their plans and exits nested in the read model's JSON) in Python."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.db.tables import CaseRecord, Household, Member, MonitoringRecord, VisitRecord
-from services.domain.province.exchange_format import ExchangeRecord, RecordKind
+from services.db.province import ProvinceSent
+from services.db.tables import CaseRecord, MonitoringRecord, VisitRecord
+from services.domain.province.exchange_format import ExchangeRecord, RecordKind, record
 from services.domain.vocabulary import HouseholdStatus, Outcome
 
+# The hash is PostgreSQL's jsonb text of the record: the same content gives the same text.
+_CHANGED_ROWS = """
+    SELECT r.key, r.data, r.hash FROM (
+        SELECT {key} AS key, d.data, encode(sha256(convert_to(d.data, 'UTF8')), 'hex') AS hash
+        FROM {source} CROSS JOIN LATERAL (SELECT jsonb_build_object({fields})::text AS data) AS d
+        WHERE {county}
+    ) AS r
+    LEFT JOIN province_sent s ON s.county_code = :county AND s.kind = :kind AND s.key = r.key
+    WHERE s.content_hash IS DISTINCT FROM r.hash
+"""  # unordered: the batch is sorted once, in Python, with the other kinds
 _HOUSEHOLD_FIELDS = (
     "code", "county_code", "township_code", "village_code", "head_name", "address", "phone", "category", "status",
     "formerly_poor", "poverty_exit_year", "minimum_living_allowance", "extreme_poverty_support", "disabled_member",
@@ -28,34 +44,52 @@ _MEMBER_FIELDS = (
 )  # fmt: skip
 
 
-def _fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _plain(getattr(row, name)) for name in names}
+def _changed_rows(key: str, source: str, alias: str, fields: tuple[str, ...]) -> Any:
+    built = ", ".join(f"'{name}', {alias}.{name}" for name in fields)
+    return text(_CHANGED_ROWS.format(key=key, source=source, county="h.county_code = :county", fields=built))
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+_HOUSEHOLDS = _changed_rows("h.code", "households h", "h", _HOUSEHOLD_FIELDS)
+_MEMBERS = _changed_rows("m.id::text", "members m JOIN households h ON h.code = m.household_code", "m", _MEMBER_FIELDS)
 
 
-async def county_records(session: AsyncSession, county_code: str) -> list[ExchangeRecord]:
+async def due_records(session: AsyncSession, county_code: str) -> list[ExchangeRecord]:
     records: list[ExchangeRecord] = []
-    households = (await session.scalars(select(Household).where(col(Household.county_code) == county_code))).all()
-    records += [ExchangeRecord(RecordKind.household, h.code, _fields(h, _HOUSEHOLD_FIELDS)) for h in households]
-    members = await session.scalars(
-        select(Member)
-        .join(Household, col(Household.code) == col(Member.household_code))
-        .where(col(Household.county_code) == county_code)
+    for kind, statement in ((RecordKind.household, _HOUSEHOLDS), (RecordKind.member, _MEMBERS)):
+        rows = await session.execute(statement, {"county": county_code, "kind": kind.value})
+        records += [ExchangeRecord(kind, key, data, hash_) for key, data, hash_ in rows]
+    sent = {
+        (kind, key): hash_
+        for kind, key, hash_ in await session.execute(
+            select(col(ProvinceSent.kind), col(ProvinceSent.key), col(ProvinceSent.content_hash)).where(
+                col(ProvinceSent.county_code) == county_code,
+                col(ProvinceSent.kind).not_in([RecordKind.household, RecordKind.member]),
+            )
+        )
+    }
+    records += [
+        r for r in await _monitoring_records(session, county_code) if sent.get((r.kind, r.key)) != r.content_hash
+    ]
+    records.sort(key=lambda r: (list(RecordKind).index(r.kind), r.key))
+    return records
+
+
+async def _monitoring_records(session: AsyncSession, county_code: str) -> list[ExchangeRecord]:
+    records: list[ExchangeRecord] = []
+    periods = await session.execute(
+        select(
+            col(MonitoringRecord.monitoring_id), col(MonitoringRecord.household_code), col(MonitoringRecord.state)
+        ).where(col(MonitoringRecord.county_code) == county_code)
     )
-    records += [ExchangeRecord(RecordKind.member, str(m.id), _fields(m, _MEMBER_FIELDS)) for m in members]
-    periods = await session.scalars(select(MonitoringRecord).where(col(MonitoringRecord.county_code) == county_code))
-    for period in periods:
-        records += list(_period_records(period.monitoring_id, period.household_code, period.state))
+    for monitoring_id, household_code, state in periods:
+        records += list(_period_records(monitoring_id, household_code, state))
     visits = await session.scalars(
         select(VisitRecord)
         .join(MonitoringRecord, col(MonitoringRecord.monitoring_id) == col(VisitRecord.monitoring_id))
         .where(col(MonitoringRecord.county_code) == county_code)
     )
     records += [
-        ExchangeRecord(
+        record(
             RecordKind.visit,
             f"{v.monitoring_id}:{v.visit_no}",
             {
@@ -84,17 +118,16 @@ async def county_records(session: AsyncSession, county_code: str) -> list[Exchan
                 f"case:{case_id}",
                 household_code,
                 HouseholdStatus.risk_not_eliminated,
-                closed_at,
+                closed_at.isoformat() if closed_at else None,
                 "识别认定为监测对象",
                 category,
             )
         )
-    records.sort(key=lambda r: (list(RecordKind).index(r.kind), r.key))
     return records
 
 
 def _period_records(monitoring_id: str, household_code: str, state: dict[str, Any]) -> Iterator[ExchangeRecord]:
-    yield ExchangeRecord(
+    yield record(
         RecordKind.monitoring,
         monitoring_id,
         {
@@ -114,7 +147,7 @@ def _period_records(monitoring_id: str, household_code: str, state: dict[str, An
     )
     for plan in state.get("plans") or []:
         for measure in plan.get("measures") or []:
-            yield ExchangeRecord(
+            yield record(
                 RecordKind.measure,
                 f"{monitoring_id}:{plan['plan_no']}:{measure['measure_id']}",
                 {
@@ -153,15 +186,15 @@ def _period_records(monitoring_id: str, household_code: str, state: dict[str, An
 
 
 def _status_change(
-    key: str, household_code: str, status: HouseholdStatus, at: Any, reason: str, category: str | None
+    key: str, household_code: str, status: HouseholdStatus, at: str | None, reason: str, category: str | None
 ) -> ExchangeRecord:
-    return ExchangeRecord(
+    return record(
         RecordKind.status_change,
         key,
         {
             "household_code": household_code,
             "status": status.value,
-            "changed_at": _plain(at),
+            "changed_at": at,
             "reason": reason,
             "category": category,
         },
