@@ -266,6 +266,7 @@ MATRIX = [
     Endpoint("GET", "/api/v1/province/discrepancies", COUNTY, "own"),
     Endpoint(
         "POST", "/api/v1/province/discrepancies/1/resolution", COUNTY, body=lambda w, now: {"resolution": "矩阵核实"}
+    ),
     Endpoint("GET", "/api/v1/reports/statistics", ALL, "403", params=lambda w: {"area": VILLAGE}),
     Endpoint("GET", "/api/v1/reports/rosters/monitoring_targets", ALL, "403", params=lambda w: {"area": VILLAGE}),
     # Produces 东坑镇's weekly report of a past week, which the entries after it read.
@@ -670,7 +671,7 @@ async def test_the_matrix_covers_every_endpoint(live_api: FastAPI) -> None:
             .replace("measures/1/", "measures/{measure_id}/")
             .replace("objections/1/", "objections/{objection_id}/")
             .replace("exports/1/", "exports/{batch_no}/")
-            .replace("discrepancies/1/", "discrepancies/{discrepancy_id}/"),
+            .replace("discrepancies/1/", "discrepancies/{discrepancy_id}/")
             .replace("/rosters/monitoring_targets", "/rosters/{kind}")
             .replace(KEPT_REPORT, "{report_key}"),
         )
