@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from services.api.access import list_scope, require_role, visible
 from services.api.deps import CurrentAccount, Resources, SessionDep
-from services.api.errors import invalid, not_found
+from services.api.errors import ErrorAnswer, invalid, not_found
 from services.api.screening.imports import job_view, rejection_page, start_import, store_import
 from services.api.screening.preview import preview
 from services.api.screening.runs import hit_page, run_list, run_view, start_run
@@ -39,6 +39,7 @@ router = APIRouter(prefix="/api/v1/screening", tags=["screening 全农户排查"
 
 _NO_JOB = "没有找到该导入任务，或不在您的管辖区域内"
 _NO_RUN = "没有找到该排查批次，或不在您的管辖区域内"
+_NOT_IN_GRID = "没有找到该农户，或该农户不在您的网格内"
 CodeAfter = Annotated[
     str | None, Query(min_length=18, max_length=18, pattern=r"^\d{18}$", description="下一页：上一页的 next_after")
 ]
@@ -132,12 +133,15 @@ async def list_hits(
     return await hit_page(session, run_id, account.area_code, after, limit)
 
 
-@router.post("/visits", status_code=201, summary="登记排查走访（网格员）")
+@router.post(
+    "/visits",
+    status_code=201,
+    summary="登记排查走访（网格员）",
+    responses={404: {"model": ErrorAnswer, "description": _NOT_IN_GRID}},
+)
 async def create_visit(body: VisitIn, account: CurrentAccount, session: SessionDep) -> VisitView:
     require_role(account, Role.grid_worker, Role.village_cadre)
-    household = await visible(
-        session, account, Household, body.household_code, "没有找到该农户，或该农户不在您的网格内"
-    )
+    household = await visible(session, account, Household, body.household_code, _NOT_IN_GRID)
     if body.visited_on > local_date(datetime.now(UTC)):
         raise invalid("visited_on", "走访日期不能晚于今天")
     visit = await record_visit(session, household, body, account)
