@@ -109,7 +109,7 @@ def _fields_of(schema: dict[str, Any], defs: dict[str, Any], prefix: str) -> lis
 
 def _field(path: str, name: str, raw: dict[str, Any], defs: dict[str, Any], required: bool) -> FormField:
     prop, _ = _resolve(raw, defs)
-    label = _FIELD_LABELS.get(name) or raw.get("description") or prop.get("description") or name
+    label = raw.get("description") or _FIELD_LABELS.get(name) or prop.get("description") or name
     if "properties" in prop:
         return FormField(path, label, "group", required, children=_fields_of(prop, defs, f"{path}."))
     if "enum" in prop or "const" in prop:

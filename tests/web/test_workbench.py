@@ -155,7 +155,8 @@ async def test_a_case_from_lead_to_announcement_through_the_pages(
     await fits_phone(cadre, "household-file")
     notice = await cadre.goto(f"/villages/{household[:12]}/notice")
     assert notice is not None and notice.status == 200
-    assert "村级公示" in await cadre.content()
+    assert "识别公示" in await cadre.content()
+    await fits_phone(cadre, "village-notice")
     await county.goto("/overdue")
     await expect(county.locator("h1")).to_contain_text("超期督办")
     await fits_phone(county, "overdue")
