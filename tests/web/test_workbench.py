@@ -11,6 +11,8 @@ from playwright.async_api import Page, expect
 
 from services.demo_case import CaseDriver
 from services.demo_data import DEMO_PASSWORD
+from tests.applicants import Household as ApplyingHousehold
+from tests.applicants import SmsLog, application_form, mini, unregistered_head  # noqa: F401 (fixture)
 from tests.conftest import NewHousehold
 from tests.web.conftest import SignIn, fits_phone
 
@@ -239,3 +241,25 @@ async def test_csrf_refused_without_the_token_and_sign_out(
     await cadre.goto("/tasks")
     assert cadre.url.endswith("/login?next=/tasks")
     await fits_phone(cadre, "sign-in")
+
+
+async def test_a_self_report_answered_from_the_inbox(
+    sign_in: SignIn, mini: tuple[CaseDriver, SmsLog], driver: CaseDriver
+) -> None:
+    api, sms = mini
+    name, id_number = unregistered_head()
+    applicant = await ApplyingHousehold(api.http, sms).sign_in()
+    application_id = (await applicant.apply(application_form(name, id_number, applicant.phone)))["application_id"]
+
+    township = await sign_in(TOWNSHIP)
+    await township.click(f"a[href='/self-reports/{application_id}']")
+    await expect(township.locator("#status")).to_contain_text("等待镇里受理")
+    assert id_number not in await township.content()  # masked on the page
+    await township.check("#decision [name=decision][value=reject]")
+    await township.click("#decision button[type=submit]")
+    await expect(township.locator(".notice")).to_contain_text("不予受理时须填写理由")
+    await township.fill("#decision [name=reason]", "经核实，您家今年收入稳定，暂不符合监测条件")
+    await township.click("#decision button[type=submit]")
+    await expect(township.locator("#status")).to_contain_text("未予受理")
+    await fits_phone(township, "self-report")
+    assert (await applicant.view(application_id))["status"] == "rejected"
