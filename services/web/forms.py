@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from starlette.datastructures import FormData
 
 from services.domain.identification.forms import REVIEW_ROLE_LABELS
+from services.domain.monitoring.vocabulary import MEASURE_KIND_LABELS
 from services.domain.vocabulary import (
     CATEGORY_LABELS,
     CHANNEL_LABELS,
@@ -30,6 +31,7 @@ _ENUM_LABELS: dict[str, Mapping[Any, str]] = {
     "ReviewRole": REVIEW_ROLE_LABELS,
     "Department": DEPARTMENT_LABELS,
     "Channel": CHANNEL_LABELS,
+    "MeasureKind": MEASURE_KIND_LABELS,
     "LabourCapacity": {"full": "有劳动能力", "partial": "部分劳动能力", "none": "无劳动能力"},
 }
 _VALUE_LABELS = {

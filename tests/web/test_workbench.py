@@ -155,6 +155,23 @@ async def test_a_case_from_lead_to_announcement_through_the_pages(
     await cadre.goto(f"/households/{household}")
     await expect(cadre.locator(f"a[href='/cases/{case_id}']")).to_contain_text("镇村干部排查")
     await fits_phone(cadre, "household-file")
+
+    # Monitoring starts by itself: the township approver appoints the support person on its page.
+    await township.goto(f"/households/{household}")
+    period = township.locator("a[href^='/monitoring/']")
+    deadline = asyncio.get_running_loop().time() + 20
+    while not await period.count():
+        assert asyncio.get_running_loop().time() < deadline, "no monitoring period in the household file"
+        await asyncio.sleep(0.5)
+        await township.reload()
+    await period.first.click()
+    await township.fill("#action-appoint_support_person [name=username]", "nobody.here")
+    await township.click("#action-appoint_support_person button[type=submit]")
+    await expect(township.locator(".error[data-field=username]")).to_contain_text("没有这个账号")
+    await township.fill("#action-appoint_support_person [name=username]", CADRE)
+    await township.click("#action-appoint_support_person button[type=submit]")
+    await expect(township.locator("#support-person")).to_contain_text("张村干部")
+    await fits_phone(township, "monitoring")
     notice = await cadre.goto(f"/villages/{household[:12]}/notice")
     assert notice is not None and notice.status == 200
     assert "识别公示" in await cadre.content()
