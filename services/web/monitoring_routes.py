@@ -4,28 +4,25 @@ visit); numbered parts (a plan's review, a measure's delivery) and the exit step
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
-from services.api.errors import described_errors, not_found
+from services.api.errors import not_found
 from services.api.monitoring.action_routes import appoint_support_person, take_monitoring_action
 from services.api.monitoring.service import visible_period
 from services.api.monitoring.views import monitoring_view
 from services.db.tables import Account
 from services.domain.monitoring.procedure import MONITORING
 from services.domain.monitoring.vocabulary import MonitoringAction
-from services.domain.months import local_date
 from services.domain.personal_data import masked_copy
 from services.domain.tasks import TASK_STEP_LABELS
-from services.web.deps import PageAccount, PostedForm, answer_of, body_of, idempotency_key_of
-from services.web.forms import FormField, errors_by_field, form_body, form_fields, posted_values
+from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.form_posts import Problems, form_context, posted_model, refusal_of
+from services.web.forms import FormField, form_fields, posted_values
 from services.web.pages import PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -51,24 +48,18 @@ async def _period_page(
     session: AsyncSession,
     monitoring_id: str,
     failed: str | None = None,
-    values: dict[str, Any] | None = None,
-    errors: list[dict[str, str]] | None = None,
+    values: dict[str, object] | None = None,
+    problems: Problems | None = None,
     status_code: int = 200,
 ) -> Response:
     record = await visible_period(session, account, monitoring_id)
     view = masked_copy(monitoring_view(record.state, account))
-    forms = _forms_for(account, view)
-    beside, top = errors_by_field(FIELDS[_M(failed)], errors or []) if failed else ({}, [])
     context = {
         "period": view,
         "labels": TASK_STEP_LABELS,
-        "forms": forms,
+        "forms": _forms_for(account, view),
         "failed": failed,
-        "values": values or {},
-        "beside": beside,
-        "top": top,
-        "today": local_date(datetime.now(UTC)).isoformat(),
-        "new_key": uuid.uuid4().hex,
+        **form_context(FIELDS[_M(failed)] if failed else [], values, problems),
     }
     return render(request, "monitoring.html", context, account, status_code=status_code)
 
@@ -91,23 +82,22 @@ async def act(
     if action not in {str(a) for a in ON_THE_PAGE}:
         raise not_found("没有这个办理事项")
     spec = MONITORING.action(_M(action))
-    values = posted_values(posted)
-    try:
-        form: BaseModel = spec.form.model_validate(form_body(FIELDS[spec.action], posted))
-    except ValidationError as bad:
+    form = posted_model(spec.form, FIELDS[spec.action], posted)
+    refused: tuple[int, Problems] | None
+    if isinstance(form, list):
         await visible_period(session, account, monitoring_id)  # outside the area: 404 first
-        errors = described_errors(list(bad.errors()))[1]
-        return await _period_page(request, account, session, monitoring_id, action, values, errors, 422)
-    key = idempotency_key_of(posted)
-    if spec.action == _M.appoint_support_person:
-        acting = appoint_support_person(monitoring_id, form, request, account, resources, session, key)  # type: ignore[arg-type]
-    else:
-        acting = take_monitoring_action(
-            spec.action, monitoring_id, form, None, request, account, resources, session, key
+        refused = (422, form)
+    elif spec.action == _M.appoint_support_person:
+        key = idempotency_key_of(posted)
+        refused = await refusal_of(
+            appoint_support_person(monitoring_id, form, request, account, resources, session, key)  # type: ignore[arg-type]
         )
-    answer = await answer_of(acting)
-    if answer.status_code >= 400:
-        detail = body_of(answer)["detail"]
-        errors = detail.get("errors") or [{"field": "", "message": detail["message"]}]
-        return await _period_page(request, account, session, monitoring_id, action, values, errors, answer.status_code)
-    return RedirectResponse(f"/monitoring/{monitoring_id}", status_code=303)
+    else:
+        key = idempotency_key_of(posted)
+        refused = await refusal_of(
+            take_monitoring_action(spec.action, monitoring_id, form, None, request, account, resources, session, key)
+        )
+    if refused is None:
+        return RedirectResponse(f"/monitoring/{monitoring_id}", status_code=303)
+    status, problems = refused
+    return await _period_page(request, account, session, monitoring_id, action, posted_values(posted), problems, status)

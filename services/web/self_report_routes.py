@@ -3,22 +3,21 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
-from services.api.errors import described_errors
 from services.api.self_reports.staff_routes import decide, get_self_report
 from services.db.tables import Account
 from services.domain.personal_data import masked_copy
 from services.domain.self_reports.model import Acceptance
-from services.web.deps import PageAccount, PostedForm, answer_of, body_of, idempotency_key_of
-from services.web.forms import errors_by_field, form_body, form_fields, posted_values
+from services.domain.vocabulary import Role
+from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.form_posts import Problems, form_context, posted_model, refusal_of
+from services.web.forms import form_fields, posted_values
 from services.web.pages import PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -31,19 +30,15 @@ async def _application_page(
     session: AsyncSession,
     application_id: str,
     values: Mapping[str, object] | None = None,
-    errors: list[dict[str, str]] | None = None,
+    problems: Problems | None = None,
     status_code: int = 200,
 ) -> Response:
     detail = await get_self_report(application_id, account, session)
-    beside, top = errors_by_field(FIELDS, errors or [])
     context = {
         "application": masked_copy(detail.model_dump(mode="json")),  # the page needs no whole ID number
         "fields": FIELDS,
-        "values": values or {},
-        "beside": beside,
-        "top": top,
-        "new_key": uuid.uuid4().hex,
-        "may_decide": account.role in ("township_approver", "county_officer"),
+        "may_decide": account.role in (Role.township_approver, Role.county_officer),
+        **form_context(FIELDS, values, problems),
     }
     return render(request, "self_report.html", context, account, status_code=status_code)
 
@@ -62,17 +57,14 @@ async def decision(
     resources: Resources,
     session: SessionDep,
 ) -> Response:
-    values = posted_values(posted)
-    try:
-        body = Acceptance.model_validate(form_body(FIELDS, posted))
-    except ValidationError as bad:
+    body = posted_model(Acceptance, FIELDS, posted)
+    if isinstance(body, list):
         await get_self_report(application_id, account, session)  # outside the area: 404 first
-        errors = described_errors(list(bad.errors()))[1]
-        return await _application_page(request, account, session, application_id, values, errors, 422)
-    key = idempotency_key_of(posted)
-    answer = await answer_of(decide(application_id, body, request, account, resources, session, key))
-    if answer.status_code >= 400:
-        detail = body_of(answer)["detail"]
-        errors = detail.get("errors") or [{"field": "", "message": detail["message"]}]
-        return await _application_page(request, account, session, application_id, values, errors, answer.status_code)
-    return RedirectResponse(f"/self-reports/{application_id}", status_code=303)
+        refused: tuple[int, Problems] | None = (422, body)
+    else:
+        key = idempotency_key_of(posted)
+        refused = await refusal_of(decide(application_id, body, request, account, resources, session, key))  # type: ignore[arg-type]
+    if refused is None:
+        return RedirectResponse(f"/self-reports/{application_id}", status_code=303)
+    status, problems = refused
+    return await _application_page(request, account, session, application_id, posted_values(posted), problems, status)
