@@ -154,6 +154,7 @@ async def test_a_case_from_lead_to_announcement_through_the_pages(
     # The household file lists the case; the county's overdue overview and the notice to print open.
     await cadre.goto(f"/households/{household}")
     await expect(cadre.locator(f"a[href='/cases/{case_id}']")).to_contain_text("镇村干部排查")
+    await expect(cadre.locator("#qr svg")).to_be_visible()  # the file's QR code
     await fits_phone(cadre, "household-file")
 
     # Monitoring starts by itself: the township approver appoints the support person on its page.
