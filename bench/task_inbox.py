@@ -161,6 +161,12 @@ async def timed(http: httpx.AsyncClient, url: str, params: dict[str, Any], times
     return samples
 
 
+def timing_line(name: str, by_size: dict[str, dict[str, float]], width: int = 12) -> str:
+    """One measured shape's summaries (see `summary`) per database size, on one line."""
+    sizes = "  ".join(f"{size}: median {s['median_ms']} ms, p99 {s['p99_ms']} ms" for size, s in by_size.items())
+    return f"{name:{width}} {sizes}"
+
+
 def summary(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     return {
@@ -170,15 +176,22 @@ def summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+async def two_databases(stack: Stack, cases: int) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
+    """The stack's database seeded with a thousand cases and a second one with `cases`, each with
+    its own API: their sizes, and (API URL, database URL) of each, "small" and "big"."""
     big_url = await create_database(stack.database_url, "bench_million")
     big_env = stack.env | {"DATABASE_URL": big_url}
     stack.prepare_database(big_env)
-    print(f"seeding {SMALL:,} and {args.cases:,} cases…", flush=True)
-    sizes = {"small": await seed(stack.database_url, SMALL), "big": await seed(big_url, args.cases)}
+    print(f"seeding {SMALL:,} and {cases:,} cases…", flush=True)
+    sizes = {"small": await seed(stack.database_url, SMALL), "big": await seed(big_url, cases)}
     print(sizes, flush=True)
     _, big_api = stack.start_api("api-million", big_env)
-    apis = {"small": stack.api_url, "big": big_api}
+    return sizes, {"small": (stack.api_url, stack.database_url), "big": (big_api, big_url)}
+
+
+async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    sizes, databases = await two_databases(stack, args.cases)
+    apis = {size: api for size, (api, _) in databases.items()}
     shapes = {
         "first_page": {"limit": PAGE},
         "step": {"limit": PAGE, "step": "township_review"},
@@ -224,20 +237,22 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def size_arguments(doc: str | None, requests: int) -> argparse.Namespace:
+    """--cases (the big database), --rounds and --requests (per round and database)."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--requests", type=int, default=100)
-    args = parser.parse_args()
+    parser.add_argument("--requests", type=int, default=requests)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = size_arguments(__doc__, requests=100)
     result = run_on_stack("task_inbox", lambda stack: asyncio.run(measure(stack, args)), read_only=True)
     first = result["results"]["first_page"]
     print(f"sizes: {result['sizes']}")
     for shape, by_size in result["results"].items():
-        print(
-            f"{shape:12} "
-            + "  ".join(f"{size}: median {s['median_ms']} ms, p99 {s['p99_ms']} ms" for size, s in by_size.items())
-        )
+        print(timing_line(shape, by_size))
     print(
         f"first page: median ratio {result['first_page_median_ratio']} (target ≤ {TARGET_RATIO}), "
         f"p99 at {result['sizes']['big']['cases']:,} cases {first['big']['p99_ms']} ms (target < {TARGET_P99_MS})"

@@ -32,7 +32,13 @@ import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench.stack import Stack, run_on_stack  # noqa: E402
-from bench.task_inbox import SMALL, create_database, seed, summary, timed  # noqa: E402
+from bench.task_inbox import (  # noqa: E402
+    size_arguments,
+    summary,
+    timed,
+    timing_line,
+    two_databases,
+)
 from services.db.engine import create_engine  # noqa: E402
 from services.demo_case import TOWNSHIP_APPROVER  # noqa: E402
 from services.demo_data import DEMO_PASSWORD  # noqa: E402
@@ -107,14 +113,7 @@ async def first_visit_bytes(client: httpx.AsyncClient, path: str) -> dict[str, i
 
 
 async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
-    big_url = await create_database(stack.database_url, "bench_million")
-    big_env = stack.env | {"DATABASE_URL": big_url}
-    stack.prepare_database(big_env)
-    print(f"seeding {SMALL:,} and {args.cases:,} cases…", flush=True)
-    sizes = {"small": await seed(stack.database_url, SMALL), "big": await seed(big_url, args.cases)}
-    print(sizes, flush=True)
-    _, big_api = stack.start_api("api-million", big_env)
-    databases = {"small": (stack.api_url, stack.database_url), "big": (big_api, big_url)}
+    sizes, databases = await two_databases(stack, args.cases)
     clients: dict[str, tuple[httpx.AsyncClient, str]] = {}
     for size, (base, url) in databases.items():
         client = await signed_in(base)
@@ -158,18 +157,10 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--requests", type=int, default=50)
-    args = parser.parse_args()
+    args = size_arguments(__doc__, requests=50)
     result = run_on_stack("workbench_pages", lambda stack: asyncio.run(measure(stack, args)), read_only=True)
     for page, by_size in result["results"].items():
-        print(
-            f"{page:6} "
-            + "  ".join(f"{size}: median {s['median_ms']} ms, p99 {s['p99_ms']} ms" for size, s in by_size.items())
-            + f"  ratio {result['median_ratio'][page]} (target ≤ {TARGET_RATIO})"
-        )
+        print(timing_line(page, by_size, 6) + f"  ratio {result['median_ratio'][page]} (target ≤ {TARGET_RATIO})")
     print(
         "first visit:",
         ", ".join(f"{page} {kb} KB" for page, kb in result["page_kb"].items()),

@@ -3,18 +3,12 @@ reader may take now) and its form posts, through the same functions as the API's
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.datastructures import FormData
 
 from services.api.deps import Resources, SessionDep
-from services.api.errors import described_errors, not_found
+from services.api.errors import not_found
 from services.api.identification.routes import take_case_action
 from services.api.identification.service import visible_case
 from services.api.identification.views import case_view
@@ -23,12 +17,12 @@ from services.api.registry.views import household_view
 from services.api.timelines import timeline
 from services.db.tables import Account
 from services.domain.identification.procedure import IDENTIFICATION
-from services.domain.months import local_date
 from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import Action
 from services.web.case_forms import case_policy, forms_for
-from services.web.deps import PageAccount, PostedForm, answer_of, body_of, idempotency_key_of
-from services.web.forms import errors_by_field, form_body, form_fields, posted_values
+from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.form_posts import Problems, form_context, posted_model, refusal_of
+from services.web.forms import form_fields, posted_values
 from services.web.pages import PageRoute, render
 from services.web.timeline_labels import entry_label
 
@@ -41,9 +35,8 @@ async def case_page(
     session: AsyncSession,
     case_id: str,
     failed: Action | None = None,
-    values: dict[str, Any] | None = None,
-    errors: list[dict[str, str]] | None = None,
-    message: str | None = None,
+    values: dict[str, object] | None = None,
+    problems: Problems | None = None,
     status_code: int = 200,
 ) -> Response:
     record = await visible_case(session, account, case_id)
@@ -51,25 +44,15 @@ async def case_page(
     household = household_view(await visible_household(session, account, record.household_code), account, in_list=True)
     entries = await timeline(session, case_id, show_personal_data=False)  # the page shows no ID numbers
     forms = forms_for(account, view, await case_policy(session, view["policy_version"]))
-    beside: dict[str, list[str]] = {}
-    top: list[str] = [message] if message else []
-    failing = next((form for form in forms if form.spec.action == failed), None)
-    if failing is not None:
-        beside, more = errors_by_field(failing.fields, errors or [])
-        top += more
-    else:  # a form the reader no longer has (the step moved on): its problems at the top
-        top += [e["message"] for e in errors or []]
+    # The failed form's problems beside its fields; a form the reader no longer has (the step moved on): on top.
+    failing = next((form.fields for form in forms if form.spec.action == failed), [])
     context = {
         "case": masked_copy(view),
         "household": household,
         "entries": [(entry_label(e.action), e) for e in reversed(entries)],
         "forms": forms,
         "failed": failed,
-        "values": values or {},
-        "beside": beside,
-        "top": top,
-        "today": local_date(datetime.now(UTC)).isoformat(),
-        "new_key": uuid.uuid4().hex,
+        **form_context(failing, values, problems),
     }
     return render(request, "case.html", context, account, status_code=status_code)
 
@@ -77,14 +60,6 @@ async def case_page(
 @router.get("/cases/{case_id}")
 async def show_case(request: Request, case_id: str, account: PageAccount, session: SessionDep) -> Response:
     return await case_page(request, account, session, case_id)
-
-
-def _posted_model(model: type[BaseModel], posted: FormData) -> BaseModel | list[dict[str, str]]:
-    """The form as the API's model, or its problems in the error model's words."""
-    try:
-        return model.model_validate(form_body(form_fields(model), posted))
-    except ValidationError as bad:
-        return described_errors(list(bad.errors()))[1]
 
 
 @router.post("/cases/{case_id}/actions/{action}")
@@ -100,17 +75,16 @@ async def act(
     if action not in set(Action):
         raise not_found("没有这个办理事项")
     spec = IDENTIFICATION.action(Action(action))
-    form = _posted_model(spec.form, posted)
+    form = posted_model(spec.form, form_fields(spec.form), posted)
     if isinstance(form, list):
         await visible_case(session, account, case_id)  # outside the area: 404, not the form's problems
-        return await case_page(request, account, session, case_id, spec.action, posted_values(posted), form, None, 422)
-    key = idempotency_key_of(posted)
-    answer = await answer_of(
-        take_case_action(spec.action, case_id, form, None, request, account, resources, session, key)
-    )
-    if answer.status_code < 400:
+        refused: tuple[int, Problems] | None = (422, form)
+    else:
+        key = idempotency_key_of(posted)
+        refused = await refusal_of(
+            take_case_action(spec.action, case_id, form, None, request, account, resources, session, key)
+        )
+    if refused is None:
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
-    detail = body_of(answer)["detail"]
-    errors, message = detail.get("errors") or [], None if detail.get("errors") else detail["message"]
-    values = posted_values(posted)
-    return await case_page(request, account, session, case_id, spec.action, values, errors, message, answer.status_code)
+    status, problems = refused
+    return await case_page(request, account, session, case_id, spec.action, posted_values(posted), problems, status)

@@ -3,16 +3,12 @@ that carries its CSRF token."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData
 
 from services.api.deps import Resources, SessionDep
-from services.api.errors import ApiError
 from services.db.tables import Account
 from services.web.csrf import CSRF_FIELD, check_form_token
 from services.web.session import signed_in_account
@@ -42,18 +38,3 @@ def idempotency_key_of(form: FormData) -> str | None:
     connection sends the same key, and the action is taken once."""
     key = form.get("idempotency_key")
     return key if isinstance(key, str) and 0 < len(key) <= 100 and key.isprintable() else None
-
-
-async def answer_of(answering: Awaitable[JSONResponse]) -> JSONResponse:
-    """The API's answer, with its refusals a page shows beside its form (409, 422) as answers too:
-    whether raised now or stored earlier for the same Idempotency-Key, they look the same."""
-    try:
-        return await answering
-    except ApiError as refusal:
-        if refusal.status_code not in (409, 422):
-            raise
-        return JSONResponse({"detail": refusal.detail}, status_code=refusal.status_code)
-
-
-def body_of(answer: JSONResponse) -> dict[str, Any]:
-    return json.loads(bytes(answer.body))

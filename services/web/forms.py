@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from starlette.datastructures import FormData
 
 from services.domain.identification.forms import REVIEW_ROLE_LABELS
+from services.domain.monitoring.vocabulary import MEASURE_KIND_LABELS
 from services.domain.vocabulary import (
     CATEGORY_LABELS,
     CHANNEL_LABELS,
@@ -30,6 +31,7 @@ _ENUM_LABELS: dict[str, Mapping[Any, str]] = {
     "ReviewRole": REVIEW_ROLE_LABELS,
     "Department": DEPARTMENT_LABELS,
     "Channel": CHANNEL_LABELS,
+    "MeasureKind": MEASURE_KIND_LABELS,
     "LabourCapacity": {"full": "有劳动能力", "partial": "部分劳动能力", "none": "无劳动能力"},
 }
 _VALUE_LABELS = {
@@ -109,7 +111,7 @@ def _fields_of(schema: dict[str, Any], defs: dict[str, Any], prefix: str) -> lis
 
 def _field(path: str, name: str, raw: dict[str, Any], defs: dict[str, Any], required: bool) -> FormField:
     prop, _ = _resolve(raw, defs)
-    label = _FIELD_LABELS.get(name) or raw.get("description") or prop.get("description") or name
+    label = raw.get("description") or _FIELD_LABELS.get(name) or prop.get("description") or name
     if "properties" in prop:
         return FormField(path, label, "group", required, children=_fields_of(prop, defs, f"{path}."))
     if "enum" in prop or "const" in prop:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
+import json
 from collections.abc import Mapping
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from services.api.access import require_role
 from services.api.deps import Resources, SessionDep
-from services.api.errors import described_errors
+from services.api.errors import ApiError
 from services.api.identification.routes import open_case
 from services.api.identification.schemas import CaseOpen
 from services.api.registry.service import household_page
 from services.db.tables import Account
 from services.domain.vocabulary import CASE_OPENING_ROLES, HouseholdStatus
-from services.web.deps import PageAccount, PostedForm, answer_of, body_of, idempotency_key_of
-from services.web.forms import errors_by_field, form_body, form_fields, posted_values
+from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.form_posts import Problems, form_context, posted_model
+from services.web.forms import form_fields, posted_values
 from services.web.pages import PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -32,20 +32,16 @@ async def _lead_page(
     account: Account,
     session: SessionDep,
     values: Mapping[str, object],
-    errors: list[dict[str, str]] | None = None,
+    problems: Problems | None = None,
     status_code: int = 200,
     existing: str | None = None,
 ) -> Response:
     households = await household_page(session, account.area_code, HouseholdStatus.not_monitored, 20, None, account)
-    beside, top = errors_by_field(FIELDS, errors or [])
     context = {
         "fields": FIELDS,
-        "values": values,
-        "beside": beside,
-        "top": top,
         "households": households.items,
-        "new_key": uuid.uuid4().hex,
-        "existing": existing,
+        "existing": existing,  # the household's open case, when the lead belongs to it
+        **form_context(FIELDS, values, problems),
     }
     return render(request, "lead.html", context, account, status_code=status_code)
 
@@ -63,14 +59,20 @@ async def new_lead(
 async def open_lead(
     request: Request, posted: PostedForm, account: PageAccount, resources: Resources, session: SessionDep
 ) -> Response:
-    values = posted_values(posted)
+    body = posted_model(CaseOpen, FIELDS, posted)
+    if isinstance(body, list):
+        return await _lead_page(request, account, session, posted_values(posted), body, 422)
     try:
-        body = CaseOpen.model_validate(form_body(FIELDS, posted))
-    except ValidationError as bad:
-        return await _lead_page(request, account, session, values, described_errors(list(bad.errors()))[1], 422)
-    answer = await answer_of(open_case(body, request, account, resources, session, idempotency_key_of(posted)))
-    if answer.status_code >= 400:
-        detail = body_of(answer)["detail"]
-        errors = detail.get("errors") or [{"field": "", "message": detail["message"]}]
-        return await _lead_page(request, account, session, values, errors, answer.status_code, detail.get("case_id"))
-    return RedirectResponse(f"/cases/{body_of(answer)['case_id']}", status_code=303)
+        answer = await open_case(body, request, account, resources, session, idempotency_key_of(posted))  # type: ignore[arg-type]
+    except ApiError as refusal:
+        if refusal.status_code not in (409, 422):
+            raise
+        answer = JSONResponse({"detail": refusal.detail}, status_code=refusal.status_code)
+    found = json.loads(bytes(answer.body))
+    if answer.status_code < 400:
+        return RedirectResponse(f"/cases/{found['case_id']}", status_code=303)
+    detail = found["detail"]
+    problems = detail.get("errors") or [{"field": "", "message": detail["message"]}]
+    return await _lead_page(
+        request, account, session, posted_values(posted), problems, answer.status_code, detail.get("case_id")
+    )

@@ -8,11 +8,23 @@ from services.web import (
     household_routes,
     inbox_routes,
     lead_routes,
+    monitoring_routes,
     overview_routes,
+    self_report_routes,
     static_routes,
 )
 
 router = APIRouter(include_in_schema=False)
 # `/cases/new` before `/cases/{case_id}`.
-for pages in (static_routes, auth_routes, inbox_routes, overview_routes, lead_routes, case_routes, household_routes):
+for pages in (
+    static_routes,
+    auth_routes,
+    inbox_routes,
+    overview_routes,
+    lead_routes,
+    monitoring_routes,
+    case_routes,
+    household_routes,
+    self_report_routes,
+):
     router.include_router(pages.router)

@@ -11,6 +11,8 @@ from playwright.async_api import Page, expect
 
 from services.demo_case import CaseDriver
 from services.demo_data import DEMO_PASSWORD
+from tests.applicants import Household as ApplyingHousehold
+from tests.applicants import SmsLog, application_form, mini, unregistered_head  # noqa: F401 (fixture)
 from tests.conftest import NewHousehold
 from tests.web.conftest import SignIn, fits_phone
 
@@ -152,10 +154,29 @@ async def test_a_case_from_lead_to_announcement_through_the_pages(
     # The household file lists the case; the county's overdue overview and the notice to print open.
     await cadre.goto(f"/households/{household}")
     await expect(cadre.locator(f"a[href='/cases/{case_id}']")).to_contain_text("镇村干部排查")
+    await expect(cadre.locator("#qr svg")).to_be_visible()  # the file's QR code
     await fits_phone(cadre, "household-file")
+
+    # Monitoring starts by itself: the township approver appoints the support person on its page.
+    await township.goto(f"/households/{household}")
+    period = township.locator("a[href^='/monitoring/']")
+    deadline = asyncio.get_running_loop().time() + 20
+    while not await period.count():
+        assert asyncio.get_running_loop().time() < deadline, "no monitoring period in the household file"
+        await asyncio.sleep(0.5)
+        await township.reload()
+    await period.first.click()
+    await township.fill("#action-appoint_support_person [name=username]", "nobody.here")
+    await township.click("#action-appoint_support_person button[type=submit]")
+    await expect(township.locator(".error[data-field=username]")).to_contain_text("没有这个账号")
+    await township.fill("#action-appoint_support_person [name=username]", CADRE)
+    await township.click("#action-appoint_support_person button[type=submit]")
+    await expect(township.locator("#support-person")).to_contain_text("张村干部")
+    await fits_phone(township, "monitoring")
     notice = await cadre.goto(f"/villages/{household[:12]}/notice")
     assert notice is not None and notice.status == 200
-    assert "防止返贫监测对象识别公示" in await cadre.content()
+    assert "识别公示" in await cadre.content()
+    await fits_phone(cadre, "village-notice")
     await county.goto("/overdue")
     await expect(county.locator("h1")).to_contain_text("超期督办")
     await fits_phone(county, "overdue")
@@ -238,3 +259,25 @@ async def test_csrf_refused_without_the_token_and_sign_out(
     await cadre.goto("/tasks")
     assert cadre.url.endswith("/login?next=/tasks")
     await fits_phone(cadre, "sign-in")
+
+
+async def test_a_self_report_answered_from_the_inbox(
+    sign_in: SignIn, mini: tuple[CaseDriver, SmsLog], driver: CaseDriver
+) -> None:
+    api, sms = mini
+    name, id_number = unregistered_head()
+    applicant = await ApplyingHousehold(api.http, sms).sign_in()
+    application_id = (await applicant.apply(application_form(name, id_number, applicant.phone)))["application_id"]
+
+    township = await sign_in(TOWNSHIP)
+    await township.click(f"a[href='/self-reports/{application_id}']")
+    await expect(township.locator("#status")).to_contain_text("等待镇里受理")
+    assert id_number not in await township.content()  # masked on the page
+    await township.check("#decision [name=decision][value=reject]")
+    await township.click("#decision button[type=submit]")
+    await expect(township.locator(".notice")).to_contain_text("不予受理时须填写理由")
+    await township.fill("#decision [name=reason]", "经核实，您家今年收入稳定，暂不符合监测条件")
+    await township.click("#decision button[type=submit]")
+    await expect(township.locator("#status")).to_contain_text("未予受理")
+    await fits_phone(township, "self-report")
+    assert (await applicant.view(application_id))["status"] == "rejected"

@@ -35,7 +35,7 @@ _DOC = (
 )
 
 
-async def _act(
+async def take_monitoring_action(
     action: MonitoringAction,
     monitoring_id: str,
     form: BaseModel,
@@ -62,7 +62,13 @@ async def _act(
 
 _APPOINT = MONITORING.action(MonitoringAction.appoint_support_person)
 add_action_routes(
-    router, "monitoring_id", MONITORING, _act, _DOC, response_model=MonitoringView, except_for={_APPOINT.action}
+    router,
+    "monitoring_id",
+    MONITORING,
+    take_monitoring_action,
+    _DOC,
+    response_model=MonitoringView,
+    except_for={_APPOINT.action},
 )
 
 
@@ -86,7 +92,7 @@ async def appoint_support_person(
     appointee = await session.get(Account, form.username)
     if appointee is None or appointee.disabled:
         raise invalid("username", "没有这个账号，或该账号已停用")
-    return await _act(
+    return await take_monitoring_action(
         _APPOINT.action,
         monitoring_id,
         form,

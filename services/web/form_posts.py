@@ -1,0 +1,60 @@
+"""A page's form posted to the API's functions: the model it stands for, the API's refusal in the
+error model's words, and what a page needs to draw its forms again."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from services.api.errors import ApiError, described_errors
+from services.domain.months import local_date
+from services.web.forms import FormField, errors_by_field, form_body
+
+Problems = list[dict[str, str]]
+
+
+def posted_model(model: type[BaseModel], fields: list[FormField], posted: FormData) -> BaseModel | Problems:
+    """The form as the API's model, or its problems in the error model's words (`field`, `message`)."""
+    try:
+        return model.model_validate(form_body(fields, posted))
+    except ValidationError as bad:
+        return described_errors(list(bad.errors()))[1]
+
+
+async def refusal_of(answering: Awaitable[JSONResponse]) -> tuple[int, Problems] | None:
+    """Runs the API's function; None when it acted, else its refusal a page shows beside its form
+    (409, 422; raised now or stored earlier for the same Idempotency-Key): status and problems, a
+    refusal without fields as one problem for the form's top."""
+    try:
+        answer = await answering
+    except ApiError as refusal:
+        if refusal.status_code not in (409, 422):
+            raise
+        status, detail = refusal.status_code, refusal.detail if isinstance(refusal.detail, dict) else {}
+    else:
+        if answer.status_code < 400:
+            return None
+        status, detail = answer.status_code, dict(json.loads(bytes(answer.body))["detail"])
+    return status, detail.get("errors") or [{"field": "", "message": str(detail.get("message", "请求未能处理"))}]
+
+
+def form_context(
+    fields: list[FormField], values: Mapping[str, object] | None, problems: Problems | None
+) -> dict[str, Any]:
+    """What the forms of a page are drawn with: values typed, problems beside their fields (the rest
+    on top), today in the county (dates' default) and a new Idempotency-Key for each form drawn."""
+    beside, top = errors_by_field(fields, problems or [])
+    return {
+        "values": values or {},
+        "beside": beside,
+        "top": top,
+        "today": local_date(datetime.now(UTC)).isoformat(),
+        "new_key": uuid.uuid4().hex,
+    }

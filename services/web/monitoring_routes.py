@@ -1,0 +1,103 @@
+"""A monitoring period's page (监测帮扶): the support person, plans and their measures, visits and
+open tasks, with the forms a reader may fill in now (appointing the support person, a plan, a
+visit); numbered parts (a plan's review, a measure's delivery) and the exit steps stay in the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.api.deps import Resources, SessionDep
+from services.api.errors import not_found
+from services.api.monitoring.action_routes import appoint_support_person, take_monitoring_action
+from services.api.monitoring.service import visible_period
+from services.api.monitoring.views import monitoring_view
+from services.db.tables import Account
+from services.domain.monitoring.procedure import MONITORING
+from services.domain.monitoring.vocabulary import MonitoringAction
+from services.domain.personal_data import masked_copy
+from services.domain.tasks import TASK_STEP_LABELS
+from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.form_posts import Problems, form_context, posted_model, refusal_of
+from services.web.forms import FormField, form_fields, posted_values
+from services.web.pages import PageRoute, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+_M = MonitoringAction
+ON_THE_PAGE = (_M.appoint_support_person, _M.submit_plan, _M.record_visit)
+FIELDS = {action: form_fields(MONITORING.action(action).form) for action in ON_THE_PAGE}
+
+
+def _forms_for(reader: Account, view: dict[str, Any]) -> list[tuple[str, str, list[FormField]]]:
+    """(action, title, fields) the reader may take: by role, and the support person's own work by them alone."""
+    people = view.get("support_people") or []
+    support_person = people[-1]["username"] if people else None
+    return [
+        (str(spec.action), spec.title, FIELDS[spec.action])
+        for spec in map(MONITORING.action, ON_THE_PAGE)
+        if reader.role in spec.roles and (not spec.assigned_only or reader.username == support_person)
+    ]
+
+
+async def _period_page(
+    request: Request,
+    account: Account,
+    session: AsyncSession,
+    monitoring_id: str,
+    failed: str | None = None,
+    values: dict[str, object] | None = None,
+    problems: Problems | None = None,
+    status_code: int = 200,
+) -> Response:
+    record = await visible_period(session, account, monitoring_id)
+    view = masked_copy(monitoring_view(record.state, account))
+    context = {
+        "period": view,
+        "labels": TASK_STEP_LABELS,
+        "forms": _forms_for(account, view),
+        "failed": failed,
+        **form_context(FIELDS[_M(failed)] if failed else [], values, problems),
+    }
+    return render(request, "monitoring.html", context, account, status_code=status_code)
+
+
+@router.get("/monitoring/{monitoring_id}")
+async def period(request: Request, monitoring_id: str, account: PageAccount, session: SessionDep) -> Response:
+    return await _period_page(request, account, session, monitoring_id)
+
+
+@router.post("/monitoring/{monitoring_id}/actions/{action}")
+async def act(
+    request: Request,
+    monitoring_id: str,
+    action: str,
+    posted: PostedForm,
+    account: PageAccount,
+    resources: Resources,
+    session: SessionDep,
+) -> Response:
+    if action not in {str(a) for a in ON_THE_PAGE}:
+        raise not_found("没有这个办理事项")
+    spec = MONITORING.action(_M(action))
+    form = posted_model(spec.form, FIELDS[spec.action], posted)
+    refused: tuple[int, Problems] | None
+    if isinstance(form, list):
+        await visible_period(session, account, monitoring_id)  # outside the area: 404 first
+        refused = (422, form)
+    elif spec.action == _M.appoint_support_person:
+        key = idempotency_key_of(posted)
+        refused = await refusal_of(
+            appoint_support_person(monitoring_id, form, request, account, resources, session, key)  # type: ignore[arg-type]
+        )
+    else:
+        key = idempotency_key_of(posted)
+        refused = await refusal_of(
+            take_monitoring_action(spec.action, monitoring_id, form, None, request, account, resources, session, key)
+        )
+    if refused is None:
+        return RedirectResponse(f"/monitoring/{monitoring_id}", status_code=303)
+    status, problems = refused
+    return await _period_page(request, account, session, monitoring_id, action, posted_values(posted), problems, status)
