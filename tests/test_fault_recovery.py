@@ -22,7 +22,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from services.db.engine import create_engine
-from services.db.tables import AuditEntry, CaseRecord, MonitoringRecord, Task
+from services.db.tables import AuditEntry, CaseRecord, MonitoringRecord, Task, TaskCount
 from services.demo_case import (
     COUNTY_OFFICER,
     VILLAGE_CADRE,
@@ -165,9 +165,25 @@ async def _each_once(
             records = (
                 await conn.execute(select(func.count()).select_from(CaseRecord).where(CaseRecord.case_id.in_(cases)))
             ).scalar_one()
+            # The inboxes' counts (kept by a trigger) agree with the open tasks: nothing counted twice.
+            open_tasks = (
+                await conn.execute(
+                    select(Task.area_code, Task.role, Task.step, func.count())
+                    .where(Task.closed_at.is_(None))
+                    .group_by(Task.area_code, Task.role, Task.step)
+                )
+            ).all()
+            counted = (
+                await conn.execute(
+                    select(TaskCount.area_code, TaskCount.role, TaskCount.step, TaskCount.open).where(
+                        TaskCount.open != 0
+                    )
+                )
+            ).all()
     finally:
         await engine.dispose()
     assert records == len(cases)
+    assert sorted(map(tuple, counted)) == sorted(map(tuple, open_tasks))
     audit_by_case = {c: sorted((a, n) for case, a, n in audit if case == c) for c in cases}
     assert all(a == audit_by_case[cases[0]] for a in audit_by_case.values()), audit_by_case
     assert all(n == 1 for _, n in audit_by_case[cases[0]]), audit_by_case[cases[0]]

@@ -5,7 +5,8 @@
   before any parser recurses into them. The exact bytes then go on to the route, so a
   department's signature over the raw body still verifies.
 - `check_parameters` (a dependency of every route): no path or query parameter holds a
-  character `text_problem` refuses, with a 422 that names the parameter.
+  character `text_problem` refuses, and no query parameter is one the route does not read,
+  with a 422 that names the parameter.
 
 Both answer in the documented error shape.
 """
@@ -17,6 +18,8 @@ import re
 from itertools import accumulate
 
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.errors import invalid
@@ -116,10 +119,22 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route (with its dependencies: a handful) reads."""
+    return {field.alias for field in dependant.query_params}.union(*map(_query_names, dependant.dependencies))
+
+
 async def check_parameters(request: Request) -> None:
     """Refuses a path or query parameter holding a control character (or a broken one) before a
-    route reads it: none means one, and PostgreSQL cannot even compare a NUL."""
+    route reads it: none means one, and PostgreSQL cannot even compare a NUL. Refuses a query
+    parameter the route does not read: a misspelt filter would otherwise list everything."""
     for name, value in (*request.path_params.items(), *request.query_params.multi_items()):
         for part in (name, value):
             if isinstance(part, str) and (problem := text_problem(part)):
                 raise invalid(printable(name), problem)
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        known = _query_names(route.dependant)
+        for name in request.query_params:
+            if name not in known:
+                raise invalid(printable(name) or "（空参数名）", "不认识的查询参数，请删除")

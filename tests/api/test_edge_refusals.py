@@ -154,6 +154,23 @@ async def test_a_nul_in_a_path_or_query_names_the_parameter(driver: CaseDriver, 
     assert _refused(answer, parameter)["message"] == f"{parameter}：含有无法保存的控制字符"
 
 
+async def test_a_query_parameter_the_route_does_not_read_is_refused_by_name(
+    driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    """Found by the fuzz job: a misspelt filter was ignored, so the list answered unfiltered; a
+    write with an unknown parameter is refused before it acts."""
+    household = await new_household()
+    misspelt = await driver.get(COUNTY_OFFICER, "/api/v1/cases", houshold_code=household)
+    assert _refused(misspelt, "houshold_code")["message"] == "houshold_code：不认识的查询参数，请删除"
+    body = {"household_code": household, "channel": "cadre_screening"}
+    write = await driver.http.post("/api/v1/cases?dry_run=1", json=body, headers=await driver.headers(VILLAGE_CADRE))
+    _refused(write, "dry_run")
+    listed = await driver.get(COUNTY_OFFICER, "/api/v1/cases", household_code=household)
+    assert listed.status_code == 200 and listed.json()["items"] == []
+    empty_name = await driver.http.get("/api/v1/cases?=1", headers=await driver.headers(COUNTY_OFFICER))
+    _refused(empty_name, "（空参数名）")
+
+
 async def test_one_bad_warning_does_not_spoil_the_batch(driver: CaseDriver, settings: Settings) -> None:
     """A NUL in one warning's detail made the whole batch answer `500 []` (INTERFACES.md §3)."""
     tag = uuid.uuid4().hex[:12]

@@ -84,7 +84,7 @@ async def fuzz_service(settings: Settings, temporal: WorkflowEnvironment) -> Asy
 async def _records(driver: CaseDriver) -> dict[str, str]:
     """Path parameters that name records of the fuzzed service, so that valid requests get past
     the lookup to the checks and the workflow: an open case of a demo household and its task."""
-    households = await driver.get(VILLAGE_CADRE, "/api/v1/households", village=DEMO_VILLAGE, limit=1)
+    households = await driver.get(VILLAGE_CADRE, "/api/v1/households", area=DEMO_VILLAGE, limit=1)
     household = households.json()["items"][0]["code"]
     case = await driver.open_case(household)
     tasks = await inbox_tasks(driver, VILLAGE_CADRE, case["case_id"])
