@@ -264,6 +264,9 @@ MATRIX = [
         },
     ),
     Endpoint("GET", "/api/v1/province/discrepancies", COUNTY, "own"),
+    # The Temporal UI's codec: county officers; an empty batch names no area, so any county officer may.
+    Endpoint("POST", "/codec/decode", COUNTY, "own", body=lambda w, now: {"payloads": []}),
+    Endpoint("POST", "/codec/encode", COUNTY, "own", body=lambda w, now: {"payloads": []}),
     Endpoint(
         "POST", "/api/v1/province/discrepancies/1/resolution", COUNTY, body=lambda w, now: {"resolution": "矩阵核实"}
     ),
