@@ -35,6 +35,9 @@ from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatu
 from services.identification_starts import open_or_join
 
 
+SCREENED_TABLES = ("households", "members", "household_profiles", "household_incomes", "household_signals")
+
+
 class RunPlan(BaseModel):
     """What the workflow needs from the run's policy to pace it."""
 
@@ -64,6 +67,9 @@ class ScreeningRunActivities:
             policy = await policy_version(conn, run.policy_version)
             if run.status == "flagging":
                 await conn.execute(text("DELETE FROM screening_hits WHERE run_id = :run"), {"run": run_id})
+                # Fresh statistics: an import just before may have multiplied the rows, and a plan made
+                # for the tables as they were (nested loops over "a few rows") takes minutes, not seconds.
+                await conn.execute(text(f"ANALYZE {', '.join(SCREENED_TABLES)}"))
                 sql, params = flagged_households(policy, run.year, run.county_code, run.import_job)
                 flagged = await conn.execute(
                     text(
