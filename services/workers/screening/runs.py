@@ -34,7 +34,6 @@ from services.domain.screening.rules import RULE_LABELS, ScreeningPolicy, Screen
 from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus
 from services.identification_starts import open_or_join
 
-
 SCREENED_TABLES = ("households", "members", "household_profiles", "household_incomes", "household_signals")
 
 
