@@ -149,12 +149,13 @@ async def sample_memory(pid: int, peaks: list[int], stop: asyncio.Event) -> None
         await asyncio.sleep(0.2)
 
 
-async def ask_inbox(api: str, samples: list[float], stop: asyncio.Event) -> None:
+async def ask_inbox(api: str, samples: list[float], stop: asyncio.Event, at_least: int = 0) -> None:
+    """ "My tasks", one request after another, until `stop` (and at least `at_least` answers)."""
     async with httpx.AsyncClient(base_url=api, timeout=30) as http:
         login = await http.post("/api/v1/auth/login", json={"username": TOWNSHIP_APPROVER, "password": DEMO_PASSWORD})
         login.raise_for_status()
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        while not stop.is_set():
+        while not stop.is_set() or len(samples) < at_least:
             started = time.perf_counter()
             answer = await http.get("/api/v1/tasks", params={"limit": PAGE}, headers=headers)
             samples.append((time.perf_counter() - started) * 1000)
@@ -170,13 +171,10 @@ async def one_size(
     engine = create_engine(stack.database_url, pool_size=2)
     sessions = session_factory(engine)
     assert stack.worker is not None
-    idle: dict[str, float] = {}
     idle_samples: list[float] = []
-    idle_stop = asyncio.Event()
-    asker = asyncio.create_task(ask_inbox(stack.api_url, idle_samples, idle_stop))
-    await asyncio.sleep(5)
-    idle_stop.set()
-    await asker
+    done = asyncio.Event()
+    done.set()
+    await ask_inbox(stack.api_url, idle_samples, done, at_least=200)  # the inbox while nothing runs
     idle = summary(idle_samples)
     memory: list[int] = []
     inbox: list[float] = []
