@@ -32,7 +32,7 @@ from services.domain.identification.state import Actor, CaseStart
 from services.domain.policy import Policy
 from services.domain.screening.rules import RULE_LABELS, ScreeningPolicy, ScreeningRule
 from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus
-from services.identification_starts import open_or_join
+from services.identification_starts import CaseUnrecordable, open_or_join
 
 SCREENED_TABLES = ("households", "members", "household_profiles", "household_incomes", "household_signals")
 
@@ -144,15 +144,18 @@ class ScreeningRunActivities:
                 opened_by=actor,
                 formerly_poor=flagged_poor,
             )
-            case_id, joined = await open_or_join(
-                self._client,
-                self._task_queue,
-                start,
-                Lead(channel=Channel.platform_analysis, note=note),
-                actor,
-                start_key=f"screening:{run.id}:{hit.household_code}",
-            )
-            outcome = "joined" if joined else "opened"
+            try:
+                case_id, joined = await open_or_join(
+                    self._client,
+                    self._task_queue,
+                    start,
+                    Lead(channel=Channel.platform_analysis, note=note),
+                    actor,
+                    start_key=f"screening:{run.id}:{hit.household_code}",
+                )
+                outcome = "joined" if joined else "opened"
+            except CaseUnrecordable:  # PostgreSQL refused this household's case: the run goes on without it
+                outcome = "unrecordable"
         async with self._engine.begin() as conn:
             if case_id is not None:
                 await conn.execute(
