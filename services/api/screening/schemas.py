@@ -135,7 +135,7 @@ class RunView(BaseModel):
     flagged: int
     opened: int
     joined: int
-    skipped: int = Field(description="已是监测对象，或同一风险此前已推送")
+    skipped: int = Field(description="已是监测对象、同一风险此前已推送，或数据库拒绝保存")
 
 
 class HitView(BaseModel):
