@@ -65,8 +65,9 @@ def write_files(folder: Path, size: int, first: int, flag_every: int) -> tuple[P
         h.write("户编号,村代码,户主姓名,住址,家庭人口\n")
         i.write("户编号,年度,收入来源,金额\n")
         for n in range(first, first + size):
+            # Six digits after the village code: numbered per village, above the demo households' numbers.
             village = VILLAGES[n % len(VILLAGES)]
-            code = f"{village}{n:06d}"
+            code = f"{village}{1000 + n // len(VILLAGES):06d}"
             h.write(f"{code},{village},户主{n},测试地址{n % 50}组,{1 + n % 5}\n")
             # Most households earn well above the line; one in `flag_every` far below it.
             yuan = 2000 if n % flag_every == 0 else 60000

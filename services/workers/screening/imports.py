@@ -52,6 +52,7 @@ class ImportActivities:
                 select(col(ImportFilePart.content))
                 .where(col(ImportFilePart.job_id) == job_id)
                 .order_by(col(ImportFilePart.part))
+                .execution_options(yield_per=2)  # two 1 MB parts in memory at a time, not a prefetch of 50
             )
             with path.open("wb") as file:
                 async for (content,) in parts:
