@@ -9,6 +9,7 @@ attempt starts the file again.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,15 +48,17 @@ class ImportActivities:
             return await self._all_or_nothing(job, path)
 
     async def _download(self, job_id: int, path: Path) -> None:
+        """The file to disk one 1 MB part at a time (a cursor's prefetch would hold 50 of them)."""
         async with self._engine.connect() as conn:
-            parts = await conn.stream(
-                select(col(ImportFilePart.content))
-                .where(col(ImportFilePart.job_id) == job_id)
-                .order_by(col(ImportFilePart.part))
-                .execution_options(yield_per=2)  # two 1 MB parts in memory at a time, not a prefetch of 50
-            )
             with path.open("wb") as file:
-                async for (content,) in parts:
+                for part in itertools.count():
+                    content = await conn.scalar(
+                        select(col(ImportFilePart.content)).where(
+                            col(ImportFilePart.job_id) == job_id, col(ImportFilePart.part) == part
+                        )
+                    )
+                    if content is None:
+                        return
                     file.write(content)
 
     async def _row_by_row(self, job: ImportJob, path: Path) -> str:
