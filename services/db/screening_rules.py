@@ -49,13 +49,14 @@ def flagged_households(
             SELECT h.code, h.township_code, h.village_code,
                    (h.formerly_poor OR h.minimum_living_allowance OR h.extreme_poverty_support
                     OR h.status = 'risk_not_eliminated') AS low_income,
-                   greatest(coalesce(p.household_size,
-                       (SELECT count(*) FROM members m WHERE m.household_code = h.code AND m.ended_on IS NULL)), 1)
-                       ::float8 AS size,
+                   greatest(coalesce(p.household_size, m.members, 1), 1)::float8 AS size,
                    i.income, i.last_income, coalesce(s.medical, 0) AS medical,
                    coalesce(s.left_school, false) AS left_school, coalesce(s.unsafe_house, false) AS unsafe_house
             FROM households h
             LEFT JOIN household_profiles p ON p.household_code = h.code
+            LEFT JOIN (
+                SELECT household_code, count(*) AS members FROM members WHERE ended_on IS NULL GROUP BY household_code
+            ) m ON m.household_code = h.code
             LEFT JOIN (
                 SELECT household_code, sum(yuan) FILTER (WHERE year = CAST(:year AS integer)) AS income,
                        sum(yuan) FILTER (WHERE year = CAST(:year AS integer) - 1) AS last_income

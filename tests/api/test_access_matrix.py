@@ -33,6 +33,7 @@ from services.demo_case import (
     announcement,
     authorisation,
     county_decision,
+    county_today,
     cross_check_results,
     democratic_review,
     fast_track,
@@ -79,6 +80,8 @@ class World:
     application_id: str
     applicant: Household
     serial: int = 0
+    job_id: int = 0  # an import job of 靖边县 (全农户排查)
+    run_id: int = 0  # a screening run of 靖边县
 
     def next(self) -> int:
         self.serial += 1
@@ -88,7 +91,7 @@ class World:
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # with {case}, {household}, {task}, {account}, {village}, {monitoring}, {application}
+    path: str  # with {case}, {household}, {task}, {account}, {village}, {monitoring}, {application}, {job}, {run}
     roles: frozenset[str]  # who may call it
     outside: str = "404"  # what an allowed role outside the area gets: 404, 403, or "own" (its own area's answer)
     body: Callable[[World, dict[str, Any]], Any] | None = None
@@ -429,7 +432,41 @@ MATRIX = [
         TOWNSHIP | COUNTY,
         body=lambda w, now: {"decision": "accept"},
     ),
+    # 全农户排查: imports and runs are the county's; the preview and the visit lists answer one's own area.
+    Endpoint("POST", "/api/v1/screening/imports", COUNTY, "own", body=lambda w, now: _screening_import()),
+    Endpoint("GET", "/api/v1/screening/imports/{job}", COUNTY | ADMIN),
+    Endpoint("GET", "/api/v1/screening/imports/{job}/rejections", COUNTY | ADMIN),
+    Endpoint("POST", "/api/v1/screening/preview", COUNTY | ADMIN | TOWNSHIP, "own", body=lambda w, now: {"year": 2099}),
+    Endpoint("POST", "/api/v1/screening/runs", COUNTY, "own", body=lambda w, now: {"year": 2099}),
+    Endpoint("GET", "/api/v1/screening/runs", COUNTY | ADMIN, "own"),
+    Endpoint("GET", "/api/v1/screening/runs/{run}", COUNTY | ADMIN),
+    Endpoint("GET", "/api/v1/screening/runs/{run}/households", COUNTY | ADMIN),
+    Endpoint(
+        "POST",
+        "/api/v1/screening/visits",
+        CADRE | frozenset({"grid_worker"}),
+        body=lambda w, now: {
+            "household_code": w.household,
+            "visited_on": county_today().isoformat(),
+            "findings": "矩阵测试走访",
+            "risk_found": False,
+        },
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/screening/households",
+        CASEWORK | frozenset({"grid_worker"}),
+        "403",
+        params=lambda w: {"area": VILLAGE, "limit": 500},
+        holds=lambda w, a: w.household in {h["household_code"] for h in _items(a)},
+    ),
 ]
+
+
+def _screening_import() -> dict[str, Any]:
+    return {"kind": "households", "mode": "row_by_row", "file_name": "矩阵.csv", "content_base64": "5oi357yW5Y+3Cg=="}
+
+
 # Department systems sign their requests; a person's bearer token opens nothing there.
 SIGNED = [("POST", "/api/v1/early-warnings"), ("POST", "/api/v1/callbacks/cross-checks/{request_id}")]
 PUBLIC = [
@@ -521,6 +558,8 @@ async def world(
     tasks = (await driver.get(MATRIX_CADRE, "/api/v1/tasks", village=VILLAGE, limit=200)).json()["items"]
     task_id = next(t["task_id"] for t in tasks if t["case_id"] == case.json()["case_id"])
     vehicles = (await driver.get("admin", "/api/v1/departments/vehicles")).json()
+    job = await driver.post("county.officer", "/api/v1/screening/imports", _screening_import())
+    run = await driver.post("county.officer", "/api/v1/screening/runs", {"year": 2099})
     return World(
         household,
         case.json()["case_id"],
@@ -530,6 +569,8 @@ async def world(
         monitoring_id,
         application_id,
         applicant,
+        job_id=job.json()["job_id"],
+        run_id=run.json()["run_id"],
     )
 
 
@@ -597,6 +638,8 @@ async def test_endpoint_by_role_and_area(
         village=VILLAGE,
         monitoring=world.monitoring_id,
         application=world.application_id,
+        job=world.job_id,
+        run=world.run_id,
     )
     for role, people in PEOPLE.items():
         for inside, username in zip((True, False), people, strict=False):
@@ -670,6 +713,8 @@ async def test_the_matrix_covers_every_endpoint(live_api: FastAPI) -> None:
             .replace("/vehicles", "/{kind}")
             .replace("{monitoring}", "{monitoring_id}")
             .replace("{application}", "{application_id}")
+            .replace("{job}", "{job_id}")
+            .replace("{run}", "{run_id}")
             .replace("plans/1/", "plans/{plan_no}/")
             .replace("measures/1/", "measures/{measure_id}/")
             .replace("objections/1/", "objections/{objection_id}/")

@@ -88,10 +88,14 @@ async def test_rules_preview_and_runs(
     again = await run_screening(driver)
     assert (again["flagged"], again["opened"], again["joined"], again["skipped"]) == (5, 0, 0, 5)
 
-    # Each reader sees the flagged households of their own area only.
-    assert set(await hits(driver, TOWNSHIP_APPROVER, run["run_id"])) == {low, dropout, borderline, in_case}
-    assert set(await hits(driver, QINGYANGCHA_APPROVER, run["run_id"])) == {elsewhere}
+    # A run is its county's: townships meet its leads in their own cases and inboxes.
+    only_dongkeng = await driver.get(
+        COUNTY_OFFICER, f"/api/v1/screening/runs/{run['run_id']}/households", township=DONGKENG
+    )
+    assert {h["household_code"] for h in only_dongkeng.json()["items"]} == {low, dropout, borderline, in_case}
     path = f"/api/v1/screening/runs/{run['run_id']}"
     assert (await driver.get(other_county["county_officer"], path)).status_code == 404
-    assert (await driver.get(VILLAGE_CADRE, path)).status_code == 403
+    assert (await driver.get(other_county["county_officer"], f"{path}/households")).status_code == 404
+    for reader in (VILLAGE_CADRE, TOWNSHIP_APPROVER):
+        assert (await driver.get(reader, f"{path}/households")).status_code == 403
     assert (await driver.post(TOWNSHIP_APPROVER, "/api/v1/screening/runs", {"year": YEAR})).status_code == 403

@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 
 from services.api.errors import workflow_unavailable
 from services.api.screening.schemas import ImportIn, ImportJobView, RejectionPage, RejectionView
+from services.db.audit import append_audit
 from services.db.screening import ImportFilePart, ImportJob, ImportRejection
 from services.db.tables import Account
 from services.domain.areas import county_of
@@ -65,6 +66,9 @@ async def store_import(session: AsyncSession, body: ImportIn, account: Account) 
     await store_file_parts(session, job_id, content)
     job = await session.get(ImportJob, job_id)
     assert job is not None
+    # Audited as it is sent (the worker then reads it): who brought which file in, and how.
+    given = {"kind": body.kind, "mode": body.mode, "file_name": body.file_name, "content_hash": digest}
+    await append_audit(session, account, "import_household_data", "import_job", str(job_id), given)
     return job, False
 
 

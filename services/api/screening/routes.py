@@ -31,7 +31,7 @@ from services.api.screening.visits import household_page, record_visit
 from services.db.screening import ImportJob, ScreeningRun
 from services.db.screening_runs import insert_run
 from services.db.tables import Account, Household
-from services.domain.areas import area_contains, county_of
+from services.domain.areas import county_of
 from services.domain.months import local_date
 from services.domain.vocabulary import Role
 
@@ -102,9 +102,10 @@ async def create_run(body: RunIn, account: CurrentAccount, session: SessionDep, 
 
 
 async def _run(session: SessionDep, account: Account, run_id: int) -> ScreeningRun:
-    require_role(account, Role.county_officer, Role.admin, Role.township_approver)
+    """A run is the county's (townships meet its leads in their cases and inboxes)."""
+    require_role(account, Role.county_officer, Role.admin)
     run = await session.get(ScreeningRun, run_id, populate_existing=True)
-    if run is None or not area_contains(run.county_code, account.area_code):
+    if run is None or run.county_code != county_of(account.area_code):
         raise not_found(_NO_RUN)
     return run
 
@@ -116,7 +117,7 @@ async def list_runs(
     import_job: Annotated[int | None, Query(ge=1, le=2**62, description="只列此导入任务触发的排查")] = None,
     limit: Limit = 50,
 ) -> list[RunView]:
-    require_role(account, Role.county_officer, Role.admin, Role.township_approver)
+    require_role(account, Role.county_officer, Role.admin)
     return await run_list(session, county_of(account.area_code), import_job, limit)
 
 
@@ -125,12 +126,19 @@ async def get_run(run_id: int, account: CurrentAccount, session: SessionDep) -> 
     return run_view(await _run(session, account, run_id))
 
 
-@router.get("/runs/{run_id}/households", summary="排查预警的农户（本人辖区内）")
+@router.get("/runs/{run_id}/households", summary="排查预警的农户")
 async def list_hits(
-    run_id: int, account: CurrentAccount, session: SessionDep, after: CodeAfter = None, limit: Limit = 100
+    run_id: int,
+    account: CurrentAccount,
+    session: SessionDep,
+    township: Annotated[
+        str | None, Query(min_length=12, max_length=12, pattern=r"^\d{9}000$", description="只列此乡镇")
+    ] = None,
+    after: CodeAfter = None,
+    limit: Limit = 100,
 ) -> HitPage:
     await _run(session, account, run_id)
-    return await hit_page(session, run_id, account.area_code, after, limit)
+    return await hit_page(session, run_id, township, after, limit)
 
 
 @router.post(

@@ -12,7 +12,6 @@ from temporalio.service import RPCError
 from services.api.errors import workflow_unavailable
 from services.api.screening.schemas import HitPage, HitView, RunView
 from services.db.screening import ScreeningHit, ScreeningRun
-from services.domain.areas import AreaLevel, area_level
 from services.domain.screening.rules import RULE_LABELS, ScreeningRule
 from services.workflows.screening import RunProgress, ScreeningRunWorkflow, screening_run_id
 
@@ -38,13 +37,10 @@ async def run_list(session: AsyncSession, county_code: str, import_job: int | No
     return [run_view(r) for r in runs]
 
 
-async def hit_page(session: AsyncSession, run_id: int, area: str, after: str | None, limit: int) -> HitPage:
+async def hit_page(session: AsyncSession, run_id: int, township: str | None, after: str | None, limit: int) -> HitPage:
     query = select(ScreeningHit).where(col(ScreeningHit.run_id) == run_id)
-    level = area_level(area)  # a run is its county's: the county sees all of it
-    if level == AreaLevel.township:
-        query = query.where(col(ScreeningHit.township_code) == area)
-    elif level == AreaLevel.village:
-        query = query.where(col(ScreeningHit.village_code) == area)
+    if township is not None:
+        query = query.where(col(ScreeningHit.township_code) == township)
     if after is not None:
         query = query.where(col(ScreeningHit.household_code) > after)
     rows = list(await session.scalars(query.order_by(col(ScreeningHit.household_code)).limit(limit + 1)))

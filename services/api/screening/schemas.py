@@ -135,7 +135,7 @@ class RunView(BaseModel):
     flagged: int
     opened: int
     joined: int
-    skipped: int = Field(description="已是监测对象，或同一风险此前已推送")
+    skipped: int = Field(description="已是监测对象、同一风险此前已推送，或数据库拒绝保存")
 
 
 class HitView(BaseModel):
@@ -145,7 +145,7 @@ class HitView(BaseModel):
     rules: list[ScreeningRule]
     rule_labels: list[str]
     outcome: str | None = Field(
-        description="opened 新立线索 / joined 并入在办案件 / monitored 已是监测对象 / known 此前已推送 / 空：待推送"
+        description="opened 新立线索 / joined 并入在办案件 / monitored 已是监测对象 / known 此前已推送 / unrecordable 数据库拒绝保存 / 空：待推送"
     )
     case_id: str | None
 

@@ -32,7 +32,9 @@ from services.domain.identification.state import Actor, CaseStart
 from services.domain.policy import Policy
 from services.domain.screening.rules import RULE_LABELS, ScreeningPolicy, ScreeningRule
 from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus
-from services.identification_starts import open_or_join
+from services.identification_starts import CaseUnrecordable, open_or_join
+
+SCREENED_TABLES = ("households", "members", "household_profiles", "household_incomes", "household_signals")
 
 
 class RunPlan(BaseModel):
@@ -64,6 +66,9 @@ class ScreeningRunActivities:
             policy = await policy_version(conn, run.policy_version)
             if run.status == "flagging":
                 await conn.execute(text("DELETE FROM screening_hits WHERE run_id = :run"), {"run": run_id})
+                # Fresh statistics: an import just before may have multiplied the rows, and a plan made
+                # for the tables as they were (nested loops over "a few rows") takes minutes, not seconds.
+                await conn.execute(text(f"ANALYZE {', '.join(SCREENED_TABLES)}"))
                 sql, params = flagged_households(policy, run.year, run.county_code, run.import_job)
                 flagged = await conn.execute(
                     text(
@@ -139,15 +144,18 @@ class ScreeningRunActivities:
                 opened_by=actor,
                 formerly_poor=flagged_poor,
             )
-            case_id, joined = await open_or_join(
-                self._client,
-                self._task_queue,
-                start,
-                Lead(channel=Channel.platform_analysis, note=note),
-                actor,
-                start_key=f"screening:{run.id}:{hit.household_code}",
-            )
-            outcome = "joined" if joined else "opened"
+            try:
+                case_id, joined = await open_or_join(
+                    self._client,
+                    self._task_queue,
+                    start,
+                    Lead(channel=Channel.platform_analysis, note=note),
+                    actor,
+                    start_key=f"screening:{run.id}:{hit.household_code}",
+                )
+                outcome = "joined" if joined else "opened"
+            except CaseUnrecordable:  # PostgreSQL refused this household's case: the run goes on without it
+                outcome = "unrecordable"
         async with self._engine.begin() as conn:
             if case_id is not None:
                 await conn.execute(
