@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
 from services.api.errors import not_found
+from services.api.evidence.service import kept_evidence
 from services.api.monitoring.action_routes import appoint_support_person, take_monitoring_action
 from services.api.monitoring.service import visible_period
 from services.api.monitoring.views import monitoring_view
@@ -21,6 +22,7 @@ from services.domain.monitoring.vocabulary import MonitoringAction
 from services.domain.personal_data import masked_copy
 from services.domain.tasks import TASK_STEP_LABELS
 from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.evidence_routes import evidence_section, period_attachers, visit_choices
 from services.web.form_posts import Problems, form_context, posted_model, refusal_of
 from services.web.forms import FormField, form_fields, posted_values
 from services.web.pages import PageRoute, render
@@ -59,6 +61,14 @@ async def _period_page(
         "labels": TASK_STEP_LABELS,
         "forms": _forms_for(account, view),
         "failed": failed,
+        "evidence": evidence_section(
+            account,
+            record.village_code,
+            await kept_evidence(session, monitoring_id=monitoring_id),
+            period_attachers(account),
+            request.app.state.resources.settings.evidence_max_bytes,
+        ),
+        "evidence_visits": await visit_choices(session, monitoring_id),
         **form_context(FIELDS[_M(failed)] if failed else [], values, problems),
     }
     return render(request, "monitoring.html", context, account, status_code=status_code)

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from services.web import (
     auth_routes,
     case_routes,
+    evidence_routes,
     household_routes,
     inbox_routes,
     lead_routes,
@@ -25,6 +26,7 @@ for pages in (
     monitoring_routes,
     case_routes,
     household_routes,
+    evidence_routes,
     self_report_routes,
 ):
     router.include_router(pages.router)

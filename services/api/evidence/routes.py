@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import CurrentAccount, Resources, SessionDep
 from services.api.errors import ERROR_RESPONSES, ERROR_SCHEMA
@@ -20,6 +21,7 @@ from services.api.evidence.service import (
     period_evidence,
     readable_evidence,
 )
+from services.db.evidence import Evidence
 from services.domain.evidence import EvidenceKind
 from services.domain.form_fields import Text
 from services.domain.vocabulary import Step
@@ -42,7 +44,7 @@ _MULTIPART_EXAMPLE = {
     }
 }
 _CREATED: dict[int | str, dict[str, Any]] = {
-    200: {"description": "同一文件已附在此处（重复提交）：原记录"},
+    200: {"model": EvidenceView, "description": "同一文件已附在此处（重复提交）：原记录"},
     201: {"description": "已保存"},
 }
 
@@ -52,8 +54,9 @@ async def _upload(file: UploadFile, kind: EvidenceKind, note: str, max_bytes: in
     return Upload(kind=kind, content=await file.read(max_bytes + 1), file_name=file.filename, note=note)
 
 
-def _answer(response: Response, kept: tuple[Any, bool]) -> dict[str, Any]:
+async def _answer(session: AsyncSession, response: Response, kept: tuple[Evidence, bool]) -> dict[str, Any]:
     row, new = kept
+    await session.commit()
     response.status_code = 201 if new else 200
     return evidence_view(row)
 
@@ -80,7 +83,7 @@ async def upload_case_evidence(
     limit = resources.settings.evidence_max_bytes
     upload = await _upload(file, kind, note, limit)
     store = evidence_store(resources.settings)
-    return _answer(response, await attach_to_case(session, store, account, case_id, upload, step, limit))
+    return await _answer(session, response, await attach_to_case(session, store, account, case_id, upload, step, limit))
 
 
 @router.post(
@@ -105,7 +108,9 @@ async def upload_monitoring_evidence(
     limit = resources.settings.evidence_max_bytes
     upload = await _upload(file, kind, note, limit)
     store = evidence_store(resources.settings)
-    return _answer(response, await attach_to_period(session, store, account, monitoring_id, upload, visit_no, limit))
+    return await _answer(
+        session, response, await attach_to_period(session, store, account, monitoring_id, upload, visit_no, limit)
+    )
 
 
 @router.get("/cases/{case_id}/evidence", summary="案件的证明材料")

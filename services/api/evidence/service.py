@@ -148,13 +148,13 @@ def _require_reader(account: Account) -> None:
 async def case_evidence(session: AsyncSession, account: Account, case_id: str) -> list[Evidence]:
     await visible_case(session, account, case_id)
     _require_reader(account)
-    return await _listed(session, col(Evidence.case_id) == case_id)
+    return await kept_evidence(session, case_id=case_id)
 
 
 async def period_evidence(session: AsyncSession, account: Account, monitoring_id: str) -> list[Evidence]:
     await visible_period(session, account, monitoring_id)
     _require_reader(account)
-    return await _listed(session, col(Evidence.monitoring_id) == monitoring_id)
+    return await kept_evidence(session, monitoring_id=monitoring_id)
 
 
 async def household_evidence(
@@ -163,11 +163,15 @@ async def household_evidence(
     """For the household file: empty for a reader who may see the household but not its evidence."""
     if not may_read_evidence(account, village_code):
         return []
-    return await _listed(session, col(Evidence.household_code) == household_code)
+    return await kept_evidence(session, household_code=household_code)
 
 
-async def _listed(session: AsyncSession, where: Any) -> list[Evidence]:
-    query = select(Evidence).where(where).order_by(col(Evidence.uploaded_at), col(Evidence.evidence_id))
+async def kept_evidence(session: AsyncSession, **attached_to: str) -> list[Evidence]:
+    """The evidence of one case, period or household (`case_id=`, `monitoring_id=`, `household_code=`),
+    oldest first; the caller has checked who reads it."""
+    query = select(Evidence).order_by(col(Evidence.uploaded_at), col(Evidence.evidence_id))
+    for column, value in attached_to.items():
+        query = query.where(getattr(Evidence, column) == value)
     return list((await session.exec(query)).all())
 
 
