@@ -11,6 +11,7 @@ from services.web import (
     lead_routes,
     monitoring_routes,
     overview_routes,
+    report_routes,
     self_report_routes,
     static_routes,
 )
@@ -22,6 +23,7 @@ for pages in (
     auth_routes,
     inbox_routes,
     overview_routes,
+    report_routes,
     lead_routes,
     monitoring_routes,
     case_routes,
