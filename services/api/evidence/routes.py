@@ -3,9 +3,10 @@ lists, and the download."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import CurrentAccount, Resources, SessionDep
@@ -25,7 +26,7 @@ from services.db.evidence import Evidence
 from services.domain.evidence import EvidenceKind
 from services.domain.form_fields import Text
 from services.domain.vocabulary import Step
-from services.storage.evidence_store import evidence_store
+from services.storage.evidence_store import EvidenceStore, evidence_store
 
 router = APIRouter(prefix="/api/v1", tags=["evidence 证明材料"])
 
@@ -49,9 +50,22 @@ _CREATED: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _upload(file: UploadFile, kind: EvidenceKind, note: str, max_bytes: int) -> Upload:
-    # One byte past the limit is enough to know it is too large; the rest is never read.
-    return Upload(kind=kind, content=await file.read(max_bytes + 1), file_name=file.filename, note=note)
+@dataclass(frozen=True)
+class Received:
+    upload: Upload
+    store: EvidenceStore
+    max_bytes: int
+
+
+async def received_file(kind: Kind, file: TheFile, resources: Resources, note: Note = "") -> Received:
+    """The upload's parts both endpoints take. One byte past the limit is enough to know the file is
+    too large: the rest is never read."""
+    limit = resources.settings.evidence_max_bytes
+    upload = Upload(kind=kind, content=await file.read(limit + 1), file_name=file.filename, note=note)
+    return Received(upload, evidence_store(resources.settings), limit)
+
+
+ReceivedFile = Annotated[Received, Depends(received_file)]
 
 
 async def _answer(session: AsyncSession, response: Response, kept: tuple[Evidence, bool]) -> dict[str, Any]:
@@ -71,19 +85,15 @@ async def _answer(session: AsyncSession, response: Response, kept: tuple[Evidenc
 )
 async def upload_case_evidence(
     case_id: str,
-    kind: Kind,
-    file: TheFile,
+    received: ReceivedFile,
     account: CurrentAccount,
     session: SessionDep,
-    resources: Resources,
     response: Response,
     step: Annotated[Step | None, Form(description="所证明的环节，默认当前环节")] = None,
-    note: Note = "",
 ) -> dict[str, Any]:
-    limit = resources.settings.evidence_max_bytes
-    upload = await _upload(file, kind, note, limit)
-    store = evidence_store(resources.settings)
-    return await _answer(session, response, await attach_to_case(session, store, account, case_id, upload, step, limit))
+    r = received
+    kept = await attach_to_case(session, r.store, account, case_id, r.upload, step, r.max_bytes)
+    return await _answer(session, response, kept)
 
 
 @router.post(
@@ -96,21 +106,15 @@ async def upload_case_evidence(
 )
 async def upload_monitoring_evidence(
     monitoring_id: str,
-    kind: Kind,
-    file: TheFile,
+    received: ReceivedFile,
     account: CurrentAccount,
     session: SessionDep,
-    resources: Resources,
     response: Response,
     visit_no: Annotated[int | None, Form(ge=1, le=10000, description="所证明的走访序号，不填为整个监测期")] = None,
-    note: Note = "",
 ) -> dict[str, Any]:
-    limit = resources.settings.evidence_max_bytes
-    upload = await _upload(file, kind, note, limit)
-    store = evidence_store(resources.settings)
-    return await _answer(
-        session, response, await attach_to_period(session, store, account, monitoring_id, upload, visit_no, limit)
-    )
+    r = received
+    kept = await attach_to_period(session, r.store, account, monitoring_id, r.upload, visit_no, r.max_bytes)
+    return await _answer(session, response, kept)
 
 
 @router.get("/cases/{case_id}/evidence", summary="案件的证明材料")
