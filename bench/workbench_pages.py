@@ -1,5 +1,5 @@
-"""The workbench's pages: server time of "my tasks" and of a case page at a thousand cases and at a
-million, and what each page weighs on a first visit (HTML, style and script, nothing cached).
+"""The workbench's pages: server time of "my tasks", a case page and the statistics page at a thousand
+cases and at a million, and what each page weighs on a first visit (HTML, style and script, nothing cached).
 
     uv run python bench/workbench_pages.py [--cases 1000000] [--rounds 4] [--requests 50]
 
@@ -7,8 +7,8 @@ Reuses bench/task_inbox.py: the same read-only stack and the same two databases 
 `--cases`, generated with SQL). The case the township approver of 东坑镇 finds first in the inbox
 gets a full state (a home verification, the step 镇审核) so its page draws every part: household,
 deadlines, eligibility, timeline and the step's form. `dongkeng.approver` signs in through the
-sign-in page (session cookie, CSRF token) and asks for `/tasks` and `/cases/{id}`, alternating
-between the databases round by round. Targets: each page's median at a million within 1.5× of its
+sign-in page (session cookie, CSRF token) and asks for `/tasks`, `/cases/{id}` and `/statistics`
+(统计报表 of the township, with its charts), alternating between the databases round by round. Targets: each page's median at a million within 1.5× of its
 median at a thousand; every page under 100 KB transferred on a first visit.
 Figures go to bench/results/workbench_pages.json.
 """
@@ -122,14 +122,16 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         assert case_id, "no case in the approver's inbox"
         await give_full_state(url, case_id.group(1))
         clients[size] = (client, f"/cases/{case_id.group(1)}")
-        for path in ("/tasks", clients[size][1]):
+        for path in ("/tasks", clients[size][1], "/statistics"):
             await timed(client, path, {}, 20)  # warm-up
-    samples: dict[str, dict[str, list[float]]] = {page: {"small": [], "big": []} for page in ("inbox", "case")}
+    pages = ("inbox", "case", "statistics")
+    samples: dict[str, dict[str, list[float]]] = {page: {"small": [], "big": []} for page in pages}
     for round_no in range(args.rounds):
         for size in ("small", "big") if round_no % 2 == 0 else ("big", "small"):
             client, case_path = clients[size]
             samples["inbox"][size] += await timed(client, "/tasks", {}, args.requests)
             samples["case"][size] += await timed(client, case_path, {}, args.requests)
+            samples["statistics"][size] += await timed(client, "/statistics", {}, args.requests)
     client, case_path = clients["big"]
     anonymous = httpx.AsyncClient(base_url=databases["big"][0], timeout=30)
     weights = {
@@ -137,6 +139,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "my tasks": await first_visit_bytes(client, "/tasks"),
         "case": await first_visit_bytes(client, case_path),
         "new lead": await first_visit_bytes(client, "/cases/new"),
+        "statistics": await first_visit_bytes(client, "/statistics"),
     }
     await anonymous.aclose()
     for client, _ in clients.values():
