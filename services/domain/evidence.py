@@ -25,6 +25,8 @@ EVIDENCE_KIND_LABELS = {
     EvidenceKind.other: "其他材料",
 }
 
+NOTE_LENGTH = 200  # the note beside a file
+
 # Magic numbers → (media type, file extension).
 _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),

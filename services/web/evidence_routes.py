@@ -11,12 +11,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
-from services.api.access import CASEWORK_ROLES, TASK_ROLES
 from services.api.deps import Resources, SessionDep
 from services.api.errors import invalid
 from services.api.evidence.download import evidence_file
 from services.api.evidence.service import (
+    CASE_ATTACHERS,
     FILE_FIELD,
+    PERIOD_ATTACHERS,
     Upload,
     attach_to_case,
     attach_to_period,
@@ -26,7 +27,7 @@ from services.api.evidence.service import (
 )
 from services.db.evidence import Evidence
 from services.db.tables import Account, VisitRecord
-from services.domain.evidence import EVIDENCE_KIND_LABELS, EvidenceKind
+from services.domain.evidence import EVIDENCE_KIND_LABELS, NOTE_LENGTH, EvidenceKind
 from services.domain.form_fields import text_problem
 from services.domain.identification.procedure import STEP_LABELS
 from services.domain.vocabulary import Step
@@ -35,7 +36,8 @@ from services.web.deps import PageAccount, PostedForm
 from services.web.pages import PageRoute
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-NOTE_LENGTH = 200
+# The steps a file may prove (the cross-check is the departments' answer; a closed case has no step).
+STEPS_WITH_EVIDENCE = {s: STEP_LABELS[s] for s in Step if s not in (Step.cross_check, Step.closed)}
 
 
 def evidence_section(
@@ -48,15 +50,16 @@ def evidence_section(
         "kinds": EVIDENCE_KIND_LABELS,
         "attach": attach,
         "max_mb": max_bytes // (1024 * 1024),
+        "note_length": NOTE_LENGTH,
     }
 
 
 def case_attachers(account: Account) -> bool:
-    return account.role in CASEWORK_ROLES
+    return account.role in CASE_ATTACHERS
 
 
 def period_attachers(account: Account) -> bool:
-    return account.role in TASK_ROLES
+    return account.role in PERIOD_ATTACHERS
 
 
 async def visit_choices(session: AsyncSession, monitoring_id: str) -> list[tuple[str, str]]:
@@ -118,6 +121,3 @@ async def download(evidence_id: str, account: PageAccount, resources: Resources,
     return await evidence_file(
         evidence_store(resources.settings), await readable_evidence(session, account, evidence_id)
     )
-
-
-STEPS_WITH_EVIDENCE = {s: STEP_LABELS[s] for s in Step if s not in (Step.cross_check, Step.closed)}

@@ -23,7 +23,7 @@ from services.api.evidence.service import (
     readable_evidence,
 )
 from services.db.evidence import Evidence
-from services.domain.evidence import EvidenceKind
+from services.domain.evidence import NOTE_LENGTH, EvidenceKind
 from services.domain.form_fields import Text
 from services.domain.vocabulary import Step
 from services.storage.evidence_store import EvidenceStore, evidence_store
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/api/v1", tags=["evidence 证明材料"])
 
 Kind = Annotated[EvidenceKind, Form(description="材料类别")]
 TheFile = Annotated[UploadFile, File(description="JPEG、PNG 图片或 PDF（按内容识别），不超过 EVIDENCE_MAX_BYTES")]
-Note = Annotated[str, Text(max_length=200), Form(description="说明（可不填）")]
+Note = Annotated[str, Text(max_length=NOTE_LENGTH), Form(description="说明（可不填）")]
 _MULTIPART_EXAMPLE = {
     "requestBody": {
         "content": {

@@ -26,6 +26,9 @@ from services.domain.vocabulary import Step
 from services.storage.evidence_store import EvidenceStore
 
 FILE_FIELD = "file"
+# Who attaches: to a case, those who act on cases; to a monitoring period, the 四支队伍 and officers.
+CASE_ATTACHERS = CASEWORK_ROLES
+PERIOD_ATTACHERS = TASK_ROLES
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ async def attach_to_case(
 ) -> tuple[Evidence, bool]:
     """At `step`, or the case's current step (a closed case: the case as a whole)."""
     record = await visible_case(session, account, case_id)
-    require_role(account, *CASEWORK_ROLES)
+    require_role(account, *CASE_ATTACHERS)
     at = step or (record.step if record.step != Step.closed else None)
     place = {
         "household_code": record.household_code,
@@ -124,7 +127,7 @@ async def attach_to_period(
 ) -> tuple[Evidence, bool]:
     """At one of the period's recorded visits, or the period as a whole."""
     period = await visible_period(session, account, monitoring_id)
-    require_role(account, *TASK_ROLES)
+    require_role(account, *PERIOD_ATTACHERS)
     if visit_no is not None and await session.get(VisitRecord, (monitoring_id, visit_no)) is None:
         raise invalid("visit_no", "该监测期没有这次走访记录")
     place = {
