@@ -43,7 +43,7 @@ def _forms_for(reader: Account, view: dict[str, Any]) -> list[tuple[str, str, li
     return [
         (str(spec.action), spec.title, FIELDS[spec.action])
         for spec in map(MONITORING.action, ON_THE_PAGE)
-        if reader.role in spec.roles and (not spec.assigned_only or reader.username == support_person)
+        if _may(reader, spec.action, support_person)
     ]
 
 
