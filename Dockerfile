@@ -21,6 +21,8 @@ COPY migrations/ migrations/
 COPY alembic.ini ./
 
 RUN useradd --system --uid 10001 --no-create-home app
+# Evidence files (EVIDENCE_DIR): a volume shared by the API replicas, owned by the app's user.
+RUN mkdir -p /app/var/evidence && chown app /app/var/evidence
 USER app
 
 EXPOSE 8000

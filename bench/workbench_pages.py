@@ -1,5 +1,5 @@
-"""The workbench's pages: server time of "my tasks" and of a case page at a thousand cases and at a
-million, and what each page weighs on a first visit (HTML, style and script, nothing cached).
+"""The workbench's pages: server time of "my tasks", a case page and the statistics page at a thousand
+cases and at a million, and what each page weighs on a first visit (HTML, style and script, nothing cached).
 
     uv run python bench/workbench_pages.py [--cases 1000000] [--rounds 4] [--requests 50]
 
@@ -7,9 +7,10 @@ Reuses bench/task_inbox.py: the same read-only stack and the same two databases 
 `--cases`, generated with SQL). The case the township approver of 东坑镇 finds first in the inbox
 gets a full state (a home verification, the step 镇审核) so its page draws every part: household,
 deadlines, eligibility, timeline and the step's form. `dongkeng.approver` signs in through the
-sign-in page (session cookie, CSRF token) and asks for `/tasks` and `/cases/{id}`, alternating
-between the databases round by round. Targets: each page's median at a million within 1.5× of its
-median at a thousand; every page under 100 KB transferred on a first visit.
+sign-in page (session cookie, CSRF token) and asks for `/tasks`, `/cases/{id}` and `/statistics`
+(统计报表 of the township, with its charts), alternating between the databases round by round. Targets: the inbox's and the case page's median at a million
+within 1.5× of the median at a thousand (the statistics page is measured, not targeted); every page
+under 100 KB transferred on a first visit.
 Figures go to bench/results/workbench_pages.json.
 """
 
@@ -47,6 +48,9 @@ from services.domain.identification.state import CaseState  # noqa: E402
 from services.domain.vocabulary import Channel, Step  # noqa: E402
 
 TARGET_RATIO, TARGET_KB = 1.5, 100.0
+# The issue's time target covers the inbox and the case page; the statistics page is measured beside
+# them (its time is that of GET /api/v1/reports/statistics, which it calls).
+TIMED_TARGETS = ("inbox", "case")
 _ASSETS = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -122,14 +126,16 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         assert case_id, "no case in the approver's inbox"
         await give_full_state(url, case_id.group(1))
         clients[size] = (client, f"/cases/{case_id.group(1)}")
-        for path in ("/tasks", clients[size][1]):
+        for path in ("/tasks", clients[size][1], "/statistics"):
             await timed(client, path, {}, 20)  # warm-up
-    samples: dict[str, dict[str, list[float]]] = {page: {"small": [], "big": []} for page in ("inbox", "case")}
+    pages = ("inbox", "case", "statistics")
+    samples: dict[str, dict[str, list[float]]] = {page: {"small": [], "big": []} for page in pages}
     for round_no in range(args.rounds):
         for size in ("small", "big") if round_no % 2 == 0 else ("big", "small"):
             client, case_path = clients[size]
             samples["inbox"][size] += await timed(client, "/tasks", {}, args.requests)
             samples["case"][size] += await timed(client, case_path, {}, args.requests)
+            samples["statistics"][size] += await timed(client, "/statistics", {}, args.requests)
     client, case_path = clients["big"]
     anonymous = httpx.AsyncClient(base_url=databases["big"][0], timeout=30)
     weights = {
@@ -137,6 +143,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "my tasks": await first_visit_bytes(client, "/tasks"),
         "case": await first_visit_bytes(client, case_path),
         "new lead": await first_visit_bytes(client, "/cases/new"),
+        "statistics": await first_visit_bytes(client, "/statistics"),
     }
     await anonymous.aclose()
     for client, _ in clients.values():
@@ -151,7 +158,8 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "page_kb": kilobytes,
         "page_parts_bytes": weights,
         "targets": {"median_ratio_at_most": TARGET_RATIO, "page_kb_under": TARGET_KB},
-        "met": all(r <= TARGET_RATIO for r in ratios.values()) and all(kb < TARGET_KB for kb in kilobytes.values()),
+        "met": all(ratios[page] <= TARGET_RATIO for page in TIMED_TARGETS)
+        and all(kb < TARGET_KB for kb in kilobytes.values()),
         "through": "uvicorn (one process per database) over real HTTP on 127.0.0.1, one request at a time",
     }
 
@@ -160,7 +168,8 @@ def main() -> None:
     args = size_arguments(__doc__, requests=50)
     result = run_on_stack("workbench_pages", lambda stack: asyncio.run(measure(stack, args)), read_only=True)
     for page, by_size in result["results"].items():
-        print(timing_line(page, by_size, 6) + f"  ratio {result['median_ratio'][page]} (target ≤ {TARGET_RATIO})")
+        target = f"target ≤ {TARGET_RATIO}" if page in TIMED_TARGETS else "no target"
+        print(timing_line(page, by_size, 6) + f"  ratio {result['median_ratio'][page]} ({target})")
     print(
         "first visit:",
         ", ".join(f"{page} {kb} KB" for page, kb in result["page_kb"].items()),

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     sms_codes_per_address_hour: int = Field(default=20, ge=1, le=10000)
     applicant_token_minutes: int = Field(default=24 * 60, gt=0, le=30 * 24 * 60)
 
+    # Evidence files (证明材料): kept under this directory (created when first needed), each at most
+    # this many bytes (uploads are held in memory while checked: at most 20 MB).
+    evidence_dir: str = "var/evidence"
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024)
+
     # Lets a published policy go below the rules' floors (a notice of seconds, one verifier):
     # switched on explicitly by the demo (./scripts/run) and the tests; production refuses it.
     development_policies: bool = False

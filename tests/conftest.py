@@ -69,7 +69,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # The live API (fixture `live_api`) listens on this port: departments call back there.
     return Settings(
         environment="test",
@@ -78,6 +78,7 @@ def settings(database_url: str) -> Settings:
         public_base_url=f"http://127.0.0.1:{free_port()}",
         # Tests publish policies with notices of seconds: below the rules' floors.
         development_policies=True,
+        evidence_dir=str(tmp_path_factory.mktemp("evidence")),
     )
 
 

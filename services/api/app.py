@@ -18,6 +18,7 @@ from services.api.departments import inbound_routes, registry_routes, work_route
 from services.api.deps import AppResources
 from services.api.documents import routes as document_routes
 from services.api.errors import ERROR_RESPONSES, ErrorModelApp, install_error_handlers
+from services.api.evidence import routes as evidence_routes
 from services.api.identification import routes as identification_routes
 from services.api.monitoring import action_routes as monitoring_action_routes
 from services.api.monitoring import routes as monitoring_routes
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(document_routes.households)
     app.include_router(document_routes.villages)
     app.include_router(province_routes.router)
+    app.include_router(evidence_routes.router)
     app.include_router(web_routes.router)  # the workbench's pages (工作台) under /
 
     return app

@@ -3,7 +3,8 @@
 - `BodyGuard` (ASGI): a body of at most `MAX_BODY_BYTES` (413), UTF-8 (as INTERFACES.md says
   of every body) and nested at most `MAX_JSON_DEPTH` levels (422), checked on the raw bytes
   before any parser recurses into them. The exact bytes then go on to the route, so a
-  department's signature over the raw body still verifies.
+  department's signature over the raw body still verifies. A multipart upload (an evidence
+  file) may be up to `MAX_UPLOAD_BYTES` and binary: its route checks its parts.
 - `check_parameters` (a dependency of every route): no path or query parameter holds a
   character `text_problem` refuses, and no query parameter is one the route does not read,
   with a 422 that names the parameter.
@@ -27,6 +28,9 @@ from services.domain.form_fields import printable, text_problem
 
 # The largest real body is a department's batch of 1,000 warnings (INTERFACES.md §3), well under this.
 MAX_BODY_BYTES = 4 * 1024 * 1024
+# A multipart body carries one evidence file (at most EVIDENCE_MAX_BYTES ≤ 20 MB, checked by its route)
+# and a few short fields; binary, so neither UTF-8 nor JSON.
+MAX_UPLOAD_BYTES = 21 * 1024 * 1024
 # No form nests deeper than 7 levels (a cross-check entry's matches); a parser recursing
 # 100,000 levels fails instead of answering.
 MAX_JSON_DEPTH = 32
@@ -59,9 +63,12 @@ class BodyGuard:
         if scope["type"] != "http" or scope["method"] in _WITHOUT_BODY:
             await self.app(scope, receive, send)
             return
-        too_large = (413, "body_too_large", f"请求内容不能超过{self.max_bytes // (1024 * 1024)}MB")
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        headers = dict(scope["headers"])
+        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        max_bytes = MAX_UPLOAD_BYTES if upload else self.max_bytes
+        too_large = (413, "body_too_large", f"请求内容不能超过{max_bytes // (1024 * 1024)}MB")
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > max_bytes:
             await self._answer(send, *too_large)
             return
         chunks, size = [], 0
@@ -71,14 +78,14 @@ class BodyGuard:
                 return  # the client left: no one to answer
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > max_bytes:
                 await self._answer(send, *too_large)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if problem := self._problem(body):
+        if not upload and (problem := self._problem(body)):
             await self._answer(send, 422, "invalid", problem)
             return
         await self.app(scope, _replay(body, receive), send)

@@ -668,3 +668,5 @@ class FollowUpVisitRecord(SQLModel, table=True):
 
 # The tables of later concepts live in their own modules; importing them registers them in the metadata.
 from services.db import admin_safety, province, reports, screening  # noqa: E402,F401
+
+from services.db import evidence  # noqa: E402,F401  # isort: skip

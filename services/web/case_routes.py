@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
 from services.api.errors import not_found
+from services.api.evidence.service import kept_evidence
 from services.api.identification.routes import take_case_action
 from services.api.identification.service import visible_case
 from services.api.identification.views import case_view
@@ -21,6 +22,7 @@ from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import Action
 from services.web.case_forms import case_policy, forms_for
 from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.evidence_routes import STEPS_WITH_EVIDENCE, case_attachers, evidence_section
 from services.web.form_posts import Problems, form_context, posted_model, refusal_of
 from services.web.forms import form_fields, posted_values
 from services.web.pages import PageRoute, render
@@ -52,6 +54,14 @@ async def case_page(
         "entries": [(entry_label(e.action), e) for e in reversed(entries)],
         "forms": forms,
         "failed": failed,
+        "evidence": evidence_section(
+            account,
+            record.village_code,
+            await kept_evidence(session, case_id=case_id),
+            case_attachers(account),
+            request.app.state.resources.settings.evidence_max_bytes,
+        ),
+        "evidence_steps": list(STEPS_WITH_EVIDENCE.items()),
         **form_context(failing, values, problems),
     }
     return render(request, "case.html", context, account, status_code=status_code)

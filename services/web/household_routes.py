@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import segno
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
 
 from services.api.access import CASEWORK_ROLES, require_role
-from services.api.deps import SessionDep
+from services.api.deps import Resources, SessionDep
 from services.api.registry.service import household_file, township_name, visible_household, visible_village
 from services.api.registry.village_notice import notice_of, notice_page, today_in_china
+from services.domain.documents.household_qr import household_file_link, qr_inline_svg
 from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import CATEGORY_LABELS, Category
 from services.web.deps import PageAccount
@@ -20,7 +19,9 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 @router.get("/households/{code}")
-async def household_page(request: Request, code: str, account: PageAccount, session: SessionDep) -> Response:
+async def household_page(
+    request: Request, code: str, account: PageAccount, session: SessionDep, resources: Resources
+) -> Response:
     """The whole history of one household; ID numbers and phones masked (the page is read on a
     phone in company: whoever needs a whole number reads it in the case's own record)."""
     found = await household_file(session, await visible_household(session, account, code), account)
@@ -29,16 +30,9 @@ async def household_page(request: Request, code: str, account: PageAccount, sess
     context = {
         "file": shown,
         "category": CATEGORY_LABELS.get(Category(category)) if category in set(Category) else category,
-        "qr": file_qr_code(request, code),
+        "qr": qr_inline_svg(household_file_link(resources.settings.public_base_url, code)),
     }
     return render(request, "household.html", context, account)
-
-
-def file_qr_code(request: Request, code: str) -> Markup:
-    """The household file's address as a QR code (inline SVG), for the paper file and the door
-    plate: scanned, it opens this page, behind the same sign-in and area rules (no personal data in it)."""
-    address = str(request.url_for("household_page", code=code))
-    return Markup(segno.make(address, error="m").svg_inline(scale=3, omitsize=False))
 
 
 @router.get("/villages/{village_code}/notice")

@@ -4,14 +4,15 @@ visit); numbered parts (a plan's review, a measure's delivery) and the exit step
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
 from services.api.errors import not_found
+from services.api.evidence.service import kept_evidence
 from services.api.monitoring.action_routes import appoint_support_person, take_monitoring_action
 from services.api.monitoring.service import visible_period
 from services.api.monitoring.views import monitoring_view
@@ -21,6 +22,7 @@ from services.domain.monitoring.vocabulary import MonitoringAction
 from services.domain.personal_data import masked_copy
 from services.domain.tasks import TASK_STEP_LABELS
 from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.evidence_routes import evidence_section, period_attachers, visit_choices
 from services.web.form_posts import Problems, form_context, posted_model, refusal_of
 from services.web.forms import FormField, form_fields, posted_values
 from services.web.pages import PageRoute, render
@@ -28,7 +30,10 @@ from services.web.pages import PageRoute, render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 _M = MonitoringAction
 ON_THE_PAGE = (_M.appoint_support_person, _M.submit_plan, _M.record_visit)
-FIELDS = {action: form_fields(MONITORING.action(action).form) for action in ON_THE_PAGE}
+# Actions on one numbered part: a plan's review (plan_no), a measure's delivery (measure_id).
+NUMBERED = (_M.review_plan, _M.deliver_measure)
+FIELDS = {action: form_fields(MONITORING.action(action).form) for action in ON_THE_PAGE + NUMBERED}
+OPEN_MEASURES = ("proposed", "in_progress")
 
 
 def _forms_for(reader: Account, view: dict[str, Any]) -> list[tuple[str, str, list[FormField]]]:
@@ -38,8 +43,29 @@ def _forms_for(reader: Account, view: dict[str, Any]) -> list[tuple[str, str, li
     return [
         (str(spec.action), spec.title, FIELDS[spec.action])
         for spec in map(MONITORING.action, ON_THE_PAGE)
-        if reader.role in spec.roles and (not spec.assigned_only or reader.username == support_person)
+        if _may(reader, spec.action, support_person)
     ]
+
+
+def _may(reader: Account, action: MonitoringAction, support_person: str | None) -> bool:
+    spec = MONITORING.action(action)
+    return reader.role in spec.roles and (not spec.assigned_only or reader.username == support_person)
+
+
+def _item_forms(reader: Account, view: dict[str, Any]) -> dict[str, list[FormField]]:
+    """The forms on numbered parts the reader may fill in now, keyed `{action}-{number}`: the review of
+    a submitted plan (township approvers), the delivery of an approved plan's open measure (its
+    support person)."""
+    people = view.get("support_people") or []
+    support_person = people[-1]["username"] if people else None
+    forms: dict[str, list[FormField]] = {}
+    for plan in view.get("plans") or []:
+        if plan["status"] == "submitted" and _may(reader, _M.review_plan, support_person):
+            forms[f"{_M.review_plan}-{plan['plan_no']}"] = FIELDS[_M.review_plan]
+        for measure in plan["measures"] if plan["status"] == "approved" else []:
+            if measure["status"] in OPEN_MEASURES and _may(reader, _M.deliver_measure, support_person):
+                forms[f"{_M.deliver_measure}-{measure['measure_id']}"] = FIELDS[_M.deliver_measure]
+    return forms
 
 
 async def _period_page(
@@ -58,8 +84,17 @@ async def _period_page(
         "period": view,
         "labels": TASK_STEP_LABELS,
         "forms": _forms_for(account, view),
+        "item_forms": _item_forms(account, view),
         "failed": failed,
-        **form_context(FIELDS[_M(failed)] if failed else [], values, problems),
+        "evidence": evidence_section(
+            account,
+            record.village_code,
+            await kept_evidence(session, monitoring_id=monitoring_id),
+            period_attachers(account),
+            request.app.state.resources.settings.evidence_max_bytes,
+        ),
+        "evidence_visits": await visit_choices(session, monitoring_id),
+        **form_context(FIELDS[_M(failed.split("-")[0])] if failed else [], values, problems),
     }
     return render(request, "monitoring.html", context, account, status_code=status_code)
 
@@ -78,8 +113,10 @@ async def act(
     account: PageAccount,
     resources: Resources,
     session: SessionDep,
+    item: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> Response:
-    if action not in {str(a) for a in ON_THE_PAGE}:
+    numbered = action in {str(a) for a in NUMBERED}
+    if (not numbered and action not in {str(a) for a in ON_THE_PAGE}) or numbered != (item is not None):
         raise not_found("没有这个办理事项")
     spec = MONITORING.action(_M(action))
     form = posted_model(spec.form, FIELDS[spec.action], posted)
@@ -95,9 +132,10 @@ async def act(
     else:
         key = idempotency_key_of(posted)
         refused = await refusal_of(
-            take_monitoring_action(spec.action, monitoring_id, form, None, request, account, resources, session, key)
+            take_monitoring_action(spec.action, monitoring_id, form, item, request, account, resources, session, key)
         )
     if refused is None:
         return RedirectResponse(f"/monitoring/{monitoring_id}", status_code=303)
     status, problems = refused
-    return await _period_page(request, account, session, monitoring_id, action, posted_values(posted), problems, status)
+    failed = f"{action}-{item}" if numbered else action
+    return await _period_page(request, account, session, monitoring_id, failed, posted_values(posted), problems, status)

@@ -5,11 +5,13 @@ from fastapi import APIRouter
 from services.web import (
     auth_routes,
     case_routes,
+    evidence_routes,
     household_routes,
     inbox_routes,
     lead_routes,
     monitoring_routes,
     overview_routes,
+    report_routes,
     self_report_routes,
     static_routes,
 )
@@ -21,10 +23,12 @@ for pages in (
     auth_routes,
     inbox_routes,
     overview_routes,
+    report_routes,
     lead_routes,
     monitoring_routes,
     case_routes,
     household_routes,
+    evidence_routes,
     self_report_routes,
 ):
     router.include_router(pages.router)

@@ -178,6 +178,7 @@ MATRIX = [
     Endpoint("GET", "/api/v1/cases/{case}", ALL),
     Endpoint("GET", "/api/v1/cases/{case}/review-input", ALL),
     Endpoint("GET", "/api/v1/cases/{case}/timeline", ALL),
+    Endpoint("GET", "/api/v1/cases/{case}/evidence", CASEWORK | TEAMS),
     # One verifier: the workflow refuses it (422) after every access check, so the case stays put.
     _case("home-verification", CADRE, lambda w, now: home_verification(verifiers=["张村干部"])),
     _case("authorisation", CADRE, lambda w, now: authorisation()),
@@ -388,6 +389,7 @@ MATRIX = [
     Endpoint("GET", "/api/v1/monitoring/visit-coverage", ALL, "403", params=lambda w: {"area": VILLAGE}),
     Endpoint("GET", "/api/v1/monitoring/{monitoring}", ALL),
     Endpoint("GET", "/api/v1/monitoring/{monitoring}/timeline", ALL),
+    Endpoint("GET", "/api/v1/monitoring/{monitoring}/evidence", CASEWORK | TEAMS),
     Endpoint("GET", "/api/v1/monitoring/{monitoring}/proposed-measures", ALL),
     # Another village's cadre as support person: refused (422) after every access check.
     _monitoring("support-person", TOWNSHIP, lambda w, now: {"username": "dongkeng.cadre"}),
@@ -468,6 +470,13 @@ def _screening_import() -> dict[str, Any]:
 
 
 # Department systems sign their requests; a person's bearer token opens nothing there.
+# Multipart uploads and downloads of what they keep: their area and role boundaries are tested in
+# tests/evidence/test_evidence_api.py (the matrix sends JSON bodies).
+OWN_FILE = [
+    ("POST", "/api/v1/cases/{case_id}/evidence"),
+    ("POST", "/api/v1/monitoring/{monitoring_id}/evidence"),
+    ("GET", "/api/v1/evidence/{evidence_id}"),
+]
 SIGNED = [("POST", "/api/v1/early-warnings"), ("POST", "/api/v1/callbacks/cross-checks/{request_id}")]
 PUBLIC = [
     ("POST", "/api/v1/auth/login"),
@@ -725,4 +734,4 @@ async def test_the_matrix_covers_every_endpoint(live_api: FastAPI) -> None:
         )
         for e in MATRIX
     }
-    assert served - covered - set(SIGNED) - set(PUBLIC) - set(APPLICANT) == set()
+    assert served - covered - set(SIGNED) - set(PUBLIC) - set(APPLICANT) - set(OWN_FILE) == set()

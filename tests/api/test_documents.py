@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pypdf
 import zxingcpp
 from PIL import Image
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from services.db.engine import create_engine
 from services.demo_case import COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver, county_today
 from services.settings import Settings
+from services.web.session import SESSION_COOKIE
 from tests.conftest import NewHousehold
 
 OTHER_VILLAGE_CADRE = "huochangwan.cadre"
@@ -29,6 +31,12 @@ NO_PERSONAL_DATA = "dongkeng.team"  # same village, a role that does not act on 
 
 def _decoded(image: Image.Image) -> list[str]:
     return [found.text for found in zxingcpp.read_barcodes(image)]
+
+
+async def _page_as(driver: CaseDriver, username: str, path: str) -> httpx.Response:
+    """A workbench page read with the session cookie of one signed-in account."""
+    bearer = (await driver.headers(username))["Authorization"].removeprefix("Bearer ")
+    return await driver.http.get(path, headers={"Cookie": f"{SESSION_COOKIE}={bearer}"})
 
 
 async def test_household_file_pdf_and_its_qr_code(
@@ -61,17 +69,19 @@ async def test_household_file_pdf_and_its_qr_code(
     embedded = pdf.pages[0].images[0].image
     assert embedded is not None
     link = _decoded(embedded)
-    assert link == [f"{settings.public_base_url.rstrip('/')}/api/v1/households/{code}/file"]
+    assert link == [f"{settings.public_base_url.rstrip('/')}/households/{code}"]
 
-    # The code links to the household file in the service: sign in first, and only inside one's area.
+    # The code links to the household's page in the workbench (a phone scanning it lands there):
+    # sign in first, and only inside one's area.
     png = await driver.get(TOWNSHIP_APPROVER, f"/api/v1/households/{code}/qr.png")
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert _decoded(Image.open(io.BytesIO(png.content))) == link
     path = urlsplit(link[0]).path
-    assert (await driver.http.get(path)).status_code == 401
-    assert (await driver.get(OTHER_VILLAGE_CADRE, path)).status_code == 404
-    followed = await driver.get(VILLAGE_CADRE, path)
-    assert followed.status_code == 200 and followed.json()["household"]["code"] == code
+    anonymous = await driver.http.get(path)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login"), anonymous
+    assert (await _page_as(driver, OTHER_VILLAGE_CADRE, path)).status_code == 404
+    followed = await _page_as(driver, VILLAGE_CADRE, path)
+    assert followed.status_code == 200 and household["head_name"] in followed.text
 
     svg = await driver.get(COUNTY_OFFICER, f"/api/v1/households/{code}/qr.svg")
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")

@@ -66,7 +66,9 @@ def test_the_typing_check_refuses_untyped_answers() -> None:
 
 
 def _body_examples(op: dict[str, Any]) -> list[Any]:
-    media = op["requestBody"]["content"]["application/json"]
+    # A JSON body, or a file upload (multipart: the evidence endpoints).
+    content = op["requestBody"]["content"]
+    media = content.get("application/json") or content["multipart/form-data"]
     schema = _resolved(media["schema"])
     return [*schema.get("examples", []), *media.get("examples", {}).values()]
 
@@ -87,7 +89,7 @@ _BODY_MODELS = sorted(
     {
         op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
         for method, path, op in _operations()
-        if "requestBody" in op
+        if "application/json" in op.get("requestBody", {}).get("content", {})
     }
 )
 

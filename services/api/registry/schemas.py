@@ -8,6 +8,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from services.api.answers import Moment, Page
+from services.api.evidence.schemas import EvidenceView
 from services.api.identification.schemas import CaseView
 from services.api.monitoring.schemas import MonitoringWithVisits
 from services.domain.household_register import HouseholdFlags
@@ -85,6 +86,9 @@ class HouseholdFile(BaseModel):
     household: HouseholdDetail
     cases: list[CaseView]
     monitoring_periods: list[MonitoringWithVisits]
+    evidence: list[EvidenceView] = Field(
+        default_factory=list, description="证明材料（仅四支队伍和镇、县工作人员可见，其他读者为空）"
+    )
 
 
 class NoticeEntry(BaseModel):

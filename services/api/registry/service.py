@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api import pagination
 from services.api.access import area_scope, sees_personal_data, visible
 from services.api.errors import not_found
+from services.api.evidence.service import evidence_view, household_evidence
 from services.api.identification.views import case_view
 from services.api.monitoring.schemas import MonitoringWithVisits
 from services.api.monitoring.views import monitoring_view, visit_view
@@ -135,6 +136,9 @@ async def household_file(session: AsyncSession, household: Household, reader: Ac
                     }
                 )
                 for p in periods
+            ],
+            "evidence": [
+                evidence_view(e) for e in await household_evidence(session, reader, code, household.village_code)
             ],
         }
     )

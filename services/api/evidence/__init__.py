@@ -1,0 +1,1 @@
+"""Evidence (证明材料): files attached to a case's step or a monitoring visit."""

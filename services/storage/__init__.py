@@ -1,0 +1,1 @@
+"""Where files the service keeps (evidence) are stored."""

@@ -1,0 +1,71 @@
+"""The monitoring page's numbered forms in a real browser at 360 px: the township approver reviews
+the support person's plan, the support person records a measure's delivery and attaches a visit
+photo; the other support cadres of the village see no delivery form."""
+
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from services.demo_case import TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver, county_today
+from services.demo_monitoring import SUPPORT_PERSON, MonitoringDriver
+from tests.conftest import NewHousehold
+from tests.evidence.files import photo
+from tests.web.conftest import SignIn, fits_phone
+
+
+async def test_plan_review_and_measure_delivery_on_the_monitoring_page(
+    sign_in: SignIn, driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    monitoring = MonitoringDriver(driver)
+    await driver.publish_notice_seconds(0.5)
+    household = await new_household()
+    case_id = await monitoring.to_notice(household)
+    await driver.wait_for_step(case_id, "township_review")
+    await driver.after_notice(case_id)
+    monitoring_id = (await monitoring.period_of(household))["monitoring_id"]
+    await monitoring.act(TOWNSHIP_APPROVER, monitoring_id, "support-person", {"username": SUPPORT_PERSON})
+    proposed = await driver.get(SUPPORT_PERSON, f"/api/v1/monitoring/{monitoring_id}/proposed-measures")
+    measures = [{k: v for k, v in m.items() if k != "kind_label"} for m in proposed.json()["measures"]]
+    plan = await monitoring.act(SUPPORT_PERSON, monitoring_id, "plans", {"measures": measures, "notes": "按风险类型"})
+    plan_no = plan["plans"][-1]["plan_no"]
+
+    # The township approver reviews the plan on the page; the cadre (not the support person) cannot deliver.
+    township = await sign_in(TOWNSHIP_APPROVER)
+    await township.goto(f"/monitoring/{monitoring_id}")
+    review = f"#action-review_plan-{plan_no}"
+    await township.click(f"{review} summary")
+    await township.check(f"{review} [name=decision][value=return]")
+    await township.click(f"{review} button[type=submit]")
+    await expect(township.locator("[role=alert]")).to_contain_text("退回时须填写审核意见")  # the form's own rule
+    await township.check(f"{review} [name=decision][value=approve]")
+    await township.click(f"{review} button[type=submit]")
+    await township.wait_for_url(f"**/monitoring/{monitoring_id}")
+    await expect(township.locator("body")).to_contain_text("已批准")
+    await expect(township.locator(review)).to_have_count(0)
+    cadre = await sign_in(VILLAGE_CADRE)
+    await cadre.goto(f"/monitoring/{monitoring_id}")
+    await expect(cadre.locator("[id^=action-deliver_measure]")).to_have_count(0)
+
+    # The support person records the first measure's delivery and attaches a photo of it.
+    support = await sign_in(SUPPORT_PERSON)
+    await support.goto(f"/monitoring/{monitoring_id}")
+    deliveries = support.locator("[id^=action-deliver_measure]")
+    await expect(deliveries).to_have_count(len(measures))
+    first = f"#{await deliveries.first.get_attribute('id')}"
+    await support.click(f"{first} summary")
+    await support.fill(f"{first} [name=delivered_on]", county_today().isoformat())
+    await support.fill(f"{first} [name=evidence]", "医疗救助发放凭证 2026-0917 号")
+    await support.click(f"{first} button[type=submit]")
+    await support.wait_for_url(f"**/monitoring/{monitoring_id}")
+    await expect(support.locator("body")).to_contain_text("已落实")
+    await expect(deliveries).to_have_count(len(measures) - 1)
+    await fits_phone(support, "monitoring-delivery")
+
+    await support.click("#evidence summary")
+    await support.select_option("#evidence-kind", "other")
+    await support.set_input_files(
+        "#evidence-file", {"name": "凭证.png", "mimeType": "image/png", "buffer": photo("PNG")}
+    )
+    await support.click("#evidence button[type=submit]")
+    await expect(support.locator("#evidence li a")).to_contain_text("其他材料：凭证.png")
+    await fits_phone(support)
