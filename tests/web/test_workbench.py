@@ -14,6 +14,7 @@ from services.demo_data import DEMO_PASSWORD
 from tests.applicants import Household as ApplyingHousehold
 from tests.applicants import SmsLog, application_form, mini, unregistered_head  # noqa: F401 (fixture)
 from tests.conftest import NewHousehold
+from tests.departments.signed import timeline_actions
 from tests.web.conftest import SignIn, fits_phone
 
 CADRE, TOWNSHIP, COUNTY = "dongkeng.cadre", "dongkeng.approver", "county.officer"
@@ -33,11 +34,6 @@ async def reload_until_step(page: Page, label: str, timeout: float = 40) -> None
         assert asyncio.get_running_loop().time() < deadline, await page.inner_text("#current-step")
         await asyncio.sleep(0.5)
         await page.reload()
-
-
-async def timeline_actions(driver: CaseDriver, case_id: str) -> list[str]:
-    answer = await driver.get(COUNTY, f"/api/v1/cases/{case_id}/timeline")
-    return [e["action"] for e in answer.json()["entries"]]
 
 
 async def fill_home_verification(page: Page, category: str) -> None:
