@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import schemathesis
@@ -127,6 +129,19 @@ def _problems_of(
     return found[0] if found else None
 
 
+def _as_part(value: Any) -> Any:
+    """A generated multipart value as httpx sends it: bytes or text (a number or flag as its text)."""
+    if isinstance(value, tuple):
+        return (*value[:1], _as_part(value[1]), *value[2:]) if len(value) > 1 else value
+    return value if isinstance(value, str | bytes) else json.dumps(value)
+
+
+def _multipart_parts(files: Any) -> Any:
+    if isinstance(files, dict):
+        return {name: _as_part(value) for name, value in files.items()}
+    return [(name, _as_part(value)) for name, value in files]
+
+
 def _sender(http: httpx.AsyncClient, loop: asyncio.AbstractEventLoop) -> Send:
     """Sends a generated case from the fuzzing thread through the app, on the servers' event loop."""
 
@@ -139,8 +154,11 @@ def _sender(http: httpx.AsyncClient, loop: asyncio.AbstractEventLoop) -> Send:
             kwargs["data"] = data
         if not kwargs.get("cookies"):
             kwargs.pop("cookies", None)  # httpx takes cookies per client; the cases carry none
-        request = http.request(**kwargs)
-        return asyncio.run_coroutine_threadsafe(request, loop).result(timeout=60)
+        if "files" in kwargs:
+            kwargs["files"] = _multipart_parts(kwargs["files"])
+        request = http.build_request(**kwargs)
+        request.read()  # a multipart body is a stream: read now, so the checks can see what was sent
+        return asyncio.run_coroutine_threadsafe(http.send(request), loop).result(timeout=60)
 
     return send
 
