@@ -3,7 +3,9 @@ reader may take now) and its form posts, through the same functions as the API's
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +22,7 @@ from services.db.tables import Account
 from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import Action
-from services.web.case_forms import case_policy, forms_for
+from services.web.case_forms import case_policy, forms_for, objection_forms
 from services.web.deps import PageAccount, PostedForm, idempotency_key_of
 from services.web.evidence_routes import STEPS_WITH_EVIDENCE, case_attachers, evidence_section
 from services.web.form_posts import Problems, form_context, posted_model, refusal_of
@@ -36,7 +38,7 @@ async def case_page(
     account: Account,
     session: AsyncSession,
     case_id: str,
-    failed: Action | None = None,
+    failed: str | None = None,
     values: dict[str, object] | None = None,
     problems: Problems | None = None,
     status_code: int = 200,
@@ -46,13 +48,15 @@ async def case_page(
     household = household_view(await visible_household(session, account, record.household_code), account, in_list=True)
     entries = await timeline(session, case_id, show_personal_data=False)  # the page shows no ID numbers
     forms = forms_for(account, view, await case_policy(session, view["policy_version"]))
+    item_forms = objection_forms(account, view)
     # The failed form's problems beside its fields; a form the reader no longer has (the step moved on): on top.
-    failing = next((form.fields for form in forms if form.spec.action == failed), [])
+    failing = next((form.fields for form in forms if form.spec.action == failed), item_forms.get(failed or "", []))
     context = {
         "case": masked_copy(view),
         "household": household,
         "entries": [(entry_label(e.action), e) for e in reversed(entries)],
         "forms": forms,
+        "item_forms": item_forms,
         "failed": failed,
         "evidence": evidence_section(
             account,
@@ -81,8 +85,10 @@ async def act(
     account: PageAccount,
     resources: Resources,
     session: SessionDep,
+    item: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> Response:
-    if action not in set(Action):
+    # Resolving an objection is the one numbered action on the page: it, and only it, names its item.
+    if action not in set(Action) or (action == Action.resolve_objection) != (item is not None):
         raise not_found("没有这个办理事项")
     spec = IDENTIFICATION.action(Action(action))
     form = posted_model(spec.form, form_fields(spec.form), posted)
@@ -92,9 +98,10 @@ async def act(
     else:
         key = idempotency_key_of(posted)
         refused = await refusal_of(
-            take_case_action(spec.action, case_id, form, None, request, account, resources, session, key)
+            take_case_action(spec.action, case_id, form, item, request, account, resources, session, key)
         )
     if refused is None:
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
     status, problems = refused
-    return await case_page(request, account, session, case_id, spec.action, posted_values(posted), problems, status)
+    failed = f"{action}-{item}" if item is not None else action
+    return await case_page(request, account, session, case_id, failed, posted_values(posted), problems, status)

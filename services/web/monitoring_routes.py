@@ -1,6 +1,7 @@
 """A monitoring period's page (监测帮扶): the support person, plans and their measures, visits and
-open tasks, with the forms a reader may fill in now (appointing the support person, a plan, a
-visit); numbered parts (a plan's review, a measure's delivery) and the exit steps stay in the API."""
+open tasks, the exit procedure, with the forms a reader may fill in now: appointing the support
+person, a plan, a visit, the exit's steps; and one form per numbered part (a plan's review, a
+measure's delivery, an exit objection's resolution)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from services.api.monitoring.service import visible_period
 from services.api.monitoring.views import monitoring_view
 from services.db.tables import Account
 from services.domain.monitoring.procedure import MONITORING
-from services.domain.monitoring.vocabulary import MonitoringAction
+from services.domain.monitoring.vocabulary import ExitStep, MonitoringAction
 from services.domain.personal_data import masked_copy
 from services.domain.tasks import TASK_STEP_LABELS
+from services.domain.vocabulary import HouseholdStatus
 from services.web.deps import PageAccount, PostedForm, idempotency_key_of
 from services.web.evidence_routes import evidence_section, period_attachers, visit_choices
 from services.web.form_posts import Problems, form_context, posted_model, refusal_of
@@ -29,9 +31,10 @@ from services.web.pages import PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 _M = MonitoringAction
-ON_THE_PAGE = (_M.appoint_support_person, _M.submit_plan, _M.record_visit)
-# Actions on one numbered part: a plan's review (plan_no), a measure's delivery (measure_id).
-NUMBERED = (_M.review_plan, _M.deliver_measure)
+ON_THE_PAGE = tuple(spec.action for spec in MONITORING.actions if spec.item is None)
+# Actions on one numbered part: a plan's review (plan_no), a measure's delivery (measure_id), an exit
+# objection's resolution (objection_id).
+NUMBERED = tuple(spec.action for spec in MONITORING.actions if spec.item is not None)
 FIELDS = {action: form_fields(MONITORING.action(action).form) for action in ON_THE_PAGE + NUMBERED}
 OPEN_MEASURES = ("proposed", "in_progress")
 
@@ -43,8 +46,23 @@ def _forms_for(reader: Account, view: dict[str, Any]) -> list[tuple[str, str, li
     return [
         (str(spec.action), spec.title, FIELDS[spec.action])
         for spec in map(MONITORING.action, ON_THE_PAGE)
-        if _may(reader, spec.action, support_person)
+        if _may(reader, spec.action, support_person) and _open_now(spec.action, view)
     ]
+
+
+def _open_now(action: MonitoringAction, view: dict[str, Any]) -> bool:
+    """Whether the period's state asks for the action now: an exit step's action at that step, a
+    proposal while monitored with no exit under way, a reversal once the risk is eliminated."""
+    exit_ = (view.get("exits") or [None])[-1]
+    open_step = exit_["step"] if exit_ and exit_["step"] != ExitStep.closed else None
+    steps = MONITORING.action(action).steps
+    if steps:
+        return open_step in steps
+    if action == _M.propose_exit:
+        return open_step is None and view["status"] == HouseholdStatus.risk_not_eliminated
+    if action == _M.reverse_exit:
+        return view["status"] == HouseholdStatus.risk_eliminated
+    return True
 
 
 def _may(reader: Account, action: MonitoringAction, support_person: str | None) -> bool:
@@ -65,6 +83,11 @@ def _item_forms(reader: Account, view: dict[str, Any]) -> dict[str, list[FormFie
         for measure in plan["measures"] if plan["status"] == "approved" else []:
             if measure["status"] in OPEN_MEASURES and _may(reader, _M.deliver_measure, support_person):
                 forms[f"{_M.deliver_measure}-{measure['measure_id']}"] = FIELDS[_M.deliver_measure]
+    exit_ = (view.get("exits") or [None])[-1]
+    if exit_ and _may(reader, _M.resolve_exit_objection, support_person) and _open_now(_M.resolve_exit_objection, view):
+        for objection in (exit_.get("notice") or {}).get("objections") or []:
+            if objection.get("resolution") is None:
+                forms[f"{_M.resolve_exit_objection}-{objection['objection_id']}"] = FIELDS[_M.resolve_exit_objection]
     return forms
 
 
