@@ -10,21 +10,30 @@ from fastapi.responses import RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
-from services.api.errors import not_found
-from services.api.evidence.service import kept_evidence
+from services.api.errors import invalid, not_found
+from services.api.evidence.service import Upload, attach_to_case, kept_evidence
 from services.api.identification.routes import take_case_action
 from services.api.identification.service import visible_case
 from services.api.identification.views import case_view
 from services.api.registry.service import visible_household
 from services.api.registry.views import household_view
 from services.api.timelines import timeline
+from services.db.evidence import Evidence
 from services.db.tables import Account
 from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.personal_data import masked_copy
-from services.domain.vocabulary import Action
+from services.domain.vocabulary import Action, Step
+from services.storage.evidence_store import EvidenceStore
 from services.web.case_forms import case_policy, forms_for, objection_forms
 from services.web.deps import PageAccount, PostedForm, idempotency_key_of
-from services.web.evidence_routes import STEPS_WITH_EVIDENCE, case_attachers, evidence_section
+from services.web.evidence_routes import (
+    EVIDENCE_FORM,
+    STEPS_WITH_EVIDENCE,
+    UPLOAD_FIELDS,
+    case_attachers,
+    evidence_section,
+    refused_upload,
+)
 from services.web.form_posts import Problems, form_context, posted_model, refusal_of
 from services.web.forms import form_fields, posted_values
 from services.web.pages import PageRoute, render
@@ -50,7 +59,8 @@ async def case_page(
     forms = forms_for(account, view, await case_policy(session, view["policy_version"]))
     item_forms = objection_forms(account, view)
     # The failed form's problems beside its fields; a form the reader no longer has (the step moved on): on top.
-    failing = next((form.fields for form in forms if form.spec.action == failed), item_forms.get(failed or "", []))
+    failing = UPLOAD_FIELDS if failed == EVIDENCE_FORM else item_forms.get(failed or "", [])
+    failing = next((form.fields for form in forms if form.spec.action == failed), failing)
     context = {
         "case": masked_copy(view),
         "household": household,
@@ -105,3 +115,19 @@ async def act(
     status, problems = refused
     failed = f"{action}-{item}" if item is not None else action
     return await case_page(request, account, session, case_id, failed, posted_values(posted), problems, status)
+
+
+@router.post("/cases/{case_id}/evidence")
+async def attach_evidence(
+    request: Request, case_id: str, posted: PostedForm, account: PageAccount, resources: Resources, session: SessionDep
+) -> Response:
+    async def attach(store: EvidenceStore, upload: Upload, limit: int) -> tuple[Evidence, bool]:
+        step = posted.get("step") or None
+        if step is not None and step not in set(Step):
+            raise invalid("step", "请选择所证明的环节")
+        return await attach_to_case(session, store, account, case_id, upload, Step(step) if step else None, limit)
+
+    problems = await refused_upload(posted, resources, session, attach)
+    if problems is None:
+        return RedirectResponse(f"/cases/{case_id}#evidence", status_code=303)
+    return await case_page(request, account, session, case_id, EVIDENCE_FORM, posted_values(posted), problems, 422)

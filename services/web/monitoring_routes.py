@@ -12,19 +12,28 @@ from fastapi.responses import RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
-from services.api.errors import not_found
-from services.api.evidence.service import kept_evidence
+from services.api.errors import invalid, not_found
+from services.api.evidence.service import Upload, attach_to_period, kept_evidence
 from services.api.monitoring.action_routes import appoint_support_person, take_monitoring_action
 from services.api.monitoring.service import visible_period
 from services.api.monitoring.views import monitoring_view
+from services.db.evidence import Evidence
 from services.db.tables import Account
 from services.domain.monitoring.procedure import MONITORING
 from services.domain.monitoring.vocabulary import ExitStep, MonitoringAction
 from services.domain.personal_data import masked_copy
 from services.domain.tasks import TASK_STEP_LABELS
 from services.domain.vocabulary import HouseholdStatus
+from services.storage.evidence_store import EvidenceStore
 from services.web.deps import PageAccount, PostedForm, idempotency_key_of
-from services.web.evidence_routes import evidence_section, period_attachers, visit_choices
+from services.web.evidence_routes import (
+    EVIDENCE_FORM,
+    UPLOAD_FIELDS,
+    evidence_section,
+    period_attachers,
+    refused_upload,
+    visit_choices,
+)
 from services.web.form_posts import Problems, form_context, posted_model, refusal_of
 from services.web.forms import FormField, form_fields, posted_values
 from services.web.pages import PageRoute, render
@@ -91,6 +100,12 @@ def _item_forms(reader: Account, view: dict[str, Any]) -> dict[str, list[FormFie
     return forms
 
 
+def _failing_fields(failed: str | None) -> list[FormField]:
+    if failed == EVIDENCE_FORM:
+        return UPLOAD_FIELDS
+    return FIELDS[_M(failed.split("-")[0])] if failed else []
+
+
 async def _period_page(
     request: Request,
     account: Account,
@@ -117,7 +132,7 @@ async def _period_page(
             request.app.state.resources.settings.evidence_max_bytes,
         ),
         "evidence_visits": await visit_choices(session, monitoring_id),
-        **form_context(FIELDS[_M(failed.split("-")[0])] if failed else [], values, problems),
+        **form_context(_failing_fields(failed), values, problems),
     }
     return render(request, "monitoring.html", context, account, status_code=status_code)
 
@@ -162,3 +177,28 @@ async def act(
     status, problems = refused
     failed = f"{action}-{item}" if numbered else action
     return await _period_page(request, account, session, monitoring_id, failed, posted_values(posted), problems, status)
+
+
+@router.post("/monitoring/{monitoring_id}/evidence")
+async def attach_evidence(
+    request: Request,
+    monitoring_id: str,
+    posted: PostedForm,
+    account: PageAccount,
+    resources: Resources,
+    session: SessionDep,
+) -> Response:
+    async def attach(store: EvidenceStore, upload: Upload, limit: int) -> tuple[Evidence, bool]:
+        visit = posted.get("visit_no") or None
+        if visit is not None and not (isinstance(visit, str) and visit.isdigit() and 0 < len(visit) <= 5):
+            raise invalid("visit_no", "请选择所证明的走访")
+        return await attach_to_period(
+            session, store, account, monitoring_id, upload, int(visit) if visit else None, limit
+        )
+
+    problems = await refused_upload(posted, resources, session, attach)
+    if problems is None:
+        return RedirectResponse(f"/monitoring/{monitoring_id}#evidence", status_code=303)
+    return await _period_page(
+        request, account, session, monitoring_id, EVIDENCE_FORM, posted_values(posted), problems, 422
+    )
