@@ -48,7 +48,7 @@ FIELDS = {action: form_fields(MONITORING.action(action).form) for action in ON_T
 OPEN_MEASURES = ("proposed", "in_progress")
 
 
-def _forms_for(reader: Account, view: dict[str, Any]) -> list[tuple[str, str, list[FormField]]]:
+def period_forms(reader: Account, view: dict[str, Any]) -> list[tuple[str, str, list[FormField]]]:
     """(action, title, fields) the reader may take: by role, and the support person's own work by them alone."""
     people = view.get("support_people") or []
     support_person = people[-1]["username"] if people else None
@@ -79,7 +79,7 @@ def _may(reader: Account, action: MonitoringAction, support_person: str | None) 
     return reader.role in spec.roles and (not spec.assigned_only or reader.username == support_person)
 
 
-def _item_forms(reader: Account, view: dict[str, Any]) -> dict[str, list[FormField]]:
+def numbered_forms(reader: Account, view: dict[str, Any]) -> dict[str, list[FormField]]:
     """The forms on numbered parts the reader may fill in now, keyed `{action}-{number}`: the review of
     a submitted plan (township approvers), the delivery of an approved plan's open measure (its
     support person)."""
@@ -121,8 +121,8 @@ async def _period_page(
     context = {
         "period": view,
         "labels": TASK_STEP_LABELS,
-        "forms": _forms_for(account, view),
-        "item_forms": _item_forms(account, view),
+        "forms": period_forms(account, view),
+        "item_forms": numbered_forms(account, view),
         "failed": failed,
         "evidence": evidence_section(
             account,
