@@ -36,7 +36,7 @@ async def test_plan_review_and_measure_delivery_on_the_monitoring_page(
     await township.click(f"{review} summary")
     await township.check(f"{review} [name=decision][value=return]")
     await township.click(f"{review} button[type=submit]")
-    await expect(township.locator("[role=alert]")).to_contain_text("退回时须填写审核意见")  # the form's own rule
+    await expect(township.locator(f"{review} [role=alert]")).to_contain_text("退回时须填写审核意见")  # inside that form
     await township.check(f"{review} [name=decision][value=approve]")
     await township.click(f"{review} button[type=submit]")
     await township.wait_for_url(f"**/monitoring/{monitoring_id}")

@@ -49,7 +49,7 @@ async def test_objections_raised_and_resolved_on_the_case_page(
     await cadre.check(f"{first} [name=decision][value=upheld]")
     await cadre.fill(f"{first} [name=findings]", "经核实确有门面房")
     await cadre.click(f"{first} button[type=submit]")
-    await expect(cadre.locator("[role=alert]").first).to_contain_text("异议成立时须选择处理方式")
+    await expect(cadre.locator(f"{first} [role=alert]").first).to_contain_text("异议成立时须选择处理方式")
     await expect(cadre.locator(f"{first} [name=findings]")).to_have_value("经核实确有门面房")
     assert (await driver.get(VILLAGE_CADRE, f"/api/v1/cases/{case_id}")).json()["step"] == "village_notice"
     await fits_phone(cadre, "case-objections")
