@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tarfile
 import uuid
 from pathlib import Path
 
@@ -21,12 +22,12 @@ from tests.conftest import api_for, new_household_body
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def _script(name: str, database_url: str, *args: str) -> tuple[int, str]:
+async def _script(name: str, database_url: str, *args: str, evidence_dir: str = "") -> tuple[int, str]:
     """Runs scripts/<name> as an operator would (without blocking the suite's worker and API)."""
     process = await asyncio.create_subprocess_exec(
         str(ROOT / "scripts" / name),
         *args,
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, "EVIDENCE_DIR": evidence_dir},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -56,9 +57,19 @@ async def test_a_restored_backup_serves_the_case(
     before = (await driver.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
 
     backup = tmp_path / "fanpin.dump"
-    status, output = await _script("backup", settings.require_database_url(), str(backup))
+    evidence = Path(settings.evidence_dir) / "610824100201" / f"{uuid.uuid4().hex}.jpg"
+    evidence.parent.mkdir(parents=True, exist_ok=True)
+    evidence.write_bytes(b"\xff\xd8\xff photo")
+    status, output = await _script(
+        "backup", settings.require_database_url(), str(backup), evidence_dir=settings.evidence_dir
+    )
     assert status == 0, output
     assert backup.is_file() and not backup.with_name("fanpin.dump.partial").exists()
+    # The evidence files beside the dump, by the same names under the directory.
+    with tarfile.open(backup.with_name("fanpin.dump.evidence.tar")) as tar:
+        names = tar.getnames()
+        member = tar.extractfile(str(evidence.relative_to(settings.evidence_dir)))
+        assert member is not None and member.read() == evidence.read_bytes(), names
 
     name = f"restored_{uuid.uuid4().hex[:8]}"
     restored_url = make_url(settings.require_database_url()).set(database=name).render_as_string(hide_password=False)

@@ -12,6 +12,10 @@ PostgreSQL's own client programs do the work, in this order of preference: those
 those bundled with the embedded PostgreSQL (the `pgserver` wheel, PostgreSQL 16); those on PATH.
 They must be of the server's major version or newer. The password goes to them in PGPASSWORD,
 never on a command line.
+
+`dump` also archives the evidence files (EVIDENCE_DIR, default `var/evidence`) beside the dump as
+FILE.evidence.tar (same .partial-then-rename), taken after the dump: every row the dump holds names
+a file the archive holds (a file is written before its row; an extra file is harmless).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -66,6 +71,24 @@ def dump(database_url: str, target: Path) -> None:
     subprocess.run(command, env=libpq_env(database_url), check=True)
     partial.replace(target)
     print(f"backup written: {target} ({target.stat().st_size} bytes)")
+    archive_evidence(Path(os.environ.get("EVIDENCE_DIR") or "var/evidence"), target)
+
+
+def archive_evidence(directory: Path, dump_file: Path) -> Path | None:
+    """The evidence files as `<dump>.evidence.tar` (uncompressed: photos and PDFs are compressed
+    already); nothing when the directory does not exist (no file was ever kept)."""
+    if not directory.is_dir():
+        print(f"no evidence directory at {directory}: only the database was backed up")
+        return None
+    archive = dump_file.with_name(dump_file.name + ".evidence.tar")
+    partial = archive.with_name(archive.name + ".partial")
+    with tarfile.open(partial, "w") as tar:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file() and not path.name.endswith(".part"):  # a write still under way is no evidence
+                tar.add(path, arcname=str(path.relative_to(directory)))
+    partial.replace(archive)
+    print(f"evidence archived: {archive} ({archive.stat().st_size} bytes)")
+    return archive
 
 
 def tables_in(database_url: str) -> int:

@@ -23,6 +23,10 @@ class EvidenceStore(Protocol):
 
     async def get(self, key: str) -> bytes: ...
 
+    async def delete(self, key: str) -> None:
+        """Forget a file no row refers to (its transaction failed); absent already is fine."""
+        ...
+
 
 class LocalDiskStore:
     def __init__(self, directory: Path) -> None:
@@ -39,6 +43,9 @@ class LocalDiskStore:
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path(key).read_bytes)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
     @staticmethod
     def _write(path: Path, content: bytes) -> None:

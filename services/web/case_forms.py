@@ -87,3 +87,15 @@ async def case_policy(session: AsyncSession, version: int) -> dict[str, Any]:
     """The case's own policy version (later versions apply to later cases only)."""
     row = await session.get(PolicyVersion, version)
     return {**DEFAULT_POLICY.model_dump(mode="json"), **(row.body if row else {})}
+
+
+def objection_forms(reader: Account, view: dict[str, Any]) -> dict[str, list[FormField]]:
+    """One resolution form per objection still open in the notice, keyed `resolve_objection-{number}`
+    (the API's numbered route: the number travels as `?item=`)."""
+    spec = IDENTIFICATION.action(Action.resolve_objection)
+    if reader.role not in spec.roles or Step(view["step"]) not in spec.steps:
+        return {}
+    objections = (view.get("notice") or {}).get("objections") or []
+    return {
+        f"{spec.action}-{o['objection_id']}": form_fields(spec.form) for o in objections if o.get("resolution") is None
+    }

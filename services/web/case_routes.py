@@ -3,26 +3,37 @@ reader may take now) and its form posts, through the same functions as the API's
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
-from services.api.errors import not_found
-from services.api.evidence.service import kept_evidence
+from services.api.errors import invalid, not_found
+from services.api.evidence.service import Upload, attach_to_case, kept_evidence
 from services.api.identification.routes import take_case_action
 from services.api.identification.service import visible_case
 from services.api.identification.views import case_view
 from services.api.registry.service import visible_household
 from services.api.registry.views import household_view
 from services.api.timelines import timeline
+from services.db.evidence import Evidence
 from services.db.tables import Account
 from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.personal_data import masked_copy
-from services.domain.vocabulary import Action
-from services.web.case_forms import case_policy, forms_for
+from services.domain.vocabulary import Action, Step
+from services.storage.evidence_store import EvidenceStore
+from services.web.case_forms import case_policy, forms_for, objection_forms
 from services.web.deps import PageAccount, PostedForm, idempotency_key_of
-from services.web.evidence_routes import STEPS_WITH_EVIDENCE, case_attachers, evidence_section
+from services.web.evidence_routes import (
+    EVIDENCE_FORM,
+    STEPS_WITH_EVIDENCE,
+    UPLOAD_FIELDS,
+    case_attachers,
+    evidence_section,
+    refused_upload,
+)
 from services.web.form_posts import Problems, form_context, posted_model, refusal_of
 from services.web.forms import form_fields, posted_values
 from services.web.pages import PageRoute, render
@@ -36,7 +47,7 @@ async def case_page(
     account: Account,
     session: AsyncSession,
     case_id: str,
-    failed: Action | None = None,
+    failed: str | None = None,
     values: dict[str, object] | None = None,
     problems: Problems | None = None,
     status_code: int = 200,
@@ -46,13 +57,16 @@ async def case_page(
     household = household_view(await visible_household(session, account, record.household_code), account, in_list=True)
     entries = await timeline(session, case_id, show_personal_data=False)  # the page shows no ID numbers
     forms = forms_for(account, view, await case_policy(session, view["policy_version"]))
+    item_forms = objection_forms(account, view)
     # The failed form's problems beside its fields; a form the reader no longer has (the step moved on): on top.
-    failing = next((form.fields for form in forms if form.spec.action == failed), [])
+    failing = UPLOAD_FIELDS if failed == EVIDENCE_FORM else item_forms.get(failed or "", [])
+    failing = next((form.fields for form in forms if form.spec.action == failed), failing)
     context = {
         "case": masked_copy(view),
         "household": household,
         "entries": [(entry_label(e.action), e) for e in reversed(entries)],
         "forms": forms,
+        "item_forms": item_forms,
         "failed": failed,
         "evidence": evidence_section(
             account,
@@ -81,8 +95,10 @@ async def act(
     account: PageAccount,
     resources: Resources,
     session: SessionDep,
+    item: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> Response:
-    if action not in set(Action):
+    # Resolving an objection is the one numbered action on the page: it, and only it, names its item.
+    if action not in set(Action) or (action == Action.resolve_objection) != (item is not None):
         raise not_found("没有这个办理事项")
     spec = IDENTIFICATION.action(Action(action))
     form = posted_model(spec.form, form_fields(spec.form), posted)
@@ -92,9 +108,26 @@ async def act(
     else:
         key = idempotency_key_of(posted)
         refused = await refusal_of(
-            take_case_action(spec.action, case_id, form, None, request, account, resources, session, key)
+            take_case_action(spec.action, case_id, form, item, request, account, resources, session, key)
         )
     if refused is None:
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
     status, problems = refused
-    return await case_page(request, account, session, case_id, spec.action, posted_values(posted), problems, status)
+    failed = f"{action}-{item}" if item is not None else action
+    return await case_page(request, account, session, case_id, failed, posted_values(posted), problems, status)
+
+
+@router.post("/cases/{case_id}/evidence")
+async def attach_evidence(
+    request: Request, case_id: str, posted: PostedForm, account: PageAccount, resources: Resources, session: SessionDep
+) -> Response:
+    async def attach(store: EvidenceStore, upload: Upload, limit: int) -> tuple[Evidence, bool]:
+        step = posted.get("step") or None
+        if step is not None and step not in set(Step):
+            raise invalid("step", "请选择所证明的环节")
+        return await attach_to_case(session, store, account, case_id, upload, Step(step) if step else None, limit)
+
+    problems = await refused_upload(posted, resources, session, attach)
+    if problems is None:
+        return RedirectResponse(f"/cases/{case_id}#evidence", status_code=303)
+    return await case_page(request, account, session, case_id, EVIDENCE_FORM, posted_values(posted), problems, 422)

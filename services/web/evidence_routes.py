@@ -3,24 +3,23 @@ scanned PDF), and the download behind the session cookie, through the API's own 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Response
-from fastapi.responses import RedirectResponse
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
-from services.api.deps import Resources, SessionDep
-from services.api.errors import invalid
+from services.api.deps import AppResources, Resources, SessionDep
+from services.api.errors import ApiError, invalid
 from services.api.evidence.download import evidence_file
 from services.api.evidence.service import (
     CASE_ATTACHERS,
     FILE_FIELD,
     PERIOD_ATTACHERS,
     Upload,
-    attach_to_case,
-    attach_to_period,
+    commit_evidence,
     evidence_view,
     may_read_evidence,
     readable_evidence,
@@ -31,8 +30,10 @@ from services.domain.evidence import EVIDENCE_KIND_LABELS, NOTE_LENGTH, Evidence
 from services.domain.form_fields import text_problem
 from services.domain.identification.procedure import STEP_LABELS
 from services.domain.vocabulary import Step
-from services.storage.evidence_store import evidence_store
-from services.web.deps import PageAccount, PostedForm
+from services.storage.evidence_store import EvidenceStore, evidence_store
+from services.web.deps import PageAccount
+from services.web.form_posts import Problems
+from services.web.forms import FormField
 from services.web.pages import PageRoute
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -71,6 +72,29 @@ async def visit_choices(session: AsyncSession, monitoring_id: str) -> list[tuple
     return [("", "整个监测期"), *((str(no), f"第{no}次走访（{on.isoformat()}）") for no, on in visits)]
 
 
+# The upload form's fields (drawn by evidence.html), for its refusals to land beside them.
+EVIDENCE_FORM = "evidence"
+UPLOAD_FIELDS = [FormField(name, name, "text") for name in ("kind", "step", "visit_no", FILE_FIELD, "note")]
+Attaching = Callable[[EvidenceStore, Upload, int], Awaitable[tuple[Evidence, bool]]]
+
+
+async def refused_upload(
+    posted: FormData, resources: AppResources, session: AsyncSession, attach: Attaching
+) -> Problems | None:
+    """Keeps the posted file where `attach` puts it and commits; None once kept, else the 422's
+    problems for the page to show beside the upload form's fields (nothing kept, no file left)."""
+    limit = resources.settings.evidence_max_bytes
+    store = evidence_store(resources.settings)
+    try:
+        upload = await _posted_upload(posted, limit)
+        await commit_evidence(session, store, await attach(store, upload, limit))
+    except ApiError as refusal:
+        if refusal.status_code != 422 or not isinstance(refusal.detail, dict):
+            raise
+        return list(refusal.detail["errors"])
+    return None
+
+
 async def _posted_upload(posted: FormData, max_bytes: int) -> Upload:
     """The form's file and fields, each refused with its name like the API's multipart fields."""
     kind, note, file = posted.get("kind"), posted.get("note") or "", posted.get(FILE_FIELD)
@@ -81,39 +105,6 @@ async def _posted_upload(posted: FormData, max_bytes: int) -> Upload:
     if not isinstance(file, UploadFile):
         raise invalid(FILE_FIELD, "请拍照或选择文件")
     return Upload(EvidenceKind(str(kind)), await file.read(max_bytes + 1), file.filename, note.strip())
-
-
-@router.post("/cases/{case_id}/evidence")
-async def attach_case_evidence(
-    case_id: str, posted: PostedForm, account: PageAccount, resources: Resources, session: SessionDep
-) -> Response:
-    step = posted.get("step") or None
-    if step is not None and step not in set(Step):
-        raise invalid("step", "请选择所证明的环节")
-    limit = resources.settings.evidence_max_bytes
-    upload = await _posted_upload(posted, limit)
-    store = evidence_store(resources.settings)
-    await attach_to_case(session, store, account, case_id, upload, Step(step) if step else None, limit)
-    return await _back(session, f"/cases/{case_id}#evidence")
-
-
-@router.post("/monitoring/{monitoring_id}/evidence")
-async def attach_period_evidence(
-    monitoring_id: str, posted: PostedForm, account: PageAccount, resources: Resources, session: SessionDep
-) -> Response:
-    visit = posted.get("visit_no") or None
-    if visit is not None and not (isinstance(visit, str) and visit.isdigit() and 0 < len(visit) <= 5):
-        raise invalid("visit_no", "请选择所证明的走访")
-    limit = resources.settings.evidence_max_bytes
-    upload = await _posted_upload(posted, limit)
-    store = evidence_store(resources.settings)
-    await attach_to_period(session, store, account, monitoring_id, upload, int(visit) if visit else None, limit)
-    return await _back(session, f"/monitoring/{monitoring_id}#evidence")
-
-
-async def _back(session: AsyncSession, page: str) -> Response:
-    await session.commit()
-    return RedirectResponse(page, status_code=303)
 
 
 @router.get("/evidence/{evidence_id}")

@@ -1,6 +1,7 @@
 """A monitoring period's page (监测帮扶): the support person, plans and their measures, visits and
-open tasks, with the forms a reader may fill in now (appointing the support person, a plan, a
-visit); numbered parts (a plan's review, a measure's delivery) and the exit steps stay in the API."""
+open tasks, the exit procedure, with the forms a reader may fill in now: appointing the support
+person, a plan, a visit, the exit's steps; and one form per numbered part (a plan's review, a
+measure's delivery, an exit objection's resolution)."""
 
 from __future__ import annotations
 
@@ -11,40 +12,66 @@ from fastapi.responses import RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
-from services.api.errors import not_found
-from services.api.evidence.service import kept_evidence
+from services.api.errors import invalid, not_found
+from services.api.evidence.service import Upload, attach_to_period, kept_evidence
 from services.api.monitoring.action_routes import appoint_support_person, take_monitoring_action
 from services.api.monitoring.service import visible_period
 from services.api.monitoring.views import monitoring_view
+from services.db.evidence import Evidence
 from services.db.tables import Account
 from services.domain.monitoring.procedure import MONITORING
-from services.domain.monitoring.vocabulary import MonitoringAction
+from services.domain.monitoring.vocabulary import ExitStep, MonitoringAction
 from services.domain.personal_data import masked_copy
 from services.domain.tasks import TASK_STEP_LABELS
+from services.domain.vocabulary import HouseholdStatus
+from services.storage.evidence_store import EvidenceStore
 from services.web.deps import PageAccount, PostedForm, idempotency_key_of
-from services.web.evidence_routes import evidence_section, period_attachers, visit_choices
+from services.web.evidence_routes import (
+    EVIDENCE_FORM,
+    UPLOAD_FIELDS,
+    evidence_section,
+    period_attachers,
+    refused_upload,
+    visit_choices,
+)
 from services.web.form_posts import Problems, form_context, posted_model, refusal_of
 from services.web.forms import FormField, form_fields, posted_values
 from services.web.pages import PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 _M = MonitoringAction
-ON_THE_PAGE = (_M.appoint_support_person, _M.submit_plan, _M.record_visit)
-# Actions on one numbered part: a plan's review (plan_no), a measure's delivery (measure_id).
-NUMBERED = (_M.review_plan, _M.deliver_measure)
+ON_THE_PAGE = tuple(spec.action for spec in MONITORING.actions if spec.item is None)
+# Actions on one numbered part: a plan's review (plan_no), a measure's delivery (measure_id), an exit
+# objection's resolution (objection_id).
+NUMBERED = tuple(spec.action for spec in MONITORING.actions if spec.item is not None)
 FIELDS = {action: form_fields(MONITORING.action(action).form) for action in ON_THE_PAGE + NUMBERED}
 OPEN_MEASURES = ("proposed", "in_progress")
 
 
-def _forms_for(reader: Account, view: dict[str, Any]) -> list[tuple[str, str, list[FormField]]]:
+def period_forms(reader: Account, view: dict[str, Any]) -> list[tuple[str, str, list[FormField]]]:
     """(action, title, fields) the reader may take: by role, and the support person's own work by them alone."""
     people = view.get("support_people") or []
     support_person = people[-1]["username"] if people else None
     return [
         (str(spec.action), spec.title, FIELDS[spec.action])
         for spec in map(MONITORING.action, ON_THE_PAGE)
-        if _may(reader, spec.action, support_person)
+        if _may(reader, spec.action, support_person) and _open_now(spec.action, view)
     ]
+
+
+def _open_now(action: MonitoringAction, view: dict[str, Any]) -> bool:
+    """Whether the period's state asks for the action now: an exit step's action at that step, a
+    proposal while monitored with no exit under way, a reversal once the risk is eliminated."""
+    exit_ = (view.get("exits") or [None])[-1]
+    open_step = exit_["step"] if exit_ and exit_["step"] != ExitStep.closed else None
+    steps = MONITORING.action(action).steps
+    if steps:
+        return open_step in steps
+    if action == _M.propose_exit:
+        return open_step is None and view["status"] == HouseholdStatus.risk_not_eliminated
+    if action == _M.reverse_exit:
+        return view["status"] == HouseholdStatus.risk_eliminated
+    return True
 
 
 def _may(reader: Account, action: MonitoringAction, support_person: str | None) -> bool:
@@ -52,7 +79,7 @@ def _may(reader: Account, action: MonitoringAction, support_person: str | None) 
     return reader.role in spec.roles and (not spec.assigned_only or reader.username == support_person)
 
 
-def _item_forms(reader: Account, view: dict[str, Any]) -> dict[str, list[FormField]]:
+def numbered_forms(reader: Account, view: dict[str, Any]) -> dict[str, list[FormField]]:
     """The forms on numbered parts the reader may fill in now, keyed `{action}-{number}`: the review of
     a submitted plan (township approvers), the delivery of an approved plan's open measure (its
     support person)."""
@@ -65,7 +92,18 @@ def _item_forms(reader: Account, view: dict[str, Any]) -> dict[str, list[FormFie
         for measure in plan["measures"] if plan["status"] == "approved" else []:
             if measure["status"] in OPEN_MEASURES and _may(reader, _M.deliver_measure, support_person):
                 forms[f"{_M.deliver_measure}-{measure['measure_id']}"] = FIELDS[_M.deliver_measure]
+    exit_ = (view.get("exits") or [None])[-1]
+    if exit_ and _may(reader, _M.resolve_exit_objection, support_person) and _open_now(_M.resolve_exit_objection, view):
+        for objection in (exit_.get("notice") or {}).get("objections") or []:
+            if objection.get("resolution") is None:
+                forms[f"{_M.resolve_exit_objection}-{objection['objection_id']}"] = FIELDS[_M.resolve_exit_objection]
     return forms
+
+
+def _failing_fields(failed: str | None) -> list[FormField]:
+    if failed == EVIDENCE_FORM:
+        return UPLOAD_FIELDS
+    return FIELDS[_M(failed.split("-")[0])] if failed else []
 
 
 async def _period_page(
@@ -83,8 +121,8 @@ async def _period_page(
     context = {
         "period": view,
         "labels": TASK_STEP_LABELS,
-        "forms": _forms_for(account, view),
-        "item_forms": _item_forms(account, view),
+        "forms": period_forms(account, view),
+        "item_forms": numbered_forms(account, view),
         "failed": failed,
         "evidence": evidence_section(
             account,
@@ -94,7 +132,7 @@ async def _period_page(
             request.app.state.resources.settings.evidence_max_bytes,
         ),
         "evidence_visits": await visit_choices(session, monitoring_id),
-        **form_context(FIELDS[_M(failed.split("-")[0])] if failed else [], values, problems),
+        **form_context(_failing_fields(failed), values, problems),
     }
     return render(request, "monitoring.html", context, account, status_code=status_code)
 
@@ -139,3 +177,28 @@ async def act(
     status, problems = refused
     failed = f"{action}-{item}" if numbered else action
     return await _period_page(request, account, session, monitoring_id, failed, posted_values(posted), problems, status)
+
+
+@router.post("/monitoring/{monitoring_id}/evidence")
+async def attach_evidence(
+    request: Request,
+    monitoring_id: str,
+    posted: PostedForm,
+    account: PageAccount,
+    resources: Resources,
+    session: SessionDep,
+) -> Response:
+    async def attach(store: EvidenceStore, upload: Upload, limit: int) -> tuple[Evidence, bool]:
+        visit = posted.get("visit_no") or None
+        if visit is not None and not (isinstance(visit, str) and visit.isdigit() and 0 < len(visit) <= 5):
+            raise invalid("visit_no", "请选择所证明的走访")
+        return await attach_to_period(
+            session, store, account, monitoring_id, upload, int(visit) if visit else None, limit
+        )
+
+    problems = await refused_upload(posted, resources, session, attach)
+    if problems is None:
+        return RedirectResponse(f"/monitoring/{monitoring_id}#evidence", status_code=303)
+    return await _period_page(
+        request, account, session, monitoring_id, EVIDENCE_FORM, posted_values(posted), problems, 422
+    )

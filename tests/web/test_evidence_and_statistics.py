@@ -1,6 +1,6 @@
 """Evidence and statistics in a real browser at 360 px: a signed 承诺授权书 photographed onto the
-case (the file input a phone opens its camera for), a page disguised as a photo refused naming the
-field, the file read back only inside the area, listed in the household file; the statistics page
+case (the file input a phone opens its camera for), a page disguised as a photo refused beside the
+file field on the case page, the file read back only inside the area, listed in the household file; the statistics page
 with its charts, the rosters' and kept reports' downloads, and its area boundary."""
 
 from __future__ import annotations
@@ -46,9 +46,15 @@ async def test_evidence_photographed_onto_a_case_and_read_inside_the_area(
     await expect(cadre.locator("#evidence")).to_contain_text("入户核查")
     await fits_phone(cadre, "case-evidence")
 
-    # A page named and declared as a photo: refused by its content, the field named, nothing kept.
+    # A page named and declared as a photo: refused by its content beside the file field of the case
+    # page's own upload form (the kind chosen still chosen), nothing kept.
     await attach(cadre, "notice_photo", "公示.jpg", DISGUISED_PAGE)
-    await expect(cadre.locator("body")).to_contain_text("file：只能上传JPEG、PNG 图片或 PDF 文件")
+    await expect(cadre.locator("#evidence .error[data-field=file]")).to_contain_text(
+        "只能上传JPEG、PNG 图片或 PDF 文件"
+    )
+    await expect(cadre.locator("#evidence-kind")).to_have_value("notice_photo")
+    await expect(cadre.locator("h1")).to_contain_text("户")
+    await fits_phone(cadre, "case-evidence-refused")
     await cadre.goto(f"/cases/{case_id}")
     await expect(cadre.locator("#evidence li a")).to_have_count(1)
 

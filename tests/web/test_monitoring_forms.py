@@ -36,7 +36,7 @@ async def test_plan_review_and_measure_delivery_on_the_monitoring_page(
     await township.click(f"{review} summary")
     await township.check(f"{review} [name=decision][value=return]")
     await township.click(f"{review} button[type=submit]")
-    await expect(township.locator("[role=alert]")).to_contain_text("退回时须填写审核意见")  # the form's own rule
+    await expect(township.locator(f"{review} [role=alert]")).to_contain_text("退回时须填写审核意见")  # inside that form
     await township.check(f"{review} [name=decision][value=approve]")
     await township.click(f"{review} button[type=submit]")
     await township.wait_for_url(f"**/monitoring/{monitoring_id}")
@@ -61,11 +61,27 @@ async def test_plan_review_and_measure_delivery_on_the_monitoring_page(
     await expect(deliveries).to_have_count(len(measures) - 1)
     await fits_phone(support, "monitoring-delivery")
 
+    # An empty file: refused beside the file field of the monitoring page's upload form, nothing kept.
     await support.click("#evidence summary")
     await support.select_option("#evidence-kind", "other")
+    await support.set_input_files("#evidence-file", {"name": "空.png", "mimeType": "image/png", "buffer": b""})
+    await support.click("#evidence button[type=submit]")
+    await expect(support.locator("#evidence .error[data-field=file]")).to_contain_text("文件为空")
+    await expect(support.locator("#evidence li a")).to_have_count(0)
+    await fits_phone(support, "monitoring-evidence-refused")
     await support.set_input_files(
         "#evidence-file", {"name": "凭证.png", "mimeType": "image/png", "buffer": photo("PNG")}
     )
     await support.click("#evidence button[type=submit]")
     await expect(support.locator("#evidence li a")).to_contain_text("其他材料：凭证.png")
     await fits_phone(support)
+
+    # The exit on the page: only the support person is offered the proposal; proposed before six good
+    # months, it is refused with the rules' reasons on the page, and no exit starts.
+    await expect(cadre.locator("#action-propose_exit")).to_have_count(0)
+    await support.click("#action-propose_exit summary")
+    await support.click("#action-propose_exit button[type=submit]")
+    await expect(support.locator("[role=alert]").first).to_contain_text("尚不符合风险消除条件")
+    await expect(support.locator("#exit")).to_have_count(0)
+    assert (await monitoring.get(monitoring_id))["exits"] == []
+    await fits_phone(support, "monitoring-exit-refused")

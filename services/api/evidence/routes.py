@@ -18,6 +18,7 @@ from services.api.evidence.service import (
     attach_to_case,
     attach_to_period,
     case_evidence,
+    commit_evidence,
     evidence_view,
     period_evidence,
     readable_evidence,
@@ -68,9 +69,11 @@ async def received_file(kind: Kind, file: TheFile, resources: Resources, note: N
 ReceivedFile = Annotated[Received, Depends(received_file)]
 
 
-async def _answer(session: AsyncSession, response: Response, kept: tuple[Evidence, bool]) -> dict[str, Any]:
+async def _answer(
+    session: AsyncSession, store: EvidenceStore, response: Response, kept: tuple[Evidence, bool]
+) -> dict[str, Any]:
     row, new = kept
-    await session.commit()
+    await commit_evidence(session, store, kept)
     response.status_code = 201 if new else 200
     return evidence_view(row)
 
@@ -93,7 +96,7 @@ async def upload_case_evidence(
 ) -> dict[str, Any]:
     r = received
     kept = await attach_to_case(session, r.store, account, case_id, r.upload, step, r.max_bytes)
-    return await _answer(session, response, kept)
+    return await _answer(session, r.store, response, kept)
 
 
 @router.post(
@@ -114,7 +117,7 @@ async def upload_monitoring_evidence(
 ) -> dict[str, Any]:
     r = received
     kept = await attach_to_period(session, r.store, account, monitoring_id, r.upload, visit_no, r.max_bytes)
-    return await _answer(session, response, kept)
+    return await _answer(session, r.store, response, kept)
 
 
 @router.get("/cases/{case_id}/evidence", summary="案件的证明材料")

@@ -68,7 +68,6 @@ async def _keep(
         return kept, False
     key = uuid.uuid4().hex
     storage_key = f"{place['village_code']}/{key}.{extension}"
-    await store.put(storage_key, upload.content)
     row = {
         **place,
         "evidence_id": key,
@@ -81,11 +80,31 @@ async def _keep(
         "storage_key": storage_key,
         "uploaded_by": account.username,
     }
-    # A race with the same file: the other request's row stands (this file stays unreferenced).
-    await session.exec(insert(Evidence).values(**row).on_conflict_do_nothing())
-    kept = await _kept(session, place["target"], sha256)
+    # The file goes first (a row never names a missing file); any failure after it removes it, the
+    # caller's commit included (`commit_evidence`).
+    await store.put(storage_key, upload.content)
+    try:
+        await session.exec(insert(Evidence).values(**row).on_conflict_do_nothing())
+        kept = await _kept(session, place["target"], sha256)
+    except BaseException:
+        await store.delete(storage_key)
+        raise
     assert kept is not None
-    return kept, kept.evidence_id == key
+    if kept.evidence_id != key:  # a race with the same file: the other request's row stands
+        await store.delete(storage_key)
+        return kept, False
+    return kept, True
+
+
+async def commit_evidence(session: AsyncSession, store: EvidenceStore, kept: tuple[Evidence, bool]) -> None:
+    """Commits the upload's row; if the commit fails, the file written for it goes too."""
+    written = kept[0].storage_key if kept[1] else None  # read before a failed commit expires the row
+    try:
+        await session.commit()
+    except BaseException:
+        if written:
+            await store.delete(written)
+        raise
 
 
 async def _kept(session: AsyncSession, target: str, sha256: str) -> Evidence | None:
