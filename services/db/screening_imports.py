@@ -102,14 +102,16 @@ def _checks(kind: ImportKind, stage: str) -> str:
 async def _upsert(db: Connection, kind: ImportKind, stage: str, job_id: int, county_code: str, actor: str) -> int:
     """Writes the staged rows; answers how many changed a value (or were new)."""
     if kind == ImportKind.households:
+        # Only the renamed households come back (a new row has no xmax): a million new codes need not.
         renamed = await db.fetch(
-            f"""INSERT INTO households (code, county_code, township_code, village_code, head_name, address,
+            f"""WITH written AS (INSERT INTO households (code, county_code, township_code, village_code, head_name, address,
                                         created_by, status)
                 SELECT household_code, $1, substr(village_code, 1, 9) || '000', village_code, head_name, address,
                        $2, 'not_monitored' FROM {stage}
                 ON CONFLICT (code) DO UPDATE SET head_name = EXCLUDED.head_name, address = EXCLUDED.address
                 WHERE (households.head_name, households.address) IS DISTINCT FROM (EXCLUDED.head_name, EXCLUDED.address)
-                RETURNING code""",
+                RETURNING code, xmax = 0 AS inserted)
+                SELECT code FROM written WHERE NOT inserted""",
             county_code,
             actor,
         )
@@ -127,16 +129,19 @@ async def _upsert(db: Connection, kind: ImportKind, stage: str, job_id: int, cou
                 changed_job = CASE WHEN t.household_size IS DISTINCT FROM EXCLUDED.household_size
                                      OR t.household_code = ANY($2::text[]) THEN $1 ELSE t.changed_job END
             RETURNING t.changed_job = $1 AS changed"""
-        result = await db.fetch(statement, job_id, [r["code"] for r in renamed])
-    else:
-        value = "yuan" if kind == ImportKind.incomes else "amount"
-        keys = ", ".join(KEYS[kind])
-        statement = f"""
-            INSERT INTO {_TARGETS[kind]} AS t ({keys}, {value}, import_job, import_row, changed_job)
-            SELECT {keys}, {value}, $1, row, $1 FROM {stage}
-            ON CONFLICT ({keys}) DO UPDATE SET
-                {value} = EXCLUDED.{value}, import_job = $1, import_row = EXCLUDED.import_row,
-                changed_job = CASE WHEN t.{value} IS DISTINCT FROM EXCLUDED.{value} THEN $1 ELSE t.changed_job END
-            RETURNING t.changed_job = $1 AS changed"""
-        result = await db.fetch(statement, job_id)
-    return sum(1 for r in result if r["changed"])
+        return await db.fetchval(_count_changed(statement), job_id, [r["code"] for r in renamed])
+    value = "yuan" if kind == ImportKind.incomes else "amount"
+    keys = ", ".join(KEYS[kind])
+    statement = f"""
+        INSERT INTO {_TARGETS[kind]} AS t ({keys}, {value}, import_job, import_row, changed_job)
+        SELECT {keys}, {value}, $1, row, $1 FROM {stage}
+        ON CONFLICT ({keys}) DO UPDATE SET
+            {value} = EXCLUDED.{value}, import_job = $1, import_row = EXCLUDED.import_row,
+            changed_job = CASE WHEN t.{value} IS DISTINCT FROM EXCLUDED.{value} THEN $1 ELSE t.changed_job END
+        RETURNING t.changed_job = $1 AS changed"""
+    return await db.fetchval(_count_changed(statement), job_id)
+
+
+def _count_changed(upsert: str) -> str:
+    """The upsert's changed rows counted in the database, not sent back one by one."""
+    return f"WITH written AS ({upsert}) SELECT count(*) FILTER (WHERE changed) FROM written"
