@@ -71,12 +71,17 @@ async def write_chunk(
 
 def _checks(kind: ImportKind, stage: str) -> str:
     """One statement answering (row, field, message) for every staged row the register refuses;
-    $1 is the job, $2 the county's code prefix for LIKE."""
+    $1 is the job, $2 the county's code prefix for LIKE.
+
+    Each staged row looks its key up in the register (LATERAL … LIMIT 1: an index probe per row),
+    so a chunk costs the same however large the register grows; a join would be planned as a scan
+    of the whole table for every chunk, the file's import then growing with its square."""
     key = " AND ".join(f"t.{k} = s.{k}" for k in KEYS[kind])
     duplicate = f"""
         SELECT s.row, '户编号' AS field, '与第' || t.import_row || '行重复（同一条记录出现两次）' AS message
-        FROM {stage} s JOIN {_TARGETS[kind]} t ON {key}
-        WHERE t.import_job = $1 AND t.import_row < s.row"""
+        FROM {stage} s CROSS JOIN LATERAL (
+            SELECT t.import_row FROM {_TARGETS[kind]} t WHERE {key} AND t.import_job = $1 AND t.import_row < s.row
+            LIMIT 1) t"""
     if kind == ImportKind.households:
         return f"""
         SELECT DISTINCT ON (row) row, field, message FROM (
@@ -86,14 +91,17 @@ def _checks(kind: ImportKind, stage: str) -> str:
           UNION ALL
             SELECT s.row, '户编号', CASE WHEN h.merged_into IS NOT NULL THEN '该户已并入其他农户'
                                         ELSE '该户编号已登记在其他村' END
-            FROM {stage} s JOIN households h ON h.code = s.household_code
+            FROM {stage} s CROSS JOIN LATERAL (
+                SELECT h.village_code, h.merged_into FROM households h WHERE h.code = s.household_code LIMIT 1) h
             WHERE h.village_code <> s.village_code OR h.merged_into IS NOT NULL
           UNION ALL {duplicate}
         ) refused ORDER BY row"""
     return f"""
         SELECT DISTINCT ON (row) row, field, message FROM (
             SELECT s.row, '户编号' AS field, '户编号未登记，或该户不在本县' AS message
-            FROM {stage} s LEFT JOIN households h ON h.code = s.household_code AND h.merged_into IS NULL
+            FROM {stage} s LEFT JOIN LATERAL (
+                SELECT h.code, h.county_code FROM households h
+                WHERE h.code = s.household_code AND h.merged_into IS NULL LIMIT 1) h ON true
             WHERE h.code IS NULL OR h.county_code <> substr($2, 1, 6) || '000000'
           UNION ALL {duplicate}
         ) refused ORDER BY row"""
