@@ -193,6 +193,7 @@ async def one_size(
             include={"status", "rows_read", "rows_changed", "rows_rejected"}
         )
     imported = time.perf_counter() - started
+    import_samples = len(inbox)
     async with sessions() as session:
         run_id = await insert_run(session, COUNTY, YEAR, COUNTY_OFFICER)
         await session.commit()
@@ -217,6 +218,8 @@ async def one_size(
         "inbox_idle": idle,
         "worker_peak_rss_mb": round(max(memory) / 1024, 1),
         "inbox": summary(inbox),
+        "inbox_during_import": summary(inbox[:import_samples]),
+        "inbox_during_screening": summary(inbox[import_samples:]),
     }
 
 
@@ -253,6 +256,7 @@ def main() -> None:
             f"{size['households']:>9,} households ({size['file_mb']} MB): COPY {size['baseline_copy_s']} s, "
             f"import {size['import_s']} s + screening {size['screening_s']} s = {size['service_s']} s "
             f"(× {size['ratio']}); worker peak {size['worker_peak_rss_mb']} MB; inbox p99 {size['inbox']['p99_ms']} ms"
+            f" (import {size['inbox_during_import']['p99_ms']}, screening {size['inbox_during_screening']['p99_ms']})"
         )
     print(
         f"ratio {result['ratio_at_large']} (target ≤ {TARGET_RATIO}), memory ×{result['memory_growth']} "

@@ -71,12 +71,17 @@ async def write_chunk(
 
 def _checks(kind: ImportKind, stage: str) -> str:
     """One statement answering (row, field, message) for every staged row the register refuses;
-    $1 is the job, $2 the county's code prefix for LIKE."""
+    $1 is the job, $2 the county's code prefix for LIKE.
+
+    Each staged row looks its key up in the register (LATERAL … LIMIT 1: an index probe per row),
+    so a chunk costs the same however large the register grows; a join would be planned as a scan
+    of the whole table for every chunk, the file's import then growing with its square."""
     key = " AND ".join(f"t.{k} = s.{k}" for k in KEYS[kind])
     duplicate = f"""
         SELECT s.row, '户编号' AS field, '与第' || t.import_row || '行重复（同一条记录出现两次）' AS message
-        FROM {stage} s JOIN {_TARGETS[kind]} t ON {key}
-        WHERE t.import_job = $1 AND t.import_row < s.row"""
+        FROM {stage} s CROSS JOIN LATERAL (
+            SELECT t.import_row FROM {_TARGETS[kind]} t WHERE {key} AND t.import_job = $1 AND t.import_row < s.row
+            LIMIT 1) t"""
     if kind == ImportKind.households:
         return f"""
         SELECT DISTINCT ON (row) row, field, message FROM (
@@ -86,14 +91,17 @@ def _checks(kind: ImportKind, stage: str) -> str:
           UNION ALL
             SELECT s.row, '户编号', CASE WHEN h.merged_into IS NOT NULL THEN '该户已并入其他农户'
                                         ELSE '该户编号已登记在其他村' END
-            FROM {stage} s JOIN households h ON h.code = s.household_code
+            FROM {stage} s CROSS JOIN LATERAL (
+                SELECT h.village_code, h.merged_into FROM households h WHERE h.code = s.household_code LIMIT 1) h
             WHERE h.village_code <> s.village_code OR h.merged_into IS NOT NULL
           UNION ALL {duplicate}
         ) refused ORDER BY row"""
     return f"""
         SELECT DISTINCT ON (row) row, field, message FROM (
             SELECT s.row, '户编号' AS field, '户编号未登记，或该户不在本县' AS message
-            FROM {stage} s LEFT JOIN households h ON h.code = s.household_code AND h.merged_into IS NULL
+            FROM {stage} s LEFT JOIN LATERAL (
+                SELECT h.code, h.county_code FROM households h
+                WHERE h.code = s.household_code AND h.merged_into IS NULL LIMIT 1) h ON true
             WHERE h.code IS NULL OR h.county_code <> substr($2, 1, 6) || '000000'
           UNION ALL {duplicate}
         ) refused ORDER BY row"""
@@ -102,14 +110,16 @@ def _checks(kind: ImportKind, stage: str) -> str:
 async def _upsert(db: Connection, kind: ImportKind, stage: str, job_id: int, county_code: str, actor: str) -> int:
     """Writes the staged rows; answers how many changed a value (or were new)."""
     if kind == ImportKind.households:
+        # Only the renamed households come back (a new row has no xmax): a million new codes need not.
         renamed = await db.fetch(
-            f"""INSERT INTO households (code, county_code, township_code, village_code, head_name, address,
+            f"""WITH written AS (INSERT INTO households (code, county_code, township_code, village_code, head_name, address,
                                         created_by, status)
                 SELECT household_code, $1, substr(village_code, 1, 9) || '000', village_code, head_name, address,
                        $2, 'not_monitored' FROM {stage}
                 ON CONFLICT (code) DO UPDATE SET head_name = EXCLUDED.head_name, address = EXCLUDED.address
                 WHERE (households.head_name, households.address) IS DISTINCT FROM (EXCLUDED.head_name, EXCLUDED.address)
-                RETURNING code""",
+                RETURNING code, xmax = 0 AS inserted)
+                SELECT code FROM written WHERE NOT inserted""",
             county_code,
             actor,
         )
@@ -127,16 +137,19 @@ async def _upsert(db: Connection, kind: ImportKind, stage: str, job_id: int, cou
                 changed_job = CASE WHEN t.household_size IS DISTINCT FROM EXCLUDED.household_size
                                      OR t.household_code = ANY($2::text[]) THEN $1 ELSE t.changed_job END
             RETURNING t.changed_job = $1 AS changed"""
-        result = await db.fetch(statement, job_id, [r["code"] for r in renamed])
-    else:
-        value = "yuan" if kind == ImportKind.incomes else "amount"
-        keys = ", ".join(KEYS[kind])
-        statement = f"""
-            INSERT INTO {_TARGETS[kind]} AS t ({keys}, {value}, import_job, import_row, changed_job)
-            SELECT {keys}, {value}, $1, row, $1 FROM {stage}
-            ON CONFLICT ({keys}) DO UPDATE SET
-                {value} = EXCLUDED.{value}, import_job = $1, import_row = EXCLUDED.import_row,
-                changed_job = CASE WHEN t.{value} IS DISTINCT FROM EXCLUDED.{value} THEN $1 ELSE t.changed_job END
-            RETURNING t.changed_job = $1 AS changed"""
-        result = await db.fetch(statement, job_id)
-    return sum(1 for r in result if r["changed"])
+        return await db.fetchval(_count_changed(statement), job_id, [r["code"] for r in renamed])
+    value = "yuan" if kind == ImportKind.incomes else "amount"
+    keys = ", ".join(KEYS[kind])
+    statement = f"""
+        INSERT INTO {_TARGETS[kind]} AS t ({keys}, {value}, import_job, import_row, changed_job)
+        SELECT {keys}, {value}, $1, row, $1 FROM {stage}
+        ON CONFLICT ({keys}) DO UPDATE SET
+            {value} = EXCLUDED.{value}, import_job = $1, import_row = EXCLUDED.import_row,
+            changed_job = CASE WHEN t.{value} IS DISTINCT FROM EXCLUDED.{value} THEN $1 ELSE t.changed_job END
+        RETURNING t.changed_job = $1 AS changed"""
+    return await db.fetchval(_count_changed(statement), job_id)
+
+
+def _count_changed(upsert: str) -> str:
+    """The upsert's changed rows counted in the database, not sent back one by one."""
+    return f"WITH written AS ({upsert}) SELECT count(*) FILTER (WHERE changed) FROM written"

@@ -4,8 +4,11 @@ nothing, CSV and Excel, and only the county's officers inside their own county."
 
 from __future__ import annotations
 
+import pytest
+
 from services.demo_case import COUNTY_OFFICER, DEMO_VILLAGE, TOWNSHIP_APPROVER, CaseDriver
 from services.settings import Settings
+from services.workers.screening import imports
 from tests.screening.files import (
     csv_file,
     db_value,
@@ -191,3 +194,50 @@ async def test_only_county_officers_import_and_only_their_county_reads(
     assert (await driver.get(other_county["county_officer"], path)).status_code == 404
     assert (await driver.get(other_county["county_officer"], f"{path}/rejections")).status_code == 404
     assert (await driver.get(TOWNSHIP_APPROVER, path)).status_code == 403
+
+
+async def test_a_key_repeated_in_a_later_chunk_is_refused_with_its_first_row(
+    driver: CaseDriver, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within a chunk the rows are compared in the worker; across chunks the register is probed for
+    a key this job already wrote (chunks of two rows here, read ahead while the previous one is written)."""
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    first, second = await fresh_codes(settings, 2)
+    households = await send_import(
+        driver,
+        "households",
+        csv_file(
+            [
+                HOUSEHOLD_HEADING,
+                [first, DEMO_VILLAGE, "郑十", "五组", 2],  # row 2
+                [second, DEMO_VILLAGE, "冯一", "五组", 3],  # row 3
+                [second, DEMO_VILLAGE, "冯一", "五组", 3],  # row 4: row 3 again, next chunk
+                [first, DEMO_VILLAGE, "郑十", "五组", 2],  # row 5: row 2 again
+                [first, "610824100202", "郑十", "五组", 2],  # row 6: another village's code, third chunk
+            ]
+        ),
+    )
+    job = await finished_job(driver, households["job_id"])
+    assert (job["rows_read"], job["rows_changed"], job["rows_rejected"]) == (5, 2, 3)
+    assert await rejections(driver, households["job_id"]) == [
+        (4, "户编号", "与第3行重复（同一条记录出现两次）"),
+        (5, "户编号", "与第2行重复（同一条记录出现两次）"),
+        (6, "户编号", "户编号应以所在村的区划代码开头"),
+    ]
+
+    rows = [
+        INCOME_HEADING,
+        [first, YEAR, "wage", 100],  # row 2
+        [second, YEAR, "wage", 200],  # row 3
+        ["610824100201999998", YEAR, "wage", 300],  # row 4: not registered
+        [first, YEAR, "wage", 400],  # row 5: row 2 again
+        [second, YEAR, "transfer", 500],  # row 6
+    ]
+    incomes = await send_import(driver, "incomes", csv_file(rows))
+    job = await finished_job(driver, incomes["job_id"])
+    assert (job["rows_read"], job["rows_changed"], job["rows_rejected"]) == (5, 3, 2)
+    assert [(r, m) for r, _, m in await rejections(driver, incomes["job_id"])] == [
+        (4, "户编号未登记，或该户不在本县"),
+        (5, "与第2行重复（同一条记录出现两次）"),
+    ]
+    assert await db_value(settings, "SELECT yuan FROM household_incomes WHERE household_code = :c", c=first) == 100
