@@ -25,7 +25,7 @@ from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import Action, Step
 from services.storage.evidence_store import EvidenceStore
 from services.web.case_forms import case_policy, forms_for, objection_forms
-from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.deps import PageAccount, PostedForm
 from services.web.evidence_routes import (
     EVIDENCE_FORM,
     STEPS_WITH_EVIDENCE,
@@ -34,7 +34,7 @@ from services.web.evidence_routes import (
     evidence_section,
     refused_upload,
 )
-from services.web.form_posts import Problems, form_context, posted_model, refusal_of
+from services.web.form_posts import Problems, form_context, posted_action
 from services.web.forms import form_fields, posted_values
 from services.web.pages import PageRoute, render
 from services.web.timeline_labels import entry_label
@@ -101,15 +101,13 @@ async def act(
     if action not in set(Action) or (action == Action.resolve_objection) != (item is not None):
         raise not_found("没有这个办理事项")
     spec = IDENTIFICATION.action(Action(action))
-    form = posted_model(spec.form, form_fields(spec.form), posted)
-    if isinstance(form, list):
-        await visible_case(session, account, case_id)  # outside the area: 404, not the form's problems
-        refused: tuple[int, Problems] | None = (422, form)
-    else:
-        key = idempotency_key_of(posted)
-        refused = await refusal_of(
-            take_case_action(spec.action, case_id, form, item, request, account, resources, session, key)
-        )
+    refused = await posted_action(
+        posted,
+        spec.form,
+        form_fields(spec.form),
+        lambda: visible_case(session, account, case_id),
+        lambda form, key: take_case_action(spec.action, case_id, form, item, request, account, resources, session, key),
+    )
     if refused is None:
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
     status, problems = refused

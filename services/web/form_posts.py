@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from services.api.errors import ApiError, described_errors
 from services.domain.months import local_date
+from services.web.deps import idempotency_key_of
 from services.web.forms import FormField, errors_by_field, form_body
 
 Problems = list[dict[str, str]]
@@ -26,6 +27,23 @@ def posted_model(model: type[BaseModel], fields: list[FormField], posted: FormDa
         return model.model_validate(form_body(fields, posted))
     except ValidationError as bad:
         return described_errors(list(bad.errors()))[1]
+
+
+async def posted_action(
+    posted: FormData,
+    model: type[BaseModel],
+    fields: list[FormField],
+    check_visible: Callable[[], Awaitable[object]],
+    take: Callable[[Any, str | None], Awaitable[JSONResponse]],
+) -> tuple[int, Problems] | None:
+    """A posted form taken through the API's function `take(form, idempotency_key)`: None when it
+    acted, else the status and problems the page shows beside the form. A form with problems is
+    first checked against the reader's area, so outside it the answer is 404, not the form's problems."""
+    form = posted_model(model, fields, posted)
+    if isinstance(form, list):
+        await check_visible()
+        return 422, form
+    return await refusal_of(take(form, idempotency_key_of(posted)))
 
 
 async def refusal_of(answering: Awaitable[JSONResponse]) -> tuple[int, Problems] | None:

@@ -5,10 +5,11 @@ measure's delivery, an exit objection's resolution)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
@@ -25,7 +26,7 @@ from services.domain.personal_data import masked_copy
 from services.domain.tasks import TASK_STEP_LABELS
 from services.domain.vocabulary import HouseholdStatus
 from services.storage.evidence_store import EvidenceStore
-from services.web.deps import PageAccount, PostedForm, idempotency_key_of
+from services.web.deps import PageAccount, PostedForm
 from services.web.evidence_routes import (
     EVIDENCE_FORM,
     UPLOAD_FIELDS,
@@ -34,7 +35,7 @@ from services.web.evidence_routes import (
     refused_upload,
     visit_choices,
 )
-from services.web.form_posts import Problems, form_context, posted_model, refusal_of
+from services.web.form_posts import Problems, form_context, posted_action
 from services.web.forms import FormField, form_fields, posted_values
 from services.web.pages import PageRoute, render
 
@@ -157,21 +158,15 @@ async def act(
     if (not numbered and action not in {str(a) for a in ON_THE_PAGE}) or numbered != (item is not None):
         raise not_found("没有这个办理事项")
     spec = MONITORING.action(_M(action))
-    form = posted_model(spec.form, FIELDS[spec.action], posted)
-    refused: tuple[int, Problems] | None
-    if isinstance(form, list):
-        await visible_period(session, account, monitoring_id)  # outside the area: 404 first
-        refused = (422, form)
-    elif spec.action == _M.appoint_support_person:
-        key = idempotency_key_of(posted)
-        refused = await refusal_of(
-            appoint_support_person(monitoring_id, form, request, account, resources, session, key)  # type: ignore[arg-type]
-        )
-    else:
-        key = idempotency_key_of(posted)
-        refused = await refusal_of(
-            take_monitoring_action(spec.action, monitoring_id, form, item, request, account, resources, session, key)
-        )
+
+    def take(form: Any, key: str | None) -> Awaitable[JSONResponse]:
+        if spec.action == _M.appoint_support_person:  # not a workflow action: the API's own route function
+            return appoint_support_person(monitoring_id, form, request, account, resources, session, key)
+        return take_monitoring_action(spec.action, monitoring_id, form, item, request, account, resources, session, key)
+
+    refused = await posted_action(
+        posted, spec.form, FIELDS[spec.action], lambda: visible_period(session, account, monitoring_id), take
+    )
     if refused is None:
         return RedirectResponse(f"/monitoring/{monitoring_id}", status_code=303)
     status, problems = refused
