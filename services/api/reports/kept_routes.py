@@ -15,9 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from services.api.access import list_scope, require_role, require_visible
+from services.api.access import list_scope, require_role, visible
 from services.api.deps import CurrentAccount, Resources, SessionDep
-from services.api.errors import invalid, not_found, workflow_unavailable
+from services.api.errors import invalid, workflow_unavailable
 from services.api.reports.downloads import JSON_REFUSAL, XLSX_RESPONSES, workbook_answer
 from services.api.reports.report_documents import report_page, report_workbook, title_of
 from services.api.reports.schemas import KeptReportList, KeptReportView, ReportOrder, Statistics
@@ -54,11 +54,7 @@ def _require_reader(account: CurrentAccount) -> None:
 
 async def _visible_report(session: AsyncSession, account: CurrentAccount, report_key: str) -> KeptReport:
     _require_reader(account)
-    report = await session.get(KeptReport, report_key) if len(report_key) <= 60 else None
-    if report is None:
-        raise not_found(_NOT_FOUND)
-    require_visible(account, report.area_code, _NOT_FOUND)
-    return report
+    return await visible(session, account, KeptReport, report_key, _NOT_FOUND, area_field="area_code")
 
 
 @router.get("", summary="已生成的周报、月报（本人辖区内的县、镇报表）")
