@@ -64,11 +64,22 @@ class ReportActivities:
                     select(col(Area.code)).where(col(Area.level).in_([AreaLevel.county, AreaLevel.township]))
                 )
             ).scalars()
+            keys = {area: report_key(run.kind, area, run.from_date) for area in sorted(areas)}
+            # A repeated run (a retry, an officer asking again) does not work out figures it would not keep.
+            already = set(
+                (
+                    await session.execute(
+                        select(col(KeptReport.report_key)).where(col(KeptReport.report_key).in_(keys.values()))
+                    )
+                ).scalars()
+            )
             kept: list[str] = []
-            for area in sorted(areas):
+            for area, key in keys.items():
+                if key in already:
+                    continue
                 figures = await statistics_of(session, Window(area, run.from_date, run.to_date))
                 row = {
-                    "report_key": report_key(run.kind, area, run.from_date),
+                    "report_key": key,
                     "kind": run.kind.value,
                     "area_code": area,
                     "area_name": figures.area_name,
