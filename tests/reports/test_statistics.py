@@ -163,12 +163,6 @@ async def test_outside_the_area_is_refused(
     assert (await driver.get(report_county.approver_t2, STATS, area=T2, **MARCH)).status_code == 200
 
 
-async def test_the_same_question_twice_gives_the_same_numbers(driver: CaseDriver, report_county: People) -> None:
-    first = await stats(driver, report_county.officer, **MARCH)
-    second = await stats(driver, report_county.officer, **MARCH)
-    assert first == second
-
-
 async def test_bad_periods_are_refused_naming_the_field(driver: CaseDriver, report_county: People) -> None:
     backwards = await driver.get(report_county.officer, STATS, from_date="2025-04-01", as_of="2025-03-31")
     assert backwards.status_code == 422
