@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
 from services.api.errors import invalid, not_found
-from services.api.evidence.service import Upload, attach_to_case, kept_evidence
+from services.api.evidence.service import CASE_ATTACHERS, Upload, attach_to_case
 from services.api.identification.routes import take_case_action
 from services.api.identification.service import visible_case
 from services.api.identification.views import case_view
@@ -30,7 +30,6 @@ from services.web.evidence_routes import (
     EVIDENCE_FORM,
     STEPS_WITH_EVIDENCE,
     UPLOAD_FIELDS,
-    case_attachers,
     evidence_section,
     refused_upload,
 )
@@ -61,6 +60,7 @@ async def case_page(
     # The failed form's problems beside its fields; a form the reader no longer has (the step moved on): on top.
     failing = UPLOAD_FIELDS if failed == EVIDENCE_FORM else item_forms.get(failed or "", [])
     failing = next((form.fields for form in forms if form.spec.action == failed), failing)
+    max_bytes = request.app.state.resources.settings.evidence_max_bytes
     context = {
         "case": masked_copy(view),
         "household": household,
@@ -68,12 +68,8 @@ async def case_page(
         "forms": forms,
         "item_forms": item_forms,
         "failed": failed,
-        "evidence": evidence_section(
-            account,
-            record.village_code,
-            await kept_evidence(session, case_id=case_id),
-            case_attachers(account),
-            request.app.state.resources.settings.evidence_max_bytes,
+        "evidence": await evidence_section(
+            session, account, record.village_code, CASE_ATTACHERS, max_bytes, case_id=case_id
         ),
         "evidence_steps": list(STEPS_WITH_EVIDENCE.items()),
         **form_context(failing, values, problems),

@@ -3,7 +3,7 @@ scanned PDF), and the download behind the session cookie, through the API's own 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -15,12 +15,11 @@ from services.api.deps import AppResources, Resources, SessionDep
 from services.api.errors import ApiError, invalid
 from services.api.evidence.download import evidence_file
 from services.api.evidence.service import (
-    CASE_ATTACHERS,
     FILE_FIELD,
-    PERIOD_ATTACHERS,
     Upload,
     commit_evidence,
     evidence_view,
+    kept_evidence,
     may_read_evidence,
     readable_evidence,
 )
@@ -41,26 +40,27 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 STEPS_WITH_EVIDENCE = {s: STEP_LABELS[s] for s in Step if s not in (Step.cross_check, Step.closed)}
 
 
-def evidence_section(
-    account: Account, village_code: str, rows: list[Evidence], attach: bool, max_bytes: int
+async def evidence_section(
+    session: AsyncSession,
+    account: Account,
+    village_code: str,
+    attachers: Collection[str],
+    max_bytes: int,
+    **attached_to: str,
 ) -> dict[str, Any]:
-    """What the pages' evidence block shows: the files (to those who may read them) and whether the
-    reader may attach one here."""
+    """What the pages' evidence block shows: the files of the case or period (`kept_evidence`'s
+    `case_id=` or `monitoring_id=`), read only for those who may read them, and whether the reader
+    is one of the `attachers` who may attach one here."""
+    readable = may_read_evidence(account, village_code)
     return {
-        "items": [evidence_view(r, "/evidence") for r in rows] if may_read_evidence(account, village_code) else [],
+        "items": [evidence_view(r, "/evidence") for r in await kept_evidence(session, **attached_to)]
+        if readable
+        else [],
         "kinds": EVIDENCE_KIND_LABELS,
-        "attach": attach,
+        "attach": account.role in attachers,
         "max_mb": max_bytes // (1024 * 1024),
         "note_length": NOTE_LENGTH,
     }
-
-
-def case_attachers(account: Account) -> bool:
-    return account.role in CASE_ATTACHERS
-
-
-def period_attachers(account: Account) -> bool:
-    return account.role in PERIOD_ATTACHERS
 
 
 async def visit_choices(session: AsyncSession, monitoring_id: str) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
+from services.api.errors import invalid
 from services.domain.identification.forms import REVIEW_ROLE_LABELS
 from services.domain.monitoring.vocabulary import MEASURE_KIND_LABELS
 from services.domain.vocabulary import (
@@ -198,3 +199,17 @@ def posted_values(posted: FormData) -> dict[str, Any]:
         many = [v for v in posted.getlist(name) if isinstance(v, str)]
         values[name] = many if len(many) > 1 else (many[0] if many else "")
     return values
+
+
+def posted_number(posted: FormData, name: str, largest: int) -> int | None:
+    """A whole number from 1 to `largest` typed in ASCII digits (a page's field outside the API's
+    models: a visit's number, a task's version); None when left empty. Anything else, a "²" or a
+    number past its column, is a 422 naming the field, never a 500."""
+    value = posted.get(name) or None
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else ""
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= len(str(largest)) else 0
+    if not 0 < number <= largest:
+        raise invalid(name, f"应为1到{largest}之间的整数")
+    return number

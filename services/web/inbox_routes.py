@@ -14,8 +14,10 @@ from services.api.deps import SessionDep
 from services.api.errors import ApiError, invalid
 from services.api.tasks import claims as task_claims
 from services.api.tasks.inbox import my_tasks, one_task, visible_task
+from services.domain.form_fields import INT4_MAX
 from services.domain.tasks import TASK_STEP_LABELS
 from services.web.deps import PageAccount, PostedForm
+from services.web.forms import posted_number
 from services.web.pages import PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -47,13 +49,13 @@ async def change_claim(
     Someone quicker (409) is said on the row, in the API's words."""
     if change not in ("claim", "release"):
         raise ApiError(404, "not_found", "没有这个操作")
-    version = str(form.get("version") or "")
-    if not version.isdigit():
+    version = posted_number(form, "version", INT4_MAX)
+    if version is None:
         raise invalid("version", "应为整数")
     message = None
     try:
         task = await visible_task(session, account, task_id)
-        await getattr(task_claims, change)(session, task, account, int(version))
+        await getattr(task_claims, change)(session, task, account, version)
         await session.commit()
     except ApiError as refusal:
         if refusal.status_code != 409:

@@ -13,8 +13,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.deps import Resources, SessionDep
-from services.api.errors import invalid, not_found
-from services.api.evidence.service import Upload, attach_to_period, kept_evidence
+from services.api.errors import not_found
+from services.api.evidence.routes import MAX_VISIT_NO
+from services.api.evidence.service import PERIOD_ATTACHERS, Upload, attach_to_period
 from services.api.monitoring.action_routes import appoint_support_person, take_monitoring_action
 from services.api.monitoring.service import visible_period
 from services.api.monitoring.views import monitoring_view
@@ -31,12 +32,11 @@ from services.web.evidence_routes import (
     EVIDENCE_FORM,
     UPLOAD_FIELDS,
     evidence_section,
-    period_attachers,
     refused_upload,
     visit_choices,
 )
 from services.web.form_posts import Problems, form_context, posted_action
-from services.web.forms import FormField, form_fields, posted_values
+from services.web.forms import FormField, form_fields, posted_number, posted_values
 from services.web.pages import PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -119,18 +119,15 @@ async def _period_page(
 ) -> Response:
     record = await visible_period(session, account, monitoring_id)
     view = masked_copy(monitoring_view(record.state, account))
+    max_bytes = request.app.state.resources.settings.evidence_max_bytes
     context = {
         "period": view,
         "labels": TASK_STEP_LABELS,
         "forms": period_forms(account, view),
         "item_forms": numbered_forms(account, view),
         "failed": failed,
-        "evidence": evidence_section(
-            account,
-            record.village_code,
-            await kept_evidence(session, monitoring_id=monitoring_id),
-            period_attachers(account),
-            request.app.state.resources.settings.evidence_max_bytes,
+        "evidence": await evidence_section(
+            session, account, record.village_code, PERIOD_ATTACHERS, max_bytes, monitoring_id=monitoring_id
         ),
         "evidence_visits": await visit_choices(session, monitoring_id),
         **form_context(_failing_fields(failed), values, problems),
@@ -184,12 +181,8 @@ async def attach_evidence(
     session: SessionDep,
 ) -> Response:
     async def attach(store: EvidenceStore, upload: Upload, limit: int) -> tuple[Evidence, bool]:
-        visit = posted.get("visit_no") or None
-        if visit is not None and not (isinstance(visit, str) and visit.isdigit() and 0 < len(visit) <= 5):
-            raise invalid("visit_no", "请选择所证明的走访")
-        return await attach_to_period(
-            session, store, account, monitoring_id, upload, int(visit) if visit else None, limit
-        )
+        visit = posted_number(posted, "visit_no", MAX_VISIT_NO)
+        return await attach_to_period(session, store, account, monitoring_id, upload, visit, limit)
 
     problems = await refused_upload(posted, resources, session, attach)
     if problems is None:

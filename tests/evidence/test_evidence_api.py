@@ -103,6 +103,7 @@ async def test_a_visit_photo_attached_to_its_visit(driver: CaseDriver, new_house
     assert kept.status_code == 201 and kept.json()["visit_no"] == 1 and kept.json()["media_type"] == "image/png"
     message = _refused_field(await _upload(driver, VILLAGE_TEAM, at, png, kind="visit_photo", visit_no=2), "visit_no")
     assert "走访" in message
+    _refused_field(await _upload(driver, VILLAGE_TEAM, at, png, kind="visit_photo", visit_no=2**40), "visit_no")
     listed = (await driver.get(VILLAGE_CADRE, at)).json()["items"]
     assert [e["evidence_id"] for e in listed] == [kept.json()["evidence_id"]]
     assert (await driver.get(OTHER_VILLAGE_CADRE, at)).status_code == 404

@@ -75,6 +75,17 @@ async def test_plan_review_and_measure_delivery_on_the_monitoring_page(
     await support.click("#evidence button[type=submit]")
     await expect(support.locator("#evidence li a")).to_contain_text("其他材料：凭证.png")
     await fits_phone(support)
+    # A forged visit number (a digit Python reads but cannot parse, one past the bound): 422 naming it.
+    token = await support.locator("#evidence [name=csrf_token]").input_value()
+    for visit_no in ("²", "99999999999", "10001"):
+        file = {"name": "另一张.png", "mimeType": "image/png", "buffer": photo("PNG", "blue")}
+        forged = await support.request.post(
+            f"/monitoring/{monitoring_id}/evidence",
+            multipart={"csrf_token": token, "kind": "visit_photo", "visit_no": visit_no, "file": file},
+        )
+        assert forged.status == 422 and "应为1到10000之间的整数" in await forged.text(), visit_no
+    await support.reload()
+    await expect(support.locator("#evidence li a")).to_have_count(1)
 
     # The exit on the page: only the support person is offered the proposal; proposed before six good
     # months, it is refused with the rules' reasons on the page, and no exit starts.

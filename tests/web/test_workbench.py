@@ -122,6 +122,16 @@ async def test_a_case_from_lead_to_announcement_through_the_pages(
     await row.locator("button", has_text="认领").click()
     await expect(row.locator("button", has_text="释放")).to_be_visible()  # swapped in place by htmx
     await fits_phone(township, "tasks-claimed")
+    # A forged version (a digit Python reads but cannot parse, one past the column): 422 naming it, the claim kept.
+    release = row.locator("form")
+    token = await release.locator("[name=csrf_token]").input_value()
+    for version in ("²", "99999999999", "2147483648"):
+        forged = await township.request.post(
+            str(await release.get_attribute("action")), form={"csrf_token": token, "version": version}
+        )
+        assert forged.status == 422 and "应为1到2147483647之间的整数" in await forged.text(), version
+    await township.reload()
+    await expect(row.locator("button", has_text="释放")).to_be_visible()
     await row.locator(f"a[href='/cases/{case_id}']").click()
     await township.check("#action-review_in_township [name=decision][value=approve]")
     await fits_phone(township, "case-township-review")

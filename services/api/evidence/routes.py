@@ -34,6 +34,7 @@ router = APIRouter(prefix="/api/v1", tags=["evidence 证明材料"])
 Kind = Annotated[EvidenceKind, Form(description="材料类别")]
 TheFile = Annotated[UploadFile, File(description="JPEG、PNG 图片或 PDF（按内容识别），不超过 EVIDENCE_MAX_BYTES")]
 Note = Annotated[str, Text(max_length=NOTE_LENGTH), Form(description="说明（可不填）")]
+MAX_VISIT_NO = 10000  # far past a period's visits; the page's form holds to it too
 _MULTIPART_EXAMPLE = {
     "requestBody": {
         "content": {
@@ -113,7 +114,9 @@ async def upload_monitoring_evidence(
     account: CurrentAccount,
     session: SessionDep,
     response: Response,
-    visit_no: Annotated[int | None, Form(ge=1, le=10000, description="所证明的走访序号，不填为整个监测期")] = None,
+    visit_no: Annotated[
+        int | None, Form(ge=1, le=MAX_VISIT_NO, description="所证明的走访序号，不填为整个监测期")
+    ] = None,
 ) -> dict[str, Any]:
     r = received
     kept = await attach_to_period(session, r.store, account, monitoring_id, r.upload, visit_no, r.max_bytes)
