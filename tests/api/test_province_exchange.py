@@ -284,3 +284,22 @@ async def test_roster_check_finds_planted_differences(
     theirs = (await driver.get(other_county["county_officer"], "/api/v1/province/discrepancies")).json()["items"]
     assert all(d["household_code"] not in (left_out, differing, not_ours) for d in theirs)
     assert (await driver.get(TOWNSHIP_APPROVER, "/api/v1/province/discrepancies")).status_code == 403
+
+
+async def test_a_roster_longer_than_one_statement_takes_is_checked(
+    driver: CaseDriver, other_county: dict[str, str]
+) -> None:
+    """More households than PostgreSQL takes parameters in one statement (32,767): the codes go as one array."""
+    size = 33_000
+    body = {
+        "county_code": "610802000000",
+        "roster_id": "SX-MD-LONG",
+        "as_of": county_today().isoformat(),
+        "households": [
+            {"household_code": f"610802100201{n:06d}", "head_name": "平台户", "status": "risk_not_eliminated"}
+            for n in range(size)
+        ],
+    }
+    answer = await driver.post(other_county["county_officer"], "/api/v1/province/rosters", body)
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.json()["platform_households"] == size and answer.json()["open_total"] >= size

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.api.answers import Moment
-from services.domain.form_fields import LongText, RequiredText, ShortText
+from services.domain.form_fields import LongText, RequiredText, ShortText, Text
 
 
 class CountySettingsIn(BaseModel):
@@ -75,7 +75,10 @@ class SignInUnlockIn(BaseModel):
     )
 
     username: ShortText | None = Field(default=None, description="解除该账号的登录锁定")
-    address: str | None = Field(default=None, max_length=45, description="解除该网络地址（IP）的登录锁定")
+    # Typed text first: an IPv6 scope (fe80::1%…) may hold any character, a NUL too.
+    address: Annotated[str, Text(45, strip=False)] | None = Field(
+        default=None, description="解除该网络地址（IP）的登录锁定"
+    )
 
     @field_validator("address")
     @classmethod

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,7 +59,9 @@ async def check_roster(session: AsyncSession, account: Account, roster: Roster) 
         for code, status, village in await session.execute(
             select(col(Household.code), col(Household.status), col(Household.village_code)).where(
                 col(Household.county_code) == county,
-                (col(Household.status) != HouseholdStatus.not_monitored) | col(Household.code).in_(list(theirs)),
+                (col(Household.status) != HouseholdStatus.not_monitored)
+                # One array parameter: a roster may list more households than a statement takes parameters.
+                | (col(Household.code) == any_(bindparam("codes", list(theirs), type_=ARRAY(String)))),
             )
         )
     }
