@@ -241,3 +241,24 @@ async def test_a_key_repeated_in_a_later_chunk_is_refused_with_its_first_row(
         (5, "与第2行重复（同一条记录出现两次）"),
     ]
     assert await db_value(settings, "SELECT yuan FROM household_incomes WHERE household_code = :c", c=first) == 100
+
+
+async def test_a_job_or_run_number_beyond_bigint_is_refused_naming_it(driver: CaseDriver) -> None:
+    huge = 2**63
+    for path, field in (
+        (f"/api/v1/screening/imports/{huge}", "job_id"),
+        (f"/api/v1/screening/imports/{huge}/rejections", "job_id"),
+        (f"/api/v1/screening/runs/{huge}", "run_id"),
+        (f"/api/v1/screening/runs/{huge}/households", "run_id"),
+    ):
+        answer = await driver.get(COUNTY_OFFICER, path)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["detail"]["errors"][0]["field"] == field
+
+
+async def test_a_file_that_is_not_what_its_name_says_is_refused(driver: CaseDriver) -> None:
+    for name, content in (("农户.xlsx", csv_file([HOUSEHOLD_HEADING])), ("农户.csv", b"\xff\xfe\x00\xff" * 8)):
+        job = await send_import(driver, "households", content, name=name)
+        done = await finished_job(driver, job["job_id"])
+        assert (done["status"], done["rows_read"]) == ("rejected", 0), name
+        assert [(row, field) for row, field, _ in await rejections(driver, job["job_id"])] == [(1, "文件")], name

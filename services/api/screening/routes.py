@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from services.api.access import list_scope, require_role, visible
 from services.api.deps import CurrentAccount, Resources, SessionDep
@@ -44,6 +44,9 @@ CodeAfter = Annotated[
     str | None, Query(min_length=18, max_length=18, pattern=r"^\d{18}$", description="下一页：上一页的 next_after")
 ]
 Limit = Annotated[int, Query(ge=1, le=500)]
+# Job and run ids are bigint identities: a larger number is refused (422), not sent to PostgreSQL.
+JobId = Annotated[int, Path(ge=1, le=2**62, description="导入任务编号")]
+RunId = Annotated[int, Path(ge=1, le=2**62, description="排查批次编号")]
 
 
 @router.post("/imports", status_code=201, summary="导入农户数据文件（CSV 或 Excel）：农户信息、分项收入、月度监测信号")
@@ -69,13 +72,13 @@ async def _job(session: SessionDep, account: Account, job_id: int) -> ImportJob:
 
 
 @router.get("/imports/{job_id}", summary="导入任务进度")
-async def get_import(job_id: int, account: CurrentAccount, session: SessionDep) -> ImportJobView:
+async def get_import(job_id: JobId, account: CurrentAccount, session: SessionDep) -> ImportJobView:
     return job_view(await _job(session, account, job_id))
 
 
 @router.get("/imports/{job_id}/rejections", summary="导入退回的行（行号和原因）")
 async def list_rejections(
-    job_id: int,
+    job_id: JobId,
     account: CurrentAccount,
     session: SessionDep,
     after: Annotated[int, Query(ge=0, le=10_000_000, description="从此行号之后开始")] = 0,
@@ -122,13 +125,13 @@ async def list_runs(
 
 
 @router.get("/runs/{run_id}", summary="排查批次进度")
-async def get_run(run_id: int, account: CurrentAccount, session: SessionDep) -> RunView:
+async def get_run(run_id: RunId, account: CurrentAccount, session: SessionDep) -> RunView:
     return run_view(await _run(session, account, run_id))
 
 
 @router.get("/runs/{run_id}/households", summary="排查预警的农户")
 async def list_hits(
-    run_id: int,
+    run_id: RunId,
     account: CurrentAccount,
     session: SessionDep,
     township: Annotated[

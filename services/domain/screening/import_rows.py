@@ -44,7 +44,9 @@ def _text(limit: int) -> Callable[[str], str]:
 
 def _digits(count: int, what: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
-        if len(value) != count or not value.isdigit():
+        # ASCII only: str.isdigit() also takes full-width and other scripts' digits, which the
+        # register's codes never hold (and PostgreSQL's int cast of a code's serial refuses).
+        if len(value) != count or not (value.isascii() and value.isdigit()):
             raise RowRefused(f"{what}应为{count}位数字")
         return value
 
@@ -66,7 +68,7 @@ def _number(low: float, high: float, whole: bool = False) -> Callable[[str], flo
     return parse
 
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
 
 
 def _month(value: str) -> str:

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import itertools
 import os
 import tempfile
 import threading
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
@@ -112,6 +115,10 @@ class ImportActivities:
         return status
 
 
+# What reading a file that is not what its name says raises (openpyxl's and the csv module's).
+_UNREADABLE = (ValueError, KeyError, zipfile.BadZipFile, InvalidFileException, csv.Error)
+
+
 class _Chunk:
     def __init__(self) -> None:
         self.rows: list[tuple[int, dict[str, Any]]] = []
@@ -126,12 +133,13 @@ def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
     rows; `skip` data rows already taken by an earlier attempt are passed over."""
     kind = ImportKind(job.kind)
     rows = file_rows(path, job.file_format)
-    heading = Heading(kind, next(rows, []))
+    try:
+        heading = Heading(kind, next(rows, []))
+    except _UNREADABLE:  # not a spreadsheet, or text in neither encoding: refused, not a failed activity
+        yield _file_refused(Refusal(1, "文件", "无法读取该文件：应为 CSV（UTF-8 或 GB18030 编码）或 Excel（.xlsx）"))
+        return
     if heading.missing:
-        chunk = _Chunk()
-        chunk.refusals = [Refusal(1, "表头", f"缺少列：{'、'.join(heading.missing)}")]
-        chunk.heading_refused = True
-        yield chunk
+        yield _file_refused(Refusal(1, "表头", f"缺少列：{'、'.join(heading.missing)}"))
         return
     chunk, seen = _Chunk(), 0
     for number, cells in enumerate(rows, start=2):
@@ -152,6 +160,13 @@ def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
             chunk = _Chunk()
     if chunk.read or chunk.refusals:
         yield _deduplicated(kind, chunk)
+
+
+def _file_refused(refusal: Refusal) -> _Chunk:
+    chunk = _Chunk()
+    chunk.refusals = [refusal]
+    chunk.heading_refused = True
+    return chunk
 
 
 async def _read_ahead(chunks: Iterator[_Chunk]) -> AsyncIterator[_Chunk]:

@@ -1,0 +1,33 @@
+"""An import file's cells checked into values (pure: no database)."""
+
+from __future__ import annotations
+
+from services.domain.screening.import_rows import Heading, ImportKind, Refusal
+
+VILLAGE = "610824100201"
+
+
+def test_codes_and_months_take_ascii_digits_only() -> None:
+    households = Heading(ImportKind.households, ["户编号", "村代码", "户主姓名", "住址", "家庭人口"])
+    # Full-width digits pass str.isdigit(); the register's codes (and PostgreSQL's int cast) hold ASCII only.
+    full_width = VILLAGE + "００００１２"
+    assert households.read(2, [full_width, VILLAGE, "王大山", "一组", 3]) == [
+        Refusal(2, "户编号", "户编号应为18位数字")
+    ]
+    assert households.read(3, [VILLAGE + "000012", VILLAGE, "王大山", "一组", 3]) == {
+        "household_code": VILLAGE + "000012",
+        "village_code": VILLAGE,
+        "head_name": "王大山",
+        "address": "一组",
+        "household_size": 3,
+    }
+    signals = Heading(ImportKind.signals, ["户编号", "月份", "信号类型", "金额"])
+    refused = signals.read(2, [VILLAGE + "000012", "２０２６-03", "学生辍学", None])
+    assert refused == [Refusal(2, "月份", "应为年月，如2026-03")]
+
+
+def test_a_nul_in_a_cell_is_refused_not_stored() -> None:
+    households = Heading(ImportKind.households, ["户编号", "村代码", "户主姓名", "住址", "家庭人口"])
+    refused = households.read(2, [VILLAGE + "000012", VILLAGE, "王\x00大山", "一\x00组", "3\x00"])
+    assert isinstance(refused, list)
+    assert [r.field for r in refused] == ["户主姓名", "住址", "家庭人口"]
