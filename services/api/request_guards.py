@@ -3,8 +3,8 @@
 - `BodyGuard` (ASGI): a body of at most `MAX_BODY_BYTES` (413), UTF-8 (as INTERFACES.md says
   of every body) and nested at most `MAX_JSON_DEPTH` levels (422), checked on the raw bytes
   before any parser recurses into them. The exact bytes then go on to the route, so a
-  department's signature over the raw body still verifies. A multipart upload (an evidence
-  file) may be up to `MAX_UPLOAD_BYTES` and binary: its route checks its parts.
+  department's signature over the raw body still verifies. A multipart upload to an evidence
+  path (`…/evidence`) may be up to `MAX_UPLOAD_BYTES` and binary: its route checks its parts.
 - `check_parameters` (a dependency of every route): no path or query parameter holds a
   character `text_problem` refuses, and no query parameter is one the route does not read,
   with a 422 that names the parameter.
@@ -64,7 +64,10 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        # Only the evidence uploads take a file: elsewhere a multipart body is held to the JSON rules.
+        upload = scope["path"].endswith("/evidence") and (
+            headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        )
         max_bytes = MAX_UPLOAD_BYTES if upload else self.max_bytes
         too_large = (413, "body_too_large", f"请求内容不能超过{max_bytes // (1024 * 1024)}MB")
         declared = headers.get(b"content-length", b"")

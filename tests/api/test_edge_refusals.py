@@ -228,6 +228,10 @@ async def test_deep_or_huge_json_is_refused_before_parsing(driver: CaseDriver, s
     huge = b'{"lead_note": "' + b"x" * (5 * 1024 * 1024) + b'"}'
     too_large = await driver.http.post("/api/v1/cases", content=huge, headers=headers)
     assert too_large.status_code == 413 and too_large.json()["detail"]["code"] == "body_too_large"
+    # Only the evidence uploads take the larger, binary multipart body; any other path keeps 4 MB.
+    multipart = {**headers, "Content-Type": "multipart/form-data; boundary=x"}
+    upload_elsewhere = await driver.http.post("/api/v1/cases", content=huge, headers=multipart)
+    assert upload_elsewhere.status_code == 413 and upload_elsewhere.json()["detail"]["code"] == "body_too_large"
 
 
 async def test_numbers_out_of_their_range_are_refused(
