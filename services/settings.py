@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     # this many bytes (uploads are held in memory while checked: at most 20 MB).
     evidence_dir: str = "var/evidence"
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024)
+    # "s3": kept instead in one bucket of an S3-compatible service (MinIO, OSS, COS, OBS, AWS), at
+    # EVIDENCE_S3_ENDPOINT/EVIDENCE_S3_BUCKET/{key} (path-style), signed with Signature Version 4.
+    evidence_store: Literal["local", "s3"] = "local"
+    evidence_s3_endpoint: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+    evidence_s3_bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    evidence_s3_region: str = Field(default="us-east-1", pattern=r"^[a-z0-9-]{1,32}$")
+    evidence_s3_access_key: str | None = None
+    evidence_s3_secret_key: SecretStr | None = None
 
     # Lets a published policy go below the rules' floors (a notice of seconds, one verifier):
     # switched on explicitly by the demo (./scripts/run) and the tests; production refuses it.
@@ -87,7 +95,16 @@ class Settings(BaseSettings):
     # The Temporal UI's origin, allowed to call the codec endpoint from the browser (CORS).
     codec_cors_origin: str | None = "http://127.0.0.1:8233"
 
-    @field_validator("metrics_token", "otel_exporter_otlp_endpoint", "worker_metrics_address", mode="before")
+    @field_validator(
+        "metrics_token",
+        "otel_exporter_otlp_endpoint",
+        "worker_metrics_address",
+        "evidence_s3_endpoint",
+        "evidence_s3_bucket",
+        "evidence_s3_access_key",
+        "evidence_s3_secret_key",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value  # docker-compose passes an unset variable as ""
@@ -114,6 +131,16 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and self.development_policies:
             raise ValueError("DEVELOPMENT_POLICIES is for demos and tests: production policies keep the rules' floors")
+        if self.evidence_store == "s3" and not (
+            self.evidence_s3_endpoint
+            and self.evidence_s3_bucket
+            and self.evidence_s3_access_key
+            and self.evidence_s3_secret_key
+        ):
+            raise ValueError(
+                "EVIDENCE_STORE=s3 needs EVIDENCE_S3_ENDPOINT, EVIDENCE_S3_BUCKET, "
+                "EVIDENCE_S3_ACCESS_KEY and EVIDENCE_S3_SECRET_KEY"
+            )
         if self.sms_provider == "http" and not (self.sms_gateway_url and self.sms_gateway_secret):
             raise ValueError("SMS_PROVIDER=http needs SMS_GATEWAY_URL and SMS_GATEWAY_SECRET")
         if self.wechat_provider == "wechat" and not (self.wechat_app_id and self.wechat_app_secret):

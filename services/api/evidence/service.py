@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.access import CASEWORK_ROLES, TASK_ROLES, can_see, require_role
 from services.api.errors import invalid, not_found
+from services.api.evidence.storage_errors import storage_unavailable
 from services.api.identification.service import visible_case
 from services.api.monitoring.service import visible_period
 from services.db.evidence import Evidence
@@ -24,6 +25,7 @@ from services.domain.form_fields import printable
 from services.domain.identification.procedure import STEP_LABELS
 from services.domain.vocabulary import Step
 from services.storage.evidence_store import EvidenceStore
+from services.storage.stored import EvidenceStorageUnavailable
 
 FILE_FIELD = "file"
 # Who attaches: to a case, those who act on cases; to a monitoring period, the 四支队伍 and officers.
@@ -82,7 +84,10 @@ async def _keep(
     }
     # The file goes first (a row never names a missing file); any failure after it removes it, the
     # caller's commit included (`commit_evidence`).
-    await store.put(storage_key, upload.content)
+    try:
+        await store.put(storage_key, upload.content)
+    except EvidenceStorageUnavailable as error:  # nothing kept: no row either
+        raise storage_unavailable(error) from error
     try:
         await session.exec(insert(Evidence).values(**row).on_conflict_do_nothing())
         kept = await _kept(session, place["target"], sha256)
