@@ -20,11 +20,11 @@ VILLAGE_TEAM = "dongkeng.team"  # 驻村工作队: visits and support work, no c
 
 
 async def _upload(
-    driver: CaseDriver, who: str, path: str, content: bytes, name: str = "photo.jpg", **fields: Any
+    evidence_api: CaseDriver, who: str, path: str, content: bytes, name: str = "photo.jpg", **fields: Any
 ) -> httpx.Response:
     files = {"file": (name, content, "image/jpeg")}
     data = {"kind": "commitment", **{k: str(v) for k, v in fields.items()}}
-    return await driver.http.post(path, files=files, data=data, headers=await driver.headers(who))
+    return await evidence_api.http.post(path, files=files, data=data, headers=await evidence_api.headers(who))
 
 
 def _refused_field(answer: httpx.Response, field: str) -> str:
@@ -35,89 +35,93 @@ def _refused_field(answer: httpx.Response, field: str) -> str:
 
 
 async def test_case_evidence_checked_by_content_and_read_inside_the_area(
-    driver: CaseDriver, new_household: NewHousehold, settings: Settings, other_county: dict[str, str]
+    evidence_api: CaseDriver, new_household: NewHousehold, settings: Settings, other_county: dict[str, str]
 ) -> None:
     code = await new_household()
-    case_id = (await driver.open_case(code))["case_id"]
+    case_id = (await evidence_api.open_case(code))["case_id"]
     at = f"/api/v1/cases/{case_id}/evidence"
 
     signed = photo()
-    kept = await _upload(driver, VILLAGE_CADRE, at, signed, name="../../承诺书.jpg", note="户主签字")
+    kept = await _upload(evidence_api, VILLAGE_CADRE, at, signed, name="../../承诺书.jpg", note="户主签字")
     assert kept.status_code == 201, kept.text
     first = kept.json()
     assert first["step"] == "home_verification" and first["kind_label"] == "承诺授权书"
     assert first["media_type"] == "image/jpeg" and first["file_name"] == "承诺书.jpg", first
-    again = await _upload(driver, VILLAGE_CADRE, at, signed)  # a resent form: kept once
+    again = await _upload(evidence_api, VILLAGE_CADRE, at, signed)  # a resent form: kept once
     assert again.status_code == 200 and again.json()["evidence_id"] == first["evidence_id"]
     minutes = await _upload(
-        driver, VILLAGE_CADRE, at, scanned_pdf(), name="评议记录", kind="review_minutes", step="democratic_review"
+        evidence_api, VILLAGE_CADRE, at, scanned_pdf(), name="评议记录", kind="review_minutes", step="democratic_review"
     )
     assert minutes.status_code == 201 and minutes.json()["media_type"] == "application/pdf", minutes.text
 
     # Refused by content, size or field, in Chinese, and nothing kept.
-    assert "JPEG" in _refused_field(await _upload(driver, VILLAGE_CADRE, at, DISGUISED_PAGE), "file")
+    assert "JPEG" in _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, DISGUISED_PAGE), "file")
     too_large = signed[:3] + b"\0" * settings.evidence_max_bytes
-    assert "MB" in _refused_field(await _upload(driver, VILLAGE_CADRE, at, too_large), "file")
-    _refused_field(await _upload(driver, VILLAGE_CADRE, at, b""), "file")
-    _refused_field(await _upload(driver, VILLAGE_CADRE, at, photo(colour="red"), kind="selfie"), "kind")
-    _refused_field(await _upload(driver, VILLAGE_CADRE, at, photo(colour="red"), note="a\x00b"), "note")
-    listed = await driver.get(VILLAGE_CADRE, at)
+    assert "MB" in _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, too_large), "file")
+    _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, b""), "file")
+    _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, photo(colour="red"), kind="selfie"), "kind")
+    _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, photo(colour="red"), note="a\x00b"), "note")
+    listed = await evidence_api.get(VILLAGE_CADRE, at)
     assert [e["kind"] for e in listed.json()["items"]] == ["commitment", "review_minutes"], listed.text
 
     # Download: the sniffed type, not to be sniffed again, no scripts; a PDF is saved, not opened.
-    image = await driver.get(TOWNSHIP_APPROVER, first["download_url"])
+    image = await evidence_api.get(TOWNSHIP_APPROVER, first["download_url"])
     assert image.status_code == 200 and image.content == signed
     assert image.headers["content-type"] == "image/jpeg" and image.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in image.headers["content-security-policy"] and image.headers["content-disposition"].startswith(
         "inline"
     )
-    pdf = await driver.get(COUNTY_OFFICER, minutes.json()["download_url"])
+    pdf = await evidence_api.get(COUNTY_OFFICER, minutes.json()["download_url"])
     assert pdf.headers["content-type"] == "application/pdf" and pdf.headers["content-disposition"].startswith(
         "attachment"
     )
 
     # The household file lists them for those who may read them.
-    listed_in_file = (await driver.get(VILLAGE_CADRE, f"/api/v1/households/{code}/file")).json()["evidence"]
+    listed_in_file = (await evidence_api.get(VILLAGE_CADRE, f"/api/v1/households/{code}/file")).json()["evidence"]
     assert [e["evidence_id"] for e in listed_in_file] == [first["evidence_id"], minutes.json()["evidence_id"]]
 
     # Outside the area: as if it did not exist; inside it, a role without casework: may not attach to the case.
     for reader in (OTHER_VILLAGE_CADRE, OTHER_TOWNSHIP, other_county["county_officer"]):
         for path in (at, first["download_url"]):
-            assert (await driver.get(reader, path)).status_code == 404, (reader, path)
-        assert (await _upload(driver, reader, at, photo(colour="blue"))).status_code == 404, reader
-    assert (await _upload(driver, VILLAGE_TEAM, at, photo(colour="blue"))).status_code == 403
-    assert (await driver.get(VILLAGE_TEAM, first["download_url"])).status_code == 200
-    assert (await driver.get(ADMIN, first["download_url"])).status_code == 403  # the admin manages accounts, not cases
-    assert (await driver.get(ADMIN, f"/api/v1/households/{code}/file")).json().get("evidence", []) == []
-    assert (await driver.http.get(first["download_url"])).status_code == 401
-    assert len((await driver.get(VILLAGE_CADRE, at)).json()["items"]) == 2
+            assert (await evidence_api.get(reader, path)).status_code == 404, (reader, path)
+        assert (await _upload(evidence_api, reader, at, photo(colour="blue"))).status_code == 404, reader
+    assert (await _upload(evidence_api, VILLAGE_TEAM, at, photo(colour="blue"))).status_code == 403
+    assert (await evidence_api.get(VILLAGE_TEAM, first["download_url"])).status_code == 200
+    assert (
+        await evidence_api.get(ADMIN, first["download_url"])
+    ).status_code == 403  # the admin manages accounts, not cases
+    assert (await evidence_api.get(ADMIN, f"/api/v1/households/{code}/file")).json().get("evidence", []) == []
+    assert (await evidence_api.http.get(first["download_url"])).status_code == 401
+    assert len((await evidence_api.get(VILLAGE_CADRE, at)).json()["items"]) == 2
 
 
-async def test_a_visit_photo_attached_to_its_visit(driver: CaseDriver, new_household: NewHousehold) -> None:
+async def test_a_visit_photo_attached_to_its_visit(evidence_api: CaseDriver, new_household: NewHousehold) -> None:
     code = await new_household()
-    monitoring_id = await _monitored_with_one_visit(driver, code)
+    monitoring_id = await _monitored_with_one_visit(evidence_api, code)
     at = f"/api/v1/monitoring/{monitoring_id}/evidence"
 
     png = photo("PNG")
-    kept = await _upload(driver, VILLAGE_TEAM, at, png, name="走访.png", kind="visit_photo", visit_no=1)
+    kept = await _upload(evidence_api, VILLAGE_TEAM, at, png, name="走访.png", kind="visit_photo", visit_no=1)
     assert kept.status_code == 201 and kept.json()["visit_no"] == 1 and kept.json()["media_type"] == "image/png"
-    message = _refused_field(await _upload(driver, VILLAGE_TEAM, at, png, kind="visit_photo", visit_no=2), "visit_no")
+    message = _refused_field(
+        await _upload(evidence_api, VILLAGE_TEAM, at, png, kind="visit_photo", visit_no=2), "visit_no"
+    )
     assert "走访" in message
-    _refused_field(await _upload(driver, VILLAGE_TEAM, at, png, kind="visit_photo", visit_no=2**40), "visit_no")
-    listed = (await driver.get(VILLAGE_CADRE, at)).json()["items"]
+    _refused_field(await _upload(evidence_api, VILLAGE_TEAM, at, png, kind="visit_photo", visit_no=2**40), "visit_no")
+    listed = (await evidence_api.get(VILLAGE_CADRE, at)).json()["items"]
     assert [e["evidence_id"] for e in listed] == [kept.json()["evidence_id"]]
-    assert (await driver.get(OTHER_VILLAGE_CADRE, at)).status_code == 404
-    in_file = (await driver.get(TOWNSHIP_APPROVER, f"/api/v1/households/{code}/file")).json()["evidence"]
+    assert (await evidence_api.get(OTHER_VILLAGE_CADRE, at)).status_code == 404
+    in_file = (await evidence_api.get(TOWNSHIP_APPROVER, f"/api/v1/households/{code}/file")).json()["evidence"]
     assert [(e["monitoring_id"], e["visit_no"]) for e in in_file] == [(monitoring_id, 1)]
 
 
-async def _monitored_with_one_visit(driver: CaseDriver, household_code: str) -> str:
+async def _monitored_with_one_visit(evidence_api: CaseDriver, household_code: str) -> str:
     """A monitoring target of the demo village with one visit recorded by its village cadre."""
-    monitoring = MonitoringDriver(driver)
-    await driver.publish_notice_seconds(0.5)
+    monitoring = MonitoringDriver(evidence_api)
+    await evidence_api.publish_notice_seconds(0.5)
     case_id = await monitoring.to_notice(household_code)
-    await driver.wait_for_step(case_id, "township_review")
-    await driver.after_notice(case_id)
+    await evidence_api.wait_for_step(case_id, "township_review")
+    await evidence_api.after_notice(case_id)
     monitoring_id = str((await monitoring.period_of(household_code))["monitoring_id"])
     await monitoring.act(VILLAGE_CADRE, monitoring_id, "visits", visit(county_today()))
     return monitoring_id

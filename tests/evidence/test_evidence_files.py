@@ -1,9 +1,8 @@
-"""No evidence file without its row: the file is written before the row, so when the row's insert or
-the commit fails in PostgreSQL the file written for it is removed; a committed upload keeps it."""
+"""No evidence file without its row, in either store: the file is written before the row, so when
+the row's insert or the commit fails in PostgreSQL the file written for it is removed; a committed
+upload keeps it."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -20,10 +19,7 @@ from services.settings import Settings
 from services.storage.evidence_store import evidence_store
 from tests.conftest import NewHousehold
 from tests.evidence.files import photo
-
-
-def _files(directory: Path) -> set[Path]:
-    return {p for p in directory.rglob("*") if p.is_file()}
+from tests.evidence.s3rver import stored_keys
 
 
 async def _cadre(session: AsyncSession) -> Account:
@@ -33,20 +29,19 @@ async def _cadre(session: AsyncSession) -> Account:
 
 
 async def test_no_file_left_when_the_row_or_its_commit_fails(
-    driver: CaseDriver, new_household: NewHousehold, live_api: FastAPI, settings: Settings
+    driver: CaseDriver, new_household: NewHousehold, live_api: FastAPI, evidence_settings: Settings
 ) -> None:
     case_id = (await driver.open_case(await new_household()))["case_id"]
-    sessions, store, limit = live_api.state.resources.sessions, evidence_store(settings), settings.evidence_max_bytes
-    directory = Path(settings.evidence_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    before = _files(directory)
+    sessions = live_api.state.resources.sessions
+    store, limit = evidence_store(evidence_settings), evidence_settings.evidence_max_bytes
+    before = await stored_keys(evidence_settings)
 
     # PostgreSQL refuses a NUL byte in text: the insert fails after the file was written.
     async with sessions() as session:
         upload = Upload(EvidenceKind.commitment, photo(colour="red"), "a.jpg", "\x00")
         with pytest.raises(DBAPIError):
             await attach_to_case(session, store, await _cadre(session), case_id, upload, None, limit)
-    assert _files(directory) == before
+    assert await stored_keys(evidence_settings) == before
 
     # A commit PostgreSQL refuses (a deferred constraint, checked only at commit): row and file both go.
     async with sessions() as session:
@@ -54,11 +49,11 @@ async def test_no_file_left_when_the_row_or_its_commit_fails(
         await session.exec(text("INSERT INTO refused_at_commit VALUES (1), (1)"))  # type: ignore[call-overload]
         upload = Upload(EvidenceKind.commitment, photo(colour="blue"), "b.jpg")
         kept = await attach_to_case(session, store, await _cadre(session), case_id, upload, None, limit)
-        written = directory / kept[0].storage_key
-        assert kept[1] and written.exists()
+        written = kept[0].storage_key
+        assert kept[1] and written in await stored_keys(evidence_settings)
         with pytest.raises(DBAPIError):
             await commit_evidence(session, store, kept)
-    assert not written.exists() and _files(directory) == before
+    assert await stored_keys(evidence_settings) == before
 
     # The same upload committed: its row and its file stay.
     async with sessions() as session:
@@ -67,4 +62,4 @@ async def test_no_file_left_when_the_row_or_its_commit_fails(
         await commit_evidence(session, store, kept)
     async with sessions() as session:
         assert (await session.get(Evidence, evidence_id)) is not None
-    assert _files(directory) == before | {directory / key}
+    assert await stored_keys(evidence_settings) == before | {key}
