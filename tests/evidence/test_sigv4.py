@@ -43,18 +43,18 @@ def test_the_signature_of_aws_published_example() -> None:
 
 
 def test_s3_settings_are_complete_or_refused() -> None:
-    with pytest.raises(ValidationError, match="EVIDENCE_S3_ENDPOINT"):
-        Settings(environment="test", evidence_store="s3", evidence_s3_bucket="evidence")
-    with pytest.raises(ValidationError, match="evidence_s3_bucket"):
-        Settings(environment="test", evidence_store="s3", evidence_s3_bucket="Not_A_Bucket")
-    with pytest.raises(ValidationError, match="evidence_s3_endpoint"):
-        Settings(environment="test", evidence_s3_endpoint="minio:9000")  # the scheme is needed
-    chosen = Settings(
-        environment="test",
-        evidence_store="s3",
-        evidence_s3_endpoint="https://minio.county.example:9000",
-        evidence_s3_bucket="evidence",
-        evidence_s3_access_key="key",
-        evidence_s3_secret_key="a-secret-of-the-county",
-    )
+    complete = {
+        "evidence_store": "s3",
+        "evidence_s3_endpoint": "https://minio.county.example:9000",
+        "evidence_s3_bucket": "evidence",
+        "evidence_s3_access_key": "key",
+        "evidence_s3_secret_key": "a-secret-of-the-county",
+    }
+    chosen = Settings(environment="test", **complete)
     assert chosen.evidence_s3_region == "us-east-1" and "a-secret-of-the-county" not in repr(chosen)
+    for needed in list(complete)[1:]:  # each of the four, missing
+        with pytest.raises(ValidationError, match=needed.upper()):
+            Settings(environment="test", **{k: v for k, v in complete.items() if k != needed})
+    for field, wrong in (("evidence_s3_bucket", "Not_A_Bucket"), ("evidence_s3_endpoint", "minio:9000")):
+        with pytest.raises(ValidationError, match=field):
+            Settings(environment="test", **{**complete, field: wrong})
