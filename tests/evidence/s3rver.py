@@ -36,6 +36,7 @@ def installed() -> Path:
 @contextmanager
 def running_s3rver(data: Path) -> Iterator[str]:
     """The endpoint (http://127.0.0.1:port) of a fresh s3rver with the bucket `evidence`."""
+    data.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [shutil.which("node") or "node", str(installed()), "-d", str(data), "-a", "127.0.0.1", "-p", str(port)]
     log = (data.parent / "s3rver.log").open("wb")
