@@ -141,6 +141,10 @@ class Settings(BaseSettings):
                 "EVIDENCE_STORE=s3 needs EVIDENCE_S3_ENDPOINT, EVIDENCE_S3_BUCKET, "
                 "EVIDENCE_S3_ACCESS_KEY and EVIDENCE_S3_SECRET_KEY"
             )
+        if self.environment == "production" and (self.evidence_s3_endpoint or "").startswith("http://"):
+            logging.getLogger(__name__).warning(
+                "EVIDENCE_S3_ENDPOINT is plain http: evidence files (ID numbers, signatures) cross the network unencrypted"
+            )
         if self.sms_provider == "http" and not (self.sms_gateway_url and self.sms_gateway_secret):
             raise ValueError("SMS_PROVIDER=http needs SMS_GATEWAY_URL and SMS_GATEWAY_SECRET")
         if self.wechat_provider == "wechat" and not (self.wechat_app_id and self.wechat_app_secret):
