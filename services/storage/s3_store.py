@@ -82,7 +82,8 @@ class S3Store:
             if response.status_code != 200:
                 await response.aread()
                 await response.aclose()
-                if response.status_code == 404 and b"NoSuchKey" in response.content:
+                # S3 says NoSuchKey; some gateways answer a bare 404. A missing bucket is the setup's fault.
+                if response.status_code == 404 and b"NoSuchBucket" not in response.content:
                     raise EvidenceFileMissing(key)
                 raise EvidenceStorageUnavailable(f"GET {key}: {_error_code(response)}")
         except BaseException:

@@ -1,6 +1,7 @@
 """What the store does under the API, in either store: a file larger than one read comes back
 whole and streamed; a file gone from the store is a clear 404; and with S3, a write the server
-refuses or cannot take (unknown key, no bucket, no server) is a 503 that keeps nothing."""
+refuses or cannot take (unknown key, no bucket, no server) is a 503 that keeps nothing, and a
+read it cannot serve a 503 too."""
 
 from __future__ import annotations
 
@@ -83,14 +84,19 @@ async def test_a_failed_s3_write_keeps_nothing(
     if broken.get("evidence_s3_endpoint") == "unreachable":
         broken = {"evidence_s3_endpoint": f"http://127.0.0.1:{free_port()}"}
     case_id = (await driver.open_case(await new_household()))["case_id"]
+    async with evidence_app(working, temporal) as app, driver_for(app) as api:
+        kept = (await _upload(api, case_id, photo(colour="orange"), name="a.jpg")).json()
     before = await stored_keys(working)
 
     async with evidence_app(s3_settings(settings, s3_endpoint, **broken), temporal) as app, driver_for(app) as api:
+        # A file kept before cannot be read back either: the same 503, not a "missing file" 404.
+        unread = await api.get(TOWNSHIP_APPROVER, kept["download_url"])
+        assert unread.status_code == 503 and unread.json()["detail"]["code"] == "evidence_storage_unavailable"
         answer = await _upload(api, case_id, b"%PDF-1.4\n" + os.urandom(2048))
         assert answer.status_code == 503, answer.text
         assert answer.json()["detail"]["code"] == "evidence_storage_unavailable"
         assert "文件未保存" in answer.json()["detail"]["message"] and answer.headers["retry-after"]
         # No row names a file that is not there: the case lists nothing.
         listed = (await api.get(VILLAGE_CADRE, f"/api/v1/cases/{case_id}/evidence")).json()["items"]
-        assert listed == []
+        assert [e["evidence_id"] for e in listed] == [kept["evidence_id"]]
     assert await stored_keys(working) == before
