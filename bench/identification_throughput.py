@@ -535,6 +535,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             "rounds": args.rounds,
             "warmup_cases": args.warmup,
             "idempotency_keys": not args.no_idempotency_keys,
+            "postgresql": "external" if args.external_database else "embedded",
             "order": order,
             "per_case": {
                 "starts": 1,
@@ -570,7 +571,8 @@ def print_report(result: dict[str, Any]) -> None:
     print()
     print(
         f"Identification throughput: {config['cases_per_phase']} cases per phase, concurrency "
-        f"{config['concurrency']}, notice {config['notice_seconds']:g} s, order {' → '.join(config['order'])}"
+        f"{config['concurrency']}, notice {config['notice_seconds']:g} s, order {' → '.join(config['order'])}, "
+        f"PostgreSQL {config.get('postgresql', 'embedded')}"
     )
     print(f"{'':26s}{'cases':>7s}{'seconds':>10s}{'cases/s':>10s}{'case latency mean / p95':>26s}")
     for label, phase in (("bare workflow (Temporal)", bare), ("service (HTTP API)", service)):
@@ -640,12 +642,22 @@ def main() -> int:
     parser.add_argument(
         "--no-idempotency-keys", action="store_true", help="send the API's POSTs without an Idempotency-Key header"
     )
+    parser.add_argument(
+        "--external-database",
+        metavar="URL",
+        help="run on a fresh database of this PostgreSQL server (postgresql://user@host:port/postgres) "
+        "instead of the embedded one; its CPU is then not counted",
+    )
     parser.add_argument("--fail-under-target", action="store_true", help="exit 1 when the ratio is under the target")
     args = parser.parse_args()
     if args.cases < args.rounds or args.concurrency < 1 or args.notice_seconds <= 0:
         parser.error("need --cases ≥ --rounds, --concurrency ≥ 1 and --notice-seconds > 0")
 
-    result = run_on_stack("identification_throughput", lambda stack: asyncio.run(measure(stack, args)))
+    result = run_on_stack(
+        "identification_throughput",
+        lambda stack: asyncio.run(measure(stack, args)),
+        external_database=args.external_database,
+    )
     out = RESULTS / "identification_throughput.json"
     print_report(result)
     print(f"\nfigures written to {out.relative_to(ROOT)}")
