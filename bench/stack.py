@@ -112,6 +112,9 @@ class Stack:
         one (another database) is stopped with the stack."""
         port = port or free_port()
         args = [sys.executable, "-m", "uvicorn", "services.api.app:app", "--host", "127.0.0.1", "--port", str(port)]
+        # Keep idle connections open longer than the benches' clients do (httpx: 5 s, uvicorn's default
+        # too): else a request sent on a connection the server is closing fails with a read error.
+        args += ["--timeout-keep-alive", "30"]
         api = self._spawn(name, args, env) if name == "api" else self.spawn(name, args, env)
         wait_for_port(port, timeout=60, process=api)
         return api, f"http://127.0.0.1:{port}"
