@@ -70,6 +70,7 @@ from services.demo_case import (  # noqa: E402
     CaseDriver,
 )
 from services.demo_data import demo_id_number  # noqa: E402
+from services.demo_monitoring import MonitoringDriver, visit  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.temporal_client import connect  # noqa: E402
 from services.workflows.identification import identification_workflow_id  # noqa: E402
@@ -268,6 +269,24 @@ async def service_case(driver: TimedCaseDriver, household_code: str, notice_seco
     case = await driver.after_notice(case_id)
     if case["step"] != "closed" or case["outcome"] != "monitoring_target":
         raise RuntimeError(f"case {case_id} ended at {case['step']} / {case['outcome']}")
+
+
+async def record_visits(
+    driver: TimedCaseDriver, households: list[str], per_period: int, concurrency: int
+) -> tuple[float, list[float], int]:
+    """`per_period` monthly visits to each household's monitoring period (the hand-over opened
+    it when its case ended as a monitoring target), at most `concurrency` periods at once:
+    (wall seconds, each visit's seconds, visits)."""
+    monitoring = MonitoringDriver(driver)
+    periods = [(await monitoring.period_of(code))["monitoring_id"] for code in households]
+    today = await driver.today()
+
+    async def one_visit(monitoring_id: str, number: int) -> None:
+        await monitoring.act(VILLAGE_CADRE, monitoring_id, "visits", visit(today, income=9800.0 + number))
+
+    visits = [lambda m=m, n=n: one_visit(m, n) for n in range(per_period) for m in periods]
+    seconds, latencies = await run_cases(visits, concurrency)
+    return seconds, latencies, len(visits)
 
 
 # -- the bare workflow: straight against Temporal --------------------------------------
@@ -518,6 +537,16 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             ),
             "bare": await history_shape(client, bare_ids[-HISTORY_CASES:]),
         }
+        visits = Phase("visits")
+        if args.visits_per_period:
+            # The CPU a monitoring visit costs, for sizing (README): after the cases, on their periods.
+            driver.times = visits.times
+            before = cpu_snapshot(stack)
+            seconds, latencies, count = await record_visits(
+                driver, measured_households, args.visits_per_period, args.concurrency
+            )
+            visits.add_round(count, seconds, latencies, cpu_used(before, cpu_snapshot(stack)))
+            print(f"visits: {count} in {seconds:.2f} s = {count / seconds:.2f} visits/s", flush=True)
     ratio = service.rate / bare.rate
     latency_ok = all(
         service.times.summary()[label]["p50_ms"] <= TARGET_P50_MS
@@ -555,6 +584,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "history_per_case": shapes,
         "service": service.as_dict(),
         "bare": bare.as_dict(),
+        "visits": visits.as_dict() if visits.rounds else None,
         "ratio_service_to_bare": round(ratio, 3),
         "target_ratio": TARGET_RATIO,
         "passed": ratio >= TARGET_RATIO,
@@ -618,6 +648,15 @@ def print_report(result: dict[str, Any]) -> None:
             [r["machine_busy_fraction"] for r in bare["rounds"]],
         )
         print(f"machine CPU busy (all cores): service {busy[0]}, bare {busy[1]}")
+    visits = result.get("visits")
+    if visits:
+        lat, cpu = visits["calls"]["visits"], visits["cpu_seconds_per_case"]
+        print()
+        print(
+            f"monitoring visits: {visits['cases']} in {visits['seconds']:.1f} s = {visits['cases_per_second']:.2f}/s; "
+            f"latency p50 {lat['p50_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms"
+        )
+        print("CPU ms per visit: " + ", ".join(f"{name} {v * 1000:.0f}" for name, v in cpu.items()))
     shapes = result.get("history_per_case")
     if shapes:
         print()
@@ -647,6 +686,13 @@ def main() -> int:
         metavar="URL",
         help="run on a fresh database of this PostgreSQL server (postgresql://user@host:port/postgres) "
         "instead of the embedded one; its CPU is then not counted",
+    )
+    parser.add_argument(
+        "--visits-per-period",
+        type=int,
+        default=2,
+        help="after the cases, monthly visits recorded on each measured case's monitoring period, for the CPU "
+        "per visit (default 2; 0: none)",
     )
     parser.add_argument("--fail-under-target", action="store_true", help="exit 1 when the ratio is under the target")
     args = parser.parse_args()

@@ -116,7 +116,11 @@ class Stack:
         # too): else a request sent on a connection the server is closing fails with a read error.
         args += ["--timeout-keep-alive", "30"]
         api = self._spawn(name, args, env) if name == "api" else self.spawn(name, args, env)
-        wait_for_port(port, timeout=60, process=api)
+        try:
+            wait_for_port(port, timeout=240, process=api)  # slow to import on a loaded machine
+        except BaseException:
+            stop_processes([api])  # not yet the stack's to stop
+            raise
         return api, f"http://127.0.0.1:{port}"
 
     def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
