@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client  # noqa: E402
@@ -156,6 +157,26 @@ def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, flo
             round((after["_machine_busy"] - before["_machine_busy"]) / span, 3) if span else 0
         )
     return used
+
+
+async def database_snapshot(stack: Stack) -> dict[str, int]:
+    """The service database's size, WAL written so far, and transactions that wrote (the next
+    transaction id: read-only ones take none), exact at once (unlike pg_stat_database's counters)."""
+    conn = await asyncpg.connect(stack.database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        row = await conn.fetchrow(
+            "SELECT pg_database_size(current_database()) AS size_bytes,"
+            " pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS wal_bytes,"
+            " pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS write_transactions"
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return dict(row)
+
+
+def database_used(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {key: after[key] - before[key] for key in after}
 
 
 # -- timing -------------------------------------------------------------------------
@@ -424,6 +445,11 @@ class Phase:
         self.latencies: list[float] = []
         self.times = CallTimes()
         self.cpu: dict[str, float] = defaultdict(float)
+        self.database: dict[str, int] = defaultdict(int)
+
+    def add_database(self, used: dict[str, int]) -> None:
+        for key, value in used.items():
+            self.database[key] += value
 
     def add_round(self, cases: int, seconds: float, latencies: list[float], cpu: dict[str, float]) -> None:
         self.rounds.append(
@@ -461,6 +487,7 @@ class Phase:
             "calls": self.times.summary(),
             "cpu_seconds": {k: round(v, 2) for k, v in self.cpu.items()},
             "cpu_seconds_per_case": {k: round(v / self.cases, 3) for k, v in self.cpu.items()},
+            "database_per_case": {k: round(v / self.cases) for k, v in self.database.items()},
         }
 
 
@@ -483,7 +510,9 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             await driver.headers(username)  # sign in now: argon2 is slow by design, and not what is measured
         policy = await driver.publish_notice_seconds(args.notice_seconds)
         print(f"published policy version {policy['version']}: notice {args.notice_seconds:g} s", flush=True)
+        registering = await database_snapshot(stack)
         households = await register_households(driver, args.warmup + args.cases, args.concurrency)
+        registered = database_used(registering, await database_snapshot(stack))
         print(f"registered {len(households)} households", flush=True)
         warmup_households, households = households[: args.warmup], households[args.warmup :]
         measured_households = list(households)
@@ -516,6 +545,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                 for name in ("bare", "service") if round_no % 2 == 0 else ("service", "bare"):
                     stack.check_alive()
                     before = cpu_snapshot(stack)
+                    database_before = await database_snapshot(stack)
                     if name == "service":
                         driver.times = service.times
                         codes, households = households[:count], households[count:]
@@ -525,6 +555,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                         seconds, latencies = await run_cases(bare_cases(count, bare.times), args.concurrency)
                         phase = bare
                     phase.add_round(count, seconds, latencies, cpu_used(before, cpu_snapshot(stack)))
+                    phase.add_database(database_used(database_before, await database_snapshot(stack)))
                     order.append(name)
                     print(
                         f"round {round_no + 1} {name:8s}: {count} cases in {seconds:.2f} s "
@@ -541,11 +572,12 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         if args.visits_per_period:
             # The CPU a monitoring visit costs, for sizing (README): after the cases, on their periods.
             driver.times = visits.times
-            before = cpu_snapshot(stack)
+            before, database_before = cpu_snapshot(stack), await database_snapshot(stack)
             seconds, latencies, count = await record_visits(
                 driver, measured_households, args.visits_per_period, args.concurrency
             )
             visits.add_round(count, seconds, latencies, cpu_used(before, cpu_snapshot(stack)))
+            visits.add_database(database_used(database_before, await database_snapshot(stack)))
             print(f"visits: {count} in {seconds:.2f} s = {count / seconds:.2f} visits/s", flush=True)
     ratio = service.rate / bare.rate
     latency_ok = all(
@@ -585,6 +617,9 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "service": service.as_dict(),
         "bare": bare.as_dict(),
         "visits": visits.as_dict() if visits.rounds else None,
+        "database_per_household_registered": {
+            k: round(v / len(measured_households + warmup_households)) for k, v in registered.items()
+        },
         "ratio_service_to_bare": round(ratio, 3),
         "target_ratio": TARGET_RATIO,
         "passed": ratio >= TARGET_RATIO,
@@ -657,6 +692,14 @@ def print_report(result: dict[str, Any]) -> None:
             f"latency p50 {lat['p50_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms"
         )
         print("CPU ms per visit: " + ", ".join(f"{name} {v * 1000:.0f}" for name, v in cpu.items()))
+    print()
+    print("service database, per case / per visit / per household registered:")
+    for key in ("size_bytes", "wal_bytes", "write_transactions"):
+        per_visit = visits["database_per_case"].get(key) if visits else None
+        print(
+            f"  {key:20s}{service['database_per_case'].get(key, 0):>10}{per_visit if per_visit is not None else '-':>10}"
+            f"{result['database_per_household_registered'].get(key, 0):>10}"
+        )
     shapes = result.get("history_per_case")
     if shapes:
         print()
