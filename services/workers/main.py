@@ -6,8 +6,12 @@ uv run python -m services.workers.main
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
+import shutil
+import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -119,6 +123,17 @@ async def running_worker(
         await bulk.dispose()
 
 
+def keep_compiled_modules() -> None:
+    """The workflow sandbox imports each workflow's modules afresh for every workflow run it
+    starts. Under PYTHONDONTWRITEBYTECODE (the image sets it) every such import compiled the source
+    again (measured: 2.5 % of the worker's CPU): keep compiled modules in a folder of this process's
+    own instead, so the source tree stays as it is."""
+    if sys.dont_write_bytecode:
+        sys.pycache_prefix = tempfile.mkdtemp(prefix="worker-bytecode-")
+        sys.dont_write_bytecode = False
+        atexit.register(shutil.rmtree, sys.pycache_prefix, ignore_errors=True)
+
+
 async def main() -> None:
     use_json_logs()
     settings = get_settings()
@@ -140,5 +155,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    keep_compiled_modules()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
