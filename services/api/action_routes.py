@@ -45,7 +45,7 @@ async def answer_with_state(
     return await answer_once(session, account.username, key, await fingerprint(request), produce)
 
 
-def _item_param(path: str, largest: int) -> Callable[..., int | None]:
+def _item_param(path: str, largest: int) -> Callable[..., Awaitable[int | None]]:
     """The dependency reading the numbered item a path names (`objections/{objection_id}/resolution`);
     `async`, so FastAPI does not hand it to its thread pool."""
     start = path.find("{")
