@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import AsyncIterator
@@ -129,9 +130,15 @@ def keep_compiled_modules() -> None:
     again (measured: 2.5 % of the worker's CPU): keep compiled modules in a folder of the worker's
     own instead, so the source tree stays as it is. Shared by the workers of a host and by their
     restarts: each compiled module is checked against its source and written atomically."""
-    if sys.dont_write_bytecode:
-        sys.pycache_prefix = str(Path(tempfile.gettempdir()) / f"fanpin-worker-bytecode-{os.getuid()}")
-        sys.dont_write_bytecode = False
+    if not sys.dont_write_bytecode:
+        return
+    folder = Path(tempfile.gettempdir()) / f"fanpin-worker-bytecode-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    found = folder.lstat()
+    if stat.S_ISLNK(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        log.warning("not caching compiled modules in %s: not the worker's own private folder", folder)
+        return  # code someone else could write is never loaded
+    sys.pycache_prefix, sys.dont_write_bytecode = str(folder), False
 
 
 async def main() -> None:
