@@ -66,22 +66,34 @@ def _area(frame: str) -> str:
     return parts[0].removesuffix(".py")
 
 
+# Leaf frames of threads that wait rather than work (py-spy counts a thread parked in a lock or in
+# epoll now and then): the event loop's wait, the thread pool's, and native frames without a name.
+WAITING = ("Runner.run (", "EpollSelector.select (", "Condition.wait (", "_worker (concurrent", "")
+
+
+def _waiting(leaf: str) -> bool:
+    return leaf == "" or any(leaf.startswith(prefix) for prefix in WAITING if prefix)
+
+
 def summarise(folded: Path, top: int) -> None:
-    """py-spy samples only running threads: every sample is CPU (or a blocking call)."""
+    """Shares of the samples that were working (see WAITING)."""
     by_leaf: Counter[str] = Counter()
     by_own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
-    total = 0
+    total = waiting = 0
     for line in folded.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         frames, count = stack.split(";"), int(count_text)
+        if _waiting(frames[-1]):
+            waiting += count
+            continue
         total += count
         by_leaf[_area(frames[-1])] += count
         for area in {_area(f) for f in frames}:
             inclusive[area] += count
         own = next((f for f in reversed(frames) if f.rsplit(" (", 1)[-1].startswith("services/")), None)
         by_own[f"{own.split(' (', 1)[0]} ({_area(own)})" if own else "(no frame of ours: SDK, loop, server)"] += count
-    print(f"  samples {total}")
+    print(f"  samples working {total} (left out, waiting: {waiting})")
     print("  by the package the sample was in (leaf frame):")
     for area, count in by_leaf.most_common(top):
         print(f"    {100 * count / max(total, 1):5.1f}%  {area}")
