@@ -4,6 +4,7 @@ the worker and the API (uvicorn), each its own process, logs in one folder."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -13,8 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
 
-from services.department_simulator.client import start_simulator
+import asyncpg
+
 from services.devstack.servers import (
     free_port,
     start_embedded_postgres,
@@ -31,8 +35,12 @@ class Stack:
 
     TASK_QUEUE = "identification"
 
-    def __init__(self, workdir: Path, logs: Path) -> None:
+    def __init__(self, workdir: Path, logs: Path, external_database: str | None = None) -> None:
+        """`external_database`: a PostgreSQL server's URL (`postgresql://user@host:port/db`) to run on
+        instead of the embedded one; a fresh database is created on it, and dropped at the end."""
         self.workdir, self.logs = workdir, logs
+        self.external_database = external_database
+        self.fresh_database: str | None = None
         self.postgres: Any = None
         self.temporal: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
@@ -50,11 +58,14 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         for old in self.logs.glob("*.log"):
             old.unlink()
-        self.postgres, database_url = start_embedded_postgres(self.workdir / "postgres")
+        if self.external_database:
+            database_url = self._create_fresh_database(self.external_database)
+        else:
+            self.postgres, database_url = start_embedded_postgres(self.workdir / "postgres")
         self.database_url = database_url
         simulator_port, api_port = free_port(), free_port()
         if not read_only:
-            self.simulator = start_simulator(simulator_port, log_file=self.logs / "simulator.log")
+            self.simulator = self._start_simulator(simulator_port)
         self.simulator_url = f"http://127.0.0.1:{simulator_port}"
         temporal_port = free_port()
         self.temporal = start_temporal_dev_server(
@@ -68,12 +79,32 @@ class Stack:
             "ENVIRONMENT": "test",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
             "DEPARTMENT_SIMULATOR_URL": self.simulator_url,
+            # The benches publish a notice of seconds, below the rules' floor of days.
+            "DEVELOPMENT_POLICIES": "true",
         }
         self.env = env
         self.prepare_database(env)
         if not read_only:
             self.worker = self._spawn("worker", [sys.executable, "-m", "services.workers.main"], env)
         self.api, self.api_url = self.start_api("api", env, api_port)
+
+    def _create_fresh_database(self, server_url: str) -> str:
+        """Creates a new database on the external server; its asyncpg URL."""
+        self.fresh_database = f"bench_{uuid4().hex[:12]}"
+        _run_on_server(server_url, f'CREATE DATABASE "{self.fresh_database}"')
+        parts = urlsplit(server_url)
+        return urlunsplit(parts._replace(scheme="postgresql+asyncpg", path=f"/{self.fresh_database}"))
+
+    def _start_simulator(self, port: int) -> subprocess.Popen[bytes]:
+        """As `start_simulator`, with as long to start as the API (a loaded machine imports slowly)."""
+        args = [sys.executable, "-m", "services.department_simulator", "--demo", "--port", str(port)]
+        simulator = self._spawn("simulator", args, dict(os.environ))
+        try:
+            wait_for_port(port, timeout=240, process=simulator)
+        except BaseException:
+            stop_processes([simulator])
+            raise
+        return simulator
 
     def prepare_database(self, env: dict[str, str]) -> None:
         """Migrations and demo data on the database of `env`."""
@@ -91,8 +122,15 @@ class Stack:
         one (another database) is stopped with the stack."""
         port = port or free_port()
         args = [sys.executable, "-m", "uvicorn", "services.api.app:app", "--host", "127.0.0.1", "--port", str(port)]
+        # Keep idle connections open longer than the benches' clients do (httpx: 5 s, uvicorn's default
+        # too): else a request sent on a connection the server is closing fails with a read error.
+        args += ["--timeout-keep-alive", "30"]
         api = self._spawn(name, args, env) if name == "api" else self.spawn(name, args, env)
-        wait_for_port(port, timeout=60, process=api)
+        try:
+            wait_for_port(port, timeout=240, process=api)  # slow to import on a loaded machine
+        except BaseException:
+            stop_processes([api])  # not yet the stack's to stop
+            raise
         return api, f"http://127.0.0.1:{port}"
 
     def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -121,6 +159,8 @@ class Stack:
         )
         if self.postgres is not None:
             self.postgres.cleanup()
+        if self.fresh_database and self.external_database:
+            _run_on_server(self.external_database, f'DROP DATABASE IF EXISTS "{self.fresh_database}" WITH (FORCE)')
 
     def pids(self) -> dict[str, int | None]:
         return {
@@ -131,18 +171,38 @@ class Stack:
         }
 
 
+def _run_on_server(server_url: str, statement: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE) on the server of `server_url`."""
+
+    async def run() -> None:
+        conn = await asyncpg.connect(urlunsplit(urlsplit(server_url)._replace(scheme="postgresql")))
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
 RESULTS = ROOT / "bench" / "results"
 
 
-def run_on_stack(name: str, measure: Callable[[Stack], dict[str, Any]], read_only: bool = False) -> dict[str, Any]:
-    """Starts a stack in a temporary folder, measures on it, stops it, and writes the figures
-    to bench/results/<name>.json (logs in bench/results/logs/)."""
+def run_on_stack(
+    name: str,
+    measure: Callable[[Stack], dict[str, Any]],
+    read_only: bool = False,
+    external_database: str | None = None,
+) -> dict[str, Any]:
+    """Starts a stack in a temporary folder (on a fresh database of `external_database`'s server if
+    given, see `Stack`), measures on it, stops it, and writes the figures to bench/results/<name>.json
+    (logs in bench/results/logs/)."""
     logs = RESULTS / "logs"
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as workdir:
-        stack = Stack(Path(workdir), logs)
+        stack = Stack(Path(workdir), logs, external_database)
         try:
             parts = "the API" if read_only else "the simulator, the worker and the API"
-            print(f"starting PostgreSQL, Temporal, {parts}…", flush=True)
+            where = "an external PostgreSQL" if external_database else "PostgreSQL"
+            print(f"starting {where}, Temporal, {parts}…", flush=True)
             started = time.perf_counter()
             stack.start(read_only)
             print(f"stack ready in {time.perf_counter() - started:.1f} s (logs in {logs})", flush=True)

@@ -45,18 +45,19 @@ async def answer_with_state(
     return await answer_once(session, account.username, key, await fingerprint(request), produce)
 
 
-def _item_param(path: str, largest: int) -> Callable[..., int | None]:
-    """The dependency reading the numbered item a path names (`objections/{objection_id}/resolution`)."""
+def _item_param(path: str, largest: int) -> Callable[..., Awaitable[int | None]]:
+    """The dependency reading the numbered item a path names (`objections/{objection_id}/resolution`);
+    `async`, so FastAPI does not hand it to its thread pool."""
     start = path.find("{")
     if start < 0:
 
-        def no_item() -> None:
+        async def no_item() -> None:
             return None
 
         return no_item
     name = path[start + 1 : path.index("}")]
 
-    def numbered(item: Annotated[int, Path(alias=name, ge=1, le=largest)]) -> int:
+    async def numbered(item: Annotated[int, Path(alias=name, ge=1, le=largest)]) -> int:
         return item
 
     return numbered

@@ -31,7 +31,9 @@ def client_address(request: Request) -> str:
     return (request.client.host if request.client else "unknown")[:45]
 
 
-def get_resources(request: Request) -> AppResources:
+# The dependencies here are `async def` though they do not await: FastAPI runs a plain `def`
+# dependency in its thread pool, a thread hand-off on every request for nothing.
+async def get_resources(request: Request) -> AppResources:
     return request.app.state.resources
 
 
@@ -66,7 +68,7 @@ async def current_account(
 CurrentAccount = Annotated[Account, Depends(current_account)]
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100, min_length=1)] = None,
 ) -> str | None:
     return key

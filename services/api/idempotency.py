@@ -13,7 +13,6 @@ the start key in its workflow's memo and a case id derived from the key
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -72,27 +71,25 @@ async def answer_once(
             return JSONResponse(
                 claimed.response, status_code=claimed.status_code, headers={"Idempotent-Replayed": "true"}
             )
-    response = await _run(produce)
+    status, content = await _run(produce)
+    response = JSONResponse(content, status_code=status)  # rendered before it is kept
     if key is not None:
         await session.execute(
             update(IdempotencyRecord)
             .where(col(IdempotencyRecord.username) == username, col(IdempotencyRecord.key) == key)
             .where(col(IdempotencyRecord.status_code).is_(None))
-            .values(status_code=response.status_code, response=_body_of(response))
+            .values(status_code=status, response=content)
         )
         await session.commit()
     return response
 
 
-async def _run(produce: Callable[[], Awaitable[tuple[int, Any]]]) -> JSONResponse:
+async def _run(produce: Callable[[], Awaitable[tuple[int, Any]]]) -> tuple[int, Any]:
+    """The answer's status and its JSON content (stored as it is sent, not parsed back from the body)."""
     try:
         status, body = await produce()
     except ApiError as refusal:
         if refusal.status_code >= 500:
             raise  # a passing failure: the client may retry with the same key
         status, body = refusal.status_code, {"detail": refusal.detail}
-    return JSONResponse(jsonable_encoder(body), status_code=status)
-
-
-def _body_of(response: JSONResponse) -> Any:
-    return json.loads(bytes(response.body))
+    return status, jsonable_encoder(body)

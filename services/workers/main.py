@@ -8,8 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import stat
+import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from temporalio.client import Client
@@ -119,6 +124,23 @@ async def running_worker(
         await bulk.dispose()
 
 
+def keep_compiled_modules() -> None:
+    """The workflow sandbox imports each workflow's modules afresh for every workflow run it
+    starts. Under PYTHONDONTWRITEBYTECODE (the image sets it) every such import compiled the source
+    again (measured: 2.5 % of the worker's CPU): keep compiled modules in a folder of the worker's
+    own instead, so the source tree stays as it is. Shared by the workers of a host and by their
+    restarts: each compiled module is checked against its source and written atomically."""
+    if not sys.dont_write_bytecode:
+        return
+    folder = Path(tempfile.gettempdir()) / f"fanpin-worker-bytecode-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    found = folder.lstat()
+    if stat.S_ISLNK(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        log.warning("not caching compiled modules in %s: not the worker's own private folder", folder)
+        return  # code someone else could write is never loaded
+    sys.pycache_prefix, sys.dont_write_bytecode = str(folder), False
+
+
 async def main() -> None:
     use_json_logs()
     settings = get_settings()
@@ -140,5 +162,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    keep_compiled_modules()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
