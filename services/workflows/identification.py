@@ -150,7 +150,7 @@ class IdentificationWorkflow:
         self._formerly_poor = start.formerly_poor
         self._opened = False
         self._start_refused = False
-        self._recorder = procedure.Recorder(CaseRecordActivities.record_case_event, CaseEvent)
+        self._recorder = procedure.Recorder(CaseRecordActivities.record_case_event, CaseEvent, light=True)
         self._village = procedure.VillageProcedure(
             start.policy,
             record=lambda: self._state,
@@ -850,7 +850,14 @@ class IdentificationWorkflow:
         self._recorded = snapshot
         # The case's task queue goes with it: the worker serving that queue forwards department results.
         return await self._recorder.record(
-            self._state, action, actor, data, before=before, after=after, task_queue=workflow.info().task_queue
+            self._state,
+            action,
+            actor,
+            data,
+            before=before,
+            after=after,
+            case_id=self._state.case_id,
+            task_queue=workflow.info().task_queue,
         )
 
     async def _answer(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> CaseState:
