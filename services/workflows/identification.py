@@ -104,6 +104,7 @@ with workflow.unsafe.imports_passed_through():
     from services.workers.identification.cross_checks import DEPARTMENT_NOT_CONFIGURED, CrossCheckActivities
     from services.workers.identification.records import CaseRecordActivities
     from services.workflows import hand_over, procedure
+    from services.workflows.wake_up import WakeUp
 
 RECEIVE_RESULT = "receive_cross_check_result"
 # What a refused update that is no action of the table is called for the county officer.
@@ -125,6 +126,9 @@ HAND_OVER_CLOSING_PATCH = "hand-over-closed-case"
 # The democratic review waits for the cross-check (the seed: its results are the review's basis);
 # before, the review and the notice ran beside it and only the township review waited.
 REVIEW_AFTER_CROSS_CHECK_PATCH = "review-after-cross-check"
+# One timer per deadline: the watches keep their timer while the deadline they wait for stays
+# (before, every change to the case or its cross-check started and cancelled one).
+ONE_TIMER_PATCH = "one-timer-per-deadline"
 
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
 _SEND_RETRY = RetryPolicy(
@@ -596,21 +600,30 @@ class IdentificationWorkflow:
         """Makes unanswered requests overdue at their deadline and, before it, asks silent
         departments again (in rounds watched since the re-ask came in; older ones replay as they ran)."""
         reask = workflow.patched(REASK_PATCH)
+        wake = WakeUp() if workflow.patched(ONE_TIMER_PATCH) else None
         while self._in_round(round_no) and not self._round().complete:
             seen = self._cross_check_changes
             unanswered = [r for r in self._round().requests.values() if r.status in UNANSWERED]
             wake_at = [r.respond_by for r in unanswered]
             if reask:
                 wake_at += [at for r in unanswered if (at := r.next_reask_at) is not None]
-            timeout = min(wake_at) - workflow.now() if wake_at else None
-            if timeout is None or timeout > timedelta(0):
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._cross_check_changes != seen or not self._in_round(round_no), timeout=timeout
-                    )
+            if wake is not None:
+                wake.at(min(wake_at) if wake_at else None)
+                await workflow.wait_condition(
+                    lambda: self._cross_check_changes != seen or not self._in_round(round_no) or wake.due()
+                )
+                if not wake.due():
                     continue
-                except TimeoutError:
-                    pass
+            else:
+                timeout = min(wake_at) - workflow.now() if wake_at else None
+                if timeout is None or timeout > timedelta(0):
+                    try:
+                        await workflow.wait_condition(
+                            lambda: self._cross_check_changes != seen or not self._in_round(round_no), timeout=timeout
+                        )
+                        continue
+                    except TimeoutError:
+                        pass
             if not self._in_round(round_no):
                 return
             now = workflow.now()
@@ -785,16 +798,23 @@ class IdentificationWorkflow:
     async def _escalate_missed_deadlines(self) -> None:
         """Each step's deadline and the identification limit as timers: when one passes while the
         case still waits, an `escalate` event tells the level above (services/domain/identification/escalation.py)."""
+        wake = WakeUp() if workflow.patched(ONE_TIMER_PATCH) else None
         while self._state.is_open:
             watched = self._deadline_watch()
             pending = pending_deadlines(self._state)
-            timeout = min(d.due_at for d in pending) - workflow.now() if pending else None
-            if timeout is None or timeout > timedelta(0):
-                try:
-                    await workflow.wait_condition(lambda: self._deadline_watch() != watched, timeout=timeout)
+            if wake is not None:
+                wake.at(min(d.due_at for d in pending) if pending else None)
+                await workflow.wait_condition(lambda: self._deadline_watch() != watched or wake.due())
+                if not wake.due():
                     continue
-                except TimeoutError:
-                    pass
+            else:
+                timeout = min(d.due_at for d in pending) - workflow.now() if pending else None
+                if timeout is None or timeout > timedelta(0):
+                    try:
+                        await workflow.wait_condition(lambda: self._deadline_watch() != watched, timeout=timeout)
+                        continue
+                    except TimeoutError:
+                        pass
             # Re-read after each record: the case may move on while one is written.
             while passed := [d for d in pending_deadlines(self._state) if d.due_at <= workflow.now()]:
                 late = escalation(self._state, passed[0], workflow.now(), self._policy.escalation_days)
