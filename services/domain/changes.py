@@ -55,3 +55,12 @@ def apply_changes(document: Any, before: Any, after: Any) -> Any:
         if key not in after:
             result.pop(key, None)
     return result
+
+
+def changed_keys(before: Any, after: Any) -> Any:
+    """What `apply_changes` needs of `before` (`changes`' old side): its keys, with values only
+    where both sides are objects (applied key by key); every other value is None. The keys an
+    object lost are there, the old values are not (whoever applies has them)."""
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return None
+    return {key: changed_keys(value, after.get(key)) for key, value in before.items()}

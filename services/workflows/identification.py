@@ -85,6 +85,7 @@ with workflow.unsafe.imports_passed_through():
         FastTrackRecord,
         LeadRecord,
         NoticePeriod,
+        StepRecorded,
     )
     from services.domain.months import local_date
     from services.domain.update_inputs import DepartmentAnswer, ItemStepInput, StepInput
@@ -240,7 +241,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def verify_home(self, act: StepInput[HomeVerification]) -> CaseState:
+    async def verify_home(self, act: StepInput[HomeVerification]) -> StepRecorded:
         self._check(Action.verify_home, act.actor)
         self._state.verification = act.form
         self._state.per_capita_net_income = act.form.per_capita_net_income
@@ -269,7 +270,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def record_authorisation(self, act: StepInput[Authorisation]) -> CaseState:
+    async def record_authorisation(self, act: StepInput[Authorisation]) -> StepRecorded:
         self._check(Action.record_authorisation, act.actor)
         self._state.authorisation = act.form
         if act.form.decision == "signed":
@@ -286,7 +287,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def record_cross_check(self, act: StepInput[CrossCheckEntry]) -> CaseState:
+    async def record_cross_check(self, act: StepInput[CrossCheckEntry]) -> StepRecorded:
         """The county officer records results by hand, with a reason (a department without a
         system, or one that did not answer in time)."""
         self._validate_record_cross_check(act)
@@ -310,7 +311,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def resend_cross_check(self, act: StepInput[CrossCheckResend]) -> CaseState:
+    async def resend_cross_check(self, act: StepInput[CrossCheckResend]) -> StepRecorded:
         """A new request (new request id, new deadline) to a department that did not answer in time."""
         self._validate_resend_cross_check(act)
         request = self._round().requests[act.form.department]
@@ -376,7 +377,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def record_review(self, act: StepInput[DemocraticReview]) -> CaseState:
+    async def record_review(self, act: StepInput[DemocraticReview]) -> StepRecorded:
         self._check(Action.record_review, act.actor)
         round_ = self._state.cross_check
         review = self._village.review(act.form)
@@ -391,7 +392,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def file_objection(self, act: StepInput[Objection]) -> CaseState:
+    async def file_objection(self, act: StepInput[Objection]) -> StepRecorded:
         self._validate_file_objection(act)
         self._village.file_objection(act.form, act.actor)
         return await self._answer(Action.file_objection, act.actor, act.form)
@@ -404,7 +405,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def resolve_objection(self, act: ItemStepInput[ObjectionResolution]) -> CaseState:
+    async def resolve_objection(self, act: ItemStepInput[ObjectionResolution]) -> StepRecorded:
         self._validate_resolve_objection(act)
         self._village.resolve_objection(act.item, act.form, act.actor, self._clear_cross_check)
         data = {"objection_id": act.item, **act.form.model_dump(mode="json")}
@@ -418,7 +419,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def review_in_township(self, act: StepInput[TownshipReview]) -> CaseState:
+    async def review_in_township(self, act: StepInput[TownshipReview]) -> StepRecorded:
         self._check(Action.review_in_township, act.actor)
         self._village.review_in_township(act.form, act.actor, verify_again=self._clear_cross_check)
         return await self._answer(Action.review_in_township, act.actor, act.form)
@@ -430,7 +431,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def decide_in_county(self, act: StepInput[CountyDecision]) -> CaseState:
+    async def decide_in_county(self, act: StepInput[CountyDecision]) -> StepRecorded:
         self._check(Action.decide_in_county, act.actor)
         self._village.decide_in_county(act.form, approved=lambda: self._move_to(Step.announcement))
         return await self._answer(Action.decide_in_county, act.actor, act.form)
@@ -442,7 +443,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def announce(self, act: StepInput[Announcement]) -> CaseState:
+    async def announce(self, act: StepInput[Announcement]) -> StepRecorded:
         self._check(Action.announce, act.actor)
         self._state.announcement = act.form
         self._close(Outcome.monitoring_target)
@@ -456,7 +457,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def add_lead(self, act: StepInput[Lead]) -> CaseState:
+    async def add_lead(self, act: StepInput[Lead]) -> StepRecorded:
         """A further lead joins the open case, at whatever step it stands."""
         self._validate_add_lead(act)
         self._state.further_leads.append(
@@ -481,7 +482,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def start_fast_track(self, act: StepInput[FastTrack]) -> CaseState:
+    async def start_fast_track(self, act: StepInput[FastTrack]) -> StepRecorded:
         """绿色通道（先帮后评）: the township starts support for a sudden severe difficulty before the
         identification ends. Nothing else changes: the case stays at its step and the steps go on."""
         self._validate_start_fast_track(act)
@@ -523,7 +524,7 @@ class IdentificationWorkflow:
 
     # -- the department cross-check ------------------------------------------
 
-    async def _answer_beginning_cross_check(self, action: Action, actor: Actor, form: BaseModel) -> CaseState:
+    async def _answer_beginning_cross_check(self, action: Action, actor: Actor, form: BaseModel) -> StepRecorded:
         """Answers a step that begins a cross-check round. The round starts once the step is
         recorded, so a step PostgreSQL refuses sends nothing (earlier histories: at once)."""
         self._state.cross_check = None
@@ -880,8 +881,10 @@ class IdentificationWorkflow:
             task_queue=workflow.info().task_queue,
         )
 
-    async def _answer(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> CaseState:
-        """Records an update's change and answers the case's new state. If PostgreSQL refuses what
+    async def _answer(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> StepRecorded:
+        """Records an update's change and answers which event recorded it: the caller reads the case
+        from the read model, already written (the whole state in every answer weighed on the
+        history; the API answered it before this, Updates of earlier histories did). If PostgreSQL refuses what
         the change carried, it is taken back, so the case and its records stay as they were, the case
         is flagged for the county officer (`needs_attention`, an inbox task), and the update is
         refused (Unrecordable → 422); the case goes on serving other updates."""
@@ -899,7 +902,7 @@ class IdentificationWorkflow:
             raise refuse_unrecordable() from None
         if not self._state.is_open and workflow.patched(HAND_OVER_CLOSING_PATCH):
             await hand_over.hand_over_closed_case(self._state)
-        return state
+        return StepRecorded(case_id=state.case_id, seq=state.seq)
 
     def _resume(self) -> None:
         """Restarts what a change taken back had stopped: closing the case stops its deadline watch

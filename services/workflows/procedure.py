@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from services.domain.areas import area_contains
+    from services.domain.changes import changed_keys
     from services.domain.form_fields import future_dates
     from services.domain.identification.forms import (
         CountyDecision,
@@ -329,10 +330,11 @@ def _refusal(failure: ActivityError) -> str | None:
     return cause.message if isinstance(cause, ApplicationError) and cause.type == UNRECORDABLE else None
 
 
-# Light records: an event carries what changed (its `before`/`after`), not the whole state, and
-# each is written once the one before it was, so the record activity derives the state from the
-# read model's row. Only the first event, and one after an event that was not written or a change
-# taken back, carries the whole state (services/workers/identification/records.py).
+# Light records: an event carries what changed (its `after`, and of `before` only the keys), not
+# the whole state, and each is written once the one before it was, so the record activity derives
+# the state (and the audit's old values) from the read model's row. Only the first event, and one
+# after an event that was not written or a change taken back, carries the whole state and its
+# `before` (services/workers/identification/records.py).
 LIGHT_RECORDS_PATCH = "light-records"
 
 
@@ -403,6 +405,8 @@ class Recorder:
                     await workflow.wait_condition(lambda: self._in_line[0] == event.seq)
                     if again or event.seq == self._rebased or self._written != event.seq - 1:
                         event = event.model_copy(update={"state": as_recorded})
+                    else:  # the activity has the old values, in the row as of the event before
+                        event = event.model_copy(update={"before": changed_keys(event.before, event.after)})
                 await workflow.execute_activity_method(
                     self._activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=self._retry
                 )

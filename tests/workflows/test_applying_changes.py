@@ -1,5 +1,6 @@
 """An event carries only what changed (`changes`); the read model applies it to the state before
-(`apply_changes`). Applying must give back exactly the state after, whatever the two documents."""
+(`apply_changes`). Applying must give back exactly the state after, whatever the two documents,
+also when the event keeps of the old side only its keys (`changed_keys`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.domain.changes import apply_changes, changes
+from services.domain.changes import apply_changes, changed_keys, changes
 
 _leaves = st.none() | st.booleans() | st.integers() | st.text(max_size=3)
 _keys = st.sampled_from(["a", "b", "c", "d"])
@@ -24,6 +25,8 @@ documents = st.recursive(
 def test_applying_what_changed_gives_the_state_after(before: dict[str, Any], after: dict[str, Any]) -> None:
     old, new = changes(before, after)
     assert apply_changes(before, old, new) == after
+    # An event carries of the old side only its keys: the one applying it has the old values.
+    assert apply_changes(before, changed_keys(old, new), new) == after
 
 
 def test_a_key_emptied_out_of_an_object_is_removed() -> None:

@@ -180,6 +180,14 @@ class CaseState(BaseModel):
         return findings_by_member(self.cross_check.subjects if self.cross_check else [], self.cross_checks)
 
 
+class StepRecorded(BaseModel):
+    """What a case's action Update answers: the event that recorded it. The read model holds the
+    case as of that event (or later) when the answer comes: callers read the case there."""
+
+    case_id: str
+    seq: int
+
+
 class RecordedEvent(BaseModel):
     """One recorded change of a workflow's state (case, monitoring period, self-report): who did what,
     when, with which data; its audit or history entry."""

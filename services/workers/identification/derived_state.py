@@ -1,8 +1,8 @@
-"""A case's state derived from its recorded changes: the read model's row as of an earlier event
-with the audit's `before`/`after` of each event since applied in order (services/domain/changes.py).
+"""A case's state derived from its audit: a state as of an earlier event (none: {}) with the
+`before`/`after` of each event since applied in order (services/domain/changes.py).
 
-The record activity derives each new state this way (an event carries what changed, not the whole
-state); a case's whole read model can be rebuilt the same way from its audit entries alone.
+The record activity derives each new state from the row and the event's changes the same way; a
+case's read model can be rebuilt from its audit entries alone (tests/workflows/test_read_model_from_events.py).
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ It only records: what other workflows must hear of a case (monitoring, self-repo
 case's workflow tells them itself, so its history shows it (services/workflows/identification.py).
 
 An event carries what changed, not the whole state (except where the workflow cannot know the row
-is as of the event before): the new state is the row's, with the changes of the events since applied
-(services/workers/identification/derived_state.py). The workflow writes a case's events one after
-another, so those are the event's own; a retry of an event already recorded changes nothing.
+is as of the event before): its new values and the keys they replace or remove. The workflow writes
+a case's events one after another, so the new state is the row's with the event's changes applied,
+and the audit's old values are the row's; a retry of an event already recorded changes nothing.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.db.tables import CaseRecord, CrossCheckRequestRecord, Household
+from services.domain.changes import apply_changes, state_changes
 from services.domain.identification.state import CaseEvent, CaseState
 from services.domain.tasks import identification_tasks
 from services.domain.vocabulary import HouseholdStatus, Outcome
-from services.workers.identification.derived_state import MissingEvents, derived_state
 from services.workers.read_model import audit_entry, forward_upsert
 from services.workers.tasks import TaskSource, sync_tasks
 
@@ -39,30 +39,44 @@ class CaseRecordActivities:
 
     @activity.defn(name="record_case_event")
     async def record_case_event(self, event: CaseEvent) -> None:
-        case_id = event.state.case_id if event.state is not None else event.case_id
         async with self._engine.begin() as conn:
-            await conn.execute(audit_entry("case", case_id, event))
-            state = event.state if event.state is not None else await _state_after(conn, case_id, event.seq)
-            if state is not None:
-                await _write_read_model(conn, event, state)
+            if event.state is not None:
+                await conn.execute(audit_entry("case", event.state.case_id, event))
+                await _write_read_model(conn, event, event.state)
+                return
+            derived = await _state_after(conn, event)
+            if derived is None:
+                return  # a retry of an event already recorded
+            state, before, after = derived
+            await conn.execute(
+                audit_entry("case", event.case_id, event.model_copy(update={"before": before, "after": after}))
+            )
+            await _write_read_model(conn, event, state)
 
 
-async def _state_after(conn: AsyncConnection, case_id: str, seq: int) -> CaseState | None:
-    """The case's state as of event `seq`, derived from its row (locked) and the changes recorded
-    since; None if the row is as of `seq` or later already (a retry)."""
+async def _state_after(conn: AsyncConnection, event: CaseEvent) -> tuple[CaseState, Any, Any] | None:
+    """The case's state as of `event`, from its row (locked) as of the event before with the
+    event's changes applied, and what changed (old and new values) for the audit; None if the row
+    is as of this event or later already."""
     row = (
         await conn.execute(
             select(col(CaseRecord.last_seq), col(CaseRecord.state))
-            .where(col(CaseRecord.case_id) == case_id)
+            .where(col(CaseRecord.case_id) == event.case_id)
             .with_for_update()
         )
     ).first()
-    if row is not None and row.last_seq >= seq:
+    if row is not None and row.last_seq >= event.seq:
         return None
-    try:
-        return await derived_state(conn, case_id, row.state if row else {}, row.last_seq if row else 0, seq)
-    except MissingEvents as missing:  # retrying cannot bring them: visible, for a developer
-        raise ApplicationError(str(missing), type="MissingEvents", non_retryable=True) from None
+    if row is None or row.last_seq != event.seq - 1:  # retrying cannot bring it: visible, for a developer
+        raise ApplicationError(
+            f"case {event.case_id}: event {event.seq} follows an event not recorded",
+            type="MissingEvents",
+            non_retryable=True,
+        )
+    document = apply_changes(row.state, event.before or {}, event.after or {})
+    state = CaseState.model_validate({**document, "seq": event.seq})
+    before, after = state_changes(row.state, state.model_dump(mode="json"))
+    return state, before, after
 
 
 async def _write_read_model(conn: AsyncConnection, event: CaseEvent, state: CaseState) -> None:
