@@ -187,7 +187,9 @@ class IdentificationWorkflow:
         )
 
     @workflow.run
-    async def run(self, start: CaseStart) -> CaseState:
+    async def run(self, start: CaseStart) -> StepRecorded:
+        """Ends with the case's last event (the case itself is in the read model; its whole state as
+        the result weighed on every history)."""
         try:
             await self._record("open_case", start.opened_by, {"channel": start.channel, "lead_note": start.lead_note})
         except procedure.EventRefused:
@@ -218,7 +220,7 @@ class IdentificationWorkflow:
             await self._cross_check_task
         if self._deadlines is not None:
             await self._deadlines
-        return self._state
+        return StepRecorded(case_id=self._state.case_id, seq=self._state.seq)
 
     # -- reads ---------------------------------------------------------------
 
@@ -686,7 +688,7 @@ class IdentificationWorkflow:
             department=request.department,
             county_code=self._state.county_code,
             case_reference=self._state.case_id,
-            subjects=round_.subjects,
+            round=round_.round,
             respond_by=request.respond_by,
         )
         try:
@@ -878,7 +880,8 @@ class IdentificationWorkflow:
             before=before,
             after=after,
             case_id=self._state.case_id,
-            task_queue=workflow.info().task_queue,
+            # Light events leave it to the activity, which runs on the case's task queue.
+            task_queue="" if self._recorder.light else workflow.info().task_queue,
         )
 
     async def _answer(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> StepRecorded:

@@ -369,6 +369,11 @@ class Recorder:
         self._written: int | None = None  # light: the last event written
         self._rebased = 0  # light: the first event numbered after a change was taken back
 
+    @property
+    def light(self) -> bool:
+        """Whether events go light (known from the first event on)."""
+        return bool(self._light)
+
     def recorded(self, state: Any) -> None:
         """`state` is in the read model already (a workflow continued as new carries it)."""
         self._last = state.model_copy(deep=True)
@@ -403,6 +408,8 @@ class Recorder:
             try:
                 if self._light:
                     await workflow.wait_condition(lambda: self._in_line[0] == event.seq)
+                    # The activity knows the workflow it runs for.
+                    event = event.model_copy(update={"workflow_id": "", "run_id": ""})
                     if again or event.seq == self._rebased or self._written != event.seq - 1:
                         event = event.model_copy(update={"state": as_recorded})
                     else:  # the activity has the old values, in the row as of the event before

@@ -39,6 +39,14 @@ class CaseRecordActivities:
 
     @activity.defn(name="record_case_event")
     async def record_case_event(self, event: CaseEvent) -> None:
+        info = activity.info()  # light events leave out what the activity knows: it runs for the case
+        event = event.model_copy(
+            update={
+                "workflow_id": event.workflow_id or info.workflow_id,
+                "run_id": event.run_id or info.workflow_run_id,
+                "task_queue": event.task_queue or info.task_queue,
+            }
+        )
         async with self._engine.begin() as conn:
             if event.state is not None:
                 await conn.execute(audit_entry("case", event.state.case_id, event))
