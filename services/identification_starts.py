@@ -92,11 +92,12 @@ async def _once_opened(handle: WorkflowHandle[Any, Any]) -> CaseState:
             raise
     # The workflow ended before the update reached it: a refused start fails it as Unrecordable.
     try:
-        return await handle.result()
+        await handle.result()
     except WorkflowFailureError as failure:
         if unrecordable(failure.cause):
             raise CaseUnrecordable() from None
         raise
+    return await handle.query(IdentificationWorkflow.state)  # its result names its last event only
 
 
 async def open_or_join(

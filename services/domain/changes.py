@@ -8,6 +8,7 @@ is missing from that side's answer too.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 # Keys that change with every event or are derived from others: left out of the comparison.
@@ -39,3 +40,27 @@ def state_changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[s
         {k: v for k, v in after.items() if k not in _NOT_COMPARED},
     )
     return old, new
+
+
+def apply_changes(document: Any, before: Any, after: Any) -> Any:
+    """The inverse of `changes`: `document` as it was (`before`'s side) made into what it became.
+    Where both sides are objects the keys `after` holds are set (recursively) and the keys only
+    `before` holds are removed; anything else is replaced whole by `after`."""
+    if not (isinstance(document, dict) and isinstance(before, dict) and isinstance(after, dict)):
+        return copy.deepcopy(after)
+    result = dict(document)
+    for key, value in after.items():
+        result[key] = apply_changes(result.get(key), before[key], value) if key in before else copy.deepcopy(value)
+    for key in before:
+        if key not in after:
+            result.pop(key, None)
+    return result
+
+
+def changed_keys(before: Any, after: Any) -> Any:
+    """What `apply_changes` needs of `before` (`changes`' old side): its keys, with values only
+    where both sides are objects (applied key by key); every other value is None. The keys an
+    object lost are there, the old values are not (whoever applies has them)."""
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return None
+    return {key: changed_keys(value, after.get(key)) for key, value in before.items()}

@@ -85,6 +85,7 @@ with workflow.unsafe.imports_passed_through():
         FastTrackRecord,
         LeadRecord,
         NoticePeriod,
+        StepRecorded,
     )
     from services.domain.months import local_date
     from services.domain.update_inputs import DepartmentAnswer, ItemStepInput, StepInput
@@ -104,6 +105,7 @@ with workflow.unsafe.imports_passed_through():
     from services.workers.identification.cross_checks import DEPARTMENT_NOT_CONFIGURED, CrossCheckActivities
     from services.workers.identification.records import CaseRecordActivities
     from services.workflows import hand_over, procedure
+    from services.workflows.wake_up import WakeUp
 
 RECEIVE_RESULT = "receive_cross_check_result"
 # What a refused update that is no action of the table is called for the county officer.
@@ -125,6 +127,9 @@ HAND_OVER_CLOSING_PATCH = "hand-over-closed-case"
 # The democratic review waits for the cross-check (the seed: its results are the review's basis);
 # before, the review and the notice ran beside it and only the township review waited.
 REVIEW_AFTER_CROSS_CHECK_PATCH = "review-after-cross-check"
+# One timer per deadline: the watches keep their timer while the deadline they wait for stays
+# (before, every change to the case or its cross-check started and cancelled one).
+ONE_TIMER_PATCH = "one-timer-per-deadline"
 
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
 _SEND_RETRY = RetryPolicy(
@@ -150,7 +155,7 @@ class IdentificationWorkflow:
         self._formerly_poor = start.formerly_poor
         self._opened = False
         self._start_refused = False
-        self._recorder = procedure.Recorder(CaseRecordActivities.record_case_event, CaseEvent)
+        self._recorder = procedure.Recorder(CaseRecordActivities.record_case_event, CaseEvent, light=True)
         self._village = procedure.VillageProcedure(
             start.policy,
             record=lambda: self._state,
@@ -182,7 +187,9 @@ class IdentificationWorkflow:
         )
 
     @workflow.run
-    async def run(self, start: CaseStart) -> CaseState:
+    async def run(self, start: CaseStart) -> StepRecorded:
+        """Ends with the case's last event (the case itself is in the read model; its whole state as
+        the result weighed on every history)."""
         try:
             await self._record("open_case", start.opened_by, {"channel": start.channel, "lead_note": start.lead_note})
         except procedure.EventRefused:
@@ -213,7 +220,7 @@ class IdentificationWorkflow:
             await self._cross_check_task
         if self._deadlines is not None:
             await self._deadlines
-        return self._state
+        return StepRecorded(case_id=self._state.case_id, seq=self._state.seq)
 
     # -- reads ---------------------------------------------------------------
 
@@ -236,7 +243,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def verify_home(self, act: StepInput[HomeVerification]) -> CaseState:
+    async def verify_home(self, act: StepInput[HomeVerification]) -> StepRecorded:
         self._check(Action.verify_home, act.actor)
         self._state.verification = act.form
         self._state.per_capita_net_income = act.form.per_capita_net_income
@@ -265,7 +272,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def record_authorisation(self, act: StepInput[Authorisation]) -> CaseState:
+    async def record_authorisation(self, act: StepInput[Authorisation]) -> StepRecorded:
         self._check(Action.record_authorisation, act.actor)
         self._state.authorisation = act.form
         if act.form.decision == "signed":
@@ -282,7 +289,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def record_cross_check(self, act: StepInput[CrossCheckEntry]) -> CaseState:
+    async def record_cross_check(self, act: StepInput[CrossCheckEntry]) -> StepRecorded:
         """The county officer records results by hand, with a reason (a department without a
         system, or one that did not answer in time)."""
         self._validate_record_cross_check(act)
@@ -306,7 +313,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def resend_cross_check(self, act: StepInput[CrossCheckResend]) -> CaseState:
+    async def resend_cross_check(self, act: StepInput[CrossCheckResend]) -> StepRecorded:
         """A new request (new request id, new deadline) to a department that did not answer in time."""
         self._validate_resend_cross_check(act)
         request = self._round().requests[act.form.department]
@@ -372,7 +379,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def record_review(self, act: StepInput[DemocraticReview]) -> CaseState:
+    async def record_review(self, act: StepInput[DemocraticReview]) -> StepRecorded:
         self._check(Action.record_review, act.actor)
         round_ = self._state.cross_check
         review = self._village.review(act.form)
@@ -387,7 +394,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def file_objection(self, act: StepInput[Objection]) -> CaseState:
+    async def file_objection(self, act: StepInput[Objection]) -> StepRecorded:
         self._validate_file_objection(act)
         self._village.file_objection(act.form, act.actor)
         return await self._answer(Action.file_objection, act.actor, act.form)
@@ -400,7 +407,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def resolve_objection(self, act: ItemStepInput[ObjectionResolution]) -> CaseState:
+    async def resolve_objection(self, act: ItemStepInput[ObjectionResolution]) -> StepRecorded:
         self._validate_resolve_objection(act)
         self._village.resolve_objection(act.item, act.form, act.actor, self._clear_cross_check)
         data = {"objection_id": act.item, **act.form.model_dump(mode="json")}
@@ -414,7 +421,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def review_in_township(self, act: StepInput[TownshipReview]) -> CaseState:
+    async def review_in_township(self, act: StepInput[TownshipReview]) -> StepRecorded:
         self._check(Action.review_in_township, act.actor)
         self._village.review_in_township(act.form, act.actor, verify_again=self._clear_cross_check)
         return await self._answer(Action.review_in_township, act.actor, act.form)
@@ -426,7 +433,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def decide_in_county(self, act: StepInput[CountyDecision]) -> CaseState:
+    async def decide_in_county(self, act: StepInput[CountyDecision]) -> StepRecorded:
         self._check(Action.decide_in_county, act.actor)
         self._village.decide_in_county(act.form, approved=lambda: self._move_to(Step.announcement))
         return await self._answer(Action.decide_in_county, act.actor, act.form)
@@ -438,7 +445,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def announce(self, act: StepInput[Announcement]) -> CaseState:
+    async def announce(self, act: StepInput[Announcement]) -> StepRecorded:
         self._check(Action.announce, act.actor)
         self._state.announcement = act.form
         self._close(Outcome.monitoring_target)
@@ -452,7 +459,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def add_lead(self, act: StepInput[Lead]) -> CaseState:
+    async def add_lead(self, act: StepInput[Lead]) -> StepRecorded:
         """A further lead joins the open case, at whatever step it stands."""
         self._validate_add_lead(act)
         self._state.further_leads.append(
@@ -477,7 +484,7 @@ class IdentificationWorkflow:
 
     @workflow.update
     @procedure.one_input
-    async def start_fast_track(self, act: StepInput[FastTrack]) -> CaseState:
+    async def start_fast_track(self, act: StepInput[FastTrack]) -> StepRecorded:
         """绿色通道（先帮后评）: the township starts support for a sudden severe difficulty before the
         identification ends. Nothing else changes: the case stays at its step and the steps go on."""
         self._validate_start_fast_track(act)
@@ -519,7 +526,7 @@ class IdentificationWorkflow:
 
     # -- the department cross-check ------------------------------------------
 
-    async def _answer_beginning_cross_check(self, action: Action, actor: Actor, form: BaseModel) -> CaseState:
+    async def _answer_beginning_cross_check(self, action: Action, actor: Actor, form: BaseModel) -> StepRecorded:
         """Answers a step that begins a cross-check round. The round starts once the step is
         recorded, so a step PostgreSQL refuses sends nothing (earlier histories: at once)."""
         self._state.cross_check = None
@@ -596,21 +603,30 @@ class IdentificationWorkflow:
         """Makes unanswered requests overdue at their deadline and, before it, asks silent
         departments again (in rounds watched since the re-ask came in; older ones replay as they ran)."""
         reask = workflow.patched(REASK_PATCH)
+        wake = WakeUp() if workflow.patched(ONE_TIMER_PATCH) else None
         while self._in_round(round_no) and not self._round().complete:
             seen = self._cross_check_changes
             unanswered = [r for r in self._round().requests.values() if r.status in UNANSWERED]
             wake_at = [r.respond_by for r in unanswered]
             if reask:
                 wake_at += [at for r in unanswered if (at := r.next_reask_at) is not None]
-            timeout = min(wake_at) - workflow.now() if wake_at else None
-            if timeout is None or timeout > timedelta(0):
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._cross_check_changes != seen or not self._in_round(round_no), timeout=timeout
-                    )
+            if wake is not None:
+                wake.at(min(wake_at) if wake_at else None)
+                await workflow.wait_condition(
+                    lambda: self._cross_check_changes != seen or not self._in_round(round_no) or wake.due()
+                )
+                if not wake.due():
                     continue
-                except TimeoutError:
-                    pass
+            else:
+                timeout = min(wake_at) - workflow.now() if wake_at else None
+                if timeout is None or timeout > timedelta(0):
+                    try:
+                        await workflow.wait_condition(
+                            lambda: self._cross_check_changes != seen or not self._in_round(round_no), timeout=timeout
+                        )
+                        continue
+                    except TimeoutError:
+                        pass
             if not self._in_round(round_no):
                 return
             now = workflow.now()
@@ -672,7 +688,7 @@ class IdentificationWorkflow:
             department=request.department,
             county_code=self._state.county_code,
             case_reference=self._state.case_id,
-            subjects=round_.subjects,
+            round=round_.round,
             respond_by=request.respond_by,
         )
         try:
@@ -785,16 +801,23 @@ class IdentificationWorkflow:
     async def _escalate_missed_deadlines(self) -> None:
         """Each step's deadline and the identification limit as timers: when one passes while the
         case still waits, an `escalate` event tells the level above (services/domain/identification/escalation.py)."""
+        wake = WakeUp() if workflow.patched(ONE_TIMER_PATCH) else None
         while self._state.is_open:
             watched = self._deadline_watch()
             pending = pending_deadlines(self._state)
-            timeout = min(d.due_at for d in pending) - workflow.now() if pending else None
-            if timeout is None or timeout > timedelta(0):
-                try:
-                    await workflow.wait_condition(lambda: self._deadline_watch() != watched, timeout=timeout)
+            if wake is not None:
+                wake.at(min(d.due_at for d in pending) if pending else None)
+                await workflow.wait_condition(lambda: self._deadline_watch() != watched or wake.due())
+                if not wake.due():
                     continue
-                except TimeoutError:
-                    pass
+            else:
+                timeout = min(d.due_at for d in pending) - workflow.now() if pending else None
+                if timeout is None or timeout > timedelta(0):
+                    try:
+                        await workflow.wait_condition(lambda: self._deadline_watch() != watched, timeout=timeout)
+                        continue
+                    except TimeoutError:
+                        pass
             # Re-read after each record: the case may move on while one is written.
             while passed := [d for d in pending_deadlines(self._state) if d.due_at <= workflow.now()]:
                 late = escalation(self._state, passed[0], workflow.now(), self._policy.escalation_days)
@@ -850,11 +873,21 @@ class IdentificationWorkflow:
         self._recorded = snapshot
         # The case's task queue goes with it: the worker serving that queue forwards department results.
         return await self._recorder.record(
-            self._state, action, actor, data, before=before, after=after, task_queue=workflow.info().task_queue
+            self._state,
+            action,
+            actor,
+            data,
+            before=before,
+            after=after,
+            case_id=self._state.case_id,
+            # Light events leave it to the activity, which runs on the case's task queue.
+            task_queue="" if self._recorder.light else workflow.info().task_queue,
         )
 
-    async def _answer(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> CaseState:
-        """Records an update's change and answers the case's new state. If PostgreSQL refuses what
+    async def _answer(self, action: str, actor: Actor, data: BaseModel | dict[str, Any]) -> StepRecorded:
+        """Records an update's change and answers which event recorded it: the caller reads the case
+        from the read model, already written (the whole state in every answer weighed on the
+        history; the API answered it before this, Updates of earlier histories did). If PostgreSQL refuses what
         the change carried, it is taken back, so the case and its records stay as they were, the case
         is flagged for the county officer (`needs_attention`, an inbox task), and the update is
         refused (Unrecordable → 422); the case goes on serving other updates."""
@@ -872,7 +905,7 @@ class IdentificationWorkflow:
             raise refuse_unrecordable() from None
         if not self._state.is_open and workflow.patched(HAND_OVER_CLOSING_PATCH):
             await hand_over.hand_over_closed_case(self._state)
-        return state
+        return StepRecorded(case_id=state.case_id, seq=state.seq)
 
     def _resume(self) -> None:
         """Restarts what a change taken back had stopped: closing the case stops its deadline watch

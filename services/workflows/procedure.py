@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from services.domain.areas import area_contains
+    from services.domain.changes import changed_keys
     from services.domain.form_fields import future_dates
     from services.domain.identification.forms import (
         CountyDecision,
@@ -329,6 +330,14 @@ def _refusal(failure: ActivityError) -> str | None:
     return cause.message if isinstance(cause, ApplicationError) and cause.type == UNRECORDABLE else None
 
 
+# Light records: an event carries what changed (its `after`, and of `before` only the keys), not
+# the whole state, and each is written once the one before it was, so the record activity derives
+# the state (and the audit's old values) from the read model's row. Only the first event, and one
+# after an event that was not written or a change taken back, carries the whole state and its
+# `before` (services/workers/identification/records.py).
+LIGHT_RECORDS_PATCH = "light-records"
+
+
 class Recorder:
     """Numbers the changes a workflow makes to its state and writes each (audit + read model) through
     its record activity, which retries whatever may pass (the database away) and gives up at once on
@@ -338,19 +347,32 @@ class Recorder:
     event's state is its predecessor's plus that one change. When an event is refused, the events
     numbered after it carry its data too: a refused event therefore waits until every other write
     has finished and every earlier refused event was dealt with; if one was taken back meanwhile it
-    is written again (now without that data), otherwise it raises EventRefused."""
+    is written again (now without that data), otherwise it raises EventRefused.
+
+    With `light` (and LIGHT_RECORDS_PATCH), events are written one after another in their order and
+    carry the state only when the read model cannot derive it from the event before."""
 
     def __init__(
         self,
         activity: Callable[[Any, Any], Awaitable[None]],
         event_type: type[RecordedEvent],
         retry_policy: RetryPolicy = RECORD_RETRY,
+        light: bool = False,
     ) -> None:
         self._activity, self._event_type, self._retry = activity, event_type, retry_policy
         self._last: Any = None  # the state as of the last numbered event
         self._writing = 0
         self._refused: list[int] = []  # refused events not yet taken back, by number
         self._taken_back = 0
+        self._light: bool | None = None if light else False  # decided at the first event (a patch)
+        self._in_line: list[int] = []  # light: events numbered and not yet written or given up, in order
+        self._written: int | None = None  # light: the last event written
+        self._rebased = 0  # light: the first event numbered after a change was taken back
+
+    @property
+    def light(self) -> bool:
+        """Whether events go light (known from the first event on)."""
+        return bool(self._light)
 
     def recorded(self, state: Any) -> None:
         """`state` is in the read model already (a workflow continued as new carries it)."""
@@ -361,6 +383,9 @@ class Recorder:
     ) -> Any:
         """Numbers the change just made to `state`, writes it, and returns the state as recorded.
         `state` needs a `seq` field; `fields` fills what else the event type carries."""
+        if self._light is None:
+            self._light = workflow.patched(LIGHT_RECORDS_PATCH)
+        again = False
         while True:
             taken_back = self._taken_back
             state.seq += 1
@@ -374,15 +399,25 @@ class Recorder:
                 actor=actor,
                 at=workflow.now(),
                 data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
-                state=as_recorded,
+                state=None if self._light else as_recorded,
                 **fields,
             )
             before, self._last = self._last, as_recorded
             self._writing += 1
+            self._in_line.append(event.seq)
             try:
+                if self._light:
+                    await workflow.wait_condition(lambda: self._in_line[0] == event.seq)
+                    # The activity knows the workflow it runs for.
+                    event = event.model_copy(update={"workflow_id": "", "run_id": ""})
+                    if again or event.seq == self._rebased or self._written != event.seq - 1:
+                        event = event.model_copy(update={"state": as_recorded})
+                    else:  # the activity has the old values, in the row as of the event before
+                        event = event.model_copy(update={"before": changed_keys(event.before, event.after)})
                 await workflow.execute_activity_method(
                     self._activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=self._retry
                 )
+                self._written = event.seq
                 return as_recorded
             except ActivityError as failure:
                 error = _refusal(failure)
@@ -390,6 +425,8 @@ class Recorder:
                     raise
             finally:
                 self._writing -= 1
+                self._in_line.remove(event.seq)
+            again = True  # its data (`before`/`after`) is as of its first number: the state goes whole
             self._refused.append(event.seq)
             await workflow.wait_condition(lambda: self._writing == 0 and min(self._refused) == event.seq)
             if self._taken_back == taken_back or before is None:
@@ -406,6 +443,7 @@ class Recorder:
         self._refused.remove(refused.seq)
         self._taken_back += 1
         self._last = state.model_copy(deep=True)
+        self._rebased = state.seq + 1  # the read model never saw the state as taken back
 
 
 def attend_to(state: Any, action: str) -> None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import uuid
 
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -88,6 +91,7 @@ async def start_case(
 
 async def act_on_case(
     client: Client,
+    engine: AsyncEngine,
     record: CaseRecord,
     action: Action,
     account: Account,
@@ -101,7 +105,16 @@ async def act_on_case(
     update_id = f"{action}:{idempotency_key}" if idempotency_key else f"{action}:{uuid.uuid4().hex}"
     actor = actor_of(account)
     given = StepInput(actor=actor, form=form) if item is None else ItemStepInput(actor=actor, item=item, form=form)
-    return await run_update(handle, ACTION_UPDATES[action], [given], update_id, _closed())
+    await run_update(handle, ACTION_UPDATES[action], [given], update_id, _closed())
+    return await _recorded_case(engine, record.case_id)
+
+
+async def _recorded_case(engine: AsyncEngine, case_id: str) -> CaseState:
+    """The case as the read model has it: the Update answers once its event is written there (its
+    answer names that event rather than carrying the whole state through the workflow's history)."""
+    async with engine.connect() as conn:
+        state = await conn.scalar(select(col(CaseRecord.state)).where(col(CaseRecord.case_id) == case_id))
+    return CaseState.model_validate(state)
 
 
 def _closed() -> ApiError:

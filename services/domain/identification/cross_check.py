@@ -158,5 +158,8 @@ class CrossCheckDispatch(BaseModel):
     department: Department
     county_code: str
     case_reference: str
-    subjects: list[Subject]
+    # None: the subjects of the case's cross-check round `round`, as the read model holds it (written
+    # before any send); dispatches scheduled before carried them.
+    subjects: list[Subject] | None = None
+    round: int | None = None
     respond_by: datetime

@@ -180,6 +180,14 @@ class CaseState(BaseModel):
         return findings_by_member(self.cross_check.subjects if self.cross_check else [], self.cross_checks)
 
 
+class StepRecorded(BaseModel):
+    """What a case's action Update answers: the event that recorded it. The read model holds the
+    case as of that event (or later) when the answer comes: callers read the case there."""
+
+    case_id: str
+    seq: int
+
+
 class RecordedEvent(BaseModel):
     """One recorded change of a workflow's state (case, monitoring period, self-report): who did what,
     when, with which data; its audit or history entry."""
@@ -199,8 +207,13 @@ class RecordedEvent(BaseModel):
 
 
 class CaseEvent(RecordedEvent):
-    """One recorded change of a case: the audit entry and the read model's new row."""
+    """One recorded change of a case: the audit entry and the read model's new row.
 
-    state: CaseState
+    The read model's row is the state as of the event before with `before`/`after` applied; the
+    event carries the whole `state` only where that row may be missing or behind (the first event,
+    one after an event that was not written, and events of cases recorded before this was so)."""
+
+    state: CaseState | None = None
+    case_id: str = ""  # "" in events that carry the state (it names the case)
     # The case's task queue: the worker serving it forwards department results to it.
     task_queue: str = ""

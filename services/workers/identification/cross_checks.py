@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.db.tables import CrossCheckRequestRecord, DepartmentRecord, Member
+from services.db.tables import CaseRecord, CrossCheckRequestRecord, DepartmentRecord, Member
 from services.departments.contract import CrossCheckRequestBody, CrossCheckSubject
 from services.departments.registry import department_secret, enabled_department
 from services.departments.signing import signed_headers
@@ -36,6 +36,8 @@ from services.settings import Settings
 log = logging.getLogger("services.cross_checks")
 # Raised (non-retryable) by the send activity when the county has no such department registered.
 DEPARTMENT_NOT_CONFIGURED = "DepartmentNotConfigured"
+# Raised (non-retryable) for a request of a round the case has left: nothing awaits its answer.
+ROUND_OVER = "CrossCheckRoundOver"
 
 
 def callback_url(settings: Settings, request_id: str) -> str:
@@ -81,6 +83,7 @@ class CrossCheckActivities:
         attempt = activity.info().attempt
         async with self._engine.connect() as conn:
             department = await enabled_department(conn, dispatch.county_code, dispatch.department)
+            subjects = dispatch.subjects if dispatch.subjects is not None else await _round_subjects(conn, dispatch)
         if department is None:
             raise ApplicationError(
                 f"no {dispatch.department} department registered for {dispatch.county_code}",
@@ -92,7 +95,7 @@ class CrossCheckActivities:
                 request_id=dispatch.request_id,
                 department=dispatch.department,
                 case_reference=dispatch.case_reference,
-                subjects=[CrossCheckSubject(name=s.name, id_number=s.id_number) for s in dispatch.subjects],
+                subjects=[CrossCheckSubject(name=s.name, id_number=s.id_number) for s in subjects],
                 callback_url=callback_url(self._settings, dispatch.request_id),
                 respond_by=dispatch.respond_by,
             )
@@ -138,3 +141,18 @@ class CrossCheckActivities:
                 .where(col(CrossCheckRequestRecord.request_id) == request_id)
                 .values(values)
             )
+
+
+async def _round_subjects(conn: AsyncConnection, dispatch: CrossCheckDispatch) -> list[Subject]:
+    """The subjects of the dispatch's round, from the case's read model (the round is recorded
+    before its requests are sent). A round the case has left is sent no more."""
+    round_ = await conn.scalar(
+        select(col(CaseRecord.state)["cross_check"]).where(col(CaseRecord.case_id) == dispatch.case_reference)
+    )
+    if not round_ or round_.get("round") != dispatch.round:
+        raise ApplicationError(
+            f"case {dispatch.case_reference} has left cross-check round {dispatch.round}",
+            type=ROUND_OVER,
+            non_retryable=True,
+        )
+    return [Subject.model_validate(s) for s in round_["subjects"]]

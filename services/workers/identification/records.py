@@ -7,19 +7,26 @@ case's open tasks follow the read model in the same transaction: written only
 when the case row moved forward, so a step that is done leaves every inbox at once.
 It only records: what other workflows must hear of a case (monitoring, self-reports), the
 case's workflow tells them itself, so its history shows it (services/workflows/identification.py).
+
+An event carries what changed, not the whole state (except where the workflow cannot know the row
+is as of the event before): its new values and the keys they replace or remove. The workflow writes
+a case's events one after another, so the new state is the row's with the event's changes applied,
+and the audit's old values are the row's; a retry of an event already recorded changes nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from services.db.tables import CaseRecord, CrossCheckRequestRecord, Household
-from services.domain.identification.state import CaseEvent
+from services.domain.changes import apply_changes, state_changes
+from services.domain.identification.state import CaseEvent, CaseState
 from services.domain.tasks import identification_tasks
 from services.domain.vocabulary import HouseholdStatus, Outcome
 from services.workers.read_model import audit_entry, forward_upsert
@@ -32,47 +39,91 @@ class CaseRecordActivities:
 
     @activity.defn(name="record_case_event")
     async def record_case_event(self, event: CaseEvent) -> None:
-        state = event.state
-        row = {
-            "case_id": state.case_id,
-            "workflow_id": event.workflow_id,
-            "run_id": event.run_id,
-            "household_code": state.household_code,
-            "county_code": state.county_code,
-            "township_code": state.township_code,
-            "village_code": state.village_code,
-            "channel": state.channel,
-            "step": state.step,
-            "outcome": state.outcome,
-            "policy_version": state.policy_version,
-            "opened_at": state.opened_at,
-            "due_at": state.due_at,
-            "step_due_at": state.step_due_at,
-            "closed_at": state.closed_at,
-            "last_seq": event.seq,
-            "state": state.model_dump(mode="json"),
-        }
-        upsert = forward_upsert(CaseRecord, ["case_id"], row).returning(col(CaseRecord.case_id))
-        audit = audit_entry("case", state.case_id, event)
+        info = activity.info()  # light events leave out what the activity knows: it runs for the case
+        event = event.model_copy(
+            update={
+                "workflow_id": event.workflow_id or info.workflow_id,
+                "run_id": event.run_id or info.workflow_run_id,
+                "task_queue": event.task_queue or info.task_queue,
+            }
+        )
         async with self._engine.begin() as conn:
-            await conn.execute(audit)
-            moved_forward = (await conn.execute(upsert)).first() is not None
-            if moved_forward:
-                await sync_tasks(
-                    conn, _task_source(event), identification_tasks(state), event.seq, event.at, event.actor.username
-                )
-            await _write_cross_check_requests(conn, event)
-            if state.outcome == Outcome.monitoring_target:
-                category = state.verification.proposed_category if state.verification else None
-                await conn.execute(
-                    update(Household)
-                    .where(col(Household.code) == state.household_code)
-                    .values(status=HouseholdStatus.risk_not_eliminated, category=category)
-                )
+            if event.state is not None:
+                await conn.execute(audit_entry("case", event.state.case_id, event))
+                await _write_read_model(conn, event, event.state)
+                return
+            derived = await _state_after(conn, event)
+            if derived is None:
+                return  # a retry of an event already recorded
+            state, before, after = derived
+            await conn.execute(
+                audit_entry("case", event.case_id, event.model_copy(update={"before": before, "after": after}))
+            )
+            await _write_read_model(conn, event, state)
 
 
-def _task_source(event: CaseEvent) -> TaskSource:
-    state = event.state
+async def _state_after(conn: AsyncConnection, event: CaseEvent) -> tuple[CaseState, Any, Any] | None:
+    """The case's state as of `event`, from its row (locked) as of the event before with the
+    event's changes applied, and what changed (old and new values) for the audit; None if the row
+    is as of this event or later already."""
+    row = (
+        await conn.execute(
+            select(col(CaseRecord.last_seq), col(CaseRecord.state))
+            .where(col(CaseRecord.case_id) == event.case_id)
+            .with_for_update()
+        )
+    ).first()
+    if row is not None and row.last_seq >= event.seq:
+        return None
+    if row is None or row.last_seq != event.seq - 1:  # retrying cannot bring it: visible, for a developer
+        raise ApplicationError(
+            f"case {event.case_id}: event {event.seq} follows an event not recorded",
+            type="MissingEvents",
+            non_retryable=True,
+        )
+    document = apply_changes(row.state, event.before or {}, event.after or {})
+    state = CaseState.model_validate({**document, "seq": event.seq})
+    before, after = state_changes(row.state, state.model_dump(mode="json"))
+    return state, before, after
+
+
+async def _write_read_model(conn: AsyncConnection, event: CaseEvent, state: CaseState) -> None:
+    row = {
+        "case_id": state.case_id,
+        "workflow_id": event.workflow_id,
+        "run_id": event.run_id,
+        "household_code": state.household_code,
+        "county_code": state.county_code,
+        "township_code": state.township_code,
+        "village_code": state.village_code,
+        "channel": state.channel,
+        "step": state.step,
+        "outcome": state.outcome,
+        "policy_version": state.policy_version,
+        "opened_at": state.opened_at,
+        "due_at": state.due_at,
+        "step_due_at": state.step_due_at,
+        "closed_at": state.closed_at,
+        "last_seq": event.seq,
+        "state": state.model_dump(mode="json"),
+    }
+    upsert = forward_upsert(CaseRecord, ["case_id"], row).returning(col(CaseRecord.case_id))
+    moved_forward = (await conn.execute(upsert)).first() is not None
+    if moved_forward:
+        await sync_tasks(
+            conn, _task_source(event, state), identification_tasks(state), event.seq, event.at, event.actor.username
+        )
+    await _write_cross_check_requests(conn, event, state)
+    if state.outcome == Outcome.monitoring_target:
+        category = state.verification.proposed_category if state.verification else None
+        await conn.execute(
+            update(Household)
+            .where(col(Household.code) == state.household_code)
+            .values(status=HouseholdStatus.risk_not_eliminated, category=category)
+        )
+
+
+def _task_source(event: CaseEvent, state: CaseState) -> TaskSource:
     return TaskSource(
         source="identification",
         case_id=state.case_id,
@@ -84,8 +135,8 @@ def _task_source(event: CaseEvent) -> TaskSource:
     )
 
 
-def _request_rows(event: CaseEvent) -> list[dict[str, Any]]:
-    state, round_ = event.state, event.state.cross_check
+def _request_rows(event: CaseEvent, state: CaseState) -> list[dict[str, Any]]:
+    round_ = state.cross_check
     if round_ is None:
         return []
     return [
@@ -114,13 +165,12 @@ def _request_rows(event: CaseEvent) -> list[dict[str, Any]]:
     ]
 
 
-async def _write_cross_check_requests(conn: AsyncConnection, event: CaseEvent) -> None:
+async def _write_cross_check_requests(conn: AsyncConnection, event: CaseEvent, state: CaseState) -> None:
     """The case's cross-check requests, as the callback endpoint and the officers' task list read them.
     Like the case row, a request row only moves forward (by `last_seq`)."""
-    state = event.state
     if state.cross_check is None and state.is_open and state.verification_round == 1:
         return  # no request exists yet
-    rows = _request_rows(event)
+    rows = _request_rows(event, state)
     if rows:
         await conn.execute(forward_upsert(CrossCheckRequestRecord, ["request_id"], rows))
     # Requests of earlier rounds (an upheld objection restarted verification) no longer await anything.

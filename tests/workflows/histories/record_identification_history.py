@@ -2,7 +2,7 @@
 revision, for the replay test (test_identification_replay.py). Rerun when a saved
 history is to be added (from the repository root):
 
-    uv run python -m tests.workflows.histories.record_identification_history <revision>
+    uv run python -m tests.workflows.histories.record_identification_history <revision> [scenario ...]
 
 It runs the service as the tests do — an embedded PostgreSQL with the demo data, a
 Temporal dev server, the department simulator (every demo department registered at it),
@@ -14,8 +14,10 @@ drives three cases and writes their histories as JSON next to this file:
   cross-check runs a second round; then notice, reviews and announcement.
 - `in_notice`: every department answered; left waiting in its five-day notice.
 - `settled_by_hand`: one department never answers; its request goes overdue, is re-sent,
-  goes overdue again and is recorded by hand while the case waits at `cross_check`;
-  left at township review.
+  goes overdue again and is recorded by hand while the case waits at `cross_check`; then
+  the review and the notice; left at township review.
+
+Name scenarios after the revision to record only those.
 
 Payloads are encrypted with the development key, as in the tests.
 """
@@ -108,7 +110,11 @@ def _review() -> forms.DemocraticReview:
     return forms.DemocraticReview(
         held_on=TODAY,
         eligible_representatives=12,
-        attendees=[f"代表{i}" for i in range(9)],
+        # Every attendee with a role (reviews without them are refused since roles were asked for).
+        attendees=[
+            forms.Attendee(name="王支书", role="village_committee"),
+            *(forms.Attendee(name=f"代表{i}", role="villager_representative") for i in range(8)),
+        ],
         votes_for=8,
         votes_against=1,
         abstentions=0,
@@ -187,11 +193,10 @@ class Recorder:
         return handle
 
     async def settled_by_hand(self, household_code: str, departments: SimulatorClient) -> WorkflowHandle:
+        """The review waits for the cross-check: the silent department is settled by hand first."""
         await departments.behave(Department.vehicles, silent=True)
-        # The notice (2 s) ends before the re-sent request's deadline (3 s each): the case waits at `cross_check`.
         policy = Policy(version=1, notice_days=2 * NOTICE_SECONDS, step_days={Step.cross_check: 3 * NOTICE_SECONDS})
         handle = await self.authorised(household_code, "settled-by-hand", policy)
-        await handle.execute_update(self.wf.record_review, args=[CADRE, _review()])
 
         def vehicles_overdue(state: Any) -> bool:
             return state.cross_check is not None and state.cross_check.requests[Department.vehicles].status == "overdue"
@@ -203,8 +208,8 @@ class Recorder:
         )
         await self.until(
             handle,
-            lambda s: vehicles_overdue(s) and s.step == Step.cross_check,
-            "the re-sent request's deadline, after the notice",
+            lambda s: vehicles_overdue(s) and s.cross_check.requests[Department.vehicles].resends == 1,
+            "the re-sent request's deadline",
         )
         result = forms.CrossCheckResult(
             department=Department.vehicles, status="completed", completed_at=datetime(2026, 11, 29, 10, tzinfo=UTC)
@@ -213,11 +218,12 @@ class Recorder:
             self.wf.record_cross_check,
             args=[COUNTY, forms.CrossCheckEntry(results=[result], reason="部门系统故障，已线下调取比对结果")],
         )
+        await handle.execute_update(self.wf.record_review, args=[CADRE, _review()])
         await self.until(handle, lambda s: s.step == Step.township_review, "township review")
         return handle
 
 
-async def _record(revision: str, workflow_cls: Any, database_url: str, simulator_url: str) -> None:
+async def _record(revision: str, workflow_cls: Any, database_url: str, simulator_url: str, names: list[str]) -> None:
     settings = Settings(
         environment="test",
         database_url=database_url,
@@ -259,12 +265,14 @@ async def _record(revision: str, workflow_cls: Any, database_url: str, simulator
             workflow_runner=UnsandboxedWorkflowRunner(),
         ):
             recorder = Recorder(env.client, workflow_cls)
-            cases = {
-                "announced": await recorder.announced(households[0]),
-                "in_notice": await recorder.in_notice(households[1]),
-                "settled_by_hand": await recorder.settled_by_hand(households[2], SimulatorClient(simulator_url, http)),
+            departments = SimulatorClient(simulator_url, http)
+            scenarios = {
+                "announced": lambda: recorder.announced(households[0]),
+                "in_notice": lambda: recorder.in_notice(households[1]),
+                "settled_by_hand": lambda: recorder.settled_by_hand(households[2], departments),
             }
-            for name, handle in cases.items():
+            for name in names or list(scenarios):
+                handle = await scenarios[name]()
                 history = await handle.fetch_history()
                 (HERE / f"identification_{revision}_{name}.json").write_text(history.to_json())
                 print(f"wrote identification_{revision}_{name}.json ({len(history.events)} events)")
@@ -274,7 +282,7 @@ async def _record(revision: str, workflow_cls: Any, database_url: str, simulator
     await engine.dispose()
 
 
-def main(revision: str) -> None:
+def main(revision: str, names: list[str]) -> None:
     workflow_cls = _workflow_class(revision)
     with tempfile.TemporaryDirectory(prefix="record-history-") as workdir:
         postgres, database_url = start_embedded_postgres(Path(workdir) / "postgres")
@@ -282,7 +290,7 @@ def main(revision: str) -> None:
         simulator = start_simulator(simulator_port, log_file=Path(workdir) / "simulator.log")
         try:
             migrate_with_demo_data(database_url)
-            asyncio.run(_record(revision, workflow_cls, database_url, f"http://127.0.0.1:{simulator_port}"))
+            asyncio.run(_record(revision, workflow_cls, database_url, f"http://127.0.0.1:{simulator_port}", names))
         finally:
             simulator.terminate()
             simulator.wait(timeout=15)
@@ -290,4 +298,4 @@ def main(revision: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:])
