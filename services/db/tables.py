@@ -670,3 +670,4 @@ class FollowUpVisitRecord(SQLModel, table=True):
 from services.db import admin_safety, province, reports, screening  # noqa: E402,F401
 
 from services.db import evidence  # noqa: E402,F401  # isort: skip
+from services.db import ended_sessions  # noqa: E402,F401  # isort: skip

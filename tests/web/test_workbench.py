@@ -260,11 +260,26 @@ async def test_csrf_refused_without_the_token_and_sign_out(
     await anonymous.close()
 
     # Signing out ends the session: the pages ask for a sign-in again.
+    other_phone = await sign_in(CADRE)  # the same account signed in elsewhere: a session of its own
+    copied = await cadre.context.browser.new_context(base_url=cadre.url.split("/tasks")[0])  # type: ignore[union-attr]
+    await copied.add_cookies([{k: session[k] for k in ("name", "value", "domain", "path")}])  # type: ignore[misc]
+    replay = await copied.new_page()
+    await replay.goto("/tasks")
+    assert replay.url.endswith("/tasks")  # a copy of the cookie works while the session lasts
     await cadre.click("header button:has-text('退出')")
     await expect(cadre.locator("h1")).to_contain_text("登录")
     await cadre.goto("/tasks")
     assert cadre.url.endswith("/login?next=/tasks")
     await fits_phone(cadre, "sign-in")
+    # After signing out the copy is refused on the server: back to the sign-in page, told why.
+    for path in ("/tasks", "/cases/new"):
+        await replay.goto(path)
+        assert replay.url.endswith(f"/login?next={path}&ended=1"), replay.url
+        await expect(replay.locator(".notice")).to_contain_text("登录已失效（您已退出或登录已过期），请重新登录")
+    await copied.close()
+    await other_phone.reload()  # the other session goes on
+    assert other_phone.url.endswith("/tasks")
+    await expect(other_phone.locator("h1")).not_to_contain_text("登录")
 
 
 async def test_a_self_report_answered_from_the_inbox(
