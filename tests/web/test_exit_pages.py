@@ -11,19 +11,16 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 
 from playwright.async_api import Browser, Page, expect
-from temporalio.testing import WorkflowEnvironment
 
 from services.demo_case import COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE
 from services.demo_data import DEMO_PASSWORD
 from services.demo_monitoring import SUPPORT_PERSON, MonitoringDriver, delivery, visit
-from services.devstack.servers import free_port, venv_binary
+from services.devstack.servers import free_port
 from services.domain.months import add_months
 from services.settings import Settings
-from services.temporal_client import data_converter
-from services.workers.main import running_worker
-from tests.conftest import api_for, serving_api
+from tests.conftest import serving_api, time_skipping_api
 from tests.monitoring.conftest import Months
-from tests.web.conftest import PHONE, fits_phone
+from tests.web.conftest import PHONE, fill_review, fits_phone
 
 ALL_SECURED = ("food_and_clothing", "compulsory_education", "basic_medical_care", "safe_housing", "safe_drinking_water")
 
@@ -32,16 +29,11 @@ ALL_SECURED = ("food_and_clothing", "compulsory_education", "basic_medical_care"
 async def months_with_pages(settings: Settings) -> AsyncIterator[tuple[Months, str]]:
     """A time-skipping server with a worker, an in-process API for the test's own steps, and the
     same service over HTTP on a port of its own for the browser."""
-    own = settings.model_copy(update={"temporal_task_queue": "exit-pages-time-skipping"})
-    pages = own.model_copy(update={"public_base_url": f"http://127.0.0.1:{free_port()}"})
-    async with (
-        await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter(own)
-        ) as env,
-        running_worker(env.client, own),
-        api_for(own, env.client, clock=env.get_current_time) as cases,
-        serving_api(pages, env.client),
-    ):
+    queue = "exit-pages-time-skipping"
+    pages = settings.model_copy(
+        update={"temporal_task_queue": queue, "public_base_url": f"http://127.0.0.1:{free_port()}"}
+    )
+    async with time_skipping_api(settings, queue) as (env, cases), serving_api(pages, env.client):
         yield Months(env, MonitoringDriver(cases)), pages.public_base_url
 
 
@@ -90,19 +82,13 @@ async def fill_exit_review(page: Page, on: date) -> None:
     form = "#action-review_exit"
     await open_form(page, form)
     await page.fill(f"{form} [name=held_on]", on.isoformat())
-    await page.fill(f"{form} [name=eligible_representatives]", "9")
-    roles = ["village_committee", "first_secretary", "work_team"] + ["villager_representative"] * 4
-    for i, role in enumerate(roles):
-        await page.fill(f"{form} [name='attendees[{i}].name']", f"评议人{i + 1}")
-        await page.select_option(f"{form} [name='attendees[{i}].role']", role)
-    await page.fill(f"{form} [name=votes_for]", "6")
-    await page.fill(f"{form} [name=votes_against]", "0")
-    await page.fill(f"{form} [name=abstentions]", "1")
+    await fill_review(page, form)
 
 
 async def submit(page: Page, form: str) -> None:
-    await page.click(f"{form} button[type=submit]")
-    await page.wait_for_load_state()
+    """Posts the form and waits for the page that answers it (a busy machine's update takes a while)."""
+    async with page.expect_navigation(timeout=60_000):
+        await page.click(f"{form} button[type=submit]")
 
 
 async def test_the_exit_steps_after_the_proposal_through_the_pages(

@@ -15,7 +15,7 @@ from tests.applicants import Household as ApplyingHousehold
 from tests.applicants import SmsLog, application_form, mini, unregistered_head  # noqa: F401 (fixture)
 from tests.conftest import NewHousehold
 from tests.departments.signed import timeline_actions
-from tests.web.conftest import SignIn, fits_phone
+from tests.web.conftest import SignIn, fill_review, fits_phone
 
 CADRE, TOWNSHIP, COUNTY = "dongkeng.cadre", "dongkeng.approver", "county.officer"
 OTHER_TOWNSHIP = "qingyangcha.approver"
@@ -49,18 +49,6 @@ async def fill_home_verification(page: Page, category: str) -> None:
     await page.fill(f"{form} [name=able_workers]", "2")
     await page.check(f"{form} [name=risk_types][value=illness]")
     await page.check(f"{form} [name=proposed_category][value={category}]")
-
-
-async def fill_review(page: Page) -> None:
-    form = "#action-record_review"
-    await page.fill(f"{form} [name=eligible_representatives]", "9")
-    roles = ["village_committee", "first_secretary", "work_team"] + ["villager_representative"] * 4
-    for i, role in enumerate(roles):
-        await page.fill(f"{form} [name='attendees[{i}].name']", f"评议人{i + 1}")
-        await page.select_option(f"{form} [name='attendees[{i}].role']", role)
-    await page.fill(f"{form} [name=votes_for]", "6")
-    await page.fill(f"{form} [name=votes_against]", "0")
-    await page.fill(f"{form} [name=abstentions]", "1")
 
 
 async def test_a_case_from_lead_to_announcement_through_the_pages(
@@ -112,7 +100,7 @@ async def test_a_case_from_lead_to_announcement_through_the_pages(
 
     # The departments answer by themselves (the simulator); then the village's review.
     await reload_until_step(cadre, "民主评议")
-    await fill_review(cadre)
+    await fill_review(cadre, "#action-record_review")
     await submit(cadre, "record_review")
     await reload_until_step(cadre, "镇审核")  # the notice's seconds run out
 
