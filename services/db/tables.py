@@ -141,6 +141,17 @@ class CaseRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_case_records_open_by_due", "due_at", postgresql_where=text("closed_at IS NULL")),
         Index("ix_case_records_township_step", "township_code", "step"),
+        # Statistics as of a day (services/api/reports/statistics.py): cases closed in a period, and
+        # the cases open now in an area read from the index alone.
+        Index("ix_case_records_closed_at", "closed_at"),
+        Index(
+            "ix_case_records_open_by_area",
+            "county_code",
+            "township_code",
+            "village_code",
+            postgresql_include=["case_id", "step", "opened_at", "due_at", "step_due_at", "updated_at"],
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
 
     case_id: str = Field(primary_key=True, max_length=40)
@@ -670,3 +681,4 @@ class FollowUpVisitRecord(SQLModel, table=True):
 from services.db import admin_safety, province, reports, screening  # noqa: E402,F401
 
 from services.db import evidence  # noqa: E402,F401  # isort: skip
+from services.db import ended_sessions  # noqa: E402,F401  # isort: skip

@@ -14,7 +14,7 @@ from services.api.people.sign_in import sign_in
 from services.web.csrf import keep_nonce, renew_nonce
 from services.web.deps import PostedForm
 from services.web.pages import PageRoute, render
-from services.web.session import SESSION_COOKIE, end_session, start_session
+from services.web.session import SESSION_COOKIE, end_session, record_sign_out, start_session
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -30,8 +30,9 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": _local(next), "message": None, "username": ""})
+async def login_page(request: Request, next: str | None = None, ended: bool = False) -> Response:
+    message = "登录已失效（您已退出或登录已过期），请重新登录" if ended else None
+    return render(request, "login.html", {"next": _local(next), "message": message, "username": ""})
 
 
 @router.post("/login")
@@ -62,7 +63,8 @@ def _refused(request: Request, target: str, username: str, status: int, message:
 
 
 @router.post("/logout")
-async def logout(request: Request, form: PostedForm) -> Response:
+async def logout(request: Request, form: PostedForm, resources: Resources, session: SessionDep) -> Response:
+    await record_sign_out(request, session, resources.settings)
     renew_nonce(request)
     response = render(request, "login.html", {"next": "/tasks", "message": "您已安全退出", "username": ""})
     end_session(request, response)

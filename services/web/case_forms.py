@@ -13,6 +13,7 @@ from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.policy import DEFAULT_POLICY
 from services.domain.procedure import ActionSpec
 from services.domain.vocabulary import Action, Step
+from services.web.cross_check_form import cross_check_fields
 from services.web.forms import FormField, UnsupportedForm, form_fields
 
 _NOT_AFTER_TODAY = "不能晚于今天（北京时间）"
@@ -62,7 +63,7 @@ def policy_rules(action: Action, policy: dict[str, Any]) -> dict[str, str]:
 
 def _with_rules(fields: list[FormField], rules: dict[str, str]) -> list[FormField]:
     for f in fields:
-        f.hint = rules.get(f.name, "")
+        f.hint = rules.get(f.name, f.hint)
     return fields
 
 
@@ -76,8 +77,10 @@ def forms_for(reader: Account, view: dict[str, Any], policy: dict[str, Any]) -> 
         if reader.role not in spec.roles or step not in spec.steps or spec.item is not None:
             continue
         try:
-            fields = form_fields(spec.form)
+            fields = cross_check_fields(view) if spec.action == Action.record_cross_check else form_fields(spec.form)
         except UnsupportedForm:
+            continue
+        if not fields:  # every department's result is in: nothing left to record
             continue
         found.append(CaseForm(spec, _with_rules(fields, policy_rules(spec.action, policy)), spec.action == main))
     return sorted(found, key=lambda form: not form.main)

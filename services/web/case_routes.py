@@ -3,11 +3,15 @@ reader may take now) and its form posts, through the same functions as the API's
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import FormData
 
 from services.api.deps import Resources, SessionDep
 from services.api.errors import invalid, not_found
@@ -25,6 +29,7 @@ from services.domain.personal_data import masked_copy
 from services.domain.vocabulary import Action, Step
 from services.storage.evidence_store import EvidenceStore
 from services.web.case_forms import case_policy, forms_for, objection_forms
+from services.web.cross_check_form import read_cross_check
 from services.web.deps import PageAccount, PostedForm
 from services.web.evidence_routes import (
     EVIDENCE_FORM,
@@ -33,7 +38,7 @@ from services.web.evidence_routes import (
     evidence_section,
     refused_upload,
 )
-from services.web.form_posts import Problems, form_context, posted_action
+from services.web.form_posts import Problems, form_context, posted_action, posted_model
 from services.web.forms import form_fields, posted_values
 from services.web.pages import PageRoute, render
 from services.web.timeline_labels import entry_label
@@ -97,10 +102,14 @@ async def act(
     if action not in set(Action) or (action == Action.resolve_objection) != (item is not None):
         raise not_found("没有这个办理事项")
     spec = IDENTIFICATION.action(Action(action))
+    if spec.action == Action.record_cross_check:  # nested deeper than a drawn form: read row by row
+        view = case_view((await visible_case(session, account, case_id)).state, account)
+        read: Callable[[FormData], BaseModel | Problems] = partial(read_cross_check, view)
+    else:
+        read = partial(posted_model, spec.form, form_fields(spec.form))
     refused = await posted_action(
         posted,
-        spec.form,
-        form_fields(spec.form),
+        read,
         lambda: visible_case(session, account, case_id),
         lambda form, key: take_case_action(spec.action, case_id, form, item, request, account, resources, session, key),
     )

@@ -23,23 +23,27 @@ Problems = list[dict[str, str]]
 
 def posted_model(model: type[BaseModel], fields: list[FormField], posted: FormData) -> BaseModel | Problems:
     """The form as the API's model, or its problems in the error model's words (`field`, `message`)."""
+    return validated(model, form_body(fields, posted))
+
+
+def validated(model: type[BaseModel], body: dict[str, Any]) -> BaseModel | Problems:
     try:
-        return model.model_validate(form_body(fields, posted))
+        return model.model_validate(body)
     except ValidationError as bad:
         return described_errors(list(bad.errors()))[1]
 
 
 async def posted_action(
     posted: FormData,
-    model: type[BaseModel],
-    fields: list[FormField],
+    read: Callable[[FormData], BaseModel | Problems],
     check_visible: Callable[[], Awaitable[object]],
     take: Callable[[Any, str | None], Awaitable[JSONResponse]],
 ) -> tuple[int, Problems] | None:
-    """A posted form taken through the API's function `take(form, idempotency_key)`: None when it
-    acted, else the status and problems the page shows beside the form. A form with problems is
+    """A posted form, `read` into the API's model, taken through the API's function
+    `take(form, idempotency_key)`: None when it acted, else the status and problems the page shows
+    beside the form. A form with problems is
     first checked against the reader's area, so outside it the answer is 404, not the form's problems."""
-    form = posted_model(model, fields, posted)
+    form = read(posted)
     if isinstance(form, list):
         await check_visible()
         return 422, form

@@ -67,7 +67,7 @@ class UnsupportedForm(Exception):
 class FormField:
     name: str  # the error model's path: income.wage, attendees[0].name
     label: str
-    kind: str  # text, textarea, integer, number, date, checkbox, choice, choices, lines, group, rows
+    kind: str  # text, textarea, integer, number, date, datetime, checkbox, choice, choices, lines, group, rows
     required: bool = False
     choices: list[tuple[str, str]] = field(default_factory=list)
     minimum: float | None = None
@@ -163,18 +163,19 @@ def form_body(fields: list[FormField], posted: FormData) -> dict[str, Any]:
     return body
 
 
-_INDEX = re.compile(r"\[\d+\]$")
+_LAST_STEP = re.compile(r"(\[\d+\]|\.[^.\[\]]+)$")
 
 
 def errors_by_field(fields: list[FormField], errors: list[dict[str, str]]) -> tuple[dict[str, list[str]], list[str]]:
-    """Each error beside the field it names (a list entry's beside its list); the rest for the form's top."""
+    """Each error beside the field it names, or the nearest drawn one holding it (a list entry's
+    beside its list); the rest for the form's top."""
     names = {f.name for f in _all(fields)}
     beside: dict[str, list[str]] = {}
     top: list[str] = []
     for error in errors:
         name = error.get("field", "")
-        while name not in names and _INDEX.search(name):
-            name = _INDEX.sub("", name)
+        while name not in names and _LAST_STEP.search(name):
+            name = _LAST_STEP.sub("", name)
         if name in names:
             beside.setdefault(name, []).append(error["message"])
         else:

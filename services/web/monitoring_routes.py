@@ -35,7 +35,7 @@ from services.web.evidence_routes import (
     refused_upload,
     visit_choices,
 )
-from services.web.form_posts import Problems, form_context, posted_action
+from services.web.form_posts import Problems, form_context, posted_action, posted_model
 from services.web.forms import FormField, form_fields, posted_number, posted_values
 from services.web.pages import PageRoute, render
 
@@ -162,7 +162,10 @@ async def act(
         return take_monitoring_action(spec.action, monitoring_id, form, item, request, account, resources, session, key)
 
     refused = await posted_action(
-        posted, spec.form, FIELDS[spec.action], lambda: visible_period(session, account, monitoring_id), take
+        posted,
+        lambda form: posted_model(spec.form, FIELDS[spec.action], form),
+        lambda: visible_period(session, account, monitoring_id),
+        take,
     )
     if refused is None:
         return RedirectResponse(f"/monitoring/{monitoring_id}", status_code=303)

@@ -58,10 +58,12 @@ def render(
     return response
 
 
-def refusal_page(request: Request, status_code: int, message: str) -> Response:
+def refusal_page(request: Request, status_code: int, message: str, code: str = "") -> Response:
     if status_code == 401:
         back = request.url.path if request.method == "GET" else "/tasks"  # a form's post cannot be fetched again
-        return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
+        # A session that ended (signed out, expired, password changed) says so on the sign-in page.
+        ended = "" if code == "not_signed_in" else "&ended=1"
+        return RedirectResponse(f"/login?next={quote(back)}{ended}", status_code=303)
     return render(request, "refusal.html", {"status_code": status_code, "message": message}, status_code=status_code)
 
 
@@ -77,7 +79,8 @@ class PageRoute(APIRoute):
                 return await handle(request)
             except ApiError as refusal:
                 detail: dict[str, Any] = refusal.detail if isinstance(refusal.detail, dict) else {}
-                return refusal_page(request, refusal.status_code, detail.get("message", "请求未能处理"))
+                message = detail.get("message", "请求未能处理")
+                return refusal_page(request, refusal.status_code, message, detail.get("code", ""))
             except RequestValidationError as bad:
                 return refusal_page(request, 422, described_errors(list(bad.errors()))[0])
 

@@ -170,3 +170,19 @@ async def test_bad_periods_are_refused_naming_the_field(driver: CaseDriver, repo
     future = await driver.get(report_county.officer, STATS, as_of="2100-01-01")
     assert future.status_code == 422
     assert future.json()["detail"]["errors"][0]["field"] == "as_of"
+
+
+async def test_open_cases_as_of_today_read_the_rows_unchanged_since(driver: CaseDriver, report_county: People) -> None:
+    """Nothing has happened to C5 and C7 since their rows were written (today, before the cutoff):
+    their own rows count, with no audit look-up. The hand-made rows still say 入户核查 while their
+    audit entries moved them on to 信息比对, so the step shows which of the two was read."""
+    today = await stats(driver, report_county.officer)
+    open_cases = today["open_cases"]
+    assert (open_cases["open"], open_cases["overdue"]) == (2, 2)  # both long past their 15 days
+    assert {s["step"]: (s["open"], s["overdue"]) for s in open_cases["by_step"] if s["open"]} == {
+        "home_verification": (2, 2)
+    }
+    # Every level of the area: C5 (村 A) and C7 (村 B) in 镇 T1, none in T2; 村 A holds C5 alone.
+    assert (await stats(driver, report_county.approver_t1))["open_cases"]["open"] == 2
+    assert (await stats(driver, report_county.approver_t2))["open_cases"]["open"] == 0
+    assert (await stats(driver, report_county.cadre_a))["open_cases"]["open"] == 1

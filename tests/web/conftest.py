@@ -68,3 +68,16 @@ async def fits_phone(page: Page, name: str | None = None) -> None:
     if SCREENSHOTS and name:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+async def fill_review(page: Page, form: str) -> None:
+    """A democratic review's form (a case's or an exit's): 7 of 9 representatives present, each
+    attendee with a role, 6 for and 1 abstaining."""
+    await page.fill(f"{form} [name=eligible_representatives]", "9")
+    roles = ["village_committee", "first_secretary", "work_team"] + ["villager_representative"] * 4
+    for i, role in enumerate(roles):
+        await page.fill(f"{form} [name='attendees[{i}].name']", f"评议人{i + 1}")
+        await page.select_option(f"{form} [name='attendees[{i}].role']", role)
+    await page.fill(f"{form} [name=votes_for]", "6")
+    await page.fill(f"{form} [name=votes_against]", "0")
+    await page.fill(f"{form} [name=abstentions]", "1")

@@ -15,7 +15,7 @@ from tests.applicants import Household as ApplyingHousehold
 from tests.applicants import SmsLog, application_form, mini, unregistered_head  # noqa: F401 (fixture)
 from tests.conftest import NewHousehold
 from tests.departments.signed import timeline_actions
-from tests.web.conftest import SignIn, fits_phone
+from tests.web.conftest import SignIn, fill_review, fits_phone
 
 CADRE, TOWNSHIP, COUNTY = "dongkeng.cadre", "dongkeng.approver", "county.officer"
 OTHER_TOWNSHIP = "qingyangcha.approver"
@@ -49,18 +49,6 @@ async def fill_home_verification(page: Page, category: str) -> None:
     await page.fill(f"{form} [name=able_workers]", "2")
     await page.check(f"{form} [name=risk_types][value=illness]")
     await page.check(f"{form} [name=proposed_category][value={category}]")
-
-
-async def fill_review(page: Page) -> None:
-    form = "#action-record_review"
-    await page.fill(f"{form} [name=eligible_representatives]", "9")
-    roles = ["village_committee", "first_secretary", "work_team"] + ["villager_representative"] * 4
-    for i, role in enumerate(roles):
-        await page.fill(f"{form} [name='attendees[{i}].name']", f"评议人{i + 1}")
-        await page.select_option(f"{form} [name='attendees[{i}].role']", role)
-    await page.fill(f"{form} [name=votes_for]", "6")
-    await page.fill(f"{form} [name=votes_against]", "0")
-    await page.fill(f"{form} [name=abstentions]", "1")
 
 
 async def test_a_case_from_lead_to_announcement_through_the_pages(
@@ -112,7 +100,7 @@ async def test_a_case_from_lead_to_announcement_through_the_pages(
 
     # The departments answer by themselves (the simulator); then the village's review.
     await reload_until_step(cadre, "民主评议")
-    await fill_review(cadre)
+    await fill_review(cadre, "#action-record_review")
     await submit(cadre, "record_review")
     await reload_until_step(cadre, "镇审核")  # the notice's seconds run out
 
@@ -260,11 +248,26 @@ async def test_csrf_refused_without_the_token_and_sign_out(
     await anonymous.close()
 
     # Signing out ends the session: the pages ask for a sign-in again.
+    other_phone = await sign_in(CADRE)  # the same account signed in elsewhere: a session of its own
+    copied = await cadre.context.browser.new_context(base_url=cadre.url.split("/tasks")[0])  # type: ignore[union-attr]
+    await copied.add_cookies([{k: session[k] for k in ("name", "value", "domain", "path")}])  # type: ignore[misc]
+    replay = await copied.new_page()
+    await replay.goto("/tasks")
+    assert replay.url.endswith("/tasks")  # a copy of the cookie works while the session lasts
     await cadre.click("header button:has-text('退出')")
     await expect(cadre.locator("h1")).to_contain_text("登录")
     await cadre.goto("/tasks")
     assert cadre.url.endswith("/login?next=/tasks")
     await fits_phone(cadre, "sign-in")
+    # After signing out the copy is refused on the server: back to the sign-in page, told why.
+    for path in ("/tasks", "/cases/new"):
+        await replay.goto(path)
+        assert replay.url.endswith(f"/login?next={path}&ended=1"), replay.url
+        await expect(replay.locator(".notice")).to_contain_text("登录已失效（您已退出或登录已过期），请重新登录")
+    await copied.close()
+    await other_phone.reload()  # the other session goes on
+    assert other_phone.url.endswith("/tasks")
+    await expect(other_phone.locator("h1")).not_to_contain_text("登录")
 
 
 async def test_a_self_report_answered_from_the_inbox(

@@ -12,7 +12,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Float, String, and_, case, cast, column, extract, func, literal, or_, select
+from sqlalchemy import (
+    DateTime,
+    Float,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,7 +47,7 @@ from services.api.reports.schemas import (
     VisitFigures,
 )
 from services.db.tables import Area, AuditEntry, CaseRecord, EarlyWarningRecord, Household, MonitoringRecord, SelfReport
-from services.domain.areas import AreaLevel, area_level
+from services.domain.areas import AreaLevel, area_level, county_of, township_of
 from services.domain.identification.procedure import STEP_LABELS
 from services.domain.monitoring.vocabulary import MEASURE_KIND_LABELS, MeasureKind, MeasureStatus
 from services.domain.months import CHINA_TIME, next_period, period_of
@@ -223,20 +237,43 @@ def _latest_change(field: str, window: Window) -> Any:
     )
 
 
+def _within(scope: str) -> Any:
+    """Cases inside `scope`, named by every level of its code down to the scope's own (a village's
+    county, township and village), so the index of open cases by area serves every level."""
+    level = area_level(scope)
+    conditions = [col(CaseRecord.county_code) == county_of(scope)]
+    if level != AreaLevel.county:
+        conditions.append(col(CaseRecord.township_code) == township_of(scope))
+    if level == AreaLevel.village:
+        conditions.append(col(CaseRecord.village_code) == scope)
+    return and_(*conditions)
+
+
+def _as_of(current: Any, from_audit: Any, window: Window) -> Any:
+    """A case's value at the cutoff: its row's own when the row was last written before the cutoff
+    (nothing has happened to the case since), else `from_audit`, read from its audit entries. Most
+    cases on most days take the first branch, which looks nothing up."""
+    return case((col(CaseRecord.updated_at) < window.cutoff, current), else_=from_audit)
+
+
 async def open_cases(session: AsyncSession, window: Window) -> OpenCases:
     """Cases open at the cutoff, by the step each stood at then; overdue when the case's 15 days or
-    its step's deadline had passed by then."""
-    step = func.coalesce(_latest_change("step", window), literal(Step.home_verification.value))
-    step_due = cast(_latest_change("step_due_at", window), DateTime(timezone=True))
-    cases = (
-        select(step.label("step"), col(CaseRecord.due_at).label("due_at"), step_due.label("step_due_at"))
-        .where(
-            area_scope(CaseRecord, window.scope),
-            col(CaseRecord.opened_at) < window.cutoff,
-            or_(col(CaseRecord.closed_at).is_(None), col(CaseRecord.closed_at) >= window.cutoff),
-        )
-        .subquery()
+    its step's deadline had passed by then. Open at the cutoff: open now (the partial index of open
+    cases by area), or closed since (the index by closing time)."""
+    changed_step = func.coalesce(_latest_change("step", window), literal(Step.home_verification.value))
+    step = _as_of(col(CaseRecord.step), changed_step, window)
+    changed_due = cast(_latest_change("step_due_at", window), DateTime(timezone=True))
+    step_due = _as_of(col(CaseRecord.step_due_at), changed_due, window)
+    columns: tuple[Any, ...] = (
+        step.label("step"),
+        col(CaseRecord.due_at).label("due_at"),
+        step_due.label("step_due_at"),
     )
+    opened = and_(_within(window.scope), col(CaseRecord.opened_at) < window.cutoff)
+    cases = union_all(
+        select(*columns).where(opened, col(CaseRecord.closed_at).is_(None)),
+        select(*columns).where(opened, col(CaseRecord.closed_at) >= window.cutoff),
+    ).subquery()
     late = or_(cases.c.due_at < window.cutoff, func.coalesce(cases.c.step_due_at < window.cutoff, False))
     rows = (
         await session.execute(select(cases.c.step, func.count(), func.count().filter(late)).group_by(cases.c.step))
