@@ -31,10 +31,18 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_ended_sessions_expires_at", "ended_sessions", ["expires_at"])
+    op.create_index("ix_case_records_closed_at", "case_records", ["closed_at"])
+    op.create_index(
+        "ix_case_records_open_by_area",
+        "case_records",
+        ["county_code", "township_code", "village_code"],
+        postgresql_include=["case_id", "step", "opened_at", "due_at", "step_due_at", "updated_at"],
+        postgresql_where=sa.text("closed_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('ix_case_records_open_by_area', table_name='case_records')
-    op.drop_index('ix_case_records_closed_at', table_name='case_records')
+    op.drop_index("ix_case_records_open_by_area", table_name="case_records")
+    op.drop_index("ix_case_records_closed_at", table_name="case_records")
     op.drop_index("ix_ended_sessions_expires_at", table_name="ended_sessions")
     op.drop_table("ended_sessions")
