@@ -10,7 +10,8 @@ their incomes (one row per household). Then, in the same run and the same Postgr
   baseline  COPY of both files (psql-style `COPY … FROM STDIN CSV HEADER`, through asyncpg) into
             two fresh tables with the same primary keys (code; household, year, source)
   service   both files as import jobs (`ImportWorkflow` on the worker: stored in parts, read back,
-            every cell checked, staged, checked against the register, upserted), then a screening
+            every cell checked, staged, checked against the register, new keys copied into their
+            tables and keys already held upserted), then a screening
             run of the county (`ScreeningRunWorkflow`: flagging, then leads for the flagged
             households, one in `--flag-every` having an income below the line)
 

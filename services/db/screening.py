@@ -5,7 +5,8 @@ grid workers' screening visits. Migration 0015 creates them.
 Imported rows carry the job and file row that last carried them (`import_job`, `import_row`), so a
 row meeting its key already written by an earlier row of the same job is a duplicate, while its own
 earlier write (a resumed job) is not; and the job that last changed their values (`changed_job`),
-so a run after an import screens only the households that job changed.
+so a run after an import screens only the households that job changed. Imported members (家庭成员)
+go into the register's own `members` table, which migration 0018 gives the same three columns.
 """
 
 from __future__ import annotations

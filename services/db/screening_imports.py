@@ -1,21 +1,27 @@
-"""Writing one chunk of an import's rows (already checked cell by cell) into the register's tables.
+"""Writing one chunk of an import's rows (already checked cell by cell) into the register's tables
+(household size, members, incomes, signals).
 
-Rows are copied into a temporary stage (PostgreSQL COPY), checked there against the register in
-a few set-wise statements (unknown village or household, another village's household, a key an
-earlier row of the same file already carried), and the rest upserted by their natural key. A row
-whose values are those already held is counted unchanged; `changed_job` moves only with a value.
+Rows are copied into a temporary stage (PostgreSQL COPY) and checked there against the register
+(services/db/screening_import_checks.py). Rows with a key the register does not hold yet (all of
+them, the first time a file comes) are copied straight into their tables: COPY writes rows several
+times faster than an upsert, which probes every key and locks each row it meets. Only the rows whose
+key is held go through the upsert, which counts a row whose values are those already held as
+unchanged; `changed_job` moves only with a value.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from asyncpg import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.db.screening_import_checks import TARGETS, held_sql, refusals_sql
 from services.domain.areas import area_prefix
-from services.domain.screening.import_rows import KEYS, ImportKind, Refusal
+from services.domain.personal_data import birth_date_of
+from services.domain.screening.import_rows import KEY_LABELS, KEYS, ImportKind, Refusal
 
 # Stage columns per kind: `row` (the file's row number) then the kind's columns.
 _STAGES = {
@@ -23,14 +29,16 @@ _STAGES = {
         "import_stage_households",
         "row int, household_code text, village_code text, head_name text, address text, household_size int",
     ),
+    ImportKind.members: (
+        "import_stage_members",
+        "row int, household_code text, name text, id_number text, relation text, sex text, labour_capacity text,"
+        " health text, disability text, schooling text",
+    ),
     ImportKind.incomes: ("import_stage_incomes", "row int, household_code text, year int, source text, yuan float8"),
     ImportKind.signals: ("import_stage_signals", "row int, household_code text, month text, kind text, amount float8"),
 }
-_TARGETS = {
-    ImportKind.households: "household_profiles",
-    ImportKind.incomes: "household_incomes",
-    ImportKind.signals: "household_signals",
-}
+
+Rows = list[tuple[int, dict[str, Any]]]
 
 
 @dataclass
@@ -40,13 +48,21 @@ class ChunkOutcome:
     refusals: list[Refusal]
 
 
+@dataclass
+class _Write:
+    kind: ImportKind
+    job_id: int
+    county_code: str
+    actor: str
+
+
 async def write_chunk(
     conn: AsyncConnection,
     kind: ImportKind,
     job_id: int,
     county_code: str,
     actor: str,
-    rows: list[tuple[int, dict[str, Any]]],
+    rows: Rows,
 ) -> ChunkOutcome:
     """Writes in `conn`'s transaction; answers the rows changed, unchanged and refused."""
     stage, columns = _STAGES[kind]
@@ -59,95 +75,161 @@ async def write_chunk(
     await db.copy_records_to_table(
         stage, records=[(number, *(values[n] for n in names[1:])) for number, values in rows], columns=names
     )
+    refusals, held = await _sort_out(db, kind, stage, job_id, county_code)
+    refused = {r.row for r in refusals}
+    write = _Write(kind, job_id, county_code, actor)
+    taken = set(held) | refused
+    new = [(number, values) for number, values in rows if number not in taken]
+    await _copy_new(db, write, new)
+    changed = len(new) + (await _upsert(db, write, stage, held) if held else 0)
+    if kind == ImportKind.households and (new or held):
+        await _keep_numbering_above(db, [values for number, values in rows if number not in refused])
+    refusals.sort(key=lambda r: r.row)
+    return ChunkOutcome(changed=changed, unchanged=len(held) - (changed - len(new)), refusals=refusals)
+
+
+async def _sort_out(
+    db: Connection, kind: ImportKind, stage: str, job_id: int, county_code: str
+) -> tuple[list[Refusal], list[int]]:
+    """The staged rows the register refuses, and the rows (not refused) whose key it holds."""
     refusals = [
         Refusal(r["row"], r["field"], r["message"])
-        for r in await db.fetch(_checks(kind, stage), job_id, area_prefix(county_code) + "%")
+        for r in await db.fetch(refusals_sql(kind, stage), area_prefix(county_code) + "%")
     ]
-    if refusals:
-        await db.execute(f"DELETE FROM {stage} WHERE row = ANY($1::int[])", [r.row for r in refusals])
-    changed = await _upsert(db, kind, stage, job_id, county_code, actor)
-    return ChunkOutcome(changed=changed, unchanged=len(rows) - len(refusals) - changed, refusals=refusals)
+    refused = {r.row for r in refusals}
+    held: list[int] = []
+    for r in await db.fetch(held_sql(kind, stage)):
+        if r["row"] in refused:
+            continue
+        if r["import_job"] == job_id and r["import_row"] < r["row"]:  # this file's earlier row wrote the key
+            refusals.append(Refusal(r["row"], KEY_LABELS[kind], f"与第{r['import_row']}行重复（同一条记录出现两次）"))
+        else:
+            held.append(r["row"])
+    return refusals, held
 
 
-def _checks(kind: ImportKind, stage: str) -> str:
-    """One statement answering (row, field, message) for every staged row the register refuses;
-    $1 is the job, $2 the county's code prefix for LIKE.
+async def _copy_new(db: Connection, write: _Write, rows: Rows) -> None:
+    """Rows whose key the register does not hold, copied into their tables (no key to compare)."""
+    if not rows:
+        return
+    tracking = ("import_job", "import_row", "changed_job")
+    if write.kind == ImportKind.households:
+        await db.copy_records_to_table(
+            "households",
+            records=[
+                (*_place(v, write.county_code), v["head_name"], v["address"], write.actor, "not_monitored")
+                for _, v in rows
+            ],
+            columns=[
+                "code",
+                "county_code",
+                "township_code",
+                "village_code",
+                "head_name",
+                "address",
+                "created_by",
+                "status",
+            ],
+        )
+        await db.copy_records_to_table(
+            "household_profiles",
+            records=[(v["household_code"], v["household_size"], write.job_id, n, write.job_id) for n, v in rows],
+            columns=["household_code", "household_size", *tracking],
+        )
+        return
+    names = [*KEYS[write.kind], *_VALUES[write.kind]]
+    derived = _DERIVED.get(write.kind, {})
+    await db.copy_records_to_table(
+        TARGETS[write.kind],
+        records=[
+            (*(v[name] for name in names), *(make(v) for make, _ in derived.values()), write.job_id, n, write.job_id)
+            for n, v in rows
+        ],
+        columns=[*names, *derived, *tracking],
+    )
 
-    Each staged row looks its key up in the register (LATERAL … LIMIT 1: an index probe per row),
-    so a chunk costs the same however large the register grows; a join would be planned as a scan
-    of the whole table for every chunk, the file's import then growing with its square."""
-    key = " AND ".join(f"t.{k} = s.{k}" for k in KEYS[kind])
-    duplicate = f"""
-        SELECT s.row, '户编号' AS field, '与第' || t.import_row || '行重复（同一条记录出现两次）' AS message
-        FROM {stage} s CROSS JOIN LATERAL (
-            SELECT t.import_row FROM {_TARGETS[kind]} t WHERE {key} AND t.import_job = $1 AND t.import_row < s.row
-            LIMIT 1) t"""
-    if kind == ImportKind.households:
-        return f"""
-        SELECT DISTINCT ON (row) row, field, message FROM (
-            SELECT s.row, '村代码' AS field, '没有这个村级区划代码，或该村不在本县' AS message
-            FROM {stage} s LEFT JOIN areas a ON a.code = s.village_code AND a.level = 'village'
-            WHERE a.code IS NULL OR s.village_code NOT LIKE $2
-          UNION ALL
-            SELECT s.row, '户编号', CASE WHEN h.merged_into IS NOT NULL THEN '该户已并入其他农户'
-                                        ELSE '该户编号已登记在其他村' END
-            FROM {stage} s CROSS JOIN LATERAL (
-                SELECT h.village_code, h.merged_into FROM households h WHERE h.code = s.household_code LIMIT 1) h
-            WHERE h.village_code <> s.village_code OR h.merged_into IS NOT NULL
-          UNION ALL {duplicate}
-        ) refused ORDER BY row"""
-    return f"""
-        SELECT DISTINCT ON (row) row, field, message FROM (
-            SELECT s.row, '户编号' AS field, '户编号未登记，或该户不在本县' AS message
-            FROM {stage} s LEFT JOIN LATERAL (
-                SELECT h.code, h.county_code FROM households h
-                WHERE h.code = s.household_code AND h.merged_into IS NULL LIMIT 1) h ON true
-            WHERE h.code IS NULL OR h.county_code <> substr($2, 1, 6) || '000000'
-          UNION ALL {duplicate}
-        ) refused ORDER BY row"""
+
+# The columns a row of each kind writes beside its key; a row is changed when one of them is.
+def _place(v: dict[str, Any], county_code: str) -> tuple[str, str, str, str]:
+    """A household's code, county, township and village (the township's code is the village's first 9 digits)."""
+    return v["household_code"], county_code, v["village_code"][:9] + "000", v["village_code"]
 
 
-async def _upsert(db: Connection, kind: ImportKind, stage: str, job_id: int, county_code: str, actor: str) -> int:
-    """Writes the staged rows; answers how many changed a value (or were new)."""
-    if kind == ImportKind.households:
-        # Only the renamed households come back (a new row has no xmax): a million new codes need not.
+_VALUES: dict[ImportKind, tuple[str, ...]] = {
+    ImportKind.members: (
+        "household_code",
+        "name",
+        "relation",
+        "sex",
+        "labour_capacity",
+        "health",
+        "disability",
+        "schooling",
+    ),
+    ImportKind.incomes: ("yuan",),
+    ImportKind.signals: ("amount",),
+}
+# Columns computed from the row: (in Python, for COPY; in SQL, from the stage).
+_DERIVED: dict[ImportKind, dict[str, tuple[Callable[[dict[str, Any]], Any], str]]] = {
+    ImportKind.members: {
+        "birth_date": (lambda v: birth_date_of(v["id_number"]), "to_date(substr(id_number, 7, 8), 'YYYYMMDD')")
+    },
+}
+# A member's key is unique among current members only (a partial unique index).
+_CONFLICT = {ImportKind.members: "(id_number) WHERE ended_on IS NULL"}
+
+
+async def _keep_numbering_above(db: Connection, rows: list[dict[str, Any]]) -> None:
+    """Codes the platform gave must never be handed out again by the register's own numbering."""
+    highest = max(int(v["household_code"][-6:]) for v in rows)
+    await db.execute(
+        "SELECT setval('household_number_seq', GREATEST((SELECT last_value FROM household_number_seq), $1))",
+        max(highest, 1),
+    )
+
+
+async def _upsert(db: Connection, write: _Write, stage: str, held: list[int]) -> int:
+    """Writes the staged rows `held` (their key is in the register); answers how many changed a value."""
+    job_id = write.job_id
+    if write.kind == ImportKind.households:
+        # Only the renamed households come back (the codes are held: nothing is inserted here).
         renamed = await db.fetch(
-            f"""WITH written AS (INSERT INTO households (code, county_code, township_code, village_code, head_name, address,
-                                        created_by, status)
+            f"""INSERT INTO households (code, county_code, township_code, village_code, head_name, address,
+                                       created_by, status)
                 SELECT household_code, $1, substr(village_code, 1, 9) || '000', village_code, head_name, address,
-                       $2, 'not_monitored' FROM {stage}
+                       $2, 'not_monitored' FROM {stage} JOIN unnest($3::int[]) AS held(row) USING (row)
                 ON CONFLICT (code) DO UPDATE SET head_name = EXCLUDED.head_name, address = EXCLUDED.address
                 WHERE (households.head_name, households.address) IS DISTINCT FROM (EXCLUDED.head_name, EXCLUDED.address)
-                RETURNING code, xmax = 0 AS inserted)
-                SELECT code FROM written WHERE NOT inserted""",
-            county_code,
-            actor,
-        )
-        # Codes the platform gave must never be handed out again by the register's own numbering.
-        await db.execute(
-            f"""SELECT setval('household_number_seq', GREATEST(
-                    (SELECT last_value FROM household_number_seq),
-                    (SELECT coalesce(max(right(household_code, 6)::int), 1) FROM {stage})))"""
+                RETURNING code""",
+            write.county_code,
+            write.actor,
+            held,
         )
         statement = f"""
             INSERT INTO household_profiles AS t (household_code, household_size, import_job, import_row, changed_job)
-            SELECT household_code, household_size, $1, row, $1 FROM {stage}
+            SELECT household_code, household_size, $1, row, $1 FROM {stage} JOIN unnest($3::int[]) AS held(row) USING (row)
             ON CONFLICT (household_code) DO UPDATE SET
                 household_size = EXCLUDED.household_size, import_job = $1, import_row = EXCLUDED.import_row,
                 changed_job = CASE WHEN t.household_size IS DISTINCT FROM EXCLUDED.household_size
                                      OR t.household_code = ANY($2::text[]) THEN $1 ELSE t.changed_job END
             RETURNING t.changed_job = $1 AS changed"""
-        return await db.fetchval(_count_changed(statement), job_id, [r["code"] for r in renamed])
-    value = "yuan" if kind == ImportKind.incomes else "amount"
-    keys = ", ".join(KEYS[kind])
+        return await db.fetchval(_count_changed(statement), job_id, [r["code"] for r in renamed], held)
+    keys, values = KEYS[write.kind], _VALUES[write.kind]
+    derived = _DERIVED.get(write.kind, {})
+    written = ", ".join([*keys, *values, *derived])
+    computed = ", ".join([*keys, *values, *(sql for _, sql in derived.values())])
+    taken = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*values, *derived])
+    held_values = ", ".join(f"t.{c}" for c in values)
+    new_values = ", ".join(f"EXCLUDED.{c}" for c in values)
     statement = f"""
-        INSERT INTO {_TARGETS[kind]} AS t ({keys}, {value}, import_job, import_row, changed_job)
-        SELECT {keys}, {value}, $1, row, $1 FROM {stage}
-        ON CONFLICT ({keys}) DO UPDATE SET
-            {value} = EXCLUDED.{value}, import_job = $1, import_row = EXCLUDED.import_row,
-            changed_job = CASE WHEN t.{value} IS DISTINCT FROM EXCLUDED.{value} THEN $1 ELSE t.changed_job END
+        INSERT INTO {TARGETS[write.kind]} AS t ({written}, import_job, import_row, changed_job)
+        SELECT {computed}, $1, row, $1 FROM {stage} JOIN unnest($2::int[]) AS held(row) USING (row)
+        ON CONFLICT {_CONFLICT.get(write.kind, f"({', '.join(keys)})")} DO UPDATE SET
+            {taken}, import_job = $1, import_row = EXCLUDED.import_row,
+            changed_job = CASE WHEN ROW({held_values}) IS DISTINCT FROM ROW({new_values})
+                               THEN $1 ELSE t.changed_job END
         RETURNING t.changed_job = $1 AS changed"""
-    return await db.fetchval(_count_changed(statement), job_id)
+    return await db.fetchval(_count_changed(statement), job_id, held)
 
 
 def _count_changed(upsert: str) -> str:

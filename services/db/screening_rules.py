@@ -39,6 +39,7 @@ def flagged_households(
     scope_column = f"h.{area_level(area_code).value}_code"
     changed = (
         """AND h.code IN (SELECT household_code FROM household_profiles WHERE changed_job = :job
+                          UNION SELECT household_code FROM members WHERE changed_job = :job
                           UNION SELECT household_code FROM household_incomes WHERE changed_job = :job
                           UNION SELECT household_code FROM household_signals WHERE changed_job = :job)"""
         if import_job is not None

@@ -37,7 +37,9 @@ class ImportIn(BaseModel):
         },
     )
 
-    kind: ImportKind = Field(description="households 农户基本信息 / incomes 分项年收入 / signals 月度监测信号")
+    kind: ImportKind = Field(
+        description="households 农户基本信息 / members 家庭成员 / incomes 分项年收入 / signals 月度监测信号"
+    )
     mode: ImportMode = Field(description="all_or_nothing 整个文件全部通过才导入 / row_by_row 逐行导入，问题行退回")
     file_name: Annotated[str, Text(200, min_length=5)] = Field(description="文件名，.csv 或 .xlsx")
     content_base64: str = Field(min_length=1, max_length=4 * MAX_FILE_BYTES // 3 + 4, description="文件内容（base64）")

@@ -10,12 +10,9 @@ attempt starts the file again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import itertools
-import os
 import tempfile
-import threading
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,13 +27,13 @@ from temporalio import activity
 
 from services.db.screening import ImportFilePart, ImportJob, ImportRejection
 from services.db.screening_imports import ChunkOutcome, write_chunk
-from services.domain.screening.import_rows import Heading, ImportKind, ImportMode, Refusal, key_of
+from services.domain.screening.import_rows import KEY_LABELS, Heading, ImportKind, ImportMode, Refusal, key_reader
 from services.workers.screening.file_rows import file_rows
+from services.workers.screening.priority import yield_cores_in_backend, yield_cores_in_this_thread
 
 # Rows per chunk: each chunk costs a few statements and (row by row) a commit whatever its size;
 # 20,000 rows keep that overhead small and the worker's memory at a few megabytes.
 CHUNK_ROWS = 20_000
-READER_NICENESS = 10
 
 
 class ImportActivities:
@@ -143,7 +140,7 @@ def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
         return
     chunk, seen = _Chunk(), 0
     for number, cells in enumerate(rows, start=2):
-        if all(_blank(c) for c in cells):
+        if _blank(cells):
             continue  # an empty line, as spreadsheets leave at the end
         seen += 1
         if seen <= skip:
@@ -172,7 +169,9 @@ def _file_refused(refusal: Refusal) -> _Chunk:
 async def _read_ahead(chunks: Iterator[_Chunk]) -> AsyncIterator[_Chunk]:
     """The chunks, the next one read and checked in a thread while the database writes this one."""
     loop = asyncio.get_running_loop()
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader", initializer=_yield_cores)
+    reader = ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="import-reader", initializer=yield_cores_in_this_thread
+    )
     try:
         ahead = loop.run_in_executor(reader, next, chunks, None)
         while (chunk := await ahead) is not None:
@@ -182,24 +181,21 @@ async def _read_ahead(chunks: Iterator[_Chunk]) -> AsyncIterator[_Chunk]:
         reader.shutdown(wait=False)
 
 
-def _yield_cores() -> None:
-    """The reader's thread runs at a lower priority (Linux: niceness is per thread), so that on a busy
-    machine the cores go to the API's requests first; an idle core still serves it at full speed."""
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), READER_NICENESS)
-
-
-def _blank(cell: object) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
+def _blank(cells: list[Any]) -> bool:
+    try:
+        return not "".join(cells).strip()  # a CSV row: text only
+    except TypeError:  # an Excel row: numbers and empty cells too
+        return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 def _deduplicated(kind: ImportKind, chunk: _Chunk) -> _Chunk:
-    first: dict[tuple[Any, ...], int] = {}
+    first: dict[Any, int] = {}
     kept = []
+    key_of = key_reader(kind)
     for number, values in chunk.rows:
-        key = key_of(kind, values)
+        key = key_of(values)
         if key in first:
-            chunk.refusals.append(Refusal(number, "户编号", f"与第{first[key]}行重复（同一条记录出现两次）"))
+            chunk.refusals.append(Refusal(number, KEY_LABELS[kind], f"与第{first[key]}行重复（同一条记录出现两次）"))
         else:
             first[key] = number
             kept.append((number, values))
@@ -211,6 +207,7 @@ async def _write(conn: AsyncConnection, job: ImportJob, chunk: _Chunk) -> ChunkO
     assert job.id is not None
     if not chunk.rows:
         return ChunkOutcome(0, 0, [])
+    await yield_cores_in_backend(conn)
     return await write_chunk(conn, ImportKind(job.kind), job.id, job.county_code, job.created_by, chunk.rows)
 
 

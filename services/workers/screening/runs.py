@@ -33,6 +33,7 @@ from services.domain.policy import Policy
 from services.domain.screening.rules import RULE_LABELS, ScreeningPolicy, ScreeningRule
 from services.domain.vocabulary import RISK_TYPE_LABELS, Channel, HouseholdStatus
 from services.identification_starts import CaseUnrecordable, open_or_join
+from services.workers.screening.priority import yield_cores_in_backend
 
 SCREENED_TABLES = ("households", "members", "household_profiles", "household_incomes", "household_signals")
 
@@ -65,6 +66,7 @@ class ScreeningRunActivities:
             )
             policy = await policy_version(conn, run.policy_version)
             if run.status == "flagging":
+                await yield_cores_in_backend(conn)
                 await conn.execute(text("DELETE FROM screening_hits WHERE run_id = :run"), {"run": run_id})
                 # Fresh statistics: an import just before may have multiplied the rows, and a plan made
                 # for the tables as they were (nested loops over "a few rows") takes minutes, not seconds.
