@@ -1,7 +1,7 @@
 """ended workbench sessions; case indexes for statistics as of a day
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-04
 
 - `ended_sessions`: the workbench's session cookies ended by signing out (by the SHA-256 of the
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
