@@ -31,7 +31,7 @@ from temporalio import activity
 from services.db.screening import ImportFilePart, ImportJob, ImportRejection
 from services.db.screening_imports import ChunkOutcome, write_chunk
 from services.domain.screening.import_rows import Heading, ImportKind, ImportMode, Refusal, key_of
-from services.workers.screening.file_rows import file_rows
+from services.workers.screening.file_rows import Unreadable, file_rows, heading_row
 
 # Rows per chunk: each chunk costs a few statements and (row by row) a commit whatever its size;
 # 20,000 rows keep that overhead small and the worker's memory at a few megabytes.
@@ -75,15 +75,16 @@ class ImportActivities:
     async def _row_by_row(self, job: ImportJob, path: Path) -> str:
         assert job.id is not None
         await self._set(job.id, status="running")
-        unreadable = False
+        unreadable = truncated = False
         async for chunk in _read_ahead(_chunks(job, path, skip=job.rows_read)):
             unreadable = chunk.heading_refused
+            truncated = truncated or chunk.truncated
             async with self._engine.begin() as conn:
                 outcome = await _write(conn, job, chunk)
                 await _record_refusals(conn, job.id, [*chunk.refusals, *outcome.refusals])
                 await _count(conn, job.id, chunk, outcome)
             activity.heartbeat(chunk.last_row)
-        return await self._finish(job, "rejected" if unreadable else "done")
+        return await self._finish(job, "rejected" if unreadable else "truncated" if truncated else "done")
 
     async def _all_or_nothing(self, job: ImportJob, path: Path) -> str:
         assert job.id is not None
@@ -126,6 +127,7 @@ class _Chunk:
         self.read = 0
         self.last_row = 1
         self.heading_refused = False  # the file lacks a column: none of its rows can be read
+        self.truncated = False  # the file could not be read past its last row
 
 
 def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
@@ -134,7 +136,7 @@ def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
     kind = ImportKind(job.kind)
     rows = file_rows(path, job.file_format)
     try:
-        heading = Heading(kind, next(rows, []))
+        heading = Heading(kind, heading_row(rows))
     except _UNREADABLE:  # not a spreadsheet, or text in neither encoding: refused, not a failed activity
         yield _file_refused(Refusal(1, "文件", "无法读取该文件：应为 CSV（UTF-8 或 GB18030 编码）或 Excel（.xlsx）"))
         return
@@ -143,14 +145,18 @@ def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
         return
     chunk, seen = _Chunk(), 0
     for number, cells in enumerate(rows, start=2):
-        if all(_blank(c) for c in cells):
+        if isinstance(cells, Unreadable):
+            chunk.truncated = cells.rest  # refused below; nothing after it is read
+        elif all(_blank(c) for c in cells):
             continue  # an empty line, as spreadsheets leave at the end
         seen += 1
         if seen <= skip:
             continue
         chunk.read += 1
         chunk.last_row = number
-        values = heading.read(number, cells)
+        values = (
+            [Refusal(number, "文件", cells.message)] if isinstance(cells, Unreadable) else heading.read(number, cells)
+        )
         if isinstance(values, list):
             chunk.refusals.extend(values)
         else:
@@ -158,7 +164,7 @@ def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
         if chunk.read >= CHUNK_ROWS:
             yield _deduplicated(kind, chunk)
             chunk = _Chunk()
-    if chunk.read or chunk.refusals:
+    if chunk.read or chunk.refusals or chunk.truncated:
         yield _deduplicated(kind, chunk)
 
 
