@@ -75,8 +75,10 @@ async def store_import(
     return job, False
 
 
-async def store_file_parts(session: AsyncSession, job_id: int, parts: AsyncIterator[bytes]) -> None:
+async def store_file_parts(session: AsyncSession, job_id: int, parts: bytes | AsyncIterator[bytes]) -> None:
     """One statement per part, none kept in the session: a file of a gigabyte never sits in memory."""
+    if isinstance(parts, bytes):  # a file already in memory (bench/screening.py)
+        parts = parts_of(parts)
     number = 0
     async for content in parts:
         await session.execute(insert_rows(ImportFilePart).values(job_id=job_id, part=number, content=content))
