@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
+from functools import partial
 
 import httpx
 import pytest
 
 from services.demo_case import ADMIN, COUNTY_OFFICER, DEMO_VILLAGE, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver
 from services.settings import Settings
+from tests.applicants import eventually
 from tests.screening.files import (
     UPLOAD_PATH,
     csv_file,
@@ -138,7 +140,7 @@ async def test_read_errors_deep_in_a_file_are_reported_with_their_row_in_both_mo
         lines[289] = lines[289].replace(b"x", b"\xff", 1)  # row 291
         lines[329] = lines[329].replace(b",", b',"', 1)  # row 331: the rest is one field
         assert sum(map(len, lines[:289])) > MEGABYTE
-        answer = await upload_import(driver, "incomes", _file(lines), mode=mode, name="收入.csv")
+        answer = await upload_import(driver, "incomes", _file(lines), mode=mode, name="收入.csv", screen_year=2050)
         assert answer.status_code == 201, answer.text
         job = await finished_job(driver, answer.json()["job_id"])
         refused = await rejections(driver, job["job_id"])
@@ -153,6 +155,13 @@ async def test_read_errors_deep_in_a_file_are_reported_with_their_row_in_both_mo
                 2,
             )
             assert held == 328
+            # What was taken is screened, as after a whole file (2050: the household's income is well above the line).
+            runs = await eventually(
+                partial(driver.get, COUNTY_OFFICER, "/api/v1/screening/runs", import_job=job["job_id"]),
+                lambda answer: len(answer.json()) == 1,
+                timeout=30,
+            )
+            assert runs.json()[0]["year"] == 2050
         else:
             assert (job["status"], job["rows_changed"], job["rows_rejected"]) == ("rejected", 0, 2)
             assert held == 0

@@ -49,7 +49,7 @@ class ImportActivities:
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(ImportJob).where(col(ImportJob.id) == job_id))).one()
         job = ImportJob.model_validate(row._mapping)
-        if job.status in ("done", "rejected"):
+        if job.status in ("done", "rejected", "truncated"):
             return job.status
         with tempfile.TemporaryDirectory(prefix="import-") as folder:
             path = Path(folder) / f"file.{job.file_format}"
