@@ -5,6 +5,8 @@ they stand for."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -83,6 +85,22 @@ def test_a_heading_in_neither_encoding_is_still_the_whole_file_refused(tmp_path:
     path = _csv(tmp_path / "bad.csv", [b"\xff\xfe\x00\xff" * 8])
     with pytest.raises(ValueError):
         next(file_rows(path, "csv"))
+
+
+def test_an_excel_sheet_broken_part_way_ends_the_file_at_the_row_it_breaks(tmp_path: Path) -> None:
+    rows = [["户编号", "月份", "信号类型", "金额"], *([CODE, "2026-03", "学生辍学", None] for _ in range(2000))]
+    whole = zipfile.ZipFile(io.BytesIO(xlsx_file(rows)))
+    broken = tmp_path / "信号.xlsx"
+    with zipfile.ZipFile(broken, "w") as book:
+        for item in whole.infolist():
+            content = whole.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) * 6 // 10] + b"<<<"  # the sheet's XML cut off
+            book.writestr(item, content)
+    read = _numbered(broken, "xlsx")
+    last = max(read)
+    assert 1000 < last < 1300 and all(read[n] == rows[n - 1] for n in range(1, last))
+    assert read[last] == Unreadable("Excel 文件从本行起已损坏，无法继续读取：本行及其后的行均未导入", rest=True)
 
 
 def test_excel_cells_read_as_what_they_stand_for(tmp_path: Path) -> None:

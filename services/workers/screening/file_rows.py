@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
 
@@ -29,7 +28,8 @@ _SNIFF_BYTES = 1 << 20
 # 18-digit code typed as a number is already another code; its text is refused, never rounded.
 _EXACT_FLOAT = 2.0**53
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_BROKEN_SHEET = (ValueError, KeyError, EOFError, OSError, zipfile.BadZipFile, zlib.error, ParseError)
+# SyntaxError: the XML parser's ParseError (xml.etree's and lxml's both derive from it).
+_BROKEN_SHEET = (ValueError, KeyError, EOFError, OSError, SyntaxError, zipfile.BadZipFile, zlib.error)
 
 
 @dataclass(frozen=True)
