@@ -51,7 +51,11 @@ JobId = Annotated[int, Path(ge=1, le=2**62, description="导入任务编号")]
 RunId = Annotated[int, Path(ge=1, le=2**62, description="排查批次编号")]
 
 
-@router.post("/imports", status_code=201, summary="导入农户数据文件（CSV 或 Excel）：农户信息、分项收入、月度监测信号")
+@router.post(
+    "/imports",
+    status_code=201,
+    summary="导入农户数据文件（CSV 或 Excel，base64，约2.9MB以内；更大的文件用 /imports/upload）：农户信息、分项收入、月度监测信号",
+)
 async def create_import(
     body: ImportIn, account: CurrentAccount, session: SessionDep, resources: Resources
 ) -> ImportJobView:
