@@ -5,6 +5,9 @@
   before any parser recurses into them. The exact bytes then go on to the route, so a
   department's signature over the raw body still verifies. A multipart upload to an evidence
   path (`…/evidence`) may be up to `MAX_UPLOAD_BYTES` and binary: its route checks its parts.
+  A multipart upload of an import file (`IMPORT_UPLOAD_PATH` exactly) may be up to
+  `IMPORT_UPLOAD_MAX_BYTES` and is never held: it streams on to its route, counted, and is cut
+  off with the 413 as soon as it passes the limit.
 - `check_parameters` (a dependency of every route): no path or query parameter holds a
   character `text_problem` refuses, and no query parameter is one the route does not read,
   with a 422 that names the parameter.
@@ -31,6 +34,9 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 # A multipart body carries one evidence file (at most EVIDENCE_MAX_BYTES ≤ 20 MB, checked by its route)
 # and a few short fields; binary, so neither UTF-8 nor JSON.
 MAX_UPLOAD_BYTES = 21 * 1024 * 1024
+# An import file (at most Settings.import_max_bytes ≤ 1 GB, checked by its route) with its few fields.
+IMPORT_UPLOAD_PATH = "/api/v1/screening/imports/upload"
+IMPORT_UPLOAD_MAX_BYTES = 1024 * 1024 * 1024 + 1024 * 1024
 # No form nests deeper than 7 levels (a cross-check entry's matches); a parser recursing
 # 100,000 levels fails instead of answering.
 MAX_JSON_DEPTH = 32
@@ -56,23 +62,32 @@ def _refusal(status: int, code: str, message: str) -> bytes:
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_JSON_DEPTH) -> None:
-        self.app, self.max_bytes, self.max_depth = app, max_bytes, max_depth
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        max_depth: int = MAX_JSON_DEPTH,
+        import_max_bytes: int = IMPORT_UPLOAD_MAX_BYTES,
+    ) -> None:
+        self.app, self.max_bytes, self.max_depth, self.import_max_bytes = app, max_bytes, max_depth, import_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _WITHOUT_BODY:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        # Only the evidence uploads take a file: elsewhere a multipart body is held to the JSON rules.
-        upload = scope["path"].endswith("/evidence") and (
-            headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
-        )
-        max_bytes = MAX_UPLOAD_BYTES if upload else self.max_bytes
-        too_large = (413, "body_too_large", f"请求内容不能超过{max_bytes // (1024 * 1024)}MB")
+        # Only the evidence and import uploads take a file: elsewhere a multipart body is held to the JSON rules.
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        streamed = multipart and scope["path"] == IMPORT_UPLOAD_PATH
+        upload = multipart and scope["path"].endswith("/evidence")
+        max_bytes = self.import_max_bytes if streamed else MAX_UPLOAD_BYTES if upload else self.max_bytes
+        too_large = _too_large(max_bytes)
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > max_bytes:
             await self._answer(send, *too_large)
+            return
+        if streamed:
+            await self._stream(scope, receive, send, max_bytes)
             return
         chunks, size = [], 0
         while True:
@@ -92,6 +107,34 @@ class BodyGuard:
             await self._answer(send, 422, "invalid", problem)
             return
         await self.app(scope, _replay(body, receive), send)
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+        """The body passed on as it arrives; past `max_bytes` the route meets a disconnect, and
+        whatever it would answer (or raise) gives way to the 413."""
+        size, over, answered = 0, False, False
+
+        async def counted() -> Message:
+            nonlocal size, over
+            message = await receive()
+            size += len(message.get("body", b""))
+            if size > max_bytes:
+                over = True
+                return {"type": "http.disconnect"}
+            return message
+
+        async def answer(message: Message) -> None:
+            nonlocal answered
+            if not over:
+                answered = True
+                await send(message)
+
+        try:
+            await self.app(scope, counted, answer)
+        except Exception:
+            if not over:
+                raise
+        if over and not answered:
+            await self._answer(send, *_too_large(max_bytes))
 
     def _problem(self, body: bytes) -> str | None:
         try:
@@ -113,6 +156,10 @@ class BodyGuard:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _too_large(max_bytes: int) -> tuple[int, str, str]:
+    return 413, "body_too_large", f"请求内容不能超过{max_bytes // (1024 * 1024)}MB"
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -96,7 +96,7 @@ class ImportWorkflow:
             heartbeat_timeout=timedelta(minutes=2),
             retry_policy=_IMPORT_RETRY,
         )
-        if status == "done" and start.screen_year is not None:
+        if status in ("done", "truncated") and start.screen_year is not None:
             run_id = await workflow.execute_activity_method(
                 RunStarts.create_run_after_import,
                 RunAfterImport(

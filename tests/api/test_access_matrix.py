@@ -471,11 +471,12 @@ def _screening_import() -> dict[str, Any]:
 
 # Department systems sign their requests; a person's bearer token opens nothing there.
 # Multipart uploads and downloads of what they keep: their area and role boundaries are tested in
-# tests/evidence/test_evidence_api.py (the matrix sends JSON bodies).
+# tests/evidence/test_evidence_api.py and tests/screening/test_import_upload.py (the matrix sends JSON bodies).
 OWN_FILE = [
     ("POST", "/api/v1/cases/{case_id}/evidence"),
     ("POST", "/api/v1/monitoring/{monitoring_id}/evidence"),
     ("GET", "/api/v1/evidence/{evidence_id}"),
+    ("POST", "/api/v1/screening/imports/upload"),
 ]
 SIGNED = [("POST", "/api/v1/early-warnings"), ("POST", "/api/v1/callbacks/cross-checks/{request_id}")]
 PUBLIC = [

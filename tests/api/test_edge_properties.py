@@ -49,8 +49,14 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 # Raw-body endpoints (their bodies are signed bytes, read by the route itself) and how they are fuzzed here.
 SIGNED_ENDPOINTS = {"/api/v1/early-warnings", "/api/v1/callbacks/cross-checks/{request_id}"}
 # File uploads (multipart): their fields (kind, step, visit_no, note with a control character, the file
-# by its content and size) are refused field by field in tests/evidence/test_evidence_api.py.
-UPLOAD_ENDPOINTS = {"/api/v1/cases/{case_id}/evidence", "/api/v1/monitoring/{monitoring_id}/evidence"}
+# by its content and size) are refused field by field in tests/evidence/test_evidence_api.py, and the
+# import upload's (kind, mode, screen_year, an unknown field, the file's name and size) in
+# tests/screening/test_import_upload.py.
+UPLOAD_ENDPOINTS = {
+    "/api/v1/cases/{case_id}/evidence",
+    "/api/v1/monitoring/{monitoring_id}/evidence",
+    "/api/v1/screening/imports/upload",
+}
 # A handful of examples per endpoint (each one request against the real app), the same on every run.
 EXAMPLES = settings(
     max_examples=10,

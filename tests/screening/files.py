@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import httpx
 from openpyxl import Workbook
 from sqlalchemy import text
 
@@ -17,6 +18,8 @@ from services.settings import Settings
 from tests.applicants import eventually
 
 Row = Sequence[Any]
+UPLOAD_PATH = "/api/v1/screening/imports/upload"
+FINISHED = ("done", "rejected", "truncated")
 
 
 def csv_file(rows: Sequence[Row]) -> bytes:
@@ -43,12 +46,45 @@ async def send_import(
     return answer.json()
 
 
+async def upload_import(
+    driver: CaseDriver,
+    kind: str,
+    content: bytes | AsyncIterator[bytes],
+    mode: str = "row_by_row",
+    name: str = "data.csv",
+    user: str = COUNTY_OFFICER,
+    **fields: Any,
+) -> httpx.Response:
+    """The file as multipart/form-data (POST /screening/imports/upload); a stream of parts is sent
+    chunked, without a Content-Length."""
+    headers = await driver.headers(user)
+    data = {"kind": kind, "mode": mode, **{k: str(v) for k, v in fields.items()}}
+    if isinstance(content, bytes):
+        files = {"file": (name, content, "application/octet-stream")}
+        return await driver.http.post(UPLOAD_PATH, data=data, files=files, headers=headers)
+    boundary = "import-test-boundary"
+    headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+    return await driver.http.post(UPLOAD_PATH, content=_multipart(boundary, data, name, content), headers=headers)
+
+
+async def _multipart(
+    boundary: str, data: dict[str, str], name: str, parts: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    for field, value in data.items():
+        yield f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"\r\n\r\n{value}\r\n'.encode()
+    disposition = f'Content-Disposition: form-data; name="file"; filename="{name}"'
+    yield f"--{boundary}\r\n{disposition}\r\nContent-Type: text/csv\r\n\r\n".encode()
+    async for part in parts:
+        yield part
+    yield f"\r\n--{boundary}--\r\n".encode()
+
+
 async def finished_job(driver: CaseDriver, job_id: int) -> dict[str, Any]:
     async def read() -> dict[str, Any]:
         return (await driver.get(COUNTY_OFFICER, f"/api/v1/screening/imports/{job_id}")).json()
 
-    job = await eventually(read, lambda j: j["status"] in ("done", "rejected"), timeout=30)
-    assert job["status"] in ("done", "rejected"), job
+    job = await eventually(read, lambda j: j["status"] in FINISHED, timeout=30)
+    assert job["status"] in FINISHED, job
     return job
 
 

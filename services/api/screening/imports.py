@@ -3,8 +3,9 @@ its workflow; reading its progress and refused rows. County officers of the coun
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import AsyncIterator
 
+from sqlalchemy import insert as insert_rows
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
@@ -15,7 +16,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from services.api.errors import workflow_unavailable
-from services.api.screening.schemas import ImportIn, ImportJobView, RejectionPage, RejectionView
+from services.api.screening.schemas import ImportAbout, ImportJobView, RejectionPage, RejectionView
 from services.db.audit import append_audit
 from services.db.screening import ImportFilePart, ImportJob, ImportRejection
 from services.db.tables import Account
@@ -27,11 +28,13 @@ PART_BYTES = 1 << 20
 COLUMNS_MOST = range(max(len(c) for c in COLUMNS.values()) + 1)
 
 
-async def store_import(session: AsyncSession, body: ImportIn, account: Account) -> tuple[ImportJob, bool]:
-    """The job for this file (new, or the one that took the same file before: `repeated`); the caller commits."""
-    content = body.content
+async def store_import(
+    session: AsyncSession, body: ImportAbout, digest: str, parts: AsyncIterator[bytes], account: Account
+) -> tuple[ImportJob, bool]:
+    """The job for this file, whose SHA-256 is `digest` and whose content `parts` gives in parts of
+    at most PART_BYTES (read only for a new job): new, or the one that took the same file before
+    (`repeated`). The caller commits."""
     county = county_of(account.area_code)
-    digest = hashlib.sha256(content).hexdigest()
     job_id = await session.scalar(
         insert(ImportJob)
         .values(
@@ -63,7 +66,7 @@ async def store_import(session: AsyncSession, body: ImportIn, account: Account) 
         )
         assert existing is not None
         return existing, True
-    await store_file_parts(session, job_id, content)
+    await store_file_parts(session, job_id, parts)
     job = await session.get(ImportJob, job_id)
     assert job is not None
     # Audited as it is sent (the worker then reads it): who brought which file in, and how.
@@ -72,10 +75,19 @@ async def store_import(session: AsyncSession, body: ImportIn, account: Account) 
     return job, False
 
 
-async def store_file_parts(session: AsyncSession, job_id: int, content: bytes) -> None:
-    for part, start in enumerate(range(0, len(content), PART_BYTES)):
-        session.add(ImportFilePart(job_id=job_id, part=part, content=content[start : start + PART_BYTES]))
-    await session.flush()
+async def store_file_parts(session: AsyncSession, job_id: int, parts: bytes | AsyncIterator[bytes]) -> None:
+    """One statement per part, none kept in the session: a file of a gigabyte never sits in memory."""
+    if isinstance(parts, bytes):  # a file already in memory (bench/screening.py)
+        parts = parts_of(parts)
+    number = 0
+    async for content in parts:
+        await session.execute(insert_rows(ImportFilePart).values(job_id=job_id, part=number, content=content))
+        number += 1
+
+
+async def parts_of(content: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(content), PART_BYTES):
+        yield content[start : start + PART_BYTES]
 
 
 async def start_import(client: Client, task_queue: str, job: ImportJob, screen_year: int | None) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from services.api.access import list_scope, require_role, visible
 from services.api.deps import CurrentAccount, Resources, SessionDep
 from services.api.errors import ErrorAnswer, invalid, not_found
-from services.api.screening.imports import job_view, rejection_page, start_import, store_import
+from services.api.screening.imports import job_view, parts_of, rejection_page, start_import, store_import
 from services.api.screening.preview import preview
 from services.api.screening.runs import hit_page, run_list, run_view, start_run
 from services.api.screening.schemas import (
@@ -27,6 +28,7 @@ from services.api.screening.schemas import (
     VisitView,
     Year,
 )
+from services.api.screening.uploads import UPLOAD_BODY, file_digest, file_parts, read_upload
 from services.api.screening.visits import household_page, record_visit
 from services.db.screening import ImportJob, ScreeningRun
 from services.db.screening_runs import insert_run
@@ -49,7 +51,11 @@ JobId = Annotated[int, Path(ge=1, le=2**62, description="导入任务编号")]
 RunId = Annotated[int, Path(ge=1, le=2**62, description="排查批次编号")]
 
 
-@router.post("/imports", status_code=201, summary="导入农户数据文件（CSV 或 Excel）：农户信息、分项收入、月度监测信号")
+@router.post(
+    "/imports",
+    status_code=201,
+    summary="导入农户数据文件（CSV 或 Excel，base64，约2.9MB以内；更大的文件用 /imports/upload）：农户信息、分项收入、月度监测信号",
+)
 async def create_import(
     body: ImportIn, account: CurrentAccount, session: SessionDep, resources: Resources
 ) -> ImportJobView:
@@ -57,9 +63,36 @@ async def create_import(
     (`repeated: true`) and changes nothing. Rows are checked and written by the worker; follow the job's
     progress and refused rows with GET."""
     require_role(account, Role.county_officer)
-    job, repeated = await store_import(session, body, account)
+    content = body.content
+    digest = hashlib.sha256(content).hexdigest()
+    job, repeated = await store_import(session, body, digest, parts_of(content), account)
     await session.commit()
     await start_import(resources.temporal, resources.settings.temporal_task_queue, job, body.screen_year)
+    return job_view(job, repeated)
+
+
+@router.post(
+    "/imports/upload",
+    status_code=201,
+    summary="上传导入文件（multipart/form-data，大文件用此接口，不超过 IMPORT_MAX_BYTES）",
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_import(
+    request: Request, account: CurrentAccount, session: SessionDep, resources: Resources
+) -> ImportJobView:
+    """The same job as `POST /imports` (same file, kind and mode again: `repeated: true`), the file sent
+    as a part `file` (its name ends .csv or .xlsx) beside `kind`, `mode` and `screen_year`. The body is
+    read only once the role is checked, and streamed to disk, never held whole."""
+    require_role(account, Role.county_officer)
+    await session.commit()  # the account's read done: no pooled connection is held while the file arrives
+    try:
+        about, file = await read_upload(request, resources.settings.import_max_bytes)
+        digest = await file_digest(file)
+        job, repeated = await store_import(session, about, digest, file_parts(file), account)
+        await session.commit()
+    finally:
+        await request.close()
+    await start_import(resources.temporal, resources.settings.temporal_task_queue, job, about.screen_year)
     return job_view(job, repeated)
 
 

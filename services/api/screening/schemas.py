@@ -19,7 +19,31 @@ Year = Annotated[int, Field(ge=2000, le=2100, description="年度")]
 MAX_FILE_BYTES = 2_900_000
 
 
-class ImportIn(BaseModel):
+class ImportAbout(BaseModel):
+    """What is said of an import file besides its content: the JSON body's fields, or the upload's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ImportKind = Field(
+        description="households 农户基本信息 / members 家庭成员 / incomes 分项年收入 / signals 月度监测信号"
+    )
+    mode: ImportMode = Field(description="all_or_nothing 整个文件全部通过才导入 / row_by_row 逐行导入，问题行退回")
+    file_name: Annotated[str, Text(200, min_length=5)] = Field(description="文件名，.csv 或 .xlsx")
+    screen_year: Year | None = Field(default=None, description="导入后按此年度排查本次变动的农户；不填则不排查")
+
+    @field_validator("file_name")
+    @classmethod
+    def _csv_or_excel(cls, name: str) -> str:
+        if not name.lower().endswith((".csv", ".xlsx")):
+            raise ValueError("只能导入 .csv 或 .xlsx 文件")
+        return name
+
+    @property
+    def file_format(self) -> str:
+        return "xlsx" if self.file_name.lower().endswith(".xlsx") else "csv"
+
+
+class ImportIn(ImportAbout):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -37,20 +61,7 @@ class ImportIn(BaseModel):
         },
     )
 
-    kind: ImportKind = Field(
-        description="households 农户基本信息 / members 家庭成员 / incomes 分项年收入 / signals 月度监测信号"
-    )
-    mode: ImportMode = Field(description="all_or_nothing 整个文件全部通过才导入 / row_by_row 逐行导入，问题行退回")
-    file_name: Annotated[str, Text(200, min_length=5)] = Field(description="文件名，.csv 或 .xlsx")
     content_base64: str = Field(min_length=1, max_length=4 * MAX_FILE_BYTES // 3 + 4, description="文件内容（base64）")
-    screen_year: Year | None = Field(default=None, description="导入后按此年度排查本次变动的农户；不填则不排查")
-
-    @field_validator("file_name")
-    @classmethod
-    def _csv_or_excel(cls, name: str) -> str:
-        if not name.lower().endswith((".csv", ".xlsx")):
-            raise ValueError("只能导入 .csv 或 .xlsx 文件")
-        return name
 
     @field_validator("content_base64")
     @classmethod
@@ -60,10 +71,6 @@ class ImportIn(BaseModel):
         except (binascii.Error, ValueError):
             raise ValueError("不是有效的 base64 内容") from None
         return content
-
-    @property
-    def file_format(self) -> str:
-        return "xlsx" if self.file_name.lower().endswith(".xlsx") else "csv"
 
     @property
     def content(self) -> bytes:
@@ -77,6 +84,7 @@ class ImportJobView(BaseModel):
     file_name: str
     status: str = Field(
         description="queued 排队 / running 导入中 / done 完成 / rejected 未导入（全部通过才导入时有问题行，或缺少列）"
+        " / truncated 部分导入（逐行导入时文件从某行起无法读取：此前的行已导入，该行见退回的行）"
     )
     rows_read: int = Field(description="已读取的数据行数（进度）")
     rows_changed: int = Field(description="新增或有变化的行数")

@@ -28,7 +28,7 @@ from temporalio import activity
 from services.db.screening import ImportFilePart, ImportJob, ImportRejection
 from services.db.screening_imports import ChunkOutcome, write_chunk
 from services.domain.screening.import_rows import KEY_LABELS, Heading, ImportKind, ImportMode, Refusal, key_reader
-from services.workers.screening.file_rows import file_rows
+from services.workers.screening.file_rows import Unreadable, file_rows, heading_row
 from services.workers.screening.priority import yield_cores_in_backend, yield_cores_in_this_thread
 
 # Rows per chunk: each chunk costs a few statements and (row by row) a commit whatever its size;
@@ -46,7 +46,7 @@ class ImportActivities:
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(ImportJob).where(col(ImportJob.id) == job_id))).one()
         job = ImportJob.model_validate(row._mapping)
-        if job.status in ("done", "rejected"):
+        if job.status in ("done", "rejected", "truncated"):
             return job.status
         with tempfile.TemporaryDirectory(prefix="import-") as folder:
             path = Path(folder) / f"file.{job.file_format}"
@@ -72,15 +72,16 @@ class ImportActivities:
     async def _row_by_row(self, job: ImportJob, path: Path) -> str:
         assert job.id is not None
         await self._set(job.id, status="running")
-        unreadable = False
+        unreadable = truncated = False
         async for chunk in _read_ahead(_chunks(job, path, skip=job.rows_read)):
             unreadable = chunk.heading_refused
+            truncated = truncated or chunk.truncated
             async with self._engine.begin() as conn:
                 outcome = await _write(conn, job, chunk)
                 await _record_refusals(conn, job.id, [*chunk.refusals, *outcome.refusals])
                 await _count(conn, job.id, chunk, outcome)
             activity.heartbeat(chunk.last_row)
-        return await self._finish(job, "rejected" if unreadable else "done")
+        return await self._finish(job, "rejected" if unreadable else "truncated" if truncated else "done")
 
     async def _all_or_nothing(self, job: ImportJob, path: Path) -> str:
         assert job.id is not None
@@ -123,6 +124,7 @@ class _Chunk:
         self.read = 0
         self.last_row = 1
         self.heading_refused = False  # the file lacks a column: none of its rows can be read
+        self.truncated = False  # the file could not be read past its last row
 
 
 def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
@@ -131,7 +133,7 @@ def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
     kind = ImportKind(job.kind)
     rows = file_rows(path, job.file_format)
     try:
-        heading = Heading(kind, next(rows, []))
+        heading = Heading(kind, heading_row(rows))
     except _UNREADABLE:  # not a spreadsheet, or text in neither encoding: refused, not a failed activity
         yield _file_refused(Refusal(1, "文件", "无法读取该文件：应为 CSV（UTF-8 或 GB18030 编码）或 Excel（.xlsx）"))
         return
@@ -140,14 +142,18 @@ def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
         return
     chunk, seen = _Chunk(), 0
     for number, cells in enumerate(rows, start=2):
-        if _blank(cells):
+        if isinstance(cells, Unreadable):
+            chunk.truncated = cells.rest  # refused below; nothing after it is read
+        elif _blank(cells):
             continue  # an empty line, as spreadsheets leave at the end
         seen += 1
         if seen <= skip:
             continue
         chunk.read += 1
         chunk.last_row = number
-        values = heading.read(number, cells)
+        values = (
+            [Refusal(number, "文件", cells.message)] if isinstance(cells, Unreadable) else heading.read(number, cells)
+        )
         if isinstance(values, list):
             chunk.refusals.extend(values)
         else:
@@ -155,7 +161,7 @@ def _chunks(job: ImportJob, path: Path, skip: int) -> Iterator[_Chunk]:
         if chunk.read >= CHUNK_ROWS:
             yield _deduplicated(kind, chunk)
             chunk = _Chunk()
-    if chunk.read or chunk.refusals:
+    if chunk.read or chunk.refusals or chunk.truncated:
         yield _deduplicated(kind, chunk)
 
 
