@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import zlib
 
 from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter
@@ -50,7 +51,7 @@ async def decode(
     require_role(account, Role.county_officer)  # after the body's checks: a malformed body is 422 for anyone
     try:
         decoded = await _codec(resources).decode(_payloads(body))
-    except (InvalidTag, DecodeError, IndexError):
+    except (InvalidTag, DecodeError, IndexError, zlib.error):
         raise invalid("payloads", "无法解密：数据已损坏，或不是用本服务的密钥加密的") from None
     if outside(account.area_code, decoded):
         raise forbidden("超出您的管辖区域")
