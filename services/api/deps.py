@@ -8,12 +8,15 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from services.api.errors import ApiError
 from services.api.people.security import staff_subject
+from services.db.ended_sessions import EndedSession, token_digest
 from services.db.tables import Account
 from services.settings import Settings
 
@@ -47,6 +50,8 @@ async def get_session(resources: Resources) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
+SESSION_ENDED = "session_ended"
+
 _bearer = HTTPBearer(auto_error=False, description="POST /api/v1/auth/login 返回的 access_token")
 
 
@@ -57,10 +62,18 @@ async def current_account(
 ) -> Account:
     if credentials is None:
         raise ApiError(401, "not_signed_in", "请先登录")
-    subject = staff_subject(resources.settings, credentials.credentials)
-    # The account is read on every request, so disabling it (or changing its password) takes effect at once.
-    account = await session.get(Account, subject[0]) if subject else None
-    if account is None or account.disabled or subject is None or subject[1] != account.token_version:
+    token = credentials.credentials
+    subject = staff_subject(resources.settings, token)
+    if subject is None:
+        raise ApiError(401, "token_invalid", "登录已失效，请重新登录")
+    # The account is read on every request, so disabling it (or changing its password) takes effect
+    # at once; a token signed out of the workbench is refused in the same query, by its digest.
+    ended = exists().where(col(EndedSession.token_sha256) == token_digest(token))
+    row = (await session.execute(select(Account, ended).where(col(Account.username) == subject[0]))).first()
+    if row is not None and row[1]:
+        raise ApiError(401, SESSION_ENDED, "您已退出登录，请重新登录")
+    account = row[0] if row is not None else None
+    if account is None or account.disabled or subject[1] != account.token_version:
         raise ApiError(401, "token_invalid", "登录已失效，请重新登录")
     return account
 

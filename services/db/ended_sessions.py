@@ -3,6 +3,7 @@ though the token it carries would live until its own expiry."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime
@@ -20,3 +21,7 @@ class EndedSession(SQLModel, table=True):
     username: str = Field(max_length=50)
     ended_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -5,7 +5,6 @@ too (`ended_sessions`), so a copy of the cookie is refused from then on."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request, Response
@@ -18,12 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api.deps import AppResources, current_account
 from services.api.errors import ApiError
 from services.api.people.security import staff_subject
-from services.db.ended_sessions import EndedSession
+from services.db.ended_sessions import EndedSession, token_digest
 from services.db.tables import Account
 from services.settings import Settings
 
 SESSION_COOKIE = "wb_session"
-SESSION_ENDED = "session_ended"
 
 
 def served_over_tls(request: Request) -> bool:
@@ -47,10 +45,6 @@ def end_session(request: Request, response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=served_over_tls(request))
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def record_sign_out(request: Request, session: AsyncSession, settings: Settings) -> None:
     """The cookie's session ended for good: kept until no token issued so far can still be valid
     (`access_token_minutes` from now), and the rows past that point deleted."""
@@ -60,7 +54,7 @@ async def record_sign_out(request: Request, session: AsyncSession, settings: Set
     now = datetime.now(UTC)
     await session.execute(delete(EndedSession).where(col(EndedSession.expires_at) < now))
     ended = {
-        "token_sha256": _digest(token),
+        "token_sha256": token_digest(token),
         "username": subject[0] if (subject := staff_subject(settings, token)) else "",
         "ended_at": now,
         "expires_at": now + timedelta(minutes=settings.access_token_minutes),
@@ -76,7 +70,5 @@ async def signed_in_account(request: Request, resources: AppResources, session: 
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise ApiError(401, "not_signed_in", "请先登录")
-    if await session.get(EndedSession, _digest(token)) is not None:
-        raise ApiError(401, SESSION_ENDED, "您已退出登录，请重新登录")
     credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
     return await current_account(resources, session, credentials)

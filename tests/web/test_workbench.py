@@ -254,6 +254,8 @@ async def test_csrf_refused_without_the_token_and_sign_out(
     replay = await copied.new_page()
     await replay.goto("/tasks")
     assert replay.url.endswith("/tasks")  # a copy of the cookie works while the session lasts
+    as_bearer = {"Authorization": f"Bearer {session['value']}"}
+    assert (await copied.request.get("/api/v1/cases", headers=as_bearer)).status == 200  # and its token in the API
     await cadre.click("header button:has-text('退出')")
     await expect(cadre.locator("h1")).to_contain_text("登录")
     await cadre.goto("/tasks")
@@ -264,6 +266,9 @@ async def test_csrf_refused_without_the_token_and_sign_out(
         await replay.goto(path)
         assert replay.url.endswith(f"/login?next={path}&ended=1"), replay.url
         await expect(replay.locator(".notice")).to_contain_text("登录已失效（您已退出或登录已过期），请重新登录")
+    # The API refuses the signed-out token too.
+    refused_bearer = await copied.request.get("/api/v1/cases", headers=as_bearer)
+    assert refused_bearer.status == 401 and (await refused_bearer.json())["detail"]["code"] == "session_ended"
     await copied.close()
     await other_phone.reload()  # the other session goes on
     assert other_phone.url.endswith("/tasks")
