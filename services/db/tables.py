@@ -123,6 +123,11 @@ class Member(SQLModel, table=True):
     joined_change: int | None = Field(default=None, foreign_key="household_changes.id")
     ended_on: date | None = None
     ended_change: int | None = Field(default=None, foreign_key="household_changes.id")
+    # Set by a member import (services/db/screening_imports.py), NULL for members registered by hand:
+    # the job and file row that last wrote the member, and the job that last changed its values.
+    import_job: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    import_row: int | None = None
+    changed_job: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
 
 
 class PolicyVersion(SQLModel, table=True):
