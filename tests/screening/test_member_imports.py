@@ -91,3 +91,31 @@ async def test_member_records_are_checked_and_a_person_stays_in_one_household(
     assert await db_value(settings, current, c=code) == 3
     household = (await driver.get(COUNTY_OFFICER, f"/api/v1/households/{code}")).json()
     assert sorted(m["relation"] for m in household["members"]) == ["孙子女", "户主", "配偶"]
+
+
+async def test_all_or_nothing_member_file_takes_nothing_while_one_row_is_refused(
+    driver: CaseDriver, settings: Settings
+) -> None:
+    (code,) = await fresh_codes(settings, 1)
+    households = await send_import(
+        driver,
+        "households",
+        csv_file([["户编号", "村代码", "户主姓名", "住址", "家庭人口"], [code, DEMO_VILLAGE, "周一", "三组", 2]]),
+    )
+    assert (await finished_job(driver, households["job_id"]))["status"] == "done"
+    head, wife = new_household_body(size=2)["members"]
+    good = [code, head["name"], head["id_number"], "户主", "男", "有劳动能力", None, None, None]
+    bad = [code, wife["name"], wrong_check_char(wife["id_number"]), "配偶", "女", "有劳动能力", None, None, None]
+    current = "SELECT count(*) FROM members WHERE household_code = :c AND ended_on IS NULL"
+
+    refused = await send_import(driver, "members", csv_file([HEADING, good, bad]), mode="all_or_nothing")
+    done = await finished_job(driver, refused["job_id"])
+    assert (done["status"], done["rows_rejected"]) == ("rejected", 1)
+    assert await rejections(driver, refused["job_id"]) == [(3, "身份证号", "身份证号校验位不正确，请核对后重新填写")]
+    assert await db_value(settings, current, c=code) == 0  # the good row was not taken either
+
+    bad[2] = wife["id_number"]
+    taken = await send_import(driver, "members", csv_file([HEADING, good, bad]), mode="all_or_nothing")
+    done = await finished_job(driver, taken["job_id"])
+    assert (done["status"], done["rows_changed"], done["rows_rejected"]) == ("done", 2, 0)
+    assert await db_value(settings, current, c=code) == 2
