@@ -23,17 +23,20 @@ def wrong_check_char(id_number: str) -> str:
     return id_number[:17] + ("1" if right != "1" else "2")
 
 
+async def imported_household(driver: CaseDriver, settings: Settings, head: str, size: int) -> str:
+    """A new household of the demo village, brought in by a household import (no members yet)."""
+    (code,) = await fresh_codes(settings, 1)
+    heading = ["户编号", "村代码", "户主姓名", "住址", "家庭人口"]
+    job = await send_import(driver, "households", csv_file([heading, [code, DEMO_VILLAGE, head, "七组", size]]))
+    assert (await finished_job(driver, job["job_id"]))["status"] == "done"
+    return code
+
+
 async def test_member_records_are_checked_and_a_person_stays_in_one_household(
     driver: CaseDriver, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK_ROWS", 2)  # a repeated person is met in the register, a chunk later
-    (code,) = await fresh_codes(settings, 1)
-    households = await send_import(
-        driver,
-        "households",
-        csv_file([["户编号", "村代码", "户主姓名", "住址", "家庭人口"], [code, DEMO_VILLAGE, "陈一", "七组", 3]]),
-    )
-    assert (await finished_job(driver, households["job_id"]))["status"] == "done"
+    code = await imported_household(driver, settings, "陈一", 3)
     head, wife, son, stranger = new_household_body(size=4)["members"]  # male, female, male, female: no test uses them
     elsewhere = new_household_body(size=1)
     registered = await driver.post(VILLAGE_CADRE, "/api/v1/households", elsewhere)
@@ -96,13 +99,7 @@ async def test_member_records_are_checked_and_a_person_stays_in_one_household(
 async def test_all_or_nothing_member_file_takes_nothing_while_one_row_is_refused(
     driver: CaseDriver, settings: Settings
 ) -> None:
-    (code,) = await fresh_codes(settings, 1)
-    households = await send_import(
-        driver,
-        "households",
-        csv_file([["户编号", "村代码", "户主姓名", "住址", "家庭人口"], [code, DEMO_VILLAGE, "周一", "三组", 2]]),
-    )
-    assert (await finished_job(driver, households["job_id"]))["status"] == "done"
+    code = await imported_household(driver, settings, "周一", 2)
     head, wife = new_household_body(size=2)["members"]
     good = [code, head["name"], head["id_number"], "户主", "男", "有劳动能力", None, None, None]
     bad = [code, wife["name"], wrong_check_char(wife["id_number"]), "配偶", "女", "有劳动能力", None, None, None]
