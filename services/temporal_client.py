@@ -55,7 +55,8 @@ class EncryptionCodec(PayloadCodec):
         if len(plain) >= _COMPRESS_FROM_BYTES:
             compressed = zlib.compress(plain, 6)
             if len(compressed) < len(plain):
-                plain, metadata["compression"] = compressed, _ZLIB
+                metadata["compression"] = _ZLIB
+                plain = compressed
         return Payload(metadata=metadata, data=self._encrypt(plain))
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
