@@ -49,13 +49,14 @@ async def record_sign_out(request: Request, session: AsyncSession, settings: Set
     """The cookie's session ended for good: kept until no token issued so far can still be valid
     (`access_token_minutes` from now), and the rows past that point deleted."""
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return
+    subject = staff_subject(settings, token) if token else None
+    if token is None or subject is None:
+        return  # no session, or a token refused anyway: nothing to keep (a forged cookie adds no row)
     now = datetime.now(UTC)
     await session.execute(delete(EndedSession).where(col(EndedSession.expires_at) < now))
     ended = {
         "token_sha256": token_digest(token),
-        "username": subject[0] if (subject := staff_subject(settings, token)) else "",
+        "username": subject[0],
         "ended_at": now,
         "expires_at": now + timedelta(minutes=settings.access_token_minutes),
     }

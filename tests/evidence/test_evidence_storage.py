@@ -92,6 +92,7 @@ async def test_a_failed_s3_write_keeps_nothing(
         # A file kept before cannot be read back either: the same 503, not a "missing file" 404.
         unread = await api.get(TOWNSHIP_APPROVER, kept["download_url"])
         assert unread.status_code == 503 and unread.json()["detail"]["code"] == "evidence_storage_unavailable"
+        assert "文件仍在" in unread.json()["detail"]["message"]  # a failed read never asks to upload again
         answer = await _upload(api, case_id, b"%PDF-1.4\n" + os.urandom(2048))
         assert answer.status_code == 503, answer.text
         assert answer.json()["detail"]["code"] == "evidence_storage_unavailable"

@@ -10,7 +10,7 @@ from fastapi import Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from services.api.evidence.storage_errors import file_missing, storage_unavailable
+from services.api.evidence.storage_errors import DOWNLOAD_LATER, file_missing, storage_unavailable
 from services.db.evidence import Evidence
 from services.storage.evidence_store import EvidenceStore
 from services.storage.stored import EvidenceFileMissing, EvidenceStorageUnavailable
@@ -24,7 +24,7 @@ async def evidence_file(store: EvidenceStore, row: Evidence) -> Response:
     except EvidenceFileMissing as error:
         raise file_missing(error) from error
     except EvidenceStorageUnavailable as error:
-        raise storage_unavailable(error) from error
+        raise storage_unavailable(error, DOWNLOAD_LATER) from error
     disposition = "inline" if row.media_type in SHOWN_INLINE else "attachment"
     headers = {
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.file_name)}",

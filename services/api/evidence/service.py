@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.access import CASEWORK_ROLES, TASK_ROLES, can_see, require_role
 from services.api.errors import invalid, not_found
-from services.api.evidence.storage_errors import storage_unavailable
+from services.api.evidence.storage_errors import UPLOAD_NOT_KEPT, storage_unavailable
 from services.api.identification.service import visible_case
 from services.api.monitoring.service import visible_period
 from services.db.evidence import Evidence
@@ -87,7 +87,7 @@ async def _keep(
     try:
         await store.put(storage_key, upload.content)
     except EvidenceStorageUnavailable as error:  # nothing kept: no row either
-        raise storage_unavailable(error) from error
+        raise storage_unavailable(error, UPLOAD_NOT_KEPT) from error
     try:
         await session.exec(insert(Evidence).values(**row).on_conflict_do_nothing())
         kept = await _kept(session, place["target"], sha256)

@@ -9,9 +9,13 @@ from services.api.errors import RETRY_AFTER_SECONDS, ApiError
 log = logging.getLogger(__name__)
 
 
-def storage_unavailable(error: Exception) -> ApiError:
+UPLOAD_NOT_KEPT = "证明材料存储暂时不可用，文件未保存，请稍后重新上传"
+DOWNLOAD_LATER = "证明材料存储暂时不可用，文件仍在，请稍后再下载"
+
+
+def storage_unavailable(error: Exception, message: str) -> ApiError:
     log.error("evidence store unavailable: %s", error)
-    refusal = ApiError(503, "evidence_storage_unavailable", "证明材料存储暂时不可用，文件未保存，请稍后重新上传")
+    refusal = ApiError(503, "evidence_storage_unavailable", message)
     refusal.headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return refusal
 

@@ -114,7 +114,7 @@ async def list_rejections(
     job_id: JobId,
     account: CurrentAccount,
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, le=10_000_000, description="从此行号之后开始")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1, description="从此行号之后开始")] = 0,
     limit: Limit = 100,
 ) -> RejectionPage:
     await _job(session, account, job_id)

@@ -29,7 +29,7 @@ _SNIFF_BYTES = 1 << 20
 _EXACT_FLOAT = 2.0**53
 _SURROGATE = re.compile("[\udc80-\udcff]")
 # SyntaxError: the XML parser's ParseError (xml.etree's and lxml's both derive from it).
-_BROKEN_SHEET = (ValueError, KeyError, EOFError, OSError, SyntaxError, zipfile.BadZipFile, zlib.error)
+BROKEN_SHEET = (ValueError, KeyError, EOFError, OSError, SyntaxError, zipfile.BadZipFile, zlib.error)
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
         while True:
             try:
                 row = next(rows, None)
-            except _BROKEN_SHEET:
+            except BROKEN_SHEET:
                 yield Unreadable(_BROKEN_XLSX, rest=True)
                 return
             if row is None:

@@ -13,7 +13,6 @@ import asyncio
 import csv
 import itertools
 import tempfile
-import zipfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +27,7 @@ from temporalio import activity
 from services.db.screening import ImportFilePart, ImportJob, ImportRejection
 from services.db.screening_imports import ChunkOutcome, write_chunk
 from services.domain.screening.import_rows import KEY_LABELS, Heading, ImportKind, ImportMode, Refusal, key_reader
-from services.workers.screening.file_rows import Unreadable, file_rows, heading_row
+from services.workers.screening.file_rows import BROKEN_SHEET, Unreadable, file_rows, heading_row
 from services.workers.screening.priority import yield_cores_in_backend, yield_cores_in_this_thread
 
 # Rows per chunk: each chunk costs a few statements and (row by row) a commit whatever its size;
@@ -114,7 +113,7 @@ class ImportActivities:
 
 
 # What reading a file that is not what its name says raises (openpyxl's and the csv module's).
-_UNREADABLE = (ValueError, KeyError, zipfile.BadZipFile, InvalidFileException, csv.Error)
+_UNREADABLE = (*BROKEN_SHEET, InvalidFileException, csv.Error)
 
 
 class _Chunk:
