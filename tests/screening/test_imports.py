@@ -4,6 +4,9 @@ nothing, CSV and Excel, and only the county's officers inside their own county."
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from services.demo_case import COUNTY_OFFICER, DEMO_VILLAGE, TOWNSHIP_APPROVER, CaseDriver
@@ -256,8 +259,25 @@ async def test_a_job_or_run_number_beyond_bigint_is_refused_naming_it(driver: Ca
         assert answer.json()["detail"]["errors"][0]["field"] == field
 
 
+def _sheet_broken_in_its_heading() -> bytes:
+    """A real .xlsx whose sheet XML is cut off inside its first row: no heading can be read."""
+    whole = zipfile.ZipFile(io.BytesIO(xlsx_file([HOUSEHOLD_HEADING])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as book:
+        for item in whole.infolist():
+            content = whole.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content[: content.index(b"<row")] + b"<row <<<"
+            book.writestr(item, content)
+    return out.getvalue()
+
+
 async def test_a_file_that_is_not_what_its_name_says_is_refused(driver: CaseDriver) -> None:
-    for name, content in (("农户.xlsx", csv_file([HOUSEHOLD_HEADING])), ("农户.csv", b"\xff\xfe\x00\xff" * 8)):
+    for name, content in (
+        ("农户.xlsx", csv_file([HOUSEHOLD_HEADING])),
+        ("农户.csv", b"\xff\xfe\x00\xff" * 8),
+        ("坏表头.xlsx", _sheet_broken_in_its_heading()),  # the XML parser's error, not a retried activity
+    ):
         job = await send_import(driver, "households", content, name=name)
         done = await finished_job(driver, job["job_id"])
         assert (done["status"], done["rows_read"]) == ("rejected", 0), name
