@@ -25,6 +25,9 @@ _RULES = {
 }
 _STATUS_CHOICES = [("completed", "比对完成（已取得结果）"), ("failed", "比对失败（部门无法查询）")]
 _LOCAL_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+# A row is named by its department, not its place: a department that answers while the officer types
+# leaves the list, and a row named by place would then be recorded as the next department's.
+_POSTED_ROW = re.compile(r"results\[([A-Za-z0-9_]{1,50})\]\.status")
 
 
 def waiting_departments(view: dict[str, Any]) -> list[tuple[str, str]]:
@@ -41,11 +44,11 @@ def cross_check_fields(view: dict[str, Any]) -> list[FormField]:
     """The form's fields: one row per waiting department (none: nothing left to record)."""
     rows = [
         [
-            FormField(f"results[{i}].status", label, "choice", choices=_STATUS_CHOICES, hint=_RULES["status"]),
-            FormField(f"results[{i}].completed_at", "结果出具时间", "datetime", hint=_RULES["completed_at"]),
-            FormField(f"results[{i}].findings", "比对发现", "lines", max_length=1000, hint=_RULES["findings"]),
+            FormField(f"results[{code}].status", label, "choice", choices=_STATUS_CHOICES, hint=_RULES["status"]),
+            FormField(f"results[{code}].completed_at", "结果出具时间", "datetime", hint=_RULES["completed_at"]),
+            FormField(f"results[{code}].findings", "比对发现", "lines", max_length=1000, hint=_RULES["findings"]),
         ]
-        for i, (_, label) in enumerate(waiting_departments(view))
+        for code, label in waiting_departments(view)
     ]
     if not rows:
         return []
@@ -60,22 +63,23 @@ def read_cross_check(view: dict[str, Any], posted: FormData) -> BaseModel | Prob
     finding's problem beside its department's findings, with the line it came from). A line that
     does not read is left out of the body, so the model's problems are reported beside it."""
     results: list[dict[str, Any]] = []
-    rows_of: list[int] = []  # the page's row of each result
+    rows_of: list[str] = []  # the page's row (its department) of each result
     lines_of: list[list[list[int]]] = []  # the typed lines of each result's findings' matches
-    problems: Problems = []
-    for row, (department, _) in enumerate(waiting_departments(view)):
-        status = posted.get(f"results[{row}].status") or ""
+    waiting = [department for department, _ in waiting_departments(view)]
+    problems = _answered_since(view, posted, waiting)
+    for department in waiting:
+        status = posted.get(f"results[{department}].status") or ""
         if not status:
             continue
-        findings, lines, wrong = _findings(str(posted.get(f"results[{row}].findings") or ""), row)
+        findings, lines, wrong = _findings(str(posted.get(f"results[{department}].findings") or ""), department)
         problems += wrong
         result: dict[str, Any] = {"department": department, "status": status, "findings": findings}
-        moment = str(posted.get(f"results[{row}].completed_at") or "").strip()
+        moment = str(posted.get(f"results[{department}].completed_at") or "").strip()
         if moment:  # the browser's local moment is the county's: Beijing time
             seconds = "" if moment.count(":") == 2 else ":00"
             result["completed_at"] = f"{moment}{seconds}+08:00" if _LOCAL_MOMENT.fullmatch(moment) else moment
         results.append(result)
-        rows_of.append(row)
+        rows_of.append(department)
         lines_of.append(lines)
     reason = str(posted.get("reason") or "").strip()
     read = validated(CrossCheckEntry, {"results": results, **({"reason": reason} if reason else {})})
@@ -84,7 +88,19 @@ def read_cross_check(view: dict[str, Any], posted: FormData) -> BaseModel | Prob
     return problems or read
 
 
-def _findings(text: str, row: int) -> tuple[list[dict[str, Any]], list[list[int]], Problems]:
+def _answered_since(view: dict[str, Any], posted: FormData, waiting: list[str]) -> Problems:
+    """A result typed for a department that answered after the page was drawn: nothing is recorded,
+    and the officer is told to look again (its own answer now stands on the page)."""
+    typed = {found.group(1) for key in posted if (found := _POSTED_ROW.fullmatch(key)) and posted.get(key)}
+    departments = review_input(view)["departments"]
+    late = [departments.get(code, {}).get("label", code) for code in sorted(typed - set(waiting))]
+    if not late:
+        return []
+    message = f"{'、'.join(late)}的比对结果已在您填写期间到达，本次未录入任何结果，请核对后重新提交"
+    return [{"field": "results", "message": message}]
+
+
+def _findings(text: str, row: str) -> tuple[list[dict[str, Any]], list[list[int]], Problems]:
     """Lines `身份证号 类别 说明 [数值]` grouped by person: the findings, the line numbers of each
     finding's matches, and a problem for each line that does not read."""
     by_person: dict[str, tuple[list[dict[str, Any]], list[int]]] = {}
@@ -117,7 +133,7 @@ def _is_number(text: str) -> bool:
 _PATH = re.compile(r"results\[(\d+)\](?:\.findings\[(\d+)\](?:\.matches\[(\d+)\])?)?")
 
 
-def _by_row(problem: dict[str, str], rows_of: list[int], lines_of: list[list[list[int]]]) -> dict[str, str]:
+def _by_row(problem: dict[str, str], rows_of: list[str], lines_of: list[list[list[int]]]) -> dict[str, str]:
     """A problem of the model's `results[k]…` renamed to the page's row; one inside a finding goes
     beside the row's findings, with its line."""
     found = _PATH.match(problem["field"])

@@ -19,7 +19,7 @@ from tests.departments.signed import authorised_case, timeline_actions
 from tests.web.conftest import SignIn, fits_phone
 
 FORM = "#action-record_cross_check"
-FINDINGS = f"{FORM} [name='results[0].findings']"
+FINDINGS = f"{FORM} [name='results[real_estate].findings']"
 
 
 def _wrong_check_digit(id_number: str) -> str:
@@ -50,19 +50,19 @@ async def test_a_silent_departments_result_recorded_by_hand_through_the_page(
     if await officer.locator(FORM).get_attribute("open") is None:
         await officer.click(f"{FORM} summary")
     # One row, for the department still waiting, with the rules beside its fields.
-    await expect(officer.locator(f"{FORM} [name='results[1].status']")).to_have_count(0)
+    await expect(officer.locator(f"{FORM} [name$='].status']")).to_have_count(1)
     await expect(officer.locator(FORM)).to_contain_text("不动产登记（")
     await expect(officer.locator(FORM)).to_contain_text("身份证号 类别 说明 数值")
     await fits_phone(officer, "case-cross-check-by-hand")
 
     # Today in the county, early in the morning: a moment already past whenever the test runs.
     today = local_date(datetime.now(UTC)).isoformat()
-    await officer.select_option(f"{FORM} [name='results[0].status']", "completed")
-    await officer.fill(f"{FORM} [name='results[0].completed_at']", f"{today}T00:05")
+    await officer.select_option(f"{FORM} [name='results[real_estate].status']", "completed")
+    await officer.fill(f"{FORM} [name='results[real_estate].completed_at']", f"{today}T00:05")
     await officer.fill(FINDINGS, f"{_wrong_check_digit(spouse)} real_estate 住房一套 120\n{spouse} 只有两项")
     await officer.click(f"{FORM} button[type=submit]")
     await officer.wait_for_load_state()
-    beside_findings = officer.locator(".error[data-field='results[0].findings']")
+    beside_findings = officer.locator(".error[data-field='results[real_estate].findings']")
     await expect(beside_findings).to_have_count(2)
     await expect(beside_findings.nth(0)).to_contain_text("第2行应为：身份证号 类别 说明 数值")
     await expect(beside_findings.nth(1)).to_contain_text("第1行：")
@@ -75,6 +75,23 @@ async def test_a_silent_departments_result_recorded_by_hand_through_the_page(
     assert "record_cross_check" not in await timeline_actions(driver, case_id)
 
     await officer.fill(FINDINGS, f"{spouse} real_estate 住房一套 120.5\n{spouse} vehicle 小型轿车 1 辆")
+    await officer.fill(f"{FORM} [name=reason]", "不动产登记中心逾期未反馈，已线下调取查询结果")
+    # A row typed for a department that answered after the page was drawn (its row is gone now):
+    # nothing is recorded, not even the waiting department's, and the officer is told why.
+    answered = next(code for code in await _requests(driver, case_id) if code != "real_estate")
+    await officer.evaluate(
+        """([form, name]) => {
+            const row = document.createElement("input");
+            Object.assign(row, {type: "hidden", name, value: "completed"});
+            document.querySelector(form + " form").appendChild(row);
+        }""",
+        [FORM, f"results[{answered}].status"],
+    )
+    await officer.click(f"{FORM} button[type=submit]")
+    await officer.wait_for_load_state()
+    await expect(officer.locator(".error[data-field=results]")).to_contain_text("在您填写期间到达，本次未录入任何结果")
+    assert (await _requests(driver, case_id))["real_estate"]["status"] not in ("answered", "recorded_by_hand")
+
     await officer.fill(f"{FORM} [name=reason]", "不动产登记中心逾期未反馈，已线下调取查询结果")
     await officer.click(f"{FORM} button[type=submit]")
     await officer.wait_for_load_state()
