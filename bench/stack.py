@@ -19,6 +19,7 @@ from uuid import uuid4
 
 import asyncpg
 
+from services.department_simulator.client import start_simulator
 from services.devstack.servers import (
     free_port,
     start_embedded_postgres,
@@ -65,7 +66,8 @@ class Stack:
         self.database_url = database_url
         simulator_port, api_port = free_port(), free_port()
         if not read_only:
-            self.simulator = self._start_simulator(simulator_port)
+            # As long to start as the API: a loaded machine imports slowly.
+            self.simulator = start_simulator(simulator_port, log_file=self.logs / "simulator.log", timeout=240)
         self.simulator_url = f"http://127.0.0.1:{simulator_port}"
         temporal_port = free_port()
         self.temporal = start_temporal_dev_server(
@@ -94,17 +96,6 @@ class Stack:
         _run_on_server(server_url, f'CREATE DATABASE "{self.fresh_database}"')
         parts = urlsplit(server_url)
         return urlunsplit(parts._replace(scheme="postgresql+asyncpg", path=f"/{self.fresh_database}"))
-
-    def _start_simulator(self, port: int) -> subprocess.Popen[bytes]:
-        """As `start_simulator`, with as long to start as the API (a loaded machine imports slowly)."""
-        args = [sys.executable, "-m", "services.department_simulator", "--demo", "--port", str(port)]
-        simulator = self._spawn("simulator", args, dict(os.environ))
-        try:
-            wait_for_port(port, timeout=240, process=simulator)
-        except BaseException:
-            stop_processes([simulator])
-            raise
-        return simulator
 
     def prepare_database(self, env: dict[str, str]) -> None:
         """Migrations and demo data on the database of `env`."""

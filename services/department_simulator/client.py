@@ -10,13 +10,14 @@ from typing import Any
 import httpx
 
 from services.demo_data import DEMO_DEPARTMENT_SECRETS
-from services.devstack.servers import wait_for_port
+from services.devstack.servers import stop_processes, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def start_simulator(port: int, log_file: Path | None = None) -> subprocess.Popen[bytes]:
-    """`python -m services.department_simulator --demo` on 127.0.0.1:port, ready to answer."""
+def start_simulator(port: int, log_file: Path | None = None, timeout: float = 30) -> subprocess.Popen[bytes]:
+    """`python -m services.department_simulator --demo` on 127.0.0.1:port, ready to answer within
+    `timeout` seconds (else stopped: no process is left behind)."""
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 (lives as long as the process)
     process = subprocess.Popen(
         [sys.executable, "-m", "services.department_simulator", "--demo", "--port", str(port)],
@@ -24,7 +25,11 @@ def start_simulator(port: int, log_file: Path | None = None) -> subprocess.Popen
         stdout=out,
         stderr=subprocess.STDOUT,
     )
-    wait_for_port(port, timeout=30, process=process)
+    try:
+        wait_for_port(port, timeout=timeout, process=process)
+    except BaseException:
+        stop_processes([process])
+        raise
     return process
 
 
