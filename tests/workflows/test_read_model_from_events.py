@@ -34,10 +34,10 @@ from services.domain.changes import state_changes
 from services.domain.identification.state import Actor, CaseEvent, CaseState
 from services.domain.vocabulary import Step
 from services.settings import Settings
-from services.workers.identification.derived_state import derived_state
 from services.workers.identification.records import CaseRecordActivities
 from services.workflows.identification import IdentificationWorkflow
 from tests.conftest import NewHousehold
+from tests.workflows.derived_state import derived_state
 
 # The columns the record activity copies out of the state (besides the state itself).
 _COLUMNS = ("step", "outcome", "policy_version", "opened_at", "due_at", "step_due_at", "closed_at", "last_seq")

@@ -1,8 +1,9 @@
 """A case's state derived from its audit: a state as of an earlier event (none: {}) with the
 `before`/`after` of each event since applied in order (services/domain/changes.py).
 
-The record activity derives each new state from the row and the event's changes the same way; a
-case's read model can be rebuilt from its audit entries alone (tests/workflows/test_read_model_from_events.py).
+The test's own rebuild, independent of the record activity (services/workers/identification/records.py,
+which applies each event's changes to the row): the read model must come out the same from the audit
+alone (test_read_model_from_events.py).
 """
 
 from __future__ import annotations
