@@ -74,8 +74,8 @@ class Settings(BaseSettings):
     evidence_s3_secret_key: SecretStr | None = None
 
     # Screening import files (全农户排查) uploaded as multipart: streamed to a temporary file and
-    # stored in 1 MB parts, so this bounds disk and database, not memory. The body guard lets the
-    # upload path take up to 1 GB (IMPORT_UPLOAD_MAX_BYTES): this cannot be set higher.
+    # stored in 1 MB parts, so this bounds disk and database, not memory. The body guard cuts an
+    # upload off once it passes this (plus the multipart framing), before it is spooled whole.
     import_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
 
     # Lets a published policy go below the rules' floors (a notice of seconds, one verifier):

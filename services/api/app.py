@@ -49,9 +49,10 @@ def create_app(
     """`temporal` lets tests pass a client of their own Temporal server, `tracing` a tracer provider
     of their own (that client then carries its TracingInterceptor)."""
 
+    resolved = settings or get_settings()  # here, not in the lifespan: the body guard needs its import limit
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resolved = settings or get_settings()
         provider = tracing or tracer_provider(resolved)
         app.state.tracer = tracer(provider)
         engine = create_engine(resolved.require_database_url())
@@ -74,7 +75,8 @@ def create_app(
         responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
-    app.add_middleware(BodyGuard)  # bodies too large, too deep or not UTF-8, refused before parsing
+    # Bodies too large, too deep or not UTF-8, refused before parsing; an import upload past its file limit.
+    app.add_middleware(BodyGuard, import_max_bytes=resolved.import_max_bytes)
     app.add_middleware(ServerErrors)  # what no route answered, documented shape, values kept out of logs
     app.add_middleware(CodecCors)  # the Temporal UI's origin, on the codec's paths only
     app.add_middleware(RequestMetrics)  # outside the error handling: its 500s and 503s count

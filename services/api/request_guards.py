@@ -5,9 +5,9 @@
   before any parser recurses into them. The exact bytes then go on to the route, so a
   department's signature over the raw body still verifies. A multipart upload to an evidence
   path (`…/evidence`) may be up to `MAX_UPLOAD_BYTES` and binary: its route checks its parts.
-  A multipart upload of an import file (`IMPORT_UPLOAD_PATH` exactly) may be up to
-  `IMPORT_UPLOAD_MAX_BYTES` and is never held: it streams on to its route, counted, and is cut
-  off with the 413 as soon as it passes the limit.
+  A multipart upload of an import file (`IMPORT_UPLOAD_PATH` exactly) may be up to the configured
+  file limit (Settings.import_max_bytes) plus `MULTIPART_ALLOWANCE` and is never held: it streams
+  on to its route, counted, and is cut off with the 413 as soon as it passes the limit.
 - `check_parameters` (a dependency of every route): no path or query parameter holds a
   character `text_problem` refuses, and no query parameter is one the route does not read,
   with a 422 that names the parameter.
@@ -34,9 +34,10 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 # A multipart body carries one evidence file (at most EVIDENCE_MAX_BYTES ≤ 20 MB, checked by its route)
 # and a few short fields; binary, so neither UTF-8 nor JSON.
 MAX_UPLOAD_BYTES = 21 * 1024 * 1024
-# An import file (at most Settings.import_max_bytes ≤ 1 GB, checked by its route) with its few fields.
+# An import file (at most Settings.import_max_bytes, passed in by the app) with its few short fields
+# (each at most 1 KB, as the route reads them) and the multipart framing around them.
 IMPORT_UPLOAD_PATH = "/api/v1/screening/imports/upload"
-IMPORT_UPLOAD_MAX_BYTES = 1024 * 1024 * 1024 + 1024 * 1024
+MULTIPART_ALLOWANCE = 64 * 1024
 # No form nests deeper than 7 levels (a cross-check entry's matches); a parser recursing
 # 100,000 levels fails instead of answering.
 MAX_JSON_DEPTH = 32
@@ -67,8 +68,10 @@ class BodyGuard:
         app: ASGIApp,
         max_bytes: int = MAX_BODY_BYTES,
         max_depth: int = MAX_JSON_DEPTH,
-        import_max_bytes: int = IMPORT_UPLOAD_MAX_BYTES,
+        *,
+        import_max_bytes: int,
     ) -> None:
+        """`import_max_bytes`: the largest import file (Settings.import_max_bytes)."""
         self.app, self.max_bytes, self.max_depth, self.import_max_bytes = app, max_bytes, max_depth, import_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,14 +83,18 @@ class BodyGuard:
         multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
         streamed = multipart and scope["path"] == IMPORT_UPLOAD_PATH
         upload = multipart and scope["path"].endswith("/evidence")
-        max_bytes = self.import_max_bytes if streamed else MAX_UPLOAD_BYTES if upload else self.max_bytes
-        too_large = _too_large(max_bytes)
+        if streamed:
+            max_bytes = self.import_max_bytes + MULTIPART_ALLOWANCE
+            too_large = _too_large("导入文件", self.import_max_bytes)
+        else:
+            max_bytes = MAX_UPLOAD_BYTES if upload else self.max_bytes
+            too_large = _too_large("请求内容", max_bytes)
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > max_bytes:
             await self._answer(send, *too_large)
             return
         if streamed:
-            await self._stream(scope, receive, send, max_bytes)
+            await self._stream(scope, receive, send, max_bytes, too_large)
             return
         chunks, size = [], 0
         while True:
@@ -108,7 +115,9 @@ class BodyGuard:
             return
         await self.app(scope, _replay(body, receive), send)
 
-    async def _stream(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    async def _stream(
+        self, scope: Scope, receive: Receive, send: Send, max_bytes: int, too_large: tuple[int, str, str]
+    ) -> None:
         """The body passed on as it arrives; past `max_bytes` the route meets a disconnect, and
         whatever it would answer (or raise) gives way to the 413."""
         size, over, answered = 0, False, False
@@ -134,7 +143,7 @@ class BodyGuard:
             if not over:
                 raise
         if over and not answered:
-            await self._answer(send, *_too_large(max_bytes))
+            await self._answer(send, *too_large)
 
     def _problem(self, body: bytes) -> str | None:
         try:
@@ -158,8 +167,16 @@ class BodyGuard:
         await send({"type": "http.response.body", "body": body})
 
 
-def _too_large(max_bytes: int) -> tuple[int, str, str]:
-    return 413, "body_too_large", f"请求内容不能超过{max_bytes // (1024 * 1024)}MB"
+def _too_large(what: str, max_bytes: int) -> tuple[int, str, str]:
+    return 413, "body_too_large", f"{what}不能超过{size_text(max_bytes)}"
+
+
+def size_text(count: int) -> str:
+    """A limit in the largest unit it is a whole number of (1GB, 512KB): never rounded down to 0MB."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if count >= scale and count % scale == 0:
+            return f"{count // scale}{unit}"
+    return f"{count}字节"
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

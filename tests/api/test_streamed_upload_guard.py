@@ -1,7 +1,7 @@
 """The body guard on the import upload path (services/api/request_guards.py): the body is passed on
 as it arrives, never held whole, and cut off with the 413 once it passes the limit, even when no
 Content-Length announced it. A small Starlette app reading the form stands behind the guard, with
-a limit of 64 KB so the test sends kilobytes, not a gigabyte."""
+a file limit of 64 KB (and the multipart allowance beside it) so the test sends kilobytes, not a gigabyte."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from services.api.request_guards import IMPORT_UPLOAD_PATH, BodyGuard
+from services.api.request_guards import IMPORT_UPLOAD_PATH, MULTIPART_ALLOWANCE, BodyGuard, size_text
 
 LIMIT = 64 * 1024
 BOUNDARY = "guard-test"
@@ -55,11 +55,14 @@ async def test_the_upload_streams_through_and_is_cut_off_past_its_limit() -> Non
 
         events.clear()
         cut = await http.post(IMPORT_UPLOAD_PATH, content=_body(1024 * 1024, events), headers=HEADERS)
-        assert cut.status_code == 413 and cut.json()["detail"]["code"] == "body_too_large"
+        assert cut.status_code == 413 and cut.json()["detail"] == {
+            "code": "body_too_large",
+            "message": "导入文件不能超过64KB",
+        }
         assert "client done" not in events  # the rest of the body was never asked for
-        assert events.count("client sends") <= LIMIT // 8192 + 1
+        assert events.count("client sends") <= (LIMIT + MULTIPART_ALLOWANCE) // 8192 + 1
 
-        declared = await http.post(IMPORT_UPLOAD_PATH, content=b"x" * (LIMIT + 1), headers=HEADERS)
+        declared = await http.post(IMPORT_UPLOAD_PATH, content=b"x" * (LIMIT + MULTIPART_ALLOWANCE + 1), headers=HEADERS)
         assert declared.status_code == 413
 
         # Elsewhere a multipart body is held and kept to the 4 MB limit (and this guard's 64 KB
@@ -67,3 +70,13 @@ async def test_the_upload_streams_through_and_is_cut_off_past_its_limit() -> Non
         events.clear()
         other = await http.post("/other", content=_body(96 * 1024, events), headers=HEADERS)
         assert other.status_code == 201 and events.index("client done") < events.index("route reads")
+
+
+def test_a_limit_is_named_in_the_largest_whole_unit() -> None:
+    assert [size_text(n) for n in (1 << 30, 4 << 20, 1536 << 10, 1024, 1000)] == [
+        "1GB",
+        "4MB",
+        "1536KB",
+        "1KB",
+        "1000字节",
+    ]

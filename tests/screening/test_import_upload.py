@@ -11,10 +11,12 @@ from functools import partial
 
 import httpx
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from services.demo_case import ADMIN, COUNTY_OFFICER, DEMO_VILLAGE, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver
 from services.settings import Settings
 from tests.applicants import eventually
+from tests.conftest import api_for
 from tests.screening.files import (
     UPLOAD_PATH,
     csv_file,
@@ -126,6 +128,29 @@ async def test_the_upload_is_refused_naming_its_field_and_only_county_officers_s
     assert _field(too_large) == "file" and "文件不能超过1KB" in too_large.json()["detail"]["message"]
     jobs = await db_value(settings, "SELECT count(*) FROM import_jobs WHERE file_name = '农户.pdf'")
     assert jobs == 0
+
+
+async def test_an_upload_past_the_configured_limit_is_cut_off_before_it_is_read_whole(
+    settings: Settings, temporal: WorkflowEnvironment
+) -> None:
+    """IMPORT_MAX_BYTES of 64 KB: the body guard, not the route after spooling the whole file, refuses
+    a 1 MB upload, naming the configured size."""
+    own = settings.model_copy(update={"import_max_bytes": 64 * 1024})
+    sent: list[int] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield INCOME_HEADING + b"\n"
+        for n in range(64):  # 1 MB in 16 KB chunks
+            sent.append(n)
+            yield b"x" * (16 * 1024)
+
+    async with api_for(own, temporal.client) as small:
+        cut = await upload_import(small, "incomes", chunks(), name="限额.csv")
+        assert cut.status_code == 413, cut.text
+        assert cut.json()["detail"] == {"code": "body_too_large", "message": "导入文件不能超过64KB"}
+        assert len(sent) < 16  # cut off past 64 KB and its allowance: the rest was never asked for
+        assert (await upload_import(small, "incomes", _file([]), name="限额.csv")).status_code == 201
+    assert await db_value(settings, "SELECT count(*) FROM import_jobs WHERE file_name = '限额.csv'") == 1
 
 
 async def test_read_errors_deep_in_a_file_are_reported_with_their_row_in_both_modes(

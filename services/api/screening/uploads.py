@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
 from services.api.errors import invalid
+from services.api.request_guards import size_text
 from services.api.screening.imports import PART_BYTES
 from services.api.screening.schemas import ImportAbout
 from services.domain.screening.import_rows import ImportKind, ImportMode
@@ -62,7 +63,7 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[ImportAbout, Up
     if not isinstance(file, UploadFile):
         raise invalid("file", "请选择要导入的文件（.csv 或 .xlsx）")
     if file.size is not None and file.size > max_bytes:
-        raise invalid("file", f"文件不能超过{_size(max_bytes)}")
+        raise invalid("file", f"文件不能超过{size_text(max_bytes)}")
     values: dict[str, Any] = {name: form.get(name) for name in FIELDS if form.get(name) not in (None, "")}
     try:
         about = ImportAbout.model_validate({**values, "file_name": file.filename or ""})
@@ -71,10 +72,6 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[ImportAbout, Up
         errors = [{**e, "loc": ("body", "file" if e["loc"] == ("file_name",) else e["loc"][0])} for e in error.errors()]
         raise RequestValidationError(errors) from None
     return about, file
-
-
-def _size(count: int) -> str:
-    return f"{count // (1024 * 1024)}MB" if count >= 1024 * 1024 else f"{count // 1024}KB"
 
 
 async def file_digest(file: UploadFile) -> str:
