@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.db.screening_import_checks import TARGETS, held_sql, refusals_sql
 from services.domain.areas import area_prefix
 from services.domain.personal_data import birth_date_of
-from services.domain.screening.import_rows import KEY_LABELS, KEYS, ImportKind, Refusal
+from services.domain.screening.import_rows import KEYS, ImportKind, Refusal, repeated_key
 
 # Stage columns per kind: `row` (the file's row number) then the kind's columns.
 _STAGES = {
@@ -102,7 +102,7 @@ async def _sort_out(
         if r["row"] in refused:
             continue
         if r["import_job"] == job_id and r["import_row"] < r["row"]:  # this file's earlier row wrote the key
-            refusals.append(Refusal(r["row"], KEY_LABELS[kind], f"与第{r['import_row']}行重复（同一条记录出现两次）"))
+            refusals.append(repeated_key(kind, r["row"], r["import_row"]))
         else:
             held.append(r["row"])
     return refusals, held

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.domain.screening.import_rows import Heading, ImportKind, Refusal
+from services.domain.screening.import_rows import Heading, ImportKind, Refusal, repeated_key
 
 VILLAGE = "610824100201"
 
@@ -31,3 +31,8 @@ def test_a_nul_in_a_cell_is_refused_not_stored() -> None:
     refused = households.read(2, [VILLAGE + "000012", VILLAGE, "王\x00大山", "一\x00组", "3\x00"])
     assert isinstance(refused, list)
     assert [r.field for r in refused] == ["户主姓名", "住址", "家庭人口"]
+
+
+def test_a_repeated_key_is_reported_in_its_kinds_key_column_naming_the_first_row() -> None:
+    assert repeated_key(ImportKind.members, 4, 3) == Refusal(4, "身份证号", "与第3行重复（同一条记录出现两次）")
+    assert repeated_key(ImportKind.incomes, 9, 2) == Refusal(9, "户编号", "与第2行重复（同一条记录出现两次）")

@@ -174,7 +174,7 @@ KEYS: dict[ImportKind, tuple[str, ...]] = {
     ImportKind.signals: ("household_code", "month", "kind"),
 }
 # The column a repeated key is reported in.
-KEY_LABELS = {kind: "身份证号" if kind == ImportKind.members else "户编号" for kind in ImportKind}
+_KEY_LABELS = {kind: "身份证号" if kind == ImportKind.members else "户编号" for kind in ImportKind}
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,11 @@ class Refusal:
     row: int  # the row's number in the file, the heading being row 1
     field: str  # the column's Chinese heading, or 文件
     message: str
+
+
+def repeated_key(kind: ImportKind, row: int, first_row: int) -> Refusal:
+    """Row `row` repeats the key of the file's row `first_row` (met in its chunk, or in the register)."""
+    return Refusal(row, _KEY_LABELS[kind], f"与第{first_row}行重复（同一条记录出现两次）")
 
 
 class Heading:

@@ -26,7 +26,14 @@ from temporalio import activity
 
 from services.db.screening import ImportFilePart, ImportJob, ImportRejection
 from services.db.screening_imports import ChunkOutcome, write_chunk
-from services.domain.screening.import_rows import KEY_LABELS, Heading, ImportKind, ImportMode, Refusal, key_reader
+from services.domain.screening.import_rows import (
+    Heading,
+    ImportKind,
+    ImportMode,
+    Refusal,
+    key_reader,
+    repeated_key,
+)
 from services.workers.screening.file_rows import BROKEN_SHEET, Unreadable, file_rows, heading_row
 from services.workers.screening.priority import yield_cores_in_backend, yield_cores_in_this_thread
 
@@ -200,7 +207,7 @@ def _deduplicated(kind: ImportKind, chunk: _Chunk) -> _Chunk:
     for number, values in chunk.rows:
         key = key_of(values)
         if key in first:
-            chunk.refusals.append(Refusal(number, KEY_LABELS[kind], f"与第{first[key]}行重复（同一条记录出现两次）"))
+            chunk.refusals.append(repeated_key(kind, number, first[key]))
         else:
             first[key] = number
             kept.append((number, values))
