@@ -62,7 +62,9 @@ async def test_the_upload_streams_through_and_is_cut_off_past_its_limit() -> Non
         assert "client done" not in events  # the rest of the body was never asked for
         assert events.count("client sends") <= (LIMIT + MULTIPART_ALLOWANCE) // 8192 + 1
 
-        declared = await http.post(IMPORT_UPLOAD_PATH, content=b"x" * (LIMIT + MULTIPART_ALLOWANCE + 1), headers=HEADERS)
+        declared = await http.post(
+            IMPORT_UPLOAD_PATH, content=b"x" * (LIMIT + MULTIPART_ALLOWANCE + 1), headers=HEADERS
+        )
         assert declared.status_code == 413
 
         # Elsewhere a multipart body is held and kept to the 4 MB limit (and this guard's 64 KB
