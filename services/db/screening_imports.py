@@ -11,7 +11,6 @@ unchanged; `changed_job` moves only with a value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.db.screening_import_checks import TARGETS, held_sql, refusals_sql
 from services.domain.areas import area_prefix
-from services.domain.personal_data import birth_date_of
 from services.domain.screening.import_rows import KEYS, ImportKind, Refusal, repeated_key
 
 # Stage columns per kind: `row` (the file's row number) then the kind's columns.
@@ -32,7 +30,7 @@ _STAGES = {
     ImportKind.members: (
         "import_stage_members",
         "row int, household_code text, name text, id_number text, relation text, sex text, labour_capacity text,"
-        " health text, disability text, schooling text",
+        " health text, disability text, schooling text, birth_date date",
     ),
     ImportKind.incomes: ("import_stage_incomes", "row int, household_code text, year int, source text, yuan float8"),
     ImportKind.signals: ("import_stage_signals", "row int, household_code text, month text, kind text, amount float8"),
@@ -137,15 +135,11 @@ async def _copy_new(db: Connection, write: _Write, rows: Rows) -> None:
             columns=["household_code", "household_size", *tracking],
         )
         return
-    names = [*KEYS[write.kind], *_VALUES[write.kind]]
-    derived = _DERIVED.get(write.kind, {})
+    names = [*KEYS[write.kind], *_VALUES[write.kind], *_DERIVED.get(write.kind, ())]
     await db.copy_records_to_table(
         TARGETS[write.kind],
-        records=[
-            (*(v[name] for name in names), *(make(v) for make, _ in derived.values()), write.job_id, n, write.job_id)
-            for n, v in rows
-        ],
-        columns=[*names, *derived, *tracking],
+        records=[(*(v[name] for name in names), write.job_id, n, write.job_id) for n, v in rows],
+        columns=[*names, *tracking],
     )
 
 
@@ -169,12 +163,9 @@ _VALUES: dict[ImportKind, tuple[str, ...]] = {
     ImportKind.incomes: ("yuan",),
     ImportKind.signals: ("amount",),
 }
-# Columns computed from the row: (in Python, for COPY; in SQL, from the stage).
-_DERIVED: dict[ImportKind, dict[str, tuple[Callable[[dict[str, Any]], Any], str]]] = {
-    ImportKind.members: {
-        "birth_date": (lambda v: birth_date_of(v["id_number"]), "to_date(substr(id_number, 7, 8), 'YYYYMMDD')")
-    },
-}
+# Columns the row's reading derives from its key (a member's birth date, from the ID number: see
+# Heading.read), staged and written with it; never a change of their own.
+_DERIVED: dict[ImportKind, tuple[str, ...]] = {ImportKind.members: ("birth_date",)}
 # A member's key is unique among current members only (a partial unique index).
 _CONFLICT = {ImportKind.members: "(id_number) WHERE ended_on IS NULL"}
 
@@ -215,15 +206,14 @@ async def _upsert(db: Connection, write: _Write, stage: str, held: list[int]) ->
             RETURNING t.changed_job = $1 AS changed"""
         return await db.fetchval(_count_changed(statement), job_id, [r["code"] for r in renamed], held)
     keys, values = KEYS[write.kind], _VALUES[write.kind]
-    derived = _DERIVED.get(write.kind, {})
+    derived = _DERIVED.get(write.kind, ())
     written = ", ".join([*keys, *values, *derived])
-    computed = ", ".join([*keys, *values, *(sql for _, sql in derived.values())])
     taken = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*values, *derived])
     held_values = ", ".join(f"t.{c}" for c in values)
     new_values = ", ".join(f"EXCLUDED.{c}" for c in values)
     statement = f"""
         INSERT INTO {TARGETS[write.kind]} AS t ({written}, import_job, import_row, changed_job)
-        SELECT {computed}, $1, row, $1 FROM {stage} JOIN unnest($2::int[]) AS held(row) USING (row)
+        SELECT {written}, $1, row, $1 FROM {stage} JOIN unnest($2::int[]) AS held(row) USING (row)
         ON CONFLICT {_CONFLICT.get(write.kind, f"({', '.join(keys)})")} DO UPDATE SET
             {taken}, import_job = $1, import_row = EXCLUDED.import_row,
             changed_job = CASE WHEN ROW({held_values}) IS DISTINCT FROM ROW({new_values})

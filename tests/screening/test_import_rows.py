@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.domain.screening.import_rows import Heading, ImportKind, Refusal, repeated_key
 
 VILLAGE = "610824100201"
@@ -36,3 +38,10 @@ def test_a_nul_in_a_cell_is_refused_not_stored() -> None:
 def test_a_repeated_key_is_reported_in_its_kinds_key_column_naming_the_first_row() -> None:
     assert repeated_key(ImportKind.members, 4, 3) == Refusal(4, "身份证号", "与第3行重复（同一条记录出现两次）")
     assert repeated_key(ImportKind.incomes, 9, 2) == Refusal(9, "户编号", "与第2行重复（同一条记录出现两次）")
+
+
+def test_a_members_birth_date_is_read_from_the_id_number_with_the_row() -> None:
+    members = Heading(ImportKind.members, ["户编号", "姓名", "身份证号", "与户主关系", "性别", "劳动能力"])
+    values = members.read(2, [VILLAGE + "000012", "王大山", "610824198002290019", "户主", "男", "full"])
+    assert isinstance(values, dict)
+    assert (values["id_number"], values["birth_date"]) == ("610824198002290019", date(1980, 2, 29))

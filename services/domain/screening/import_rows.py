@@ -13,7 +13,7 @@ from operator import itemgetter
 from typing import Any
 
 from services.domain.form_fields import text_problem
-from services.domain.personal_data import id_number_problem
+from services.domain.personal_data import birth_date_of, id_number_problem
 
 Cell = str | int | float | None
 
@@ -227,8 +227,10 @@ class Heading:
         if self.kind == ImportKind.households and not values["household_code"].startswith(values["village_code"]):
             return [Refusal(number, "户编号", "户编号应以所在村的区划代码开头")]
         # GB 11643: the 17th digit is odd for men, even for women.
-        if self.kind == ImportKind.members and (int(values["id_number"][16]) % 2 == 1) != (values["sex"] == "male"):
-            return [Refusal(number, "性别", "性别与身份证号不一致")]
+        if self.kind == ImportKind.members:
+            if (int(values["id_number"][16]) % 2 == 1) != (values["sex"] == "male"):
+                return [Refusal(number, "性别", "性别与身份证号不一致")]
+            values["birth_date"] = birth_date_of(values["id_number"])  # the one rule: written as read here
         return values
 
 
