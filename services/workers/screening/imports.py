@@ -4,7 +4,8 @@ good ones (services/db/screening_imports.py), with the job's progress and refusa
 Row by row, each chunk commits with the job's progress, so a restarted attempt resumes after the
 last committed chunk. All or nothing, the rows go in one transaction committed only if no row was
 refused (refusals and progress are written beside it, so they are seen while it runs); a restarted
-attempt starts the file again.
+attempt starts the file again. Either way the rows go through one connection for the job, its
+PostgreSQL backend reniced once (services/workers/screening/priority.py).
 """
 
 from __future__ import annotations
@@ -79,14 +80,17 @@ class ImportActivities:
         assert job.id is not None
         await self._set(job.id, status="running")
         unreadable = truncated = False
-        async for chunk in _read_ahead(_chunks(job, path, skip=job.rows_read)):
-            unreadable = chunk.heading_refused
-            truncated = truncated or chunk.truncated
-            async with self._engine.begin() as conn:
-                outcome = await _write(conn, job, chunk)
-                await _record_refusals(conn, job.id, [*chunk.refusals, *outcome.refusals])
-                await _count(conn, job.id, chunk, outcome)
-            activity.heartbeat(chunk.last_row)
+        async with self._engine.connect() as conn:  # one connection for the job, so its backend is reniced once
+            await yield_cores_in_backend(conn)
+            await conn.commit()
+            async for chunk in _read_ahead(_chunks(job, path, skip=job.rows_read)):
+                unreadable = chunk.heading_refused
+                truncated = truncated or chunk.truncated
+                async with conn.begin():  # each chunk commits with its progress
+                    outcome = await _write(conn, job, chunk)
+                    await _record_refusals(conn, job.id, [*chunk.refusals, *outcome.refusals])
+                    await _count(conn, job.id, chunk, outcome)
+                activity.heartbeat(chunk.last_row)
         return await self._finish(job, "rejected" if unreadable else "truncated" if truncated else "done")
 
     async def _all_or_nothing(self, job: ImportJob, path: Path) -> str:
@@ -97,6 +101,7 @@ class ImportActivities:
         refused = False
         async with self._engine.connect() as data:
             transaction = await data.begin()
+            await yield_cores_in_backend(data)
             async for chunk in _read_ahead(_chunks(job, path, skip=0)):
                 outcome = await _write(data, job, chunk)
                 refusals = [*chunk.refusals, *outcome.refusals]
@@ -219,7 +224,6 @@ async def _write(conn: AsyncConnection, job: ImportJob, chunk: _Chunk) -> ChunkO
     assert job.id is not None
     if not chunk.rows:
         return ChunkOutcome(0, 0, [])
-    await yield_cores_in_backend(conn)
     return await write_chunk(conn, ImportKind(job.kind), job.id, job.county_code, job.created_by, chunk.rows)
 
 
