@@ -1,10 +1,13 @@
 """Member records (家庭成员) by import: each cell checked (an ID number by GB 11643, the sex it
 implies), a person a current member of one household at most, refusals that never repeat an ID
-number, and the same records again changing nothing."""
+number, the same records again changing nothing, and a run after a member import screening the
+households whose members it changed."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Any
 
 import pytest
 
@@ -12,9 +15,11 @@ from services.demo_case import COUNTY_OFFICER, DEMO_VILLAGE, VILLAGE_CADRE, Case
 from services.domain.personal_data import id_check_char
 from services.settings import Settings
 from services.workers.screening import imports
+from tests.applicants import eventually
 from tests.conftest import new_household_body
 from tests.screening.files import csv_file, db_value, finished_job, fresh_codes, rejections, send_import
 
+AFTER_MEMBERS_YEAR = 2049  # the data's own year: no other test imports for it
 HEADING = ["户编号", "姓名", "身份证号", "与户主关系", "性别", "劳动能力", "健康状况", "残疾情况", "在校情况"]
 
 
@@ -116,3 +121,54 @@ async def test_all_or_nothing_member_file_takes_nothing_while_one_row_is_refused
     done = await finished_job(driver, taken["job_id"])
     assert (done["status"], done["rows_changed"], done["rows_rejected"]) == ("done", 2, 0)
     assert await db_value(settings, current, c=code) == 2
+
+
+async def _run_of(driver: CaseDriver, job_id: int) -> tuple[dict[str, Any], list[str]]:
+    """The run the import asked for, once done, and the households it screened."""
+
+    async def runs() -> list[dict[str, Any]]:
+        return (await driver.get(COUNTY_OFFICER, "/api/v1/screening/runs", import_job=job_id)).json()
+
+    (run,) = await eventually(runs, lambda r: bool(r) and r[0]["status"] == "done", timeout=60)
+    hits = (await driver.get(COUNTY_OFFICER, f"/api/v1/screening/runs/{run['run_id']}/households")).json()
+    return run, sorted(h["household_code"] for h in hits["items"])
+
+
+async def test_a_run_after_a_member_import_screens_the_households_whose_members_changed(
+    driver: CaseDriver, settings: Settings
+) -> None:
+    """Three low-income households screened after their incomes; then a member file changes one
+    member (an upsert), adds one (a COPY) and repeats one: the follow-up run screens the two changed."""
+    changed, added, same = [await imported_household(driver, settings, head, 2) for head in ("吴一", "吴二", "吴三")]
+    people = new_household_body(size=3)["members"]  # male, female, male
+    rows = [
+        HEADING,
+        [changed, people[0]["name"], people[0]["id_number"], "户主", "男", "full", None, None, None],
+        [same, people[1]["name"], people[1]["id_number"], "户主", "女", "full", None, None, None],
+    ]
+    assert (await finished_job(driver, (await send_import(driver, "members", csv_file(rows)))["job_id"]))[
+        "rows_changed"
+    ] == 2
+    incomes = [
+        ["户编号", "年度", "收入来源", "金额"],
+        *([code, AFTER_MEMBERS_YEAR, "wage", 2000] for code in (changed, added, same)),
+    ]
+    job = await send_import(driver, "incomes", csv_file(incomes), screen_year=AFTER_MEMBERS_YEAR)
+    assert (await finished_job(driver, job["job_id"]))["rows_changed"] == 3
+    run, screened = await _run_of(driver, job["job_id"])
+    assert (run["flagged"], screened) == (3, sorted([changed, added, same]))
+
+    rows[1][6] = "慢性病"  # the head of `changed`: health
+    rows.append([added, people[2]["name"], people[2]["id_number"], "户主", "男", "partial", None, None, None])
+    job = await send_import(driver, "members", csv_file(rows), screen_year=AFTER_MEMBERS_YEAR)
+    done = await finished_job(driver, job["job_id"])
+    assert (done["rows_changed"], done["rows_unchanged"], done["rows_rejected"]) == (2, 1, 0)
+    run, screened = await _run_of(driver, job["job_id"])
+    assert (run["import_job"], run["flagged"], screened) == (job["job_id"], 2, sorted([changed, added]))
+    assert run["opened"] == 0  # the households were led in this year already: no second lead
+
+    # The birth date, read from the ID number, is written alike by the upsert and the COPY.
+    for person in (people[0], people[2]):
+        number = person["id_number"]
+        born = await db_value(settings, "SELECT birth_date FROM members WHERE id_number = :n", n=number)
+        assert born == date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
