@@ -9,9 +9,11 @@ their incomes (one row per household). Then, in the same run and the same Postgr
 
   baseline  COPY of both files (psql-style `COPY … FROM STDIN CSV HEADER`, through asyncpg) into
             two fresh tables with the same primary keys (code; household, year, source)
-  service   both files as import jobs (`ImportWorkflow` on the worker: stored in parts, read back,
-            every cell checked, staged, checked against the register, new keys copied into their
-            tables and keys already held upserted), then a screening
+  service   both files uploaded as a county officer uploads them (`POST /screening/imports/upload`,
+            multipart over HTTP to the stack's API: spooled, hashed, stored in 1 MB parts), each an
+            import job (`ImportWorkflow` on the worker: read back, every cell checked, staged, checked
+            against the register, new keys copied into their tables and keys already held
+            upserted), then a screening
             run of the county (`ScreeningRunWorkflow`: flagging, then leads for the flagged
             households, one in `--flag-every` having an income below the line)
 
@@ -40,9 +42,9 @@ import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 
+from bench.import_upload import upload  # noqa: E402
 from bench.stack import Stack, run_on_stack  # noqa: E402
 from bench.task_inbox import PAGE, TARGET_P99_MS, summary  # noqa: E402
-from services.api.screening.imports import start_import, store_file_parts  # noqa: E402
 from services.api.screening.runs import start_run  # noqa: E402
 from services.db.bulk_engine import create_bulk_engine  # noqa: E402
 from services.db.engine import create_engine, session_factory  # noqa: E402
@@ -101,27 +103,12 @@ async def copy_baseline(url: str, households: Path, incomes: Path, tag: str) -> 
     return seconds
 
 
-async def import_file(sessions: Any, client: Client, kind: str, path: Path) -> int:
-    """Stores the file as an import job, as POST /screening/imports does, and starts its workflow."""
-    async with sessions() as session:
-        job = ImportJob(
-            county_code=COUNTY,
-            kind=kind,
-            mode="row_by_row",
-            file_name=path.name,
-            file_format="csv",
-            content_hash=f"bench-{path.name}-{time.time()}",
-            status="queued",
-            created_by=COUNTY_OFFICER,
-        )
-        session.add(job)
-        await session.flush()
-        assert job.id is not None
-        content = await asyncio.to_thread(path.read_bytes)
-        await store_file_parts(session, job.id, content)
-        await session.commit()
-        await start_import(client, Stack.TASK_QUEUE, job, None)
-        return job.id
+async def import_file(api: str, kind: str, path: Path) -> int:
+    """The file uploaded through the API, which stores it as an import job and starts its workflow."""
+    _, job = await upload(api, path, kind)
+    if job["repeated"]:  # a job of an earlier run: nothing would be imported, or measured
+        raise RuntimeError(f"{path.name} was imported before (job {job['job_id']})")
+    return int(job["job_id"])
 
 
 async def wait_for(
@@ -189,7 +176,7 @@ async def one_size(
     started = time.perf_counter()
     jobs = {}
     for kind, path in (("households", households), ("incomes", incomes)):
-        job_id = await import_file(sessions, client, kind, path)
+        job_id = await import_file(stack.api_url, kind, path)
         jobs[kind] = (await wait_for(sessions, ImportJob, job_id, ("done", "rejected"))).model_dump(
             include={"status", "rows_read", "rows_changed", "rows_rejected"}
         )

@@ -66,7 +66,7 @@ async def store_import(
         )
         assert existing is not None
         return existing, True
-    await store_file_parts(session, job_id, parts)
+    await _store_file_parts(session, job_id, parts)
     job = await session.get(ImportJob, job_id)
     assert job is not None
     # Audited as it is sent (the worker then reads it): who brought which file in, and how.
@@ -75,10 +75,8 @@ async def store_import(
     return job, False
 
 
-async def store_file_parts(session: AsyncSession, job_id: int, parts: bytes | AsyncIterator[bytes]) -> None:
+async def _store_file_parts(session: AsyncSession, job_id: int, parts: AsyncIterator[bytes]) -> None:
     """One statement per part, none kept in the session: a file of a gigabyte never sits in memory."""
-    if isinstance(parts, bytes):  # a file already in memory (bench/screening.py)
-        parts = parts_of(parts)
     number = 0
     async for content in parts:
         await session.execute(insert_rows(ImportFilePart).values(job_id=job_id, part=number, content=content))
