@@ -130,6 +130,10 @@ REVIEW_AFTER_CROSS_CHECK_PATCH = "review-after-cross-check"
 # One timer per deadline: the watches keep their timer while the deadline they wait for stays
 # (before, every change to the case or its cross-check started and cancelled one).
 ONE_TIMER_PATCH = "one-timer-per-deadline"
+# A watch that ends leaves no timer to wake the workflow for nothing: the cross-check watch cancels
+# its timer when its round ends; the deadline watch, restarted after a closing taken back, keeps the
+# timer it had (before, each was left to fire at its moment).
+STOP_WATCH_TIMER_PATCH = "stop-ended-watch-timer"
 
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
 _SEND_RETRY = RetryPolicy(
@@ -163,6 +167,8 @@ class IdentificationWorkflow:
             close=lambda outcome: self._close(Outcome(outcome)),
         )
         self._deadlines: asyncio.Task[None] | None = None
+        # The deadline watch's timer outlives the watch: a closing taken back (`_resume`) finds it running.
+        self._deadline_wake = WakeUp()
         self._cross_check_task: asyncio.Task[None] | None = None
         # One send task per (round, department); cancelled once that department is settled.
         self._sends: dict[tuple[int, Department], asyncio.Task[None]] = {}
@@ -604,6 +610,13 @@ class IdentificationWorkflow:
         departments again (in rounds watched since the re-ask came in; older ones replay as they ran)."""
         reask = workflow.patched(REASK_PATCH)
         wake = WakeUp() if workflow.patched(ONE_TIMER_PATCH) else None
+        try:
+            await self._watch_round_deadlines(round_no, reask, wake)
+        finally:
+            if wake is not None and workflow.patched(STOP_WATCH_TIMER_PATCH):
+                wake.stop()
+
+    async def _watch_round_deadlines(self, round_no: int, reask: bool, wake: WakeUp | None) -> None:
         while self._in_round(round_no) and not self._round().complete:
             seen = self._cross_check_changes
             unanswered = [r for r in self._round().requests.values() if r.status in UNANSWERED]
@@ -801,7 +814,10 @@ class IdentificationWorkflow:
     async def _escalate_missed_deadlines(self) -> None:
         """Each step's deadline and the identification limit as timers: when one passes while the
         case still waits, an `escalate` event tells the level above (services/domain/identification/escalation.py)."""
-        wake = WakeUp() if workflow.patched(ONE_TIMER_PATCH) else None
+        wake = None
+        if workflow.patched(ONE_TIMER_PATCH):
+            # Not stopped when the watch ends: a closed case's workflow completes and drops it.
+            wake = self._deadline_wake if workflow.patched(STOP_WATCH_TIMER_PATCH) else WakeUp()
         while self._state.is_open:
             watched = self._deadline_watch()
             pending = pending_deadlines(self._state)

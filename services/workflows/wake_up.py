@@ -27,6 +27,10 @@ class WakeUp:
         if moment is not None and moment > workflow.now():
             self._timer = asyncio.create_task(asyncio.sleep((moment - workflow.now()).total_seconds()))
 
+    def stop(self) -> None:
+        """Cancels the running timer: a watch that ends leaves none to wake the workflow for nothing."""
+        self.at(None)
+
     def due(self) -> bool:
         """The moment has come (its timer fired, or it had passed when it was set)."""
         return self._at is not None and (self._timer is None or self._timer.done())
