@@ -21,7 +21,9 @@ While the service works, a township approver asks for "my tasks" (the inbox of b
 measured the same way) one request after another. The worker's resident memory is sampled
 (/proc/<pid>/status) throughout. Targets: service ≤ 2 × baseline at the large size; the worker's
 peak memory the same at both sizes (flat with the file's size); the inbox's p99 < 50 ms.
-Figures go to bench/results/screening.json.
+After the large size, bench/register_floor.py writes the rows the jobs wrote again, into copies of
+the register's tables (with and without their foreign keys and indexes), beside the same baseline:
+what no import's code can go below. Figures go to bench/results/screening.json.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from sqlalchemy import text  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 
 from bench.import_upload import upload  # noqa: E402
+from bench.register_floor import VARIANTS, measure_floor  # noqa: E402
 from bench.stack import Stack, run_on_stack  # noqa: E402
 from bench.task_inbox import PAGE, TARGET_P99_MS, summary  # noqa: E402
 from services.api.screening.runs import start_run  # noqa: E402
@@ -154,8 +157,9 @@ async def ask_inbox(api: str, samples: list[float], stop: asyncio.Event, at_leas
 
 
 async def one_size(
-    stack: Stack, client: Client, folder: Path, size: int, first: int, flag_every: int
+    stack: Stack, client: Client, folder: Path, size: int, first: int, flag_every: int, with_floor: bool
 ) -> dict[str, Any]:
+    """The baseline and the service at one size; `with_floor`: then bench/register_floor.py on the rows written."""
     households, incomes = write_files(folder, size, first, flag_every)
     baseline = await copy_baseline(stack.database_url, households, incomes, str(size))
     engine = create_engine(stack.database_url, pool_size=2)
@@ -174,9 +178,10 @@ async def one_size(
         asyncio.create_task(ask_inbox(stack.api_url, inbox, stop)),
     ]
     started = time.perf_counter()
-    jobs = {}
+    jobs, job_ids = {}, []
     for kind, path in (("households", households), ("incomes", incomes)):
         job_id = await import_file(stack.api_url, kind, path)
+        job_ids.append(job_id)
         jobs[kind] = (await wait_for(sessions, ImportJob, job_id, ("done", "rejected"))).model_dump(
             include={"status", "rows_read", "rows_changed", "rows_rejected"}
         )
@@ -192,6 +197,7 @@ async def one_size(
     stop.set()
     await asyncio.gather(*watchers)
     await engine.dispose()
+    floor = await measure_floor(stack.database_url, job_ids) if with_floor else None
     return {
         "households": size,
         "file_mb": round((households.stat().st_size + incomes.stat().st_size) / 2**20, 1),
@@ -208,6 +214,14 @@ async def one_size(
         "inbox": summary(inbox),
         "inbox_during_import": summary(inbox[:import_samples]),
         "inbox_during_screening": summary(inbox[import_samples:]),
+        **({"register_floor": _floor_figures(floor, baseline)} if floor else {}),
+    }
+
+
+def _floor_figures(floor: dict[str, Any], baseline: float) -> dict[str, Any]:
+    return {
+        "rows": floor["rows"],
+        **{variant: {"s": round(s, 2), "x_copy": round(s / baseline, 2)} for variant, s in floor["seconds"].items()},
     }
 
 
@@ -219,7 +233,8 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         first = 100_000
         for size in (args.small, args.households):
             print(f"{size:,} households…", flush=True)
-            results.append(await one_size(stack, client, Path(folder), size, first, args.flag_every))
+            with_floor = size == args.households
+            results.append(await one_size(stack, client, Path(folder), size, first, args.flag_every, with_floor))
             print(results[-1], flush=True)
             first += size
     small, big = results
@@ -245,6 +260,11 @@ def main() -> None:
             f"import {size['import_s']} s + screening {size['screening_s']} s = {size['service_s']} s "
             f"(× {size['ratio']}); worker peak {size['worker_peak_rss_mb']} MB; inbox p99 {size['inbox']['p99_ms']} ms"
             f" (import {size['inbox_during_import']['p99_ms']}, screening {size['inbox_during_screening']['p99_ms']})"
+        )
+    if floor := result["sizes"][-1].get("register_floor"):
+        print(
+            "register floor (the same rows INSERTed into copies of the register's tables, no checks): "
+            + ", ".join(f"{v} {floor[v]['s']} s (× {floor[v]['x_copy']})" for v in VARIANTS)
         )
     print(
         f"ratio {result['ratio_at_large']} (target ≤ {TARGET_RATIO}), memory ×{result['memory_growth']} "
