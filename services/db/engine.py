@@ -16,12 +16,19 @@ The pre-ping is one round trip (`;`). SQLAlchemy's asyncpg ping wraps it in BEGI
 pgbouncer's transaction mode (not used here: the service connects to PostgreSQL itself): three round
 trips at every checkout, measured at 13 % of the API's CPU and 7.5 % of the worker's
 (bench/profile_identification.py).
+
+The worker pings only a connection that sat in the pool for a while (`ping_after_idle`): its
+activities are retried, so a connection the server closed a moment ago fails one attempt (and
+SQLAlchemy then replaces every pooled connection opened before), while the round trip is saved on
+nearly every checkout of a busy worker. The API pings at every checkout: a request is not retried.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,19 +42,42 @@ STATEMENT_TIMEOUT = 10
 POOL_TIMEOUT = 10
 
 
-def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
+def create_engine(database_url: str, pool_size: int = 10, ping_after_idle: float = 0.0) -> AsyncEngine:
+    """`ping_after_idle`: seconds a connection may rest in the pool and still be handed out
+    without a ping (0: pinged at every checkout)."""
     engine = create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=ping_after_idle <= 0,
         pool_timeout=POOL_TIMEOUT,
         hide_parameters=True,
         connect_args={"timeout": CONNECT_TIMEOUT, "command_timeout": STATEMENT_TIMEOUT},
     )
     if engine.dialect.driver == "asyncpg":
         engine.dialect.do_ping = _ping_once  # type: ignore[method-assign,assignment]
+        if ping_after_idle > 0:
+            _ping_only_after_idle(engine, ping_after_idle)
     return engine
+
+
+def _ping_only_after_idle(engine: AsyncEngine, seconds: float) -> None:
+    """SQLAlchemy's pessimistic-disconnect recipe, for connections that rested `seconds` or more:
+    one that fails its ping is discarded and another one handed out."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def returned(_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def ping_if_rested(connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned_at", float("-inf")) < seconds:
+            return
+        try:
+            _ping_once(connection)
+        except Exception as error:
+            raise exc.DisconnectionError() from error
 
 
 def _ping_once(connection: Any) -> bool:

@@ -59,7 +59,8 @@ async def running_worker(
     """A started worker with its database engine, its HTTP client for departments and the
     forwarder of department results and warnings to cases (paced by `inbox_timing`); all
     are closed on exit."""
-    engine = create_engine(settings.require_database_url())
+    # Activities are retried: a connection that rested under 10 s is used without a ping (services/db/engine.py).
+    engine = create_engine(settings.require_database_url(), ping_after_idle=10)
     # Each attempt is short; Temporal's retry policy spaces attempts out (services/workflows/identification.py).
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     intake = MonitoringIntake(client, engine, settings.temporal_task_queue)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.sql.dml import ReturningInsert
 
 from services.db.tables import AuditEntry
 from services.domain.identification.state import RecordedEvent
@@ -50,3 +51,12 @@ def forward_upsert(model: Any, keys: list[str], rows: dict[str, Any] | list[dict
         set_=updated,
         where=model.last_seq < upsert.excluded.last_seq,
     )
+
+
+def audited_upsert(
+    model: Any, key: str, row: dict[str, Any], subject_type: str, event: RecordedEvent
+) -> ReturningInsert[Any]:
+    """`forward_upsert` of the read-model row keyed by `key` (answering its key when it moved forward),
+    with the event's audit entry written by the same statement: one round trip for both."""
+    audit = audit_entry(subject_type, row[key], event).cte("audited")
+    return forward_upsert(model, [key], row).returning(getattr(model, key)).add_cte(audit)

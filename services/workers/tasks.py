@@ -65,22 +65,9 @@ def task_rows(origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime
 async def sync_tasks(
     conn: AsyncConnection, origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime, actor: str
 ) -> None:
-    if wanted:
-        upsert = insert(Task).values(task_rows(origin, wanted, seq, at))
-        changed = (
-            col(Task.due_at).is_distinct_from(upsert.excluded.due_at)
-            | col(Task.escalated_at).is_distinct_from(upsert.excluded.escalated_at)
-            | col(Task.title).is_distinct_from(upsert.excluded.title)
-            | col(Task.detail).is_distinct_from(upsert.excluded.detail)
-        )
-        await conn.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[col(Task.key)],
-                set_={k: upsert.excluded[k] for k in ("due_at", "escalated_at", "title", "detail")},
-                where=col(Task.closed_at).is_(None) & changed,
-            )
-        )
-    await conn.execute(
+    """One statement (one round trip): the wanted tasks upserted in a CTE, every other open task of
+    the record closed by the UPDATE around it (disjoint rows: a statement may not touch a row twice)."""
+    close_others = (
         update(Task)
         .where(
             col(Task.case_id) == origin.case_id,
@@ -90,3 +77,18 @@ async def sync_tasks(
         )
         .values(closed_at=at, closed_seq=seq, closed_by=actor)
     )
+    if wanted:
+        upsert = insert(Task).values(task_rows(origin, wanted, seq, at))
+        changed = (
+            col(Task.due_at).is_distinct_from(upsert.excluded.due_at)
+            | col(Task.escalated_at).is_distinct_from(upsert.excluded.escalated_at)
+            | col(Task.title).is_distinct_from(upsert.excluded.title)
+            | col(Task.detail).is_distinct_from(upsert.excluded.detail)
+        )
+        opened = upsert.on_conflict_do_update(
+            index_elements=[col(Task.key)],
+            set_={k: upsert.excluded[k] for k in ("due_at", "escalated_at", "title", "detail")},
+            where=col(Task.closed_at).is_(None) & changed,
+        )
+        close_others = close_others.add_cte(opened.cte("opened"))
+    await conn.execute(close_others)

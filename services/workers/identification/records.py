@@ -29,7 +29,7 @@ from services.domain.changes import apply_changes, state_changes
 from services.domain.identification.state import CaseEvent, CaseState
 from services.domain.tasks import identification_tasks
 from services.domain.vocabulary import HouseholdStatus, Outcome
-from services.workers.read_model import audit_entry, forward_upsert
+from services.workers.read_model import audited_upsert, forward_upsert
 from services.workers.tasks import TaskSource, sync_tasks
 
 
@@ -49,17 +49,14 @@ class CaseRecordActivities:
         )
         async with self._engine.begin() as conn:
             if event.state is not None:
-                await conn.execute(audit_entry("case", event.state.case_id, event))
-                await _write_read_model(conn, event, event.state)
+                await _write_read_model(conn, event, event.state, None)
                 return
             derived = await _state_after(conn, event)
             if derived is None:
                 return  # a retry of an event already recorded
             state, before, after = derived
-            await conn.execute(
-                audit_entry("case", event.case_id, event.model_copy(update={"before": before, "after": after}))
-            )
-            await _write_read_model(conn, event, state)
+            audited = event.model_copy(update={"before": before, "after": after})
+            await _write_read_model(conn, audited, state, {*before, *after})
 
 
 async def _state_after(conn: AsyncConnection, event: CaseEvent) -> tuple[CaseState, Any, Any] | None:
@@ -87,7 +84,11 @@ async def _state_after(conn: AsyncConnection, event: CaseEvent) -> tuple[CaseSta
     return state, before, after
 
 
-async def _write_read_model(conn: AsyncConnection, event: CaseEvent, state: CaseState) -> None:
+async def _write_read_model(
+    conn: AsyncConnection, event: CaseEvent, state: CaseState, changed: set[str] | None
+) -> None:
+    """The audit entry and the case row in one statement, then what follows from them; `changed`:
+    the state's fields the event changed (None: the whole state is new to the row)."""
     row = {
         "case_id": state.case_id,
         "workflow_id": event.workflow_id,
@@ -107,13 +108,13 @@ async def _write_read_model(conn: AsyncConnection, event: CaseEvent, state: Case
         "last_seq": event.seq,
         "state": state.model_dump(mode="json"),
     }
-    upsert = forward_upsert(CaseRecord, ["case_id"], row).returning(col(CaseRecord.case_id))
-    moved_forward = (await conn.execute(upsert)).first() is not None
+    moved_forward = (await conn.execute(audited_upsert(CaseRecord, "case_id", row, "case", event))).first() is not None
     if moved_forward:
         await sync_tasks(
             conn, _task_source(event, state), identification_tasks(state), event.seq, event.at, event.actor.username
         )
-    await _write_cross_check_requests(conn, event, state)
+    if changed is None or _moves_requests(changed, state):
+        await _write_cross_check_requests(conn, event, state)
     if state.outcome == Outcome.monitoring_target:
         category = state.verification.proposed_category if state.verification else None
         await conn.execute(
@@ -133,6 +134,17 @@ def _task_source(event: CaseEvent, state: CaseState) -> TaskSource:
         township_code=state.township_code,
         village_code=state.village_code,
     )
+
+
+# The state's fields a cross-check request row is made of (`_request_rows`), `step` only as
+# `is_open`: an event that changes none of them leaves the rows as they are (two statements saved).
+_REQUEST_FIELDS = frozenset(
+    {"cross_check", "verification_round", "household_code", "county_code", "township_code", "village_code"}
+)
+
+
+def _moves_requests(changed: set[str], state: CaseState) -> bool:
+    return not _REQUEST_FIELDS.isdisjoint(changed) or ("step" in changed and not state.is_open)
 
 
 def _request_rows(event: CaseEvent, state: CaseState) -> list[dict[str, Any]]:

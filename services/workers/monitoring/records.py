@@ -16,7 +16,7 @@ from services.db.tables import Household, MonitoringRecord, VisitRecord, VisitTa
 from services.domain.monitoring.state import MonitoringEvent, MonitoringState
 from services.domain.monitoring.tasks import monitoring_tasks, open_tasks
 from services.domain.monitoring.vocabulary import MonitoringAction
-from services.workers.read_model import audit_entry, forward_upsert
+from services.workers.read_model import audited_upsert, forward_upsert
 from services.workers.tasks import MONITORING, TaskSource, sync_tasks
 
 
@@ -28,13 +28,8 @@ class MonitoringRecordActivities:
     async def record_monitoring_event(self, event: MonitoringEvent) -> None:
         state = event.state
         async with self._engine.begin() as conn:
-            await conn.execute(audit_entry("monitoring", state.monitoring_id, event))
-            advanced = await conn.execute(
-                forward_upsert(MonitoringRecord, ["monitoring_id"], _record_row(event)).returning(
-                    col(MonitoringRecord.monitoring_id)
-                )
-            )
-            moved_forward = advanced.first() is not None
+            upsert = audited_upsert(MonitoringRecord, "monitoring_id", _record_row(event), "monitoring", event)
+            moved_forward = (await conn.execute(upsert)).first() is not None
             if state.visit_tasks:
                 rows = [
                     {
