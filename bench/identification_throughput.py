@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import platform
@@ -388,6 +389,14 @@ async def bare_steps(handle: Any, workflow_id: str, notice_seconds: float, times
 # -- the shape of a case, counted from its history --------------------------------------
 
 
+def local_activity_type(event: Any) -> str | None:
+    """The activity type a local activity's marker names (the SDK core's marker data, JSON)."""
+    marker = event.marker_recorded_event_attributes
+    if marker.marker_name != "core_local_activity" or "data" not in marker.details:
+        return None
+    return json.loads(marker.details["data"].payloads[0].data).get("activity_type")
+
+
 async def history_shape(client: Client, workflow_ids: list[str]) -> dict[str, Any]:
     """Per case (min–max over the given cases): starts, updates by name, signals, activities
     by type, timers started / fired / cancelled, workflow tasks."""
@@ -407,6 +416,8 @@ async def history_shape(client: Client, workflow_ids: list[str]) -> dict[str, An
                 count["signals sent"] += 1
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 count[f"activity {event.activity_task_scheduled_event_attributes.activity_type.name}"] += 1
+            elif kind == EventType.EVENT_TYPE_MARKER_RECORDED and (name := local_activity_type(event)):
+                count[f"local activity {name}"] += 1
             elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
                 count["timers started"] += 1
             elif kind == EventType.EVENT_TYPE_TIMER_FIRED:

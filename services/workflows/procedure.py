@@ -325,8 +325,18 @@ class EventRefused(Exception):
         self.seq, self.before, self.attempted, self.error = seq, before, attempted, error
 
 
-def _refusal(failure: ActivityError) -> str | None:
-    cause = failure.cause
+# What awaiting a record raises when it fails for good: an activity's failure wraps the error the
+# activity raised (ActivityError); a local activity's failure is that error itself.
+RECORD_FAILED = (ActivityError, ApplicationError)
+
+
+def record_failure_cause(failure: ActivityError | ApplicationError) -> BaseException | None:
+    """The error the record activity raised, whether it ran as an activity or a local one."""
+    return failure.cause if isinstance(failure, ActivityError) else failure
+
+
+def _refusal(failure: ActivityError | ApplicationError) -> str | None:
+    cause = record_failure_cause(failure)
     return cause.message if isinstance(cause, ApplicationError) and cause.type == UNRECORDABLE else None
 
 
@@ -336,11 +346,16 @@ def _refusal(failure: ActivityError) -> str | None:
 # after an event that was not written or a change taken back, carries the whole state and its
 # `before` (services/workers/identification/records.py).
 LIGHT_RECORDS_PATCH = "light-records"
+# Records run as local activities: in the worker that runs the workflow, inside the workflow task that
+# asked for them, with a marker in the history instead of an activity's three events and the workflow
+# task that its completion brings. A record is a short idempotent write; retries stay in the worker
+# (RECORD_RETRY waits at most 30 s, under the SDK's one-minute threshold for retrying through a timer).
+LOCAL_RECORDS_PATCH = "records-as-local-activities"
 
 
 class Recorder:
     """Numbers the changes a workflow makes to its state and writes each (audit + read model) through
-    its record activity, which retries whatever may pass (the database away) and gives up at once on
+    its record activity (a local one since LOCAL_RECORDS_PATCH), which retries whatever may pass (the database away) and gives up at once on
     data PostgreSQL refuses (services/workers/activity_failures.py).
 
     An event is numbered right after its handler changed the state, with no await between, so each
@@ -414,12 +429,15 @@ class Recorder:
                         event = event.model_copy(update={"state": as_recorded})
                     else:  # the activity has the old values, in the row as of the event before
                         event = event.model_copy(update={"before": changed_keys(event.before, event.after)})
-                await workflow.execute_activity_method(
-                    self._activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=self._retry
+                run = (
+                    workflow.execute_local_activity_method
+                    if workflow.patched(LOCAL_RECORDS_PATCH)
+                    else workflow.execute_activity_method
                 )
+                await run(self._activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=self._retry)
                 self._written = event.seq
                 return as_recorded
-            except ActivityError as failure:
+            except RECORD_FAILED as failure:
                 error = _refusal(failure)
                 if error is None or not workflow.patched(REFUSE_UNRECORDABLE_PATCH):
                     raise

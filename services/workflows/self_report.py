@@ -92,8 +92,8 @@ class SelfReportWorkflow:
             await self._record(
                 "submit", applicant, {"risk_types": list(start.form.risk_types), "household_code": start.household_code}
             )
-        except ActivityError as failure:
-            cause = failure.cause
+        except procedure.RECORD_FAILED as failure:
+            cause = procedure.record_failure_cause(failure)
             if not (isinstance(cause, ApplicationError) and cause.type == DUPLICATE):
                 raise
             self._state.refusal = {"message": cause.message, **(cause.details[0] if cause.details else {})}
