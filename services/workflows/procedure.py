@@ -355,8 +355,8 @@ LOCAL_RECORDS_PATCH = "records-as-local-activities"
 
 class Recorder:
     """Numbers the changes a workflow makes to its state and writes each (audit + read model) through
-    its record activity (a local one since LOCAL_RECORDS_PATCH), which retries whatever may pass (the database away) and gives up at once on
-    data PostgreSQL refuses (services/workers/activity_failures.py).
+    its record activity (a local one since LOCAL_RECORDS_PATCH), which retries whatever may pass (the
+    database away) and gives up at once on data PostgreSQL refuses (services/workers/activity_failures.py).
 
     An event is numbered right after its handler changed the state, with no await between, so each
     event's state is its predecessor's plus that one change. When an event is refused, the events
