@@ -29,7 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.api.app import create_app
 from services.db.engine import create_engine
-from services.demo_case import DEMO_VILLAGE, VILLAGE_CADRE, CaseDriver, Clock, machine_clock
+from services.demo_case import ADMIN, DEMO_VILLAGE, VILLAGE_CADRE, CaseDriver, Clock, machine_clock
 from services.demo_data import DEMO_PASSWORD, demo_id_number, load_demo_data, load_demo_departments
 from services.department_simulator.client import SimulatorClient, start_simulator
 from services.devstack.servers import SQLITE_PRAGMAS, free_port, start_embedded_postgres, venv_binary
@@ -170,9 +170,10 @@ async def live_api(
 
 @asynccontextmanager
 async def time_skipping_api(
-    settings: Settings, task_queue: str
+    settings: Settings, task_queue: str, policy: dict[str, Any] | None = None
 ) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
-    """A time-skipping Temporal test server with its own worker and API (on its own task queue)."""
+    """A time-skipping Temporal test server with its own worker and API (on its own task queue);
+    `policy`: published first (POST /policies), for the cases the test opens."""
     own = settings.model_copy(update={"temporal_task_queue": task_queue})
     async with (
         await WorkflowEnvironment.start_time_skipping(
@@ -181,6 +182,9 @@ async def time_skipping_api(
         running_worker(env.client, own),
         api_for(own, env.client, clock=env.get_current_time) as case_driver,
     ):
+        if policy is not None:
+            answer = await case_driver.post(ADMIN, "/api/v1/policies", policy)
+            assert answer.status_code == 201, answer.text
         yield env, case_driver
 
 

@@ -4,6 +4,7 @@ the configured UI origin on the codec's paths only."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -11,7 +12,15 @@ from typing import Any
 from temporalio.api.common.v1 import Payload
 from temporalio.testing import WorkflowEnvironment
 
-from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver
+from services.demo_case import (
+    ADMIN,
+    COUNTY_OFFICER,
+    TOWNSHIP_APPROVER,
+    VILLAGE_CADRE,
+    CaseDriver,
+    authorisation,
+    home_verification,
+)
 from services.temporal_client import ENCODING
 from tests.conftest import NewHousehold
 
@@ -26,11 +35,14 @@ def _json(payload: Payload) -> dict[str, Any]:
 
 
 async def _encrypted_by_worker(temporal: WorkflowEnvironment, workflow_id: str) -> Payload:
-    """What the case's workflow (in the worker) gave its first activity, as Temporal stores it."""
-    history = await temporal.client.get_workflow_handle(workflow_id).fetch_history()
-    for event in history.events:
-        if event.HasField("activity_task_scheduled_event_attributes"):
-            return event.activity_task_scheduled_event_attributes.input.payloads[0]
+    """What the case's workflow (in the worker) gave its first activity, as Temporal stores it: the
+    cross-check's plan (the records before it are local activities, whose input stays in the worker)."""
+    handle = temporal.client.get_workflow_handle(workflow_id)
+    for _ in range(100):
+        for event in (await handle.fetch_history()).events:
+            if event.HasField("activity_task_scheduled_event_attributes"):
+                return event.activity_task_scheduled_event_attributes.input.payloads[0]
+        await asyncio.sleep(0.1)
     raise AssertionError("no activity scheduled")
 
 
@@ -39,15 +51,20 @@ async def test_a_county_officer_reads_what_the_worker_encrypted(
 ) -> None:
     code = await new_household()
     case = await driver.open_case(code)
+    today = await driver.today()
+    await driver.act(VILLAGE_CADRE, case["case_id"], "home-verification", home_verification(today))
+    await driver.act(VILLAGE_CADRE, case["case_id"], "authorisation", authorisation(on=today))  # the cross-check starts
     stored = await _encrypted_by_worker(temporal, f"identification-{code}")
-    assert stored.metadata["encoding"] == ENCODING and case["case_id"].encode() not in stored.data
+    # Every department answered: no request of this case is left in flight for a later test's counts.
+    await driver.wait_for(case["case_id"], lambda c: (c["cross_check"] or {}).get("completed_at") is not None)
+    assert stored.metadata["encoding"] == ENCODING and code.encode() not in stored.data
     body = {"payloads": [_json(stored)]}
 
     answer = await driver.post(COUNTY_OFFICER, "/codec/decode", body, **{"X-Namespace": "default"})
     assert answer.status_code == 200, answer.text
     (plain,) = answer.json()["payloads"]
     assert base64.b64decode(plain["metadata"]["encoding"]) == b"json/plain"
-    assert case["case_id"] in json.dumps(json.loads(base64.b64decode(plain["data"])))
+    assert code in json.dumps(json.loads(base64.b64decode(plain["data"])))
 
     audit = await driver.get(COUNTY_OFFICER, "/api/v1/audit", action="decode_payloads", actor=COUNTY_OFFICER)
     assert audit.status_code == 200, audit.text

@@ -31,10 +31,8 @@ FIVE_DAY_ANSWERS = {"notice_days": 1, "step_days": {**DEFAULT_POLICY.step_days, 
 
 @pytest_asyncio.fixture(scope="module")
 async def skipping(settings: Settings, live_api: object) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
-    async with time_skipping_api(settings, "identification-reasks") as (env, driver):
-        policy = (await driver.post(ADMIN, "/api/v1/policies", FIVE_DAY_ANSWERS)).json()
-        assert policy["step_days"]["cross_check"] == 5
-        yield env, driver
+    async with time_skipping_api(settings, "identification-reasks", policy=FIVE_DAY_ANSWERS) as skipping:
+        yield skipping
 
 
 @asynccontextmanager

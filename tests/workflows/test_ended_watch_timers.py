@@ -13,7 +13,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from services.demo_case import ADMIN, VILLAGE_CADRE, CaseDriver, authorisation, home_verification
+from services.demo_case import VILLAGE_CADRE, CaseDriver, authorisation, home_verification
 from services.department_simulator.client import SimulatorClient
 from services.domain.policy import DEFAULT_POLICY
 from services.settings import Settings
@@ -53,10 +53,8 @@ async def _case_timers(client: Client, case: dict) -> list[Timer]:
 
 @pytest_asyncio.fixture(scope="module")
 async def skipping(settings: Settings, live_api: object) -> AsyncIterator[tuple[WorkflowEnvironment, CaseDriver]]:
-    async with time_skipping_api(settings, "identification-watch-timers") as (env, driver):
-        policy = (await driver.post(ADMIN, "/api/v1/policies", LONG_REVIEW)).json()
-        assert policy["step_days"]["democratic_review"] == 5
-        yield env, driver
+    async with time_skipping_api(settings, "identification-watch-timers", policy=LONG_REVIEW) as skipping:
+        yield skipping
 
 
 async def test_a_round_answered_in_time_cancels_its_deadline_timer(
