@@ -133,7 +133,7 @@ async def take_case_action(
         account,
         session,
         key,
-        lambda: act_on_case(resources.temporal, resources.engine, record, action, account, form, item, key),
+        lambda: act_on_case(resources.temporal, session, record, action, account, form, item, key),
         case_view,
     )
 
