@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -15,8 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from services.api.errors import ApiError
+from services.api.lone_statements import AUTOCOMMIT
 from services.api.people.security import staff_subject
 from services.db.ended_sessions import EndedSession, token_digest
+from services.db.engine import session_factory
 from services.db.tables import Account
 from services.settings import Settings
 
@@ -27,6 +30,11 @@ class AppResources:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     temporal: Client
+
+    @cached_property
+    def lone_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions on the same pool whose statements each stand alone (services/api/lone_statements.py)."""
+        return session_factory(self.engine.execution_options(**AUTOCOMMIT))
 
 
 def client_address(request: Request) -> str:
@@ -49,6 +57,16 @@ async def get_session(resources: Resources) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_lone_session(resources: Resources) -> AsyncIterator[AsyncSession]:
+    """For routes that only read, or write one statement at a time (an idempotency claim): no
+    BEGIN and no COMMIT or ROLLBACK round trips. Not for a route whose writes must stand or fall together."""
+    async with resources.lone_sessions() as session:
+        yield session
+
+
+LoneSessionDep = Annotated[AsyncSession, Depends(get_lone_session)]
 
 SESSION_ENDED = "session_ended"
 
@@ -83,6 +101,18 @@ async def current_account(
 
 
 CurrentAccount = Annotated[Account, Depends(current_account)]
+
+
+async def lone_account(
+    resources: Resources,
+    session: LoneSessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Account:
+    """`current_account`, read on the request's lone session (`get_lone_session`)."""
+    return await current_account(resources, session, credentials)
+
+
+LoneAccount = Annotated[Account, Depends(lone_account)]
 
 
 async def idempotency_key(
