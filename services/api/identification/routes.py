@@ -18,7 +18,7 @@ from services.api.errors import ErrorAnswer
 from services.api.idempotency import answer_once, fingerprint
 from services.api.identification.commands import act_on_case, case_opened_with, start_case, start_key
 from services.api.identification.schemas import CaseOpen, CasePage, CaseTimeline, CaseView, ReviewInput
-from services.api.identification.service import CaseFilter, case_page, visible_case
+from services.api.identification.service import CaseFilter, case_page, case_to_act_on, visible_case
 from services.api.identification.views import case_view, review_input
 from services.api.registry.policies import current_policy
 from services.api.registry.service import visible_household
@@ -128,7 +128,7 @@ async def take_case_action(
     session: AsyncSession,
     key: str | None,
 ) -> JSONResponse:
-    record = await visible_case(session, account, case_id)
+    record = await case_to_act_on(session, account, case_id)
     require_role(account, *IDENTIFICATION.action(action).roles)
     await require_free_to_act(session, account, case_id, action, _task_subjects(form, item))
     return await answer_with_state(
