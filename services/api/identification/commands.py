@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from services.api.errors import ApiError, conflict, workflow_unavailable
+from services.api.identification.service import CaseRef
 from services.api.lone_statements import session_connection
 from services.api.workflow_updates import actor_of, run_update
 from services.db.tables import Account, CaseRecord
@@ -93,7 +94,7 @@ async def start_case(
 async def act_on_case(
     client: Client,
     session: AsyncSession,
-    record: CaseRecord,
+    record: CaseRef,
     action: Action,
     account: Account,
     form: BaseModel,
