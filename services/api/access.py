@@ -71,13 +71,17 @@ async def visible(
     for_update: bool = False,
 ) -> Row:
     """The row of `model` with this primary key if it lies inside the reader's area; 404 with
-    `message` otherwise, whether it is missing or only out of sight (existence must not leak).
-    A key longer than its column cannot name a row and is not looked up."""
-    longest = getattr(inspect(model).primary_key[0].type, "length", None) or len(key)
-    row = await session.get(model, key, with_for_update=for_update) if len(key) <= longest else None
+    `message` otherwise, whether it is missing or only out of sight (existence must not leak)."""
+    row = await session.get(model, key, with_for_update=for_update) if may_name(model, key) else None
     if row is None or not area_contains(reader.area_code, getattr(row, area_field)):
         raise not_found(message)
     return row
+
+
+def may_name(model: type[SQLModel], key: str) -> bool:
+    """False for a key longer than the primary key's column: it cannot name a row, and is not looked up."""
+    longest = getattr(inspect(model).primary_key[0].type, "length", None) or len(key)
+    return len(key) <= longest
 
 
 def sees_personal_data(account: Account, village_code: str) -> bool:

@@ -16,7 +16,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api.deps import AppResources, CurrentAccount, IdempotencyKey, Resources, SessionDep
+from services.api.deps import (
+    AppResources,
+    IdempotencyKey,
+    Resources,
+    current_account,
+    get_lone_session,
+    get_session,
+    lone_account,
+)
 from services.api.idempotency import answer_once, fingerprint
 from services.db.tables import Account
 from services.domain.procedure import ActionSpec, Procedure
@@ -71,19 +79,22 @@ def add_form_route(
     act: Act,
     response_model: Any = None,
     item_max: int = 10_000,
+    lone: bool = False,
     **route: Any,
 ) -> None:
     """`POST /{<id_name>}/<path>` with a `form_type` body, handled by `act`; a `{name}` in `path`
-    names a numbered item of the record (1 to `item_max`)."""
+    names a numbered item of the record (1 to `item_max`). `lone`: `act` writes nothing with the
+    request's session but one statement at a time, so the session is a lone one (`get_lone_session`)."""
+    session_of, account_of = (get_lone_session, lone_account) if lone else (get_session, current_account)
 
     async def endpoint(
         record_id: Annotated[str, Path(alias=id_name)],
         item: Annotated[int | None, Depends(_item_param(path, item_max))],
         form: form_type,  # type: ignore[valid-type]
         request: Request,
-        account: CurrentAccount,
+        account: Annotated[Account, Depends(account_of)],
         resources: Resources,
-        session: SessionDep,
+        session: Annotated[AsyncSession, Depends(session_of)],
         key: IdempotencyKey,
     ) -> JSONResponse:
         return await act(record_id, form, item, request, account, resources, session, key)
@@ -99,9 +110,10 @@ def add_action_routes(
     description: str,
     response_model: Any = None,
     except_for: Collection[StrEnum] = (),
+    lone: bool = False,
 ) -> None:
     """One route per action of `table` (but those in `except_for`, written by hand), each handled by
-    `act(action, ...)`; the table gives its path, form and summary."""
+    `act(action, ...)`; the table gives its path, form and summary. `lone`: see `add_form_route`."""
     spec: ActionSpec[Any, Any]
     for spec in table.actions:
         if spec.action in except_for:
@@ -114,6 +126,7 @@ def add_action_routes(
             partial(act, spec.action),
             response_model=response_model,
             item_max=spec.item_max,
+            lone=lone,
             summary=spec.title,
             description=description,
             name=str(spec.action),

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from services.api.errors import ApiError
+from services.api.lone_statements import AUTOCOMMIT
 from services.api.people.security import staff_subject
 from services.db.ended_sessions import EndedSession, token_digest
+from services.db.engine import session_factory
 from services.db.tables import Account
 from services.settings import Settings
 
@@ -27,6 +30,11 @@ class AppResources:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     temporal: Client
+
+    @cached_property
+    def lone_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions on the same pool whose statements each stand alone (services/api/lone_statements.py)."""
+        return session_factory(self.engine.execution_options(**AUTOCOMMIT))
 
 
 def client_address(request: Request) -> str:
@@ -50,7 +58,23 @@ async def get_session(resources: Resources) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
+
+async def get_lone_session(resources: Resources) -> AsyncIterator[AsyncSession]:
+    """For routes that only read, or write one statement at a time (an idempotency claim): no
+    BEGIN and no COMMIT or ROLLBACK round trips. Not for a route whose writes must stand or fall together."""
+    async with resources.lone_sessions() as session:
+        yield session
+
+
+LoneSessionDep = Annotated[AsyncSession, Depends(get_lone_session)]
+
 SESSION_ENDED = "session_ended"
+
+# Read on every request, so built once: a request only binds the name and the token's digest.
+# A token signed out of the workbench is refused by the same query, by its digest.
+_ACCOUNT = select(Account, exists().where(col(EndedSession.token_sha256) == bindparam("digest"))).where(
+    col(Account.username) == bindparam("username")
+)
 
 _bearer = HTTPBearer(auto_error=False, description="POST /api/v1/auth/login 返回的 access_token")
 
@@ -66,10 +90,8 @@ async def current_account(
     subject = staff_subject(resources.settings, token)
     if subject is None:
         raise ApiError(401, "token_invalid", "登录已失效，请重新登录")
-    # The account is read on every request, so disabling it (or changing its password) takes effect
-    # at once; a token signed out of the workbench is refused in the same query, by its digest.
-    ended = exists().where(col(EndedSession.token_sha256) == token_digest(token))
-    row = (await session.execute(select(Account, ended).where(col(Account.username) == subject[0]))).first()
+    # The account is read on every request, so disabling it (or changing its password) takes effect at once.
+    row = (await session.execute(_ACCOUNT, {"username": subject[0], "digest": token_digest(token)})).first()
     if row is not None and row[1]:
         raise ApiError(401, SESSION_ENDED, "您已退出登录，请重新登录")
     account = row[0] if row is not None else None
@@ -79,6 +101,18 @@ async def current_account(
 
 
 CurrentAccount = Annotated[Account, Depends(current_account)]
+
+
+async def lone_account(
+    resources: Resources,
+    session: LoneSessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Account:
+    """`current_account`, read on the request's lone session (`get_lone_session`)."""
+    return await current_account(resources, session, credentials)
+
+
+LoneAccount = Annotated[Account, Depends(lone_account)]
 
 
 async def idempotency_key(

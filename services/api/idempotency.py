@@ -19,13 +19,30 @@ from typing import Any
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.errors import ApiError
+from services.api.lone_statements import session_connection
 from services.db.tables import IdempotencyRecord
+
+# Built once: each request only binds its values (no statement construction, its cache key memoised).
+_new = insert(IdempotencyRecord).values(
+    username=bindparam("owner"), key=bindparam("given_key"), request_hash=bindparam("request_hash")
+)
+# A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
+_CLAIM = _new.on_conflict_do_update(
+    index_elements=[col(IdempotencyRecord.username), col(IdempotencyRecord.key)],
+    set_={"username": _new.excluded.username},
+).returning(col(IdempotencyRecord.request_hash), col(IdempotencyRecord.status_code), col(IdempotencyRecord.response))
+_KEEP_ANSWER = (
+    update(IdempotencyRecord)
+    .where(col(IdempotencyRecord.username) == bindparam("owner"), col(IdempotencyRecord.key) == bindparam("given_key"))
+    .where(col(IdempotencyRecord.status_code).is_(None))
+    .values(status_code=bindparam("status"), response=bindparam("content", type_=JSONB))
+)
 
 
 async def fingerprint(request: Request) -> str:
@@ -49,15 +66,8 @@ async def answer_once(
     under load)."""
     claimed = None
     if key is not None:
-        new = insert(IdempotencyRecord).values(username=username, key=key, request_hash=request_fingerprint)
-        # A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
-        claim = new.on_conflict_do_update(
-            index_elements=[col(IdempotencyRecord.username), col(IdempotencyRecord.key)],
-            set_={"username": new.excluded.username},
-        ).returning(
-            col(IdempotencyRecord.request_hash), col(IdempotencyRecord.status_code), col(IdempotencyRecord.response)
-        )
-        claimed = (await session.execute(claim)).one()
+        claim = {"owner": username, "given_key": key, "request_hash": request_fingerprint}
+        claimed = (await (await session_connection(session)).execute(_CLAIM, claim)).one()
     await session.commit()
     if claimed is not None:
         if claimed.request_hash != request_fingerprint:
@@ -74,12 +84,9 @@ async def answer_once(
     status, content = await _run(produce)
     response = JSONResponse(content, status_code=status)  # rendered before it is kept
     if key is not None:
-        await session.execute(
-            update(IdempotencyRecord)
-            .where(col(IdempotencyRecord.username) == username, col(IdempotencyRecord.key) == key)
-            .where(col(IdempotencyRecord.status_code).is_(None))
-            .values(status_code=status, response=content)
-        )
+        # Joins what `produce` left open on the session, or stands alone (no BEGIN, no COMMIT).
+        kept = {"owner": username, "given_key": key, "status": status, "content": content}
+        await (await session_connection(session)).execute(_KEEP_ANSWER, kept)
         await session.commit()
     return response
 

@@ -6,6 +6,9 @@ case (services/workers/departments/inbox.py). So a department gets its 200 as so
 PostgreSQL holds the result, whether or not Temporal is reachable at that moment, and
 nothing accepted is lost. Whether the request still awaits a result is read from the
 request's read-model row, which the case moves forward with every change.
+
+No transaction around it (services/api/lone_statements.py): the one write is a single
+statement (the stored result and its notification), and a refusal writes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.departments.signatures import signature_refused, signing_department
 from services.api.errors import ApiError, conflict, described_errors, invalid, not_found
+from services.api.lone_statements import AUTOCOMMIT
 from services.departments.contract import CrossCheckCallback
 from services.departments.secret_box import SecretBox
 from services.domain.vocabulary import AWAITING_RESULT
@@ -44,7 +48,8 @@ _AWAITING = {str(s) for s in AWAITING_RESULT}
 
 async def accept_result(engine: AsyncEngine, box: SecretBox, request_id: str, headers: Any, body: bytes) -> str:
     """`recorded`, or `repeat` for a result already recorded; raises the contract's 401/404/409/422."""
-    async with engine.begin() as conn:
+    async with engine.connect() as conn:
+        await conn.execution_options(**AUTOCOMMIT)
         # Authenticated first: without a department's secret, a caller cannot tell which requests exist.
         signer = await signing_department(conn, box, headers, body)
         request = (

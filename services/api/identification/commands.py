@@ -10,14 +10,15 @@ from __future__ import annotations
 import uuid
 
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from services.api.errors import ApiError, conflict, workflow_unavailable
+from services.api.identification.service import CaseRef
+from services.api.lone_statements import session_connection
 from services.api.workflow_updates import actor_of, run_update
 from services.db.tables import Account, CaseRecord
 from services.domain.identification.procedure import IDENTIFICATION
@@ -33,6 +34,7 @@ _KEYED_CASE_IDS = uuid.UUID("8d0f3c52-6a1e-4b7e-9f25-3c4d8e1a7b60")
 
 # The workflow Update behind each action, as the table names it.
 ACTION_UPDATES = {spec.action: getattr(IdentificationWorkflow, spec.update_name) for spec in IDENTIFICATION.actions}
+_CASE_STATE = select(col(CaseRecord.state)).where(col(CaseRecord.case_id) == bindparam("case_id"))
 
 
 def start_key(account: Account, idempotency_key: str | None) -> str | None:
@@ -91,8 +93,8 @@ async def start_case(
 
 async def act_on_case(
     client: Client,
-    engine: AsyncEngine,
-    record: CaseRecord,
+    session: AsyncSession,
+    record: CaseRef,
     action: Action,
     account: Account,
     form: BaseModel,
@@ -100,20 +102,21 @@ async def act_on_case(
     idempotency_key: str | None,
 ) -> CaseState:
     """Takes the action through its Update, with one input: who acts, the form, and the numbered
-    item (an objection) the action names, if any."""
+    item (an objection) the action names, if any. `session` holds no connection meanwhile (it was
+    committed before, see `answer_once`); the case is read on it afterwards."""
     handle = client.get_workflow_handle(record.workflow_id, run_id=record.run_id)
     update_id = f"{action}:{idempotency_key}" if idempotency_key else f"{action}:{uuid.uuid4().hex}"
     actor = actor_of(account)
     given = StepInput(actor=actor, form=form) if item is None else ItemStepInput(actor=actor, item=item, form=form)
     await run_update(handle, ACTION_UPDATES[action], [given], update_id, _closed())
-    return await _recorded_case(engine, record.case_id)
+    return await _recorded_case(session, record.case_id)
 
 
-async def _recorded_case(engine: AsyncEngine, case_id: str) -> CaseState:
+async def _recorded_case(session: AsyncSession, case_id: str) -> CaseState:
     """The case as the read model has it: the Update answers once its event is written there (its
-    answer names that event rather than carrying the whole state through the workflow's history)."""
-    async with engine.connect() as conn:
-        state = await conn.scalar(select(col(CaseRecord.state)).where(col(CaseRecord.case_id) == case_id))
+    answer names that event rather than carrying the whole state through the workflow's history).
+    Read on the session's connection, which then keeps the idempotency record's answer too."""
+    state = await (await session_connection(session)).scalar(_CASE_STATE, {"case_id": case_id})
     return CaseState.model_validate(state)
 
 

@@ -1,5 +1,8 @@
 """Cases: start, list, read, timeline, and one endpoint per action of the identification's
-table (services/domain/identification/procedure.py)."""
+table (services/domain/identification/procedure.py).
+
+Every route here reads, and writes only its idempotency record, one statement at a time (the
+case itself is written by the workflow): their sessions are lone ones (`get_lone_session`)."""
 
 from typing import Annotated, Any
 
@@ -10,12 +13,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.access import list_scope, require_role, sees_personal_data
 from services.api.action_routes import add_action_routes, answer_with_state
-from services.api.deps import CurrentAccount, IdempotencyKey, Resources, SessionDep
+from services.api.deps import IdempotencyKey, LoneAccount, LoneSessionDep, Resources
 from services.api.errors import ErrorAnswer
 from services.api.idempotency import answer_once, fingerprint
 from services.api.identification.commands import act_on_case, case_opened_with, start_case, start_key
 from services.api.identification.schemas import CaseOpen, CasePage, CaseTimeline, CaseView, ReviewInput
-from services.api.identification.service import CaseFilter, case_page, visible_case
+from services.api.identification.service import CaseFilter, case_page, case_to_act_on, visible_case
 from services.api.identification.views import case_view, review_input
 from services.api.registry.policies import current_policy
 from services.api.registry.service import visible_household
@@ -40,9 +43,9 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases 识别案件"])
 async def open_case(
     body: CaseOpen,
     request: Request,
-    account: CurrentAccount,
+    account: LoneAccount,
     resources: Resources,
-    session: SessionDep,
+    session: LoneSessionDep,
     key: IdempotencyKey,
 ) -> JSONResponse:
     """Opens the identification case of a household. Answers 409 with the open case's id if it has one.
@@ -75,8 +78,8 @@ async def open_case(
 
 @router.get("", summary="案件列表")
 async def list_cases(
-    account: CurrentAccount,
-    session: SessionDep,
+    account: LoneAccount,
+    session: LoneSessionDep,
     area: Annotated[str | None, Query(description="区划代码（县、镇或村），默认本人辖区")] = None,
     step: Step | None = None,
     overdue: bool | None = Query(default=None, description="只看超期（true）或未超期（false）的在办案件"),
@@ -90,7 +93,7 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseView, summary="案件详情")
-async def get_case(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
+async def get_case(case_id: str, account: LoneAccount, session: LoneSessionDep) -> dict[str, Any]:
     record = await visible_case(session, account, case_id)
     return case_view(record.state, account)
 
@@ -100,7 +103,7 @@ async def get_case(case_id: str, account: CurrentAccount, session: SessionDep) -
     response_model=ReviewInput,
     summary="评议与审核参考：入户核查情况和各成员的部门比对结果",
 )
-async def get_review_input(case_id: str, account: CurrentAccount, session: SessionDep) -> dict[str, Any]:
+async def get_review_input(case_id: str, account: LoneAccount, session: LoneSessionDep) -> dict[str, Any]:
     """What the democratic review and the township review weigh: the verification, and each
     department finding attached to the member it names (ID numbers masked for readers who do not need them)."""
     record = await visible_case(session, account, case_id)
@@ -108,7 +111,7 @@ async def get_review_input(case_id: str, account: CurrentAccount, session: Sessi
 
 
 @router.get("/{case_id}/timeline", summary="办理记录（每一次操作）")
-async def get_timeline(case_id: str, account: CurrentAccount, session: SessionDep) -> CaseTimeline:
+async def get_timeline(case_id: str, account: LoneAccount, session: LoneSessionDep) -> CaseTimeline:
     record = await visible_case(session, account, case_id)
     show_all = sees_personal_data(account, record.village_code)
     return CaseTimeline(case_id=case_id, entries=await timeline(session, case_id, show_all))
@@ -125,7 +128,7 @@ async def take_case_action(
     session: AsyncSession,
     key: str | None,
 ) -> JSONResponse:
-    record = await visible_case(session, account, case_id)
+    record = await case_to_act_on(session, account, case_id)
     require_role(account, *IDENTIFICATION.action(action).roles)
     await require_free_to_act(session, account, case_id, action, _task_subjects(form, item))
     return await answer_with_state(
@@ -133,7 +136,7 @@ async def take_case_action(
         account,
         session,
         key,
-        lambda: act_on_case(resources.temporal, resources.engine, record, action, account, form, item, key),
+        lambda: act_on_case(resources.temporal, session, record, action, account, form, item, key),
         case_view,
     )
 
@@ -151,4 +154,4 @@ _ACTION_DOC = (
     "Answers the case's new state. 409: the case is at another step (`current_step` names it); "
     "403: another role acts here; 422: a field is wrong (`errors` names it). Send `Idempotency-Key` to retry safely."
 )
-add_action_routes(router, "case_id", IDENTIFICATION, take_case_action, _ACTION_DOC, response_model=CaseView)
+add_action_routes(router, "case_id", IDENTIFICATION, take_case_action, _ACTION_DOC, response_model=CaseView, lone=True)

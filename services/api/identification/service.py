@@ -4,21 +4,49 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
-from services.api.access import area_scope, visible
+from services.api.access import area_scope, may_name, require_visible, visible
+from services.api.errors import not_found
 from services.api.identification.schemas import CasePage
 from services.api.identification.views import case_summary
 from services.db.tables import Account, CaseRecord, Household
 from services.domain.vocabulary import Step
 
+_NOT_VISIBLE = "没有找到该案件，或该案件不在您的管辖区域内"
+
 
 async def visible_case(session: AsyncSession, reader: Account, case_id: str) -> CaseRecord:
-    return await visible(session, reader, CaseRecord, case_id, "没有找到该案件，或该案件不在您的管辖区域内")
+    return await visible(session, reader, CaseRecord, case_id, _NOT_VISIBLE)
+
+
+class CaseRef(NamedTuple):
+    """What acting on a case needs of its record."""
+
+    case_id: str
+    workflow_id: str
+    run_id: str
+    village_code: str
+
+
+_CASE_REF = select(
+    col(CaseRecord.case_id), col(CaseRecord.workflow_id), col(CaseRecord.run_id), col(CaseRecord.village_code)
+).where(col(CaseRecord.case_id) == bindparam("case_id"))
+
+
+async def case_to_act_on(session: AsyncSession, reader: Account, case_id: str) -> CaseRef:
+    """`visible_case`, without the state an action does not need (the workflow decides, and the
+    answer is read afterwards): the largest column, not read and decoded for nothing."""
+    found = (await session.execute(_CASE_REF, {"case_id": case_id})).first() if may_name(CaseRecord, case_id) else None
+    if found is None:
+        raise not_found(_NOT_VISIBLE)
+    require_visible(reader, found.village_code, _NOT_VISIBLE)
+    return CaseRef(*found)
 
 
 @dataclass(frozen=True)

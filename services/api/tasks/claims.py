@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +28,19 @@ from services.domain.vocabulary import ROLE_LABELS, Action, Role, task_roles
 ASSIGNING_ROLES = (Role.township_approver, Role.county_officer)
 # The tasks an action settles, when they are not named after the action itself.
 _SETTLES: dict[str, str] = {Action.resend_cross_check: Action.record_cross_check}
+# A task someone else holds, checked before every action: built once, a request binds its values.
+_HELD = (
+    select(Task)
+    .where(
+        col(Task.case_id) == bindparam("case_id"),
+        col(Task.closed_at).is_(None),
+        col(Task.action) == bindparam("action"),
+        col(Task.claimed_by).is_not(None),
+        col(Task.claimed_by) != bindparam("username"),
+    )
+    .limit(1)
+)
+_HELD_AMONG = _HELD.where(col(Task.subject).in_(bindparam("subjects", expanding=True)))  # of these subjects
 
 
 def _claim_state(task: Task) -> dict[str, Any]:
@@ -180,15 +193,8 @@ async def require_free_to_act(
 ) -> None:
     """409 when someone else holds the task this action would settle (`case_id`: the case,
     monitoring period or application the task belongs to)."""
-    query = select(Task).where(
-        col(Task.case_id) == case_id,
-        col(Task.closed_at).is_(None),
-        col(Task.action) == _SETTLES.get(action, action),
-        col(Task.claimed_by).is_not(None),
-        col(Task.claimed_by) != account.username,
-    )
-    if subjects:
-        query = query.where(col(Task.subject).in_(subjects))
-    held = (await session.scalars(query.limit(1))).first()
+    values = {"case_id": case_id, "action": _SETTLES.get(action, action), "username": account.username}
+    query = _HELD_AMONG if subjects else _HELD
+    held = (await session.scalars(query, {**values, "subjects": subjects} if subjects else values)).first()
     if held is not None:
         raise await _holder_conflict(session, held)
