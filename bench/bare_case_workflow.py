@@ -16,7 +16,7 @@ through the API from lead to announcement (see `services/workflows/identificatio
   - the cross-check, started by the authorisation update and running beside the
     review and the notice, as `_run_cross_check`: 1 activity (the plan), 1 activity
     (the `request_cross_check` record), then 5 activities in parallel (one send per
-    department) and a deadline watch that waits on a days-long timer, restarted
+    department, each then recording the department's acceptance) and a deadline watch that waits on a days-long timer, restarted
     whenever the round changes (a send accepted, a result in) until it is complete;
   - 5 `department_result` updates (the forwarder's `receive_cross_check_result`),
     each awaiting 1 activity (the record); the driver sends each one as soon as the
@@ -29,8 +29,8 @@ through the API from lead to announcement (see `services/workflows/identificatio
     in parallel (`tell_monitoring_case_ended`, `find_linked_self_reports`; none linked).
 
 So per case: 1 start, 12 updates (7 from the API, 5 from the forwarder), 1 signal sent,
-0 received, 22 activities (14 records, local activities as the service's are; 1 plan, 5 sends,
-2 hand-over), 1 notice timer plus the deadline
+0 received, 27 activities (19 records, local activities as the service's are: 14 steps and results
+and 5 acceptances; 1 plan, 5 sends, 2 hand-over), 1 notice timer plus the deadline
 watch's timers (started and cancelled; how many depends on how the changes batch
 into workflow tasks, exactly as in the real one). The activities do nothing and the
 payloads are a step or department name, so what the service adds on top (HTTP,
@@ -191,7 +191,8 @@ class BareCaseWorkflow:
             schedule_to_close_timeout=_ANSWER_DAYS,
             retry_policy=_RETRY,
         )
-        self._changed()  # as `_deliver`: the request is accepted, awaiting the answer
+        self._changed()  # as `_deliver`: the request is accepted, awaiting the answer, and that is recorded
+        await self._record(f"accepted-{department}")
 
     def _complete(self) -> bool:
         return bool(self._sent) and self._answered == self._sent

@@ -7,6 +7,7 @@ from services.domain.identification.procedure import IDENTIFICATION
 _SYSTEM_EVENTS = {
     "open_case": "发起识别（录入风险线索）",
     "request_cross_check": "发出信息比对请求",
+    "cross_check_accepted": "部门已接收比对请求",
     "receive_cross_check_result": "收到部门比对结果",
     "reask_cross_check": "再次询问部门比对结果",
     "cross_check_overdue": "部门比对逾期未反馈",

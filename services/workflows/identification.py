@@ -134,6 +134,10 @@ ONE_TIMER_PATCH = "one-timer-per-deadline"
 # its timer when its round ends; the deadline watch, restarted after a closing taken back, keeps the
 # timer it had (before, each was left to fire at its moment).
 STOP_WATCH_TIMER_PATCH = "stop-ended-watch-timer"
+# A department's acceptance of its request is an event of its own. Before, it reached the read model
+# only with the case's next event: a department that accepted and then stayed silent showed as still
+# being sent to (发送中) on the case page until its re-ask, hours later.
+RECORD_ACCEPTANCE_PATCH = "record-cross-check-acceptance"
 
 # A department that is down is retried with backoff until its answer deadline (INTERFACES.md §1).
 _SEND_RETRY = RetryPolicy(
@@ -732,6 +736,10 @@ class IdentificationWorkflow:
             request.status = CrossCheckStatus.awaiting
             request.accepted_at = workflow.now()
             self._cross_check_changed()
+            if workflow.patched(RECORD_ACCEPTANCE_PATCH):
+                await self._record(
+                    "cross_check_accepted", self._system(), {"department": request.department, "request_id": request_id}
+                )
 
     def _still_sending(self, round_: CrossCheckRound, request: DepartmentRequest, request_id: str) -> bool:
         return (
