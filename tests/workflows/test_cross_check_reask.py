@@ -70,24 +70,17 @@ async def _tasks_of(driver: CaseDriver, case_id: str) -> dict[str, dict]:
     return {t["department"]: t for t in items if t["case_id"] == case_id}
 
 
-async def _started(env: WorkflowEnvironment, driver: CaseDriver, waiting_for: str) -> dict[str, Any]:
-    """A case whose departments have all accepted, and all but `waiting_for` answered.
-
-    The acceptance is read from the workflow: a department's acceptance is not an event of its own,
-    so the read model shows it with the case's next event (services/workflows/identification.py
-    `_deliver`), which may come after the others' answers."""
+async def _started(driver: CaseDriver, waiting_for: str) -> dict[str, Any]:
+    """A case whose departments have all accepted, and all but `waiting_for` answered."""
     code = (await driver.post(VILLAGE_CADRE, "/api/v1/households", new_household_body())).json()["code"]
     case = await authorised_case(driver, code)
-    case = await driver.wait_for(case["case_id"], lambda c: len(c["cross_checks"]) == 4)
-    assert waiting_for not in case["cross_checks"], (case["cross_checks"], case["step"])
-    handle = env.client.get_workflow_handle(identification_workflow_id(code))
-    for _ in range(150):
-        state = await handle.query(IdentificationWorkflow.state)
-        assert state.cross_check is not None
-        if state.cross_check.requests[waiting_for].accepted_at is not None:
-            return case
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{waiting_for} never accepted the request: {state.cross_check.requests[waiting_for]}")
+    case = await driver.wait_for(
+        case["case_id"],
+        lambda c: len(c["cross_checks"]) == 4 and c["cross_check"]["requests"][waiting_for]["status"] == "awaiting",
+    )
+    request = case["cross_check"]["requests"][waiting_for]
+    assert waiting_for not in case["cross_checks"] and request["accepted_at"], (request, case["step"])
+    return case
 
 
 async def _asked_once(departments: SimulatorClient, case: dict[str, Any]) -> None:
@@ -110,7 +103,7 @@ async def test_a_lost_answer_is_asked_for_again_and_settles_the_case(
 
     await departments.behave("vehicles", lose_answers=1)  # accepts the first request; its answer never comes
     async with reask_after(driver, "vehicles", hours=6):
-        case = await _started(env, driver, "vehicles")
+        case = await _started(driver, "vehicles")
         case_id, vehicles = case["case_id"], case["cross_check"]["requests"]["vehicles"]
         request_id = vehicles["request_id"]
         assert vehicles["reask_hours"] == 6 and vehicles["reasks"] == 0
@@ -157,7 +150,7 @@ async def test_a_silent_department_is_asked_each_day_and_listed_before_it_is_ove
 ) -> None:
     env, driver = skipping
     await departments.behave("real_estate", silent=True)
-    case = await _started(env, driver, "real_estate")
+    case = await _started(driver, "real_estate")
     case_id, request_id = case["case_id"], case["cross_check"]["requests"]["real_estate"]["request_id"]
     assert case["cross_check"]["requests"]["real_estate"]["reask_hours"] == 24, "the registry's default"
 
