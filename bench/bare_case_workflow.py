@@ -29,8 +29,8 @@ through the API from lead to announcement (see `services/workflows/identificatio
     in parallel (`tell_monitoring_case_ended`, `find_linked_self_reports`; none linked).
 
 So per case: 1 start, 12 updates (7 from the API, 5 from the forwarder), 1 signal sent,
-0 received, 27 activities (19 records, local activities as the service's are: 14 steps and results
-and 5 acceptances; 1 plan, 5 sends, 2 hand-over), 1 notice timer plus the deadline
+0 received, 27 activities (19 records and 2 hand-over, local activities as the service's are: the
+records are 14 steps and results and 5 acceptances; 1 plan and 5 sends), 1 notice timer plus the deadline
 watch's timers (started and cancelled; how many depends on how the changes batch
 into workflow tasks, exactly as in the real one). The activities do nothing and the
 payloads are a step or department name, so what the service adds on top (HTTP,
@@ -148,9 +148,7 @@ class BareCaseWorkflow:
             self._cross_check = asyncio.create_task(self._run_cross_check())
         await self._record(step)
         if self._step == CLOSED:  # as `_hand_over_closed_case`
-            await asyncio.gather(
-                self._activity("tell-monitoring-case-ended"), self._activity("find-linked-self-reports")
-            )
+            await asyncio.gather(self._record("tell-monitoring-case-ended"), self._record("find-linked-self-reports"))
         return self._step
 
     @act.validator
@@ -209,7 +207,8 @@ class BareCaseWorkflow:
         )
 
     async def _record(self, action: str) -> None:
-        """As the service's Recorder (services/workflows/procedure.py, LOCAL_RECORDS_PATCH): a local activity."""
+        """As the service's Recorder (services/workflows/procedure.py, LOCAL_RECORDS_PATCH) and hand-over
+        (services/workflows/hand_over.py, HAND_OVER_LOCAL_PATCH): a local activity."""
         await workflow.execute_local_activity(
             bare_record, action, start_to_close_timeout=timedelta(seconds=30), retry_policy=_RETRY
         )

@@ -1,7 +1,8 @@
-"""Reading what a workflow's history shows: the activities it ran and the signals it sent."""
+"""Reading what a workflow's history shows: the local activities it ran and the signals it sent."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from temporalio.api.history.v1 import HistoryEvent
@@ -13,29 +14,21 @@ async def history_events(client: Client, workflow_id: str) -> list[HistoryEvent]
     return list((await client.get_workflow_handle(workflow_id).fetch_history()).events)
 
 
-async def activity_runs(
-    client: Client, events: list[HistoryEvent], activity_type: str, input_type: type, result_type: type
-) -> list[tuple[Any, Any]]:
-    """(input, result) of each run of the activity in the history; result None while it has not completed."""
-    scheduled = {
-        e.event_id: e.activity_task_scheduled_event_attributes
-        for e in events
-        if e.HasField("activity_task_scheduled_event_attributes")
-        and e.activity_task_scheduled_event_attributes.activity_type.name == activity_type
-    }
-    results: dict[int, Any] = {}
+async def local_activity_results(
+    client: Client, events: list[HistoryEvent], activity_type: str, result_type: type
+) -> list[Any]:
+    """The result of each completed run of the local activity in the history (its marker keeps the
+    result, not the input)."""
+    results = []
     for e in events:
-        if e.HasField("activity_task_completed_event_attributes"):
-            done = e.activity_task_completed_event_attributes
-            if done.scheduled_event_id in scheduled:
-                [results[done.scheduled_event_id]] = await client.data_converter.decode(
-                    list(done.result.payloads), [result_type]
-                )
-    runs = []
-    for event_id, attributes in scheduled.items():
-        [given] = await client.data_converter.decode(list(attributes.input.payloads), [input_type])
-        runs.append((given, results.get(event_id)))
-    return runs
+        marker = e.marker_recorded_event_attributes
+        if not e.HasField("marker_recorded_event_attributes") or marker.marker_name != "core_local_activity":
+            continue
+        if json.loads(marker.details["data"].payloads[0].data).get("activity_type") != activity_type:
+            continue
+        [result] = await client.data_converter.decode(list(marker.details["result"].payloads), [result_type])
+        results.append(result)
+    return results
 
 
 def signals_sent(events: list[HistoryEvent]) -> list[tuple[str, str]]:

@@ -3,7 +3,7 @@ its history shows it (deterministic: workflow code only).
 
 - Once its opening is recorded: the household's monitoring workflow, if one runs (an open case is
   an open risk of a monitored household until it ends).
-- Once its closing is recorded: monitoring, through the `tell_monitoring_case_ended` activity (a
+- Once its closing is recorded: monitoring, through the `tell_monitoring_case_ended` (local) activity (a
   monitoring target starts it; services/workers/monitoring/handover.py), and every self-report
   linked to the case (`case_closed`: the applicant hears the result).
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -38,6 +39,10 @@ with workflow.unsafe.imports_passed_through():
 # How a signal to a workflow that is not running fails (sdk-core's signal_external_state_machine.rs).
 _NOT_RUNNING = "ExternalWorkflowExecutionNotFound"
 _READ_TIMEOUT = timedelta(seconds=30)
+# The closing's two short activities run as local ones, as records do (procedure.LOCAL_RECORDS_PATCH):
+# the closing step's answer waits for them, and each regular activity is two more round trips
+# through the server. Their retries stay in the worker.
+HAND_OVER_LOCAL_PATCH = "hand-over-as-local-activities"
 
 
 async def tell_monitoring_opened(case: CaseState) -> None:
@@ -49,7 +54,7 @@ async def tell_monitoring_opened(case: CaseState) -> None:
 async def hand_over_closed_case(case: CaseState) -> None:
     ended = CaseEnded(case=IdentificationSummary.of(case), monitoring_id=workflow.uuid4().hex)
     await asyncio.gather(
-        workflow.execute_activity_method(
+        _short_activity()(
             MonitoringHandOver.tell_monitoring_case_ended,
             ended,
             start_to_close_timeout=_READ_TIMEOUT,
@@ -60,7 +65,7 @@ async def hand_over_closed_case(case: CaseState) -> None:
 
 
 async def _tell_self_reports_closed(case: CaseState) -> None:
-    applications = await workflow.execute_activity_method(
+    applications = await _short_activity()(
         SelfReportLinks.find_linked_self_reports,
         LinkedCase(case_id=case.case_id),
         start_to_close_timeout=_READ_TIMEOUT,
@@ -70,6 +75,12 @@ async def _tell_self_reports_closed(case: CaseState) -> None:
     outcome = CaseOutcome(case_id=case.case_id, outcome=case.outcome, closed_at=case.closed_at)
     for application_id in applications:
         await signal_if_running(self_report_workflow_id(application_id), CASE_CLOSED, outcome)
+
+
+def _short_activity() -> Any:
+    """How the hand-over runs its activities: as local ones since HAND_OVER_LOCAL_PATCH."""
+    patched = workflow.patched(HAND_OVER_LOCAL_PATCH)
+    return workflow.execute_local_activity_method if patched else workflow.execute_activity_method
 
 
 async def signal_if_running(workflow_id: str, signal: str, arg: BaseModel) -> None:

@@ -1,5 +1,5 @@
-"""An announced case hands its household to monitoring itself: the hand-over is an activity in the
-case's history (not a side effect of recording it), and running it again changes nothing."""
+"""An announced case hands its household to monitoring itself: the hand-over is a (local) activity
+in the case's history (not a side effect of recording it), and running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from services.workflows.contracts import IDENTIFICATION_CONCLUDED, IDENTIFICATIO
 from services.workflows.identification import identification_workflow_id
 from services.workflows.monitoring import MonitoringWorkflow
 from tests.monitoring.conftest import Months
-from tests.workflow_history import activity_runs, history_events, signals_received, signals_sent
+from tests.workflow_history import history_events, local_activity_results, signals_received, signals_sent
 
 TASK_QUEUE = "monitoring-time-skipping"  # the `months` fixture's
 
@@ -24,14 +24,18 @@ async def test_an_announced_case_hands_over_in_its_history_once(months: Months, 
     client = months.env.client
 
     case_history = await history_events(client, identification_workflow_id(code))
-    [(ended, result)] = await activity_runs(client, case_history, "tell_monitoring_case_ended", CaseEnded, HandOver)
-    assert ended.case.case_id == case["case_id"] and ended.case.outcome == "monitoring_target"
+    [result] = await local_activity_results(client, case_history, "tell_monitoring_case_ended", HandOver)
     assert result == HandOver.started_or_continued
     # Its opening was told too (no monitoring ran for the household then: nothing heard it).
     assert (monitoring_workflow_id(code), IDENTIFICATION_OPENED) in signals_sent(case_history)
+    # What it told: the case, as the monitoring it started holds it (a local activity's input is not
+    # in the history).
+    monitoring = client.get_workflow_handle(monitoring_workflow_id(code))
+    [told] = (await monitoring.query(MonitoringWorkflow.state)).cases
+    assert told.case_id == case["case_id"] and told.outcome == "monitoring_target"
+    ended = CaseEnded(case=told, monitoring_id=period["monitoring_id"])
 
     # The activity retried (say its first answer was lost): the monitoring goes on as it was.
-    monitoring = client.get_workflow_handle(monitoring_workflow_id(code))
     run_id = (await monitoring.describe()).run_id
     engine = create_engine(settings.require_database_url(), pool_size=1)
     try:
@@ -69,8 +73,8 @@ async def test_a_case_on_a_monitored_household_tells_its_monitoring(months: Mont
     closed = await months.cases.act(VILLAGE_CADRE, case_id, "authorisation", authorisation("refused", today))
     assert closed["outcome"] == "authorisation_refused"
     case_history = await history_events(client, identification_workflow_id(code))
-    [(ended, result)] = await activity_runs(client, case_history, "tell_monitoring_case_ended", CaseEnded, HandOver)
-    assert ended.case.case_id == case_id and result == HandOver.told
+    [result] = await local_activity_results(client, case_history, "tell_monitoring_case_ended", HandOver)
+    assert result == HandOver.told
     period = await months.driver.wait_for(monitoring_id, lambda p: len(p["cases"]) == 2)
     [risk] = [r for r in period["risks"] if r["case_id"] == case_id]
     assert risk["closed_at"] is not None and risk["confirmed"] is False
