@@ -178,8 +178,7 @@ class BareCaseWorkflow:
                 await workflow.wait_condition(lambda: self._changes != seen, timeout=_ANSWER_DAYS)
             except TimeoutError:
                 raise ApplicationError("a bare department missed its deadline", non_retryable=True) from None
-        for send in sends:
-            send.cancel()  # as `_settle`: a settled department's send is cancelled (long done here)
+        await asyncio.gather(*sends)  # as the service: an answered department's send is left to finish
 
     async def _send(self, department: str) -> None:
         await workflow.execute_activity(
@@ -189,8 +188,9 @@ class BareCaseWorkflow:
             schedule_to_close_timeout=_ANSWER_DAYS,
             retry_policy=_RETRY,
         )
-        self._changed()  # as `_deliver`: the request is accepted, awaiting the answer, and that is recorded
-        await self._record(f"accepted-{department}")
+        if department not in self._answered:  # as `_deliver`: the acceptance, recorded unless the answer came first
+            self._changed()
+            await self._record(f"accepted-{department}")
 
     def _complete(self) -> bool:
         return bool(self._sent) and self._answered == self._sent

@@ -737,9 +737,9 @@ class IdentificationWorkflow:
             request.accepted_at = workflow.now()
             self._cross_check_changed()
             if workflow.patched(RECORD_ACCEPTANCE_PATCH):
-                await self._record(
-                    "cross_check_accepted", self._system(), {"department": request.department, "request_id": request_id}
-                )
+                # Shielded: a send cancelled from now on (its round ended) must not cancel a record under way.
+                data = {"department": request.department, "request_id": request_id}
+                await asyncio.shield(self._record("cross_check_accepted", self._system(), data))
 
     def _still_sending(self, round_: CrossCheckRound, request: DepartmentRequest, request_id: str) -> bool:
         return (
