@@ -614,10 +614,13 @@ class IdentificationWorkflow:
         departments again (in rounds watched since the re-ask came in; older ones replay as they ran)."""
         reask = workflow.patched(REASK_PATCH)
         wake = WakeUp() if workflow.patched(ONE_TIMER_PATCH) else None
+        # Asked here, not in `finally`: that also runs when the worker evicts the workflow, outside its
+        # event loop, where no workflow call may be made (the case's opening wrote the patch's marker).
+        stop_timer = wake is not None and workflow.patched(STOP_WATCH_TIMER_PATCH)
         try:
             await self._watch_round_deadlines(round_no, reask, wake)
         finally:
-            if wake is not None and workflow.patched(STOP_WATCH_TIMER_PATCH):
+            if stop_timer and wake is not None:
                 wake.stop()
 
     async def _watch_round_deadlines(self, round_no: int, reask: bool, wake: WakeUp | None) -> None:
