@@ -7,9 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
+from services.api.errors import ApiError
+from services.api.evidence.service import Upload, _checked
+from services.api.request_guards import size_text
 from services.demo_case import ADMIN, COUNTY_OFFICER, TOWNSHIP_APPROVER, VILLAGE_CADRE, CaseDriver, county_today
 from services.demo_monitoring import MonitoringDriver, visit
+from services.domain.evidence import EvidenceKind
 from services.settings import Settings
 from tests.conftest import NewHousehold
 from tests.evidence.files import DISGUISED_PAGE, photo, scanned_pdf
@@ -57,7 +62,8 @@ async def test_case_evidence_checked_by_content_and_read_inside_the_area(
     # Refused by content, size or field, in Chinese, and nothing kept.
     assert "JPEG" in _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, DISGUISED_PAGE), "file")
     too_large = signed[:3] + b"\0" * settings.evidence_max_bytes
-    assert "MB" in _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, too_large), "file")
+    limit = size_text(settings.evidence_max_bytes)  # "10MB"
+    assert limit in _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, too_large), "file")
     _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, b""), "file")
     _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, photo(colour="red"), kind="selfie"), "kind")
     _refused_field(await _upload(evidence_api, VILLAGE_CADRE, at, photo(colour="red"), note="a\x00b"), "note")
@@ -125,3 +131,10 @@ async def _monitored_with_one_visit(evidence_api: CaseDriver, household_code: st
     monitoring_id = str((await monitoring.period_of(household_code))["monitoring_id"])
     await monitoring.act(VILLAGE_CADRE, monitoring_id, "visits", visit(county_today()))
     return monitoring_id
+
+
+def test_a_limit_that_is_no_whole_megabyte_is_named_as_it_is() -> None:
+    """EVIDENCE_MAX_BYTES may be any size from 1 KB: its refusal never reads 0MB."""
+    with pytest.raises(ApiError) as refused:
+        _checked(Upload(kind=EvidenceKind.commitment, content=b"\xff" * 513 * 1024, file_name="a.jpg"), 512 * 1024)
+    assert refused.value.detail["errors"] == [{"field": "file", "message": "文件不能超过512KB，请压缩后再上传"}]

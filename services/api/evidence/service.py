@@ -18,6 +18,7 @@ from services.api.errors import invalid, not_found
 from services.api.evidence.storage_errors import UPLOAD_NOT_KEPT, storage_unavailable
 from services.api.identification.service import visible_case
 from services.api.monitoring.service import visible_period
+from services.api.request_guards import size_text
 from services.db.evidence import Evidence
 from services.db.tables import Account, VisitRecord
 from services.domain.evidence import ALLOWED_TYPES, EVIDENCE_KIND_LABELS, EvidenceKind, sniffed_type
@@ -46,7 +47,7 @@ def _checked(upload: Upload, max_bytes: int) -> tuple[str, str]:
     if not upload.content:
         raise invalid(FILE_FIELD, "文件为空，请重新拍照或选择文件")
     if len(upload.content) > max_bytes:
-        raise invalid(FILE_FIELD, f"文件不能超过{max_bytes / (1024 * 1024):.0f}MB，请压缩后再上传")
+        raise invalid(FILE_FIELD, f"文件不能超过{size_text(max_bytes)}，请压缩后再上传")
     found = sniffed_type(upload.content[:8])
     if found is None:
         raise invalid(FILE_FIELD, f"只能上传{ALLOWED_TYPES}（按文件内容识别，改扩展名无效）")
