@@ -51,7 +51,7 @@ from bench.task_inbox import PAGE, TARGET_P99_MS, summary  # noqa: E402
 from services.api.screening.runs import start_run  # noqa: E402
 from services.db.bulk_engine import create_bulk_engine  # noqa: E402
 from services.db.engine import create_engine, session_factory  # noqa: E402
-from services.db.screening import ImportJob, ScreeningRun  # noqa: E402
+from services.db.screening import IMPORT_FINISHED, ImportJob, ScreeningRun  # noqa: E402
 from services.db.screening_runs import insert_run  # noqa: E402
 from services.demo_case import COUNTY_OFFICER, TOWNSHIP_APPROVER  # noqa: E402
 from services.demo_data import DEMO_PASSWORD, TOWNSHIPS  # noqa: E402
@@ -182,7 +182,7 @@ async def one_size(
     for kind, path in (("households", households), ("incomes", incomes)):
         job_id = await import_file(stack.api_url, kind, path)
         job_ids.append(job_id)
-        jobs[kind] = (await wait_for(sessions, ImportJob, job_id, ("done", "rejected"))).model_dump(
+        jobs[kind] = (await wait_for(sessions, ImportJob, job_id, IMPORT_FINISHED)).model_dump(
             include={"status", "rows_read", "rows_changed", "rows_rejected"}
         )
     imported = time.perf_counter() - started

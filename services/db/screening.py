@@ -26,6 +26,10 @@ def _at(nullable: bool = False) -> Any:
     )
 
 
+# The statuses an import job ends in (services/workers/screening/imports.py).
+IMPORT_FINISHED = ("done", "rejected", "truncated")
+
+
 class ImportJob(SQLModel, table=True):
     """One imported file. (county, kind, mode, content hash) is unique: the same file again is the same job."""
 

@@ -18,7 +18,7 @@ from asyncpg import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.db.screening_import_checks import TARGETS, held_sql, refusals_sql
-from services.domain.areas import area_prefix
+from services.domain.areas import area_prefix, township_of
 from services.domain.screening.import_rows import KEYS, ImportKind, Refusal, repeated_key
 
 # Stage columns per kind: `row` (the file's row number) then the kind's columns.
@@ -146,7 +146,7 @@ async def _copy_new(db: Connection, write: _Write, rows: Rows) -> None:
 # The columns a row of each kind writes beside its key; a row is changed when one of them is.
 def _place(v: dict[str, Any], county_code: str) -> tuple[str, str, str, str]:
     """A household's code, county, township and village (the township's code is the village's first 9 digits)."""
-    return v["household_code"], county_code, v["village_code"][:9] + "000", v["village_code"]
+    return v["household_code"], county_code, township_of(v["village_code"]), v["village_code"]
 
 
 _VALUES: dict[ImportKind, tuple[str, ...]] = {

@@ -29,6 +29,8 @@ from pydantic import AfterValidator, BaseModel, Field, SecretStr, StringConstrai
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _BROKEN = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAK = re.compile(r"[\t\n\r]")
+# Every character the three above look for: most values hold none, and are passed by one search.
+_ANY_PROBLEM = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 CONTROL_CHARACTER = "含有无法保存的控制字符"
 BROKEN_CHARACTER = "含有无法识别的字符（编码错误）"
@@ -38,6 +40,8 @@ LINE_BREAK = "不能含有换行符或制表符"
 def text_problem(value: str, lines: bool = False) -> str | None:
     """Why `value` cannot be kept as typed; None if it can. `lines`: free text, where line
     breaks and tabs are fine."""
+    if not _ANY_PROBLEM.search(value):
+        return None
     if _CONTROL.search(value):
         return CONTROL_CHARACTER
     if _BROKEN.search(value):

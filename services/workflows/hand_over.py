@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -34,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         monitoring_workflow_id,
         self_report_workflow_id,
     )
-    from services.workflows.procedure import RECORD_RETRY
+    from services.workflows.procedure import RECORD_RETRY, run_locally_once
 
 # How a signal to a workflow that is not running fails (sdk-core's signal_external_state_machine.rs).
 _NOT_RUNNING = "ExternalWorkflowExecutionNotFound"
@@ -54,7 +53,7 @@ async def tell_monitoring_opened(case: CaseState) -> None:
 async def hand_over_closed_case(case: CaseState) -> None:
     ended = CaseEnded(case=IdentificationSummary.of(case), monitoring_id=workflow.uuid4().hex)
     await asyncio.gather(
-        _short_activity()(
+        run_locally_once(HAND_OVER_LOCAL_PATCH)(
             MonitoringHandOver.tell_monitoring_case_ended,
             ended,
             start_to_close_timeout=_READ_TIMEOUT,
@@ -65,7 +64,7 @@ async def hand_over_closed_case(case: CaseState) -> None:
 
 
 async def _tell_self_reports_closed(case: CaseState) -> None:
-    applications = await _short_activity()(
+    applications = await run_locally_once(HAND_OVER_LOCAL_PATCH)(
         SelfReportLinks.find_linked_self_reports,
         LinkedCase(case_id=case.case_id),
         start_to_close_timeout=_READ_TIMEOUT,
@@ -75,12 +74,6 @@ async def _tell_self_reports_closed(case: CaseState) -> None:
     outcome = CaseOutcome(case_id=case.case_id, outcome=case.outcome, closed_at=case.closed_at)
     for application_id in applications:
         await signal_if_running(self_report_workflow_id(application_id), CASE_CLOSED, outcome)
-
-
-def _short_activity() -> Any:
-    """How the hand-over runs its activities: as local ones since HAND_OVER_LOCAL_PATCH."""
-    patched = workflow.patched(HAND_OVER_LOCAL_PATCH)
-    return workflow.execute_local_activity_method if patched else workflow.execute_activity_method
 
 
 async def signal_if_running(workflow_id: str, signal: str, arg: BaseModel) -> None:

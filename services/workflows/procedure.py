@@ -353,6 +353,11 @@ LIGHT_RECORDS_PATCH = "light-records"
 LOCAL_RECORDS_PATCH = "records-as-local-activities"
 
 
+def run_locally_once(patch: str) -> Any:
+    """How to run a short activity: as a local one once `patch` is on, as an activity before it."""
+    return workflow.execute_local_activity_method if workflow.patched(patch) else workflow.execute_activity_method
+
+
 class Recorder:
     """Numbers the changes a workflow makes to its state and writes each (audit + read model) through
     its record activity (a local one since LOCAL_RECORDS_PATCH), which retries whatever may pass (the
@@ -429,11 +434,7 @@ class Recorder:
                         event = event.model_copy(update={"state": as_recorded})
                     else:  # the activity has the old values, in the row as of the event before
                         event = event.model_copy(update={"before": changed_keys(event.before, event.after)})
-                run = (
-                    workflow.execute_local_activity_method
-                    if workflow.patched(LOCAL_RECORDS_PATCH)
-                    else workflow.execute_activity_method
-                )
+                run = run_locally_once(LOCAL_RECORDS_PATCH)
                 await run(self._activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=self._retry)
                 self._written = event.seq
                 return as_recorded

@@ -13,13 +13,14 @@ from openpyxl import Workbook
 from sqlalchemy import text
 
 from services.db.engine import create_engine
+from services.db.screening import IMPORT_FINISHED
 from services.demo_case import COUNTY_OFFICER, DEMO_VILLAGE, CaseDriver
 from services.settings import Settings
 from tests.applicants import eventually
 
 Row = Sequence[Any]
 UPLOAD_PATH = "/api/v1/screening/imports/upload"
-FINISHED = ("done", "rejected", "truncated")
+FINISHED = IMPORT_FINISHED
 
 
 def csv_file(rows: Sequence[Row]) -> bytes:

@@ -55,10 +55,10 @@ async def test_a_silent_departments_result_recorded_by_hand_through_the_page(
     await expect(officer.locator(FORM)).to_contain_text("身份证号 类别 说明 数值")
     await fits_phone(officer, "case-cross-check-by-hand")
 
-    # Today in the county, early in the morning: a moment already past whenever the test runs.
+    # Today in the county at midnight: never later than the moment the test runs.
     today = local_date(datetime.now(UTC)).isoformat()
     await officer.select_option(f"{FORM} [name='results[real_estate].status']", "completed")
-    await officer.fill(f"{FORM} [name='results[real_estate].completed_at']", f"{today}T00:05")
+    await officer.fill(f"{FORM} [name='results[real_estate].completed_at']", f"{today}T00:00")
     await officer.fill(FINDINGS, f"{_wrong_check_digit(spouse)} real_estate 住房一套 120\n{spouse} 只有两项")
     await officer.click(f"{FORM} button[type=submit]")
     await officer.wait_for_load_state()

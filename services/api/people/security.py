@@ -8,6 +8,7 @@ Staff tokens also carry the account's token version (raised by a password change
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,7 +44,8 @@ def issue_token(
     retires every older token. Applicant tokens carry none."""
     minutes = settings.applicant_token_minutes if audience == APPLICANT else settings.access_token_minutes
     expires_at = datetime.now(UTC) + timedelta(minutes=minutes)
-    claims = {"sub": subject, "aud": audience, "exp": expires_at}
+    # `jti`: two sign-ins in the same second are two sessions (a sign-out ends one by its token's digest).
+    claims = {"sub": subject, "aud": audience, "exp": expires_at, "jti": secrets.token_hex(16)}
     if audience == STAFF:
         claims["ver"] = token_version
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256"), expires_at

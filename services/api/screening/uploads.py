@@ -76,8 +76,7 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[ImportAbout, Up
 
 async def file_digest(file: UploadFile) -> str:
     digest = hashlib.sha256()
-    await file.seek(0)
-    while chunk := await file.read(PART_BYTES):
+    async for chunk in file_parts(file):
         digest.update(chunk)
     return digest.hexdigest()
 

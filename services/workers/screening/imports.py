@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 from temporalio import activity
 
-from services.db.screening import ImportFilePart, ImportJob, ImportRejection
+from services.db.screening import IMPORT_FINISHED, ImportFilePart, ImportJob, ImportRejection
 from services.db.screening_imports import ChunkOutcome, write_chunk
 from services.domain.screening.import_rows import (
     Heading,
@@ -49,11 +49,11 @@ class ImportActivities:
 
     @activity.defn(name="run_import")
     async def run_import(self, job_id: int) -> str:
-        """Answers the job's final status: `done` or `rejected`."""
+        """Answers the job's final status (one of IMPORT_FINISHED)."""
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(ImportJob).where(col(ImportJob.id) == job_id))).one()
         job = ImportJob.model_validate(row._mapping)
-        if job.status in ("done", "rejected", "truncated"):
+        if job.status in IMPORT_FINISHED:
             return job.status
         with tempfile.TemporaryDirectory(prefix="import-") as folder:
             path = Path(folder) / f"file.{job.file_format}"
