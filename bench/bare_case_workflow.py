@@ -13,18 +13,18 @@ through the API from lead to announcement (see `services/workflows/identificatio
     home verification, authorisation, democratic review, township review, county
     decision, announcement (the officer no longer records cross-check results by
     hand: the departments answer by themselves);
-  - the cross-check, started by the authorisation update and running beside the
-    review and the notice, as `_run_cross_check`: 1 activity (the plan), 1 activity
+  - the cross-check, started by the authorisation update, as `_run_cross_check`; the
+    case waits at `cross-check` until all 5 departments have answered, then moves to the
+    democratic review (as the real workflow since REVIEW_AFTER_CROSS_CHECK_PATCH), which the
+    driver polls for as CaseDriver.authorise_and_wait_for_review does: 1 activity (the plan), 1 activity
     (the `request_cross_check` record), then 5 activities in parallel (one send per
     department, each then recording the department's acceptance) and a deadline watch that waits on a days-long timer, restarted
     whenever the round changes (a send accepted, a result in) until it is complete;
   - 5 `department_result` updates (the forwarder's `receive_cross_check_result`),
     each awaiting 1 activity (the record); the driver sends each one as soon as the
-    no-op send activity has "reached the department", concurrently with the review
-    and the notice, as the simulator's callbacks arrive;
+    no-op send activity has "reached the department", as the simulator's callbacks arrive;
   - 1 timer (the village notice) after the democratic review, then 1 activity
-    (the end of the notice); township review then waits until all 5 departments
-    have answered, as the real case waits at `cross_check`;
+    (the end of the notice);
   - the announcement, once recorded, hands the case over before it answers: 2 activities
     in parallel (`tell_monitoring_case_ended`, `find_linked_self_reports`; none linked).
 
@@ -105,6 +105,7 @@ class BareCaseWorkflow:
     def __init__(self, notice_seconds: float) -> None:
         self._step = STEPS[0]
         self._opened = False
+        self._reviewed = False
         self._cross_check: asyncio.Task[None] | None = None
         self._sent: set[str] = set()
         self._answered: set[str] = set()
@@ -144,7 +145,9 @@ class BareCaseWorkflow:
     async def act(self, step: str) -> str:
         self._validate_act(step)  # again: two updates may both pass validation before either runs
         self._step = STEPS[STEPS.index(step) + 1]
-        if step == "authorisation":
+        self._reviewed = self._reviewed or step == "democratic-review"
+        if step == "authorisation":  # as `_step_after_authorisation`: the review waits for the departments
+            self._step = CROSS_CHECK
             self._cross_check = asyncio.create_task(self._run_cross_check())
         await self._record(step)
         if self._step == CLOSED:  # as `_hand_over_closed_case`
@@ -197,8 +200,8 @@ class BareCaseWorkflow:
 
     def _changed(self) -> None:
         self._changes += 1
-        if self._step == CROSS_CHECK and self._complete():
-            self._step = AFTER_NOTICE[0]
+        if self._step == CROSS_CHECK and self._complete():  # before the review, or after the notice
+            self._step = AFTER_NOTICE[0] if self._reviewed else "democratic-review"
 
     async def _activity(self, name: str) -> None:
         """Stands in for one of the service's activities that is not a record."""

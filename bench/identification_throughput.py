@@ -2,9 +2,10 @@
 
     uv run python bench/identification_throughput.py [--cases 40] [--concurrency 10] [--notice-seconds 1]
 
-Starts its own embedded PostgreSQL, Temporal dev server, department simulator,
-worker and API (uvicorn) in a temporary directory (bench/stack.py), then measures in one run
-against the same Temporal server:
+Starts its own embedded PostgreSQL, Temporal dev server, department simulator, workers
+(two processes, as docker-compose.yml deploys them; --worker-processes) and API (uvicorn)
+in a temporary directory (bench/stack.py), then measures in one run against the same
+Temporal server:
 
   service  N cases driven end to end through the HTTP API (open, every step, the
            notice shortened by a published policy, township review, county
@@ -13,8 +14,9 @@ against the same Temporal server:
            updates, signals, activities and timers, no-op activities, the
            departments' cross-check included: 5 parallel sends after the
            authorisation, 5 result updates delivered as the "departments" get
-           their requests, beside the review and the notice) driven straight with
-           the Temporal client, at most C in flight, by a worker in this process.
+           their requests, the review once all have answered, as in the service)
+           driven straight with the Temporal client, at most C in flight, by a
+           worker in this process.
 
 Prints both rates and their ratio (target: service ≥ 0.75 × bare), CPU per case by
 process, how busy the machine was, and each shape as counted from the histories of
@@ -144,7 +146,7 @@ def cpu_snapshot(stack: Stack) -> dict[str, float]:
             todo += children.get(pid, [])
         return total
 
-    snapshot = {name: tree_ticks(pid) / tick for name, pid in stack.pids().items() if pid}
+    snapshot = {name: sum(map(tree_ticks, pids)) / tick for name, pids in stack.pids().items() if pids}
     own = os.times()
     snapshot["bench (driver + bare worker)"] = own.user + own.system
     busy, total = _machine_ticks()
@@ -364,26 +366,34 @@ async def bare_callbacks(handle: Any, times: CallTimes) -> None:
 
 
 async def bare_steps(handle: Any, workflow_id: str, notice_seconds: float, times: CallTimes) -> None:
+    """As `service_case`: the steps, waiting for the departments before the review and for the notice's end."""
     for step in BEFORE_NOTICE:
+        if step == "democratic-review":  # as CaseDriver.authorise_and_wait_for_review
+            await bare_wait_for_step(handle, step, WAIT_SECONDS, times)
         started = time.perf_counter()
         await handle.execute_update(BareCaseWorkflow.act, step)
         times.add(step, started)
-    deadline = time.monotonic() + notice_seconds + 60
-    while True:  # as CaseDriver.wait_for_step: look, then every 0.2 s
-        started = time.perf_counter()
-        step = await handle.query(BareCaseWorkflow.step)
-        times.add("poll", started)
-        if step == AFTER_NOTICE[0]:
-            break
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{workflow_id} still at {step} long after its notice should have ended")
-        await asyncio.sleep(POLL_SECONDS)
+    await bare_wait_for_step(handle, AFTER_NOTICE[0], notice_seconds + 60, times)
     for step in AFTER_NOTICE:
         started = time.perf_counter()
         answer = await handle.execute_update(BareCaseWorkflow.act, step)
         times.add(step, started)
     if answer != CLOSED:
         raise RuntimeError(f"{workflow_id} ended at {answer}")
+
+
+async def bare_wait_for_step(handle: Any, step: str, timeout: float, times: CallTimes) -> None:
+    """As CaseDriver.wait_for_step: look, then every 0.2 s, until the case is at `step`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        started = time.perf_counter()
+        now_at = await handle.query(BareCaseWorkflow.step)
+        times.add("poll", started)
+        if now_at == step:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{handle.id} still at {now_at}, not {step}, after {timeout:g} s")
+        await asyncio.sleep(POLL_SECONDS)
 
 
 # -- the shape of a case, counted from its history --------------------------------------
@@ -616,6 +626,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             "warmup_cases": args.warmup,
             "idempotency_keys": not args.no_idempotency_keys,
             "postgresql": "external" if args.external_database else "embedded",
+            "worker_processes": args.worker_processes,
             "order": order,
             "per_case": {
                 "starts": 1,
@@ -656,7 +667,7 @@ def print_report(result: dict[str, Any]) -> None:
     print(
         f"Identification throughput: {config['cases_per_phase']} cases per phase, concurrency "
         f"{config['concurrency']}, notice {config['notice_seconds']:g} s, order {' → '.join(config['order'])}, "
-        f"PostgreSQL {config.get('postgresql', 'embedded')}"
+        f"PostgreSQL {config.get('postgresql', 'embedded')}, worker processes {config.get('worker_processes', 1)}"
     )
     print(f"{'':26s}{'cases':>7s}{'seconds':>10s}{'cases/s':>10s}{'case latency mean / p95':>26s}")
     for label, phase in (("bare workflow (Temporal)", bare), ("service (HTTP API)", service)):
@@ -750,6 +761,13 @@ def main() -> int:
         "instead of the embedded one; its CPU is then not counted",
     )
     parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=2,
+        help="worker processes serving the service's task queue (default 2, as docker-compose.yml deploys it: "
+        "one Python process runs on one core)",
+    )
+    parser.add_argument(
         "--visits-per-period",
         type=int,
         default=2,
@@ -758,13 +776,14 @@ def main() -> int:
     )
     parser.add_argument("--fail-under-target", action="store_true", help="exit 1 when the ratio is under the target")
     args = parser.parse_args()
-    if args.cases < args.rounds or args.concurrency < 1 or args.notice_seconds <= 0:
-        parser.error("need --cases ≥ --rounds, --concurrency ≥ 1 and --notice-seconds > 0")
+    if args.cases < args.rounds or args.concurrency < 1 or args.notice_seconds <= 0 or args.worker_processes < 1:
+        parser.error("need --cases ≥ --rounds, --concurrency ≥ 1, --notice-seconds > 0 and --worker-processes ≥ 1")
 
     result = run_on_stack(
         "identification_throughput",
         lambda stack: asyncio.run(measure(stack, args)),
         external_database=args.external_database,
+        worker_processes=args.worker_processes,
     )
     out = RESULTS / "identification_throughput.json"
     print_report(result)

@@ -36,15 +36,19 @@ class Stack:
 
     TASK_QUEUE = "identification"
 
-    def __init__(self, workdir: Path, logs: Path, external_database: str | None = None) -> None:
+    def __init__(
+        self, workdir: Path, logs: Path, external_database: str | None = None, worker_processes: int = 1
+    ) -> None:
         """`external_database`: a PostgreSQL server's URL (`postgresql://user@host:port/db`) to run on
-        instead of the embedded one; a fresh database is created on it, and dropped at the end."""
+        instead of the embedded one; a fresh database is created on it, and dropped at the end.
+        `worker_processes`: how many worker processes serve the task queue (docker-compose.yml runs two)."""
         self.workdir, self.logs = workdir, logs
         self.external_database = external_database
+        self.worker_processes = worker_processes
         self.fresh_database: str | None = None
         self.postgres: Any = None
         self.temporal: subprocess.Popen[bytes] | None = None
-        self.worker: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
         self.api: subprocess.Popen[bytes] | None = None
         self.simulator: subprocess.Popen[bytes] | None = None
         self.extra: list[subprocess.Popen[bytes]] = []
@@ -87,7 +91,10 @@ class Stack:
         self.env = env
         self.prepare_database(env)
         if not read_only:
-            self.worker = self._spawn("worker", [sys.executable, "-m", "services.workers.main"], env)
+            self.workers = [
+                self._spawn(f"worker{n + 1 if n else ''}", [sys.executable, "-m", "services.workers.main"], env)
+                for n in range(self.worker_processes)
+            ]
         self.api, self.api_url = self.start_api("api", env, api_port)
 
     def _create_fresh_database(self, server_url: str) -> str:
@@ -134,10 +141,15 @@ class Stack:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the process)
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
+    @property
+    def worker(self) -> subprocess.Popen[bytes] | None:
+        """The first worker process (the only one unless `worker_processes` > 1)."""
+        return self.workers[0] if self.workers else None
+
     def check_alive(self) -> None:
         for name, process in (
             ("temporal", self.temporal),
-            ("worker", self.worker),
+            *(("worker", worker) for worker in self.workers),
             ("api", self.api),
             ("simulator", self.simulator),
         ):
@@ -146,19 +158,20 @@ class Stack:
 
     def stop(self) -> None:
         stop_processes(
-            [p for p in (self.temporal, self.simulator, self.worker, self.api, *self.extra) if p is not None]
+            [p for p in (self.temporal, self.simulator, *self.workers, self.api, *self.extra) if p is not None]
         )
         if self.postgres is not None:
             self.postgres.cleanup()
         if self.fresh_database and self.external_database:
             _run_on_server(self.external_database, f'DROP DATABASE IF EXISTS "{self.fresh_database}" WITH (FORCE)')
 
-    def pids(self) -> dict[str, int | None]:
+    def pids(self) -> dict[str, list[int]]:
+        """Each part's processes (the workers are one part)."""
         return {
-            "temporal server": self.temporal.pid if self.temporal else None,
-            "postgres": self.postgres.get_pid() if self.postgres else None,
-            "api": self.api.pid if self.api else None,
-            "worker": self.worker.pid if self.worker else None,
+            "temporal server": [self.temporal.pid] if self.temporal else [],
+            "postgres": [self.postgres.get_pid()] if self.postgres else [],
+            "api": [self.api.pid] if self.api else [],
+            "worker": [worker.pid for worker in self.workers],
         }
 
 
@@ -183,13 +196,14 @@ def run_on_stack(
     measure: Callable[[Stack], dict[str, Any]],
     read_only: bool = False,
     external_database: str | None = None,
+    worker_processes: int = 1,
 ) -> dict[str, Any]:
     """Starts a stack in a temporary folder (on a fresh database of `external_database`'s server if
-    given, see `Stack`), measures on it, stops it, and writes the figures to bench/results/<name>.json
+    given, with `worker_processes` workers, see `Stack`), measures on it, stops it, and writes the figures to bench/results/<name>.json
     (logs in bench/results/logs/)."""
     logs = RESULTS / "logs"
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as workdir:
-        stack = Stack(Path(workdir), logs, external_database)
+        stack = Stack(Path(workdir), logs, external_database, worker_processes)
         try:
             parts = "the API" if read_only else "the simulator, the worker and the API"
             where = "an external PostgreSQL" if external_database else "PostgreSQL"
