@@ -19,16 +19,17 @@ sizes, which only its operators can.
 from __future__ import annotations
 
 import base64
-import dataclasses
+import functools
 import os
 import zlib
 from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from opentelemetry.sdk.trace import TracerProvider
+from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 from temporalio.runtime import Runtime
 
@@ -82,10 +83,27 @@ class EncryptionCodec(PayloadCodec):
         return self._aes.decrypt(data[:12], data[12:], None)
 
 
+# One cache of pydantic type adapters for the process, bounded as the SDK's own (LRU).
+_TYPE_ADAPTERS = functools.lru_cache(maxsize=1024)(TypeAdapter)
+
+
+class SharedAdaptersPayloadConverter(PydanticPayloadConverter):
+    """The SDK's pydantic payload converter, its type adapters shared by every instance. The worker
+    builds a payload converter for each workflow run, whose adapter cache then started empty: every
+    run built an adapter for each type it decoded, which inside the workflow sandbox is slow
+    (measured: 3 % of the worker's CPU, bench/profile_identification.py). An adapter is immutable."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for converter in self.converters.values():
+            if isinstance(converter, PydanticJSONPlainPayloadConverter):
+                converter._type_adapter = _TYPE_ADAPTERS
+
+
 def data_converter(settings: Settings) -> DataConverter:
     key = base64.b64decode(settings.payload_encryption_key)
-    return dataclasses.replace(
-        pydantic_data_converter,
+    return DataConverter(
+        payload_converter_class=SharedAdaptersPayloadConverter,
         payload_codec=EncryptionCodec(key),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
