@@ -25,6 +25,7 @@ from services.api.departments.signatures import signature_refused, signing_depar
 from services.api.errors import ApiError, conflict, described_errors, invalid, not_found
 from services.api.lone_statements import AUTOCOMMIT
 from services.departments.contract import CrossCheckCallback
+from services.departments.inbox_channel import RESULTS, notify_sql
 from services.departments.secret_box import SecretBox
 from services.domain.vocabulary import AWAITING_RESULT
 
@@ -34,13 +35,13 @@ _FIND_REQUEST = text("""
     LEFT JOIN cross_check_callbacks c ON c.request_id = r.request_id
     WHERE r.request_id = :request_id
 """)
-_STORE_RESULT = text("""
+_STORE_RESULT = text(f"""
     WITH stored AS (
         INSERT INTO cross_check_callbacks (request_id, department, workflow_id, run_id, task_queue, result, result_hash)
         VALUES (:request_id, :department, :workflow_id, :run_id, :task_queue, CAST(:result AS jsonb), :result_hash)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING request_id)
-    SELECT request_id, pg_notify('department_inbox', '') FROM stored
+    SELECT request_id, {notify_sql(RESULTS)} FROM stored
 """)
 _STORED_HASH = text("SELECT result_hash FROM cross_check_callbacks WHERE request_id = :request_id")
 _AWAITING = {str(s) for s in AWAITING_RESULT}

@@ -27,6 +27,7 @@ from services.api.departments.signatures import require_fresh_timestamp, signatu
 from services.api.errors import ApiError, described_errors, invalid
 from services.api.registry.policies import current_policy
 from services.departments.contract import EarlyWarning, EarlyWarningBatch
+from services.departments.inbox_channel import WARNINGS, notify_sql
 from services.departments.secret_box import SecretBox
 from services.domain.departments.early_warning import amount_threshold, becomes_lead, is_low_income, kind_refused
 from services.domain.form_fields import printable, storable_json
@@ -69,7 +70,7 @@ _KEEP = text(f"""
     ON CONFLICT (department_id, warning_id) WHERE outcome <> 'invalid' DO NOTHING
     RETURNING warning_id
 """)
-_NOTIFY = text("SELECT pg_notify('department_inbox', '')")
+_NOTIFY = text(f"SELECT {notify_sql(WARNINGS)}")
 _KINDS = {str(k) for k in DepartmentKind}
 
 

@@ -2,10 +2,10 @@
 
 The API stores each department result (`cross_check_callbacks`) and each early warning
 that becomes a lead (`early_warnings`) in PostgreSQL, answers the department, and
-notifies the channel `department_inbox`. This forwarder runs beside the worker: it
-claims undelivered rows of its own task queue (FOR UPDATE SKIP LOCKED, so several
-workers share the work), delivers each to its case through Temporal, and marks it
-delivered with what the case made of it. A claim expires, so a delivery cut short by a
+notifies the channel `department_inbox`, naming the inbox (services/departments/inbox_channel.py).
+This forwarder runs beside the worker: it claims undelivered rows of that inbox and its own
+task queue (FOR UPDATE SKIP LOCKED, so several workers share the work), delivers each to its
+case through Temporal, and marks it delivered with what the case made of it. A claim expires, so a delivery cut short by a
 crash is made again; deliveries are idempotent (update ids and the start key derive
 from the row), so nothing is delivered twice. A lost notification only delays
 delivery until the next poll.
@@ -43,6 +43,7 @@ from services.db.engine import session_factory
 from services.db.failures import describe
 from services.db.households import formerly_poor
 from services.db.policy_versions import current_policy
+from services.departments.inbox_channel import BOTH, CHANNEL, RESULTS, WARNINGS
 from services.domain.departments.early_warning import lead_note
 from services.domain.identification.forms import CrossCheckResult, Lead
 from services.domain.identification.state import Actor, CaseStart
@@ -54,8 +55,6 @@ from services.workflows.identification import IdentificationWorkflow
 
 log = logging.getLogger("services.department_inbox")
 
-INBOX_CHANNEL = "department_inbox"
-NOTIFY_INBOX = text(f"SELECT pg_notify('{INBOX_CHANNEL}', '')")
 # What a delivery that PostgreSQL refused for good is marked as: final, never retried.
 REFUSED = "refused"
 _POLL_SECONDS = 5.0
@@ -164,8 +163,13 @@ class DepartmentInbox:
         self._engine, self._client, self._queue, self._timing = engine, client, task_queue, timing
         self._sessions = session_factory(engine)
         self._wake = asyncio.Event()
-        self._results = _Deliveries(_PARALLEL, self._wake.set)
-        self._warnings = _Deliveries(_PARALLEL, self._wake.set)
+        self._due: set[str] = set()  # the inboxes notified (or with a slot freed) since the last claim
+        self._results = _Deliveries(_PARALLEL, lambda: self._notified(RESULTS))
+        self._warnings = _Deliveries(_PARALLEL, lambda: self._notified(WARNINGS))
+
+    def _notified(self, inbox: str) -> None:
+        self._due.update({inbox} if inbox in BOTH else BOTH)  # a payload of an older API: both
+        self._wake.set()
 
     async def run(self) -> None:
         """Delivers until cancelled; a lost database connection is re-opened after a pause."""
@@ -186,19 +190,27 @@ class DepartmentInbox:
         async with self._engine.connect() as conn:
             listener = (await conn.get_raw_connection()).driver_connection
             assert listener is not None  # an open asyncpg connection
-            await listener.add_listener(INBOX_CHANNEL, lambda *_: self._wake.set())
+            await listener.add_listener(CHANNEL, lambda _conn, _pid, _channel, inbox: self._notified(inbox))
+            inboxes = BOTH
             while True:
                 self._wake.clear()
-                if not await self.deliver_pending():
+                self._due.clear()
+                found = await self.deliver_pending(inboxes)
+                if not found:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), _POLL_SECONDS)
+                # Claimed again: an inbox that had rows (it may hold more), one notified or with a slot
+                # freed; both after a quiet poll interval (a notification lost with its connection).
+                inboxes = frozenset(found | self._due) or BOTH
 
-    async def deliver_pending(self) -> bool:
-        """Starts delivering what waits in both inboxes, as far as free slots allow (a slot
-        frees as each delivery ends, whatever the others do); True if anything was claimed."""
-        results = await self._start_results()
-        warnings = await self._start_warnings()
-        return results + warnings > 0
+    async def deliver_pending(self, inboxes: frozenset[str] = BOTH) -> set[str]:
+        """Starts delivering what waits in `inboxes`, as far as free slots allow (a slot frees as
+        each delivery ends, whatever the others do); the inboxes that had anything to claim."""
+        claimed = {
+            RESULTS: await self._start_results() if RESULTS in inboxes else 0,
+            WARNINGS: await self._start_warnings() if WARNINGS in inboxes else 0,
+        }
+        return {inbox for inbox, rows in claimed.items() if rows}
 
     async def _claim(self, statement: Any, limit: int) -> list[Row[Any]]:
         if limit <= 0:

@@ -1,0 +1,79 @@
+"""A forwarder claims from the inbox a notification names: a department result does not make every
+worker also look for early warnings (services/departments/inbox_channel.py). A notification without
+a name (an API of an earlier version) still has both inboxes looked at.
+
+Real PostgreSQL: the notifications are sent on another connection and heard by the forwarder's own
+LISTEN. The claims are counted, not made: this test is about which inbox is looked at and when."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import cast
+
+from sqlalchemy import text
+from temporalio.client import Client
+
+from services.db.engine import create_engine
+from services.departments.inbox_channel import CHANNEL, RESULTS, WARNINGS
+from services.settings import Settings
+from services.workers.departments.inbox import DepartmentInbox
+
+HEARD_WITHIN = 2.0  # well under the forwarder's 5 s poll: only a notification explains a claim this soon
+
+
+class CountedInbox(DepartmentInbox):
+    """The real forwarder loop, with each claim counted instead of made."""
+
+    def __init__(self, settings: Settings) -> None:
+        # No claim is made, so nothing is delivered: the Temporal client is never used.
+        super().__init__(create_engine(settings.require_database_url()), cast(Client, None), "notified-only")
+        self.claims: list[str] = []
+        self.claimed = asyncio.Event()
+
+    async def _start_results(self) -> int:
+        return self._count(RESULTS)
+
+    async def _start_warnings(self) -> int:
+        return self._count(WARNINGS)
+
+    def _count(self, inbox: str) -> int:
+        self.claims.append(inbox)
+        self.claimed.set()
+        return 0
+
+
+async def _notify(settings: Settings, payload: str) -> None:
+    engine = create_engine(settings.require_database_url(), pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+    finally:
+        await engine.dispose()
+
+
+async def _claims_after(inbox: CountedInbox, settings: Settings, payload: str) -> list[str]:
+    inbox.claims.clear()
+    inbox.claimed.clear()
+    await _notify(settings, payload)
+    await asyncio.wait_for(inbox.claimed.wait(), HEARD_WITHIN)
+    await asyncio.sleep(0.2)  # a second claim would follow at once
+    return list(inbox.claims)
+
+
+async def test_a_notification_has_only_its_own_inbox_claimed(settings: Settings) -> None:
+    inbox = CountedInbox(settings)
+    forwarder = asyncio.create_task(inbox.run())
+    try:
+        await asyncio.wait_for(inbox.claimed.wait(), HEARD_WITHIN)  # at start: both, for what waited already
+        assert sorted(inbox.claims) == [RESULTS, WARNINGS]
+        await asyncio.sleep(0.2)
+
+        assert await _claims_after(inbox, settings, RESULTS) == [RESULTS]
+        assert await _claims_after(inbox, settings, WARNINGS) == [WARNINGS]
+        assert sorted(await _claims_after(inbox, settings, "")) == [RESULTS, WARNINGS]
+    finally:
+        forwarder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await forwarder
+        await inbox._engine.dispose()
