@@ -26,9 +26,12 @@ through the API from lead to announcement (see `services/workflows/identificatio
   - 1 timer (the village notice) after the democratic review, then 1 activity
     (the end of the notice);
   - the announcement, once recorded, hands the case over before it answers: 2 activities
-    in parallel (`tell_monitoring_case_ended`, `find_linked_self_reports`; none linked).
+    in parallel (`tell_monitoring_case_ended`, `find_linked_self_reports`; none linked). The
+    first starts the household's monitoring period as the service's does (Signal-with-Start
+    of `BareMonitoringWorkflow`: 1 start, 1 signal, then its opening's 1 record and the timer
+    of its next wake, as `MonitoringWorkflow.run`).
 
-So per case: 1 start, 12 updates (7 from the API, 5 from the forwarder), 1 signal sent,
+So per case: 1 start (and the monitoring period's), 12 updates (7 from the API, 5 from the forwarder), 1 signal sent,
 0 received, 27 activities (19 records and 2 hand-over, local activities as the service's are: the
 records are 14 steps and results and 5 acceptances; 1 plan and 5 sends), 1 notice timer plus the deadline
 watch's timers (started and cancelled; how many depends on how the changes batch
@@ -50,10 +53,15 @@ from collections import defaultdict
 from datetime import timedelta
 
 from temporalio import activity, workflow
-from temporalio.common import RetryPolicy
+from temporalio.client import Client
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 BARE_TASK_QUEUE = "bench-bare-case"
+# As services/workflows/contracts.py: IDENTIFICATION_CONCLUDED, monitoring_workflow_id.
+CASE_CONCLUDED = "identification_concluded"
+# The monitoring workflow's wake for the first visit (a month away: it never fires in the bench).
+_NEXT_VISIT = timedelta(days=30)
 
 # The steps a client acts on before and after the notice, named like the API's endpoints.
 BEFORE_NOTICE = ("home-verification", "authorisation", "democratic-review")
@@ -88,6 +96,10 @@ class Departments:
 DEPARTMENTS = Departments()
 
 
+def bare_monitoring_id(case_workflow_id: str) -> str:
+    return f"bare-monitoring-{case_workflow_id}"
+
+
 @activity.defn
 async def bare_record(action: str) -> None:
     """Stands in for `record_case_event` (and `plan_cross_check`): does nothing."""
@@ -97,6 +109,44 @@ async def bare_record(action: str) -> None:
 async def bare_send(department: str) -> None:
     """Stands in for `send_cross_check_request`: the department has the request, and will call back."""
     DEPARTMENTS.receive(activity.info().workflow_id, department)
+
+
+class BareHandOver:
+    """Stands in for `tell_monitoring_case_ended` (services/workers/monitoring/handover.py): starts the
+    household's monitoring period, or tells the running one, with one Signal-with-Start."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @activity.defn(name="bare_tell_monitoring_case_ended")
+    async def tell_monitoring_case_ended(self, case_workflow_id: str) -> None:
+        await self._client.start_workflow(
+            BareMonitoringWorkflow.run,
+            case_workflow_id,
+            id=bare_monitoring_id(case_workflow_id),
+            task_queue=BARE_TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            start_signal=CASE_CONCLUDED,
+            start_signal_args=[case_workflow_id],
+        )
+
+
+@workflow.defn
+class BareMonitoringWorkflow:
+    """A monitoring period as it opens: its opening recorded, then waiting for the first visit's month."""
+
+    @workflow.init
+    def __init__(self, case_workflow_id: str) -> None:
+        self._cases: set[str] = set()
+
+    @workflow.run
+    async def run(self, case_workflow_id: str) -> None:
+        await _record("start-monitoring")
+        await workflow.wait_condition(lambda: False, timeout=_NEXT_VISIT)
+
+    @workflow.signal(name=CASE_CONCLUDED)
+    def case_concluded(self, case_workflow_id: str) -> None:
+        self._cases.add(case_workflow_id)  # as the real one: a case it already knows changes nothing
 
 
 @workflow.defn
@@ -117,7 +167,7 @@ class BareCaseWorkflow:
         self._opened = True
         # As `_tell_monitoring_opened`: a signal to a monitoring workflow that does not run.
         with contextlib.suppress(ApplicationError):
-            await workflow.get_external_workflow_handle(f"bare-monitoring-{workflow.info().workflow_id}").signal(
+            await workflow.get_external_workflow_handle(bare_monitoring_id(workflow.info().workflow_id)).signal(
                 "identification_opened", "case"
             )
         await workflow.wait_condition(lambda: self._step == NOTICE)
@@ -151,7 +201,7 @@ class BareCaseWorkflow:
             self._cross_check = asyncio.create_task(self._run_cross_check())
         await self._record(step)
         if self._step == CLOSED:  # as `_hand_over_closed_case`
-            await asyncio.gather(self._record("tell-monitoring-case-ended"), self._record("find-linked-self-reports"))
+            await asyncio.gather(self._tell_monitoring(), self._record("find-linked-self-reports"))
         return self._step
 
     @act.validator
@@ -210,8 +260,21 @@ class BareCaseWorkflow:
         )
 
     async def _record(self, action: str) -> None:
-        """As the service's Recorder (services/workflows/procedure.py, LOCAL_RECORDS_PATCH) and hand-over
-        (services/workflows/hand_over.py, HAND_OVER_LOCAL_PATCH): a local activity."""
-        await workflow.execute_local_activity(
-            bare_record, action, start_to_close_timeout=timedelta(seconds=30), retry_policy=_RETRY
+        await _record(action)
+
+    async def _tell_monitoring(self) -> None:
+        """As the hand-over (services/workflows/hand_over.py, HAND_OVER_LOCAL_PATCH): a local activity."""
+        await workflow.execute_local_activity_method(
+            BareHandOver.tell_monitoring_case_ended,
+            workflow.info().workflow_id,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_RETRY,
         )
+
+
+async def _record(action: str) -> None:
+    """As the service's Recorder (services/workflows/procedure.py, LOCAL_RECORDS_PATCH) and hand-over
+    (services/workflows/hand_over.py, HAND_OVER_LOCAL_PATCH): a local activity."""
+    await workflow.execute_local_activity(
+        bare_record, action, start_to_close_timeout=timedelta(seconds=30), retry_policy=_RETRY
+    )

@@ -61,6 +61,9 @@ from bench.bare_case_workflow import (  # noqa: E402
     CLOSED,
     DEPARTMENTS,
     BareCaseWorkflow,
+    BareHandOver,
+    BareMonitoringWorkflow,
+    bare_monitoring_id,
     bare_record,
     bare_send,
 )
@@ -77,6 +80,7 @@ from services.demo_data import demo_id_number  # noqa: E402
 from services.demo_monitoring import MonitoringDriver, visit  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from services.temporal_client import connect  # noqa: E402
+from services.workflows.contracts import monitoring_workflow_id  # noqa: E402
 from services.workflows.identification import identification_workflow_id  # noqa: E402
 
 TARGET_RATIO = 0.75
@@ -548,7 +552,10 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         bare_ids: list[str] = []
 
         async with Worker(
-            client, task_queue=BARE_TASK_QUEUE, workflows=[BareCaseWorkflow], activities=[bare_record, bare_send]
+            client,
+            task_queue=BARE_TASK_QUEUE,
+            workflows=[BareCaseWorkflow, BareMonitoringWorkflow],
+            activities=[bare_record, bare_send, BareHandOver(client).tell_monitoring_case_ended],
         ):
             numbers = iter(range(10**9))
 
@@ -597,6 +604,13 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             ),
             "bare": await history_shape(client, bare_ids[-HISTORY_CASES:]),
         }
+        # The monitoring period each case's hand-over opened, before any visit.
+        monitoring_shapes = {
+            "service": await history_shape(
+                client, [monitoring_workflow_id(code) for code in measured_households[-HISTORY_CASES:]]
+            ),
+            "bare": await history_shape(client, [bare_monitoring_id(wid) for wid in bare_ids[-HISTORY_CASES:]]),
+        }
         visits = Phase("visits")
         if args.visits_per_period:
             # The CPU a monitoring visit costs, for sizing (README): after the cases, on their periods.
@@ -644,6 +658,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             },
         },
         "history_per_case": shapes,
+        "history_per_monitoring_period_opened": monitoring_shapes,
         "service": service.as_dict(),
         "bare": bare.as_dict(),
         "visits": visits.as_dict() if visits.rounds else None,
@@ -730,12 +745,15 @@ def print_report(result: dict[str, Any]) -> None:
             f"  {key:20s}{service['database_per_case'].get(key, 0):>10}{per_visit if per_visit is not None else '-':>10}"
             f"{result['database_per_household_registered'].get(key, 0):>10}"
         )
-    shapes = result.get("history_per_case")
-    if shapes:
-        print()
-        print(f"{'per case, from history':40s}{'bare':>10s}{'service':>10s}")
-        for key in sorted(set(shapes["bare"]) | set(shapes["service"])):
-            print(f"{key:40s}{shapes['bare'].get(key, 0)!s:>10s}{shapes['service'].get(key, 0)!s:>10s}")
+    for title, key in (
+        ("per case, from history", "history_per_case"),
+        ("per monitoring period opened, from history", "history_per_monitoring_period_opened"),
+    ):
+        if shapes := result.get(key):
+            print()
+            print(f"{title:45s}{'bare':>10s}{'service':>10s}")
+            for count in sorted(set(shapes["bare"]) | set(shapes["service"])):
+                print(f"{count:45s}{shapes['bare'].get(count, 0)!s:>10s}{shapes['service'].get(count, 0)!s:>10s}")
 
 
 def main() -> int:
