@@ -116,7 +116,9 @@ def main() -> int:
         parser.error("py-spy is not installed (pip install py-spy)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     bench = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "identification_throughput.py"), "--cases", str(args.cases)],
+        # One worker process, so that its profile holds all of the worker's work.
+        [*(sys.executable, str(ROOT / "bench" / "identification_throughput.py")), "--cases", str(args.cases)]
+        + ["--worker-processes", "1"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
