@@ -3,60 +3,142 @@
 An audit entry is keyed by (record id, seq), so a retried activity never writes it
 twice; a read-model row only moves forward (an older event never overwrites a newer
 one, whatever order retries land in).
+
+The statements are built once per model and column set, their values bound at execution. Built
+at every event, their cache keys, and a whole compile of each multi-row VALUES (SQLAlchemy does not
+cache those: "no key"), took two thirds of the CPU of recording a case event (bench/record_statements.py).
+Any number of rows goes through one constant statement (`unnest_rows`), in one round trip as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
+from sqlalchemy import ARRAY, Select, String, Table, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlmodel import col
 
-from services.db.tables import AuditEntry
+from services.db.tables import AuditEntry, Household
 from services.domain.identification.state import RecordedEvent
 
+_AUDIT_COLUMNS = (
+    "case_id",
+    "seq",
+    "subject_type",
+    "subject_id",
+    "action",
+    "actor_username",
+    "actor_role",
+    "actor_area_code",
+    "at",
+    "data",
+    "before",
+    "after",
+)
+# The append-only audit row of an event; parameters `audit_<column>`, apart from the row's own.
+_AUDIT_ENTRY = (
+    insert(AuditEntry)
+    .values({c: bindparam(f"audit_{c}") for c in _AUDIT_COLUMNS})
+    .on_conflict_do_nothing(constraint="uq_audit_case_seq")
+)
 
-def audit_entry(subject_type: str, record_id: str, event: RecordedEvent) -> Insert:
-    """The append-only audit row of `event`, filed under a case's or a monitoring period's id
-    (`subject_type` `case` or `monitoring`), with what the event changed where the workflow works it out."""
-    return (
-        insert(AuditEntry)
-        .values(
-            case_id=record_id,
-            seq=event.seq,
-            subject_type=subject_type,
-            subject_id=record_id,
-            action=event.action,
-            actor_username=event.actor.username,
-            actor_role=event.actor.role,
-            actor_area_code=event.actor.area_code,
-            at=event.at,
-            data=event.data,
-            before=event.before,
-            after=event.after,
-        )
-        .on_conflict_do_nothing(constraint="uq_audit_case_seq")
-    )
+# A household's status and category as a workflow settles them.
+_HOUSEHOLD_STATUS = (
+    update(Household)
+    .where(col(Household.code) == bindparam("household"))
+    .values(status=bindparam("household_status"), category=bindparam("household_category"))
+)
 
 
-def forward_upsert(model: Any, keys: list[str], rows: dict[str, Any] | list[dict[str, Any]]) -> Insert:
-    """Inserts each row, or updates the existing one where the row's `last_seq` is newer."""
-    upsert = insert(model).values(rows)
-    columns = rows[0] if isinstance(rows, list) else rows
-    updated = {k: upsert.excluded[k] for k in columns if k not in keys}
+def _audit_params(subject_type: str, record_id: str, event: RecordedEvent) -> dict[str, Any]:
+    """The audit entry of `event`, filed under a case's or a monitoring period's id (`subject_type`
+    `case` or `monitoring`), with what the event changed where the workflow works it out."""
+    return {
+        "audit_case_id": record_id,
+        "audit_seq": event.seq,
+        "audit_subject_type": subject_type,
+        "audit_subject_id": record_id,
+        "audit_action": event.action,
+        "audit_actor_username": event.actor.username,
+        "audit_actor_role": event.actor.role,
+        "audit_actor_area_code": event.actor.area_code,
+        "audit_at": event.at,
+        "audit_data": event.data,
+        "audit_before": event.before,
+        "audit_after": event.after,
+    }
+
+
+def _array_type(column_type: TypeEngine[Any]) -> ARRAY[Any]:
+    # Strings unsized: a cast to varchar(n) would cut an over-long value where the insert refuses it.
+    base = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type  # SQLModel's AutoString
+    return ARRAY(String() if isinstance(base, String) else column_type)
+
+
+def unnest_rows(table: Table, columns: tuple[str, ...]) -> Select[Any]:
+    """The rows passed column by column, as one array parameter `rows_<column>` each (`row_arrays`):
+    one constant statement for any number of rows."""
+    arrays = []
+    for name in columns:
+        array_type = _array_type(table.c[name].type)
+        arrays.append(cast(bindparam(f"rows_{name}", type_=array_type), array_type))
+    unnested = func.unnest(*arrays).table_valued(*columns).render_derived()
+    return select(*(unnested.c[name] for name in columns))
+
+
+def row_arrays(rows: list[dict[str, Any]], columns: Iterable[str]) -> dict[str, list[Any]]:
+    """The parameters of `unnest_rows` for `rows`."""
+    return {f"rows_{name}": [row[name] for row in rows] for name in columns}
+
+
+def _moving_forward(upsert: Insert, model: Any, keys: tuple[str, ...], columns: Iterable[str]) -> Insert:
+    """`upsert` made to update the existing row instead where the new row's `last_seq` is newer."""
+    excluded = upsert.excluded
+    updated = {k: excluded[k] for k in columns if k not in keys}
     if "updated_at" in model.__table__.columns:
-        updated["updated_at"] = upsert.excluded.updated_at
+        updated["updated_at"] = excluded.updated_at
     return upsert.on_conflict_do_update(
-        index_elements=[getattr(model, k) for k in keys],
+        index_elements=[model.__table__.c[k] for k in keys],
         set_=updated,
-        where=model.last_seq < upsert.excluded.last_seq,
+        where=model.last_seq < excluded.last_seq,
     )
 
 
-def audited_upsert(
-    model: Any, key: str, row: dict[str, Any], subject_type: str, event: RecordedEvent
-) -> ReturningInsert[Any]:
-    """`forward_upsert` of the read-model row keyed by `key` (answering its key when it moved forward),
-    with the event's audit entry written by the same statement: one round trip for both."""
-    audit = audit_entry(subject_type, row[key], event).cte("audited")
-    return forward_upsert(model, [key], row).returning(getattr(model, key)).add_cte(audit)
+@cache
+def _audited_row_upsert(model: Any, key: str, columns: tuple[str, ...]) -> ReturningInsert[Any]:
+    upsert = insert(model).values({c: bindparam(c) for c in columns})
+    audited = _AUDIT_ENTRY.cte("audited")
+    return _moving_forward(upsert, model, (key,), columns).returning(model.__table__.c[key]).add_cte(audited)
+
+
+@cache
+def _rows_upsert(model: Any, keys: tuple[str, ...], columns: tuple[str, ...]) -> Insert:
+    upsert = insert(model).from_select(columns, unnest_rows(model.__table__, columns))
+    return _moving_forward(upsert, model, keys, columns)
+
+
+async def forward_upsert(conn: AsyncConnection, model: Any, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """Inserts each row (all with the same columns), or updates the existing one where the row's
+    `last_seq` is newer."""
+    columns = tuple(rows[0])
+    await conn.execute(_rows_upsert(model, keys, columns), row_arrays(rows, columns))
+
+
+async def audited_upsert(
+    conn: AsyncConnection, model: Any, key: str, row: Mapping[str, Any], subject_type: str, event: RecordedEvent
+) -> bool:
+    """`forward_upsert` of the read-model row keyed by `key`, with the event's audit entry written
+    by the same statement (one round trip for both); whether the row moved forward."""
+    statement = _audited_row_upsert(model, key, tuple(row))
+    result = await conn.execute(statement, {**row, **_audit_params(subject_type, row[key], event)})
+    return result.first() is not None
+
+
+async def set_household_status(conn: AsyncConnection, household_code: str, status: str, category: str | None) -> None:
+    params = {"household": household_code, "household_status": status, "household_category": category}
+    await conn.execute(_HOUSEHOLD_STATUS, params)

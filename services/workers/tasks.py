@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ARRAY, String, all_, bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from services.db.tables import Task
 from services.domain.tasks import NO_DEADLINE, TaskSpec
+from services.workers.read_model import row_arrays, unnest_rows
 
 IDENTIFICATION = "identification"
 MONITORING = "monitoring"
@@ -62,33 +63,45 @@ def task_rows(origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime
     ]
 
 
+# The wanted tasks upserted in a CTE (an existing open one only where it changed), every other
+# open task of the record closed by the UPDATE around it (disjoint rows: a statement may not touch
+# a row twice). One constant statement, one round trip, for any number of wanted tasks.
+_WANTED = (
+    "key", "step", "action", "subject", "role", "area_code", "title", "detail", "due_at", "escalated_at",
+    "source", "case_id", "workflow_id", "household_code", "county_code", "township_code", "village_code",
+    "opened_at", "opened_seq",
+)  # fmt: skip
+_UPSERT = insert(Task).from_select(_WANTED, unnest_rows(Task.__table__, _WANTED))  # type: ignore[attr-defined]
+_OPENED = _UPSERT.on_conflict_do_update(
+    index_elements=[col(Task.key)],
+    set_={k: _UPSERT.excluded[k] for k in ("due_at", "escalated_at", "title", "detail")},
+    where=col(Task.closed_at).is_(None)
+    & (
+        col(Task.due_at).is_distinct_from(_UPSERT.excluded.due_at)
+        | col(Task.escalated_at).is_distinct_from(_UPSERT.excluded.escalated_at)
+        | col(Task.title).is_distinct_from(_UPSERT.excluded.title)
+        | col(Task.detail).is_distinct_from(_UPSERT.excluded.detail)
+    ),
+)
+_SYNC = (
+    update(Task)
+    .where(
+        col(Task.case_id) == bindparam("record_id"),
+        col(Task.source) == bindparam("record_source"),
+        col(Task.closed_at).is_(None),
+        col(Task.key) != all_(bindparam("rows_key", type_=ARRAY(String()))),  # the wanted rows' keys
+    )
+    .values(closed_at=bindparam("at"), closed_seq=bindparam("seq"), closed_by=bindparam("actor"))
+    .add_cte(_OPENED.cte("opened"))
+)
+
+
 async def sync_tasks(
     conn: AsyncConnection, origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime, actor: str
 ) -> None:
-    """One statement (one round trip): the wanted tasks upserted in a CTE, every other open task of
-    the record closed by the UPDATE around it (disjoint rows: a statement may not touch a row twice)."""
-    close_others = (
-        update(Task)
-        .where(
-            col(Task.case_id) == origin.case_id,
-            col(Task.source) == origin.source,
-            col(Task.closed_at).is_(None),
-            col(Task.key).not_in([spec.key for spec in wanted]),
-        )
-        .values(closed_at=at, closed_seq=seq, closed_by=actor)
+    """The open tasks of `origin` made `wanted`, in one statement (`_SYNC`)."""
+    params = row_arrays(task_rows(origin, wanted, seq, at), _WANTED)
+    await conn.execute(
+        _SYNC,
+        {**params, "record_id": origin.case_id, "record_source": origin.source, "at": at, "seq": seq, "actor": actor},
     )
-    if wanted:
-        upsert = insert(Task).values(task_rows(origin, wanted, seq, at))
-        changed = (
-            col(Task.due_at).is_distinct_from(upsert.excluded.due_at)
-            | col(Task.escalated_at).is_distinct_from(upsert.excluded.escalated_at)
-            | col(Task.title).is_distinct_from(upsert.excluded.title)
-            | col(Task.detail).is_distinct_from(upsert.excluded.detail)
-        )
-        opened = upsert.on_conflict_do_update(
-            index_elements=[col(Task.key)],
-            set_={k: upsert.excluded[k] for k in ("due_at", "escalated_at", "title", "detail")},
-            where=col(Task.closed_at).is_(None) & changed,
-        )
-        close_others = close_others.add_cte(opened.cte("opened"))
-    await conn.execute(close_others)

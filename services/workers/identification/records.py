@@ -18,19 +18,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ARRAY, String, all_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.db.tables import CaseRecord, CrossCheckRequestRecord, Household
+from services.db.tables import CaseRecord, CrossCheckRequestRecord
 from services.domain.changes import apply_changes, state_changes
 from services.domain.identification.state import CaseEvent, CaseState
 from services.domain.tasks import identification_tasks
 from services.domain.vocabulary import HouseholdStatus, Outcome
-from services.workers.read_model import audited_upsert, forward_upsert
+from services.workers.read_model import audited_upsert, forward_upsert, set_household_status
 from services.workers.tasks import TaskSource, sync_tasks
+
+# The case row as of the event before, locked until the event is recorded.
+_ROW_FOR_UPDATE = (
+    select(col(CaseRecord.last_seq), col(CaseRecord.state))
+    .where(col(CaseRecord.case_id) == bindparam("case_id"))
+    .with_for_update()
+)
+# Requests of earlier rounds (an upheld objection restarted verification) no longer await anything.
+_RETIRE_REQUESTS = (
+    update(CrossCheckRequestRecord)
+    .where(
+        col(CrossCheckRequestRecord.case_id) == bindparam("request_case_id"),
+        col(CrossCheckRequestRecord.is_live),
+        col(CrossCheckRequestRecord.request_id) != all_(bindparam("current", type_=ARRAY(String()))),
+        col(CrossCheckRequestRecord.last_seq) < bindparam("seq"),
+    )
+    .values(is_live=False, last_seq=bindparam("seq"))
+)
 
 
 class CaseRecordActivities:
@@ -63,13 +81,7 @@ async def _state_after(conn: AsyncConnection, event: CaseEvent) -> tuple[CaseSta
     """The case's state as of `event`, from its row (locked) as of the event before with the
     event's changes applied, and what changed (old and new values) for the audit; None if the row
     is as of this event or later already."""
-    row = (
-        await conn.execute(
-            select(col(CaseRecord.last_seq), col(CaseRecord.state))
-            .where(col(CaseRecord.case_id) == event.case_id)
-            .with_for_update()
-        )
-    ).first()
+    row = (await conn.execute(_ROW_FOR_UPDATE, {"case_id": event.case_id})).first()
     if row is not None and row.last_seq >= event.seq:
         return None
     if row is None or row.last_seq != event.seq - 1:  # retrying cannot bring it: visible, for a developer
@@ -108,7 +120,7 @@ async def _write_read_model(
         "last_seq": event.seq,
         "state": state.model_dump(mode="json"),
     }
-    moved_forward = (await conn.execute(audited_upsert(CaseRecord, "case_id", row, "case", event))).first() is not None
+    moved_forward = await audited_upsert(conn, CaseRecord, "case_id", row, "case", event)
     if moved_forward:
         await sync_tasks(
             conn, _task_source(event, state), identification_tasks(state), event.seq, event.at, event.actor.username
@@ -117,11 +129,7 @@ async def _write_read_model(
         await _write_cross_check_requests(conn, event, state)
     if state.outcome == Outcome.monitoring_target:
         category = state.verification.proposed_category if state.verification else None
-        await conn.execute(
-            update(Household)
-            .where(col(Household.code) == state.household_code)
-            .values(status=HouseholdStatus.risk_not_eliminated, category=category)
-        )
+        await set_household_status(conn, state.household_code, HouseholdStatus.risk_not_eliminated, category)
 
 
 def _task_source(event: CaseEvent, state: CaseState) -> TaskSource:
@@ -184,16 +192,6 @@ async def _write_cross_check_requests(conn: AsyncConnection, event: CaseEvent, s
         return  # no request exists yet
     rows = _request_rows(event, state)
     if rows:
-        await conn.execute(forward_upsert(CrossCheckRequestRecord, ["request_id"], rows))
-    # Requests of earlier rounds (an upheld objection restarted verification) no longer await anything.
+        await forward_upsert(conn, CrossCheckRequestRecord, ("request_id",), rows)
     current = [row["request_id"] for row in rows]
-    await conn.execute(
-        update(CrossCheckRequestRecord)
-        .where(
-            col(CrossCheckRequestRecord.case_id) == state.case_id,
-            col(CrossCheckRequestRecord.is_live),
-            col(CrossCheckRequestRecord.request_id).not_in(current),
-            col(CrossCheckRequestRecord.last_seq) < event.seq,
-        )
-        .values(is_live=False, last_seq=event.seq)
-    )
+    await conn.execute(_RETIRE_REQUESTS, {"request_case_id": state.case_id, "current": current, "seq": event.seq})

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlmodel import col
 from temporalio import activity
 
-from services.db.tables import Household, MonitoringRecord, VisitRecord, VisitTaskRecord
+from services.db.tables import MonitoringRecord, VisitRecord, VisitTaskRecord
 from services.domain.monitoring.state import MonitoringEvent, MonitoringState
 from services.domain.monitoring.tasks import monitoring_tasks, open_tasks
 from services.domain.monitoring.vocabulary import MonitoringAction
-from services.workers.read_model import audited_upsert, forward_upsert
+from services.workers.read_model import audited_upsert, forward_upsert, set_household_status
 from services.workers.tasks import MONITORING, TaskSource, sync_tasks
 
 
@@ -28,8 +26,8 @@ class MonitoringRecordActivities:
     async def record_monitoring_event(self, event: MonitoringEvent) -> None:
         state = event.state
         async with self._engine.begin() as conn:
-            upsert = audited_upsert(MonitoringRecord, "monitoring_id", _record_row(event), "monitoring", event)
-            moved_forward = (await conn.execute(upsert)).first() is not None
+            row = _record_row(event)
+            moved_forward = await audited_upsert(conn, MonitoringRecord, "monitoring_id", row, "monitoring", event)
             if state.visit_tasks:
                 rows = [
                     {
@@ -40,18 +38,14 @@ class MonitoringRecordActivities:
                     }
                     for task in state.visit_tasks
                 ]
-                await conn.execute(forward_upsert(VisitTaskRecord, ["monitoring_id", "period"], rows))
+                await forward_upsert(conn, VisitTaskRecord, ("monitoring_id", "period"), rows)
             if event.action == MonitoringAction.record_visit:
                 await _insert_visit(conn, event)
             if moved_forward:  # only the newest event sets the household's status and the open tasks
                 await sync_tasks(
                     conn, _task_source(event), monitoring_tasks(state), event.seq, event.at, event.actor.username
                 )
-                await conn.execute(
-                    update(Household)
-                    .where(col(Household.code) == state.household_code)
-                    .values(status=state.status, category=state.category)
-                )
+                await set_household_status(conn, state.household_code, state.status, state.category)
 
 
 def _area_columns(state: MonitoringState) -> dict[str, str]:
