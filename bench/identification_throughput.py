@@ -780,6 +780,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--worker-processes",
+        "-w",
         type=int,
         default=2,
         help="worker processes serving the service's task queue (default 2, as docker-compose.yml deploys it: "

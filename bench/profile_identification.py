@@ -117,8 +117,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     bench = subprocess.Popen(
         # One worker process, so that its profile holds all of the worker's work.
-        [sys.executable, str(ROOT / "bench" / "identification_throughput.py"), "--cases", str(args.cases)]
-        + ["--worker-processes", "1"],  # noqa: RUF005 (one line per idea)
+        [sys.executable, str(ROOT / "bench" / "identification_throughput.py"), "--cases", str(args.cases), "-w1"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
