@@ -9,7 +9,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+from services.db.engine import AUTOCOMMIT
+
+__all__ = ["AUTOCOMMIT", "session_connection"]
 
 
 async def session_connection(session: AsyncSession) -> AsyncConnection:

@@ -33,6 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+# For statements that stand alone (see `standalone`).
+AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
 # Seconds. A new connection that is not established by then is given up (asyncpg's default: 60).
 CONNECT_TIMEOUT = 5
 # Any one statement, the pre-ping's included: the service's statements take milliseconds, so a
@@ -59,6 +62,14 @@ def create_engine(database_url: str, pool_size: int = 10, ping_after_idle: float
         if ping_after_idle > 0:
             _ping_only_after_idle(engine, ping_after_idle)
     return engine
+
+
+def standalone(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's pool in autocommit, for statements that stand alone: a lookup, or a write that
+    is one statement. Under READ COMMITTED each statement reads its own snapshot anyway, and one
+    statement is atomic; without BEGIN and COMMIT (or ROLLBACK) two round trips are saved. Not for
+    writes that must stand or fall together. A connection returns to the pool in its ordinary mode."""
+    return engine.execution_options(**AUTOCOMMIT)
 
 
 def _ping_only_after_idle(engine: AsyncEngine, seconds: float) -> None:

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.db.engine import session_factory
+from services.db.engine import session_factory, standalone
 from services.db.failures import describe
 from services.db.households import formerly_poor
 from services.db.policy_versions import current_policy
@@ -161,6 +161,8 @@ class DepartmentInbox:
         self, engine: AsyncEngine, client: Client, task_queue: str, timing: InboxTiming = InboxTiming()
     ) -> None:
         self._engine, self._client, self._queue, self._timing = engine, client, task_queue, timing
+        # A claim and a mark are one statement each: no BEGIN and COMMIT round trips.
+        self._standalone = standalone(engine)
         self._sessions = session_factory(engine)
         self._wake = asyncio.Event()
         self._due: set[str] = set()  # the inboxes notified (or with a slot freed) since the last claim
@@ -215,11 +217,11 @@ class DepartmentInbox:
     async def _claim(self, statement: Any, limit: int) -> list[Row[Any]]:
         if limit <= 0:
             return []
-        async with self._engine.begin() as conn:
+        async with self._standalone.begin() as conn:
             return list(await conn.execute(statement, {"claim": _CLAIM_SECONDS, "queue": self._queue, "limit": limit}))
 
     async def _mark(self, statement: Any, **values: Any) -> None:
-        async with self._engine.begin() as conn:
+        async with self._standalone.begin() as conn:
             await conn.execute(statement, values)
 
     async def _hand_over(self, delivery: Awaitable[T]) -> T:

@@ -19,6 +19,7 @@ from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from services.db.engine import standalone
 from services.db.tables import CaseRecord, CrossCheckRequestRecord, DepartmentRecord, Member
 from services.departments.contract import CrossCheckRequestBody, CrossCheckSubject
 from services.departments.registry import department_secret, enabled_department
@@ -46,7 +47,8 @@ def callback_url(settings: Settings, request_id: str) -> str:
 
 class CrossCheckActivities:
     def __init__(self, engine: AsyncEngine, settings: Settings, http: httpx.AsyncClient) -> None:
-        self._engine, self._settings, self._http = engine, settings, http
+        # Each of its transactions is one statement, or lookups: no BEGIN and COMMIT round trips.
+        self._engine, self._settings, self._http = standalone(engine), settings, http
 
     @activity.defn(name="plan_cross_check")
     async def plan_cross_check(self, plan: CrossCheckPlanInput) -> CrossCheckPlan:

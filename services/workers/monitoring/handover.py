@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.db.engine import standalone
 from services.db.policy_versions import current_policy
 from services.domain.monitoring.state import IdentificationSummary, MonitoringStart
 from services.domain.vocabulary import Outcome
@@ -44,7 +45,7 @@ class HandOver(StrEnum):
 class MonitoringHandOver:
     def __init__(self, client: Client, engine: AsyncEngine, task_queue: str) -> None:
         self._client = client
-        self._engine = engine
+        self._engine = standalone(engine)  # one lookup
         self._task_queue = task_queue
 
     @activity.defn(name="tell_monitoring_case_ended")

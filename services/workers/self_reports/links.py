@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 from temporalio import activity
 
+from services.db.engine import standalone
 from services.db.tables import SelfReport
 
 
@@ -23,7 +24,7 @@ class LinkedCase(BaseModel):
 
 class SelfReportLinks:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self._engine = standalone(engine)  # one lookup
 
     @activity.defn(name="find_linked_self_reports")
     async def find_linked_self_reports(self, case: LinkedCase) -> list[str]:
