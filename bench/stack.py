@@ -172,6 +172,8 @@ class Stack:
             "postgres": [self.postgres.get_pid()] if self.postgres else [],
             "api": [self.api.pid] if self.api else [],
             "worker": [worker.pid for worker in self.workers],
+            # Not the service: the departments it sends to, shown apart.
+            "department simulator": [self.simulator.pid] if self.simulator else [],
         }
 
 
