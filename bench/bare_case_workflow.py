@@ -13,13 +13,19 @@ through the API from lead to announcement (see `services/workflows/identificatio
     home verification, authorisation, democratic review, township review, county
     decision, announcement (the officer no longer records cross-check results by
     hand: the departments answer by themselves);
-  - the cross-check, started by the authorisation update, as `_run_cross_check`; the
-    case waits at `cross-check` until all 5 departments have answered, then moves to the
-    democratic review (as the real workflow since REVIEW_AFTER_CROSS_CHECK_PATCH), which the
-    driver polls for as CaseDriver.authorise_and_wait_for_review does: 1 activity (the plan), 1 activity
-    (the `request_cross_check` record), then 5 activities in parallel (one send per
-    department, each then recording the department's acceptance) and a deadline watch that waits on a days-long timer, restarted
-    whenever the round changes (a send accepted, a result in) until it is complete;
+  - the cross-check, started once the authorisation update's record is written, as
+    `_run_cross_check` (CROSS_CHECK_AFTER_RECORD_PATCH); the case waits at `cross-check`
+    until all 5 departments have answered, then moves to the democratic review (as the real
+    workflow since REVIEW_AFTER_CROSS_CHECK_PATCH), which the driver polls for as
+    CaseDriver.authorise_and_wait_for_review does: 1 activity (the plan), 1 activity (the
+    `request_cross_check` record), then 5 activities in parallel (one send per department,
+    each then recording the department's acceptance) and a deadline watch with one timer at
+    the earliest answer deadline or re-ask of a silent department, moved when that moment
+    moves and stopped when the round is complete (`_watch_round_deadlines`, ONE_TIMER_PATCH,
+    STOP_WATCH_TIMER_PATCH);
+  - from the start to the closing, the step-deadline watch: one timer at the earliest of
+    the identification's limit and the step's deadline, moved at each step
+    (`_escalate_missed_deadlines`);
   - 5 `department_result` updates (the forwarder's `receive_cross_check_result`),
     each awaiting 1 activity (the record); the driver sends each one as soon as the
     no-op send activity has "reached the department", as the simulator's callbacks arrive;
@@ -33,9 +39,9 @@ through the API from lead to announcement (see `services/workflows/identificatio
 
 So per case: 1 start (and the monitoring period's), 12 updates (7 from the API, 5 from the forwarder), 1 signal sent,
 0 received, 27 activities (19 records and 2 hand-over, local activities as the service's are: the
-records are 14 steps and results and 5 acceptances; 1 plan and 5 sends), 1 notice timer plus the deadline
-watch's timers (started and cancelled; how many depends on how the changes batch
-into workflow tasks, exactly as in the real one). The activities do nothing and the
+records are 14 steps and results and 5 acceptances; 1 plan and 5 sends), 1 notice timer plus the two
+watches' timers (started and cancelled as their moments move; the bench prints both shapes' counts).
+The activities do nothing and the
 payloads are a step or department name, so what the service adds on top (HTTP,
 sign-in checks, PostgreSQL writes, idempotency records, payload validation, the
 case-state snapshot in every event, the departments' signed requests and callbacks,
@@ -50,12 +56,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from services.workflows.wake_up import WakeUp
 
 BARE_TASK_QUEUE = "bench-bare-case"
 # As services/workflows/contracts.py: IDENTIFICATION_CONCLUDED, monitoring_workflow_id.
@@ -72,6 +81,11 @@ STEPS = (*BEFORE_NOTICE, NOTICE, *AFTER_NOTICE, CLOSED)
 BARE_DEPARTMENTS = ("real_estate", "vehicles", "market_entities", "public_payroll", "social_insurance")
 # The real deadline watch's timeout is the earliest answer deadline, days away.
 _ANSWER_DAYS = timedelta(days=5)
+# As DepartmentRequest.next_reask_at: a department that accepted and stays silent is asked again.
+_REASK_AFTER = timedelta(hours=24)
+# As `pending_deadlines`: the identification's limit, and the step's own deadline (the village
+# notice's has no level above to escalate to). Days away: no deadline passes in the bench.
+_IDENTIFICATION_DAYS, _STEP_DAYS = timedelta(days=30), timedelta(days=3)
 
 # As in the real workflow, so a retry would look the same (none happens: the activities cannot fail).
 _RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -154,15 +168,19 @@ class BareCaseWorkflow:
     @workflow.init
     def __init__(self, notice_seconds: float) -> None:
         self._step = STEPS[0]
+        self._due_at = workflow.now() + _IDENTIFICATION_DAYS
+        self._step_due_at: datetime | None = workflow.now() + _STEP_DAYS
         self._opened = False
         self._reviewed = False
         self._cross_check: asyncio.Task[None] | None = None
         self._sent: set[str] = set()
         self._answered: set[str] = set()
+        self._accepted_at: dict[str, datetime] = {}
         self._changes = 0
 
     @workflow.run
     async def run(self, notice_seconds: float) -> str:
+        deadlines = asyncio.create_task(self._watch_step_deadlines())
         await self._record("open")
         self._opened = True
         # As `_tell_monitoring_opened`: a signal to a monitoring workflow that does not run.
@@ -174,12 +192,13 @@ class BareCaseWorkflow:
         await workflow.sleep(timedelta(seconds=notice_seconds))
         # As `_run_notice`: the step moves before `end_notice` is recorded; township review
         # sees every department's answer, so without all of them the case waits at `cross_check`.
-        self._step = AFTER_NOTICE[0] if self._complete() else CROSS_CHECK
+        self._move_to(AFTER_NOTICE[0] if self._complete() else CROSS_CHECK)
         await self._record("end-notice")
         await workflow.wait_condition(lambda: self._step == CLOSED)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._cross_check is not None:
             await self._cross_check
+        await deadlines
         return self._step
 
     @workflow.query
@@ -194,12 +213,12 @@ class BareCaseWorkflow:
     @workflow.update
     async def act(self, step: str) -> str:
         self._validate_act(step)  # again: two updates may both pass validation before either runs
-        self._step = STEPS[STEPS.index(step) + 1]
+        # As `_step_after_authorisation`: the review waits at `cross-check` for the departments.
+        self._move_to(CROSS_CHECK if step == "authorisation" else STEPS[STEPS.index(step) + 1])
         self._reviewed = self._reviewed or step == "democratic-review"
-        if step == "authorisation":  # as `_step_after_authorisation`: the review waits for the departments
-            self._step = CROSS_CHECK
-            self._cross_check = asyncio.create_task(self._run_cross_check())
         await self._record(step)
+        if step == "authorisation":  # as `_answer_beginning_cross_check`: the round starts once recorded
+            self._cross_check = asyncio.create_task(self._run_cross_check())
         if self._step == CLOSED:  # as `_hand_over_closed_case`
             await asyncio.gather(self._tell_monitoring(), self._record("find-linked-self-reports"))
         return self._step
@@ -222,15 +241,21 @@ class BareCaseWorkflow:
     async def _run_cross_check(self) -> None:
         await self._activity("plan-cross-check")  # stands in for the `plan_cross_check` activity
         self._sent = set(BARE_DEPARTMENTS)
+        respond_by = workflow.now() + _ANSWER_DAYS
         self._changed()
         await self._record("request-cross-check")
         sends = [asyncio.create_task(self._send(d)) for d in BARE_DEPARTMENTS]
-        while not self._complete():  # as `_watch_deadlines`: one timer per wait, cancelled by a change
-            seen = self._changes
-            try:
-                await workflow.wait_condition(lambda: self._changes != seen, timeout=_ANSWER_DAYS)
-            except TimeoutError:
-                raise ApplicationError("a bare department missed its deadline", non_retryable=True) from None
+        wake = WakeUp()
+        try:  # as `_watch_round_deadlines`: one timer at the earliest answer deadline or re-ask
+            while not self._complete():
+                seen = self._changes
+                silent = [at + _REASK_AFTER for d, at in self._accepted_at.items() if d not in self._answered]
+                wake.at(min([respond_by, *silent]))
+                await workflow.wait_condition(lambda: self._changes != seen or wake.due())
+                if wake.due():
+                    raise ApplicationError("a bare department missed its deadline", non_retryable=True)
+        finally:
+            wake.stop()  # as STOP_WATCH_TIMER_PATCH
         await asyncio.gather(*sends)  # as the service: an answered department's send is left to finish
 
     async def _send(self, department: str) -> None:
@@ -242,6 +267,7 @@ class BareCaseWorkflow:
             retry_policy=_RETRY,
         )
         if department not in self._answered:  # as `_deliver`: the acceptance, recorded unless the answer came first
+            self._accepted_at[department] = workflow.now()
             self._changed()
             await self._record(f"accepted-{department}")
 
@@ -251,7 +277,22 @@ class BareCaseWorkflow:
     def _changed(self) -> None:
         self._changes += 1
         if self._step == CROSS_CHECK and self._complete():  # before the review, or after the notice
-            self._step = AFTER_NOTICE[0] if self._reviewed else "democratic-review"
+            self._move_to(AFTER_NOTICE[0] if self._reviewed else "democratic-review")
+
+    def _move_to(self, step: str) -> None:
+        self._step = step
+        self._step_due_at = None if step in (NOTICE, CLOSED) else workflow.now() + _STEP_DAYS
+
+    async def _watch_step_deadlines(self) -> None:
+        """As `_escalate_missed_deadlines`: one timer at the earliest of the identification's limit
+        and the step's deadline, moved when the step moves."""
+        wake = WakeUp()
+        while self._step != CLOSED:
+            watched = (self._step, self._step_due_at)
+            wake.at(min(d for d in (self._due_at, self._step_due_at) if d is not None))
+            await workflow.wait_condition(lambda: (self._step, self._step_due_at) != watched or wake.due())
+            if wake.due():
+                raise ApplicationError("a bare case missed a deadline", non_retryable=True)
 
     async def _activity(self, name: str) -> None:
         """Stands in for one of the service's activities that is not a record."""

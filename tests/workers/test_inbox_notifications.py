@@ -1,6 +1,8 @@
 """A forwarder claims from the inbox a notification names: a department result does not make every
 worker also look for early warnings (services/departments/inbox_channel.py). A notification without
-a name (an API of an earlier version) still has both inboxes looked at.
+a name (an API of an earlier version) still has both inboxes looked at, and so does every poll
+interval, however busy the other inbox keeps the forwarder: some rows are announced by no
+notification (a retry whose backoff ended, a claim a crashed worker left to expire).
 
 Real PostgreSQL: the notifications are sent on another connection and heard by the forwarder's own
 LISTEN. The claims are counted, not made: this test is about which inbox is looked at and when."""
@@ -77,6 +79,31 @@ async def test_a_notification_has_only_its_own_inbox_claimed(
         assert await _claims_after(inbox, settings, RESULTS) == [RESULTS]
         assert await _claims_after(inbox, settings, WARNINGS) == [WARNINGS]
         assert sorted(await _claims_after(inbox, settings, "")) == [RESULTS, WARNINGS]
+    finally:
+        forwarder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await forwarder
+        await inbox._engine.dispose()
+
+
+async def test_a_busy_inbox_does_not_keep_the_other_from_its_poll(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poll = 1.0
+    monkeypatch.setattr(inbox_module, "_POLL_SECONDS", poll)
+    inbox = CountedInbox(settings)
+    forwarder = asyncio.create_task(inbox.run())
+    try:
+        await asyncio.wait_for(inbox.claimed.wait(), HEARD_WITHIN)
+        await asyncio.sleep(0.2)
+        inbox.claims.clear()
+        started = asyncio.get_running_loop().time()
+        while WARNINGS not in inbox.claims and asyncio.get_running_loop().time() - started < 4 * poll:
+            await _notify(settings, RESULTS)  # results keep coming, more often than the poll interval
+            await asyncio.sleep(poll / 4)
+
+        assert WARNINGS in inbox.claims, inbox.claims
+        assert inbox.claims.count(RESULTS) > inbox.claims.count(WARNINGS)
     finally:
         forwarder.cancel()
         with contextlib.suppress(asyncio.CancelledError):

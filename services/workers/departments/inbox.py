@@ -161,9 +161,9 @@ class DepartmentInbox:
         self, engine: AsyncEngine, client: Client, task_queue: str, timing: InboxTiming = InboxTiming()
     ) -> None:
         self._engine, self._client, self._queue, self._timing = engine, client, task_queue, timing
-        # A claim and a mark are one statement each: no BEGIN and COMMIT round trips.
+        # A claim, a mark and a lookup are one statement each: no BEGIN and COMMIT round trips.
         self._standalone = standalone(engine)
-        self._sessions = session_factory(engine)
+        self._sessions = session_factory(self._standalone)
         self._wake = asyncio.Event()
         self._due: set[str] = set()  # the inboxes notified (or with a slot freed) since the last claim
         self._results = _Deliveries(_PARALLEL, lambda: self._notified(RESULTS))
@@ -193,7 +193,8 @@ class DepartmentInbox:
             listener = (await conn.get_raw_connection()).driver_connection
             assert listener is not None  # an open asyncpg connection
             await listener.add_listener(CHANNEL, lambda _conn, _pid, _channel, inbox: self._notified(inbox))
-            inboxes = BOTH
+            loop = asyncio.get_running_loop()
+            inboxes, polled = BOTH, loop.time()
             while True:
                 self._wake.clear()
                 self._due.clear()
@@ -202,8 +203,12 @@ class DepartmentInbox:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), _POLL_SECONDS)
                 # Claimed again: an inbox that had rows (it may hold more), one notified or with a slot
-                # freed; both after a quiet poll interval (a notification lost with its connection).
-                inboxes = frozenset(found | self._due) or BOTH
+                # freed; both once a poll interval has passed, however busy one inbox keeps the loop:
+                # rows no notification announces (a retry's backoff ended, a crashed worker's claim
+                # expired, a household's next warning unblocked) are found by the poll only.
+                inboxes = frozenset(found | self._due)
+                if inboxes in (BOTH, frozenset()) or loop.time() - polled >= _POLL_SECONDS:
+                    inboxes, polled = BOTH, loop.time()
 
     async def deliver_pending(self, inboxes: frozenset[str] = BOTH) -> set[str]:
         """Starts delivering what waits in `inboxes`, as far as free slots allow (a slot frees as
@@ -332,7 +337,7 @@ class DepartmentInbox:
             row.warning_id,
         )
         actor = Actor.system(row.county_code)
-        async with self._engine.connect() as conn:
+        async with self._standalone.connect() as conn:
             flagged = await formerly_poor(conn, row.household_code)
         start = CaseStart(
             case_id=uuid.uuid4().hex,
