@@ -7,26 +7,17 @@ reports its own week or month."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
     from services.domain.months import local_date
-    from services.domain.reports.periods import ReportKind, period_before
-    from services.workers.reports.activities import ReportActivities, ReportRun
+    from services.domain.reports.periods import period_before
+    from services.workers.reports.activities import ReportActivities, ReportRequest, ReportRun
 
 SCHEDULED_AT = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
-
-
-class ReportRequest(BaseModel):
-    kind: ReportKind
-    # A period given (a county officer's request); None: the period before the scheduled time.
-    from_date: date | None = None
-    to_date: date | None = None
-    produced_by: str = "schedule"
 
 
 @workflow.defn

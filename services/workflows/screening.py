@@ -14,17 +14,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from services.workers.screening.imports import ImportActivities
+    from services.workers.screening.imports import ImportActivities, ImportStart
     from services.workers.screening.runs import (
         BatchInput,
         RunAfterImport,
-        RunPlan,
+        RunProgress,
         RunStarts,
         ScreeningRunActivities,
     )
@@ -33,18 +32,6 @@ _RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=tim
 # A bad file never fails the activity (its rows are refused); what does is the database or a bug.
 _IMPORT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=10)
 BATCHES_PER_RUN = 20  # batches before continuing as new
-
-
-class ImportStart(BaseModel):
-    job_id: int
-    county_code: str
-    started_by: str
-    screen_year: int | None = None  # screen what the import changed, for this year
-
-
-class RunProgress(BaseModel):
-    run_id: int
-    plan: RunPlan | None = None
 
 
 def screening_run_id(run_id: int) -> str:

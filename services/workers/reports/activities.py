@@ -44,6 +44,16 @@ def schedule_id(kind: ReportKind) -> str:
     return f"reports-{kind.value}"
 
 
+class ReportRequest(BaseModel):
+    """`ReportWorkflow`'s input (here, in a module the workflow sandbox passes through)."""
+
+    kind: ReportKind
+    # A period given (a county officer's request); None: the period before the scheduled time.
+    from_date: date | None = None
+    to_date: date | None = None
+    produced_by: str = "schedule"
+
+
 class ReportRun(BaseModel):
     kind: ReportKind
     from_date: date
@@ -97,7 +107,7 @@ class ReportActivities:
 
 
 def report_schedule(kind: ReportKind, task_queue: str) -> Schedule:
-    from services.workflows.reports import ReportRequest, ReportWorkflow
+    from services.workflows.reports import ReportWorkflow
 
     return Schedule(
         action=ScheduleActionStartWorkflow(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.utils.exceptions import InvalidFileException
+from pydantic import BaseModel
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
@@ -41,6 +42,16 @@ from services.workers.screening.priority import yield_cores_in_backend, yield_co
 # Rows per chunk: each chunk costs a few statements and (row by row) a commit whatever its size;
 # 20,000 rows keep that overhead small and the worker's memory at a few megabytes.
 CHUNK_ROWS = 20_000
+
+
+class ImportStart(BaseModel):
+    """`ImportWorkflow`'s input (here, in a module the workflow sandbox passes through: see
+    tests/workflows/test_workflow_modules.py)."""
+
+    job_id: int
+    county_code: str
+    started_by: str
+    screen_year: int | None = None  # screen what the import changed, for this year
 
 
 class ImportActivities:

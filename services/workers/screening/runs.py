@@ -46,6 +46,13 @@ class RunPlan(BaseModel):
     pause_seconds: float
 
 
+class RunProgress(BaseModel):
+    """`ScreeningRunWorkflow`'s input, carried over when it continues as new."""
+
+    run_id: int
+    plan: RunPlan | None = None
+
+
 class BatchInput(BaseModel):
     run_id: int
     batch_size: int
