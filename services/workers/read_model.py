@@ -20,8 +20,9 @@ from sqlalchemy import ARRAY, Select, String, Table, bindparam, cast, func, sele
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningInsert
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import VARCHAR, TypeEngine
 from sqlmodel import col
+from sqlmodel.sql.sqltypes import AutoString
 
 from services.db.tables import AuditEntry, Household
 from services.domain.identification.state import RecordedEvent
@@ -76,8 +77,10 @@ def _audit_params(subject_type: str, record_id: str, event: RecordedEvent) -> di
 
 def _array_type(column_type: TypeEngine[Any]) -> ARRAY[Any]:
     # Strings unsized: a cast to varchar(n) would cut an over-long value where the insert refuses it.
-    base = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type  # SQLModel's AutoString
-    return ARRAY(String() if isinstance(base, String) else column_type)
+    # Only plain strings (SQLModel's AutoString wraps one): an enum or a type that converts its
+    # values keeps its own type, conversion included.
+    base = column_type.impl_instance if isinstance(column_type, AutoString) else column_type
+    return ARRAY(String() if type(base) in (String, VARCHAR) else column_type)
 
 
 def unnest_rows(table: Table, columns: tuple[str, ...]) -> Select[Any]:
@@ -91,8 +94,10 @@ def unnest_rows(table: Table, columns: tuple[str, ...]) -> Select[Any]:
     return select(*(unnested.c[name] for name in columns))
 
 
-def row_arrays(rows: list[dict[str, Any]], columns: Iterable[str]) -> dict[str, list[Any]]:
-    """The parameters of `unnest_rows` for `rows`."""
+def row_arrays(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> dict[str, list[Any]]:
+    """The parameters of `unnest_rows` for `rows`, which hold exactly these columns (none left out unseen)."""
+    if any(row.keys() != set(columns) for row in rows):
+        raise ValueError(f"rows must hold exactly the columns {columns}")
     return {f"rows_{name}": [row[name] for row in rows] for name in columns}
 
 
