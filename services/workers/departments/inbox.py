@@ -5,10 +5,10 @@ that becomes a lead (`early_warnings`) in PostgreSQL, answers the department, an
 notifies the channel `department_inbox`, naming the inbox (services/departments/inbox_channel.py).
 This forwarder runs beside the worker: it claims undelivered rows of that inbox and its own
 task queue (FOR UPDATE SKIP LOCKED, so several workers share the work), delivers each to its
-case through Temporal, and marks it delivered with what the case made of it. A claim expires, so a delivery cut short by a
-crash is made again; deliveries are idempotent (update ids and the start key derive
-from the row), so nothing is delivered twice. A lost notification only delays
-delivery until the next poll.
+case through Temporal, and marks it delivered with what the case made of it. A claim expires,
+so a delivery cut short by a crash is made again; deliveries are idempotent (update ids and
+the start key derive from the row), so nothing is delivered twice. A lost notification only
+delays delivery until the next poll, which looks at both inboxes.
 
 One case never holds another's delivery. Each row (each household's warnings, in the
 order they came: the first may open the case, the rest join it) is delivered on its
