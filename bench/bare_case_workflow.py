@@ -64,6 +64,7 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from services.domain.identification.cross_check import DEFAULT_REASK_HOURS
     from services.workflows.wake_up import WakeUp
 
 BARE_TASK_QUEUE = "bench-bare-case"
@@ -82,7 +83,7 @@ BARE_DEPARTMENTS = ("real_estate", "vehicles", "market_entities", "public_payrol
 # The real deadline watch's timeout is the earliest answer deadline, days away.
 _ANSWER_DAYS = timedelta(days=5)
 # As DepartmentRequest.next_reask_at: a department that accepted and stays silent is asked again.
-_REASK_AFTER = timedelta(hours=24)
+_REASK_AFTER = timedelta(hours=DEFAULT_REASK_HOURS)
 # As `pending_deadlines`: the identification's limit, and the step's own deadline (the village
 # notice's has no level above to escalate to). Days away: no deadline passes in the bench.
 _IDENTIFICATION_DAYS, _STEP_DAYS = timedelta(days=30), timedelta(days=3)
@@ -181,7 +182,7 @@ class BareCaseWorkflow:
     @workflow.run
     async def run(self, notice_seconds: float) -> str:
         deadlines = asyncio.create_task(self._watch_step_deadlines())
-        await self._record("open")
+        await _record("open")
         self._opened = True
         # As `_tell_monitoring_opened`: a signal to a monitoring workflow that does not run.
         with contextlib.suppress(ApplicationError):
@@ -193,7 +194,7 @@ class BareCaseWorkflow:
         # As `_run_notice`: the step moves before `end_notice` is recorded; township review
         # sees every department's answer, so without all of them the case waits at `cross_check`.
         self._move_to(AFTER_NOTICE[0] if self._complete() else CROSS_CHECK)
-        await self._record("end-notice")
+        await _record("end-notice")
         await workflow.wait_condition(lambda: self._step == CLOSED)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._cross_check is not None:
@@ -216,11 +217,11 @@ class BareCaseWorkflow:
         # As `_step_after_authorisation`: the review waits at `cross-check` for the departments.
         self._move_to(CROSS_CHECK if step == "authorisation" else STEPS[STEPS.index(step) + 1])
         self._reviewed = self._reviewed or step == "democratic-review"
-        await self._record(step)
+        await _record(step)
         if step == "authorisation":  # as `_answer_beginning_cross_check`: the round starts once recorded
             self._cross_check = asyncio.create_task(self._run_cross_check())
         if self._step == CLOSED:  # as `_hand_over_closed_case`
-            await asyncio.gather(self._tell_monitoring(), self._record("find-linked-self-reports"))
+            await asyncio.gather(self._tell_monitoring(), _record("find-linked-self-reports"))
         return self._step
 
     @act.validator
@@ -235,7 +236,7 @@ class BareCaseWorkflow:
             return "not_awaiting"
         self._answered.add(department)
         self._changed()
-        await self._record(f"result-{department}")
+        await _record(f"result-{department}")
         return "recorded"
 
     async def _run_cross_check(self) -> None:
@@ -243,7 +244,7 @@ class BareCaseWorkflow:
         self._sent = set(BARE_DEPARTMENTS)
         respond_by = workflow.now() + _ANSWER_DAYS
         self._changed()
-        await self._record("request-cross-check")
+        await _record("request-cross-check")
         sends = [asyncio.create_task(self._send(d)) for d in BARE_DEPARTMENTS]
         wake = WakeUp()
         try:  # as `_watch_round_deadlines`: one timer at the earliest answer deadline or re-ask
@@ -269,7 +270,7 @@ class BareCaseWorkflow:
         if department not in self._answered:  # as `_deliver`: the acceptance, recorded unless the answer came first
             self._accepted_at[department] = workflow.now()
             self._changed()
-            await self._record(f"accepted-{department}")
+            await _record(f"accepted-{department}")
 
     def _complete(self) -> bool:
         return bool(self._sent) and self._answered == self._sent
@@ -299,9 +300,6 @@ class BareCaseWorkflow:
         await workflow.execute_activity(
             bare_record, name, start_to_close_timeout=timedelta(seconds=30), retry_policy=_RETRY
         )
-
-    async def _record(self, action: str) -> None:
-        await _record(action)
 
     async def _tell_monitoring(self) -> None:
         """As the hand-over (services/workflows/hand_over.py, HAND_OVER_LOCAL_PATCH): a local activity."""

@@ -201,8 +201,8 @@ def run_on_stack(
     worker_processes: int = 1,
 ) -> dict[str, Any]:
     """Starts a stack in a temporary folder (on a fresh database of `external_database`'s server if
-    given, with `worker_processes` workers, see `Stack`), measures on it, stops it, and writes the figures to bench/results/<name>.json
-    (logs in bench/results/logs/)."""
+    given, with `worker_processes` workers, see `Stack`), measures on it, stops it, and writes the
+    figures to bench/results/<name>.json (logs in bench/results/logs/)."""
     logs = RESULTS / "logs"
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as workdir:
         stack = Stack(Path(workdir), logs, external_database, worker_processes)

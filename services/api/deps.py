@@ -16,10 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from services.api.errors import ApiError
-from services.api.lone_statements import AUTOCOMMIT
 from services.api.people.security import staff_subject
 from services.db.ended_sessions import EndedSession, token_digest
-from services.db.engine import session_factory
+from services.db.engine import session_factory, standalone
 from services.db.tables import Account
 from services.settings import Settings
 
@@ -34,7 +33,7 @@ class AppResources:
     @cached_property
     def lone_sessions(self) -> async_sessionmaker[AsyncSession]:
         """Sessions on the same pool whose statements each stand alone (services/api/lone_statements.py)."""
-        return session_factory(self.engine.execution_options(**AUTOCOMMIT))
+        return session_factory(standalone(self.engine))
 
 
 def client_address(request: Request) -> str:

@@ -11,8 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.db.engine import AUTOCOMMIT
 
-__all__ = ["AUTOCOMMIT", "session_connection"]
-
 
 async def session_connection(session: AsyncSession) -> AsyncConnection:
     """The connection of the session's transaction if one is in progress (what runs on it joins it);

@@ -59,20 +59,21 @@ _HOUSEHOLD_STATUS = (
 def _audit_params(subject_type: str, record_id: str, event: RecordedEvent) -> dict[str, Any]:
     """The audit entry of `event`, filed under a case's or a monitoring period's id (`subject_type`
     `case` or `monitoring`), with what the event changed where the workflow works it out."""
-    return {
-        "audit_case_id": record_id,
-        "audit_seq": event.seq,
-        "audit_subject_type": subject_type,
-        "audit_subject_id": record_id,
-        "audit_action": event.action,
-        "audit_actor_username": event.actor.username,
-        "audit_actor_role": event.actor.role,
-        "audit_actor_area_code": event.actor.area_code,
-        "audit_at": event.at,
-        "audit_data": event.data,
-        "audit_before": event.before,
-        "audit_after": event.after,
+    entry = {
+        "case_id": record_id,
+        "seq": event.seq,
+        "subject_type": subject_type,
+        "subject_id": record_id,
+        "action": event.action,
+        "actor_username": event.actor.username,
+        "actor_role": event.actor.role,
+        "actor_area_code": event.actor.area_code,
+        "at": event.at,
+        "data": event.data,
+        "before": event.before,
+        "after": event.after,
     }
+    return {f"audit_{column}": entry[column] for column in _AUDIT_COLUMNS}
 
 
 def _array_type(column_type: TypeEngine[Any]) -> ARRAY[Any]:
@@ -96,7 +97,8 @@ def unnest_rows(table: Table, columns: tuple[str, ...]) -> Select[Any]:
 
 def row_arrays(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> dict[str, list[Any]]:
     """The parameters of `unnest_rows` for `rows`, which hold exactly these columns (none left out unseen)."""
-    if any(row.keys() != set(columns) for row in rows):
+    expected = set(columns)
+    if any(row.keys() != expected for row in rows):
         raise ValueError(f"rows must hold exactly the columns {columns}")
     return {f"rows_{name}": [row[name] for row in rows] for name in columns}
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import cast
 
 import pytest
@@ -47,19 +49,35 @@ class CountedInbox(DepartmentInbox):
         return 0
 
 
-async def _notify(settings: Settings, payload: str) -> None:
-    engine = create_engine(settings.require_database_url(), pool_size=1)
-    try:
-        async with engine.begin() as conn:
+@asynccontextmanager
+async def forwarding(settings: Settings) -> AsyncIterator[tuple[CountedInbox, Callable[[str], Awaitable[None]]]]:
+    """A counted forwarder running its loop, and a way to notify it (on a connection of the test's own)."""
+    inbox = CountedInbox(settings)
+    notifier = create_engine(settings.require_database_url(), pool_size=1)
+
+    async def notify(payload: str) -> None:
+        async with notifier.begin() as conn:
             await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+
+    forwarder = asyncio.create_task(inbox.run())
+    try:
+        await asyncio.wait_for(inbox.claimed.wait(), HEARD_WITHIN)  # at start: both, for what waited already
+        assert sorted(inbox.claims) == [RESULTS, WARNINGS]
+        await asyncio.sleep(0.2)
+        inbox.claims.clear()
+        yield inbox, notify
     finally:
-        await engine.dispose()
+        forwarder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await forwarder
+        await inbox._engine.dispose()
+        await notifier.dispose()
 
 
-async def _claims_after(inbox: CountedInbox, settings: Settings, payload: str) -> list[str]:
+async def _claims_after(inbox: CountedInbox, notify: Callable[[str], Awaitable[None]], payload: str) -> list[str]:
     inbox.claims.clear()
     inbox.claimed.clear()
-    await _notify(settings, payload)
+    await notify(payload)
     await asyncio.wait_for(inbox.claimed.wait(), HEARD_WITHIN)
     await asyncio.sleep(0.2)  # a second claim would follow at once
     return list(inbox.claims)
@@ -69,21 +87,10 @@ async def test_a_notification_has_only_its_own_inbox_claimed(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(inbox_module, "_POLL_SECONDS", 600.0)  # no poll in between: every claim answers a notification
-    inbox = CountedInbox(settings)
-    forwarder = asyncio.create_task(inbox.run())
-    try:
-        await asyncio.wait_for(inbox.claimed.wait(), HEARD_WITHIN)  # at start: both, for what waited already
-        assert sorted(inbox.claims) == [RESULTS, WARNINGS]
-        await asyncio.sleep(0.2)
-
-        assert await _claims_after(inbox, settings, RESULTS) == [RESULTS]
-        assert await _claims_after(inbox, settings, WARNINGS) == [WARNINGS]
-        assert sorted(await _claims_after(inbox, settings, "")) == [RESULTS, WARNINGS]
-    finally:
-        forwarder.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await forwarder
-        await inbox._engine.dispose()
+    async with forwarding(settings) as (inbox, notify):
+        assert await _claims_after(inbox, notify, RESULTS) == [RESULTS]
+        assert await _claims_after(inbox, notify, WARNINGS) == [WARNINGS]
+        assert sorted(await _claims_after(inbox, notify, "")) == [RESULTS, WARNINGS]
 
 
 async def test_a_busy_inbox_does_not_keep_the_other_from_its_poll(
@@ -91,21 +98,11 @@ async def test_a_busy_inbox_does_not_keep_the_other_from_its_poll(
 ) -> None:
     poll = 1.0
     monkeypatch.setattr(inbox_module, "_POLL_SECONDS", poll)
-    inbox = CountedInbox(settings)
-    forwarder = asyncio.create_task(inbox.run())
-    try:
-        await asyncio.wait_for(inbox.claimed.wait(), HEARD_WITHIN)
-        await asyncio.sleep(0.2)
-        inbox.claims.clear()
+    async with forwarding(settings) as (inbox, notify):
         started = asyncio.get_running_loop().time()
         while WARNINGS not in inbox.claims and asyncio.get_running_loop().time() - started < 4 * poll:
-            await _notify(settings, RESULTS)  # results keep coming, more often than the poll interval
+            await notify(RESULTS)  # results keep coming, more often than the poll interval
             await asyncio.sleep(poll / 4)
 
         assert WARNINGS in inbox.claims, inbox.claims
         assert inbox.claims.count(RESULTS) > inbox.claims.count(WARNINGS)
-    finally:
-        forwarder.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await forwarder
-        await inbox._engine.dispose()

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.departments.signatures import signature_refused, signing_department
 from services.api.errors import ApiError, conflict, described_errors, invalid, not_found
-from services.api.lone_statements import AUTOCOMMIT
+from services.db.engine import standalone
 from services.departments.contract import CrossCheckCallback
 from services.departments.inbox_channel import RESULTS, notify_sql
 from services.departments.secret_box import SecretBox
@@ -49,8 +49,7 @@ _AWAITING = {str(s) for s in AWAITING_RESULT}
 
 async def accept_result(engine: AsyncEngine, box: SecretBox, request_id: str, headers: Any, body: bytes) -> str:
     """`recorded`, or `repeat` for a result already recorded; raises the contract's 401/404/409/422."""
-    async with engine.connect() as conn:
-        await conn.execution_options(**AUTOCOMMIT)
+    async with standalone(engine).connect() as conn:
         # Authenticated first: without a department's secret, a caller cannot tell which requests exist.
         signer = await signing_department(conn, box, headers, body)
         request = (
