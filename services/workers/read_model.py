@@ -48,15 +48,26 @@ _AUDIT_ENTRY = (
     .on_conflict_do_nothing(constraint="uq_audit_case_seq")
 )
 
-# A household's status and category as a workflow settles them.
-_HOUSEHOLD_STATUS = (
+
+def gated_audit_entry(gate: Any) -> Insert:
+    """The audit row of an event (`audit_params`), written only under `gate`."""
+    values = [bindparam(f"audit_{c}", type_=AuditEntry.__table__.c[c].type) for c in _AUDIT_COLUMNS]  # type: ignore[attr-defined]
+    return (
+        insert(AuditEntry)
+        .from_select(_AUDIT_COLUMNS, select(*values).where(gate), include_defaults=False)
+        .on_conflict_do_nothing(constraint="uq_audit_case_seq")
+    )
+
+
+# A household's status and category as a workflow settles them (`household_params`).
+HOUSEHOLD_STATUS = (
     update(Household)
     .where(col(Household.code) == bindparam("household"))
     .values(status=bindparam("household_status"), category=bindparam("household_category"))
 )
 
 
-def _audit_params(subject_type: str, record_id: str, event: RecordedEvent) -> dict[str, Any]:
+def audit_params(subject_type: str, record_id: str, event: RecordedEvent) -> dict[str, Any]:
     """The audit entry of `event`, filed under a case's or a monitoring period's id (`subject_type`
     `case` or `monitoring`), with what the event changed where the workflow works it out."""
     entry = {
@@ -84,23 +95,23 @@ def _array_type(column_type: TypeEngine[Any]) -> ARRAY[Any]:
     return ARRAY(String() if type(base) in (String, VARCHAR) else column_type)
 
 
-def unnest_rows(table: Table, columns: tuple[str, ...]) -> Select[Any]:
-    """The rows passed column by column, as one array parameter `rows_<column>` each (`row_arrays`):
-    one constant statement for any number of rows."""
+def unnest_rows(table: Table, columns: tuple[str, ...], prefix: str = "rows") -> Select[Any]:
+    """The rows passed column by column, as one array parameter `<prefix>_<column>` each
+    (`row_arrays`): one constant statement for any number of rows."""
     arrays = []
     for name in columns:
         array_type = _array_type(table.c[name].type)
-        arrays.append(cast(bindparam(f"rows_{name}", type_=array_type), array_type))
+        arrays.append(cast(bindparam(f"{prefix}_{name}", type_=array_type), array_type))
     unnested = func.unnest(*arrays).table_valued(*columns).render_derived()
     return select(*(unnested.c[name] for name in columns))
 
 
-def row_arrays(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> dict[str, list[Any]]:
+def row_arrays(rows: list[dict[str, Any]], columns: tuple[str, ...], prefix: str = "rows") -> dict[str, list[Any]]:
     """The parameters of `unnest_rows` for `rows`, which hold exactly these columns (none left out unseen)."""
     expected = set(columns)
     if any(row.keys() != expected for row in rows):
         raise ValueError(f"rows must hold exactly the columns {columns}")
-    return {f"rows_{name}": [row[name] for row in rows] for name in columns}
+    return {f"{prefix}_{name}": [row[name] for row in rows] for name in columns}
 
 
 def _moving_forward(upsert: Insert, model: Any, keys: tuple[str, ...], columns: Iterable[str]) -> Insert:
@@ -123,10 +134,17 @@ def _audited_row_upsert(model: Any, key: str, columns: tuple[str, ...]) -> Retur
     return _moving_forward(upsert, model, (key,), columns).returning(model.__table__.c[key]).add_cte(audited)
 
 
-@cache
-def _rows_upsert(model: Any, keys: tuple[str, ...], columns: tuple[str, ...]) -> Insert:
-    upsert = insert(model).from_select(columns, unnest_rows(model.__table__, columns))
+def rows_upsert(
+    model: Any, keys: tuple[str, ...], columns: tuple[str, ...], prefix: str = "rows", gate: Any = None
+) -> Insert:
+    """`forward_upsert`'s statement; `gate`: a condition the rows are written under (none: always).
+    Columns left out take the server's defaults (inside a CTE of a SELECT, SQLAlchemy's own are not applied)."""
+    rows = unnest_rows(model.__table__, columns, prefix)
+    upsert = insert(model).from_select(columns, rows if gate is None else rows.where(gate), include_defaults=False)
     return _moving_forward(upsert, model, keys, columns)
+
+
+_rows_upsert = cache(rows_upsert)
 
 
 async def forward_upsert(conn: AsyncConnection, model: Any, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
@@ -142,10 +160,13 @@ async def audited_upsert(
     """`forward_upsert` of the read-model row keyed by `key`, with the event's audit entry written
     by the same statement (one round trip for both); whether the row moved forward."""
     statement = _audited_row_upsert(model, key, tuple(row))
-    result = await conn.execute(statement, {**row, **_audit_params(subject_type, row[key], event)})
+    result = await conn.execute(statement, {**row, **audit_params(subject_type, row[key], event)})
     return result.first() is not None
 
 
+def household_params(household_code: str, status: str, category: str | None) -> dict[str, Any]:
+    return {"household": household_code, "household_status": status, "household_category": category}
+
+
 async def set_household_status(conn: AsyncConnection, household_code: str, status: str, category: str | None) -> None:
-    params = {"household": household_code, "household_status": status, "household_category": category}
-    await conn.execute(_HOUSEHOLD_STATUS, params)
+    await conn.execute(HOUSEHOLD_STATUS, household_params(household_code, status, category))

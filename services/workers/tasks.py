@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ARRAY, String, all_, bindparam, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Update
 from sqlmodel import col
 
 from services.db.tables import Task
@@ -71,37 +72,48 @@ _WANTED = (
     "source", "case_id", "workflow_id", "household_code", "county_code", "township_code", "village_code",
     "opened_at", "opened_seq",
 )  # fmt: skip
-_UPSERT = insert(Task).from_select(_WANTED, unnest_rows(Task.__table__, _WANTED))  # type: ignore[attr-defined]
-_OPENED = _UPSERT.on_conflict_do_update(
-    index_elements=[col(Task.key)],
-    set_={k: _UPSERT.excluded[k] for k in ("due_at", "escalated_at", "title", "detail")},
-    where=col(Task.closed_at).is_(None)
-    & (
-        col(Task.due_at).is_distinct_from(_UPSERT.excluded.due_at)
-        | col(Task.escalated_at).is_distinct_from(_UPSERT.excluded.escalated_at)
-        | col(Task.title).is_distinct_from(_UPSERT.excluded.title)
-        | col(Task.detail).is_distinct_from(_UPSERT.excluded.detail)
-    ),
-)
-_SYNC = (
-    update(Task)
-    .where(
+
+
+def sync_statements(prefix: str = "rows", gate: Any = None) -> tuple[Insert, Update]:
+    """The upsert of the wanted tasks and the closing of every other open task of the record
+    (`sync_params`), to run in one statement; `gate`: a condition both are written under (none: always).
+    Columns left out take the server's defaults (inside a CTE of a SELECT, SQLAlchemy's own are not applied)."""
+    wanted = unnest_rows(Task.__table__, _WANTED, prefix)  # type: ignore[attr-defined]
+    upsert = insert(Task).from_select(_WANTED, wanted if gate is None else wanted.where(gate), include_defaults=False)
+    opened = upsert.on_conflict_do_update(
+        index_elements=[col(Task.key)],
+        set_={k: upsert.excluded[k] for k in ("due_at", "escalated_at", "title", "detail")},
+        where=col(Task.closed_at).is_(None)
+        & (
+            col(Task.due_at).is_distinct_from(upsert.excluded.due_at)
+            | col(Task.escalated_at).is_distinct_from(upsert.excluded.escalated_at)
+            | col(Task.title).is_distinct_from(upsert.excluded.title)
+            | col(Task.detail).is_distinct_from(upsert.excluded.detail)
+        ),
+    )
+    closing = update(Task).where(
         col(Task.case_id) == bindparam("record_id"),
         col(Task.source) == bindparam("record_source"),
         col(Task.closed_at).is_(None),
-        col(Task.key) != all_(bindparam("rows_key", type_=ARRAY(String()))),  # the wanted rows' keys
+        col(Task.key) != all_(bindparam(f"{prefix}_key", type_=ARRAY(String()))),  # the wanted rows' keys
     )
-    .values(closed_at=bindparam("at"), closed_seq=bindparam("seq"), closed_by=bindparam("actor"))
-    .add_cte(_OPENED.cte("opened"))
-)
+    closing = closing.values(closed_at=bindparam("at"), closed_seq=bindparam("seq"), closed_by=bindparam("actor"))
+    return opened, closing if gate is None else closing.where(gate)
+
+
+def sync_params(
+    origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime, actor: str, prefix: str = "rows"
+) -> dict[str, Any]:
+    rows = row_arrays(task_rows(origin, wanted, seq, at), _WANTED, prefix)
+    return {**rows, "record_id": origin.case_id, "record_source": origin.source, "at": at, "seq": seq, "actor": actor}
+
+
+_OPENED, _CLOSING = sync_statements()
+_SYNC = _CLOSING.add_cte(_OPENED.cte("opened"))
 
 
 async def sync_tasks(
     conn: AsyncConnection, origin: TaskSource, wanted: list[TaskSpec], seq: int, at: datetime, actor: str
 ) -> None:
     """The open tasks of `origin` made `wanted`, in one statement (`_SYNC`)."""
-    params = row_arrays(task_rows(origin, wanted, seq, at), _WANTED)
-    await conn.execute(
-        _SYNC,
-        {**params, "record_id": origin.case_id, "record_source": origin.source, "at": at, "seq": seq, "actor": actor},
-    )
+    await conn.execute(_SYNC, sync_params(origin, wanted, seq, at, actor))
