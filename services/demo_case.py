@@ -185,13 +185,17 @@ class CaseDriver:
     async def wait_for(
         self, case_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0
     ) -> dict[str, Any]:
-        """The case as soon as `done(case)` holds, or as it is when the time is up."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            case = (await self.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
-            if done(case) or asyncio.get_running_loop().time() > deadline:
-                return case
-            await asyncio.sleep(0.2)
+        """The case as soon as `done(case)` holds, or as it is when the time is up: each request
+        waits for the case's next change (`after_seq`, `wait_seconds`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        case = (await self.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
+        while not done(case) and (left := deadline - loop.time()) > 0:
+            wait = {"after_seq": case["seq"], "wait_seconds": round(min(left, 20.0), 3)}
+            answer = await self.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}", **wait)
+            answer.raise_for_status()
+            case = answer.json()
+        return case
 
     async def wait_for_cross_check(self, case_id: str, timeout: float = 30.0) -> dict[str, Any]:
         """The case once every department of its cross-check has answered (or been settled)."""

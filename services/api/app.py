@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from services.api import health_routes
 from services.api.admin_safety import routes as admin_safety_routes
+from services.api.case_changes import CaseChanges
 from services.api.departments import inbound_routes, registry_routes, work_routes
 from services.api.deps import AppResources
 from services.api.documents import routes as document_routes
@@ -57,10 +58,13 @@ def create_app(
         app.state.tracer = tracer(provider)
         engine = create_engine(resolved.require_database_url())
         client = temporal or await connect(resolved, tracing=provider)
-        app.state.resources = AppResources(resolved, engine, session_factory(engine), client)
+        case_changes = CaseChanges(engine)
+        app.state.resources = AppResources(resolved, engine, session_factory(engine), client, case_changes)
+        case_changes.start()
         try:
             yield
         finally:
+            await case_changes.stop()
             await engine.dispose()
             if provider is not None and tracing is None:
                 provider.shutdown()  # sends the spans still batched

@@ -15,6 +15,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from services.api.case_changes import CaseChanges
 from services.api.errors import ApiError
 from services.api.people.security import staff_subject
 from services.db.ended_sessions import EndedSession, token_digest
@@ -29,6 +30,7 @@ class AppResources:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     temporal: Client
+    case_changes: CaseChanges
 
     @cached_property
     def lone_sessions(self) -> async_sessionmaker[AsyncSession]:

@@ -18,7 +18,15 @@ from services.api.errors import ErrorAnswer
 from services.api.idempotency import answer_once, fingerprint
 from services.api.identification.commands import act_on_case, case_opened_with, start_case, start_key
 from services.api.identification.schemas import CaseOpen, CasePage, CaseTimeline, CaseView, ReviewInput
-from services.api.identification.service import CaseFilter, case_page, case_to_act_on, visible_case
+from services.api.identification.service import (
+    MAX_SEQ,
+    MAX_WAIT_SECONDS,
+    CaseFilter,
+    case_after,
+    case_page,
+    case_to_act_on,
+    visible_case,
+)
 from services.api.identification.views import case_view, review_input
 from services.api.registry.policies import current_policy
 from services.api.registry.service import visible_household
@@ -93,8 +101,23 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseView, summary="案件详情")
-async def get_case(case_id: str, account: LoneAccount, session: LoneSessionDep) -> dict[str, Any]:
-    record = await visible_case(session, account, case_id)
+async def get_case(
+    case_id: str,
+    account: LoneAccount,
+    session: LoneSessionDep,
+    resources: Resources,
+    after_seq: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="只在案件的 seq 大于此数时返回")] = None,
+    wait_seconds: Annotated[
+        float, Query(ge=0, le=MAX_WAIT_SECONDS, description="与 after_seq 同用：最多等待这么多秒，等案件有新变化")
+    ] = 0,
+) -> dict[str, Any]:
+    """The case. With `after_seq` and `wait_seconds`: answered as soon as the case's `seq` passes
+    `after_seq`, or as it is once `wait_seconds` have passed (a page showing the case keeps up with
+    it in one request at a time, instead of asking again and again)."""
+    if after_seq is None or wait_seconds == 0:
+        record = await visible_case(session, account, case_id)
+    else:
+        record = await case_after(session, account, case_id, after_seq, wait_seconds, resources.case_changes)
     return case_view(record.state, account)
 
 

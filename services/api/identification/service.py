@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -12,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api import pagination
 from services.api.access import area_scope, may_name, require_visible, visible
+from services.api.case_changes import RECHECK_SECONDS, CaseChanges
 from services.api.errors import not_found
 from services.api.identification.schemas import CasePage
 from services.api.identification.views import case_summary
@@ -23,6 +26,28 @@ _NOT_VISIBLE = "没有找到该案件，或该案件不在您的管辖区域内"
 
 async def visible_case(session: AsyncSession, reader: Account, case_id: str) -> CaseRecord:
     return await visible(session, reader, CaseRecord, case_id, _NOT_VISIBLE)
+
+
+MAX_WAIT_SECONDS = 25.0  # under the idle timeouts of the proxies in front (60 s and more)
+MAX_SEQ = 2**31 - 1  # the column's range
+
+
+async def case_after(
+    session: AsyncSession, reader: Account, case_id: str, after_seq: int, wait_seconds: float, changes: CaseChanges
+) -> CaseRecord:
+    """`visible_case` once its `seq` passes `after_seq`, or as it is after `wait_seconds`. Holds no
+    database connection while it waits (the session is closed in between)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    async with changes.watching(case_id) as changed:
+        record = await visible_case(session, reader, case_id)  # read after watching: no change is missed
+        while record.last_seq <= after_seq and (left := deadline - loop.time()) > 0:
+            await session.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), min(left, RECHECK_SECONDS))
+            changed.clear()
+            record = await visible_case(session, reader, case_id)
+    return record
 
 
 class CaseRef(NamedTuple):

@@ -22,6 +22,7 @@ from sqlalchemy import ARRAY, Select, String, all_, bindparam, func, select, upd
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
+from services.db.case_recorded import notify
 from services.db.tables import CaseRecord, CrossCheckRequestRecord
 from services.domain.identification.state import CaseEvent
 from services.workers.read_model import (
@@ -83,7 +84,8 @@ class LastWritten:
 
 @cache
 def _statement(requests: bool, household: bool) -> Select[Any]:
-    """The event's writes, each a CTE under the condition that the case row moved (`moved`)."""
+    """The event's writes, each a CTE under the condition that the case row moved (`moved`), and
+    the notification that it did."""
     moved = (
         update(CaseRecord)
         .where(col(CaseRecord.case_id) == bindparam("row_case_id"), col(CaseRecord.last_seq) == bindparam("prior_seq"))
@@ -99,7 +101,7 @@ def _statement(requests: bool, household: bool) -> Select[Any]:
         writes += [upsert.cte("requested"), RETIRE_REQUESTS.where(gate).cte("retired")]
     if household:
         writes.append(HOUSEHOLD_STATUS.where(gate).cte("household"))
-    return select(moved.c.case_id).add_cte(*writes)
+    return select(moved.c.case_id, notify(moved.c.case_id)).add_cte(*writes)
 
 
 async def record_on_known_row(
@@ -113,7 +115,7 @@ async def record_on_known_row(
     """Writes `event` (its audit entry as it is: `before` and `after` worked out) with its case `row`,
     the case's open tasks (`sync_params`), its cross-check request rows (None: unchanged) and the
     household's status (`household_params`, None: unchanged), if the case row is as of the event
-    before; whether it was (if not, nothing is written)."""
+    before; whether it was (if not, nothing is written). Notifies `case_recorded` if it was."""
     params: dict[str, Any] = {f"row_{c}": row[c] for c in CASE_COLUMNS}
     params.update(prior_seq=event.seq - 1, **audit_params("case", row["case_id"], event), **tasks)
     if requests is not None:

@@ -14,19 +14,21 @@ a case's events one after another, so the new state is the row's with the event'
 and the audit's old values are the row's; a retry of an event already recorded changes nothing.
 Where this process wrote the event before, it knows the row already and writes the event in one
 statement under the condition that the row is still as it wrote it (known_row.py); otherwise it
-reads the row, locked, and writes in one transaction.
+reads the row, locked, and writes in one transaction. Either way, a row that moved forward notifies
+`case_recorded` (services/db/case_recorded.py) for the requests waiting on the case.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from services.db.case_recorded import notify
 from services.db.engine import standalone
 from services.db.tables import CaseRecord, CrossCheckRequestRecord
 from services.domain.changes import apply_changes, state_changes
@@ -43,6 +45,10 @@ _ROW_FOR_UPDATE = (
     .where(col(CaseRecord.case_id) == bindparam("case_id"))
     .with_for_update()
 )
+
+
+# Requests waiting for the case to change are woken (services/api/case_changes.py), at commit.
+_NOTIFY = select(notify(bindparam("case_id", type_=String())))
 
 
 class CaseRecordActivities:
@@ -161,6 +167,8 @@ async def _write_read_model(
     household = _household_status(state)
     if household is not None:
         await conn.execute(HOUSEHOLD_STATUS, household)
+    if moved_forward:
+        await conn.execute(_NOTIFY, {"case_id": state.case_id})
     return moved_forward
 
 

@@ -1,0 +1,94 @@
+"""`GET /cases/{id}?after_seq=N&wait_seconds=S`: a page showing a case waits for its next change in
+one request (services/api/case_changes.py), woken by the record activity's notification."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from sqlalchemy import text
+
+from services.api.case_changes import RECHECK_SECONDS
+from services.db.engine import create_engine
+from services.demo_case import COUNTY_OFFICER, VILLAGE_CADRE, CaseDriver, home_verification
+from services.settings import Settings
+from tests.conftest import NewHousehold
+
+OTHER_VILLAGE_CADRE = "huochangwan.cadre"
+
+
+async def _wait(driver: CaseDriver, case_id: str, reader: str = COUNTY_OFFICER, **params: Any) -> Any:
+    return await driver.get(reader, f"/api/v1/cases/{case_id}", **params)
+
+
+async def test_a_wait_answers_as_soon_as_the_case_moves(driver: CaseDriver, new_household: NewHousehold) -> None:
+    case = await driver.open_case(await new_household())
+    waiting = asyncio.create_task(_wait(driver, case["case_id"], after_seq=case["seq"], wait_seconds=20))
+    await asyncio.sleep(0.5)
+    assert not waiting.done(), "nothing changed yet: the request waits"
+    await driver.act(VILLAGE_CADRE, case["case_id"], "home-verification", home_verification(await driver.today()))
+    recorded = time.monotonic()  # the action answers once its event is written
+    answer = await asyncio.wait_for(waiting, 10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["seq"] > case["seq"] and answer.json()["step"] == "authorisation"
+    assert time.monotonic() - recorded < RECHECK_SECONDS / 2, "woken by the notification, not by a re-read"
+
+
+async def test_a_case_already_past_answers_at_once_and_an_unchanged_one_when_the_time_is_up(
+    driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    case = await driver.open_case(await new_household())
+    started = time.monotonic()
+    answer = await _wait(driver, case["case_id"], after_seq=case["seq"] - 1, wait_seconds=20)
+    assert answer.status_code == 200 and answer.json()["seq"] == case["seq"]
+    assert time.monotonic() - started < 5
+
+    started = time.monotonic()
+    answer = await _wait(driver, case["case_id"], after_seq=case["seq"], wait_seconds=0.6)
+    assert answer.status_code == 200 and answer.json()["seq"] == case["seq"]
+    assert 0.6 <= time.monotonic() - started < 5
+
+
+async def test_a_change_nobody_announced_is_still_seen(
+    driver: CaseDriver, new_household: NewHousehold, settings: Settings
+) -> None:
+    """A lost notification (the listening connection dropped) only delays the answer: a waiting
+    request reads the case again every RECHECK_SECONDS. The change here is made without one."""
+    case = await driver.open_case(await new_household())
+    waiting = asyncio.create_task(_wait(driver, case["case_id"], after_seq=case["seq"], wait_seconds=20))
+    await asyncio.sleep(0.3)
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "UPDATE case_records SET last_seq = last_seq + 1,"
+                    " state = jsonb_set(state, '{seq}', to_jsonb(last_seq + 1)) WHERE case_id = :case_id"
+                ),
+                {"case_id": case["case_id"]},
+            )
+    finally:
+        await engine.dispose()
+    answer = await asyncio.wait_for(waiting, RECHECK_SECONDS + 5)
+    assert answer.status_code == 200 and answer.json()["seq"] == case["seq"] + 1
+
+
+async def test_waits_are_bounded_and_only_for_those_who_may_see_the_case(
+    driver: CaseDriver, new_household: NewHousehold
+) -> None:
+    case = await driver.open_case(await new_household())
+    for params, field in (
+        ({"after_seq": case["seq"], "wait_seconds": 26}, "wait_seconds"),
+        ({"after_seq": case["seq"], "wait_seconds": -1}, "wait_seconds"),
+        ({"after_seq": case["seq"], "wait_seconds": "nan"}, "wait_seconds"),
+        ({"after_seq": -1, "wait_seconds": 1}, "after_seq"),
+        ({"after_seq": 2**31, "wait_seconds": 1}, "after_seq"),
+    ):
+        answer = await _wait(driver, case["case_id"], **params)
+        assert answer.status_code == 422, (params, answer.text)
+        assert field in answer.text, (params, answer.text)
+
+    started = time.monotonic()
+    answer = await _wait(driver, case["case_id"], OTHER_VILLAGE_CADRE, after_seq=case["seq"], wait_seconds=20)
+    assert answer.status_code == 404 and time.monotonic() - started < 5, "out of sight: refused at once, no wait"
