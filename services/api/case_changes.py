@@ -1,11 +1,10 @@
 """Waiting for a case to change, for `GET /cases/{id}?after_seq=N&wait_seconds=S`.
 
 The record activity notifies `case_recorded` (services/db/case_recorded.py) as each event of a case
-is written. Each API process listens on one connection
-of its pool and wakes the requests waiting on that case, which read the case again. A waiting
-request holds no database connection. Should a notification be lost (the listening connection
-dropped, and is re-opened after a pause), a waiting request still reads the case again every
-`RECHECK_SECONDS`: it answers late, never wrongly.
+is written. Each API process listens on one connection of its pool and wakes the requests waiting on
+that case, which read the case again. A waiting request holds no database connection. Should a
+notification be lost (the listening connection dropped, and is re-opened after a pause), a waiting
+request still reads the case again every `RECHECK_SECONDS`: it answers late, never wrongly.
 """
 
 from __future__ import annotations
