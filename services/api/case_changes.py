@@ -22,7 +22,7 @@ from services.db.failures import describe
 # How often a waiting request reads the case again, whatever it heard.
 RECHECK_SECONDS = 2.0
 # How long a lost listening connection waits before it is opened again.
-_REOPEN_SECONDS = 2.0
+REOPEN_SECONDS = 2.0
 # How often the listening connection is checked (a dropped one does not always say so at once).
 _CHECK_SECONDS = 10.0
 
@@ -32,8 +32,8 @@ log = logging.getLogger("services.api.case_changes")
 class CaseChanges:
     """The cases some request of this process waits on, woken by the record activity's notifications."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, engine: AsyncEngine, check_seconds: float = _CHECK_SECONDS) -> None:
+        self._engine, self._check_seconds = engine, check_seconds
         self._waiting: dict[str, set[asyncio.Event]] = {}
         self._listening: asyncio.Task[None] | None = None
 
@@ -77,11 +77,11 @@ class CaseChanges:
                     await listener.add_listener(CHANNEL, lambda _conn, _pid, _channel, case_id: self._wake(case_id))
                     self._wake_all()  # what changed while nobody listened is read again now
                     while not listener.is_closed():
-                        await asyncio.sleep(_CHECK_SECONDS)
-                        await listener.execute(";")  # a dropped connection fails here
+                        await asyncio.sleep(self._check_seconds)
+                        await listener.fetchval("SELECT 1")  # a dropped connection fails here
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 log.warning("case change listener lost its connection (%s); reopening", describe(error))
             self._wake_all()
-            await asyncio.sleep(_REOPEN_SECONDS)
+            await asyncio.sleep(REOPEN_SECONDS)

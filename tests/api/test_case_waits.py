@@ -7,9 +7,10 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
-from services.api.case_changes import RECHECK_SECONDS
+from services.api.case_changes import RECHECK_SECONDS, REOPEN_SECONDS, CaseChanges
 from services.db.engine import create_engine
 from services.demo_case import COUNTY_OFFICER, VILLAGE_CADRE, CaseDriver, home_verification
 from services.settings import Settings
@@ -92,3 +93,51 @@ async def test_waits_are_bounded_and_only_for_those_who_may_see_the_case(
     started = time.monotonic()
     answer = await _wait(driver, case["case_id"], OTHER_VILLAGE_CADRE, after_seq=case["seq"], wait_seconds=20)
     assert answer.status_code == 404 and time.monotonic() - started < 5, "out of sight: refused at once, no wait"
+
+
+async def test_the_listener_keeps_its_connection_and_hears_every_notification(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its connection is checked every `check_seconds`; a check must not itself drop it (a dropped
+    listener misses what is announced until it is open again)."""
+    engine = create_engine(settings.database_url, pool_size=2)
+    changes = CaseChanges(engine, check_seconds=0.05)
+    changes.start()
+    try:
+        await asyncio.sleep(0.5)  # ten checks
+        async with changes.watching("listener-test") as changed:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_notify('case_recorded', 'listener-test')"))
+                await conn.commit()
+            await asyncio.wait_for(changed.wait(), 1.0)
+    finally:
+        await changes.stop()
+        await engine.dispose()
+    assert "lost its connection" not in caplog.text
+
+
+async def test_a_listener_whose_connection_dies_opens_another(settings: Settings) -> None:
+    engine = create_engine(settings.database_url, pool_size=2)
+    changes = CaseChanges(engine, check_seconds=0.05)
+    changes.start()
+    try:
+        await asyncio.sleep(0.3)
+        async with engine.connect() as conn:  # the listener's backend: the one running its check
+            killed = await conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND query = 'SELECT 1'"
+                    " AND backend_start > now() - interval '5 seconds'"
+                )
+            )
+            await conn.commit()
+        assert killed >= 1
+        await asyncio.sleep(REOPEN_SECONDS + 1)  # it notices at its next check, pauses, opens another
+        async with changes.watching("listener-test") as changed:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_notify('case_recorded', 'listener-test')"))
+                await conn.commit()
+            await asyncio.wait_for(changed.wait(), 1.0)  # heard on the new connection
+    finally:
+        await changes.stop()
+        await engine.dispose()
