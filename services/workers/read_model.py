@@ -41,20 +41,15 @@ _AUDIT_COLUMNS = (
     "before",
     "after",
 )
-# The append-only audit row of an event; parameters `audit_<column>`, apart from the row's own.
-_AUDIT_ENTRY = (
-    insert(AuditEntry)
-    .values({c: bindparam(f"audit_{c}") for c in _AUDIT_COLUMNS})
-    .on_conflict_do_nothing(constraint="uq_audit_case_seq")
-)
 
 
-def gated_audit_entry(gate: Any) -> Insert:
-    """The audit row of an event (`audit_params`), written only under `gate`."""
-    values = [bindparam(f"audit_{c}", type_=AuditEntry.__table__.c[c].type) for c in _AUDIT_COLUMNS]  # type: ignore[attr-defined]
+def audit_entry(gate: Any = None) -> Insert:
+    """The append-only audit row of an event (parameters `audit_<column>`, `audit_params`), written
+    only under `gate` (none: always)."""
+    values = select(*(bindparam(f"audit_{c}", type_=AuditEntry.__table__.c[c].type) for c in _AUDIT_COLUMNS))  # type: ignore[attr-defined]
     return (
         insert(AuditEntry)
-        .from_select(_AUDIT_COLUMNS, select(*values).where(gate), include_defaults=False)
+        .from_select(_AUDIT_COLUMNS, values if gate is None else values.where(gate), include_defaults=False)
         .on_conflict_do_nothing(constraint="uq_audit_case_seq")
     )
 
@@ -130,7 +125,7 @@ def _moving_forward(upsert: Insert, model: Any, keys: tuple[str, ...], columns: 
 @cache
 def _audited_row_upsert(model: Any, key: str, columns: tuple[str, ...]) -> ReturningInsert[Any]:
     upsert = insert(model).values({c: bindparam(c) for c in columns})
-    audited = _AUDIT_ENTRY.cte("audited")
+    audited = audit_entry().cte("audited")
     return _moving_forward(upsert, model, (key,), columns).returning(model.__table__.c[key]).add_cte(audited)
 
 

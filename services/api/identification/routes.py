@@ -19,7 +19,6 @@ from services.api.idempotency import answer_once, fingerprint
 from services.api.identification.commands import act_on_case, case_opened_with, start_case, start_key
 from services.api.identification.schemas import CaseOpen, CasePage, CaseTimeline, CaseView, ReviewInput
 from services.api.identification.service import (
-    MAX_SEQ,
     MAX_WAIT_SECONDS,
     CaseFilter,
     case_after,
@@ -33,6 +32,7 @@ from services.api.registry.service import visible_household
 from services.api.tasks.claims import require_free_to_act
 from services.api.timelines import timeline
 from services.db.tables import Account
+from services.domain.form_fields import INT4_MAX
 from services.domain.identification.forms import CrossCheckEntry, CrossCheckResend
 from services.domain.identification.procedure import IDENTIFICATION
 from services.domain.vocabulary import CASE_OPENING_ROLES, Action, Step
@@ -106,7 +106,7 @@ async def get_case(
     account: LoneAccount,
     session: LoneSessionDep,
     resources: Resources,
-    after_seq: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="只在案件的 seq 大于此数时返回")] = None,
+    after_seq: Annotated[int | None, Query(ge=0, le=INT4_MAX, description="只在案件的 seq 大于此数时返回")] = None,
     wait_seconds: Annotated[
         float, Query(ge=0, le=MAX_WAIT_SECONDS, description="与 after_seq 同用：最多等待这么多秒，等案件有新变化")
     ] = 0,

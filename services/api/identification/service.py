@@ -29,7 +29,6 @@ async def visible_case(session: AsyncSession, reader: Account, case_id: str) -> 
 
 
 MAX_WAIT_SECONDS = 25.0  # under the idle timeouts of the proxies in front (60 s and more)
-MAX_SEQ = 2**31 - 1  # the column's range
 
 
 async def case_after(

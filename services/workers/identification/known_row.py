@@ -27,8 +27,8 @@ from services.db.tables import CaseRecord, CrossCheckRequestRecord
 from services.domain.identification.state import CaseEvent
 from services.workers.read_model import (
     HOUSEHOLD_STATUS,
+    audit_entry,
     audit_params,
-    gated_audit_entry,
     row_arrays,
     rows_upsert,
 )
@@ -95,7 +95,7 @@ def _statement(requests: bool, household: bool) -> Select[Any]:
     )
     gate = select(moved.c.case_id).exists()
     opened, closed = sync_statements("task", gate)
-    writes = [gated_audit_entry(gate).cte("audited"), opened.cte("opened"), closed.cte("closed")]
+    writes = [audit_entry(gate).cte("audited"), opened.cte("opened"), closed.cte("closed")]
     if requests:
         upsert = rows_upsert(CrossCheckRequestRecord, ("request_id",), REQUEST_COLUMNS, "requested", gate)
         writes += [upsert.cte("requested"), RETIRE_REQUESTS.where(gate).cte("retired")]
