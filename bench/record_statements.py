@@ -52,14 +52,24 @@ def _module_at(revision: str, name: str, path: str) -> types.ModuleType:
     return module
 
 
+def _exists_at(revision: str, path: str) -> bool:
+    return subprocess.run(["git", "cat-file", "-e", f"{revision}:{path}"], cwd=ROOT).returncode == 0
+
+
 def _records_at(revision: str) -> types.ModuleType:
-    """The base revision's records.py, its imports of read_model and tasks the base's too."""
-    saved = {name: sys.modules[name] for name in ("services.workers.read_model", "services.workers.tasks")}
+    """The base revision's records.py, its imports of read_model, tasks and known_row (where the
+    base has it) the base's too."""
+    known_row = "services.workers.identification.known_row"
+    saved = {name: sys.modules[name] for name in ("services.workers.read_model", "services.workers.tasks", known_row)}
     try:
         sys.modules["services.workers.read_model"] = _module_at(
             revision, "read_model_at_base", "services/workers/read_model.py"
         )
         sys.modules["services.workers.tasks"] = _module_at(revision, "tasks_at_base", "services/workers/tasks.py")
+        if _exists_at(revision, "services/workers/identification/known_row.py"):
+            sys.modules[known_row] = _module_at(
+                revision, "known_row_at_base", "services/workers/identification/known_row.py"
+            )
         return _module_at(revision, "records_at_base", "services/workers/identification/records.py")
     finally:
         sys.modules.update(saved)

@@ -19,10 +19,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ARRAY, Select, String, all_, bindparam, func, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from services.db.case_recorded import notify
+from services.db.direct import DirectStatement
 from services.db.tables import CaseRecord, CrossCheckRequestRecord
 from services.domain.identification.state import CaseEvent
 from services.workers.read_model import (
@@ -83,6 +85,10 @@ class LastWritten:
 
 
 @cache
+def _direct(requests: bool, household: bool, dialect: Dialect) -> DirectStatement:
+    return DirectStatement(_statement(requests, household), dialect)
+
+
 def _statement(requests: bool, household: bool) -> Select[Any]:
     """The event's writes, each a CTE under the condition that the case row moved (`moved`), and
     the notification that it did."""
@@ -125,5 +131,5 @@ async def record_on_known_row(
         )
     if household is not None:
         params.update(household)
-    result = await conn.execute(_statement(requests is not None, household is not None), params)
-    return result.first() is not None
+    statement = _direct(requests is not None, household is not None, conn.dialect)
+    return await statement.first(conn, params) is not None
