@@ -87,7 +87,9 @@ TARGET_RATIO = 0.75
 # What a person acting on a case may wait, per step action through the API, with the bench's cases in flight.
 TARGET_P50_MS, TARGET_P99_MS = 150.0, 500.0
 SERVICE_TASK_QUEUE = Stack.TASK_QUEUE
-# CaseDriver.wait_for_step polls every 0.2 s; the bare driver polls its query as often.
+# The bare driver asks its workflow's query every 0.2 s until the case is at the step it waits for
+# (a query cannot wait for a change); CaseDriver.wait_for_step waits in each request instead, for the
+# case to leave its step (`after_step`).
 POLL_SECONDS = 0.2
 # How long a case may wait for its departments' answers (or its notice) before the bench gives up.
 WAIT_SECONDS = 300.0
@@ -247,10 +249,10 @@ class TimedCaseDriver(CaseDriver):
         return answer
 
     async def wait_for(
-        self, case_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+        self, case_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0, by_step: bool = False
     ) -> dict[str, Any]:
         # A loaded machine can take longer than the demo's 30 s for the departments to answer.
-        return await super().wait_for(case_id, done, max(timeout, WAIT_SECONDS))
+        return await super().wait_for(case_id, done, max(timeout, WAIT_SECONDS), by_step)
 
 
 def household_body(index: int) -> dict[str, Any]:
@@ -387,7 +389,7 @@ async def bare_steps(handle: Any, workflow_id: str, notice_seconds: float, times
 
 
 async def bare_wait_for_step(handle: Any, step: str, timeout: float, times: CallTimes) -> None:
-    """As CaseDriver.wait_for_step: look, then every 0.2 s, until the case is at `step`."""
+    """CaseDriver.wait_for_step's counterpart: look, then every 0.2 s, until the case is at `step`."""
     deadline = time.monotonic() + timeout
     while True:
         started = time.perf_counter()
@@ -682,7 +684,7 @@ def print_report(result: dict[str, Any]) -> None:
         f"ratio service / bare: {result['ratio_service_to_bare']:.3f}   target ≥ {result['target_ratio']}   {verdict}"
     )
     print()
-    # A service poll waits for the case's next change (`wait_seconds`): its time is mostly waiting.
+    # A service poll waits for the case to leave its step (`wait_seconds`): its time is mostly waiting.
     print(
         f"{'mean ms per call':26s}{'bare':>10s}{'service':>10s}{'service p95':>13s}{'calls per case, bare / service':>34s}"
     )

@@ -183,16 +183,19 @@ class CaseDriver:
         return await self.wait_for_step(case_id, "democratic_review")
 
     async def wait_for(
-        self, case_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+        self, case_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0, by_step: bool = False
     ) -> dict[str, Any]:
         """The case as soon as `done(case)` holds, or as it is when the time is up: each request
-        waits for the case's next change (`after_seq`, `wait_seconds`)."""
+        waits for the case's next change (`after_seq`), or with `by_step` for it to leave the step
+        it is at (`after_step`: not answered at its every event), `wait_seconds` at most."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         case = (await self.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
         while not done(case) and (left := deadline - loop.time()) > 0:
-            wait = {"after_seq": case["seq"], "wait_seconds": round(min(left, 20.0), 3)}
-            answer = await self.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}", **wait)
+            since = {"after_step": case["step"]} if by_step else {"after_seq": case["seq"]}
+            answer = await self.get(
+                COUNTY_OFFICER, f"/api/v1/cases/{case_id}", **since, wait_seconds=round(min(left, 20.0), 3)
+            )
             answer.raise_for_status()
             case = answer.json()
         return case
@@ -210,7 +213,7 @@ class CaseDriver:
         return await self.act(TOWNSHIP_APPROVER, case_id, "announcement", announcement(await self.today()))
 
     async def wait_for_step(self, case_id: str, step: str, timeout: float = 30.0) -> dict[str, Any]:
-        return await self.wait_for(case_id, lambda c: c["step"] == step, timeout)
+        return await self.wait_for(case_id, lambda c: c["step"] == step, timeout, by_step=True)
 
     async def publish_notice_seconds(self, seconds: float) -> dict[str, Any]:
         answer = await self.post(ADMIN, "/api/v1/policies", {"notice_days": seconds / 86400})

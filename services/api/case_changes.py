@@ -1,10 +1,12 @@
-"""Waiting for a case to change, for `GET /cases/{id}?after_seq=N&wait_seconds=S`.
+"""Waiting for a case to change, for `GET /cases/{id}?after_seq=N` (or `after_step=S`) `&wait_seconds=T`.
 
 The record activity notifies `case_recorded` (services/db/case_recorded.py) as each event of a case
-is written. Each API process listens on one connection of its pool and wakes the requests waiting on
-that case, which read the case again. A waiting request holds no database connection. Should a
-notification be lost (the listening connection dropped, and is re-opened after a pause), a waiting
-request still reads the case again every `RECHECK_SECONDS`: it answers late, never wrongly.
+is written, naming the case, its `seq` and its step. Each API process listens on one connection of
+its pool and wakes the requests waiting on that case; a request whose wait the notification does not
+end (waiting for the case to leave its step, which it has not) goes on waiting without reading the
+case. A waiting request holds no database connection. Should a notification be lost (the listening
+connection dropped, and is re-opened after a pause), a waiting request still reads the case again
+every `RECHECK_SECONDS`: it answers late, never wrongly.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.db.case_recorded import CHANNEL
+from services.db.case_recorded import CHANNEL, Announced, heard
 from services.db.failures import describe
 
 # How often a waiting request reads the case again, whatever it heard.
@@ -29,12 +31,33 @@ _CHECK_SECONDS = 10.0
 log = logging.getLogger("services.api.case_changes")
 
 
+class Watch:
+    """A request's watch on one case: `changed` is set whenever the case may have changed."""
+
+    def __init__(self) -> None:
+        self.changed = asyncio.Event()
+        self._announced: Announced | None = None
+
+    def tell(self, announced: Announced | None) -> None:
+        # Notifications of one case arrive in the order of its events: the last one heard is the
+        # newest. None: something may have changed unheard.
+        self._announced = announced
+        self.changed.set()
+
+    def take(self) -> Announced | None:
+        """The case as last announced since the last `take` (None: nothing heard, or a change
+        nobody described), the watch cleared for the next."""
+        announced, self._announced = self._announced, None
+        self.changed.clear()
+        return announced
+
+
 class CaseChanges:
     """The cases some request of this process waits on, woken by the record activity's notifications."""
 
     def __init__(self, engine: AsyncEngine, check_seconds: float = _CHECK_SECONDS) -> None:
         self._engine, self._check_seconds = engine, check_seconds
-        self._waiting: dict[str, set[asyncio.Event]] = {}
+        self._waiting: dict[str, set[Watch]] = {}
         self._listening: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -47,26 +70,28 @@ class CaseChanges:
                 await self._listening
 
     @contextlib.asynccontextmanager
-    async def watching(self, case_id: str) -> AsyncIterator[asyncio.Event]:
-        """An event set whenever the case may have changed (clear it before reading the case)."""
-        changed = asyncio.Event()
-        self._waiting.setdefault(case_id, set()).add(changed)
+    async def watching(self, case_id: str) -> AsyncIterator[Watch]:
+        """A watch told of every change of the case (`take` it before reading the case)."""
+        watch = Watch()
+        self._waiting.setdefault(case_id, set()).add(watch)
         try:
-            yield changed
+            yield watch
         finally:
             waiting = self._waiting.get(case_id)
             if waiting is not None:
-                waiting.discard(changed)
+                waiting.discard(watch)
                 if not waiting:
                     del self._waiting[case_id]
 
-    def _wake(self, case_id: str) -> None:
-        for changed in self._waiting.get(case_id, ()):
-            changed.set()
+    def _hear(self, payload: str) -> None:
+        case_id, announced = heard(payload)
+        for watch in self._waiting.get(case_id, ()):
+            watch.tell(announced)
 
     def _wake_all(self) -> None:
-        for case_id in list(self._waiting):
-            self._wake(case_id)
+        for waiting in self._waiting.values():
+            for watch in waiting:
+                watch.tell(None)
 
     async def _listen(self) -> None:
         while True:
@@ -74,7 +99,7 @@ class CaseChanges:
                 async with self._engine.connect() as conn:
                     listener = (await conn.get_raw_connection()).driver_connection
                     assert listener is not None  # an open asyncpg connection
-                    await listener.add_listener(CHANNEL, lambda _conn, _pid, _channel, case_id: self._wake(case_id))
+                    await listener.add_listener(CHANNEL, lambda _conn, _pid, _channel, payload: self._hear(payload))
                     self._wake_all()  # what changed while nobody listened is read again now
                     while not listener.is_closed():
                         await asyncio.sleep(self._check_seconds)

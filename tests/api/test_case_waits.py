@@ -8,11 +8,13 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from services.api.case_changes import RECHECK_SECONDS, REOPEN_SECONDS, CaseChanges
+from services.db.case_recorded import Announced, notify
 from services.db.engine import create_engine
-from services.demo_case import COUNTY_OFFICER, VILLAGE_CADRE, CaseDriver, home_verification
+from services.demo_case import COUNTY_OFFICER, VILLAGE_CADRE, CaseDriver, authorisation, home_verification
+from services.department_simulator.client import SimulatorClient
 from services.settings import Settings
 from tests.conftest import NewHousehold
 
@@ -75,6 +77,30 @@ async def test_a_change_nobody_announced_is_still_seen(
     assert answer.status_code == 200 and answer.json()["seq"] == case["seq"] + 1
 
 
+async def test_a_step_wait_sleeps_through_the_events_of_the_step(
+    driver: CaseDriver, new_household: NewHousehold, departments: SimulatorClient
+) -> None:
+    """`after_step`: a client waiting for the case's next step is answered once, when the step ends,
+    not at each of the cross-check's events (requests, acceptances, answers) as `after_seq` is."""
+    case = await driver.open_case(await new_household())
+    case_id = case["case_id"]
+    await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(await driver.today()))
+    await departments.behave("real_estate", delay_seconds=1.5)  # the step lasts a while
+    authorised = await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=await driver.today()))
+    assert authorised["step"] == "cross_check"
+    by_seq = asyncio.create_task(_wait(driver, case_id, after_seq=authorised["seq"], wait_seconds=20))
+    by_step = asyncio.create_task(_wait(driver, case_id, after_step="cross_check", wait_seconds=20))
+
+    next_event = (await asyncio.wait_for(by_seq, 20)).json()
+    assert next_event["step"] == "cross_check" and next_event["seq"] > authorised["seq"]
+    assert not by_step.done(), "still in the cross-check: the step wait goes on"
+    answer = await asyncio.wait_for(by_step, 25)
+    assert answer.status_code == 200, answer.text
+    left = answer.json()
+    assert left["step"] == "democratic_review"
+    assert left["seq"] >= next_event["seq"] + 5, "five departments answered while it waited"
+
+
 async def test_waits_are_bounded_and_only_for_those_who_may_see_the_case(
     driver: CaseDriver, new_household: NewHousehold
 ) -> None:
@@ -85,6 +111,8 @@ async def test_waits_are_bounded_and_only_for_those_who_may_see_the_case(
         ({"after_seq": case["seq"], "wait_seconds": "nan"}, "wait_seconds"),
         ({"after_seq": -1, "wait_seconds": 1}, "after_seq"),
         ({"after_seq": 2**31, "wait_seconds": 1}, "after_seq"),
+        ({"after_step": "nowhere", "wait_seconds": 1}, "after_step"),
+        ({"after_step": "home_verification", "after_seq": case["seq"], "wait_seconds": 1}, "after_step"),
     ):
         answer = await _wait(driver, case["case_id"], **params)
         assert answer.status_code == 422, (params, answer.text)
@@ -93,6 +121,9 @@ async def test_waits_are_bounded_and_only_for_those_who_may_see_the_case(
     started = time.monotonic()
     answer = await _wait(driver, case["case_id"], OTHER_VILLAGE_CADRE, after_seq=case["seq"], wait_seconds=20)
     assert answer.status_code == 404 and time.monotonic() - started < 5, "out of sight: refused at once, no wait"
+    started = time.monotonic()
+    answer = await _wait(driver, case["case_id"], OTHER_VILLAGE_CADRE, after_step="home_verification", wait_seconds=20)
+    assert answer.status_code == 404 and time.monotonic() - started < 5
 
 
 async def test_the_listener_keeps_its_connection_and_hears_every_notification(
@@ -105,11 +136,17 @@ async def test_the_listener_keeps_its_connection_and_hears_every_notification(
     changes.start()
     try:
         await asyncio.sleep(0.5)  # ten checks
-        async with changes.watching("listener-test") as changed:
+        async with changes.watching("listener-test") as watch:
             async with engine.connect() as conn:
+                await conn.execute(select(notify("listener-test", 7, "cross_check")))
+                await conn.commit()
+            await asyncio.wait_for(watch.changed.wait(), 1.0)
+            assert watch.take() == Announced(7, "cross_check") and not watch.changed.is_set()
+            async with engine.connect() as conn:  # as sent before the seq and step were: the case id
                 await conn.execute(text("SELECT pg_notify('case_recorded', 'listener-test')"))
                 await conn.commit()
-            await asyncio.wait_for(changed.wait(), 1.0)
+            await asyncio.wait_for(watch.changed.wait(), 1.0)
+            assert watch.take() is None, "a change nobody described: the case must be read"
     finally:
         await changes.stop()
         await engine.dispose()
@@ -133,11 +170,11 @@ async def test_a_listener_whose_connection_dies_opens_another(settings: Settings
             await conn.commit()
         assert killed >= 1
         await asyncio.sleep(REOPEN_SECONDS + 1)  # it notices at its next check, pauses, opens another
-        async with changes.watching("listener-test") as changed:
+        async with changes.watching("listener-test") as watch:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT pg_notify('case_recorded', 'listener-test')"))
                 await conn.commit()
-            await asyncio.wait_for(changed.wait(), 1.0)  # heard on the new connection
+            await asyncio.wait_for(watch.changed.wait(), 1.0)  # heard on the new connection
     finally:
         await changes.stop()
         await engine.dispose()

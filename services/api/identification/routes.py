@@ -14,13 +14,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api.access import list_scope, require_role, sees_personal_data
 from services.api.action_routes import add_action_routes, answer_with_state
 from services.api.deps import IdempotencyKey, LoneAccount, LoneSessionDep, Resources
-from services.api.errors import ErrorAnswer
+from services.api.errors import ErrorAnswer, invalid
 from services.api.idempotency import answer_once, fingerprint
 from services.api.identification.commands import act_on_case, case_opened_with, start_case, start_key
 from services.api.identification.schemas import CaseOpen, CasePage, CaseTimeline, CaseView, ReviewInput
 from services.api.identification.service import (
     MAX_WAIT_SECONDS,
     CaseFilter,
+    CaseWait,
     case_after,
     case_page,
     case_to_act_on,
@@ -107,17 +108,24 @@ async def get_case(
     session: LoneSessionDep,
     resources: Resources,
     after_seq: Annotated[int | None, Query(ge=0, le=INT4_MAX, description="只在案件的 seq 大于此数时返回")] = None,
+    after_step: Annotated[Step | None, Query(description="只在案件离开此环节时返回（不与 after_seq 同用）")] = None,
     wait_seconds: Annotated[
-        float, Query(ge=0, le=MAX_WAIT_SECONDS, description="与 after_seq 同用：最多等待这么多秒，等案件有新变化")
+        float,
+        Query(ge=0, le=MAX_WAIT_SECONDS, description="与 after_seq 或 after_step 同用：最多等待这么多秒"),
     ] = 0,
 ) -> dict[str, Any]:
     """The case. With `after_seq` and `wait_seconds`: answered as soon as the case's `seq` passes
     `after_seq`, or as it is once `wait_seconds` have passed (a page showing the case keeps up with
-    it in one request at a time, instead of asking again and again)."""
-    if after_seq is None or wait_seconds == 0:
+    it in one request at a time, instead of asking again and again). With `after_step` instead of
+    `after_seq`: as soon as the case has left that step (a client waiting for the next step is not
+    answered at every department's answer of a cross-check)."""
+    if after_seq is not None and after_step is not None:
+        raise invalid("after_step", "after_seq 与 after_step 只能用其中一个")
+    if (after_seq is None and after_step is None) or wait_seconds == 0:
         record = await visible_case(session, account, case_id)
     else:
-        record = await case_after(session, account, case_id, after_seq, wait_seconds, resources.case_changes)
+        wait = CaseWait(after_seq, after_step)
+        record = await case_after(session, account, case_id, wait, wait_seconds, resources.case_changes)
     return case_view(record.state, account)
 
 

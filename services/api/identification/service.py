@@ -31,20 +31,37 @@ async def visible_case(session: AsyncSession, reader: Account, case_id: str) -> 
 MAX_WAIT_SECONDS = 25.0  # under the idle timeouts of the proxies in front (60 s and more)
 
 
+@dataclass(frozen=True)
+class CaseWait:
+    """What a waiting request waits for: the case's `seq` to pass `after_seq` (any change), or the
+    case to leave the step `after_step` (one given)."""
+
+    after_seq: int | None = None
+    after_step: Step | None = None
+
+    def ends_at(self, seq: int, step: str) -> bool:
+        if self.after_seq is not None:
+            return seq > self.after_seq
+        return step != self.after_step
+
+
 async def case_after(
-    session: AsyncSession, reader: Account, case_id: str, after_seq: int, wait_seconds: float, changes: CaseChanges
+    session: AsyncSession, reader: Account, case_id: str, wait: CaseWait, wait_seconds: float, changes: CaseChanges
 ) -> CaseRecord:
-    """`visible_case` once its `seq` passes `after_seq`, or as it is after `wait_seconds`. Holds no
-    database connection while it waits (the session is closed in between)."""
+    """`visible_case` once `wait` ends, or as it is after `wait_seconds`. Holds no database
+    connection while it waits (the session is closed in between), and reads the case again only
+    when what it heard may end the wait, or every RECHECK_SECONDS."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
-    async with changes.watching(case_id) as changed:
+    async with changes.watching(case_id) as watch:
         record = await visible_case(session, reader, case_id)  # read after watching: no change is missed
-        while record.last_seq <= after_seq and (left := deadline - loop.time()) > 0:
+        while not wait.ends_at(record.last_seq, record.step) and (left := deadline - loop.time()) > 0:
             await session.close()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), min(left, RECHECK_SECONDS))
-            changed.clear()
+                await asyncio.wait_for(watch.changed.wait(), min(left, RECHECK_SECONDS))
+            announced = watch.take()
+            if announced is not None and not wait.ends_at(*announced):
+                continue  # the case as announced is still waited on: nothing to read
             record = await visible_case(session, reader, case_id)
     return record
 

@@ -96,7 +96,7 @@ def _statement(requests: bool, household: bool) -> Select[Any]:
         update(CaseRecord)
         .where(col(CaseRecord.case_id) == bindparam("row_case_id"), col(CaseRecord.last_seq) == bindparam("prior_seq"))
         .values({**{c: bindparam(f"row_{c}") for c in CASE_COLUMNS if c != "case_id"}, "updated_at": func.now()})
-        .returning(col(CaseRecord.case_id))
+        .returning(col(CaseRecord.case_id), col(CaseRecord.last_seq), col(CaseRecord.step))
         .cte("moved")
     )
     gate = select(moved.c.case_id).exists()
@@ -107,7 +107,7 @@ def _statement(requests: bool, household: bool) -> Select[Any]:
         writes += [upsert.cte("requested"), RETIRE_REQUESTS.where(gate).cte("retired")]
     if household:
         writes.append(HOUSEHOLD_STATUS.where(gate).cte("household"))
-    return select(moved.c.case_id, notify(moved.c.case_id)).add_cte(*writes)
+    return select(moved.c.case_id, notify(moved.c.case_id, moved.c.last_seq, moved.c.step)).add_cte(*writes)
 
 
 async def record_on_known_row(

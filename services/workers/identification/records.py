@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, bindparam, select
+from sqlalchemy import Integer, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 from temporalio import activity
@@ -48,7 +48,9 @@ _ROW_FOR_UPDATE = (
 
 
 # Requests waiting for the case to change are woken (services/api/case_changes.py), at commit.
-_NOTIFY = select(notify(bindparam("case_id", type_=String())))
+_NOTIFY = select(
+    notify(bindparam("case_id", type_=String()), bindparam("seq", type_=Integer()), bindparam("step", type_=String()))
+)
 
 
 class CaseRecordActivities:
@@ -168,7 +170,7 @@ async def _write_read_model(
     if household is not None:
         await conn.execute(HOUSEHOLD_STATUS, household)
     if moved_forward:
-        await conn.execute(_NOTIFY, {"case_id": state.case_id})
+        await conn.execute(_NOTIFY, {"case_id": state.case_id, "seq": event.seq, "step": str(state.step)})
     return moved_forward
 
 
