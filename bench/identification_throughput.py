@@ -1,6 +1,7 @@
 """Cases per second through the real service, beside a bare workflow of the same shape.
 
     uv run python bench/identification_throughput.py [--cases 40] [--concurrency 10] [--notice-seconds 1]
+        [--pause-seconds 0]
 
 Starts its own embedded PostgreSQL, Temporal dev server, department simulator, workers
 (two processes, as docker-compose.yml deploys them; --worker-processes) and API (uvicorn)
@@ -17,6 +18,10 @@ Temporal server:
            their requests, the review once all have answered, as in the service)
            driven straight with the Temporal client, at most C in flight, by a
            worker in this process.
+
+With --pause-seconds P, each case's person pauses P seconds before each step action in both phases
+(reading the case, filling the form): the step latencies at 10 cases in flight of people, not of
+clients acting back to back.
 
 Prints both rates and their ratio (target: service ≥ 0.75 × bare), CPU per case by
 process, how busy the machine was, and each shape as counted from the histories of
@@ -229,12 +234,14 @@ def _percentile(ordered: list[float], fraction: float) -> float:
 class TimedCaseDriver(CaseDriver):
     """CaseDriver that times every call and (like a careful client) sends an Idempotency-Key."""
 
-    def __init__(self, http: httpx.AsyncClient, idempotency_keys: bool) -> None:
+    def __init__(self, http: httpx.AsyncClient, idempotency_keys: bool, pause_seconds: float = 0.0) -> None:
         super().__init__(http)
-        self.idempotency_keys = idempotency_keys
+        self.idempotency_keys, self.pause_seconds = idempotency_keys, pause_seconds
         self.times = CallTimes()
 
     async def post(self, username: str, path: str, body: Any, **headers: str) -> httpx.Response:
+        if path.startswith("/api/v1/cases/"):  # a step action: the person reads the case, fills the form
+            await asyncio.sleep(self.pause_seconds)
         if self.idempotency_keys:
             headers.setdefault("Idempotency-Key", uuid.uuid4().hex)
         started = time.perf_counter()
@@ -330,7 +337,9 @@ async def record_visits(
 # -- the bare workflow: straight against Temporal --------------------------------------
 
 
-async def bare_case(client: Client, workflow_id: str, notice_seconds: float, times: CallTimes) -> None:
+async def bare_case(
+    client: Client, workflow_id: str, notice_seconds: float, times: CallTimes, pause_seconds: float = 0.0
+) -> None:
     started = time.perf_counter()
     # As the API starts a case: start, then the `opened` update (not update-with-start).
     handle = await client.start_workflow(
@@ -347,7 +356,7 @@ async def bare_case(client: Client, workflow_id: str, notice_seconds: float, tim
     try:
         async with asyncio.TaskGroup() as group:
             group.create_task(bare_callbacks(handle, times))
-            await bare_steps(handle, workflow_id, notice_seconds, times)
+            await bare_steps(handle, workflow_id, notice_seconds, times, pause_seconds)
     finally:
         DEPARTMENTS.forget(workflow_id)
 
@@ -371,16 +380,20 @@ async def bare_callbacks(handle: Any, times: CallTimes) -> None:
             group.create_task(deliver(await DEPARTMENTS.next_request(handle.id)))
 
 
-async def bare_steps(handle: Any, workflow_id: str, notice_seconds: float, times: CallTimes) -> None:
+async def bare_steps(
+    handle: Any, workflow_id: str, notice_seconds: float, times: CallTimes, pause_seconds: float
+) -> None:
     """As `service_case`: the steps, waiting for the departments before the review and for the notice's end."""
     for step in BEFORE_NOTICE:
         if step == "democratic-review":  # as CaseDriver.authorise_and_wait_for_review
             await bare_wait_for_step(handle, step, WAIT_SECONDS, times)
+        await asyncio.sleep(pause_seconds)  # as TimedCaseDriver.post
         started = time.perf_counter()
         await handle.execute_update(BareCaseWorkflow.act, step)
         times.add(step, started)
     await bare_wait_for_step(handle, AFTER_NOTICE[0], notice_seconds + 60, times)
     for step in AFTER_NOTICE:
+        await asyncio.sleep(pause_seconds)
         started = time.perf_counter()
         answer = await handle.execute_update(BareCaseWorkflow.act, step)
         times.add(step, started)
@@ -540,7 +553,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         max_connections=args.concurrency * 2 + 10, max_keepalive_connections=args.concurrency * 2 + 10
     )
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=120, limits=limits) as http:
-        driver = TimedCaseDriver(http, idempotency_keys=not args.no_idempotency_keys)
+        driver = TimedCaseDriver(http, idempotency_keys=not args.no_idempotency_keys, pause_seconds=args.pause_seconds)
         for username in (VILLAGE_CADRE, COUNTY_OFFICER, TOWNSHIP_APPROVER, ADMIN):
             await driver.headers(username)  # sign in now: argon2 is slow by design, and not what is measured
         policy = await driver.publish_notice_seconds(args.notice_seconds)
@@ -567,7 +580,10 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             def bare_cases(count: int, times: CallTimes) -> list[Callable[[], Awaitable[None]]]:
                 ids = [f"bench-bare-{run_tag}-{next(numbers)}" for _ in range(count)]
                 bare_ids.extend(ids)
-                return [lambda wid=wid: bare_case(client, wid, args.notice_seconds, times) for wid in ids]
+                return [
+                    lambda wid=wid: bare_case(client, wid, args.notice_seconds, times, args.pause_seconds)
+                    for wid in ids
+                ]
 
             if args.warmup:  # untimed: loads the sandboxed workflows, fills connection pools and caches
                 await run_cases(
@@ -638,6 +654,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             "cases_per_phase": args.cases,
             "concurrency": args.concurrency,
             "notice_seconds": args.notice_seconds,
+            "pause_seconds": args.pause_seconds,
             "rounds": args.rounds,
             "warmup_cases": args.warmup,
             "idempotency_keys": not args.no_idempotency_keys,
@@ -669,7 +686,8 @@ def print_report(result: dict[str, Any]) -> None:
     print()
     print(
         f"Identification throughput: {config['cases_per_phase']} cases per phase, concurrency "
-        f"{config['concurrency']}, notice {config['notice_seconds']:g} s, order {' → '.join(config['order'])}, "
+        f"{config['concurrency']}, notice {config['notice_seconds']:g} s, pause before each step "
+        f"{config.get('pause_seconds', 0):g} s, order {' → '.join(config['order'])}, "
         f"PostgreSQL {config.get('postgresql', 'embedded')}, worker processes {config.get('worker_processes', 1)}"
     )
     print(f"{'':26s}{'cases':>7s}{'seconds':>10s}{'cases/s':>10s}{'case latency mean / p95':>26s}")
@@ -762,6 +780,13 @@ def main() -> int:
         help="split each phase's cases over this many rounds, alternating which phase goes first "
         "(default 2: bare, service, service, bare)",
     )
+    parser.add_argument(
+        "--pause-seconds",
+        type=float,
+        default=0.0,
+        help="a person's pause before each step action (reading the case, filling the form), in both phases "
+        "(default 0: the cases in flight act back to back, which keeps the machine saturated)",
+    )
     parser.add_argument("--warmup", type=int, default=2, help="untimed cases per phase before measuring (default 2)")
     parser.add_argument(
         "--no-idempotency-keys", action="store_true", help="send the API's POSTs without an Idempotency-Key header"
@@ -791,6 +816,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.cases < args.rounds or args.concurrency < 1 or args.notice_seconds <= 0 or args.worker_processes < 1:
         parser.error("need --cases ≥ --rounds, --concurrency ≥ 1, --notice-seconds > 0 and --worker-processes ≥ 1")
+    if args.pause_seconds < 0:
+        parser.error("need --pause-seconds ≥ 0")
 
     result = run_on_stack(
         "identification_throughput",
