@@ -19,9 +19,9 @@ Temporal server:
            driven straight with the Temporal client, at most C in flight, by a
            worker in this process.
 
-With --pause-seconds P, each case's person pauses P seconds before each step action in both phases
-(reading the case, filling the form): the step latencies at 10 cases in flight of people, not of
-clients acting back to back.
+With --pause-seconds P, each case's person pauses before each action in both phases (reading the
+case, filling the form; P on average, drawn between P/2 and 3P/2): the step latencies at 10 cases in
+flight of people, not of clients acting back to back.
 
 Prints both rates and their ratio (target: service ≥ 0.75 × bare), CPU per case by
 process, how busy the machine was, and each shape as counted from the histories of
@@ -37,6 +37,7 @@ import json
 import math
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -231,6 +232,13 @@ def _percentile(ordered: list[float], fraction: float) -> float:
 # -- the service: cases through the HTTP API -----------------------------------------
 
 
+async def pause(mean_seconds: float) -> None:
+    """A person's pause before an action: between half and one and a half times the mean, so the
+    cases in flight do not act in step with one another."""
+    if mean_seconds > 0:
+        await asyncio.sleep(random.uniform(0.5, 1.5) * mean_seconds)
+
+
 class TimedCaseDriver(CaseDriver):
     """CaseDriver that times every call and (like a careful client) sends an Idempotency-Key."""
 
@@ -240,8 +248,8 @@ class TimedCaseDriver(CaseDriver):
         self.times = CallTimes()
 
     async def post(self, username: str, path: str, body: Any, **headers: str) -> httpx.Response:
-        if path.startswith("/api/v1/cases/"):  # a step action: the person reads the case, fills the form
-            await asyncio.sleep(self.pause_seconds)
+        if path.startswith("/api/v1/cases"):  # the open and each step: the person reads, fills the form
+            await pause(self.pause_seconds)
         if self.idempotency_keys:
             headers.setdefault("Idempotency-Key", uuid.uuid4().hex)
         started = time.perf_counter()
@@ -340,6 +348,7 @@ async def record_visits(
 async def bare_case(
     client: Client, workflow_id: str, notice_seconds: float, times: CallTimes, pause_seconds: float = 0.0
 ) -> None:
+    await pause(pause_seconds)  # as TimedCaseDriver.post, before the open
     started = time.perf_counter()
     # As the API starts a case: start, then the `opened` update (not update-with-start).
     handle = await client.start_workflow(
@@ -387,13 +396,13 @@ async def bare_steps(
     for step in BEFORE_NOTICE:
         if step == "democratic-review":  # as CaseDriver.authorise_and_wait_for_review
             await bare_wait_for_step(handle, step, WAIT_SECONDS, times)
-        await asyncio.sleep(pause_seconds)  # as TimedCaseDriver.post
+        await pause(pause_seconds)  # as TimedCaseDriver.post
         started = time.perf_counter()
         await handle.execute_update(BareCaseWorkflow.act, step)
         times.add(step, started)
     await bare_wait_for_step(handle, AFTER_NOTICE[0], notice_seconds + 60, times)
     for step in AFTER_NOTICE:
-        await asyncio.sleep(pause_seconds)
+        await pause(pause_seconds)
         started = time.perf_counter()
         answer = await handle.execute_update(BareCaseWorkflow.act, step)
         times.add(step, started)
@@ -686,7 +695,7 @@ def print_report(result: dict[str, Any]) -> None:
     print()
     print(
         f"Identification throughput: {config['cases_per_phase']} cases per phase, concurrency "
-        f"{config['concurrency']}, notice {config['notice_seconds']:g} s, pause before each step "
+        f"{config['concurrency']}, notice {config['notice_seconds']:g} s, mean pause before each action "
         f"{config.get('pause_seconds', 0):g} s, order {' → '.join(config['order'])}, "
         f"PostgreSQL {config.get('postgresql', 'embedded')}, worker processes {config.get('worker_processes', 1)}"
     )
@@ -784,8 +793,9 @@ def main() -> int:
         "--pause-seconds",
         type=float,
         default=0.0,
-        help="a person's pause before each step action (reading the case, filling the form), in both phases "
-        "(default 0: the cases in flight act back to back, which keeps the machine saturated)",
+        help="a person's mean pause before each action (reading the case, filling the form), in both phases, "
+        "each drawn between half and 1.5 times it (default 0: the cases in flight act back to back, which keeps "
+        "the machine saturated)",
     )
     parser.add_argument("--warmup", type=int, default=2, help="untimed cases per phase before measuring (default 2)")
     parser.add_argument(
