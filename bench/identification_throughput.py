@@ -464,6 +464,12 @@ async def history_shape(client: Client, workflow_ids: list[str]) -> dict[str, An
                 count["timers cancelled"] += 1
             elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
                 count["workflow tasks"] += 1
+            elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+                count["markers (patches, versions)"] += 1
+            elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+                count["search attribute upserts"] += 1
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+                count["memo changes"] += 1
             count["history events"] += 1
         counts.append(count)
     keys = sorted({k for c in counts for k in c})
