@@ -4,17 +4,22 @@ one request (services/api/case_changes.py), woken by the record activity's notif
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
 from services.api.case_changes import RECHECK_SECONDS, REOPEN_SECONDS, CaseChanges
+from services.api.identification import service
+from services.api.identification.service import CaseWait, case_after
 from services.db.case_recorded import Announced, notify
 from services.db.engine import create_engine
 from services.demo_case import COUNTY_OFFICER, VILLAGE_CADRE, CaseDriver, authorisation, home_verification
 from services.department_simulator.client import SimulatorClient
+from services.domain.vocabulary import Step
 from services.settings import Settings
 from tests.conftest import NewHousehold
 
@@ -99,6 +104,28 @@ async def test_a_step_wait_sleeps_through_the_events_of_the_step(
     left = answer.json()
     assert left["step"] == "democratic_review"
     assert left["seq"] >= next_event["seq"] + 5, "five departments answered while it waited"
+
+
+async def test_a_step_wait_whose_time_is_up_reads_the_case_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step wait does not read the case at events that do not end it; if its time is up right after
+    one, it still answers the case as it is then, not as it read it before. The moment is made
+    exact here: the event is announced as the wait begins, and the time is up as it is heard."""
+    changes = CaseChanges(engine=None)  # type: ignore[arg-type]  # not started: told by the test
+    reads: list[SimpleNamespace] = []
+
+    async def read_case(_session: object, _reader: object, _case_id: str) -> SimpleNamespace:
+        reads.append(SimpleNamespace(last_seq=10 + len(reads), step="cross_check"))
+        return reads[-1]
+
+    class Session:
+        async def close(self) -> None:  # called as the request lets go of its connection to wait
+            changes._hear(json.dumps({"case_id": "c-1", "seq": 11, "step": "cross_check"}))
+            await asyncio.sleep(0.3)  # past the wait's time
+
+    monkeypatch.setattr(service, "visible_case", read_case)
+    wait = CaseWait(after_step=Step.cross_check)
+    answer = await case_after(Session(), None, "c-1", wait, 0.1, changes)  # type: ignore[arg-type]
+    assert len(reads) == 2 and answer is reads[-1], "read again once the time was up"
 
 
 async def test_waits_are_bounded_and_only_for_those_who_may_see_the_case(

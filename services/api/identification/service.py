@@ -55,13 +55,16 @@ async def case_after(
     deadline = loop.time() + wait_seconds
     async with changes.watching(case_id) as watch:
         record = await visible_case(session, reader, case_id)  # read after watching: no change is missed
+        unread = False  # the case changed since `record` was read, not so that the wait ends
         while not wait.ends_at(record.last_seq, record.step) and (left := deadline - loop.time()) > 0:
             await session.close()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(watch.changed.wait(), min(left, RECHECK_SECONDS))
             announced = watch.take()
-            if announced is not None and not wait.ends_at(*announced):
-                continue  # the case as announced is still waited on: nothing to read
+            unread = announced is not None and not wait.ends_at(*announced)
+            if not unread:
+                record = await visible_case(session, reader, case_id)
+        if unread:  # the time is up: the case as it is now
             record = await visible_case(session, reader, case_id)
     return record
 

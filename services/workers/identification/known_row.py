@@ -15,7 +15,7 @@ What it saves, per event: the BEGIN, the locking read, the COMMIT and one to thr
 from __future__ import annotations
 
 from collections import OrderedDict
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ARRAY, Select, String, all_, bindparam, func, select, update
@@ -84,7 +84,7 @@ class LastWritten:
         self._states.pop(case_id, None)
 
 
-@cache
+@lru_cache(maxsize=16)  # by the engine's dialect: one engine per process, more in tests
 def _direct(requests: bool, household: bool, dialect: Dialect) -> DirectStatement:
     return DirectStatement(_statement(requests, household), dialect)
 
