@@ -56,20 +56,24 @@ def _exists_at(revision: str, path: str) -> bool:
     return subprocess.run(["git", "cat-file", "-e", f"{revision}:{path}"], cwd=ROOT).returncode == 0
 
 
+# What records.py imports that changed with it, in the order they import one another: each is loaded
+# from the base revision where the base has it (the rest of the code is the current one).
+_WITH_RECORDS = (
+    "services.db.case_recorded",
+    "services.workers.read_model",
+    "services.workers.tasks",
+    "services.workers.identification.known_row",
+)
+
+
 def _records_at(revision: str) -> types.ModuleType:
-    """The base revision's records.py, its imports of read_model, tasks and known_row (where the
-    base has it) the base's too."""
-    known_row = "services.workers.identification.known_row"
-    saved = {name: sys.modules[name] for name in ("services.workers.read_model", "services.workers.tasks", known_row)}
+    """The base revision's records.py, with the base's modules of `_WITH_RECORDS`."""
+    saved = {name: sys.modules[name] for name in _WITH_RECORDS}
     try:
-        sys.modules["services.workers.read_model"] = _module_at(
-            revision, "read_model_at_base", "services/workers/read_model.py"
-        )
-        sys.modules["services.workers.tasks"] = _module_at(revision, "tasks_at_base", "services/workers/tasks.py")
-        if _exists_at(revision, "services/workers/identification/known_row.py"):
-            sys.modules[known_row] = _module_at(
-                revision, "known_row_at_base", "services/workers/identification/known_row.py"
-            )
+        for name in _WITH_RECORDS:
+            path = name.replace(".", "/") + ".py"
+            if _exists_at(revision, path):
+                sys.modules[name] = _module_at(revision, name.rsplit(".", 1)[-1] + "_at_base", path)
         return _module_at(revision, "records_at_base", "services/workers/identification/records.py")
     finally:
         sys.modules.update(saved)
