@@ -435,41 +435,38 @@ def local_activity_type(event: Any) -> str | None:
     return json.loads(marker.details["data"].payloads[0].data).get("activity_type")
 
 
+# History events counted by their kind alone, under these names.
+_COUNTED_KINDS = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "starts",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: "signals",
+    EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: "signals sent",
+    EventType.EVENT_TYPE_TIMER_STARTED: "timers started",
+    EventType.EVENT_TYPE_TIMER_FIRED: "timers fired",
+    EventType.EVENT_TYPE_TIMER_CANCELED: "timers cancelled",
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: "workflow tasks",
+    EventType.EVENT_TYPE_MARKER_RECORDED: "markers (patches, versions)",  # other than local activities'
+    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "search attribute upserts",
+    EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED: "memo changes",
+}
+
+
 async def history_shape(client: Client, workflow_ids: list[str]) -> dict[str, Any]:
     """Per case (min–max over the given cases): starts, updates by name, signals, activities
-    by type, timers started / fired / cancelled, workflow tasks."""
+    by type, timers started / fired / cancelled, workflow tasks, markers and upserts."""
     counts: list[dict[str, int]] = []
     for workflow_id in workflow_ids:
         count: dict[str, int] = defaultdict(int)
         async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
             kind = event.event_type
-            if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-                count["starts"] += 1
-            elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                 name = event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
                 count[f"update {name}"] += 1
-            elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-                count["signals"] += 1
-            elif kind == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
-                count["signals sent"] += 1
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 count[f"activity {event.activity_task_scheduled_event_attributes.activity_type.name}"] += 1
             elif kind == EventType.EVENT_TYPE_MARKER_RECORDED and (name := local_activity_type(event)):
                 count[f"local activity {name}"] += 1
-            elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
-                count["timers started"] += 1
-            elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
-                count["timers fired"] += 1
-            elif kind == EventType.EVENT_TYPE_TIMER_CANCELED:
-                count["timers cancelled"] += 1
-            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-                count["workflow tasks"] += 1
-            elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
-                count["markers (patches, versions)"] += 1
-            elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-                count["search attribute upserts"] += 1
-            elif kind == EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
-                count["memo changes"] += 1
+            elif kind in _COUNTED_KINDS:
+                count[_COUNTED_KINDS[kind]] += 1
             count["history events"] += 1
         counts.append(count)
     keys = sorted({k for c in counts for k in c})
