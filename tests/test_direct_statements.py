@@ -67,11 +67,11 @@ async def test_refused_inside_a_transaction(engine: AsyncEngine) -> None:
 
 async def test_a_connection_that_died_is_not_handed_out_again(engine: AsyncEngine) -> None:
     backend = DirectStatement(select(func.pg_backend_pid()), engine.dialect)
-    suicide = DirectStatement(select(func.pg_terminate_backend(func.pg_backend_pid())), engine.dialect)
+    terminate_itself = DirectStatement(select(func.pg_terminate_backend(func.pg_backend_pid())), engine.dialect)
     async with standalone(engine).connect() as conn:
         first = await backend.first(conn, {})
         with pytest.raises(Exception):  # noqa: B017  asyncpg's, whichever way the server closed it
-            await suicide.first(conn, {})
+            await terminate_itself.first(conn, {})
     async with standalone(engine).connect() as conn:
         again = await backend.first(conn, {})
     assert first is not None and again is not None and again[0] != first[0]

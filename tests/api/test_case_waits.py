@@ -90,7 +90,7 @@ async def test_a_step_wait_sleeps_through_the_events_of_the_step(
     case = await driver.open_case(await new_household())
     case_id = case["case_id"]
     await driver.act(VILLAGE_CADRE, case_id, "home-verification", home_verification(await driver.today()))
-    await departments.behave("real_estate", delay_seconds=1.5)  # the step lasts a while
+    await departments.behave("real_estate", delay_seconds=3.0)  # the step lasts a while
     authorised = await driver.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=await driver.today()))
     assert authorised["step"] == "cross_check"
     by_seq = asyncio.create_task(_wait(driver, case_id, after_seq=authorised["seq"], wait_seconds=20))
