@@ -34,5 +34,5 @@ def heard(payload: str) -> tuple[str, Announced | None]:
     try:
         said = json.loads(payload)
         return str(said["case_id"]), Announced(int(said["seq"]), str(said["step"]))
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, OverflowError):  # not ours: a seq of 1e400 is an infinity
         return payload, None

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from services.api.case_changes import RECHECK_SECONDS, REOPEN_SECONDS, CaseChanges
 from services.api.identification import service
 from services.api.identification.service import CaseWait, case_after
-from services.db.case_recorded import Announced, notify
+from services.db.case_recorded import Announced, heard, notify
 from services.db.engine import create_engine
 from services.demo_case import COUNTY_OFFICER, VILLAGE_CADRE, CaseDriver, authorisation, home_verification
 from services.department_simulator.client import SimulatorClient
@@ -178,6 +178,14 @@ async def test_the_listener_keeps_its_connection_and_hears_every_notification(
         await changes.stop()
         await engine.dispose()
     assert "lost its connection" not in caplog.text
+
+
+def test_a_payload_says_what_it_can_and_never_stops_the_listener() -> None:
+    announced = json.dumps({"case_id": "c-1", "seq": 12, "step": "cross_check"})
+    assert heard(announced) == ("c-1", Announced(12, "cross_check"))
+    assert heard("c-1") == ("c-1", None), "a bare case id, as sent before: read the case"
+    for odd in ('{"case_id": "c-1", "seq": 1e400, "step": "x"}', '{"case_id": "c-1"}', "[1]", '{"seq": "x"}'):
+        assert heard(odd)[1] is None, odd
 
 
 async def test_a_listener_whose_connection_dies_opens_another(settings: Settings) -> None:

@@ -94,7 +94,7 @@ class CaseRecordActivities:
                     non_retryable=True,
                 )
             state, written, audited = _applied(row.state, event)
-            await _write_read_model(conn, audited, state, written, {*(audited.before or {}), *(audited.after or {})})
+            await _write_read_model(conn, audited, state, written, _changed(audited))
         self._written.wrote(event.case_id, event.seq, written)
 
 
@@ -107,6 +107,11 @@ def _applied(prior: dict[str, Any], event: CaseEvent) -> tuple[CaseState, dict[s
     written = state.model_dump(mode="json")
     before, after = state_changes(prior, written)
     return state, written, event.model_copy(update={"before": before, "after": after})
+
+
+def _changed(event: CaseEvent) -> set[str]:
+    """The state's fields an event (its audit's `before` and `after` worked out) changed."""
+    return {*(event.before or {}), *(event.after or {})}
 
 
 def _case_row(event: CaseEvent, state: CaseState, written: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +148,7 @@ async def _write_on_known_row(
     conn: AsyncConnection, event: CaseEvent, state: CaseState, written: dict[str, Any]
 ) -> bool:
     """`record_on_known_row` of the event, with the same writes as `_write_read_model`."""
-    changed = {*(event.before or {}), *(event.after or {})}
+    changed = _changed(event)
     tasks = sync_params(
         _task_source(event, state), identification_tasks(state), event.seq, event.at, event.actor.username, "task"
     )
