@@ -47,3 +47,23 @@ def signals_received(events: list[HistoryEvent]) -> list[str]:
         for e in events
         if e.HasField("workflow_execution_signaled_event_attributes")
     ]
+
+
+def patch_markers(events: list[HistoryEvent]) -> list[str]:
+    """The id of each patch marker (`workflow.patched`) in the history, in order."""
+    return [
+        json.loads(marker.details["patch-data"].payloads[0].data)["id"]
+        for e in events
+        if e.HasField("marker_recorded_event_attributes")
+        for marker in [e.marker_recorded_event_attributes]
+        if marker.marker_name == "core_patch"
+    ]
+
+
+def search_attribute_upserts(events: list[HistoryEvent]) -> list[set[str]]:
+    """The names of the search attributes each upsert in the history set."""
+    return [
+        set(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+        for e in events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         monitoring_workflow_id,
         self_report_workflow_id,
     )
+    from services.workflows.patches import Patches
     from services.workflows.procedure import RECORD_RETRY, run_locally_once
 
 # How a signal to a workflow that is not running fails (sdk-core's signal_external_state_machine.rs).
@@ -50,21 +52,22 @@ async def tell_monitoring_opened(case: CaseState) -> None:
     )
 
 
-async def hand_over_closed_case(case: CaseState) -> None:
+async def hand_over_closed_case(case: CaseState, patched: Patches) -> None:
     ended = CaseEnded(case=IdentificationSummary.of(case), monitoring_id=workflow.uuid4().hex)
+    run = run_locally_once(patched, HAND_OVER_LOCAL_PATCH)
     await asyncio.gather(
-        run_locally_once(HAND_OVER_LOCAL_PATCH)(
+        run(
             MonitoringHandOver.tell_monitoring_case_ended,
             ended,
             start_to_close_timeout=_READ_TIMEOUT,
             retry_policy=RECORD_RETRY,
         ),
-        _tell_self_reports_closed(case),
+        _tell_self_reports_closed(case, run),
     )
 
 
-async def _tell_self_reports_closed(case: CaseState) -> None:
-    applications = await run_locally_once(HAND_OVER_LOCAL_PATCH)(
+async def _tell_self_reports_closed(case: CaseState, run: Any) -> None:
+    applications = await run(
         SelfReportLinks.find_linked_self_reports,
         LinkedCase(case_id=case.case_id),
         start_to_close_timeout=_READ_TIMEOUT,

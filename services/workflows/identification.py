@@ -105,6 +105,7 @@ with workflow.unsafe.imports_passed_through():
     from services.workers.identification.cross_checks import DEPARTMENT_NOT_CONFIGURED, CrossCheckActivities
     from services.workers.identification.records import CaseRecordActivities
     from services.workflows import hand_over, procedure
+    from services.workflows.patches import Patches
     from services.workflows.wake_up import WakeUp
 
 RECEIVE_RESULT = "receive_cross_check_result"
@@ -158,17 +159,21 @@ def identification_workflow_id(household_code: str) -> str:
 class IdentificationWorkflow:
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
+        self._patched = Patches()  # first: a run asks for the baseline as it begins (patches.py)
         now = workflow.now()
         self._policy = start.policy
         self._formerly_poor = start.formerly_poor
         self._opened = False
         self._start_refused = False
-        self._recorder = procedure.Recorder(CaseRecordActivities.record_case_event, CaseEvent, light=True)
+        self._recorder = procedure.Recorder(
+            CaseRecordActivities.record_case_event, CaseEvent, self._patched, light=True
+        )
         self._village = procedure.VillageProcedure(
             start.policy,
             record=lambda: self._state,
             move_to=lambda step: self._move_to(Step(step)),
             close=lambda outcome: self._close(Outcome(outcome)),
+            patched=self._patched,
         )
         self._deadlines: asyncio.Task[None] | None = None
         # The deadline watch's timer outlives the watch: a closing taken back (`_resume`) finds it running.
@@ -208,9 +213,9 @@ class IdentificationWorkflow:
             await workflow.wait_condition(workflow.all_handlers_finished)
             raise refuse_unrecordable() from None
         self._opened = True
-        if workflow.patched(DEADLINES_PATCH):
+        if self._patched(DEADLINES_PATCH):
             self._deadlines = asyncio.create_task(self._escalate_missed_deadlines())
-        if workflow.patched(TELL_OPENING_PATCH):  # sent with the answer to `opened`, which need not wait
+        if self._patched(TELL_OPENING_PATCH):  # sent with the answer to `opened`, which need not wait
             await hand_over.tell_monitoring_opened(self._state)
         while True:
             while self._state.is_open:
@@ -490,7 +495,7 @@ class IdentificationWorkflow:
     def _step_after_authorisation(self) -> Step:
         """The cross-check round starts; the review waits at `cross_check` until every department
         has answered or been settled (cases of earlier histories went to the review at once)."""
-        return Step.cross_check if workflow.patched(REVIEW_AFTER_CROSS_CHECK_PATCH) else Step.democratic_review
+        return Step.cross_check if self._patched(REVIEW_AFTER_CROSS_CHECK_PATCH) else Step.democratic_review
 
     @workflow.update
     @procedure.one_input
@@ -541,7 +546,7 @@ class IdentificationWorkflow:
         recorded, so a step PostgreSQL refuses sends nothing (earlier histories: at once)."""
         self._state.cross_check = None
         self._state.cross_checks = {}
-        if not workflow.patched(CROSS_CHECK_AFTER_RECORD_PATCH):
+        if not self._patched(CROSS_CHECK_AFTER_RECORD_PATCH):
             self._cross_check_task = asyncio.create_task(self._run_cross_check(self._state.verification_round))
             return await self._answer(action, actor, form)
         state = await self._answer(action, actor, form)
@@ -612,11 +617,11 @@ class IdentificationWorkflow:
     async def _watch_deadlines(self, round_no: int) -> None:
         """Makes unanswered requests overdue at their deadline and, before it, asks silent
         departments again (in rounds watched since the re-ask came in; older ones replay as they ran)."""
-        reask = workflow.patched(REASK_PATCH)
-        wake = WakeUp() if workflow.patched(ONE_TIMER_PATCH) else None
+        reask = self._patched(REASK_PATCH)
+        wake = WakeUp() if self._patched(ONE_TIMER_PATCH) else None
         # Asked here, not in `finally`: that also runs when the worker evicts the workflow, outside its
         # event loop, where no workflow call may be made (the case's opening wrote the patch's marker).
-        stop_timer = wake is not None and workflow.patched(STOP_WATCH_TIMER_PATCH)
+        stop_timer = wake is not None and self._patched(STOP_WATCH_TIMER_PATCH)
         try:
             await self._watch_round_deadlines(round_no, reask, wake)
         finally:
@@ -739,7 +744,7 @@ class IdentificationWorkflow:
             request.status = CrossCheckStatus.awaiting
             request.accepted_at = workflow.now()
             self._cross_check_changed()
-            if workflow.patched(RECORD_ACCEPTANCE_PATCH):
+            if self._patched(RECORD_ACCEPTANCE_PATCH):
                 # Shielded: a send cancelled from now on (its round ended) must not cancel a record under way.
                 data = {"department": request.department, "request_id": request_id}
                 await asyncio.shield(self._record("cross_check_accepted", self._system(), data))
@@ -769,7 +774,7 @@ class IdentificationWorkflow:
         return (
             request is not None
             and request.status == CrossCheckStatus.answered
-            and workflow.patched(KEEP_ANSWERED_SENDS_PATCH)
+            and self._patched(KEEP_ANSWERED_SENDS_PATCH)
         )
 
     def _cross_check_changed(self) -> None:
@@ -826,9 +831,9 @@ class IdentificationWorkflow:
         """Each step's deadline and the identification limit as timers: when one passes while the
         case still waits, an `escalate` event tells the level above (services/domain/identification/escalation.py)."""
         wake = None
-        if workflow.patched(ONE_TIMER_PATCH):
+        if self._patched(ONE_TIMER_PATCH):
             # Not stopped when the watch ends: a closed case's workflow completes and drops it.
-            wake = self._deadline_wake if workflow.patched(STOP_WATCH_TIMER_PATCH) else WakeUp()
+            wake = self._deadline_wake if self._patched(STOP_WATCH_TIMER_PATCH) else WakeUp()
         while self._state.is_open:
             watched = self._deadline_watch()
             pending = pending_deadlines(self._state)
@@ -930,8 +935,8 @@ class IdentificationWorkflow:
             flag = procedure.needs_attention(self._state, action, label, actor, refused)
             await self._record("record_refused", self._system(), flag)
             raise refuse_unrecordable() from None
-        if not self._state.is_open and workflow.patched(HAND_OVER_CLOSING_PATCH):
-            await hand_over.hand_over_closed_case(self._state)
+        if not self._state.is_open and self._patched(HAND_OVER_CLOSING_PATCH):
+            await hand_over.hand_over_closed_case(self._state, self._patched)
         return StepRecorded(case_id=state.case_id, seq=state.seq)
 
     def _resume(self) -> None:

@@ -93,6 +93,7 @@ with workflow.unsafe.imports_passed_through():
     from services.workflows.contracts import IDENTIFICATION_CONCLUDED, IDENTIFICATION_OPENED
     from services.workflows.contracts import monitoring_workflow_id as monitoring_workflow_id
     from services.workflows.earlier_answers import EarlierAnswers, answered_once
+    from services.workflows.patches import Patches
     from services.workflows.refusals import refuse, refuse_unrecordable
 
 
@@ -100,16 +101,20 @@ with workflow.unsafe.imports_passed_through():
 class MonitoringWorkflow:
     @workflow.init
     def __init__(self, start: MonitoringStart) -> None:
+        self._patched = Patches()  # first: a run asks for the baseline as it begins (patches.py)
         self._policy = start.policy
         self._fresh = start.carried is None
         self._state = start.carried or self._new_period(start)
         self._started = not self._fresh
-        self._recorder = procedure.Recorder(MonitoringRecordActivities.record_monitoring_event, MonitoringEvent)
+        self._recorder = procedure.Recorder(
+            MonitoringRecordActivities.record_monitoring_event, MonitoringEvent, self._patched
+        )
         self._village = procedure.VillageProcedure(
             start.policy,
             record=self._exit,
             move_to=self._move_exit_to,
             close=lambda outcome: self._close_exit(self._exit(), ExitOutcome(outcome)),
+            patched=self._patched,
         )
         if not self._fresh:
             self._recorder.recorded(self._state)  # carried over: the read model has it

@@ -25,6 +25,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from services.workflows.patches import Patches
 from services.workflows.refusals import UNRECORDABLE, refuse
 
 with workflow.unsafe.imports_passed_through():
@@ -215,7 +216,8 @@ class VillageProcedure:
     approves or ends it.
 
     `record` gives the case or the exit under way; `move_to` and `close` are its owner's, called
-    with a step or outcome name both procedures share (`village_notice`, `review_failed`, ...)."""
+    with a step or outcome name both procedures share (`village_notice`, `review_failed`, ...);
+    `patched` is the owner's run's."""
 
     def __init__(
         self,
@@ -223,8 +225,10 @@ class VillageProcedure:
         record: Callable[[], VillageRecord],
         move_to: Callable[[str], None],
         close: Callable[[str], None],
+        patched: Patches,
     ) -> None:
         self._policy, self._record, self._move_to, self._close = policy, record, move_to, close
+        self._patched = patched
 
     def notice(self) -> NoticePeriod:
         notice = self._record().notice
@@ -276,7 +280,7 @@ class VillageProcedure:
         record.township_review = form
         if form.decision == "approve":
             self._move_to("county_decision")
-        elif workflow.patched(TOWNSHIP_RETURN_REWORKS_PATCH):
+        elif self._patched(TOWNSHIP_RETURN_REWORKS_PATCH):
             record.township_returns.append(
                 TownshipReturn(
                     verification_round=record.verification_round,
@@ -353,9 +357,9 @@ LIGHT_RECORDS_PATCH = "light-records"
 LOCAL_RECORDS_PATCH = "records-as-local-activities"
 
 
-def run_locally_once(patch: str) -> Any:
+def run_locally_once(patched: Patches, patch: str) -> Any:
     """How to run a short activity: as a local one once `patch` is on, as an activity before it."""
-    return workflow.execute_local_activity_method if workflow.patched(patch) else workflow.execute_activity_method
+    return workflow.execute_local_activity_method if patched(patch) else workflow.execute_activity_method
 
 
 class Recorder:
@@ -376,10 +380,12 @@ class Recorder:
         self,
         activity: Callable[[Any, Any], Awaitable[None]],
         event_type: type[RecordedEvent],
+        patched: Patches,
         retry_policy: RetryPolicy = RECORD_RETRY,
         light: bool = False,
     ) -> None:
         self._activity, self._event_type, self._retry = activity, event_type, retry_policy
+        self._patched = patched
         self._last: Any = None  # the state as of the last numbered event
         self._writing = 0
         self._refused: list[int] = []  # refused events not yet taken back, by number
@@ -404,7 +410,7 @@ class Recorder:
         """Numbers the change just made to `state`, writes it, and returns the state as recorded.
         `state` needs a `seq` field; `fields` fills what else the event type carries."""
         if self._light is None:
-            self._light = workflow.patched(LIGHT_RECORDS_PATCH)
+            self._light = self._patched(LIGHT_RECORDS_PATCH)
         again = False
         while True:
             taken_back = self._taken_back
@@ -434,13 +440,13 @@ class Recorder:
                         event = event.model_copy(update={"state": as_recorded})
                     else:  # the activity has the old values, in the row as of the event before
                         event = event.model_copy(update={"before": changed_keys(event.before, event.after)})
-                run = run_locally_once(LOCAL_RECORDS_PATCH)
+                run = run_locally_once(self._patched, LOCAL_RECORDS_PATCH)
                 await run(self._activity, event, start_to_close_timeout=timedelta(seconds=30), retry_policy=self._retry)
                 self._written = event.seq
                 return as_recorded
             except RECORD_FAILED as failure:
                 error = _refusal(failure)
-                if error is None or not workflow.patched(REFUSE_UNRECORDABLE_PATCH):
+                if error is None or not self._patched(REFUSE_UNRECORDABLE_PATCH):
                     raise
             finally:
                 self._writing -= 1

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from services.workflows import procedure
     from services.workflows.contracts import CASE_CLOSED
     from services.workflows.contracts import self_report_workflow_id as self_report_workflow_id
+    from services.workflows.patches import Patches
 
 # `refusal["code"]` of an application PostgreSQL refused to store (the API answers 422 `unrecordable`).
 UNRECORDABLE_CODE = "unrecordable"
@@ -63,6 +64,7 @@ _OPEN_CASE_TRIES = RetryPolicy(
 class SelfReportWorkflow:
     @workflow.init
     def __init__(self, start: SelfReportStart) -> None:
+        self._patched = Patches()  # first: a run asks for the baseline as it begins (patches.py)
         now = workflow.now()
         self._start = start
         self._state = SelfReportState(
@@ -79,7 +81,7 @@ class SelfReportWorkflow:
         )
         self._recorded = False
         self._recorder = procedure.Recorder(
-            SelfReportActivities.record_self_report_event, SelfReportEvent, retry_policy=_KEEP_TRYING
+            SelfReportActivities.record_self_report_event, SelfReportEvent, self._patched, retry_policy=_KEEP_TRYING
         )
         # True while an accept/reject/withdraw is between its check and its record: no second one starts.
         self._deciding = False
