@@ -179,18 +179,24 @@ class CaseDriver:
     async def authorise_and_wait_for_review(self, case_id: str, on: date | None = None) -> dict[str, Any]:
         """Records the signed authorisation; the case once every department has answered (the
         review's input is complete), or as it is after 30 seconds."""
-        await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=on or await self.today()))
-        return await self.wait_for_step(case_id, "democratic_review")
+        case = await self.act(VILLAGE_CADRE, case_id, "authorisation", authorisation(on=on or await self.today()))
+        return await self.wait_for_step(case_id, "democratic_review", seen=case)
 
     async def wait_for(
-        self, case_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30.0, by_step: bool = False
+        self,
+        case_id: str,
+        done: Callable[[dict[str, Any]], bool],
+        timeout: float = 30.0,
+        by_step: bool = False,
+        seen: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The case as soon as `done(case)` holds, or as it is when the time is up: each request
         waits for the case's next change (`after_seq`), or with `by_step` for it to leave the step
-        it is at (`after_step`: not answered at its every event), `wait_seconds` at most."""
+        it is at (`after_step`: not answered at its every event), `wait_seconds` at most. `seen`:
+        the case as last answered (by an action), so the wait starts from it without reading it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        case = (await self.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
+        case = seen if seen is not None else (await self.get(COUNTY_OFFICER, f"/api/v1/cases/{case_id}")).json()
         while not done(case) and (left := deadline - loop.time()) > 0:
             since = {"after_step": case["step"]} if by_step else {"after_seq": case["seq"]}
             answer = await self.get(
@@ -212,8 +218,10 @@ class CaseDriver:
         await self.act(COUNTY_OFFICER, case_id, "county-decision", county_decision())
         return await self.act(TOWNSHIP_APPROVER, case_id, "announcement", announcement(await self.today()))
 
-    async def wait_for_step(self, case_id: str, step: str, timeout: float = 30.0) -> dict[str, Any]:
-        return await self.wait_for(case_id, lambda c: c["step"] == step, timeout, by_step=True)
+    async def wait_for_step(
+        self, case_id: str, step: str, timeout: float = 30.0, seen: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return await self.wait_for(case_id, lambda c: c["step"] == step, timeout, by_step=True, seen=seen)
 
     async def publish_notice_seconds(self, seconds: float) -> dict[str, Any]:
         answer = await self.post(ADMIN, "/api/v1/policies", {"notice_days": seconds / 86400})
@@ -236,7 +244,7 @@ async def _walk_through(base_url: str, notice_seconds: float) -> None:
         answered = {d: r["status"] for d, r in case["cross_check"]["requests"].items()} if case["cross_check"] else {}
         print(f"department cross-check (the review waited for it): {json.dumps(answered)}")
         print(f"democratic review passed; village notice until {case['notice']['ends_at']}")
-        case = await driver.wait_for_step(case["case_id"], "township_review", timeout=notice_seconds + 30)
+        case = await driver.wait_for_step(case["case_id"], "township_review", timeout=notice_seconds + 30, seen=case)
         case = await driver.after_notice(case["case_id"])
         print(
             f"announced: {case['outcome_label']}; household status:",
