@@ -266,22 +266,12 @@ class TimedCaseDriver(CaseDriver):
         self.times.add("poll", started)
         return answer
 
-    async def wait_for(
-        self,
-        case_id: str,
-        done: Callable[[dict[str, Any]], bool],
-        timeout: float = 30.0,
-        by_step: bool = False,
-        seen: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        # A loaded machine can take longer than the demo's 30 s for the departments to answer.
-        return await super().wait_for(case_id, done, max(timeout, WAIT_SECONDS), by_step, seen)
-
     async def wait_for_step(
         self, case_id: str, step: str, timeout: float = 30.0, seen: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         started = time.perf_counter()
-        case = await super().wait_for_step(case_id, step, timeout, seen)
+        # A loaded machine can take longer than the demo's 30 s for the departments to answer.
+        case = await super().wait_for_step(case_id, step, max(timeout, WAIT_SECONDS), seen)
         self.times.add(WAITS[step], started)
         return case
 
