@@ -1,6 +1,6 @@
 """A case started on the patch baseline takes every patch's new path with one marker and one search
 attribute upsert in its history, not two events per patch (services/workflows/patches.py). Runs
-begun before the baseline still ask each patch: the saved histories replay (test_*_replay.py)."""
+begun before the baseline still ask each patch: the saved histories replay (test_saved_histories_replay.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Records identification workflow histories with the workflow code of a given git
-revision, for the replay test (test_identification_replay.py). Rerun when a saved
+revision, for the replay test (test_saved_histories_replay.py). Rerun when a saved
 history is to be added (from the repository root):
 
     uv run python -m tests.workflows.histories.record_identification_history <revision> [scenario ...]
